@@ -1,0 +1,1 @@
+console.log("pond 0.1.0");

@@ -1,0 +1,38 @@
+/**
+ * Where the data log lives: a flat key space of immutable-ish objects. Keys are
+ * `/`-separated relative paths with no leading slash (`_delta_log/000…0.json`).
+ * Implementations: a local folder, memory, and S3 (for remotes).
+ *
+ * Contract (checked by `runObjectStoreContract`):
+ * - `get` and `head` of a missing key: `get` throws `ObjectNotFoundError`, `head`
+ *   returns null.
+ * - `put(key, body, {ifAbsent: true})` is atomic: exactly one of several concurrent
+ *   callers gets "created"; the others get "exists" and the object holds the winner's
+ *   bytes. Without ifAbsent it overwrites. A reader never sees a partial object.
+ * - `list(prefix)` yields every key starting with `prefix`, sorted by key.
+ * - `delete` of a missing key is not an error.
+ */
+export interface ObjectStore {
+  /** A short description for messages ("file:///x/data", "s3://b/p"). */
+  readonly url: string;
+  /** Whole object, or `length` bytes from `offset`. */
+  get(key: string, range?: { offset: number; length: number }): Promise<Uint8Array>;
+  /** The object as a stream of chunks (large payloads). */
+  getStream(key: string): AsyncIterable<Uint8Array>;
+  put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts?: { ifAbsent?: boolean }): Promise<"created" | "exists">;
+  head(key: string): Promise<ObjectMeta | null>;
+  list(prefix: string): AsyncIterable<ObjectMeta>;
+  delete(key: string): Promise<void>;
+  /**
+   * A host path at which the object can be read in place, for stores that have one
+   * (the local folder store), else undefined. DuckDB scans payloads through it.
+   */
+  localPath?(key: string): string | undefined;
+}
+
+export interface ObjectMeta {
+  key: string;
+  size: number;
+  /** ms since the epoch */
+  lastModified: number;
+}

@@ -1,0 +1,54 @@
+import { PondError } from "@pond/diagnostics";
+
+/** A path, node or version that does not exist. */
+export class NotFoundError extends PondError {
+  constructor(what: string, hint?: string, data: Record<string, unknown> = {}) {
+    super("not_found", `${what} does not exist`, { data: { what, ...data }, hint });
+  }
+}
+
+/** A path that already exists where a new one was asked for. */
+export class AlreadyExistsError extends PondError {
+  constructor(path: string, hint?: string) {
+    super("already_exists", `"${path}" already exists`, { data: { path }, hint });
+  }
+}
+
+/** A malformed pond path (escapes "/", empty name, NUL, name over 255 bytes). */
+export class InvalidPathError extends PondError {
+  constructor(path: string, reason: string) {
+    super("invalid_path", `Invalid pond path "${path}": ${reason}`, {
+      kind: "user",
+      data: { path, reason },
+      hint: "Pond paths are absolute, /-separated names; '..' never goes above '/'.",
+    });
+  }
+}
+
+/** A directory where a file was expected, or the other way round. */
+export class WrongTypeError extends PondError {
+  constructor(path: string, actual: string, expected: string, hint?: string) {
+    super("wrong_type", `"${path}" is a ${actual}, not a ${expected}`, { data: { path, actual, expected }, hint });
+  }
+}
+
+/** Writing a version of a different entry type to an existing node. */
+export class TypeChangeError extends PondError {
+  constructor(path: string, from: string, to: string) {
+    super("type_change", `"${path}" is a ${from}; writing a ${to} there would change its type`, {
+      data: { path, from, to },
+      hint: `Remove it first or copy to a new path to store a ${to}.`,
+    });
+  }
+}
+
+/** Stored bytes that do not match their recorded hash or size. */
+export class IntegrityError extends PondError {
+  constructor(what: string, detail: string, data: Record<string, unknown> = {}) {
+    super("integrity", `Integrity failure in ${what}: ${detail}`, {
+      kind: "integrity",
+      data: { what, ...data },
+      hint: "Restore the pond from a backup, or run `pond recover`.",
+    });
+  }
+}

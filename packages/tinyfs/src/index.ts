@@ -1,0 +1,3 @@
+export * from "./types.ts";
+export * from "./persistence.ts";
+export * from "./errors.ts";
