@@ -1,0 +1,50 @@
+import yargs from "yargs";
+import { COMMANDS } from "./commands.ts";
+import { processIO, type IO } from "./io.ts";
+import { renderError } from "./render-error.ts";
+import { VERSION } from "./version.ts";
+
+/**
+ * Parses `argv`, runs the command, and returns the exit code: 0 success, 1 a user
+ * error, 2 bad usage, 3 locked/conflict, 4 integrity, 70 a bug.
+ */
+export async function main(argv: string[], io: IO = processIO()): Promise<number> {
+  let code = 0;
+  let usageError: string | undefined;
+  const y = yargs(argv)
+    .scriptName("pond")
+    .version(VERSION)
+    .help()
+    .alias("h", "help")
+    .strict()
+    .demandCommand(1, "Name a command; `pond --help` lists them.")
+    .option("pond", { type: "string", global: true, describe: "The pond folder (default: $POND)" })
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  for (const spec of COMMANDS) {
+    y.command({
+      command: spec.command,
+      aliases: spec.aliases,
+      describe: spec.describe,
+      builder: spec.builder,
+      handler: async (args) => {
+        const mod = await spec.load();
+        code = (await mod.run({ ...args, argv }, io)) ?? 0;
+      },
+    });
+  }
+  try {
+    await y.parseAsync();
+  } catch (e) {
+    return renderError(e, io);
+  }
+  if (usageError !== undefined) {
+    io.err.write(`pond: ${usageError}\n  Run \`pond --help\` (or \`pond COMMAND --help\`) for usage.\n`);
+    return 2;
+  }
+  return code;
+}

@@ -1,0 +1,102 @@
+import type { Argv } from "yargs";
+import type { IO } from "./io.ts";
+
+/** A command's implementation: a function of its parsed options and an IO. */
+export interface CommandModule {
+  run(args: Record<string, unknown>, io: IO): Promise<number | void>;
+}
+
+/** One command of the CLI: how yargs parses it, and where its code lives (loaded lazily). */
+export interface CommandSpec {
+  command: string;
+  aliases?: string[];
+  describe: string;
+  builder: (y: Argv) => Argv;
+  load: () => Promise<CommandModule>;
+}
+
+const asOf = (y: Argv) =>
+  y.option("as-of", { type: "string", describe: "Read the pond as of a transaction sequence or an ISO 8601 time" });
+
+/** Every command, in the order `pond --help` lists them. */
+export const COMMANDS: CommandSpec[] = [
+  {
+    command: "init",
+    describe: "Create a new, empty pond in the --pond folder",
+    builder: (y) => y,
+    load: () => import("./commands/init.ts"),
+  },
+  {
+    command: "mkdir <paths..>",
+    describe: "Create directories in the pond",
+    builder: (y) =>
+      y.positional("paths", { type: "string", array: true, describe: "Pond paths" })
+        .option("p", { alias: "parents", type: "boolean", default: false, describe: "Create missing parents; an existing directory is fine" }),
+    load: () => import("./commands/mkdir.ts"),
+  },
+  {
+    command: "list [pattern]",
+    aliases: ["ls"],
+    describe: "List entries: no pattern lists everything; '/dir/' lists its children; globs *, **, ?, [..], {a,b}",
+    builder: (y) =>
+      asOf(y.positional("pattern", { type: "string", describe: "A pond path or glob" })
+        .option("l", { alias: "long", type: "boolean", default: false, describe: "Show type, size, version and time" })
+        .option("a", { alias: "all", type: "boolean", default: false, describe: "Include names that start with a dot" })
+        .option("format", { choices: ["text", "json", "csv"] as const, default: "text", describe: "Output format" })),
+    load: () => import("./commands/list.ts"),
+  },
+  {
+    command: "copy <sources..>",
+    aliases: ["cp"],
+    describe: "Copy host files into the pond (host:///abs, host:rel, host+table:, host+csv:, host+series:, host+series+csv:), or pond files out to host:///dir",
+    builder: (y) =>
+      y.positional("sources", { type: "string", array: true, describe: "SRC... DEST" })
+        .option("p", { alias: "parents", type: "boolean", default: false, describe: "Create missing parent directories" })
+        .option("timestamp-column", { type: "string", describe: "Series: the event-time column (default: detected)" })
+        .option("delimiter", { type: "string", describe: "CSV: field delimiter (default: sniffed)" })
+        .option("header", { type: "boolean", describe: "CSV: the first row is a header (--no-header: it is data)" })
+        .option("skip", { type: "number", describe: "CSV: lines to skip before the header" })
+        .option("null-string", { type: "string", describe: "CSV: the text that means NULL" })
+        .option("timestamp-format", { type: "string", describe: "CSV: strptime format of timestamps" })
+        .option("timezone", { type: "string", describe: "CSV: time zone of timestamps without an offset" }),
+    load: () => import("./commands/copy.ts"),
+  },
+  {
+    command: "cat <path>",
+    describe: "Print a file: bytes of a data file, rows of a table or series",
+    builder: (y) =>
+      asOf(y.positional("path", { type: "string", describe: "A pond path, or host+csv:/host+table:/host+delta: for host mode" })
+        .option("version", { type: "number", describe: "Print this version instead of the newest" })
+        .option("format", { choices: ["table", "csv", "json", "jsonl", "parquet"] as const, describe: "Rows as (default: table on a terminal, csv when piped)" })
+        .option("sql", { type: "string", describe: "Run SQL over the file as the table `source`" })
+        .option("time-start", { type: "string", describe: "Keep rows at or after this time (ISO 8601 or epoch seconds)" })
+        .option("time-end", { type: "string", describe: "Keep rows before this time" })),
+    load: () => import("./commands/cat.ts"),
+  },
+  {
+    command: "describe <path>",
+    describe: "Show an entry's type, node id and every version",
+    builder: (y) => asOf(y.positional("path", { type: "string" }).option("format", { choices: ["text", "json"] as const, default: "text" })),
+    load: () => import("./commands/describe.ts"),
+  },
+  {
+    command: "show",
+    describe: "Show the data log's commits (version, time, actions, bytes added)",
+    builder: (y) => y.option("format", { choices: ["text", "json", "csv"] as const, default: "text" }),
+    load: () => import("./commands/show.ts"),
+  },
+  {
+    command: "log",
+    describe: "Show the history of write transactions, newest first",
+    builder: (y) =>
+      y.option("limit", { alias: "n", type: "number", describe: "Show at most N transactions" })
+        .option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/log.ts"),
+  },
+  {
+    command: "recover",
+    describe: "Settle transactions a crash left unfinished and remove what they left behind",
+    builder: (y) => y.option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/recover.ts"),
+  },
+];

@@ -1,0 +1,41 @@
+import { PondError } from "@pond/diagnostics";
+import { NotFoundError, WrongTypeError } from "@pond/tinyfs";
+import { openPond, readWD } from "../context.ts";
+import { parseEndpoint } from "../endpoint.ts";
+import type { IO } from "../io.ts";
+
+/**
+ * `pond cat PATH`: a data file's bytes, byte-exact and streamed; a table's or series'
+ * rows (see query/cat-rows.ts). Host mode (`host+csv:` …) needs no pond.
+ */
+export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+  const target = parseEndpoint(args.path as string, io.cwd);
+  if (target.kind === "host") {
+    const { catHost } = await import("../query/cat-rows.ts");
+    return catHost(target, args, io);
+  }
+  const pond = openPond(args, io);
+  const { view, wd } = await readWD(pond, args);
+  const st = await wd.stat(target.path);
+  if (st.entryType === "directory") {
+    throw new WrongTypeError(st.path, "directory", "file", `List it with \`pond list ${st.path === "/" ? "/" : st.path + "/"}\`.`);
+  }
+  const versions = await view.versions(st.parentId, st.nodeId);
+  const version = args.version === undefined ? undefined : Number(args.version);
+  if (version !== undefined && !versions.some((v) => v.version === version)) {
+    throw new NotFoundError(`Version ${version} of "${st.path}"`, `It has versions 1 to ${versions[versions.length - 1]!.version}; see \`pond describe ${st.path}\`.`);
+  }
+  if (st.entryType === "file:table" || st.entryType === "file:series") {
+    // Parquet bytes of one stored version go out as they are; everything else is rows.
+    const oneVersion = st.entryType === "file:table" || version !== undefined || versions.length === 1;
+    const raw = args.format === "parquet" && oneVersion && !args.sql && !args["time-start"] && !args["time-end"];
+    if (!raw) {
+      const { catRows } = await import("../query/cat-rows.ts");
+      return catRows(view, st, args, io);
+    }
+  } else if (args.sql) {
+    throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, { hint: "Store it as a table with host+table: or host+csv:." });
+  }
+  for await (const chunk of view.read(st.parentId, st.nodeId, version)) io.out.write(chunk);
+  return 0;
+}

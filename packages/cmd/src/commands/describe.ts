@@ -1,0 +1,32 @@
+import { isoMicros, openPond, readWD } from "../context.ts";
+import type { IO } from "../io.ts";
+import { jsonValue, renderRows } from "../render-table.ts";
+
+/** `pond describe PATH`: entry type, node id, and every version. */
+export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+  const pond = openPond(args, io);
+  const { view, wd } = await readWD(pond, args);
+  const st = await wd.stat(args.path as string);
+  const versions = st.entryType === "directory" ? [] : await view.versions(st.parentId, st.nodeId);
+  const rows = versions.map((v) => ({
+    version: v.version,
+    size: v.size,
+    sha256: v.sha256,
+    time: isoMicros(v.timestamp),
+    txn: v.txnSeq ?? null,
+    ...(v.minEventTime != null ? { min_event_time: isoMicros(v.minEventTime), max_event_time: isoMicros(v.maxEventTime!) } : {}),
+  }));
+  if (args.format === "json") {
+    io.out.write(JSON.stringify({ path: st.path, type: st.entryType, node_id: st.nodeId, parent_id: st.parentId, versions: rows }, jsonValue, 2) + "\n");
+    return 0;
+  }
+  io.out.write(`path     ${st.path}\ntype     ${st.entryType}\nnode id  ${st.nodeId}\n`);
+  if (st.entryType === "directory") {
+    const children = await wd.list(st.path);
+    io.out.write(`entries  ${children.length}\n`);
+    return 0;
+  }
+  io.out.write(`versions ${versions.length}\n\n`);
+  renderRows(io, rows, ["version", "size", "sha256", "time", "txn"], "text");
+  return 0;
+}

@@ -1,0 +1,29 @@
+import { listPattern } from "@pond/tinyfs";
+import { isoMicros, openPond, readWD } from "../context.ts";
+import type { IO } from "../io.ts";
+import { renderRows, type Format } from "../render-table.ts";
+
+/** `pond list [PATTERN] [-l] [-a]`: one absolute pond path per line, sorted. */
+export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+  const pond = openPond(args, io);
+  const { view, wd } = await readWD(pond, args);
+  const matches = await listPattern(wd, args.pattern as string | undefined, { dot: Boolean(args.all) });
+  const format = (args.format as Format) ?? "text";
+  if (!args.long && format === "text") {
+    io.out.write(matches.map((m) => m.path + "\n").join(""));
+    return 0;
+  }
+  const rows: Record<string, unknown>[] = [];
+  for (const m of matches) {
+    const row: Record<string, unknown> = { path: m.path, type: m.entryType, version: m.versionLastModified, size: null, time: null };
+    if (m.entryType !== "directory") {
+      const versions = await view.versions(m.parentId, m.nodeId);
+      const last = versions[versions.length - 1]!;
+      Object.assign(row, { version: last.version, size: last.size, time: isoMicros(last.timestamp) });
+    }
+    rows.push(row);
+  }
+  if (format === "text" && !args.long) return 0;
+  renderRows(io, rows, ["type", "size", "version", "time", "path"], format === "text" ? "text" : format);
+  return 0;
+}

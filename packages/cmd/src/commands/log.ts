@@ -1,0 +1,24 @@
+import { openPond } from "../context.ts";
+import type { IO } from "../io.ts";
+
+/** `pond log [--limit N]`: one block per write transaction, newest first. */
+export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+  const pond = openPond(args, io);
+  let history = pond.history().reverse();
+  if (args.limit !== undefined) history = history.slice(0, Math.max(0, Number(args.limit)));
+  if (args.format === "json") {
+    io.out.write(JSON.stringify(history.map((t) => ({ ...t, startedAt: new Date(t.startedAt).toISOString() })), null, 2) + "\n");
+    return 0;
+  }
+  for (const t of history) {
+    io.out.write(`transaction ${t.seq ?? "-"}  ${t.status}  ${t.txnId}\n`);
+    io.out.write(`  command: ${t.command.join(" ")}\n`);
+    io.out.write(`  when:    ${new Date(t.startedAt).toISOString()}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ""} by ${t.user}\n`);
+    for (const c of t.changes) io.out.write(`  ${c}\n`);
+    if (t.error) io.out.write(`  error:   ${t.error}\n`);
+    if (t.recovered) io.out.write(`  recover: ${t.recovered}\n`);
+    if (t.status === "incomplete") io.out.write("  (begun and never ended: run `pond recover`)\n");
+    io.out.write("\n");
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+import { writeSync } from "node:fs";
+import { isSystemError } from "@pond/diagnostics";
+
+/**
+ * Where a command writes. stdout carries data only (byte-exact for `cat`); stderr
+ * carries messages. Injectable so tests can call commands directly.
+ */
+export interface IO {
+  out: Sink;
+  err: Sink;
+  /** Whether stdout / stderr are terminals (tables and progress bars only then). */
+  outIsTTY: boolean;
+  errIsTTY: boolean;
+  cwd: string;
+  env: Record<string, string | undefined>;
+}
+
+export interface Sink {
+  write(data: Uint8Array | string): void;
+}
+
+/** Writes to a file descriptor synchronously, waiting out EAGAIN on non-blocking pipes. */
+export function fdSink(fd: number): Sink {
+  const enc = new TextEncoder();
+  return {
+    write(data) {
+      const bytes = typeof data === "string" ? enc.encode(data) : data;
+      let off = 0;
+      while (off < bytes.length) {
+        try {
+          off += writeSync(fd, bytes, off, bytes.length - off);
+        } catch (e) {
+          if (isSystemError(e, "EAGAIN")) { Bun.sleepSync(1); continue; }
+          if (isSystemError(e, "EPIPE")) process.exit(0); // reader went away (| head): stop quietly
+          throw e;
+        }
+      }
+    },
+  };
+}
+
+export function processIO(): IO {
+  return {
+    out: fdSink(1),
+    err: fdSink(2),
+    outIsTTY: Boolean(process.stdout.isTTY),
+    errIsTTY: Boolean(process.stderr.isTTY),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+/** A captured IO for tests. */
+export function memoryIO(env: Record<string, string | undefined> = {}, cwd = process.cwd()): IO & { stdout(): string; stderr(): string; stdoutBytes(): Uint8Array } {
+  const out: Uint8Array[] = [], err: Uint8Array[] = [];
+  const enc = new TextEncoder();
+  const sink = (into: Uint8Array[]): Sink => ({ write: (d) => void into.push(typeof d === "string" ? enc.encode(d) : d.slice()) });
+  return {
+    out: sink(out), err: sink(err), outIsTTY: false, errIsTTY: false, cwd, env,
+    stdoutBytes: () => Buffer.concat(out),
+    stdout: () => Buffer.concat(out).toString("utf8"),
+    stderr: () => Buffer.concat(err).toString("utf8"),
+  };
+}

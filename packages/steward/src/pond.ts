@@ -1,0 +1,194 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import { join, resolve } from "node:path";
+import { PondError, isSystemError, logger } from "@pond/diagnostics";
+import { LocalObjectStore, latestVersion } from "@pond/oplog";
+import { uuid7, type TxnMeta } from "@pond/tinyfs";
+import { CommitConflictError, TLogPersistence, createPondTable, type TLogTransaction, type TLogView } from "@pond/tlogfs";
+import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
+import { MirrorReadOnlyError, NoPondError, NotAPondError, PondExistsError } from "./errors.ts";
+import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
+
+/** The pond's identity file, `control/pond.json`. */
+export interface PondIdentity {
+  pondId: string;
+  createdAt: string;
+  format: 1;
+  /** Set on a mirror: the remote it follows; local writes are refused. */
+  mirrorOf?: string;
+}
+
+export interface PondPaths {
+  dir: string;
+  data: string;
+  control: string;
+  identity: string;
+  lock: string;
+  controlLog: string;
+}
+
+export function pondPaths(dir: string): PondPaths {
+  const abs = resolve(dir);
+  const control = join(abs, "control");
+  return {
+    dir: abs,
+    data: join(abs, "data"),
+    control,
+    identity: join(control, "pond.json"),
+    lock: join(control, "lock"),
+    controlLog: join(control, "transactions.jsonl"),
+  };
+}
+
+/** The pond folder from `--pond`, else `$POND`; neither is a usage error that says how. */
+export function resolvePondDir(flag: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  const dir = flag ?? env.POND;
+  if (!dir) throw new NoPondError();
+  return resolve(dir);
+}
+
+export function currentUser(): string {
+  return process.env.USER ?? process.env.LOGNAME ?? userInfo().username;
+}
+
+/** What a write callback may report: one human line per change, shown by `pond log`. */
+export interface WriteContext {
+  txn: TLogTransaction;
+  note(change: string): void;
+}
+
+/** A point to read the pond at: a data log version, or a time (ms since the epoch). */
+export type AsOf = { seq: number } | { timeMs: number };
+
+/** Parses `--as-of`: a whole number is a transaction sequence, anything else an ISO 8601 time. */
+export function parseAsOf(s: string): AsOf {
+  if (/^\d+$/.test(s)) return { seq: Number(s) };
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) {
+    throw new PondError("bad_as_of", `--as-of "${s}" is neither a transaction sequence nor an ISO 8601 time`, {
+      kind: "usage",
+      hint: "Give a sequence from `pond log` (e.g. --as-of 3) or a time like 2026-01-31T12:00:00Z.",
+    });
+  }
+  return { timeMs: t };
+}
+
+/**
+ * A pond on disk: `data/` (the Delta table tlogfs writes) and `control/` (identity,
+ * write lock, transaction records). Opening is cheap: nothing is read until asked.
+ */
+export class Pond {
+  readonly persistence: TLogPersistence;
+
+  private constructor(readonly paths: PondPaths, readonly identity: PondIdentity) {
+    this.persistence = new TLogPersistence(new LocalObjectStore(paths.data));
+  }
+
+  get dir(): string {
+    return this.paths.dir;
+  }
+
+  get id(): string {
+    return this.identity.pondId;
+  }
+
+  /** Creates a new pond in `dir` (made if missing); refuses a folder that holds one. */
+  static async init(dir: string, command: string[]): Promise<Pond> {
+    const paths = pondPaths(dir);
+    if (existsSync(paths.identity) || existsSync(join(paths.data, "_delta_log"))) throw new PondExistsError(paths.dir);
+    mkdirSync(paths.data, { recursive: true });
+    mkdirSync(paths.control, { recursive: true });
+    const identity: PondIdentity = { pondId: uuid7(), createdAt: new Date().toISOString(), format: 1 };
+    const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
+    await createPondTable(new LocalObjectStore(paths.data), identity.pondId, meta);
+    writeIdentity(paths, identity);
+    appendControl(paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq: -1, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
+    appendControl(paths.controlLog, { type: "committed", txnId: meta.txnId, seq: 0, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes: ["created pond " + identity.pondId] });
+    return new Pond(paths, identity);
+  }
+
+  /** Opens an existing pond; a folder that is not one is NotAPondError. */
+  static open(dir: string): Pond {
+    const paths = pondPaths(dir);
+    let text: string;
+    try {
+      text = readFileSync(paths.identity, "utf8");
+    } catch (e) {
+      if (isSystemError(e, "ENOENT")) throw new NotAPondError(paths.dir, existsSync(paths.dir) ? "it has no control/pond.json" : "the folder does not exist");
+      throw e;
+    }
+    return new Pond(paths, JSON.parse(text) as PondIdentity);
+  }
+
+  /** A read-only view, newest or as of a sequence or time. */
+  async view(asOf?: AsOf): Promise<TLogView> {
+    if (asOf === undefined) return this.persistence.view();
+    if ("seq" in asOf) return this.persistence.view(asOf.seq);
+    return this.persistence.viewAt(asOf.timeMs);
+  }
+
+  /** The newest committed data log version. */
+  async seq(): Promise<number> {
+    return (await latestVersion(this.persistence.store)) ?? -1;
+  }
+
+  /**
+   * Runs one write transaction: takes the write lock, records begin, runs `fn` on a
+   * fresh transaction, commits, records committed (or failed). A commit conflict with
+   * another writer reruns `fn` on the new state, up to 5 times.
+   */
+  async write<T>(command: string[], fn: (ctx: WriteContext) => Promise<T>): Promise<{ result: T; seq: number }> {
+    if (this.identity.mirrorOf) throw new MirrorReadOnlyError(this.dir, this.identity.mirrorOf);
+    const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), command.join(" "));
+    const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
+    try {
+      const baseSeq = await this.seq();
+      appendControl(this.paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const txn = await this.persistence.begin(meta);
+          const changes: string[] = [];
+          const result = await fn({ txn, note: (c) => changes.push(c) });
+          try {
+            const seq = await txn.commit();
+            appendControl(this.paths.controlLog, { type: "committed", txnId: meta.txnId, seq, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes });
+            return { result, seq };
+          } catch (e) {
+            if (!(e instanceof CommitConflictError) || attempt >= 5) throw e;
+            logger.info("commit conflict, retrying", { attempt, version: e.data.version });
+          }
+        }
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        appendControl(this.paths.controlLog, { type: "failed", txnId: meta.txnId, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, error: err.message, code: err.code ?? "error" });
+        throw e;
+      }
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Runs `fn` holding the write lock, without a transaction (recover, pull). */
+  async withLock<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), what);
+    try {
+      return await fn();
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Every write transaction the control log knows, oldest first. */
+  history(): TxnHistory[] {
+    return foldControl(readControl(this.paths.controlLog));
+  }
+
+  setIdentity(identity: PondIdentity): void {
+    writeIdentity(this.paths, identity);
+    (this as { identity: PondIdentity }).identity = identity;
+  }
+}
+
+function writeIdentity(paths: PondPaths, identity: PondIdentity): void {
+  writeFileSync(paths.identity, JSON.stringify(identity, null, 2) + "\n");
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from "node:crypto";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { isSystemError } from "@pond/diagnostics";
+import type { ObjectStore } from "@pond/oplog";
+import { IntegrityError, type ContentSource } from "@pond/tinyfs";
+
+/** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
+export const LARGE_FILE_THRESHOLD = 64 * 1024;
+
+/** The object-store key of a large payload: the path is the hash. */
+export function largeFileKey(sha256: string): string {
+  return `_large_files/sha256=${sha256}`;
+}
+
+/** Where staged content ended up: inline bytes, or a content-addressed large file. */
+export type StagedContent =
+  | { kind: "inline"; bytes: Uint8Array; sha256: string; size: number }
+  | { kind: "large"; sha256: string; size: number };
+
+function hex(h: Bun.CryptoHasher): string {
+  return h.digest("hex") as string;
+}
+
+/**
+ * Reads `content` once, hashing as it goes. Content under the threshold is returned
+ * inline; larger content is written to `_large_files/sha256=<hex>` (streamed, fsynced,
+ * published with an atomic link so an existing object is never rewritten).
+ * `forceLarge` stores even small content as a large file (Parquet payloads, which
+ * DuckDB must scan in place).
+ */
+export async function stageContent(store: ObjectStore, content: ContentSource, opts: { forceLarge?: boolean } = {}): Promise<StagedContent> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  if (content instanceof Uint8Array) {
+    hasher.update(content);
+    const sha256 = hex(hasher);
+    if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: content, sha256, size: content.length };
+    await publishBytes(store, sha256, content);
+    return { kind: "large", sha256, size: content.length };
+  }
+  // Stream: buffer up to the threshold; past it, spill to a temp object.
+  const head: Uint8Array[] = [];
+  let size = 0;
+  const it = content[Symbol.asyncIterator]();
+  let spill: Spill | undefined;
+  try {
+    for (;;) {
+      const { value, done } = await it.next();
+      if (done) break;
+      if (value.length === 0) continue;
+      hasher.update(value);
+      size += value.length;
+      if (spill) {
+        spill.write(value);
+      } else {
+        head.push(value);
+        if (size >= LARGE_FILE_THRESHOLD || opts.forceLarge) {
+          spill = openSpill(store);
+          for (const c of head) spill.write(c);
+          head.length = 0;
+        }
+      }
+    }
+  } catch (e) {
+    spill?.discard();
+    throw e;
+  }
+  const sha256 = hex(hasher);
+  if (!spill) {
+    const bytes = concat(head, size);
+    if (opts.forceLarge) {
+      await publishBytes(store, sha256, bytes);
+      return { kind: "large", sha256, size };
+    }
+    return { kind: "inline", bytes, sha256, size };
+  }
+  await spill.publish(sha256);
+  return { kind: "large", sha256, size };
+}
+
+interface Spill {
+  write(chunk: Uint8Array): void;
+  publish(sha256: string): Promise<void>;
+  discard(): void;
+}
+
+/** A temp file beside the large files (local stores), or a memory buffer (others). */
+function openSpill(store: ObjectStore): Spill {
+  const probe = store.localPath?.(largeFileKey("x"));
+  if (probe === undefined) {
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    return {
+      write(c) { chunks.push(c.slice()); n += c.length; },
+      async publish(sha256) { await publishBytes(store, sha256, concat(chunks, n)); },
+      discard() { chunks.length = 0; },
+    };
+  }
+  const dir = dirname(probe);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${dir}/.tmp-${randomUUID()}`;
+  const fd = openSync(tmp, "wx");
+  let closed = false;
+  const close = () => { if (!closed) { closed = true; closeSync(fd); } };
+  return {
+    write(c) {
+      let off = 0;
+      while (off < c.length) off += writeSync(fd, c, off, c.length - off);
+    },
+    async publish(sha256) {
+      fsyncSync(fd);
+      close();
+      const final = store.localPath!(largeFileKey(sha256))!;
+      try {
+        linkSync(tmp, final);
+        fsyncDir(dir);
+      } catch (e) {
+        // Same content already stored: the path is the hash, never rewrite it.
+        if (!isSystemError(e, "EEXIST")) throw e;
+      } finally {
+        unlinkSync(tmp);
+      }
+    },
+    discard() {
+      close();
+      try { unlinkSync(tmp); } catch (e) { if (!isSystemError(e, "ENOENT")) throw e; }
+    },
+  };
+}
+
+async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Array): Promise<void> {
+  await store.put(largeFileKey(sha256), bytes, { ifAbsent: true });
+}
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) { out.set(c, off); off += c.length; }
+  return out;
+}
+
+/**
+ * Streams a large file, checking its size and hash as it goes; throws IntegrityError
+ * at the end when they do not match (the bytes already yielded cannot be taken back,
+ * so the caller must treat the error as fatal).
+ */
+export async function* readLargeFile(store: ObjectStore, sha256: string, size: number): AsyncIterable<Uint8Array> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  let n = 0;
+  for await (const chunk of store.getStream(largeFileKey(sha256))) {
+    hasher.update(chunk);
+    n += chunk.length;
+    yield chunk;
+  }
+  const got = hex(hasher);
+  if (n !== size || got !== sha256) {
+    throw new IntegrityError(largeFileKey(sha256), `expected ${size} bytes with sha256 ${sha256}, found ${n} bytes with sha256 ${got}`, { key: largeFileKey(sha256) });
+  }
+}
+
+/** Checks inline content against its recorded hash. */
+export function checkInline(bytes: Uint8Array, sha256: string, what: string): Uint8Array {
+  const got = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  if (got !== sha256) throw new IntegrityError(what, `inline content has sha256 ${got}, the log says ${sha256}`);
+  return bytes;
+}
+

@@ -1,0 +1,5 @@
+export * from "./errors.ts";
+export * from "./content-store.ts";
+export * from "./partition-index.ts";
+export * from "./tlog-persistence.ts";
+export * from "./create-pond-table.ts";

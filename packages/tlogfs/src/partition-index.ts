@@ -1,0 +1,99 @@
+import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
+import { readEntryFile } from "@pond/oplog";
+
+/**
+ * The active data files of one snapshot, grouped by partition (`part_id`), with the
+ * decoded rows cached by file path. Files are immutable, so the row cache is shared
+ * by every view of the same pond in one process.
+ */
+export class PartitionIndex {
+  private readonly byPart = new Map<string, ActiveFile[]>();
+
+  constructor(
+    files: readonly ActiveFile[],
+    private readonly store: ObjectStore,
+    private readonly rowCache: Map<string, Promise<OplogEntry[]>>,
+  ) {
+    for (const f of files) {
+      const part = f.partitionValues?.part_id;
+      if (part == null) continue;
+      let list = this.byPart.get(part);
+      if (!list) this.byPart.set(part, (list = []));
+      list.push(f);
+    }
+    // Newest first: the newest file of a directory's partition holds its newest snapshot.
+    for (const list of this.byPart.values()) list.sort((a, b) => (b.addedInVersion ?? -1) - (a.addedInVersion ?? -1));
+  }
+
+  files(partId: string): readonly ActiveFile[] {
+    return this.byPart.get(partId) ?? [];
+  }
+
+  get allFiles(): Iterable<ActiveFile> {
+    return [...this.byPart.values()].flat();
+  }
+
+  /** The data log version that committed a row, when known. */
+  txnOf(row: OplogEntry): number | undefined {
+    return rowVersion.get(row);
+  }
+
+  rows(file: ActiveFile): Promise<OplogEntry[]> {
+    let p = this.rowCache.get(file.path);
+    if (!p) {
+      p = readEntryFile(this.store, file).then((rows) => {
+        if (file.addedInVersion !== null) for (const r of rows) rowVersion.set(r, file.addedInVersion);
+        return rows;
+      });
+      this.rowCache.set(file.path, p);
+      p.catch(() => this.rowCache.delete(file.path));
+    }
+    return p;
+  }
+
+  /** Every row of `nodeId` in partition `partId`, skipping files whose stats exclude it. */
+  async nodeRows(partId: string, nodeId: string): Promise<OplogEntry[]> {
+    const out: OplogEntry[] = [];
+    const files = this.files(partId).filter((f) => mayContain(f, nodeId));
+    const all = await Promise.all(files.map((f) => this.rows(f)));
+    for (const rows of all) for (const r of rows) if (r.node_id === nodeId) out.push(r);
+    return out;
+  }
+
+  /**
+   * The newest directory row of `dirId`. Every transaction that changes a directory
+   * writes its full snapshot into the directory's own partition, so the newest file
+   * there that holds a row of it has the newest snapshot.
+   */
+  async newestDirRow(dirId: string): Promise<OplogEntry | undefined> {
+    const files = this.files(dirId);
+    if (files.length === 0) return undefined;
+    if (files.every((f) => f.addedInVersion !== null)) {
+      for (const f of files) {
+        if (!mayContain(f, dirId)) continue;
+        const rows = (await this.rows(f)).filter((r) => r.node_id === dirId && r.file_type === "directory");
+        if (rows.length) return rows.reduce((a, b) => (b.version > a.version ? b : a));
+      }
+      return undefined;
+    }
+    // Order unknown (files from a foreign checkpoint): read them all.
+    const rows = (await this.nodeRows(dirId, dirId)).filter((r) => r.file_type === "directory");
+    return rows.length ? rows.reduce((a, b) => (b.version > a.version ? b : a)) : undefined;
+  }
+}
+
+const rowVersion = new WeakMap<OplogEntry, number>();
+
+/** False only when the file's stats prove it holds no row of `nodeId`. */
+function mayContain(f: ActiveFile, nodeId: string): boolean {
+  if (!f.stats) return true;
+  try {
+    const s = JSON.parse(f.stats) as { minValues?: { node_id?: string }; maxValues?: { node_id?: string } };
+    const lo = s.minValues?.node_id, hi = s.maxValues?.node_id;
+    if (lo === undefined || hi === undefined) return true;
+    return lo <= nodeId && nodeId <= hi;
+  } catch (e) {
+    if (e instanceof SyntaxError) return true; // unreadable stats: no pruning, not an error
+    throw e;
+  }
+}

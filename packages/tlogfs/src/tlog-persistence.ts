@@ -1,0 +1,364 @@
+import { logger, type Logger } from "@pond/diagnostics";
+import {
+  commit as commitLog,
+  decodeDirectory,
+  encodeDirectory,
+  loadSnapshot,
+  writeEntryFile,
+  type Action,
+  type ObjectStore,
+  type OplogEntry,
+  type Snapshot,
+} from "@pond/oplog";
+import {
+  NotFoundError,
+  TypeChangeError,
+  isEntryType,
+  uuid7,
+  type ContentSource,
+  type DirEntry,
+  type EntryType,
+  type NodeId,
+  type Persistence,
+  type ReadView,
+  type Transaction,
+  type TxnMeta,
+  type VersionInfo,
+  type VersionOptions,
+} from "@pond/tinyfs";
+import { checkInline, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
+import { CommitConflictError, PondFormatError } from "./errors.ts";
+import { PartitionIndex } from "./partition-index.ts";
+
+/** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
+const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
+
+export interface TLogOptions {
+  /** ms since the epoch; injectable for tests. */
+  now?: () => number;
+  logger?: Logger;
+}
+
+/** Metadata a commit records in the Delta `commitInfo` action under `pond`. */
+export interface PondCommitInfo {
+  seq: number;
+  txnId: string;
+  command: string[];
+  user: string;
+  startedAt: number;
+}
+
+/**
+ * tinyfs Persistence over the data log: every committed transaction is one Delta
+ * commit whose `add`s are Parquet files of OplogEntry rows, partitioned by parent
+ * directory. The store is the pond's `data/` folder.
+ */
+export class TLogPersistence implements Persistence {
+  private readonly rowCache = new Map<string, Promise<OplogEntry[]>>();
+  private readonly now: () => number;
+  readonly log: Logger;
+
+  constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger ?? logger;
+  }
+
+  async view(asOf?: number): Promise<TLogView> {
+    const snapshot = await loadSnapshot(this.store, asOf === undefined ? undefined : { version: asOf });
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache));
+  }
+
+  /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
+  async viewAt(timestampMs: number): Promise<TLogView> {
+    const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache));
+  }
+
+  async begin(meta: TxnMeta): Promise<TLogTransaction> {
+    const base = await this.view();
+    return new TLogTransaction(base, meta, this.now);
+  }
+}
+
+/** A pond as of one data log version. Immutable. */
+export class TLogView implements ReadView {
+  constructor(
+    readonly snapshot: Snapshot,
+    readonly store: ObjectStore,
+    /** @internal shared with transactions built on this view */
+    readonly index: PartitionIndex,
+  ) {}
+
+  get seq(): number {
+    return this.snapshot.version;
+  }
+
+  async listDir(dirId: NodeId): Promise<DirEntry[]> {
+    const row = await this.index.newestDirRow(dirId);
+    if (!row) throw new NotFoundError(`Directory ${dirId}`);
+    if (!row.content) throw new PondFormatError(`Directory ${dirId} version ${row.version}`, "has no inline snapshot");
+    return decodeDirectory(checkInline(row.content, row.sha256, `directory ${dirId} version ${row.version}`));
+  }
+
+  /** Rows of a file or symlink node, ascending by version. */
+  protected async fileRows(parentId: NodeId, nodeId: NodeId): Promise<OplogEntry[]> {
+    const rows = (await this.index.nodeRows(parentId, nodeId)).filter((r) => r.file_type !== "directory");
+    rows.sort((a, b) => a.version - b.version);
+    return rows;
+  }
+
+  async versions(parentId: NodeId, nodeId: NodeId): Promise<VersionInfo[]> {
+    const rows = await this.fileRows(parentId, nodeId);
+    if (rows.length === 0) throw new NotFoundError(`Node ${nodeId}`);
+    return rows.map((r) => this.toInfo(r));
+  }
+
+  /** The entry type recorded for a node, or undefined when it has no rows. */
+  async entryTypeOf(parentId: NodeId, nodeId: NodeId): Promise<EntryType | undefined> {
+    const rows = await this.fileRows(parentId, nodeId);
+    const t = rows[rows.length - 1]?.file_type;
+    if (t !== undefined && !isEntryType(t)) throw new PondFormatError(`Node ${nodeId}`, `unknown file_type "${t}"`);
+    return t;
+  }
+
+  protected toInfo(r: OplogEntry): VersionInfo {
+    const txn = this.index.txnOf(r);
+    return {
+      version: r.version,
+      timestamp: r.timestamp,
+      size: r.size,
+      sha256: r.sha256,
+      txnSeq: txn,
+      minEventTime: r.min_event_time,
+      maxEventTime: r.max_event_time,
+      attributes: r.attributes ? (JSON.parse(r.attributes) as Record<string, unknown>) : {},
+    };
+  }
+
+  /** The newest version number of a directory's own record (0 when it has none). */
+  async dirVersion(dirId: NodeId): Promise<number> {
+    return (await this.index.newestDirRow(dirId))?.version ?? 0;
+  }
+
+  async *read(parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {
+    const row = await this.versionRow(parentId, nodeId, version);
+    yield* this.rowContent(row);
+  }
+
+  protected async *rowContent(row: OplogEntry): AsyncIterable<Uint8Array> {
+    if (row.content) {
+      yield checkInline(row.content, row.sha256, `node ${row.node_id} version ${row.version}`);
+    } else if (row.size === 0) {
+      return;
+    } else {
+      yield* readLargeFile(this.store, row.sha256, row.size);
+    }
+  }
+
+  async versionRow(parentId: NodeId, nodeId: NodeId, version?: number): Promise<OplogEntry> {
+    const rows = await this.fileRows(parentId, nodeId);
+    if (rows.length === 0) throw new NotFoundError(`Node ${nodeId}`);
+    const row = version === undefined ? rows[rows.length - 1]! : rows.find((r) => r.version === version);
+    if (!row) {
+      throw new NotFoundError(`Version ${version} of node ${nodeId}`, `It has versions 1 to ${rows[rows.length - 1]!.version}.`, { version });
+    }
+    return row;
+  }
+
+  /**
+   * A host path at which a stored version can be read in place (large files of a local
+   * pond), or undefined. DuckDB scans table and series payloads through this.
+   */
+  async localPath(parentId: NodeId, nodeId: NodeId, version?: number): Promise<string | undefined> {
+    const row = await this.versionRow(parentId, nodeId, version);
+    if (row.content) return undefined;
+    return this.store.localPath?.(`_large_files/sha256=${row.sha256}`);
+  }
+
+  async readlink(parentId: NodeId, nodeId: NodeId): Promise<string> {
+    const chunks: Uint8Array[] = [];
+    for await (const c of this.read(parentId, nodeId)) chunks.push(c);
+    return new TextDecoder().decode(Buffer.concat(chunks));
+  }
+}
+
+interface PendingVersion {
+  parentId: NodeId;
+  nodeId: NodeId;
+  entryType: EntryType;
+  staged: StagedContent;
+  info: VersionInfo;
+}
+
+/**
+ * A write transaction: buffers directory snapshots and staged file versions, then
+ * commits them as one Delta commit. Payloads are written before the commit; a crash
+ * leaves only unreferenced files.
+ */
+export class TLogTransaction extends TLogView implements Transaction {
+  private readonly dirs = new Map<NodeId, DirEntry[]>();
+  private readonly pending = new Map<string, PendingVersion[]>();
+  private done = false;
+
+  constructor(
+    private readonly base: TLogView,
+    readonly meta: TxnMeta,
+    private readonly now: () => number,
+  ) {
+    super(base.snapshot, base.store, base.index);
+  }
+
+  newNodeId(): NodeId {
+    return uuid7(this.now());
+  }
+
+  override async listDir(dirId: NodeId): Promise<DirEntry[]> {
+    const d = this.dirs.get(dirId);
+    if (d) return d.map((e) => ({ ...e }));
+    return super.listDir(dirId);
+  }
+
+  override async versions(parentId: NodeId, nodeId: NodeId): Promise<VersionInfo[]> {
+    const committed = (await this.fileRows(parentId, nodeId)).map((r) => this.toInfo(r));
+    const mine = (this.pending.get(key(parentId, nodeId)) ?? []).map((p) => p.info);
+    const all = [...committed, ...mine];
+    if (all.length === 0) throw new NotFoundError(`Node ${nodeId}`);
+    return all;
+  }
+
+  override async *read(parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {
+    const mine = this.pending.get(key(parentId, nodeId)) ?? [];
+    const want = version ?? (mine.length ? mine[mine.length - 1]!.info.version : undefined);
+    const p = mine.find((m) => m.info.version === want);
+    if (p) {
+      if (p.staged.kind === "inline") yield p.staged.bytes;
+      else if (p.staged.size > 0) yield* readLargeFile(this.store, p.staged.sha256, p.staged.size);
+      return;
+    }
+    yield* super.read(parentId, nodeId, version);
+  }
+
+  override async localPath(parentId: NodeId, nodeId: NodeId, version?: number): Promise<string | undefined> {
+    const mine = this.pending.get(key(parentId, nodeId)) ?? [];
+    const want = version ?? (mine.length ? mine[mine.length - 1]!.info.version : undefined);
+    const p = mine.find((m) => m.info.version === want);
+    if (p) return p.staged.kind === "large" ? this.store.localPath?.(`_large_files/sha256=${p.staged.sha256}`) : undefined;
+    return super.localPath(parentId, nodeId, version);
+  }
+
+  async writeDir(dirId: NodeId, entries: DirEntry[]): Promise<void> {
+    this.assertOpen();
+    const names = new Set<string>();
+    for (const e of entries) {
+      if (names.has(e.name)) throw new PondFormatError(`Directory ${dirId}`, `duplicate name "${e.name}"`);
+      names.add(e.name);
+    }
+    this.dirs.set(dirId, entries.map((e) => ({ ...e })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+  }
+
+  async addVersion(parentId: NodeId, nodeId: NodeId, entryType: EntryType, content: ContentSource, opts: VersionOptions = {}): Promise<VersionInfo> {
+    this.assertOpen();
+    const k = key(parentId, nodeId);
+    const mine = this.pending.get(k) ?? [];
+    const committed = await this.fileRows(parentId, nodeId);
+    const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
+    if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
+    const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;
+    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType) });
+    const info: VersionInfo = {
+      version,
+      timestamp: BigInt(this.now()) * 1000n,
+      size: staged.size,
+      sha256: staged.sha256,
+      minEventTime: opts.minEventTime ?? null,
+      maxEventTime: opts.maxEventTime ?? null,
+      attributes: opts.attributes ?? {},
+    };
+    mine.push({ parentId, nodeId, entryType, staged, info });
+    this.pending.set(k, mine);
+    return { ...info };
+  }
+
+  /** True when the transaction has written nothing. */
+  get isEmpty(): boolean {
+    return this.dirs.size === 0 && this.pending.size === 0;
+  }
+
+  async commit(): Promise<number> {
+    this.assertOpen();
+    this.done = true;
+    const version = this.base.seq + 1;
+    const ts = BigInt(this.now()) * 1000n;
+    const rows: OplogEntry[] = [];
+    for (const [dirId, entries] of this.dirs) {
+      const prev = await this.base.dirVersion(dirId);
+      const content = encodeDirectory(entries);
+      rows.push({
+        part_id: dirId,
+        node_id: dirId,
+        file_type: "directory",
+        version: prev + 1,
+        timestamp: ts,
+        content,
+        sha256: new Bun.CryptoHasher("sha256").update(content).digest("hex"),
+        size: content.length,
+        min_event_time: null,
+        max_event_time: null,
+        attributes: "{}",
+      });
+    }
+    for (const list of this.pending.values()) {
+      for (const p of list) {
+        rows.push({
+          part_id: p.parentId,
+          node_id: p.nodeId,
+          file_type: p.entryType,
+          version: p.info.version,
+          timestamp: p.info.timestamp,
+          content: p.staged.kind === "inline" ? p.staged.bytes : null,
+          sha256: p.staged.sha256,
+          size: p.staged.size,
+          min_event_time: p.info.minEventTime ?? null,
+          max_event_time: p.info.maxEventTime ?? null,
+          attributes: JSON.stringify(p.info.attributes ?? {}),
+        });
+      }
+    }
+    const byPart = new Map<string, OplogEntry[]>();
+    for (const r of rows) {
+      let l = byPart.get(r.part_id);
+      if (!l) byPart.set(r.part_id, (l = []));
+      l.push(r);
+    }
+    const actions: Action[] = [];
+    for (const [partId, partRows] of byPart) {
+      actions.push({ add: await writeEntryFile(this.store, partId, partRows, { version }) });
+    }
+    const pond: PondCommitInfo = {
+      seq: version,
+      txnId: this.meta.txnId,
+      command: this.meta.command,
+      user: this.meta.user,
+      startedAt: this.meta.startedAt,
+    };
+    actions.push({ commitInfo: { timestamp: this.now(), operation: "WRITE", operationParameters: { mode: "Append" }, engineInfo: "pond", pond } });
+    const r = await commitLog(this.store, version, actions);
+    if (r.kind === "conflict") throw new CommitConflictError(version, 1);
+    return r.version;
+  }
+
+  async abort(): Promise<void> {
+    this.done = true;
+    // Staged large files stay until maintenance: they may already be shared with
+    // another transaction's identical content, so deleting them here is unsafe.
+  }
+
+  private assertOpen(): void {
+    if (this.done) throw new Error("BUG: transaction already committed or aborted");
+  }
+}
+
+function key(parentId: NodeId, nodeId: NodeId): string {
+  return `${parentId}/${nodeId}`;
+}
+
