@@ -2,7 +2,6 @@ import yargs from "yargs";
 import { COMMANDS } from "./commands.ts";
 import { processIO, type IO } from "./io.ts";
 import { renderError } from "./render-error.ts";
-import { VERSION } from "./version.ts";
 
 /**
  * Parses `argv`, runs the command, and returns the exit code: 0 success, 1 a user
@@ -13,7 +12,7 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
   let usageError: string | undefined;
   const y = yargs(argv)
     .scriptName("pond")
-    .version(VERSION)
+    .version(false) // `pond --version` is answered in main.ts; `cat --version N` is an option
     .help()
     .alias("h", "help")
     .strict()

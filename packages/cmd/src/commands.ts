@@ -70,8 +70,24 @@ export const COMMANDS: CommandSpec[] = [
         .option("format", { choices: ["table", "csv", "json", "jsonl", "parquet"] as const, describe: "Rows as (default: table on a terminal, csv when piped)" })
         .option("sql", { type: "string", describe: "Run SQL over the file as the table `source`" })
         .option("time-start", { type: "string", describe: "Keep rows at or after this time (ISO 8601 or epoch seconds)" })
-        .option("time-end", { type: "string", describe: "Keep rows before this time" })),
+        .option("time-end", { type: "string", describe: "Keep rows before this time" })
+        .option("delimiter", { type: "string", describe: "host+csv: field delimiter (default: sniffed)" })
+        .option("header", { type: "boolean", describe: "host+csv: the first row is a header" })
+        .option("skip", { type: "number", describe: "host+csv: lines to skip before the header" })
+        .option("null-string", { type: "string", describe: "host+csv: the text that means NULL" })
+        .option("timestamp-format", { type: "string", describe: "host+csv: strptime format of timestamps" })),
     load: () => import("./commands/cat.ts"),
+  },
+  {
+    command: "query <sql>",
+    aliases: ["sql"],
+    describe: "Run SQL: quoted pond paths and globs after FROM/JOIN are tables, e.g. SELECT * FROM '/sensors/*.series'",
+    builder: (y) =>
+      asOf(y.positional("sql", { type: "string", describe: "One SELECT query" })
+        .option("format", { choices: ["table", "csv", "json", "jsonl", "parquet"] as const, describe: "Rows as (default: table on a terminal, csv when piped)" })
+        .option("time-start", { type: "string", describe: "Keep series rows at or after this time (ISO 8601 or epoch seconds)" })
+        .option("time-end", { type: "string", describe: "Keep series rows before this time" })),
+    load: () => import("./commands/query.ts"),
   },
   {
     command: "describe <path>",

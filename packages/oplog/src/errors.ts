@@ -49,8 +49,8 @@ export class VersionNotFoundError extends PondError {
 
 /** A protocol or action this reader does not implement (deletion vectors, column mapping…). */
 export class UnsupportedFeatureError extends PondError {
-  constructor(url: string, feature: string, detail = "is not supported") {
-    super("unsupported_feature", `Cannot read Delta table at ${url}: reader feature "${feature}" ${detail}`, {
+  constructor(url: string, feature: string, problem = `reader feature "${feature}" is not supported`) {
+    super("unsupported_feature", `Cannot read Delta table at ${url}: ${problem}`, {
       data: { url, feature },
       hint: "Rewrite the table without this feature (e.g. with Spark or delta-rs) to read it here.",
     });
@@ -68,5 +68,16 @@ export class CorruptLogError extends PondError {
       cause,
     });
     this.name = "CorruptLogError";
+  }
+}
+
+/** Rows handed to `writeEntryFile` that belong to another partition than the one named. */
+export class EntryPartitionError extends PondError {
+  constructor(partId: string, rowPartId: string, nodeId: string) {
+    super("entry_partition_mismatch", `Cannot write entry file for part_id ${partId}: row of node ${nodeId} has part_id ${rowPartId}`, {
+      kind: "bug",
+      data: { partId, rowPartId, nodeId },
+    });
+    this.name = "EntryPartitionError";
   }
 }

@@ -9,7 +9,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { isSystemError } from "@pond/diagnostics";
 import { ObjectNotFoundError } from "./errors.ts";
-import { checkKey, compareKeys } from "./object-key.ts";
+import { checkKey, sortByKey } from "./object-key.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 
 const READ_CHUNK = 1 << 20;
@@ -124,8 +124,7 @@ export class LocalObjectStore implements ObjectStore {
     if (base !== "") checkKey(base);
     const out: ObjectMeta[] = [];
     walk(this.root, base, prefix, out);
-    out.sort((a, b) => compareKeys(a.key, b.key));
-    yield* out;
+    yield* sortByKey(out);
   }
 
   async delete(key: string): Promise<void> {
@@ -165,7 +164,7 @@ export class LocalObjectStore implements ObjectStore {
 function walk(root: string, rel: string, prefix: string, out: ObjectMeta[]): void {
   let entries: fs.Dirent[];
   try {
-    entries = fs.readdirSync(rel === "" ? root : path.join(root, rel), { withFileTypes: true });
+    entries = fs.readdirSync(rel === "" ? root : `${root}/${rel}`, { withFileTypes: true });
   } catch (e) {
     if (isSystemError(e, "ENOENT") || isSystemError(e, "ENOTDIR")) return;
     throw e;
@@ -179,14 +178,8 @@ function walk(root: string, rel: string, prefix: string, out: ObjectMeta[]): voi
       continue;
     }
     if (!key.startsWith(prefix) || TEMP_RE.test(ent.name)) continue;
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(path.join(root, key));
-    } catch (e) {
-      if (isSystemError(e, "ENOENT")) continue; // deleted while we listed
-      throw e;
-    }
-    if (st.isFile()) out.push({ key, size: st.size, lastModified: Math.floor(st.mtimeMs) });
+    const st = fs.statSync(`${root}/${key}`, { throwIfNoEntry: false }); // undefined: deleted while we listed
+    if (st?.isFile()) out.push({ key, size: st.size, lastModified: Math.floor(st.mtimeMs) });
   }
 }
 

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { MemoryObjectStore } from "./memory-store.ts";
 import { runObjectStoreContract } from "./object-store-contract.ts";
+import type { ObjectStore } from "./object-store.ts";
 
 runObjectStoreContract("MemoryObjectStore", async () => ({ store: new MemoryObjectStore() }));
 
@@ -15,5 +16,6 @@ test("MemoryObjectStore stamps lastModified from the clock it is given", async (
 });
 
 test("MemoryObjectStore has no localPath", () => {
-  expect(new MemoryObjectStore().localPath).toBeUndefined();
+  const store: ObjectStore = new MemoryObjectStore();
+  expect(store.localPath).toBeUndefined();
 });

@@ -4,7 +4,7 @@
  * one; a streamed body is collected before it is published.
  */
 import { ObjectNotFoundError } from "./errors.ts";
-import { checkKey, compareKeys } from "./object-key.ts";
+import { checkKey, sortByKey } from "./object-key.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 
 interface Stored {
@@ -51,11 +51,9 @@ export class MemoryObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectMeta> {
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
-    for (const key of keys) {
-      const o = this.objects.get(key);
-      if (o) yield { key, size: o.bytes.length, lastModified: o.lastModified };
-    }
+    const found: ObjectMeta[] = [];
+    for (const [key, o] of this.objects) if (key.startsWith(prefix)) found.push({ key, size: o.bytes.length, lastModified: o.lastModified });
+    yield* sortByKey(found);
   }
 
   async delete(key: string): Promise<void> {

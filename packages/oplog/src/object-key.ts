@@ -31,3 +31,11 @@ export function compareKeys(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+const ASTRAL_OR_HIGH = /[\ud800-\uffff]/;
+
+/** Sorts in place by key bytes; plain `<` is exact, and much faster, when no key has a char ≥ U+D800. */
+export function sortByKey<T extends { key: string }>(items: T[]): T[] {
+  if (items.some((i) => ASTRAL_OR_HIGH.test(i.key))) return items.sort((a, b) => compareKeys(a.key, b.key));
+  return items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}

@@ -1,6 +1,6 @@
 /**
  * One row of the pond's data log: a version of a node. One schema everywhere; the
- * Parquet codec (`codec.ts`) is the only place that knows how it is laid out on disk.
+ * Parquet codec (`parquet-codec.ts`) is the only place that knows how it is laid out on disk.
  *
  * - `part_id`: the parent directory's node id, or a directory's own id for its snapshot.
  * - `content`: inline bytes, or null when stored in `_large_files/sha256=<hex>`.

@@ -52,3 +52,46 @@ export class IntegrityError extends PondError {
     });
   }
 }
+
+/** A write through a read-only working directory (a view, not a transaction). */
+export class ReadOnlyError extends PondError {
+  constructor(path: string, operation: string) {
+    super("read_only", `Cannot ${operation} "${path}": this view of the pond is read-only`, {
+      kind: "bug",
+      data: { path, operation },
+      hint: "Write inside a transaction (FS.transaction, or a WD made from a Transaction).",
+    });
+  }
+}
+
+/** A chain of symlinks longer than the limit, usually a loop. */
+export class SymlinkLoopError extends PondError {
+  constructor(path: string, limit: number) {
+    super("symlink_loop", `Too many levels of symbolic links resolving "${path}" (more than ${limit})`, {
+      data: { path, limit },
+      hint: "A symlink on this path points back at itself; fix it with `pond describe` and rewrite the link.",
+    });
+  }
+}
+
+/** Another transaction committed first on the same base state. */
+export class TransactionConflictError extends PondError {
+  constructor(baseSeq: number, currentSeq: number) {
+    super("commit_conflict", `Another transaction committed sequence ${currentSeq} after this one began at ${baseSeq}`, {
+      kind: "busy",
+      data: { baseSeq, currentSeq },
+      hint: "Run the command again.",
+    });
+  }
+}
+
+/** A transaction used after `commit` or `abort`: a bug in the caller. */
+export class TransactionClosedError extends PondError {
+  constructor(operation: string) {
+    super("transaction_closed", `Cannot ${operation}: the transaction was already committed or aborted`, {
+      kind: "bug",
+      data: { operation },
+      hint: "This is a bug in pond: a transaction was used after it ended.",
+    });
+  }
+}

@@ -7,7 +7,8 @@ import type { ContentSource, DirEntry, EntryType, NodeId, TxnMeta, VersionInfo }
  * record is addressed with its own id as parent.
  *
  * Contract (checked by `runPersistenceContract`):
- * - `listDir` of an unknown directory throws `NotFoundError`.
+ * - `listDir` of an unknown directory throws `NotFoundError`; entries come sorted by
+ *   name (plain string order) and are the caller's to change.
  * - `versions` returns versions in ascending order, numbered 1..n without gaps; an
  *   unknown node throws `NotFoundError`.
  * - `read` of a missing version throws `NotFoundError`; a backend that stores a hash
@@ -48,7 +49,8 @@ export interface Transaction extends ReadView {
   /**
    * Adds the next version of a file or symlink node (version 1 creates it). Returns the
    * version written. Writing a different entry type than the node's existing one throws
-   * `TypeChangeError`.
+   * `TypeChangeError`. Once the promise resolves the backend owns a copy of the bytes:
+   * the caller may reuse its buffer. Version timestamps come from the backend's clock.
    */
   addVersion(
     parentId: NodeId,

@@ -34,7 +34,8 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
   if (content instanceof Uint8Array) {
     hasher.update(content);
     const sha256 = hex(hasher);
-    if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: content, sha256, size: content.length };
+    // Keep a copy: the caller may reuse its buffer once addVersion resolves.
+    if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: content.slice(), sha256, size: content.length };
     await publishBytes(store, sha256, content);
     return { kind: "large", sha256, size: content.length };
   }

@@ -3,3 +3,4 @@ export * from "./content-store.ts";
 export * from "./partition-index.ts";
 export * from "./tlog-persistence.ts";
 export * from "./create-pond-table.ts";
+export * from "./query/index.ts";

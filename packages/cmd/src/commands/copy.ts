@@ -40,7 +40,7 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
   const stats = sources.map((s) => ({ src: s, ...statHost(s.path, s.raw) }));
   for (const s of stats) {
     if (s.isDirectory && s.src.format !== "data") {
-      throw new PondError("usage", `"${s.src.raw}" is a folder; host${s.src.format === "data" ? "" : "+" + s.src.format}: takes one file`, { kind: "usage", hint: "Name the files, or copy the folder with host: to store raw bytes." });
+      throw new PondError("usage", `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`, { kind: "usage", hint: "Name the files, or copy the folder with host: to store raw bytes." });
     }
   }
   const parents = Boolean(args.parents);
@@ -48,7 +48,7 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
   await pond.write(commandLine(args), async ({ txn, note }) => {
     const wd = new WD(txn);
     const destPath = parsePath(dest);
-    const existing = await wd.resolve(destPath.absolute);
+    const existing = await wd.resolve(destPath.absolute, { followSymlinks: true });
     const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
     if (intoDir) {
       if (!existing) await wd.mkdir(destPath.absolute, { parents });

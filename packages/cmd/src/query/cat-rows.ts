@@ -1,11 +1,68 @@
 import { PondError } from "@pond/diagnostics";
+import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
+import { WD, type Stat } from "@pond/tinyfs";
+import { QuerySession, hasParquetMagic, parseTimeBound, resolveSources, type TLogView, type TimeRange } from "@pond/tlogfs";
+import type { Endpoint } from "../endpoint.ts";
+import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
+import { renderQuery, type RowFormat } from "./render-rows.ts";
+import { join } from "node:path";
 
-// Rows of tables and series arrive with the SQL layer (issue 4). Until then a clear error.
-function notYet(): never {
-  throw new PondError("not_supported", "Reading tables and series as rows is not supported by this build yet", {
-    hint: "Use --format parquet to get the stored Parquet bytes.",
-  });
+/** `--time-start`/`--time-end` as a half-open range in µs. */
+export function timeRange(args: Record<string, unknown>): TimeRange | undefined {
+  const s = args["time-start"] as string | undefined, e = args["time-end"] as string | undefined;
+  if (s === undefined && e === undefined) return undefined;
+  return { start: s === undefined ? undefined : parseTimeBound(s, "--time-start"), end: e === undefined ? undefined : parseTimeBound(e, "--time-end") };
 }
-export async function catRows(_view: unknown, _st: unknown, _args: Record<string, unknown>, _io: IO): Promise<number> { notYet(); }
-export async function catHost(_t: unknown, _args: Record<string, unknown>, _io: IO): Promise<number> { notYet(); }
+
+/** `pond cat` of a table or series: its rows (a series: every version, unioned by name). */
+export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO): Promise<number> {
+  const range = timeRange(args);
+  const version = args.version === undefined ? undefined : Number(args.version);
+  const sources = await resolveSources(view, new WD(view), st.path, { range, version });
+  const session = await QuerySession.open();
+  try {
+    await session.addPondView("source", sources, range);
+    await session.lock();
+    return await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
+  } finally {
+    session.close();
+  }
+}
+
+/** Host mode: `pond cat host+csv:… | host+table:… | host+delta:…` with no pond. */
+export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args: Record<string, unknown>, io: IO): Promise<number> {
+  const st = statHost(target.path, target.raw);
+  const session = await QuerySession.open();
+  try {
+    if (target.format === "csv" || target.format === "series+csv") {
+      await session.addCsvView("source", target.path, csvReaderArgs(args));
+    } else if (target.format === "table" || target.format === "series") {
+      if (!hasParquetMagic(target.path)) {
+        throw new PondError("not_parquet", `"${target.raw}" is not a Parquet file: it lacks the PAR1 magic`, { hint: `Read raw bytes with cat(1), or a CSV with host+csv://${target.path}.` });
+      }
+      await session.addParquetView("source", [{ path: target.path }]);
+    } else if (target.format === "delta") {
+      if (!st.isDirectory) throw new PondError("usage", `"${target.raw}" is a file; host+delta: takes a Delta table's folder`, { kind: "usage" });
+      const snap = await loadSnapshot(new LocalObjectStore(target.path), args["as-of"] !== undefined && /^\d+$/.test(String(args["as-of"])) ? { version: Number(args["as-of"]) } : undefined);
+      await session.addParquetView("source", snap.files.map((f) => ({ path: join(target.path, decodeURIComponent(f.path)), partitionValues: f.partitionValues })));
+    } else {
+      throw new PondError("usage", `"${target.raw}" is raw bytes; pond cat reads host files as host+csv:, host+table: or host+delta:`, { kind: "usage", hint: "Use cat(1) for raw host files." });
+    }
+    await session.lock();
+    return await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
+  } finally {
+    session.close();
+  }
+}
+
+function csvReaderArgs(args: Record<string, unknown>): string[] {
+  const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
+  const out: string[] = [];
+  if (args.delimiter !== undefined) out.push(`delim=${q(String(args.delimiter))}`);
+  if (args.header !== undefined) out.push(`header=${Boolean(args.header)}`);
+  if (args.skip !== undefined) out.push(`skip=${Math.trunc(Number(args.skip))}`);
+  if (args["null-string"] !== undefined) out.push(`nullstr=${q(String(args["null-string"]))}`);
+  if (args["timestamp-format"] !== undefined) out.push(`timestampformat=${q(String(args["timestamp-format"]))}`);
+  return out;
+}

@@ -1,0 +1,45 @@
+// Shared helpers for benchmarks: run a command, time it, read its peak RSS. Every
+// benchmark compares against a baseline measured in the same run, because this
+// machine is shared and noisy: ratios, not absolute times, are the result.
+import { resolve } from "node:path";
+
+export const POND_BIN = process.env.POND_BIN ?? resolve(import.meta.dir, "../bin/pond");
+
+export interface Run {
+  ms: number;
+  maxRssMiB: number;
+  code: number;
+}
+
+/** Runs argv (stdout to a file or /dev/null), returning wall time and the child's peak RSS. */
+export async function run(argv: string[], opts: { env?: Record<string, string>; stdout?: string; shell?: boolean } = {}): Promise<Run> {
+  const cmd = opts.shell ? ["bash", "-c", argv.join(" ")] : argv;
+  const t0 = performance.now();
+  const p = Bun.spawn(cmd, {
+    env: { ...(process.env as Record<string, string>), ...opts.env },
+    stdout: opts.stdout ? Bun.file(opts.stdout) : "ignore",
+    stderr: "pipe",
+  });
+  const code = await p.exited;
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${await new Response(p.stderr).text()}`);
+  const ru = p.resourceUsage();
+  return { ms, maxRssMiB: ru ? Number(ru.maxRSS) / 1024 : NaN, code };
+}
+
+/** The median of `n` runs of `fn` (after `warm` unmeasured runs). */
+export async function median(n: number, fn: () => Promise<Run>, warm = 1): Promise<Run> {
+  for (let i = 0; i < warm; i++) await fn();
+  const runs: Run[] = [];
+  for (let i = 0; i < n; i++) runs.push(await fn());
+  runs.sort((a, b) => a.ms - b.ms);
+  const mid = runs[Math.floor(runs.length / 2)]!;
+  return { ...mid, maxRssMiB: Math.max(...runs.map((r) => r.maxRssMiB)) };
+}
+
+/** Prints one result line and returns whether it met its target. */
+export function report(name: string, value: number, target: number, unit: string, lowerIsBetter = true): boolean {
+  const ok = lowerIsBetter ? value <= target : value >= target;
+  console.log(`${ok ? "PASS" : "FAIL"}  ${name}: ${value.toFixed(unit === "x" ? 2 : 1)}${unit} (target ${lowerIsBetter ? "≤" : "≥"} ${target}${unit})`);
+  return ok;
+}

@@ -1,0 +1,58 @@
+// Issue 3: a pond of 10,000 files in 100 directories written by 1,000 transactions:
+// `pond list '/**'` under 1 s, `pond cat` of one small file under 150 ms, and opening
+// cost flat in the number of transactions (the same 10,000 files written by 100
+// transactions, measured in the same run, is the baseline). Also `pond --version`.
+// Run: node_modules/.bin/bun bench/many-files.bench.ts
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pond } from "@pond/steward";
+import { WD } from "@pond/tinyfs";
+import { POND_BIN, median, report, run } from "./lib.ts";
+
+const FILES = 10_000, DIRS = 100;
+
+/** Writes FILES small files into DIRS directories using `txns` transactions. */
+async function build(dir: string, txns: number): Promise<void> {
+  const pond = await Pond.init(dir, ["bench"]);
+  await pond.write(["bench", "mkdir"], async ({ txn }) => {
+    const wd = new WD(txn);
+    for (let d = 0; d < DIRS; d++) await wd.mkdir(`/d${String(d).padStart(3, "0")}`);
+  });
+  const perTxn = FILES / txns;
+  for (let t = 0; t < txns; t++) {
+    await pond.write(["bench", "copy", String(t)], async ({ txn }) => {
+      const wd = new WD(txn);
+      for (let i = 0; i < perTxn; i++) {
+        const n = t * perTxn + i;
+        const d = txns >= DIRS ? t % DIRS : n % DIRS;
+        await wd.createFile(`/d${String(d).padStart(3, "0")}/f${n}.txt`, "file:data", new TextEncoder().encode(`file ${n}\n`));
+      }
+    });
+  }
+}
+
+const root = mkdtempSync(join(tmpdir(), "pond-bench-many-"));
+try {
+  const results: Record<number, { list: number; cat: number }> = {};
+  for (const txns of [100, 1000]) {
+    const dir = join(root, `p${txns}`);
+    const t0 = performance.now();
+    await build(dir, txns);
+    console.log(`built ${FILES} files by ${txns} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const env = { POND: dir };
+    const list = await median(5, () => run([POND_BIN, "list", "/**"], { env }));
+    const cat = await median(5, () => run([POND_BIN, "cat", "/d042/f4242.txt"], { env }));
+    results[txns] = { list: list.ms, cat: cat.ms };
+    console.log(`${txns} transactions: list '/**' ${list.ms.toFixed(0)} ms (peak ${list.maxRssMiB.toFixed(0)} MiB), cat ${cat.ms.toFixed(0)} ms`);
+  }
+  const version = await median(10, () => run([POND_BIN, "--version"]));
+  const trueRun = await median(10, () => run(["true"]));
+  report("list '/**' at 1,000 transactions", results[1000]!.list, 1000, " ms");
+  report("cat of a small file at 1,000 transactions", results[1000]!.cat, 150, " ms");
+  report("list time at 1,000 / at 100 transactions", results[1000]!.list / results[100]!.list, 1.5, "x");
+  report("cat time at 1,000 / at 100 transactions", results[1000]!.cat / results[100]!.cat, 1.5, "x");
+  report(`pond --version (spawning \`true\` takes ${trueRun.ms.toFixed(1)} ms)`, version.ms, 50, " ms");
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,283 @@
+/**
+ * The Delta transaction log over an ObjectStore: replay to a snapshot (latest, by
+ * version, by time), read and list commits, and commit the next version with an
+ * atomic put-if-absent. A lost race is a result (`{kind: "conflict"}`), not an error.
+ *
+ * Replay lists `_delta_log/` (from the block of `_last_checkpoint` on, see
+ * log-listing.ts), picks the newest complete checkpoint at or before the target
+ * version, and applies the JSON commits after it, each file read once.
+ */
+import { logger as defaultLogger, type Logger } from "@pond/diagnostics";
+import { parseActions, serializeActions, type Action, type CommitInfo, type Metadata, type Protocol } from "./actions.ts";
+import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { CorruptLogError, ObjectNotFoundError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError } from "./errors.ts";
+import { commitKey } from "./log-file-name.ts";
+import { listLog, listLogForLatest, type LogListing } from "./log-listing.ts";
+import type { ObjectStore } from "./object-store.ts";
+import { checkReadable } from "./protocol-support.ts";
+import type { ActiveFile, Snapshot } from "./snapshot.ts";
+
+/** How many log files replay fetches at once. */
+const FETCH_CONCURRENCY = 32;
+
+/** The newest version in the log, or null when there is no log. Reads `_last_checkpoint` and lists from there. */
+export async function latestVersion(store: ObjectStore): Promise<number | null> {
+  return (await listLogForLatest(store)).latest;
+}
+
+/** The actions of one commit; VersionNotFoundError when its file does not exist. */
+export async function readCommit(store: ObjectStore, version: number): Promise<Action[]> {
+  const key = commitKey(version);
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.get(key);
+  } catch (e) {
+    if (e instanceof ObjectNotFoundError) throw new VersionNotFoundError(store.url, `version ${version}`, `has no commit file (${key})`, { version });
+    throw e;
+  }
+  return parseActions(bytes, key);
+}
+
+/**
+ * Loads the table as of the latest version, `version`, or the newest version whose
+ * commit time is at or before `timestamp` (ms). Throws TableNotFoundError when there
+ * is no log, VersionNotFoundError for a version or time the log cannot produce, and
+ * UnsupportedFeatureError for a protocol this reader does not implement.
+ */
+export async function loadSnapshot(store: ObjectStore, opts: { version?: number; timestamp?: number } = {}): Promise<Snapshot> {
+  if (opts.version !== undefined && opts.timestamp !== undefined) throw new RangeError("loadSnapshot: give a version or a timestamp, not both");
+  // Time travel by time needs every commit's time; by version, the checkpoint at or before it.
+  const log = opts.timestamp === undefined ? await listLogForLatest(store, opts.version) : await listLog(store);
+  if (log.latest === null) throw new TableNotFoundError(store.url);
+  const latest = log.latest;
+  const reader = new CommitReader(store, log);
+
+  let target: number;
+  if (opts.version !== undefined) {
+    target = opts.version;
+    if (!Number.isSafeInteger(target) || target < 0) throw new VersionNotFoundError(store.url, `version ${target}`, "is not a version number", { version: target });
+    if (target > latest) throw new VersionNotFoundError(store.url, `version ${target}`, `does not exist (the latest is ${latest})`, { version: target, latest });
+    checkReachable(store, log, target);
+  } else if (opts.timestamp !== undefined) {
+    target = await versionAt(store, log, reader, opts.timestamp);
+  } else {
+    target = latest;
+    checkReachable(store, log, target);
+  }
+
+  const cp = newestCheckpoint(log, target);
+  const first = cp === null ? 0 : cp + 1;
+  const versions: number[] = [];
+  for (let v = first; v <= target; v++) versions.push(v);
+  const [state, commits] = await Promise.all([
+    cp === null ? null : readCheckpoint(store, log.checkpoints.get(cp) ?? []),
+    mapLimit(versions, FETCH_CONCURRENCY, (v) => reader.actions(v)),
+  ]);
+
+  let protocol: Protocol | undefined = state?.protocol;
+  let metadata: Metadata | undefined = state?.metadata;
+  const files = new Map<string, ActiveFile>();
+  if (state) for (const f of state.files) files.set(f.path, f);
+  for (let i = 0; i < versions.length; i++) {
+    for (const a of commits[i]) {
+      if ("add" in a) files.set(filePath(a.add, "add", versions[i]), { ...a.add, addedInVersion: versions[i] });
+      else if ("remove" in a) files.delete(filePath(a.remove, "remove", versions[i]));
+      else if ("metaData" in a) metadata = a.metaData;
+      else if ("protocol" in a) protocol = a.protocol;
+    }
+  }
+  const where = cp === null ? commitKey(target) : `checkpoint ${cp} + commits to ${target}`;
+  if (!protocol) throw new CorruptLogError(where, `has no protocol action for version ${target}`);
+  if (!metadata) throw new CorruptLogError(where, `has no metaData action for version ${target}`);
+  checkReadable(protocol, store.url, where);
+  for (const f of files.values()) {
+    if (f.deletionVector != null) throw new UnsupportedFeatureError(store.url, "deletionVectors", `reader feature "deletionVectors" is not supported (file ${f.path} has one)`);
+  }
+  return { version: target, timestamp: await reader.time(target), protocol, metadata, files: [...files.values()] };
+}
+
+/** Each commit that still exists, oldest first, with counts of its file actions (for `pond show`). */
+export async function listCommits(store: ObjectStore): Promise<
+  { version: number; timestamp: number; commitInfo: CommitInfo | null; actions: { add: number; remove: number; bytesAdded: number } }[]
+> {
+  const log = await listLog(store);
+  const reader = new CommitReader(store, log);
+  const versions = [...log.commits.keys()].sort((a, b) => a - b);
+  return mapLimit(versions, FETCH_CONCURRENCY, async (version) => {
+    const actions = await reader.actions(version);
+    let add = 0;
+    let remove = 0;
+    let bytesAdded = 0;
+    let commitInfo: CommitInfo | null = null;
+    for (const a of actions) {
+      if ("add" in a) {
+        add++;
+        bytesAdded += a.add.size;
+      } else if ("remove" in a) remove++;
+      else if ("commitInfo" in a) commitInfo = a.commitInfo;
+    }
+    return { version, timestamp: await reader.time(version), commitInfo, actions: { add, remove, bytesAdded } };
+  });
+}
+
+export type CommitResult = { kind: "committed"; version: number } | { kind: "conflict"; version: number };
+
+/**
+ * Commits `actions` as `version` with an atomic put-if-absent of its log file. If the
+ * file exists another writer got there first: the result is a conflict, and nothing
+ * was written. After committing a multiple of `checkpointInterval` (default 100) it
+ * writes a checkpoint; a failure there is logged, not thrown: the commit is durable.
+ */
+export async function commit(
+  store: ObjectStore,
+  version: number,
+  actions: readonly Action[],
+  opts: { checkpointInterval?: number; logger?: Logger } = {},
+): Promise<CommitResult> {
+  const key = commitKey(version);
+  if ((await store.put(key, serializeActions(actions), { ifAbsent: true })) === "exists") return { kind: "conflict", version };
+  const interval = opts.checkpointInterval ?? 100;
+  if (version > 0 && interval > 0 && version % interval === 0) {
+    try {
+      await writeCheckpoint(store, await loadSnapshot(store, { version }));
+    } catch (e) {
+      (opts.logger ?? defaultLogger).warn("checkpoint failed", { url: store.url, version, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return { kind: "committed", version };
+}
+
+// ---------------------------------------------------------------------------
+
+/** Reads each commit file at most once per operation, and knows its commit time. */
+class CommitReader {
+  private readonly cache = new Map<number, Promise<Action[]>>();
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly log: LogListing,
+  ) {}
+
+  actions(version: number): Promise<Action[]> {
+    let p = this.cache.get(version);
+    if (!p) {
+      const meta = this.log.commits.get(version);
+      const key = commitKey(version);
+      if (!meta) p = Promise.reject(new CorruptLogError(key, "is missing"));
+      else
+        p = this.store.get(key).then(
+          (bytes) => parseActions(bytes, key),
+          (e: unknown) => {
+            // Listed a moment ago, gone now: only log cleanup deletes commits.
+            if (e instanceof ObjectNotFoundError) throw new CorruptLogError(key, "disappeared while it was being read", e);
+            throw e;
+          },
+        );
+      this.cache.set(version, p);
+    }
+    return p;
+  }
+
+  /** Commit time of `version`: commitInfo.timestamp, else the file's mtime. */
+  async time(version: number): Promise<number> {
+    const meta = this.log.commits.get(version);
+    if (!meta) {
+      // Only a checkpoint is left of this version; its file time is all there is.
+      const parts = this.log.checkpoints.get(version);
+      if (parts) return parts[0].lastModified;
+      throw new CorruptLogError(commitKey(version), "is missing");
+    }
+    for (const a of await this.actions(version)) {
+      if ("commitInfo" in a && typeof a.commitInfo.timestamp === "number") return a.commitInfo.timestamp;
+    }
+    return meta.lastModified;
+  }
+}
+
+function filePath(action: { path?: unknown } | null, kind: string, version: number): string {
+  if (typeof action?.path !== "string") throw new CorruptLogError(commitKey(version), `has ${kind === "add" ? "an" : "a"} ${kind} action without a path`);
+  return action.path;
+}
+
+function newestCheckpoint(log: LogListing, atOrBefore: number): number | null {
+  let best: number | null = null;
+  for (const v of log.checkpoints.keys()) if (v <= atOrBefore && (best === null || v > best)) best = v;
+  return best;
+}
+
+/**
+ * Throws unless `version` can be rebuilt: from its newest checkpoint, or from version
+ * 0, every commit up to it must exist. A hole before the oldest checkpoint is log
+ * cleanup (VersionNotFoundError); a hole after it is a missing file (CorruptLogError).
+ */
+function checkReachable(store: ObjectStore, log: LogListing, version: number): void {
+  const cp = newestCheckpoint(log, version);
+  for (let v = cp === null ? 0 : cp + 1; v <= version; v++) {
+    if (log.commits.has(v)) continue;
+    if (cp === null) {
+      const earliest = earliestReachable(log);
+      if (earliest !== null && earliest > version) {
+        throw new VersionNotFoundError(store.url, `version ${version}`, `is no longer in the log (the earliest readable version is ${earliest})`, { version, earliest });
+      }
+    }
+    throw new CorruptLogError(commitKey(v), `is missing (needed to read version ${version})`);
+  }
+}
+
+/** The oldest version that can be rebuilt: 0 if its commit exists, else the oldest checkpoint. */
+function earliestReachable(log: LogListing): number | null {
+  if (log.commits.has(0)) return 0;
+  let min: number | null = null;
+  for (const v of log.checkpoints.keys()) if (min === null || v < min) min = v;
+  return min;
+}
+
+/**
+ * The newest readable version whose commit time is at or before `timestamp`. Commit
+ * times rise with versions (Delta writers ensure it), so this is a binary search that
+ * reads about log2(n) commit files; replay reuses them.
+ */
+async function versionAt(store: ObjectStore, log: LogListing, reader: CommitReader, timestamp: number): Promise<number> {
+  const earliest = earliestReachable(log) ?? 0;
+  const candidates = new Set<number>();
+  for (const v of log.commits.keys()) if (v >= earliest) candidates.add(v);
+  for (const v of log.checkpoints.keys()) if (v >= earliest) candidates.add(v);
+  const vs = [...candidates].sort((a, b) => a - b);
+  let lo = 0;
+  let hi = vs.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if ((await reader.time(vs[mid])) <= timestamp) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (found < 0) {
+    const first = vs.length ? await reader.time(vs[0]) : NaN;
+    throw new VersionNotFoundError(
+      store.url,
+      `time ${isoTime(timestamp)}`,
+      `is before the first readable version (${vs[0]}, committed ${isoTime(first)})`,
+      { timestamp, earliest: vs[0] },
+    );
+  }
+  checkReachable(store, log, vs[found]);
+  return vs[found];
+}
+
+function isoTime(ms: number): string {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

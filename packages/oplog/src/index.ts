@@ -1,0 +1,47 @@
+export type { ObjectMeta, ObjectStore } from "./object-store.ts";
+export type { OplogEntry } from "./oplog-entry.ts";
+export { LocalObjectStore } from "./local-store.ts";
+export { MemoryObjectStore } from "./memory-store.ts";
+export { recordingStore, type RecordedCall } from "./recording-store.ts";
+export { runObjectStoreContract } from "./object-store-contract.ts";
+export {
+  parseActions,
+  serializeActions,
+  type Action,
+  type AddAction,
+  type CommitInfo,
+  type Format,
+  type Metadata,
+  type OtherAction,
+  type Protocol,
+  type RemoveAction,
+  type Txn,
+} from "./actions.ts";
+export { POND_VERSION_TAG, type ActiveFile, type Snapshot } from "./snapshot.ts";
+export { commit, latestVersion, listCommits, loadSnapshot, readCommit, type CommitResult } from "./delta-log.ts";
+export { CHECKPOINT_FIELDS, readCheckpoint, writeCheckpoint, type CheckpointState } from "./checkpoint.ts";
+export { checkpointKey, commitKey, LAST_CHECKPOINT_KEY, LOG_DIR, parseLogFileName, type LogFileName } from "./log-file-name.ts";
+export { checkReadable, MAX_READER_VERSION, SUPPORTED_READER_FEATURES } from "./protocol-support.ts";
+export { entryStats, OPLOG_SCHEMA_STRING, pondTableActions, readEntryFile, writeEntryFile } from "./pond-table.ts";
+export {
+  decodeEntries,
+  describeParquet,
+  encodeEntries,
+  encodeObjects,
+  ENTRY_FIELDS,
+  ENTRY_ROW_GROUP_SIZE,
+  readParquetObjects,
+  type EncodeOptions,
+  type ParquetDescription,
+  type ParquetField,
+} from "./parquet-codec.ts";
+export { decodeDirectory, encodeDirectory } from "./directory-codec.ts";
+export {
+  CorruptLogError,
+  EntryPartitionError,
+  InvalidKeyError,
+  ObjectNotFoundError,
+  TableNotFoundError,
+  UnsupportedFeatureError,
+  VersionNotFoundError,
+} from "./errors.ts";

@@ -1,0 +1,268 @@
+/**
+ * The one module that touches Parquet libraries: hyparquet reads, hyparquet-writer
+ * writes, hyparquet-compressors decompresses codecs other than Snappy. It knows the
+ * on-disk layout of OplogEntry rows, and offers a small neutral schema description
+ * (`ParquetField`) so the checkpoint layout can live with the log code.
+ *
+ * The libraries are loaded on first use, not at import: each costs 15–25 ms to load,
+ * and most CLI commands replay a log without a checkpoint and never need them.
+ * (parquet-wasm was measured and rejected: its initSync alone takes ~167 ms.)
+ */
+import type * as HyparquetWriter from "hyparquet-writer";
+import type { CompressionCodec, Compressors, ParquetParsers, SchemaElement } from "hyparquet";
+import type { OplogEntry } from "./oplog-entry.ts";
+
+/**
+ * A column in a neutral schema description: a leaf, a struct, a string→string map or
+ * a list of strings. Required unless `optional` is true.
+ */
+export type ParquetField =
+  | { name: string; type: "string" | "binary" | "int32" | "int64" | "boolean" | "timestamp_us"; optional?: boolean }
+  | { name: string; struct: ParquetField[]; optional?: boolean }
+  | { name: string; map: "string"; optional?: boolean }
+  | { name: string; list: "string"; optional?: boolean };
+
+export interface EncodeOptions {
+  /** Rows per row group. */
+  rowGroupSize?: number;
+  /** Top-level columns to write without min/max statistics (large blobs). */
+  noStatistics?: string[];
+}
+
+/**
+ * Writes rows (objects keyed by top-level column name) as a Snappy-compressed Parquet
+ * file. Values follow the field types: JS numbers for int32/int64 (bigints accepted),
+ * bigint µs for timestamp_us, Uint8Array for binary, plain objects for maps, arrays
+ * for lists, null (or undefined) for a missing optional value.
+ */
+export function encodeObjects(fields: readonly ParquetField[], rows: readonly Record<string, unknown>[], opts: EncodeOptions = {}): Uint8Array {
+  const schema: SchemaElement[] = [{ name: "root", num_children: fields.length }];
+  for (const f of fields) pushSchema(f, schema);
+  const noStats = new Set(opts.noStatistics ?? []);
+  const columnData = fields.map((f) => ({
+    name: f.name,
+    data: rows.map((r) => prepare(f, r[f.name])),
+    ...(noStats.has(f.name) ? { statistics: false } : {}),
+  }));
+  const buf = writerLib().parquetWriteBuffer({
+    schema,
+    columnData,
+    codec: "SNAPPY",
+    rowGroupSize: opts.rowGroupSize ?? 10_000,
+    createdBy: "pond",
+  });
+  return new Uint8Array(buf);
+}
+
+/**
+ * Reads every row of a Parquet file, or only those of `columns` (top-level names) that
+ * the file has; absent ones are simply missing from the rows. INT64
+ * values come back as bigint, timestamps as bigint in their own unit (µs for MICROS),
+ * unannotated BYTE_ARRAY as Uint8Array, UTF8 as string, maps as plain objects, and a
+ * null struct as undefined (hyparquet's choice). Used for checkpoints and entry files.
+ */
+export async function readParquetObjects(bytes: Uint8Array, opts: { columns?: string[] } = {}): Promise<Record<string, unknown>[]> {
+  const hp = await import("hyparquet");
+  const file = toArrayBuffer(bytes);
+  const metadata = hp.parquetMetadata(file, { parsers: RAW_TIMESTAMPS });
+  const codecs = new Set<CompressionCodec>();
+  for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) codecs.add(c.meta_data.codec);
+  let compressors: Compressors | undefined;
+  for (const c of codecs) {
+    if (c !== "SNAPPY" && c !== "UNCOMPRESSED") {
+      compressors = (await import("hyparquet-compressors")).compressors as Compressors;
+      break;
+    }
+  }
+  let columns: string[] | undefined;
+  if (opts.columns) {
+    const present = new Set(hp.parquetSchema(metadata).children.map((c) => c.element.name));
+    columns = opts.columns.filter((c) => present.has(c));
+  }
+  return hp.parquetReadObjects({
+    file,
+    metadata,
+    columns,
+    compressors,
+    utf8: false,
+    parsers: RAW_TIMESTAMPS,
+  });
+}
+
+/** What a Parquet footer says about a file, for tests and diagnostics. */
+export interface ParquetDescription {
+  numRows: number;
+  /** Rows in each row group. */
+  rowGroups: number[];
+  /** Compression codecs used by any column chunk, sorted. */
+  codecs: string[];
+  /** Leaf columns in schema order, with dotted paths (`add.partitionValues.key_value.key`). */
+  columns: { path: string; type: string; repetition: string; convertedType?: string; logicalType?: string }[];
+  createdBy?: string;
+}
+
+/** Reads only the footer of a Parquet file. */
+export async function describeParquet(bytes: Uint8Array): Promise<ParquetDescription> {
+  const hp = await import("hyparquet");
+  const metadata = hp.parquetMetadata(toArrayBuffer(bytes), { parsers: RAW_TIMESTAMPS });
+  const columns: ParquetDescription["columns"] = [];
+  const walk = (node: ReturnType<typeof hp.parquetSchema>, path: string[]) => {
+    for (const child of node.children) {
+      const p = [...path, child.element.name];
+      if (child.children.length) walk(child, p);
+      else {
+        const e = child.element;
+        columns.push({
+          path: p.join("."),
+          type: e.type ?? "",
+          repetition: e.repetition_type ?? "REQUIRED",
+          ...(e.converted_type ? { convertedType: e.converted_type } : {}),
+          ...(e.logical_type ? { logicalType: JSON.stringify(e.logical_type) } : {}),
+        });
+      }
+    }
+  };
+  walk(hp.parquetSchema(metadata), []);
+  const codecs = new Set<string>();
+  for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) codecs.add(c.meta_data.codec);
+  return {
+    numRows: Number(metadata.num_rows),
+    rowGroups: metadata.row_groups.map((rg) => Number(rg.num_rows)),
+    codecs: [...codecs].sort(),
+    columns,
+    ...(metadata.created_by ? { createdBy: metadata.created_by } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// OplogEntry files
+
+/**
+ * The OplogEntry columns as stored in a data file. `part_id` is not among them: it is
+ * the Delta partition column, so its value lives in the log's `partitionValues` and
+ * in the folder name, never in the file (as every Delta writer does).
+ */
+export const ENTRY_FIELDS: readonly ParquetField[] = [
+  { name: "node_id", type: "string" },
+  { name: "file_type", type: "string" },
+  { name: "version", type: "int64" },
+  { name: "timestamp", type: "timestamp_us" },
+  { name: "content", type: "binary", optional: true },
+  { name: "sha256", type: "string" },
+  { name: "size", type: "int64" },
+  { name: "min_event_time", type: "int64", optional: true },
+  { name: "max_event_time", type: "int64", optional: true },
+  { name: "attributes", type: "string" },
+];
+
+/**
+ * Inline content is below 64 KiB a row, so 1024 rows bound a row group to 64 MiB
+ * while keeping the common case (a few rows per transaction) in one group.
+ */
+export const ENTRY_ROW_GROUP_SIZE = 1024;
+
+/** Encodes OplogEntry rows as a Delta data file (without `part_id`, see ENTRY_FIELDS). */
+export function encodeEntries(rows: readonly OplogEntry[]): Uint8Array {
+  return encodeObjects(ENTRY_FIELDS, rows as unknown as Record<string, unknown>[], {
+    rowGroupSize: ENTRY_ROW_GROUP_SIZE,
+    noStatistics: ["content"],
+  });
+}
+
+/** Decodes a data file written by encodeEntries; `partId` fills `part_id` (from the log). */
+export async function decodeEntries(bytes: Uint8Array, partId: string): Promise<OplogEntry[]> {
+  const raw = await readParquetObjects(bytes);
+  return raw.map((r) => ({
+    part_id: partId,
+    node_id: r.node_id as string,
+    file_type: r.file_type as string,
+    version: Number(r.version),
+    timestamp: r.timestamp as bigint,
+    content: (r.content as Uint8Array | null | undefined) ?? null,
+    sha256: r.sha256 as string,
+    size: Number(r.size),
+    min_event_time: (r.min_event_time as bigint | null | undefined) ?? null,
+    max_event_time: (r.max_event_time as bigint | null | undefined) ?? null,
+    attributes: r.attributes as string,
+  }));
+}
+
+// ---------------------------------------------------------------------------
+// helpers
+
+/** Timestamps stay bigint in their stored unit; the defaults make Dates and drop µs. */
+const RAW_TIMESTAMPS: Partial<ParquetParsers> = {
+  timestampFromMilliseconds: (v: bigint) => v,
+  timestampFromMicroseconds: (v: bigint) => v,
+  timestampFromNanoseconds: (v: bigint) => v,
+};
+
+let writerModule: typeof HyparquetWriter | undefined;
+function writerLib(): typeof HyparquetWriter {
+  // A synchronous lazy load keeps encodeEntries synchronous for its callers.
+  writerModule ??= require("hyparquet-writer") as typeof HyparquetWriter;
+  return writerModule;
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) return bytes.buffer;
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
+const UTF8 = { type: "BYTE_ARRAY", converted_type: "UTF8" } as const;
+
+function pushSchema(f: ParquetField, out: SchemaElement[]): void {
+  const repetition_type = f.optional ? "OPTIONAL" : "REQUIRED";
+  if ("type" in f) {
+    out.push({ name: f.name, repetition_type, ...leafType(f.type) });
+  } else if ("struct" in f) {
+    out.push({ name: f.name, repetition_type, num_children: f.struct.length });
+    for (const c of f.struct) pushSchema(c, out);
+  } else if ("map" in f) {
+    out.push({ name: f.name, repetition_type, converted_type: "MAP", num_children: 1 });
+    out.push({ name: "key_value", repetition_type: "REPEATED", num_children: 2 });
+    out.push({ name: "key", repetition_type: "REQUIRED", ...UTF8 });
+    out.push({ name: "value", repetition_type: "OPTIONAL", ...UTF8 });
+  } else {
+    out.push({ name: f.name, repetition_type, converted_type: "LIST", num_children: 1 });
+    out.push({ name: "list", repetition_type: "REPEATED", num_children: 1 });
+    out.push({ name: "element", repetition_type: "OPTIONAL", ...UTF8 });
+  }
+}
+
+function leafType(t: Extract<ParquetField, { type: string }>["type"]): Omit<SchemaElement, "name"> {
+  switch (t) {
+    case "string":
+      return UTF8;
+    case "binary":
+      return { type: "BYTE_ARRAY" };
+    case "int32":
+      return { type: "INT32" };
+    case "int64":
+      return { type: "INT64" };
+    case "boolean":
+      return { type: "BOOLEAN" };
+    case "timestamp_us":
+      return {
+        type: "INT64",
+        converted_type: "TIMESTAMP_MICROS",
+        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" },
+      };
+  }
+}
+
+/** Converts one value to what hyparquet-writer expects for its field (int64 → bigint). */
+function prepare(f: ParquetField, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if ("type" in f) {
+    if (f.type === "int64" || f.type === "timestamp_us") return typeof v === "bigint" ? v : BigInt(v as number);
+    return v;
+  }
+  if ("struct" in f) {
+    const o = v as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const c of f.struct) out[c.name] = prepare(c, o[c.name]);
+    return out;
+  }
+  return v;
+}

@@ -1,0 +1,22 @@
+import { expect, test } from "bun:test";
+import { MemoryObjectStore } from "./memory-store.ts";
+import { runObjectStoreContract } from "./object-store-contract.ts";
+import { recordingStore } from "./recording-store.ts";
+
+runObjectStoreContract("recordingStore(MemoryObjectStore)", async () => ({ store: recordingStore(new MemoryObjectStore()).store }));
+
+test("recordingStore() records each call with its key in order", async () => {
+  const { store, calls } = recordingStore(new MemoryObjectStore());
+  await store.put("a", new Uint8Array([1]));
+  await store.get("a");
+  await store.head("b");
+  for await (const _ of store.list("")) void _;
+  await store.delete("a");
+  expect(calls).toEqual([
+    { op: "put", key: "a" },
+    { op: "get", key: "a" },
+    { op: "head", key: "b" },
+    { op: "list", key: "" },
+    { op: "delete", key: "a" },
+  ]);
+});

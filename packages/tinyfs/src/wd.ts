@@ -1,0 +1,514 @@
+/**
+ * The working-directory API: pond paths over any Persistence. A WD wraps one ReadView
+ * (read-only) or one Transaction (read-write); `FS` makes them. Every error names the
+ * path the caller gave and says what to do; backends only ever see node ids.
+ */
+import { AlreadyExistsError, InvalidPathError, NotFoundError, ReadOnlyError, SymlinkLoopError, TypeChangeError, WrongTypeError } from "./errors.ts";
+import { compileGlob } from "./glob.ts";
+import { childPath, comparePaths, parsePath } from "./path.ts";
+import type { Persistence, ReadView, Transaction, VersionOptions } from "./persistence.ts";
+import { ROOT_ID, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";
+
+/** How many symlinks one resolution may follow before it is called a loop (as Linux's ELOOP). */
+export const SYMLINK_LIMIT = 40;
+
+/**
+ * Where a path leads. `path` is canonical: the absolute path of the node with every
+ * followed symlink replaced by its target. For a directory `versionLastModified` is
+ * the one recorded in its parent's entry (1 for the root).
+ */
+export interface Resolved {
+  path: string;
+  parentId: NodeId;
+  nodeId: NodeId;
+  entryType: EntryType;
+  versionLastModified: number;
+}
+
+/** `stat`'s answer: `versions` for files and symlinks (ascending), none for directories. */
+export type Stat = Resolved & { versions?: VersionInfo[] };
+
+/** A directory child, with its absolute path (under the directory path as given) and parent id. */
+export type ListedEntry = DirEntry & { path: string; parentId: NodeId };
+
+/** One entry met by `walk`. */
+export interface WalkEntry {
+  path: string;
+  parentId: NodeId;
+  entry: DirEntry;
+}
+
+export interface ResolveOptions {
+  /**
+   * Follow a symlink in the last name too (names before it are always followed).
+   * Defaults to false for `resolve` (like lstat) and true for `stat` (like stat).
+   */
+  followSymlinks?: boolean;
+}
+
+export interface WalkOptions {
+  /** Return false to skip a directory's contents (it is still yielded itself). */
+  descend?: (w: WalkEntry) => boolean;
+}
+
+export type CreateFileOptions = VersionOptions & {
+  /** Create missing parent directories (`-p`). */
+  parents?: boolean;
+};
+
+export interface CreateFileResult {
+  resolved: Resolved;
+  version: VersionInfo;
+  /** True when the path was new (version 1); false when a version was added. */
+  created: boolean;
+}
+
+/** True when `view` can write: a Transaction rather than a plain ReadView. */
+export function isTransaction(view: ReadView): view is Transaction {
+  const t = view as Partial<Transaction>;
+  return typeof t.writeDir === "function" && typeof t.addVersion === "function" && typeof t.commit === "function";
+}
+
+const ROOT: Resolved = Object.freeze({ path: "/", parentId: ROOT_ID, nodeId: ROOT_ID, entryType: "directory", versionLastModified: 1 });
+
+/** Where `lookup` stopped. Missing kinds carry canonical paths, so callers never re-follow links. */
+type Lookup =
+  | { kind: "found"; resolved: Resolved }
+  | { kind: "missing"; parent: Resolved; name: string; path: string }
+  | { kind: "missingParent"; parentPath: string; path: string }
+  | { kind: "notDir"; at: Resolved; path: string };
+
+/** Reads shared by a WD and the WDs made from it with `cd`; valid while their view is. */
+interface Caches {
+  dirs: Map<NodeId, Promise<readonly DirEntry[]>>;
+  versions: Map<string, Promise<VersionInfo[]>>;
+  links: Map<string, Promise<string>>;
+}
+
+/**
+ * A working directory over one view or transaction. Paths are pond paths; relative ones
+ * are taken from `cwd`. Directory listings, version lists and symlink targets are cached
+ * for the WD's life (a view never changes; a transaction WD updates its cache on each
+ * write it makes, so write through the WD, not beside it).
+ */
+export class WD {
+  readonly cwd: string;
+  private caches: Caches = { dirs: new Map(), versions: new Map(), links: new Map() };
+
+  constructor(
+    readonly view: ReadView,
+    cwd: string = "/",
+  ) {
+    this.cwd = parsePath(cwd).absolute;
+  }
+
+  /** True when this WD can write. */
+  get writable(): boolean {
+    return isTransaction(this.view);
+  }
+
+  /** A WD at `path` (a directory, symlinks followed) sharing this one's view and caches. */
+  async cd(path: string): Promise<WD> {
+    const abs = this.abs(path);
+    const st = await this.stat(abs);
+    if (st.entryType !== "directory") throw new WrongTypeError(abs, st.entryType, "directory");
+    const wd = new WD(this.view, abs);
+    wd.caches = this.caches;
+    return wd;
+  }
+
+  /** The entry at `path`, or null when it (or a directory on the way) does not exist. */
+  async resolve(path: string, opts: ResolveOptions = {}): Promise<Resolved | null> {
+    const p = parsePath(path, this.cwd);
+    const l = await this.lookup(p.names, opts.followSymlinks ?? false, p.absolute);
+    return l.kind === "found" ? l.resolved : null;
+  }
+
+  /** True when `path` names an entry (a dangling symlink counts: it exists). */
+  async exists(path: string): Promise<boolean> {
+    return (await this.resolve(path)) !== null;
+  }
+
+  /**
+   * The entry at `path` with its versions. Follows symlinks unless told not to (like
+   * stat(2)). Throws NotFoundError naming the path, or WrongTypeError when a name on the
+   * way is a file.
+   */
+  async stat(path: string, opts: ResolveOptions = {}): Promise<Stat> {
+    const p = parsePath(path, this.cwd);
+    const r = this.found(await this.lookup(p.names, opts.followSymlinks ?? true, p.absolute), p.absolute);
+    if (r.entryType === "directory") return { ...r };
+    return { ...r, versions: await this.versionsOf(r) };
+  }
+
+  /**
+   * Creates a directory. Throws AlreadyExistsError when `path` exists (with `parents`, an
+   * existing directory is fine and an existing file is WrongTypeError) and NotFoundError
+   * naming the parent when it is missing and `parents` is not set.
+   */
+  async mkdir(path: string, opts: { parents?: boolean } = {}): Promise<Resolved> {
+    const p = parsePath(path, this.cwd);
+    const txn = this.txn(p.absolute, "create directory");
+    const parents = opts.parents ?? false;
+    const l = await this.lookup(p.names, parents, p.absolute);
+    switch (l.kind) {
+      case "found":
+        if (!parents) {
+          const hint = l.resolved.entryType === "directory" ? `Use \`pond mkdir -p ${p.absolute}\` to accept an existing directory.` : "Choose another name.";
+          throw new AlreadyExistsError(p.absolute, hint);
+        }
+        if (l.resolved.entryType !== "directory") throw new WrongTypeError(p.absolute, l.resolved.entryType, "directory");
+        return l.resolved;
+      case "missing": {
+        const nodeId = txn.newNodeId();
+        await txn.writeDir(nodeId, []);
+        this.caches.dirs.set(nodeId, Promise.resolve([]));
+        const entry: DirEntry = { name: l.name, childNodeId: nodeId, entryType: "directory", versionLastModified: 1 };
+        await this.putEntry(l.parent.nodeId, entry);
+        return { path: l.path, parentId: l.parent.nodeId, nodeId, entryType: "directory", versionLastModified: 1 };
+      }
+      case "missingParent":
+        if (!parents) {
+          throw new NotFoundError(`Directory "${l.parentPath}"`, `Create it first, or use \`pond mkdir -p ${p.absolute}\`.`, { path: l.parentPath });
+        }
+        await this.mkdir(l.parentPath, { parents: true });
+        return this.mkdir(l.path, { parents: true });
+      case "notDir":
+        throw notADirectory(l.at, p.absolute);
+    }
+  }
+
+  /**
+   * Writes `content` at `path`: a new path creates the node (version 1); an existing file
+   * of the same type gets the next version. An existing directory is WrongTypeError, a
+   * file of another type TypeChangeError, a missing parent NotFoundError (unless
+   * `parents`). A symlink at `path` is followed unless `entryType` is "symlink". The
+   * parent's snapshot is rewritten with the entry's new `versionLastModified`.
+   */
+  async createFile(path: string, entryType: EntryType, content: ContentSource, opts: CreateFileOptions = {}): Promise<CreateFileResult> {
+    const p = parsePath(path, this.cwd);
+    const txn = this.txn(p.absolute, `write ${entryType}`);
+    if (entryType === "directory") throw new TypeError("BUG: createFile() cannot make a directory; use mkdir()");
+    if (p.names.length === 0) throw new WrongTypeError("/", "directory", entryType, "Write to a path inside it, e.g. /name.");
+    if (p.trailingSlash) throw new InvalidPathError(path, `it ends with "/", so it names a directory, not a ${entryType}`);
+    const { parents, ...versionOpts } = opts;
+    const l = await this.lookup(p.names, entryType !== "symlink", p.absolute);
+    switch (l.kind) {
+      case "found": {
+        const r = l.resolved;
+        if (r.entryType === "directory") {
+          throw new WrongTypeError(r.path, "directory", entryType, `Write to a path inside it, e.g. ${childPath(r.path, "name")}.`);
+        }
+        if (r.entryType !== entryType) throw new TypeChangeError(r.path, r.entryType, entryType);
+        const version = await this.addVersion(txn, r.parentId, r.nodeId, entryType, content, versionOpts);
+        const name = r.path.slice(r.path.lastIndexOf("/") + 1);
+        await this.putEntry(r.parentId, { name, childNodeId: r.nodeId, entryType, versionLastModified: version.version });
+        return { resolved: { ...r, versionLastModified: version.version }, version, created: false };
+      }
+      case "missing": {
+        const nodeId = txn.newNodeId();
+        const version = await this.addVersion(txn, l.parent.nodeId, nodeId, entryType, content, versionOpts);
+        await this.putEntry(l.parent.nodeId, { name: l.name, childNodeId: nodeId, entryType, versionLastModified: version.version });
+        const resolved = { path: l.path, parentId: l.parent.nodeId, nodeId, entryType, versionLastModified: version.version };
+        return { resolved, version, created: true };
+      }
+      case "missingParent":
+        if (!parents) {
+          throw new NotFoundError(`Directory "${l.parentPath}"`, `Create it first with \`pond mkdir -p ${l.parentPath}\`, or pass -p.`, { path: l.parentPath });
+        }
+        await this.mkdir(l.parentPath, { parents: true });
+        return this.createFile(l.path, entryType, content, versionOpts);
+      case "notDir":
+        throw notADirectory(l.at, p.absolute);
+    }
+  }
+
+  /** Creates a symlink at `path` pointing at `target` (a pond path, absolute or relative to the link's directory). */
+  async symlink(target: string, path: string): Promise<Resolved> {
+    const p = parsePath(path, this.cwd);
+    const txn = this.txn(p.absolute, "create symlink");
+    if (target === "") throw new InvalidPathError(target, "a symlink target cannot be empty");
+    if (target.includes("\0")) throw new InvalidPathError(target, "a symlink target cannot contain NUL");
+    if (p.names.length === 0) throw new AlreadyExistsError("/", "Choose a path inside it.");
+    const l = await this.lookup(p.names, false, p.absolute);
+    switch (l.kind) {
+      case "found":
+        throw new AlreadyExistsError(p.absolute, "Remove it first, or choose another name for the link.");
+      case "missing": {
+        const nodeId = txn.newNodeId();
+        const version = await this.addVersion(txn, l.parent.nodeId, nodeId, "symlink", new TextEncoder().encode(target), {});
+        await this.putEntry(l.parent.nodeId, { name: l.name, childNodeId: nodeId, entryType: "symlink", versionLastModified: version.version });
+        return { path: l.path, parentId: l.parent.nodeId, nodeId, entryType: "symlink", versionLastModified: version.version };
+      }
+      case "missingParent":
+        throw new NotFoundError(`Directory "${l.parentPath}"`, `Create it first with \`pond mkdir -p ${l.parentPath}\`.`, { path: l.parentPath });
+      case "notDir":
+        throw notADirectory(l.at, p.absolute);
+    }
+  }
+
+  /** The target of the symlink at `path`, as it was written. */
+  async readlink(path: string): Promise<string> {
+    const p = parsePath(path, this.cwd);
+    const r = this.found(await this.lookup(p.names, false, p.absolute), p.absolute);
+    if (r.entryType !== "symlink") throw new WrongTypeError(r.path, r.entryType, "symlink");
+    return this.linkTarget(r.parentId, r.nodeId);
+  }
+
+  /**
+   * Streams the bytes of a file (the newest version, or `version`), following symlinks.
+   * Throws (on first iteration) NotFoundError for a missing path or version and
+   * WrongTypeError for a directory.
+   */
+  async *read(path: string, opts: { version?: number } = {}): AsyncIterable<Uint8Array> {
+    const st = await this.stat(path);
+    if (st.entryType === "directory") {
+      throw new WrongTypeError(st.path, "directory", "file", `List it with \`pond list ${st.path === "/" ? "/" : st.path + "/"}\`.`);
+    }
+    const versions = st.versions!;
+    if (opts.version !== undefined && !versions.some((v) => v.version === opts.version)) {
+      throw new NotFoundError(`Version ${opts.version} of "${st.path}"`, `It has versions 1 to ${versions.length}; see \`pond describe ${st.path}\`.`, { path: st.path, version: opts.version });
+    }
+    yield* this.view.read(st.parentId, st.nodeId, opts.version);
+  }
+
+  /** All bytes of a file (see read). */
+  async readAll(path: string, opts: { version?: number } = {}): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const c of this.read(path, opts)) {
+      chunks.push(c);
+      size += c.length;
+    }
+    const out = new Uint8Array(size);
+    let off = 0;
+    for (const c of chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+
+  /** The children of directory `dirPath` (symlinks followed), sorted by name. */
+  async list(dirPath: string): Promise<ListedEntry[]> {
+    const p = parsePath(dirPath, this.cwd);
+    const r = this.found(await this.lookup(p.names, true, p.absolute), p.absolute);
+    if (r.entryType !== "directory") {
+      throw new WrongTypeError(p.absolute, r.entryType, "directory", `Show the entry itself with \`pond list ${p.absolute}\`.`);
+    }
+    const entries = await this.listDir(r.nodeId);
+    return entries.map((e) => ({ ...e, path: childPath(p.absolute, e.name), parentId: r.nodeId }));
+  }
+
+  /**
+   * Every entry below directory `startPath` (not the start itself), depth first, each
+   * directory's entries sorted by name. Symlinks inside are yielded, not followed.
+   */
+  async *walk(startPath: string, opts: WalkOptions = {}): AsyncIterable<WalkEntry> {
+    const p = parsePath(startPath, this.cwd);
+    const r = this.found(await this.lookup(p.names, true, p.absolute), p.absolute);
+    if (r.entryType !== "directory") throw new WrongTypeError(p.absolute, r.entryType, "directory");
+    yield* this.walkDir(r.nodeId, p.absolute, opts);
+  }
+
+  private async *walkDir(dirId: NodeId, dirPath: string, opts: WalkOptions): AsyncIterable<WalkEntry> {
+    for (const e of await this.listDir(dirId)) {
+      const w: WalkEntry = { path: childPath(dirPath, e.name), parentId: dirId, entry: { ...e } };
+      yield w;
+      if (e.entryType === "directory" && (opts.descend?.(w) ?? true)) yield* this.walkDir(e.childNodeId, w.path, opts);
+    }
+  }
+
+  /**
+   * The entries whose full path matches `pattern` (relative patterns from cwd), sorted by
+   * path. The walk starts at the pattern's literal prefix (followed if a symlink) and
+   * skips directories that cannot hold a match; symlinks below it are not followed.
+   */
+  async *glob(pattern: string, opts: { dot?: boolean } = {}): AsyncIterable<Resolved> {
+    yield* await this.globAll(pattern, opts);
+  }
+
+  /** `glob`, collected. */
+  async globAll(pattern: string, opts: { dot?: boolean } = {}): Promise<Resolved[]> {
+    const g = compileGlob(pattern, { dot: opts.dot, cwd: this.cwd });
+    const prefix = g.literalPrefix;
+    const startPath = "/" + prefix.join("/");
+    const out: Resolved[] = [];
+    if (prefix.length > 0 && g.matchNames(prefix)) {
+      const self = await this.resolve(startPath);
+      if (self) out.push({ ...self, path: startPath });
+    }
+    const start = await this.lookup(prefix, true, startPath);
+    if (!g.hasMagic || start.kind !== "found" || start.resolved.entryType !== "directory") return out;
+    if (!g.couldMatchBelow(prefix)) return out;
+    // Walk paths start with startPath; their names are the prefix plus the rest.
+    const skip = startPath === "/" ? 1 : startPath.length + 1;
+    const namesOf = (path: string) => [...prefix, ...path.slice(skip).split("/")];
+    const descend = (w: WalkEntry) => g.couldMatchBelow(namesOf(w.path));
+    for await (const w of this.walkDir(start.resolved.nodeId, startPath, { descend })) {
+      if (g.matchNames(namesOf(w.path))) {
+        out.push({ path: w.path, parentId: w.parentId, nodeId: w.entry.childNodeId, entryType: w.entry.entryType, versionLastModified: w.entry.versionLastModified });
+      }
+    }
+    return out.sort((a, b) => comparePaths(a.path, b.path));
+  }
+
+  // ---- internals ----
+
+  private abs(path: string): string {
+    return parsePath(path, this.cwd).absolute;
+  }
+
+  private txn(path: string, operation: string): Transaction {
+    if (!isTransaction(this.view)) throw new ReadOnlyError(path, operation);
+    return this.view;
+  }
+
+  /** The resolved entry, or the NotFoundError/WrongTypeError the lookup calls for. */
+  private found(l: Lookup, asked: string): Resolved {
+    if (l.kind === "found") return l.resolved;
+    if (l.kind === "notDir") throw notADirectory(l.at, asked);
+    const leads = l.path !== asked ? ` (it leads to "${l.path}")` : "";
+    const parent = asked.slice(0, asked.lastIndexOf("/")) || "/";
+    throw new NotFoundError(`"${asked}"${leads}`, `See what is there with \`pond list ${parent === "/" ? "/" : parent + "/"}\`.`, { path: asked });
+  }
+
+  /**
+   * Walks `names` from the root. Symlinks before the last name are always followed, the
+   * last one only with `follow`; a target restarts the walk from the root (relative
+   * targets from the link's directory). More than SYMLINK_LIMIT links is a loop.
+   */
+  private async lookup(names: readonly string[], follow: boolean, asked: string): Promise<Lookup> {
+    let queue = names;
+    let cur = ROOT;
+    let links = 0;
+    let i = 0;
+    while (i < queue.length) {
+      const name = queue[i]!;
+      const last = i === queue.length - 1;
+      const path = childPath(cur.path, name);
+      const e = findEntry(await this.listDir(cur.nodeId), name);
+      if (!e) {
+        if (last) return { kind: "missing", parent: cur, name, path };
+        const rest = queue.slice(i);
+        return { kind: "missingParent", parentPath: childPathAll(cur.path, rest.slice(0, -1)), path: childPathAll(cur.path, rest) };
+      }
+      const r: Resolved = { path, parentId: cur.nodeId, nodeId: e.childNodeId, entryType: e.entryType, versionLastModified: e.versionLastModified };
+      if (e.entryType === "symlink" && (!last || follow)) {
+        if (++links > SYMLINK_LIMIT) throw new SymlinkLoopError(asked, SYMLINK_LIMIT);
+        const target = parsePath(await this.linkTarget(cur.nodeId, e.childNodeId), cur.path);
+        queue = [...target.names, ...queue.slice(i + 1)];
+        cur = ROOT;
+        i = 0;
+        continue;
+      }
+      if (last) return { kind: "found", resolved: r };
+      if (e.entryType !== "directory") return { kind: "notDir", at: r, path: childPathAll(cur.path, queue.slice(i)) };
+      cur = r;
+      i++;
+    }
+    return { kind: "found", resolved: { ...cur } };
+  }
+
+  private listDir(dirId: NodeId): Promise<readonly DirEntry[]> {
+    let p = this.caches.dirs.get(dirId);
+    if (!p) {
+      p = this.view.listDir(dirId).then((entries) => Object.freeze([...entries].sort((a, b) => comparePaths(a.name, b.name))));
+      this.caches.dirs.set(dirId, p);
+      // Do not remember a failure: the caller sees it, the next call asks again.
+      p.catch(() => this.caches.dirs.delete(dirId));
+    }
+    return p;
+  }
+
+  private versionsOf(r: Resolved): Promise<VersionInfo[]> {
+    const key = `${r.parentId}/${r.nodeId}`;
+    let p = this.caches.versions.get(key);
+    if (!p) {
+      p = this.view.versions(r.parentId, r.nodeId);
+      this.caches.versions.set(key, p);
+      p.catch(() => this.caches.versions.delete(key));
+    }
+    return p.then((vs) => vs.map((v) => ({ ...v })));
+  }
+
+  private linkTarget(parentId: NodeId, nodeId: NodeId): Promise<string> {
+    const key = `${parentId}/${nodeId}`;
+    let p = this.caches.links.get(key);
+    if (!p) {
+      p = this.view.readlink(parentId, nodeId);
+      this.caches.links.set(key, p);
+      p.catch(() => this.caches.links.delete(key));
+    }
+    return p;
+  }
+
+  private async addVersion(txn: Transaction, parentId: NodeId, nodeId: NodeId, entryType: EntryType, content: ContentSource, opts: VersionOptions): Promise<VersionInfo> {
+    const key = `${parentId}/${nodeId}`;
+    this.caches.versions.delete(key);
+    this.caches.links.delete(key);
+    return txn.addVersion(parentId, nodeId, entryType, content, opts);
+  }
+
+  /** Adds or replaces one entry of a directory and writes its snapshot. */
+  private async putEntry(dirId: NodeId, entry: DirEntry): Promise<void> {
+    const txn = this.view as Transaction;
+    const entries = [...(await this.listDir(dirId))];
+    const at = lowerBound(entries, entry.name);
+    if (entries[at]?.name === entry.name) entries[at] = entry;
+    else entries.splice(at, 0, entry);
+    await txn.writeDir(dirId, entries);
+    this.caches.dirs.set(dirId, Promise.resolve(Object.freeze(entries)));
+  }
+}
+
+/**
+ * Opens WDs over a Persistence: read-only views, and transactions that commit when the
+ * callback returns and abort (then rethrow) when it throws.
+ */
+export class FS {
+  constructor(readonly persistence: Persistence) {}
+
+  /** A read-only WD over the newest state, or the state as of sequence `asOf`. */
+  async view(asOf?: number, cwd: string = "/"): Promise<WD> {
+    return new WD(await this.persistence.view(asOf), cwd);
+  }
+
+  /** Runs `fn` in one transaction; resolves to its result and the committed sequence. */
+  async transaction<T>(meta: TxnMeta, fn: (wd: WD) => Promise<T>, cwd: string = "/"): Promise<{ result: T; seq: number }> {
+    const txn = await this.persistence.begin(meta);
+    let result: T;
+    try {
+      result = await fn(new WD(txn, cwd));
+    } catch (e) {
+      await txn.abort();
+      throw e;
+    }
+    const seq = await txn.commit();
+    return { result, seq };
+  }
+}
+
+function notADirectory(at: Resolved, asked: string): WrongTypeError {
+  return new WrongTypeError(at.path, at.entryType, "directory", `"${asked}" goes through "${at.path}", which is not a directory.`);
+}
+
+function childPathAll(dir: string, names: readonly string[]): string {
+  return names.reduce((p, n) => childPath(p, n), dir);
+}
+
+function lowerBound(entries: readonly DirEntry[], name: string): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid]!.name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function findEntry(entries: readonly DirEntry[], name: string): DirEntry | undefined {
+  const at = lowerBound(entries, name);
+  return entries[at]?.name === name ? entries[at] : undefined;
+}

@@ -1,0 +1,5 @@
+export * from "./time-bounds.ts";
+export * from "./sql-sources.ts";
+export * from "./pond-sources.ts";
+export * from "./ingest.ts";
+export * from "./query-session.ts";

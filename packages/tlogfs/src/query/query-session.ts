@@ -1,0 +1,165 @@
+import { PondError } from "@pond/diagnostics";
+import { assertReadOnly, openDuckDB, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
+import type { ResolvedSource } from "./pond-sources.ts";
+import type { TimeRange } from "./time-bounds.ts";
+
+/** A query's failure: DuckDB's message, as a user error (exit 1). */
+export class QueryError extends PondError {
+  constructor(message: string, sql?: string) {
+    super("query_error", message, { data: sql ? { sql } : {}, hint: "Check the SQL; `pond describe PATH` shows a table's columns." });
+  }
+}
+
+function duckMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * One sandboxed DuckDB session for one command. Register every source first (views
+ * over exactly the payload files named), then `lock()`: after that the query can read
+ * only those files and its own temp folder, and can change no setting. Timestamps are
+ * rendered in UTC.
+ */
+export class QuerySession {
+  private readonly allowedFiles = new Set<string>();
+  private locked = false;
+
+  private constructor(private readonly duck: Duck) {}
+
+  static async open(): Promise<QuerySession> {
+    const duck = await openDuckDB();
+    await duck.run("SET TimeZone='UTC'");
+    return new QuerySession(duck);
+  }
+
+  get tempDirectory(): string {
+    return this.duck.tempDirectory;
+  }
+
+  /**
+   * A view over pond tables/series: the union by column name of their payloads, kept to
+   * [range.start, range.end) on the time column when a range is given.
+   */
+  async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange): Promise<void> {
+    let files = sources.flatMap((s) => s.files.map((f) => f.hostPath));
+    let where = "";
+    if (files.length === 0) {
+      // Every version was outside the time range: keep the schema, read no rows.
+      const newest = sources.find((s) => s.files.length > 0);
+      if (!newest) {
+        await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT NULL AS no_rows WHERE false`);
+        return;
+      }
+      files = [newest.files[newest.files.length - 1]!.hostPath];
+      where = " WHERE false";
+    }
+    const relation = this.parquetRelation(files);
+    const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
+    if (!where && range && (range.start !== undefined || range.end !== undefined)) {
+      if (!tsCol) throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
+      const type = (await this.duck.columns(`SELECT ${sqlIdent(tsCol)} FROM ${relation}`))[0]!.type;
+      const lit = (us: bigint) => timeLiteral(us, type);
+      const conds: string[] = [];
+      if (range.start !== undefined) conds.push(`${sqlIdent(tsCol)} >= ${lit(range.start)}`);
+      if (range.end !== undefined) conds.push(`${sqlIdent(tsCol)} < ${lit(range.end)}`);
+      where = ` WHERE ${conds.join(" AND ")}`;
+    }
+    await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${relation}${where}`);
+  }
+
+  /** A view over host Parquet files (host mode), with constant partition columns per file when given. */
+  async addParquetView(name: string, files: { path: string; partitionValues?: Record<string, string | null> }[]): Promise<void> {
+    const parts = files.map((f) => {
+      this.allowedFiles.add(f.path);
+      const extra = Object.entries(f.partitionValues ?? {}).map(([k, v]) => `, ${v === null ? "NULL" : sqlString(v)} AS ${sqlIdent(k)}`).join("");
+      return `SELECT *${extra} FROM read_parquet(${sqlString(f.path)})`;
+    });
+    const body = parts.length ? parts.join(" UNION ALL BY NAME ") : "SELECT NULL AS no_rows WHERE false";
+    await this.run(`CREATE VIEW ${sqlIdent(name)} AS ${body}`);
+  }
+
+  /** A view over a host CSV file (host mode), read with DuckDB's sniffing reader. */
+  async addCsvView(name: string, path: string, readerArgs: string[] = []): Promise<void> {
+    this.allowedFiles.add(path);
+    await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM read_csv(${[sqlString(path), "auto_detect=true", ...readerArgs].join(", ")})`);
+  }
+
+  private parquetRelation(files: string[]): string {
+    for (const f of files) this.allowedFiles.add(f);
+    return `read_parquet([${files.map(sqlString).join(", ")}], union_by_name=true)`;
+  }
+
+  /** Locks the session: only the registered files and the temp folder stay readable. */
+  async lock(): Promise<void> {
+    await this.duck.run(`SET allowed_paths=[${[...this.allowedFiles].map(sqlString).join(", ")}]`);
+    await sandbox(this.duck, [this.duck.tempDirectory]);
+    this.locked = true;
+  }
+
+  private async run(sql: string): Promise<void> {
+    try {
+      await this.duck.run(sql);
+    } catch (e) {
+      throw new QueryError(duckMessage(e), sql);
+    }
+  }
+
+  /** Checks a user query is one read-only statement and returns its result columns. */
+  async prepare(sql: string): Promise<DuckColumn[]> {
+    if (!this.locked) throw new Error("BUG: QuerySession.prepare before lock()");
+    try {
+      await assertReadOnly(this.duck, sql);
+      return await this.duck.columns(sql);
+    } catch (e) {
+      throw new QueryError(duckMessage(e), sql);
+    }
+  }
+
+  /** Streams a query's rows with every value as DuckDB's own text (NULL stays null). */
+  async *streamText(sql: string, columns: DuckColumn[]): AsyncIterable<DuckChunk> {
+    const list = columns.map((c, i) => `CAST(q.${sqlIdent(c.name)} AS VARCHAR) AS c${i}`).join(", ");
+    yield* this.guard(this.duck.stream(`SELECT ${list} FROM (${sql}) q`, [], { minRows: 2048 }));
+  }
+
+  /** Streams a query's rows as JSON text, one object a row (DuckDB's to_json). */
+  async *streamJson(sql: string): AsyncIterable<string[]> {
+    for await (const chunk of this.guard(this.duck.stream(`SELECT to_json(q)::VARCHAR AS j FROM (${sql}) q`, [], { minRows: 2048 }))) {
+      yield chunk.rows.map((r) => r[0] as string);
+    }
+  }
+
+  /** Writes a query's result as Parquet into the session's temp folder; returns its path. */
+  async toParquet(sql: string): Promise<string> {
+    const out = `${this.duck.tempDirectory}/result.parquet`;
+    await this.run(`COPY (${sql}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    return out;
+  }
+
+  /** Runs an internal (trusted) query and returns row objects. */
+  async all(sql: string): Promise<Record<string, unknown>[]> {
+    try {
+      return await this.duck.all(sql);
+    } catch (e) {
+      throw new QueryError(duckMessage(e), sql);
+    }
+  }
+
+  private async *guard<T>(it: AsyncIterable<T>): AsyncIterable<T> {
+    try {
+      yield* it;
+    } catch (e) {
+      throw new QueryError(duckMessage(e));
+    }
+  }
+
+  close(): void {
+    this.duck.close();
+  }
+}
+
+/** A SQL literal for µs since the epoch in the type of the time column. */
+function timeLiteral(us: bigint, type: string): string {
+  if (type === "DATE") return `CAST(make_timestamp(${us}::BIGINT) AS DATE)`;
+  if (type.startsWith("TIMESTAMP WITH TIME ZONE") || type === "TIMESTAMPTZ") return `CAST(make_timestamp(${us}::BIGINT) AS TIMESTAMPTZ)`;
+  return `make_timestamp(${us}::BIGINT)`;
+}

@@ -1,0 +1,19 @@
+import { describe, expect, test } from "bun:test";
+import { extractPondSources } from "./sql-sources.ts";
+
+describe("extractPondSources()", () => {
+  test("replaces quoted pond paths after FROM and JOIN with view names", () => {
+    const r = extractPondSources("SELECT * FROM '/sensors/*.series' a JOIN '/sites.table' b USING (site)");
+    expect(r.sources).toEqual([{ path: "/sensors/*.series", view: "__pond_source_0" }, { path: "/sites.table", view: "__pond_source_1" }]);
+    expect(r.sql).toBe('SELECT * FROM "__pond_source_0" a JOIN "__pond_source_1" b USING (site)');
+  });
+  test("leaves other strings, comparisons and comments alone, and reuses a view for a repeated path", () => {
+    const sql = "select 'FROM /x' as s, * from '/a' where p = '/a' -- from '/b'\n union all select 1, * from '/a'";
+    const r = extractPondSources(sql);
+    expect(r.sources).toEqual([{ path: "/a", view: "__pond_source_0" }]);
+    expect(r.sql).toBe("select 'FROM /x' as s, * from \"__pond_source_0\" where p = '/a' -- from '/b'\n union all select 1, * from \"__pond_source_0\"");
+  });
+  test("unescapes doubled quotes in a path", () => {
+    expect(extractPondSources("SELECT * FROM '/it''s'").sources[0]!.path).toBe("/it's");
+  });
+});

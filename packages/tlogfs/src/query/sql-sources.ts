@@ -1,0 +1,58 @@
+/**
+ * Finds the pond paths a query names: single-quoted strings that start with `/` right
+ * after FROM or JOIN (`FROM '/sensors/*.series' a JOIN '/sites.table' b`). Returns the
+ * SQL with each replaced by a view name, and the paths in order of first use.
+ */
+export function extractPondSources(sql: string): { sql: string; sources: { path: string; view: string }[] } {
+  const sources: { path: string; view: string }[] = [];
+  const byPath = new Map<string, string>();
+  let out = "";
+  let i = 0;
+  const re = /\b(FROM|JOIN)(\s+)'((?:[^']|'')*)'/giy;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    // Skip other string literals, quoted identifiers and comments untouched.
+    if (ch === "'" || ch === '"') {
+      const end = closing(sql, i, ch);
+      out += sql.slice(i, end);
+      i = end;
+      continue;
+    }
+    if (ch === "-" && sql[i + 1] === "-") {
+      const end = sql.indexOf("\n", i);
+      const stop = end === -1 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop;
+      continue;
+    }
+    re.lastIndex = i;
+    const m = /[A-Za-z]/.test(ch) && (i === 0 || !/\w/.test(sql[i - 1]!)) ? re.exec(sql) : null;
+    if (m && m[3]!.startsWith("/")) {
+      const path = m[3]!.replace(/''/g, "'");
+      let view = byPath.get(path);
+      if (!view) {
+        view = `__pond_source_${sources.length}`;
+        byPath.set(path, view);
+        sources.push({ path, view });
+      }
+      out += `${m[1]}${m[2]}"${view}"`;
+      i += m[0].length;
+      continue;
+    }
+    out += ch;
+    i++;
+  }
+  return { sql: out, sources };
+}
+
+function closing(sql: string, start: number, q: string): number {
+  let j = start + 1;
+  while (j < sql.length) {
+    if (sql[j] === q) {
+      if (sql[j + 1] === q) { j += 2; continue; }
+      return j + 1;
+    }
+    j++;
+  }
+  return sql.length;
+}
