@@ -62,7 +62,7 @@ describe("round trips are byte-exact", () => {
     await pondOk(["mkdir", "/trees"], P());
     await pondOk(["copy", `host://${src}`, "/trees"], P());
     const listed = (await pondOk(["list", "/trees/**"], P())).stdout.trim().split("\n");
-    expect(listed).toEqual(["/trees/tree", "/trees/tree/a.txt", "/trees/tree/sub", "/trees/tree/sub/b.txt", "/trees/tree/sub/deeper", "/trees/tree/sub/deeper/c.txt"]);
+    expect(listed).toEqual(["/trees", "/trees/tree", "/trees/tree/a.txt", "/trees/tree/sub", "/trees/tree/sub/b.txt", "/trees/tree/sub/deeper", "/trees/tree/sub/deeper/c.txt"]);
     const out = join(ctx.dir, "out");
     await pondOk(["copy", "/trees/tree/sub", "/trees/tree/*.txt", `host://${out}`], P());
     expect(readFileSync(join(out, "trees/tree/sub/deeper/c.txt"), "utf8")).toBe("C");

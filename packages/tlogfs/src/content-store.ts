@@ -54,7 +54,7 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
       if (spill) {
         spill.write(value);
       } else {
-        head.push(value);
+        head.push(value.slice()); // the caller may reuse its chunk buffers
         if (size >= LARGE_FILE_THRESHOLD || opts.forceLarge) {
           spill = openSpill(store);
           for (const c of head) spill.write(c);
