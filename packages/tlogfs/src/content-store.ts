@@ -35,7 +35,7 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
     hasher.update(content);
     const sha256 = hex(hasher);
     // Keep a copy: the caller may reuse its buffer once addVersion resolves.
-    if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: content.slice(), sha256, size: content.length };
+    if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: new Uint8Array(content), sha256, size: content.length };
     await publishBytes(store, sha256, content);
     return { kind: "large", sha256, size: content.length };
   }
@@ -54,7 +54,7 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
       if (spill) {
         spill.write(value);
       } else {
-        head.push(value.slice()); // the caller may reuse its chunk buffers
+        head.push(new Uint8Array(value)); // a copy: the caller may reuse its chunk buffers (Buffer.slice would not copy)
         if (size >= LARGE_FILE_THRESHOLD || opts.forceLarge) {
           spill = openSpill(store);
           for (const c of head) spill.write(c);
