@@ -92,7 +92,7 @@ function openSpill(store: ObjectStore): Spill {
     const chunks: Uint8Array[] = [];
     let n = 0;
     return {
-      write(c) { chunks.push(c.slice()); n += c.length; },
+      write(c) { chunks.push(new Uint8Array(c)); n += c.length; },
       async publish(sha256) { await publishBytes(store, sha256, concat(chunks, n)); },
       discard() { chunks.length = 0; },
     };
