@@ -64,7 +64,9 @@ export interface Duck {
 type NodeApi = typeof import("@duckdb/node-api");
 let api: Promise<NodeApi> | undefined;
 function loadApi(): Promise<NodeApi> {
-  api ??= import("@duckdb/node-api");
+  // require, not import(): with code splitting, Bun's ESM wrapper of this CommonJS
+  // package fails in the compiled binary ("m is not a function").
+  api ??= Promise.resolve(require("@duckdb/node-api") as NodeApi);
   return api;
 }
 
