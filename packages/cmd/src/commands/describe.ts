@@ -16,8 +16,14 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     txn: v.txnSeq ?? null,
     ...(v.minEventTime != null ? { min_event_time: isoMicros(v.minEventTime), max_event_time: isoMicros(v.maxEventTime!) } : {}),
   }));
+  for (const [i, v] of versions.entries()) if (typeof v.attributes.rows === "number") Object.assign(rows[i]!, { rows: v.attributes.rows });
+  let schema: { columns: { name: string; type: string }[]; rows: number; timestampColumn?: string } | undefined;
+  if (st.entryType === "file:table" || st.entryType === "file:series") {
+    const { describeSchema } = await import("../query/describe-schema.ts");
+    schema = await describeSchema(view, st, versions);
+  }
   if (args.format === "json") {
-    io.out.write(JSON.stringify({ path: st.path, type: st.entryType, node_id: st.nodeId, parent_id: st.parentId, versions: rows }, jsonValue, 2) + "\n");
+    io.out.write(JSON.stringify({ path: st.path, type: st.entryType, node_id: st.nodeId, parent_id: st.parentId, ...(schema ? { schema } : {}), versions: rows }, jsonValue, 2) + "\n");
     return 0;
   }
   io.out.write(`path     ${st.path}\ntype     ${st.entryType}\nnode id  ${st.nodeId}\n`);
@@ -26,7 +32,17 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     io.out.write(`entries  ${children.length}\n`);
     return 0;
   }
-  io.out.write(`versions ${versions.length}\n\n`);
-  renderRows(io, rows, ["version", "size", "sha256", "time", "txn"], "text");
+  io.out.write(`versions ${versions.length}\n`);
+  if (schema) {
+    io.out.write(`rows     ${schema.rows}\n`);
+    if (schema.timestampColumn) io.out.write(`time     ${schema.timestampColumn}\n`);
+    io.out.write(`columns\n`);
+    for (const c of schema.columns) io.out.write(`  ${c.name}  ${c.type}\n`);
+  }
+  io.out.write("\n");
+  const cols = ["version", "size", "sha256", "time", "txn"];
+  if (schema) cols.push("rows");
+  if (st.entryType === "file:series") cols.push("min_event_time", "max_event_time");
+  renderRows(io, rows, cols, "text");
   return 0;
 }

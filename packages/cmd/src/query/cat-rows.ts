@@ -1,7 +1,7 @@
 import { PondError } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { WD, type Stat } from "@pond/tinyfs";
-import { QuerySession, hasParquetMagic, parseTimeBound, resolveSources, type TLogView, type TimeRange } from "@pond/tlogfs";
+import { QuerySession, hasParquetMagic, parseTimeBound, resolveSources, type CsvOptions, type TLogView, type TimeRange } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
@@ -36,7 +36,7 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
   const session = await QuerySession.open();
   try {
     if (target.format === "csv" || target.format === "series+csv") {
-      await session.addCsvView("source", target.path, csvReaderArgs(args));
+      await session.addCsvView("source", target.path, csvOptions(args), target.raw);
     } else if (target.format === "table" || target.format === "series") {
       if (!hasParquetMagic(target.path)) {
         throw new PondError("not_parquet", `"${target.raw}" is not a Parquet file: it lacks the PAR1 magic`, { hint: `Read raw bytes with cat(1), or a CSV with host+csv://${target.path}.` });
@@ -56,13 +56,14 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
   }
 }
 
-function csvReaderArgs(args: Record<string, unknown>): string[] {
-  const q = (s: string) => `'${s.replaceAll("'", "''")}'`;
-  const out: string[] = [];
-  if (args.delimiter !== undefined) out.push(`delim=${q(String(args.delimiter))}`);
-  if (args.header !== undefined) out.push(`header=${Boolean(args.header)}`);
-  if (args.skip !== undefined) out.push(`skip=${Math.trunc(Number(args.skip))}`);
-  if (args["null-string"] !== undefined) out.push(`nullstr=${q(String(args["null-string"]))}`);
-  if (args["timestamp-format"] !== undefined) out.push(`timestampformat=${q(String(args["timestamp-format"]))}`);
-  return out;
+/** The CSV reader options given on the command line. */
+export function csvOptions(args: Record<string, unknown>): CsvOptions {
+  return {
+    delimiter: args.delimiter as string | undefined,
+    header: args.header as boolean | undefined,
+    skip: args.skip as number | undefined,
+    nullString: args["null-string"] as string | undefined,
+    timestampFormat: args["timestamp-format"] as string | undefined,
+    timezone: args.timezone as string | undefined,
+  };
 }

@@ -6,6 +6,7 @@ import type { EntryType, VersionOptions } from "@pond/tinyfs";
 import { convertCsv, prepareParquet, type PreparedParquet } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
+import { csvOptions } from "./cat-rows.ts";
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 
@@ -29,12 +30,7 @@ export async function prepareIngest(src: HostEndpoint, args: Record<string, unkn
         series,
         timestampColumn,
         raw: src.raw,
-        delimiter: args.delimiter as string | undefined,
-        header: args.header as boolean | undefined,
-        skip: args.skip as number | undefined,
-        nullString: args["null-string"] as string | undefined,
-        timestampFormat: args["timestamp-format"] as string | undefined,
-        timezone: args.timezone as string | undefined,
+        ...csvOptions(args),
       });
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 export * from "./time-bounds.ts";
 export * from "./sql-sources.ts";
 export * from "./pond-sources.ts";
+export * from "./csv-reader.ts";
 export * from "./ingest.ts";
 export * from "./query-session.ts";

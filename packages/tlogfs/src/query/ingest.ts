@@ -2,18 +2,8 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
+import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import { detectTimestampColumn } from "./time-bounds.ts";
-
-/** What the user may tell the CSV reader when its sniffing is wrong. */
-export interface CsvOptions {
-  delimiter?: string;
-  header?: boolean;
-  skip?: number;
-  nullString?: string;
-  timestampFormat?: string;
-  /** Time zone of timestamps that carry no offset (e.g. "America/Chicago"). */
-  timezone?: string;
-}
 
 /** A Parquet payload ready to store, with what was learned reading it. */
 export interface PreparedParquet {
@@ -100,15 +90,9 @@ export async function convertCsv(path: string, outDir: string, opts: CsvOptions 
   const duck = await openDuckDB({ threads: 2 });
   const out = join(outDir, `csv-${process.pid}-${Date.now()}.parquet`);
   try {
-    const args = [sqlString(path), "auto_detect=true", "strict_mode=true"];
-    if (opts.delimiter !== undefined) args.push(`delim=${sqlString(opts.delimiter)}`);
-    if (opts.header !== undefined) args.push(`header=${opts.header}`);
-    if (opts.skip !== undefined) args.push(`skip=${Math.trunc(opts.skip)}`);
-    if (opts.nullString !== undefined) args.push(`nullstr=${sqlString(opts.nullString)}`);
-    if (opts.timestampFormat !== undefined) args.push(`timestampformat=${sqlString(opts.timestampFormat)}`);
-    const reader = `read_csv(${args.join(", ")})`;
     let select = "*";
     try {
+      const reader = await csvReader(duck, path, opts, opts.raw);
       const cols = await duck.columns(`SELECT * FROM ${reader}`);
       if (cols.length === 0) throw new Error("no columns found");
       if (opts.timezone !== undefined) {
@@ -117,6 +101,7 @@ export async function convertCsv(path: string, outDir: string, opts: CsvOptions 
       }
       await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
     } catch (e) {
+      if (e instanceof PondError) throw e;
       throw new PondError("bad_csv", `Cannot read CSV "${opts.raw}": ${duckMessage(e)}`, {
         data: { path },
         hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",

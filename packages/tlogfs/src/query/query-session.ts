@@ -1,5 +1,6 @@
 import { PondError } from "@pond/diagnostics";
 import { assertReadOnly, openDuckDB, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
+import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import type { ResolvedSource } from "./pond-sources.ts";
 import type { TimeRange } from "./time-bounds.ts";
 
@@ -79,9 +80,16 @@ export class QuerySession {
   }
 
   /** A view over a host CSV file (host mode), read with DuckDB's sniffing reader. */
-  async addCsvView(name: string, path: string, readerArgs: string[] = []): Promise<void> {
+  async addCsvView(name: string, path: string, opts: CsvOptions, raw: string): Promise<void> {
     this.allowedFiles.add(path);
-    await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM read_csv(${[sqlString(path), "auto_detect=true", ...readerArgs].join(", ")})`);
+    let reader: string;
+    try {
+      reader = await csvReader(this.duck, path, opts, raw);
+    } catch (e) {
+      if (e instanceof PondError) throw e;
+      throw new QueryError(`Cannot read CSV "${raw}": ${duckMessage(e)}`);
+    }
+    await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
   }
 
   private parquetRelation(files: string[]): string {

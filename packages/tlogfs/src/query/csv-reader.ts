@@ -1,0 +1,79 @@
+import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { PondError } from "@pond/diagnostics";
+import { sqlString, type Duck } from "../sql/duckdb.ts";
+
+/** What the user may tell the CSV reader when its sniffing is wrong. */
+export interface CsvOptions {
+  delimiter?: string;
+  header?: boolean;
+  skip?: number;
+  nullString?: string;
+  timestampFormat?: string;
+  /** Time zone of timestamps that carry no offset (e.g. "America/Chicago"); ingest only. */
+  timezone?: string;
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+const DELIMITERS = [",", ";", "\t", "|"];
+
+/**
+ * The `read_csv(…)` expression that reads `path` exactly, or an error. DuckDB's sniffer,
+ * when rows disagree (a ragged row, an unclosed quote), falls back to a dialect that
+ * makes every line one text value: a delimiter or quote that never occurs. Here that
+ * fallback is undone: the delimiter and quote that do occur are forced, in strict mode,
+ * so DuckDB reports the offending line and reason instead of importing garbage.
+ */
+export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw: string): Promise<string> {
+  if (statSync(path).size === 0) {
+    throw new PondError("bad_csv", `Cannot read CSV "${raw}": the file is empty (no header, no rows)`, { data: { path }, hint: "Check that the export finished writing." });
+  }
+  const args = [sqlString(path), "strict_mode=true"];
+  if (opts.header !== undefined) args.push(`header=${opts.header}`);
+  if (opts.skip !== undefined) args.push(`skip=${Math.trunc(opts.skip)}`);
+  if (opts.nullString !== undefined) args.push(`nullstr=${sqlString(opts.nullString)}`);
+  if (opts.timestampFormat !== undefined) args.push(`timestampformat=${sqlString(opts.timestampFormat)}`);
+  if (opts.delimiter !== undefined) {
+    args.push(`delim=${sqlString(opts.delimiter)}`);
+    return `read_csv(${args.join(", ")})`;
+  }
+  const sniffed = (await duck.all(`SELECT Delimiter AS d, Quote AS q FROM sniff_csv(${args.join(", ")})`))[0] as { d: string; q: string };
+  const sample = readSample(path, opts.skip ?? 0);
+  const firstLine = sample.split(/\r?\n/).find((l) => l.length > 0 && !l.startsWith("#")) ?? "";
+  const delimMissing = !firstLine.includes(sniffed.d);
+  const quoteMissing = (sniffed.q === "(empty)" || sniffed.q === "") && sample.includes('"');
+  if (!delimMissing && !quoteMissing) return `read_csv(${args.join(", ")})`;
+  // The sniffer fell back: read with the dialect the file shows, strictly, as text, so
+  // that DuckDB names the first line that breaks it.
+  const delim = delimMissing ? (DELIMITERS.find((d) => firstLine.includes(d)) ?? sniffed.d) : sniffed.d;
+  const header = opts.header ?? true;
+  const names = firstLine.split(delim).map((n, i) => (header ? n.replace(/^"|"$/g, "") || `column${i}` : `column${i}`));
+  const columns = `{${names.map((n, i) => `${sqlString(uniqueName(n, i, names))}: 'VARCHAR'`).join(", ")}}`;
+  const dialect = [`delim=${sqlString(delim)}`, `quote='"'`, `escape='"'`];
+  const strict = [sqlString(path), "auto_detect=false", ...dialect, `header=${header}`, `columns=${columns}`, "strict_mode=true", ...(opts.skip ? [`skip=${Math.trunc(opts.skip)}`] : [])];
+  try {
+    await duck.all(`SELECT count(*) FROM read_csv(${strict.join(", ")})`);
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/^Invalid Input Error: /, "").split("\n").filter((l) => l.trim()).slice(0, 3).join("; ");
+    throw new PondError("bad_csv", `Cannot read CSV "${raw}" exactly: ${msg}`, {
+      data: { path },
+      hint: "Fix the file (every row needs the header's number of fields, and quotes must close), or give --delimiter if it is not one of , ; tab |.",
+    });
+  }
+  return `read_csv(${[...args, ...dialect].join(", ")})`;
+}
+
+function uniqueName(n: string, i: number, all: string[]): string {
+  return all.indexOf(n) === i ? n : `${n}_${i}`;
+}
+
+function readSample(path: string, skip: number): string {
+  const fd = openSync(path, "r");
+  try {
+    const buf = Buffer.alloc(SAMPLE_BYTES);
+    const n = readSync(fd, buf, 0, SAMPLE_BYTES, 0);
+    const text = buf.subarray(0, n).toString("utf8");
+    return skip > 0 ? text.split("\n").slice(skip).join("\n") : text;
+  } finally {
+    closeSync(fd);
+  }
+}
