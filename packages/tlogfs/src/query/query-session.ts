@@ -73,7 +73,8 @@ export class QuerySession {
     const parts = files.map((f) => {
       this.allowedFiles.add(f.path);
       const extra = Object.entries(f.partitionValues ?? {}).map(([k, v]) => `, ${v === null ? "NULL" : sqlString(v)} AS ${sqlIdent(k)}`).join("");
-      return `SELECT *${extra} FROM read_parquet(${sqlString(f.path)})`;
+      // The log's partition values are the truth; paths like year=2020/ must not add them again.
+      return `SELECT *${extra} FROM read_parquet(${sqlString(f.path)}, hive_partitioning=false)`;
     });
     const body = parts.length ? parts.join(" UNION ALL BY NAME ") : "SELECT NULL AS no_rows WHERE false";
     await this.run(`CREATE VIEW ${sqlIdent(name)} AS ${body}`);
@@ -94,7 +95,7 @@ export class QuerySession {
 
   private parquetRelation(files: string[]): string {
     for (const f of files) this.allowedFiles.add(f);
-    return `read_parquet([${files.map(sqlString).join(", ")}], union_by_name=true)`;
+    return `read_parquet([${files.map(sqlString).join(", ")}], union_by_name=true, hive_partitioning=false)`;
   }
 
   /** Locks the session: only the registered files and the temp folder stay readable. */
