@@ -24,7 +24,7 @@ export async function run(argv: string[], opts: { env?: Record<string, string>; 
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${await new Response(p.stderr).text()}`);
   const ru = p.resourceUsage();
-  return { ms, maxRssMiB: ru ? Number(ru.maxRSS) / 1024 : NaN, code };
+  return { ms, maxRssMiB: ru ? Number(ru.maxRSS) / (1024 * 1024) : NaN /* Bun reports maxRSS in bytes */, code };
 }
 
 /** The median of `n` runs of `fn` (after `warm` unmeasured runs). */

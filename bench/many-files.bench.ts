@@ -12,6 +12,12 @@ import { POND_BIN, median, report, run } from "./lib.ts";
 
 const FILES = 10_000, DIRS = 100;
 
+/** The directory file `n` lands in when written by `txns` transactions. */
+function dirOf(n: number, txns: number): string {
+  const d = txns >= DIRS ? Math.floor(n / (FILES / txns)) % DIRS : n % DIRS;
+  return `/d${String(d).padStart(3, "0")}`;
+}
+
 /** Writes FILES small files into DIRS directories using `txns` transactions. */
 async function build(dir: string, txns: number): Promise<void> {
   const pond = await Pond.init(dir, ["bench"]);
@@ -25,8 +31,7 @@ async function build(dir: string, txns: number): Promise<void> {
       const wd = new WD(txn);
       for (let i = 0; i < perTxn; i++) {
         const n = t * perTxn + i;
-        const d = txns >= DIRS ? t % DIRS : n % DIRS;
-        await wd.createFile(`/d${String(d).padStart(3, "0")}/f${n}.txt`, "file:data", new TextEncoder().encode(`file ${n}\n`));
+        await wd.createFile(`${dirOf(n, txns)}/f${n}.txt`, "file:data", new TextEncoder().encode(`file ${n}\n`));
       }
     });
   }
@@ -42,7 +47,7 @@ try {
     console.log(`built ${FILES} files by ${txns} transactions in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const env = { POND: dir };
     const list = await median(5, () => run([POND_BIN, "list", "/**"], { env }));
-    const cat = await median(5, () => run([POND_BIN, "cat", "/d042/f4242.txt"], { env }));
+    const cat = await median(5, () => run([POND_BIN, "cat", `${dirOf(4242, txns)}/f4242.txt`], { env }));
     results[txns] = { list: list.ms, cat: cat.ms };
     console.log(`${txns} transactions: list '/**' ${list.ms.toFixed(0)} ms (peak ${list.maxRssMiB.toFixed(0)} MiB), cat ${cat.ms.toFixed(0)} ms`);
   }

@@ -24,7 +24,10 @@ export async function main(argv: string[], io: IO = processIO()): Promise<number
       if (err) throw err;
       usageError = msg;
     });
-  for (const spec of COMMANDS) {
+  // Building every command's options costs ~25 ms at start-up; when the first word names
+  // a command, only that one is registered (top-level help and typos still see all).
+  const named = COMMANDS.filter((c) => c.command.split(" ")[0] === argv[0] || c.aliases?.includes(argv[0] ?? ""));
+  for (const spec of named.length === 1 ? named : COMMANDS) {
     y.command({
       command: spec.command,
       aliases: spec.aliases,

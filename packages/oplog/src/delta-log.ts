@@ -42,9 +42,11 @@ export async function readCommit(store: ObjectStore, version: number): Promise<A
  * Loads the table as of the latest version, `version`, or the newest version whose
  * commit time is at or before `timestamp` (ms). Throws TableNotFoundError when there
  * is no log, VersionNotFoundError for a version or time the log cannot produce, and
- * UnsupportedFeatureError for a protocol this reader does not implement.
+ * UnsupportedFeatureError for a protocol this reader does not implement. `base`, a
+ * snapshot of the same table the caller kept (e.g. a cache), is replayed forward instead
+ * of decoding the checkpoint when it is at or after it and not past the target.
  */
-export async function loadSnapshot(store: ObjectStore, opts: { version?: number; timestamp?: number } = {}): Promise<Snapshot> {
+export async function loadSnapshot(store: ObjectStore, opts: { version?: number; timestamp?: number; base?: Snapshot } = {}): Promise<Snapshot> {
   if (opts.version !== undefined && opts.timestamp !== undefined) throw new RangeError("loadSnapshot: give a version or a timestamp, not both");
   // Time travel by time needs every commit's time; by version, the checkpoint at or before it.
   const log = opts.timestamp === undefined ? await listLogForLatest(store, opts.version) : await listLog(store);
@@ -66,11 +68,14 @@ export async function loadSnapshot(store: ObjectStore, opts: { version?: number;
   }
 
   const cp = newestCheckpoint(log, target);
-  const first = cp === null ? 0 : cp + 1;
+  // A base snapshot at or after the checkpoint (and not past the target) saves decoding
+  // the checkpoint: replay only the commits after it.
+  const base = opts.base !== undefined && opts.base.version <= target && opts.base.version >= (cp ?? -1) && opts.base.metadata.id !== undefined ? opts.base : undefined;
+  const first = base ? base.version + 1 : cp === null ? 0 : cp + 1;
   const versions: number[] = [];
   for (let v = first; v <= target; v++) versions.push(v);
   const [state, commits] = await Promise.all([
-    cp === null ? null : readCheckpoint(store, log.checkpoints.get(cp) ?? []),
+    base ? { protocol: base.protocol, metadata: base.metadata, files: base.files } : cp === null ? null : readCheckpoint(store, log.checkpoints.get(cp) ?? []),
     mapLimit(versions, FETCH_CONCURRENCY, (v) => reader.actions(v)),
   ]);
 
@@ -86,7 +91,7 @@ export async function loadSnapshot(store: ObjectStore, opts: { version?: number;
       else if ("protocol" in a) protocol = a.protocol;
     }
   }
-  const where = cp === null ? commitKey(target) : `checkpoint ${cp} + commits to ${target}`;
+  const where = base ? `snapshot ${base.version} + commits to ${target}` : cp === null ? commitKey(target) : `checkpoint ${cp} + commits to ${target}`;
   if (!protocol) throw new CorruptLogError(where, `has no protocol action for version ${target}`);
   if (!metadata) throw new CorruptLogError(where, `has no metaData action for version ${target}`);
   checkReadable(protocol, store.url, where);

@@ -29,6 +29,7 @@ import {
 import { checkInline, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { CommitConflictError, PondFormatError } from "./errors.ts";
 import { PartitionIndex } from "./partition-index.ts";
+import type { SnapshotCache } from "./snapshot-cache.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
 const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
@@ -37,6 +38,8 @@ export interface TLogOptions {
   /** ms since the epoch; injectable for tests. */
   now?: () => number;
   logger?: Logger;
+  /** Keeps the newest snapshot between processes (see snapshot-cache.ts). */
+  snapshotCache?: SnapshotCache;
 }
 
 /** Metadata a commit records in the Delta `commitInfo` action under `pond`. */
@@ -56,15 +59,19 @@ export interface PondCommitInfo {
 export class TLogPersistence implements Persistence {
   private readonly rowCache = new Map<string, Promise<OplogEntry[]>>();
   private readonly now: () => number;
+  private readonly cache?: SnapshotCache;
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.log = opts.logger ?? logger;
+    this.cache = opts.snapshotCache;
   }
 
   async view(asOf?: number): Promise<TLogView> {
-    const snapshot = await loadSnapshot(this.store, asOf === undefined ? undefined : { version: asOf });
+    const base = this.cache?.load();
+    const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
+    if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
     return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache));
   }
 

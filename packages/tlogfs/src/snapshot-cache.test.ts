@@ -1,0 +1,52 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MemoryObjectStore, recordingStore } from "@pond/oplog";
+import { FS, newTxnMeta } from "@pond/tinyfs";
+import { createPondTable } from "./create-pond-table.ts";
+import { fileSnapshotCache } from "./snapshot-cache.ts";
+import { TLogPersistence } from "./tlog-persistence.ts";
+
+async function pondWithCache() {
+  const dir = mkdtempSync(join(tmpdir(), "snapcache-"));
+  const inner = new MemoryObjectStore();
+  await createPondTable(inner, "pond-1", newTxnMeta(["test"]));
+  const { store, calls } = recordingStore(inner);
+  const path = join(dir, "cache.json");
+  return { dir, store, calls, path, p: new TLogPersistence(store, { snapshotCache: fileSnapshotCache(path, "pond-1") }) };
+}
+
+describe("fileSnapshotCache()", () => {
+  test("a view saves the newest snapshot; the next opening replays only newer commits and sees the same state", async () => {
+    const { dir, p, path, calls, store } = await pondWithCache();
+    try {
+      const fs = new FS(p);
+      for (let i = 0; i < 3; i++) await fs.transaction(newTxnMeta(["t"]), (wd) => wd.mkdir(`/d${i}`));
+      await p.view();
+      expect(JSON.parse(readFileSync(path, "utf8")).snapshot.version).toBe(3);
+      await fs.transaction(newTxnMeta(["t"]), (wd) => wd.mkdir("/d3"));
+      calls.length = 0;
+      const fresh = new TLogPersistence(store, { snapshotCache: fileSnapshotCache(path, "pond-1") });
+      const v = await fresh.view();
+      expect(v.seq).toBe(4);
+      const commitGets = calls.filter((c) => c.op === "get" && /_delta_log\/\d{20}\.json$/.test(c.key)).map((c) => c.key);
+      expect(commitGets).toEqual(["_delta_log/00000000000000000004.json"]);
+      expect((await new FS(fresh).view()).list("/")).resolves.toHaveLength(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a torn cache file, or one of another pond, is ignored", async () => {
+    const { dir, p, path } = await pondWithCache();
+    try {
+      writeFileSync(path, '{"format":1,"snap');
+      expect((await p.view()).seq).toBe(0);
+      writeFileSync(path, JSON.stringify({ format: 1, snapshot: { version: 0, metadata: { id: "other" } } }));
+      expect(fileSnapshotCache(path, "pond-1").load()).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
