@@ -1,52 +1,37 @@
-import yargs from "yargs";
+import { ArgSpec, UsageError, commandHelp, parseArgs, topHelp } from "./args.ts";
 import { COMMANDS } from "./commands.ts";
 import { processIO, type IO } from "./io.ts";
 import { renderError } from "./render-error.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * Parses `argv`, runs the command, and returns the exit code: 0 success, 1 a user
  * error, 2 bad usage, 3 locked/conflict, 4 integrity, 70 a bug.
  */
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
-  let code = 0;
-  let usageError: string | undefined;
-  const y = yargs(argv)
-    .scriptName("pond")
-    .version(false) // `pond --version` is answered in main.ts; `cat --version N` is an option
-    .help()
-    .alias("h", "help")
-    .strict()
-    .demandCommand(1, "Name a command; `pond --help` lists them.")
-    .option("pond", { type: "string", global: true, describe: "The pond folder (default: $POND)" })
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .exitProcess(false)
-    .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
-    });
-  // Building every command's options costs ~25 ms at start-up; when the first word names
-  // a command, only that one is registered (top-level help and typos still see all).
-  const named = COMMANDS.filter((c) => c.command.split(" ")[0] === argv[0] || c.aliases?.includes(argv[0] ?? ""));
-  for (const spec of named.length === 1 ? named : COMMANDS) {
-    y.command({
-      command: spec.command,
-      aliases: spec.aliases,
-      describe: spec.describe,
-      builder: spec.builder,
-      handler: async (args) => {
-        const mod = await spec.load();
-        code = (await mod.run({ ...args, argv }, io)) ?? 0;
-      },
-    });
-  }
   try {
-    await y.parseAsync();
+    const [first, ...rest] = argv;
+    if (first === undefined) throw new UsageError("Name a command; `pond --help` lists them.");
+    if (first === "--help" || first === "-h" || first === "help") {
+      io.out.write(topHelp(COMMANDS));
+      return 0;
+    }
+    if (first === "--version" || first === "-V") {
+      io.out.write(`pond ${VERSION}\n`);
+      return 0;
+    }
+    const spec = COMMANDS.find((c) => c.command.split(" ")[0] === first || c.aliases?.includes(first));
+    if (!spec) throw new UsageError(first.startsWith("-") ? `Unknown argument: ${first}` : `Unknown command: ${first}`);
+    const name = spec.command.split(" ")[0]!;
+    const declared = spec.builder(new ArgSpec());
+    if (rest.includes("--help") || rest.includes("-h")) {
+      io.out.write(commandHelp(spec.command, spec.describe, spec.aliases, declared));
+      return 0;
+    }
+    const args = parseArgs(name, spec.command, declared, rest);
+    const mod = await spec.load();
+    return (await mod.run({ ...args, argv }, io)) ?? 0;
   } catch (e) {
     return renderError(e, io);
   }
-  if (usageError !== undefined) {
-    io.err.write(`pond: ${usageError}\n  Run \`pond --help\` (or \`pond COMMAND --help\`) for usage.\n`);
-    return 2;
-  }
-  return code;
 }

@@ -1,4 +1,4 @@
-import type { Argv } from "yargs";
+import type { ArgSpec } from "./args.ts";
 import type { IO } from "./io.ts";
 
 /** A command's implementation: a function of its parsed options and an IO. */
@@ -11,11 +11,11 @@ export interface CommandSpec {
   command: string;
   aliases?: string[];
   describe: string;
-  builder: (y: Argv) => Argv;
+  builder: (y: ArgSpec) => ArgSpec;
   load: () => Promise<CommandModule>;
 }
 
-const asOf = (y: Argv) =>
+const asOf = (y: ArgSpec) =>
   y.option("as-of", { type: "string", describe: "Read the pond as of a transaction sequence or an ISO 8601 time" });
 
 /** Every command, in the order `pond --help` lists them. */
