@@ -26,7 +26,7 @@ import {
   type VersionInfo,
   type VersionOptions,
 } from "@pond/tinyfs";
-import { checkInline, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
+import { checkInline, largeFileKey, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { CommitConflictError, PondFormatError } from "./errors.ts";
 import { PartitionIndex } from "./partition-index.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
@@ -180,6 +180,14 @@ export class TLogView implements ReadView {
     const row = await this.versionRow(parentId, nodeId, version);
     if (row.content) return undefined;
     return this.store.localPath?.(`_large_files/sha256=${row.sha256}`);
+  }
+
+  /**
+   * The host path of a table or series version's payload (always a large file, so
+   * DuckDB can scan it in place), from its version record alone.
+   */
+  payloadPath(info: VersionInfo): string | undefined {
+    return this.store.localPath?.(largeFileKey(info.sha256));
   }
 
   async readlink(parentId: NodeId, nodeId: NodeId): Promise<string> {

@@ -32,6 +32,20 @@ export function hasParquetMagic(path: string): boolean {
   }
 }
 
+let shared: Promise<Duck> | undefined;
+
+/**
+ * One DuckDB for every source of a command (opening one costs ~20–40 ms; a collector
+ * copies hundreds of files at once), closed when the process exits.
+ */
+function ingestDuck(): Promise<Duck> {
+  if (!shared) {
+    shared = openDuckDB();
+    shared.then((d) => process.once("exit", () => d.close()), () => {});
+  }
+  return shared;
+}
+
 function duckMessage(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).replace(/^[A-Za-z ]+Error: /, "");
 }
@@ -47,12 +61,7 @@ export async function prepareParquet(path: string, opts: { series?: boolean; tim
       hint: `Store it as raw bytes with host://${path}, or convert a CSV with host+csv://${path}.`,
     });
   }
-  const duck = await openDuckDB({ threads: 2 });
-  try {
-    return await inspect(duck, path, `read_parquet(${sqlString(path)})`, opts);
-  } finally {
-    duck.close();
-  }
+  return inspect(await ingestDuck(), path, `read_parquet(${sqlString(path)})`, opts);
 }
 
 async function inspect(duck: Duck, path: string, relation: string, opts: { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
@@ -87,28 +96,24 @@ async function inspect(duck: Duck, path: string, relation: string, opts: { serie
  * bytes fail with DuckDB's line number and reason.
  */
 export async function convertCsv(path: string, outDir: string, opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
-  const duck = await openDuckDB({ threads: 2 });
+  const duck = await ingestDuck();
   const out = join(outDir, `csv-${process.pid}-${Date.now()}.parquet`);
+  let select = "*";
   try {
-    let select = "*";
-    try {
-      const reader = await csvReader(duck, path, opts, opts.raw);
+    const reader = await csvReader(duck, path, opts, opts.raw);
+    if (opts.timezone !== undefined) {
+      // Timestamps without an offset are wall-clock times in the given zone. Knowing the
+      // columns costs another sniffing pass (~150 ms on 100 MB), so only when asked.
       const cols = await duck.columns(`SELECT * FROM ${reader}`);
-      if (cols.length === 0) throw new Error("no columns found");
-      if (opts.timezone !== undefined) {
-        // Timestamps without an offset are wall-clock times in the given zone.
-        select = cols.map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name))).join(", ");
-      }
-      await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
-    } catch (e) {
-      if (e instanceof PondError) throw e;
-      throw new PondError("bad_csv", `Cannot read CSV "${opts.raw}": ${duckMessage(e)}`, {
-        data: { path },
-        hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",
-      });
+      select = cols.map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name))).join(", ");
     }
-    return { ...(await inspect(duck, out, `read_parquet(${sqlString(out)})`, opts)), parquetPath: out };
-  } finally {
-    duck.close();
+    await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  } catch (e) {
+    if (e instanceof PondError) throw e;
+    throw new PondError("bad_csv", `Cannot read CSV "${opts.raw}": ${duckMessage(e)}`, {
+      data: { path },
+      hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",
+    });
   }
+  return { ...(await inspect(duck, out, `read_parquet(${sqlString(out)})`, opts)), parquetPath: out };
 }

@@ -9,6 +9,8 @@ export interface PayloadFile {
   hostPath: string;
   version: number;
   size: number;
+  /** The columns recorded when the version was stored, if any. */
+  columns?: unknown;
   minEventTime: bigint | null;
   maxEventTime: bigint | null;
 }
@@ -55,9 +57,9 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
         skipped.push(v.version);
         continue;
       }
-      const hostPath = await view.localPath(m.parentId, m.nodeId, v.version);
+      const hostPath = view.payloadPath(v);
       if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
-      files.push({ hostPath, version: v.version, size: v.size, minEventTime: v.minEventTime ?? null, maxEventTime: v.maxEventTime ?? null });
+      files.push({ hostPath, version: v.version, size: v.size, columns: v.attributes.columns, minEventTime: v.minEventTime ?? null, maxEventTime: v.maxEventTime ?? null });
     }
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
     out.push({ path: m.path, entryType: m.entryType, files, skipped, timestampColumn: typeof tsCol === "string" ? tsCol : undefined });

@@ -54,7 +54,10 @@ export class QuerySession {
       files = [newest.files[newest.files.length - 1]!.hostPath];
       where = " WHERE false";
     }
-    const relation = this.parquetRelation(files);
+    // Reading by name costs a schema pass over every footer; skip it when every version
+    // recorded the same columns.
+    const schemas = new Set(sources.flatMap((s) => s.files.map((f) => JSON.stringify(f.columns ?? null))));
+    const relation = this.parquetRelation(files, schemas.size !== 1 || schemas.has("null"));
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
       if (!tsCol) throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
@@ -93,9 +96,9 @@ export class QuerySession {
     await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
   }
 
-  private parquetRelation(files: string[]): string {
+  private parquetRelation(files: string[], byName: boolean): string {
     for (const f of files) this.allowedFiles.add(f);
-    return `read_parquet([${files.map(sqlString).join(", ")}], union_by_name=true, hive_partitioning=false)`;
+    return `read_parquet([${files.map(sqlString).join(", ")}], union_by_name=${byName}, hive_partitioning=false)`;
   }
 
   /** Locks the session: only the registered files and the temp folder stay readable. */
