@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { POND_BIN, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
@@ -65,6 +65,8 @@ describe("crashes", () => {
     expect(log.filter((t) => t.status === "incomplete")).toEqual([]);
     const again = await pondOk(["recover"], o);
     expect(again.stdout).toContain("Nothing to recover");
+    const temps = (readdirSync(ctx.pondDir, { recursive: true }) as string[]).filter((n) => /(^|\/)(\.tmp-|\.pond-put-)|\.tmp$/.test(n));
+    expect(temps).toEqual([]);
     console.log(`crash test: ${whole} whole, ${absent} absent of 22 kills (uninterrupted copy ${full.toFixed(0)} ms)`);
   }, 300_000);
 });

@@ -1,3 +1,5 @@
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 import { listCommits, type ObjectStore } from "@pond/oplog";
 import { largeFileKey } from "@pond/tlogfs";
 import { appendControl, readControl, foldControl } from "./control-log.ts";
@@ -31,9 +33,28 @@ export async function recover(pond: Pond): Promise<RecoveryReport> {
       appendControl(pond.paths.controlLog, { type: "recovered", txnId: t.txnId, endedAt: Date.now(), outcome, seq: hit?.version, detail });
       report.reconciled.push({ txnId: t.txnId, command: t.command, outcome, seq: hit?.version });
     }
-    report.removed = await removeUnreferenced(pond, store);
+    report.removed = [...(await removeUnreferenced(pond, store)), ...removeTempFiles(pond.paths.data), ...removeTempFiles(pond.paths.control)];
     return report;
   });
+}
+
+/**
+ * Temp files a killed writer left: staged large files (`.tmp-<uuid>`), the object
+ * store's own half-written puts (`.pond-put-<hex>.tmp`, which its listing hides) and a
+ * half-saved snapshot cache (`….<pid>.tmp`). No writer is running: we hold the lock.
+ */
+const TEMP_FILE = /^(\.tmp-.*|\.pond-put-[0-9a-f]{16}\.tmp|.*\.\d+\.tmp)$/;
+
+function removeTempFiles(dir: string): { key: string; size: number }[] {
+  const removed: { key: string; size: number }[] = [];
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile() || !TEMP_FILE.test(e.name)) continue;
+    const full = join(e.parentPath, e.name);
+    const size = statSync(full).size;
+    rmSync(full);
+    removed.push({ key: relative(dir, full), size });
+  }
+  return removed;
 }
 
 async function removeUnreferenced(pond: Pond, store: ObjectStore): Promise<{ key: string; size: number }[]> {
@@ -48,8 +69,7 @@ async function removeUnreferenced(pond: Pond, store: ObjectStore): Promise<{ key
   for await (const o of store.list("")) {
     const name = o.key.slice(o.key.lastIndexOf("/") + 1);
     if (o.key.startsWith("_delta_log/")) continue;
-    const orphan = name.startsWith(".tmp-")
-      || (o.key.startsWith("_large_files/") ? !largeRefs.has(o.key) : o.key.endsWith(".parquet") && !referenced.has(o.key));
+    const orphan = !TEMP_FILE.test(name) && (o.key.startsWith("_large_files/") ? !largeRefs.has(o.key) : o.key.endsWith(".parquet") && !referenced.has(o.key));
     if (orphan) {
       await store.delete(o.key);
       removed.push({ key: o.key, size: o.size });
