@@ -1,6 +1,6 @@
 import { mkdirSync, readdirSync, closeSync, openSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { PondError } from "@pond/diagnostics";
+import { PondError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
 import { NotFoundError, WD, listPattern, normalizePath, parsePath, type EntryType } from "@pond/tinyfs";
 import type { TLogView } from "@pond/tlogfs";
@@ -32,10 +32,10 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
       hint: "Name host files as host:///absolute/path or host:relative/path; to copy out, make the destination host:///dir.",
     });
   }
-  return copyIn(pond, sources as HostEndpoint[], dest.path, args);
+  return copyIn(pond, sources as HostEndpoint[], dest.path, args, io.errIsTTY ? terminalProgress("copy") : silentProgress);
 }
 
-async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Record<string, unknown>): Promise<number> {
+async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Record<string, unknown>, progress: Progress): Promise<number> {
   // Check every source before anything is written, so a typo changes nothing.
   const stats = sources.map((s) => ({ src: s, ...statHost(s.path, s.raw) }));
   for (const s of stats) {
@@ -45,6 +45,8 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
   }
   const parents = Boolean(args.parents);
   const series = sources.every((s) => s.format === "series" || s.format === "series+csv");
+  progress.total(undefined, stats.reduce((a, s) => a + (s.isDirectory ? 0 : s.size), 0) || undefined);
+  try {
   await pond.write(commandLine(args), async ({ txn, note }) => {
     const wd = new WD(txn);
     const destPath = parsePath(dest);
@@ -52,21 +54,33 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
     const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
     if (intoDir) {
       if (!existing) await wd.mkdir(destPath.absolute, { parents });
-      for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note);
+      for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress);
     } else if (existing || sources.length === 1 || series) {
       for (const s of stats) {
         if (s.isDirectory) throw new PondError("wrong_type", `Cannot copy folder "${s.src.raw}" onto file "${destPath.absolute}"`, { hint: "Copy it into a directory instead." });
-        await copyFile(wd, s.src, destPath.absolute, args, note, parents);
+        await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress);
       }
     } else {
       throw new NotFoundError(`Directory "${destPath.absolute}"`, `To copy several sources, create it first (\`pond mkdir ${destPath.absolute}\`) or write "${destPath.absolute}/" with -p.`);
     }
   });
+  } finally {
+    progress.done();
+  }
   return 0;
 }
 
-async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void): Promise<void> {
-  if (!isDir) return copyFile(wd, src, target, args, note, false);
+/** Passes chunks through, reporting their bytes (and one file at the end). */
+async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): AsyncIterable<Uint8Array> {
+  for await (const chunk of it) {
+    progress.tick(0, chunk.length);
+    yield chunk;
+  }
+  progress.tick(1, 0);
+}
+
+async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void, progress: Progress): Promise<void> {
+  if (!isDir) return copyFile(wd, src, target, args, note, false, progress);
   const existing = await wd.resolve(target);
   if (!existing) {
     await wd.mkdir(target);
@@ -76,16 +90,16 @@ async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolea
   for (const d of names) {
     const child: HostEndpoint = { ...src, path: join(src.path, d.name), raw: `${src.raw}/${d.name}` };
     const st = statHost(child.path, child.raw); // follows host symlinks
-    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note);
+    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress);
   }
 }
 
-async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<string, unknown>, note: (c: string) => void, parents: boolean): Promise<void> {
+async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<string, unknown>, note: (c: string) => void, parents: boolean, progress: Progress): Promise<void> {
   let entryType: EntryType = "file:data";
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
   if (src.format === "data") {
-    content = readHostFile(src.path);
+    content = counted(readHostFile(src.path), progress);
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
     const prepared = await prepareIngest(src, args);
