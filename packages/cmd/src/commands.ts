@@ -15,6 +15,14 @@ export interface CommandSpec {
   load: () => Promise<CommandModule>;
 }
 
+/** Where an S3 remote is and which environment variables hold its credentials (references only, never values). */
+const remoteLocation = (y: ArgSpec) =>
+  y.option("endpoint", { type: "string", describe: "S3 endpoint URL, e.g. http://127.0.0.1:9000 (default: AWS for the region)" })
+    .option("region", { type: "string", describe: "S3 region (default: $AWS_REGION or us-east-1)" })
+    .option("access-key-id", { type: "string", describe: "A reference like '${env:MY_KEY_ID}' (default: $AWS_ACCESS_KEY_ID); literal secrets are refused" })
+    .option("secret-access-key", { type: "string", describe: "A reference like '${env:MY_SECRET}' (default: $AWS_SECRET_ACCESS_KEY)" })
+    .option("session-token", { type: "string", describe: "A reference like '${env:MY_TOKEN}' (default: $AWS_SESSION_TOKEN)" });
+
 const asOf = (y: ArgSpec) =>
   y.option("as-of", { type: "string", describe: "Read the pond as of a transaction sequence or an ISO 8601 time" });
 
@@ -114,5 +122,57 @@ export const COMMANDS: CommandSpec[] = [
     describe: "Settle transactions a crash left unfinished and remove what they left behind",
     builder: (y) => y.option("format", { choices: ["text", "json"] as const, default: "text" }),
     load: () => import("./commands/recover.ts"),
+  },
+  {
+    command: "remote <action> [name] [url]",
+    describe: "Manage remotes: add NAME s3://bucket/prefix|file:///folder, list, remove NAME",
+    builder: (y) =>
+      remoteLocation(
+        y.positional("action", { type: "string", describe: "add, list or remove" })
+          .positional("name", { type: "string", describe: "The remote's name" })
+          .positional("url", { type: "string", describe: "s3://bucket/prefix or file:///absolute/folder" })
+          .option("mode", { choices: ["push", "pull", "manual"] as const, describe: "push: also push after every write; pull: this pond mirrors the remote (read-only); default manual" })
+          .option("format", { choices: ["text", "json", "csv"] as const, default: "text" }),
+      ),
+    load: () => import("./commands/remote.ts"),
+  },
+  {
+    command: "push [name]",
+    describe: "Upload what a remote lacks (default: every remote that is not a pull source)",
+    builder: (y) => y.positional("name", { type: "string", describe: "The remote" }).option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/push.ts"),
+  },
+  {
+    command: "pull [name]",
+    describe: "Bring a mirror up to its remote's tip",
+    builder: (y) => y.positional("name", { type: "string", describe: "The remote (default: the one this pond mirrors)" }).option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/pull.ts"),
+  },
+  {
+    command: "restore <url>",
+    describe: "Restore a whole pond, history included, from a remote into a new --pond folder (a read-only mirror unless --writable)",
+    builder: (y) =>
+      remoteLocation(
+        y.positional("url", { type: "string", describe: "s3://bucket/prefix or file:///absolute/folder" })
+          .option("name", { type: "string", describe: "The remote's name in the restored pond (default origin)" })
+          .option("writable", { type: "boolean", default: false, describe: "A writable pond that takes over the remote (when the original is lost)" })
+          .option("format", { choices: ["text", "json"] as const, default: "text" }),
+      ),
+    load: () => import("./commands/restore.ts"),
+  },
+  {
+    command: "verify [name]",
+    describe: "Compare this pond with a remote: what matches, what is behind, what is wrong (exit 4)",
+    builder: (y) =>
+      y.positional("name", { type: "string", describe: "The remote (default: the only one, or the one mirrored)" })
+        .option("deep", { type: "boolean", default: false, describe: "Download and re-hash every remote object" })
+        .option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/verify.ts"),
+  },
+  {
+    command: "status",
+    describe: "Show the pond's id, newest transaction, and its remotes and how far each is behind",
+    builder: (y) => y.option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/status.ts"),
   },
 ];

@@ -9,4 +9,8 @@ if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
 } else {
   const { main } = await import("./cli.ts");
   process.exitCode = await main(argv);
+  // A request to a remote that timed out cannot be cancelled (Bun's S3 client takes no
+  // AbortSignal), and its socket would keep the process alive after the command has
+  // ended. This timer does not keep it alive itself: it only fires if something else does.
+  setTimeout(() => process.exit(), 200).unref();
 }

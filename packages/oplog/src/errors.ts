@@ -81,3 +81,60 @@ export class EntryPartitionError extends PondError {
     this.name = "EntryPartitionError";
   }
 }
+
+// --- Remote object stores (S3). Messages name the store URL and endpoint, never a credential.
+
+/** The store's endpoint cannot be reached: nothing listens, the name does not resolve, or the connection broke. */
+export class RemoteUnreachableError extends PondError {
+  constructor(url: string, endpoint: string, detail: string) {
+    super("remote_unreachable", `Cannot reach ${url} at ${endpoint}: ${detail}`, {
+      data: { url, endpoint, detail },
+      hint: "Check the endpoint (`pond remote list`) and that the server is up; then run the command again.",
+    });
+    this.name = "RemoteUnreachableError";
+  }
+}
+
+/** A request to the store took longer than its time limit (the server accepted but did not answer). */
+export class RemoteTimeoutError extends PondError {
+  constructor(url: string, endpoint: string, what: string, ms: number) {
+    super("remote_timeout", `Timed out after ${(ms / 1000).toFixed(1)} s waiting for ${url} at ${endpoint} (${what})`, {
+      data: { url, endpoint, what, ms },
+      hint: "The server accepted the connection but did not answer. Check it, or raise POND_REMOTE_TIMEOUT (seconds).",
+    });
+    this.name = "RemoteTimeoutError";
+  }
+}
+
+/** The store refused the credentials (unknown key, bad signature, expired token, no permission). */
+export class RemoteAccessDeniedError extends PondError {
+  constructor(url: string, endpoint: string, s3Code: string) {
+    super("remote_access_denied", `${url} at ${endpoint} refused the credentials (${s3Code})`, {
+      data: { url, endpoint, s3Code },
+      hint: "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or the variables the remote's ${env:NAME} references name; `pond remote list` shows them.",
+    });
+    this.name = "RemoteAccessDeniedError";
+  }
+}
+
+/** The bucket does not exist at the endpoint. */
+export class RemoteBucketNotFoundError extends PondError {
+  constructor(url: string, endpoint: string, bucket: string) {
+    super("remote_bucket_not_found", `Bucket "${bucket}" of ${url} does not exist at ${endpoint}`, {
+      data: { url, endpoint, bucket },
+      hint: "Create the bucket first, or check the remote's URL, --endpoint and --region.",
+    });
+    this.name = "RemoteBucketNotFoundError";
+  }
+}
+
+/** Any other error answer from the store, with the server's code. */
+export class RemoteRequestError extends PondError {
+  constructor(url: string, endpoint: string, what: string, s3Code: string, detail: string) {
+    super("remote_error", `${url} at ${endpoint} failed ${what}: ${s3Code}${detail ? ` (${detail})` : ""}`, {
+      data: { url, endpoint, what, s3Code },
+      hint: "Run the command again; if it keeps failing, check the server's logs.",
+    });
+    this.name = "RemoteRequestError";
+  }
+}

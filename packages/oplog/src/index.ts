@@ -2,6 +2,7 @@ export type { ObjectMeta, ObjectStore } from "./object-store.ts";
 export type { OplogEntry } from "./oplog-entry.ts";
 export { LocalObjectStore } from "./local-store.ts";
 export { MemoryObjectStore } from "./memory-store.ts";
+export { S3ObjectStore, type S3StoreOptions } from "./s3-store.ts";
 export { recordingStore, type RecordedCall } from "./recording-store.ts";
 export { runObjectStoreContract } from "./object-store-contract.ts";
 export {
@@ -41,6 +42,11 @@ export {
   EntryPartitionError,
   InvalidKeyError,
   ObjectNotFoundError,
+  RemoteAccessDeniedError,
+  RemoteBucketNotFoundError,
+  RemoteRequestError,
+  RemoteTimeoutError,
+  RemoteUnreachableError,
   TableNotFoundError,
   UnsupportedFeatureError,
   VersionNotFoundError,

@@ -50,3 +50,126 @@ export class MirrorReadOnlyError extends PondError {
     });
   }
 }
+
+// --- Remotes: backup, restore, mirrors. Messages never carry a credential's value.
+
+/** `--remote NAME` that is not recorded in control/remotes.json. */
+export class RemoteNotFoundError extends PondError {
+  constructor(name: string, known: string[]) {
+    super("remote_not_found", `No remote named "${name}"${known.length ? ` (known: ${known.join(", ")})` : " (this pond has none)"}`, {
+      data: { name, known },
+      hint: "Add one with `pond remote add NAME s3://bucket/prefix` (or file:///folder); `pond remote list` shows them.",
+    });
+  }
+}
+
+/** `remote add` of a name already in use. */
+export class RemoteExistsError extends PondError {
+  constructor(name: string, url: string) {
+    super("remote_exists", `A remote named "${name}" already exists (${url})`, {
+      data: { name, url },
+      hint: `Remove it first with \`pond remote remove ${name}\`, or choose another name.`,
+    });
+  }
+}
+
+/** A push, pull or verify with no remote named and none to choose. */
+export class NoRemoteError extends PondError {
+  constructor(what: string) {
+    super("no_remote", `No remote to ${what}`, {
+      kind: "usage",
+      hint: "Name one (`pond remote list` shows them), or add one with `pond remote add NAME s3://bucket/prefix`.",
+    });
+  }
+}
+
+/** A remote URL, endpoint or option that cannot be used. */
+export class BadRemoteError extends PondError {
+  constructor(what: string, reason: string, hint?: string) {
+    super("bad_remote", `Cannot use ${what}: ${reason}`, {
+      kind: "usage",
+      data: { what },
+      hint: hint ?? "Remote URLs look like s3://bucket/prefix or file:///absolute/folder.",
+    });
+  }
+}
+
+/** A credential given literally on the command line. The value is not repeated anywhere. */
+export class SecretOnCommandLineError extends PondError {
+  constructor(option: string, envVar: string) {
+    super("secret_on_command_line", `--${option} was given a literal value; Pond never stores secrets`, {
+      kind: "usage",
+      data: { option },
+      hint: `Put the value in an environment variable and store a reference: --${option} '\${env:MY_VAR}' (single quotes, so the shell keeps it), or leave the option out and set ${envVar}.`,
+    });
+  }
+}
+
+/** A `${env:NAME}` reference whose variable is not set, or no credentials at all for an S3 remote. */
+export class MissingCredentialsError extends PondError {
+  constructor(remote: string, detail: string) {
+    super("missing_credentials", `No credentials for remote "${remote}": ${detail}`, {
+      data: { remote },
+      hint: "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN if needed), or the variables the remote's ${env:NAME} references name.",
+    });
+  }
+}
+
+/** The remote holds another pond. */
+export class RemoteOwnedByOtherPondError extends PondError {
+  constructor(url: string, remotePondId: string, localPondId: string, what: string) {
+    super("remote_other_pond", `Cannot ${what} ${url}: it holds pond ${remotePondId}, and this pond is ${localPondId}`, {
+      data: { url, remotePondId, localPondId },
+      hint: "A remote belongs to one pond. Use another bucket or prefix for this pond.",
+    });
+  }
+}
+
+/** The location holds no pond backup (no identity object). */
+export class NotAPondRemoteError extends PondError {
+  constructor(url: string, detail: string) {
+    super("not_a_pond_remote", `${url} holds no pond backup: ${detail}`, {
+      data: { url },
+      hint: "Check the URL and --endpoint; a pond is backed up there with `pond push`.",
+    });
+  }
+}
+
+/** Local and remote logs disagree: both have a version with different contents, or the remote is ahead of a pond that writes to it. */
+export class RemoteDivergedError extends PondError {
+  constructor(url: string, detail: string, hint: string, data: Record<string, unknown> = {}) {
+    super("remote_diverged", `${url} and this pond have diverged: ${detail}`, { data: { url, ...data }, hint });
+  }
+}
+
+/** An object on the remote (or arriving from it) that does not match its name, manifest or log. */
+export class RemoteObjectCorruptError extends PondError {
+  constructor(url: string, key: string, detail: string) {
+    super("remote_object_corrupt", `Object ${key} in ${url} is corrupt: ${detail}`, {
+      kind: "integrity",
+      data: { url, key },
+      hint: "Push again from the original pond to repair the remote (`pond push`), or restore from another copy.",
+    });
+  }
+}
+
+/** An object the remote's log refers to is not on the remote. */
+export class RemoteObjectMissingError extends PondError {
+  constructor(url: string, key: string, detail: string) {
+    super("remote_object_missing", `Object ${key} is missing from ${url}: ${detail}`, {
+      kind: "integrity",
+      data: { url, key },
+      hint: "Push again from the original pond to repair the remote (`pond push`).",
+    });
+  }
+}
+
+/** `restore` into a folder that is not empty. */
+export class RestoreTargetError extends PondError {
+  constructor(dir: string, detail: string) {
+    super("restore_target", `Cannot restore into "${dir}": ${detail}`, {
+      data: { dir },
+      hint: "Restore into a new folder (it is created) or an empty one.",
+    });
+  }
+}

@@ -141,6 +141,7 @@ export class Pond {
     if (this.identity.mirrorOf) throw new MirrorReadOnlyError(this.dir, this.identity.mirrorOf);
     const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), command.join(" "));
     const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
+    let done: { result: T; seq: number };
     try {
       const baseSeq = await this.seq();
       appendControl(this.paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
@@ -152,7 +153,8 @@ export class Pond {
           try {
             const seq = await txn.commit();
             appendControl(this.paths.controlLog, { type: "committed", txnId: meta.txnId, seq, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes });
-            return { result, seq };
+            done = { result, seq };
+            break;
           } catch (e) {
             if (!(e instanceof CommitConflictError) || attempt >= 5) throw e;
             logger.info("commit conflict, retrying", { attempt, version: e.data.version });
@@ -163,6 +165,12 @@ export class Pond {
         appendControl(this.paths.controlLog, { type: "failed", txnId: meta.txnId, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, error: err.message, code: err.code ?? "error" });
         throw e;
       }
+      // Remotes in `push` mode get the new commit now, still under the lock so pushes
+      // stay in commit order. autoPush never throws: the commit stands, a failed push
+      // is reported on stderr and caught up by the next `pond push`. Loaded lazily: a
+      // pond without remotes.json never pays for it.
+      if (existsSync(join(this.paths.control, "remotes.json"))) await (await import("./push.ts")).autoPush(this, done.seq);
+      return done;
     } finally {
       lock.release();
     }

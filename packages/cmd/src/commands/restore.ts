@@ -1,0 +1,25 @@
+import { resolvePondDir, restore } from "@pond/steward";
+import type { IO } from "../io.ts";
+import { amount, credentialOptions, progressFor } from "../remote-cli.ts";
+
+/** `pond restore URL --pond DIR [--writable]`: the whole pond from a remote into a new folder. */
+export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+  const dir = resolvePondDir(args.pond as string | undefined, io.env);
+  const r = await restore(String(args.url), dir, {
+    endpoint: args.endpoint === undefined ? undefined : String(args.endpoint),
+    region: args.region === undefined ? undefined : String(args.region),
+    name: args.name === undefined ? undefined : String(args.name),
+    writable: Boolean(args.writable),
+    credentials: credentialOptions(args),
+    env: io.env,
+    progress: progressFor(io, "restore"),
+  });
+  if (args.format === "json") {
+    io.out.write(JSON.stringify(r, null, 2) + "\n");
+    return 0;
+  }
+  io.out.write(`Restored pond ${r.pondId} at version ${r.version} into ${r.dir} (${amount(r.files, r.bytes)})\n`);
+  if (r.mirror) io.out.write(`It is a read-only mirror of remote ${r.remote}: \`pond pull\` keeps it up to date. If the original is lost, restore with --writable instead.\n`);
+  else io.out.write(`It is writable, and pushes to remote ${r.remote} (\`pond push ${r.remote}\`). Keep one writer per remote.\n`);
+  return 0;
+}

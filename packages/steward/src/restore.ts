@@ -1,0 +1,100 @@
+/**
+ * `pond restore URL`: a whole pond, history included, from a remote into a new folder.
+ *
+ * The restored pond is a read-only mirror of the remote unless `writable` is set.
+ * Why mirror by default: a remote belongs to one pond and must have one writer. A
+ * copy restored to a second machine while the original still runs (the common case:
+ * reading the data elsewhere) must not write, or the two would diverge at the remote.
+ * When the original is truly lost, `--writable` makes the copy the pond that owns the
+ * remote: it keeps the pond id and pushes to the same remote.
+ *
+ * Everything is downloaded into a hidden temp folder beside the target and checked
+ * (see fetch-remote.ts), then the folder is renamed into place: a failed restore
+ * leaves no half pond.
+ */
+import type { Progress } from "@pond/diagnostics";
+import { LocalObjectStore, listCommits, loadSnapshot } from "@pond/oplog";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { PondExistsError, RestoreTargetError } from "./errors.ts";
+import { fetchFromRemote } from "./fetch-remote.ts";
+import { completeHistory, writeControlLog } from "./history-rebuild.ts";
+import { pondPaths, type PondIdentity } from "./pond.ts";
+import { checkCredentialRefs, checkEndpoint, checkRemoteName, parseRemoteUrl, writeRemotes, type CredentialRefs, type RemoteConfig } from "./remote-config.ts";
+import { openRemoteStore, type RemoteStoreTuning } from "./remote-store.ts";
+
+export interface RestoreOptions {
+  endpoint?: string;
+  region?: string;
+  credentials?: CredentialRefs;
+  /** The name the remote gets in the restored pond. Default "origin". */
+  name?: string;
+  /** A normal, writable pond instead of a mirror (see the module comment). */
+  writable?: boolean;
+  env?: Record<string, string | undefined>;
+  progress?: Progress;
+  tuning?: RemoteStoreTuning;
+  concurrency?: number;
+}
+
+export interface RestoreReport {
+  pondId: string;
+  dir: string;
+  version: number;
+  files: number;
+  bytes: number;
+  mirror: boolean;
+  remote: string;
+}
+
+export async function restore(url: string, dir: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
+  const name = opts.name ?? "origin";
+  checkRemoteName(name);
+  const parsed = parseRemoteUrl(url);
+  const endpoint = opts.endpoint === undefined ? undefined : checkEndpoint(opts.endpoint);
+  const credentials = opts.credentials ? checkCredentialRefs(opts.credentials) : undefined;
+  const target = pondPaths(dir);
+  checkTarget(target.dir);
+
+  const cfg: RemoteConfig = {
+    name,
+    url: parsed.kind === "file" ? `file://${parsed.path}` : url.replace(/\/+$/, ""),
+    ...(endpoint ? { endpoint } : {}),
+    ...(opts.region ? { region: opts.region } : {}),
+    mode: opts.writable ? "manual" : "pull",
+    ...(credentials ? { credentials } : {}),
+  };
+  const remote = openRemoteStore(name, cfg, opts.env ?? process.env, opts.tuning);
+
+  mkdirSync(dirname(target.dir), { recursive: true });
+  const tmpDir = join(dirname(target.dir), `.${basename(target.dir)}.restore-${process.pid}-${Date.now().toString(36)}`);
+  const tmp = pondPaths(tmpDir);
+  mkdirSync(tmp.data, { recursive: true });
+  mkdirSync(tmp.control, { recursive: true });
+  try {
+    const local = new LocalObjectStore(tmp.data);
+    const rep = await fetchFromRemote(remote, local, { progress: opts.progress, concurrency: opts.concurrency });
+    await loadSnapshot(local); // the restored table opens: protocol, metadata, every file of the tip
+    const identity: PondIdentity = { pondId: rep.identity.pondId, createdAt: rep.identity.createdAt, format: 1, ...(opts.writable ? {} : { mirrorOf: name }) };
+    writeFileSync(tmp.identity, JSON.stringify(identity, null, 2) + "\n");
+    writeControlLog(tmp.controlLog, completeHistory(rep.control, await listCommits(local)));
+    const at = new Date().toISOString();
+    writeRemotes(tmp, [{ ...cfg, lastPulled: { version: rep.toVersion, at }, ...(opts.writable ? { lastPushed: { version: rep.toVersion, at } } : {}) }]);
+    checkTarget(target.dir); // again: someone may have made it meanwhile
+    if (existsSync(target.dir)) rmdirSync(target.dir); // empty (checked): rename needs it gone
+    renameSync(tmpDir, target.dir);
+    return { pondId: identity.pondId, dir: target.dir, version: rep.toVersion, files: rep.files, bytes: rep.bytes, mirror: !opts.writable, remote: name };
+  } catch (e) {
+    rmSync(tmpDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** The target must not hold a pond, and must be missing or an empty folder. */
+function checkTarget(dir: string): void {
+  const p = pondPaths(dir);
+  if (existsSync(p.identity) || existsSync(join(p.data, "_delta_log"))) throw new PondExistsError(p.dir);
+  if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw new RestoreTargetError(resolve(dir), "it is a file");
+  if (readdirSync(dir).length > 0) throw new RestoreTargetError(resolve(dir), "the folder is not empty");
+}
