@@ -44,13 +44,14 @@ export async function startS3Server(opts: { bucket?: string; conditionalWrites?:
   const bucket = opts.bucket ?? "pond-test";
   const dir = mkdtempSync(join(tmpdir(), "pond-s3rver-"));
   const node = findNode();
-  let proc: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+  let proc: Subprocess<"pipe", "pipe", "pipe"> | undefined;
   let port = 0;
 
   const launch = async (): Promise<void> => {
     const args = [node, "--openssl-legacy-provider", CHILD, dir, String(port), bucket];
     if (opts.conditionalWrites) args.push("--conditional-writes");
-    const p = Bun.spawn(args, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    // stdin stays open for the child's lifetime: it exits when this process goes away.
+    const p = Bun.spawn(args, { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
     proc = p;
     const reader = p.stdout.getReader();
     let text = "";

@@ -179,3 +179,8 @@ server.run().then(
   },
 );
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
+// The test process holds our stdin open; when it goes away (even killed), so do we,
+// instead of lingering on the port.
+process.stdin.on("end", () => process.exit(0));
+process.stdin.on("close", () => process.exit(0));
+process.stdin.resume();

@@ -138,7 +138,7 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
     check(size, sha256);
     const fh = await open(tmp, "r");
     try {
-      // EXPERIMENT: no fsync
+      await fh.sync();
     } finally {
       await fh.close();
     }
@@ -163,7 +163,7 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
 
 /** Fsyncs each folder once, so the names published in them survive a crash. */
 export async function syncDirs(dirs: Iterable<string>): Promise<void> {
-  void dirs;
+  await Promise.all([...dirs].map(fsyncDir));
 }
 
 async function fsyncDir(dir: string): Promise<void> {
