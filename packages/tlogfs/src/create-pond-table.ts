@@ -1,29 +1,16 @@
-import { commit, encodeDirectory, pondTableActions, writeEntryFile, type ObjectStore } from "@pond/oplog";
+import { commit, pondTableActions, writeEntryFile, type ObjectStore } from "@pond/oplog";
 import { AlreadyExistsError, ROOT_ID, type TxnMeta } from "@pond/tinyfs";
-import type { PondCommitInfo } from "./tlog-persistence.ts";
+import { directoryRow, type PondCommitInfo } from "./tlog-persistence.ts";
 
 /**
  * Writes data log version 0 of a new pond: the Delta protocol and metadata, and an
  * empty root directory. Refuses a store that already has a version 0.
  */
 export async function createPondTable(store: ObjectStore, pondId: string, meta: TxnMeta, now: number = Date.now()): Promise<void> {
-  const content = encodeDirectory([]);
   const root = await writeEntryFile(
     store,
     ROOT_ID,
-    [{
-      part_id: ROOT_ID,
-      node_id: ROOT_ID,
-      file_type: "directory",
-      version: 1,
-      timestamp: BigInt(now) * 1000n,
-      content,
-      sha256: new Bun.CryptoHasher("sha256").update(content).digest("hex"),
-      size: content.length,
-      min_event_time: null,
-      max_event_time: null,
-      attributes: "{}",
-    }],
+    [directoryRow(ROOT_ID, 1, BigInt(now) * 1000n, [])],
     { version: 0 },
   );
   const pond: PondCommitInfo = { seq: 0, txnId: meta.txnId, command: meta.command, user: meta.user, startedAt: meta.startedAt };

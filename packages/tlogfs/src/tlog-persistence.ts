@@ -307,20 +307,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     const rows: OplogEntry[] = [];
     for (const [dirId, entries] of this.dirs) {
       const prev = await this.base.dirVersion(dirId);
-      const content = encodeDirectory(entries);
-      rows.push({
-        part_id: dirId,
-        node_id: dirId,
-        file_type: "directory",
-        version: prev + 1,
-        timestamp: ts,
-        content,
-        sha256: new Bun.CryptoHasher("sha256").update(content).digest("hex"),
-        size: content.length,
-        min_event_time: null,
-        max_event_time: null,
-        attributes: "{}",
-      });
+      rows.push(directoryRow(dirId, prev + 1, ts, entries));
     }
     for (const list of this.pending.values()) {
       for (const p of list) {
@@ -371,6 +358,24 @@ export class TLogTransaction extends TLogView implements Transaction {
   private assertOpen(): void {
     if (this.done) throw new Error("BUG: transaction already committed or aborted");
   }
+}
+
+/** A directory's own record: its full entry list as an Arrow IPC stream, in its own partition. */
+export function directoryRow(dirId: NodeId, version: number, timestamp: bigint, entries: DirEntry[]): OplogEntry {
+  const content = encodeDirectory(entries);
+  return {
+    part_id: dirId,
+    node_id: dirId,
+    file_type: "directory",
+    version,
+    timestamp,
+    content,
+    sha256: new Bun.CryptoHasher("sha256").update(content).digest("hex"),
+    size: content.length,
+    min_event_time: null,
+    max_event_time: null,
+    attributes: "{}",
+  };
 }
 
 function key(parentId: NodeId, nodeId: NodeId): string {
