@@ -3,6 +3,7 @@
  * bytes in and out, so callers can neither change a stored object nor see a partial
  * one; a streamed body is collected before it is published.
  */
+import { concatBytes } from "@pond/tinyfs";
 import { ObjectNotFoundError } from "./errors.ts";
 import { checkKey, sortByKey } from "./object-key.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
@@ -73,14 +74,8 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let n = 0;
   for await (const c of body) {
-    parts.push(c.slice());
+    parts.push(new Uint8Array(c)); // a copy: Buffer.slice would only make a view
     n += c.length;
   }
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts, n);
 }

@@ -33,6 +33,7 @@ import {
   RemoteTimeoutError,
   RemoteUnreachableError,
 } from "./errors.ts";
+import { concatBytes } from "@pond/tinyfs";
 import { checkKey } from "./object-key.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 
@@ -237,7 +238,7 @@ export class S3ObjectStore implements ObjectStore {
     let size = 0;
     for (;;) {
       const { value, done } = await it.next();
-      if (done) return this.putBytes(key, concat(head, size), ifAbsent);
+      if (done) return this.putBytes(key, concatBytes(head, size), ifAbsent);
       if (value.length === 0) continue;
       head.push(new Uint8Array(value)); // a copy: the source may reuse its buffer
       size += value.length;
@@ -386,13 +387,3 @@ function describeNetwork(code: string): string {
   }
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

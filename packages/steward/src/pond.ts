@@ -143,11 +143,12 @@ export class Pond {
     const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
     let done: { result: T; seq: number };
     try {
-      const baseSeq = await this.seq();
-      appendControl(this.paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
+      // The first transaction's snapshot is the base: no second listing of the log for it.
+      let txn = await this.persistence.begin(meta);
+      appendControl(this.paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq: txn.seq, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
       try {
         for (let attempt = 1; ; attempt++) {
-          const txn = await this.persistence.begin(meta);
+          if (attempt > 1) txn = await this.persistence.begin(meta);
           const changes: string[] = [];
           const result = await fn({ txn, note: (c) => changes.push(c) });
           try {

@@ -11,6 +11,7 @@ import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isSystemError, type Progress } from "@pond/diagnostics";
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
+import { concatBytes, sha256Hex } from "@pond/tinyfs";
 
 /** What an object must be; any field may be unknown. */
 export interface Expectation {
@@ -87,13 +88,13 @@ export async function copyObject(src: ObjectStore, dst: ObjectStore, meta: Objec
         opts.progress.tick(0, pending.length);
         yield pending;
       }
-      pending = concat(parts, partBytes);
+      pending = concatBytes(parts, partBytes);
       parts = [];
       partBytes = 0;
     }
     sha256 = hasher.digest("hex") as string;
     check(size, sha256);
-    for (const block of [pending, partBytes ? concat(parts, partBytes) : undefined]) {
+    for (const block of [pending, partBytes ? concatBytes(parts, partBytes) : undefined]) {
       if (!block) continue;
       opts.progress.tick(0, block.length);
       yield block;
@@ -186,16 +187,6 @@ export function mismatch(key: string, listedSize: number | undefined, expect: Ex
 }
 
 export function sha256Of(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex") as string;
+  return sha256Hex(bytes);
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}

@@ -8,3 +8,4 @@ export * from "./memory.ts";
 export * from "./wd.ts";
 export * from "./list-pattern.ts";
 export * from "./txn-meta.ts";
+export * from "./bytes.ts";

@@ -8,6 +8,7 @@ import { validateName } from "./path.ts";
 import type { ReadView, Transaction, Persistence, VersionOptions } from "./persistence.ts";
 import { ROOT_ID, isEntryType, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";
 import { uuid7 } from "./uuid7.ts";
+import { concatBytes, sha256Hex } from "./bytes.ts";
 
 /** Bytes yielded per chunk by `read`, so readers see a stream as with a disk backend. */
 const READ_CHUNK = 64 * 1024;
@@ -205,7 +206,7 @@ class MemoryTransaction extends MemoryView implements Transaction {
       version: (existing?.versions.length ?? 0) + 1,
       timestamp: BigInt(Math.round(this.now() * 1000)),
       size: bytes.length,
-      sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex"),
+      sha256: sha256Hex(bytes),
       minEventTime: opts.minEventTime ?? null,
       maxEventTime: opts.maxEventTime ?? null,
       attributes: structuredClone(opts.attributes ?? {}),
@@ -253,11 +254,5 @@ async function collect(content: ContentSource): Promise<Uint8Array> {
     chunks.push(new Uint8Array(chunk));
     size += chunk.length;
   }
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return concatBytes(chunks, size);
 }

@@ -6,6 +6,7 @@
 import { AlreadyExistsError, InvalidPathError, NotFoundError, ReadOnlyError, SymlinkLoopError, TypeChangeError, WrongTypeError } from "./errors.ts";
 import { compileGlob } from "./glob.ts";
 import { childPath, comparePaths, parsePath } from "./path.ts";
+import { concatBytes } from "./bytes.ts";
 import type { Persistence, ReadView, Transaction, VersionOptions } from "./persistence.ts";
 import { ROOT_ID, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";
 
@@ -280,13 +281,7 @@ export class WD {
       chunks.push(c);
       size += c.length;
     }
-    const out = new Uint8Array(size);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    return concatBytes(chunks, size);
   }
 
   /** The children of directory `dirPath` (symlinks followed), sorted by name. */

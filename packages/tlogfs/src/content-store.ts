@@ -3,7 +3,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeS
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
 import type { ObjectStore } from "@pond/oplog";
-import { IntegrityError, type ContentSource } from "@pond/tinyfs";
+import { IntegrityError, concatBytes, sha256Hex, type ContentSource } from "@pond/tinyfs";
 
 /** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
 export const LARGE_FILE_THRESHOLD = 64 * 1024;
@@ -68,7 +68,7 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
   }
   const sha256 = hex(hasher);
   if (!spill) {
-    const bytes = concat(head, size);
+    const bytes = concatBytes(head, size);
     if (opts.forceLarge) {
       await publishBytes(store, sha256, bytes);
       return { kind: "large", sha256, size };
@@ -93,7 +93,7 @@ function openSpill(store: ObjectStore): Spill {
     let n = 0;
     return {
       write(c) { chunks.push(new Uint8Array(c)); n += c.length; },
-      async publish(sha256) { await publishBytes(store, sha256, concat(chunks, n)); },
+      async publish(sha256) { await publishBytes(store, sha256, concatBytes(chunks, n)); },
       discard() { chunks.length = 0; },
     };
   }
@@ -138,13 +138,6 @@ function fsyncDir(dir: string): void {
   try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.length; }
-  return out;
-}
 
 /**
  * Streams a large file, checking its size and hash as it goes; throws IntegrityError
@@ -167,7 +160,7 @@ export async function* readLargeFile(store: ObjectStore, sha256: string, size: n
 
 /** Checks inline content against its recorded hash. */
 export function checkInline(bytes: Uint8Array, sha256: string, what: string): Uint8Array {
-  const got = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+  const got = sha256Hex(bytes);
   if (got !== sha256) throw new IntegrityError(what, `inline content has sha256 ${got}, the log says ${sha256}`);
   return bytes;
 }

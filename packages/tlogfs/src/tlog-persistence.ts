@@ -13,7 +13,7 @@ import {
 import {
   NotFoundError,
   TypeChangeError,
-  isEntryType,
+  sha256Hex,
   uuid7,
   type ContentSource,
   type DirEntry,
@@ -120,13 +120,6 @@ export class TLogView implements ReadView {
     return rows.map((r) => this.toInfo(r));
   }
 
-  /** The entry type recorded for a node, or undefined when it has no rows. */
-  async entryTypeOf(parentId: NodeId, nodeId: NodeId): Promise<EntryType | undefined> {
-    const rows = await this.fileRows(parentId, nodeId);
-    const t = rows[rows.length - 1]?.file_type;
-    if (t !== undefined && !isEntryType(t)) throw new PondFormatError(`Node ${nodeId}`, `unknown file_type "${t}"`);
-    return t;
-  }
 
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
@@ -172,15 +165,6 @@ export class TLogView implements ReadView {
     return row;
   }
 
-  /**
-   * A host path at which a stored version can be read in place (large files of a local
-   * pond), or undefined. DuckDB scans table and series payloads through this.
-   */
-  async localPath(parentId: NodeId, nodeId: NodeId, version?: number): Promise<string | undefined> {
-    const row = await this.versionRow(parentId, nodeId, version);
-    if (row.content) return undefined;
-    return this.store.localPath?.(`_large_files/sha256=${row.sha256}`);
-  }
 
   /**
    * The host path of a table or series version's payload (always a large file, so
@@ -253,13 +237,6 @@ export class TLogTransaction extends TLogView implements Transaction {
     yield* super.read(parentId, nodeId, version);
   }
 
-  override async localPath(parentId: NodeId, nodeId: NodeId, version?: number): Promise<string | undefined> {
-    const mine = this.pending.get(key(parentId, nodeId)) ?? [];
-    const want = version ?? (mine.length ? mine[mine.length - 1]!.info.version : undefined);
-    const p = mine.find((m) => m.info.version === want);
-    if (p) return p.staged.kind === "large" ? this.store.localPath?.(`_large_files/sha256=${p.staged.sha256}`) : undefined;
-    return super.localPath(parentId, nodeId, version);
-  }
 
   async writeDir(dirId: NodeId, entries: DirEntry[]): Promise<void> {
     this.assertOpen();
@@ -370,7 +347,7 @@ export function directoryRow(dirId: NodeId, version: number, timestamp: bigint, 
     version,
     timestamp,
     content,
-    sha256: new Bun.CryptoHasher("sha256").update(content).digest("hex"),
+    sha256: sha256Hex(content),
     size: content.length,
     min_event_time: null,
     max_event_time: null,

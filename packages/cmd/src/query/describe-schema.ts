@@ -7,11 +7,7 @@ import { QuerySession, type TLogView } from "@pond/tlogfs";
  */
 export async function describeSchema(view: TLogView, st: Stat, versions: VersionInfo[]): Promise<{ columns: { name: string; type: string }[]; rows: number; timestampColumn?: string }> {
   const chosen = st.entryType === "file:table" ? versions.slice(-1) : versions;
-  const paths: string[] = [];
-  for (const v of chosen) {
-    const p = await view.localPath(st.parentId, st.nodeId, v.version);
-    if (p !== undefined) paths.push(p);
-  }
+  const paths = chosen.map((v) => view.payloadPath(v)).filter((p): p is string => p !== undefined);
   const session = await QuerySession.open();
   try {
     const list = `[${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(", ")}]`;
