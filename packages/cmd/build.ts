@@ -1,7 +1,8 @@
 // Builds the single `bin/pond` binary: `bun packages/cmd/build.ts` (run by `npm install`
 // and `npm run build`). Options, for experiments: `--entry <file>` (default
 // packages/cmd/src/main.ts), `--outfile <file>` (default bin/pond), `--no-bytecode`,
-// `--no-splitting`.
+// `--no-splitting`, `--no-minify` (readable names in a CPU profile:
+// `BUN_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" bin/pond …`).
 //
 // DuckDB's native addon cannot be loaded from inside the binary, and a user copies only
 // the binary. So the plugin below replaces the module `@duckdb/node-bindings` (which
@@ -18,11 +19,12 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "../..");
 
-function parseArgs(argv: string[]): { entry: string; outfile: string; bytecode: boolean; splitting: boolean } {
+function parseArgs(argv: string[]): { entry: string; outfile: string; bytecode: boolean; splitting: boolean; minify: boolean } {
   let entry = join(root, "packages/cmd/src/main.ts");
   let outfile = join(root, "bin/pond");
   let bytecode = true;
   let splitting = true;
+  let minify = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -34,9 +36,10 @@ function parseArgs(argv: string[]): { entry: string; outfile: string; bytecode: 
     else if (a === "--outfile") outfile = resolve(value());
     else if (a === "--no-bytecode") bytecode = false;
     else if (a === "--no-splitting") splitting = false;
-    else fail(`unknown option ${a} (known: --entry <file>, --outfile <file>, --no-bytecode, --no-splitting)`);
+    else if (a === "--no-minify") minify = false;
+    else fail(`unknown option ${a} (known: --entry <file>, --outfile <file>, --no-bytecode, --no-splitting, --no-minify)`);
   }
-  return { entry, outfile, bytecode, splitting };
+  return { entry, outfile, bytecode, splitting, minify };
 }
 
 function fail(message: string): never {
@@ -102,7 +105,7 @@ function embeddedDuckDBPlugin(state: { native?: NativeDuckDB }): BunPlugin {
   };
 }
 
-const { entry, outfile, bytecode, splitting } = parseArgs(process.argv.slice(2));
+const { entry, outfile, bytecode, splitting, minify } = parseArgs(process.argv.slice(2));
 if (!existsSync(entry)) fail(`entry ${entry} does not exist`);
 mkdirSync(dirname(outfile), { recursive: true });
 
@@ -114,7 +117,7 @@ try {
     entrypoints: [entry],
     target: "bun",
     format: "esm",
-    minify: true,
+    minify,
     bytecode,
     // Code behind a dynamic `import()` goes into its own chunk (all chunks are embedded
     // in the binary), so the static imports of lazily loaded modules — `node:fs` costs

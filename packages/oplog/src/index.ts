@@ -32,7 +32,10 @@ export {
   ENTRY_FIELDS,
   ENTRY_ROW_GROUP_SIZE,
   readParquetObjects,
+  readParquetRaw,
   type EncodeOptions,
+  type RawColumn,
+  type RawTable,
   type ParquetDescription,
   type ParquetField,
 } from "./parquet-codec.ts";

@@ -9,7 +9,7 @@
  * (parquet-wasm was measured and rejected: its initSync alone takes ~167 ms.)
  */
 import type * as HyparquetWriter from "hyparquet-writer";
-import type { CompressionCodec, Compressors, ParquetParsers, SchemaElement } from "hyparquet";
+import type { CompressionCodec, Compressors, FileMetaData, ParquetParsers, SchemaElement } from "hyparquet";
 import type { OplogEntry } from "./oplog-entry.ts";
 
 /**
@@ -65,15 +65,7 @@ export async function readParquetObjects(bytes: Uint8Array, opts: { columns?: st
   const hp = await import("hyparquet");
   const file = toArrayBuffer(bytes);
   const metadata = hp.parquetMetadata(file, { parsers: RAW_TIMESTAMPS });
-  const codecs = new Set<CompressionCodec>();
-  for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) codecs.add(c.meta_data.codec);
-  let compressors: Compressors | undefined;
-  for (const c of codecs) {
-    if (c !== "SNAPPY" && c !== "UNCOMPRESSED") {
-      compressors = (await import("hyparquet-compressors")).compressors as Compressors;
-      break;
-    }
-  }
+  const compressors = await compressorsFor(metadata);
   let columns: string[] | undefined;
   if (opts.columns) {
     const present = new Set(hp.parquetSchema(metadata).children.map((c) => c.element.name));
@@ -87,6 +79,71 @@ export async function readParquetObjects(bytes: Uint8Array, opts: { columns?: st
     utf8: false,
     parsers: RAW_TIMESTAMPS,
   });
+}
+
+/** A top-level column as a Parquet footer describes it (see `readParquetRaw`). */
+export interface RawColumn {
+  name: string;
+  /** Physical type: INT32, INT64, INT96, FLOAT, DOUBLE, BOOLEAN, BYTE_ARRAY, FIXED_LEN_BYTE_ARRAY; "" for a group. */
+  physical: string;
+  converted?: string;
+  /** The logical type's name (STRING, TIMESTAMP, DATE, INTEGER, …). */
+  logical?: string;
+  /** A TIMESTAMP's unit, from the logical or converted type; INT96 is "NANOS". */
+  unit?: "MILLIS" | "MICROS" | "NANOS";
+  /** A group (struct, list, map): its values are not plain. */
+  nested: boolean;
+}
+
+export interface RawTable {
+  columns: RawColumn[];
+  /** Rows as arrays in column order; null for a missing value. */
+  rows: unknown[][];
+}
+
+/**
+ * Reads a whole Parquet file as rows of raw values, or returns null when it has more
+ * than `maxRows` rows (known from the footer, before anything is decoded). Values:
+ * timestamps as bigint in their own unit (INT96 as nanoseconds), dates as days since
+ * the epoch (number), INT64 as bigint, INT32 as number, UTF8 as string, unannotated
+ * BYTE_ARRAY as Uint8Array. For readers that format values themselves.
+ */
+export async function readParquetRaw(bytes: Uint8Array, opts: { maxRows?: number } = {}): Promise<RawTable | null> {
+  const hp = await import("hyparquet");
+  const file = toArrayBuffer(bytes);
+  const metadata = hp.parquetMetadata(file, { parsers: RAW_VALUES });
+  if (opts.maxRows !== undefined && Number(metadata.num_rows) > opts.maxRows) return null;
+  const columns: RawColumn[] = hp.parquetSchema(metadata).children.map((c) => {
+    const e = c.element;
+    const logical = e.logical_type?.type;
+    const unit =
+      e.type === "INT96" ? "NANOS"
+      : e.logical_type?.type === "TIMESTAMP" ? e.logical_type.unit
+      : e.converted_type === "TIMESTAMP_MILLIS" ? "MILLIS"
+      : e.converted_type === "TIMESTAMP_MICROS" ? "MICROS"
+      : undefined;
+    return {
+      name: e.name,
+      physical: c.children.length ? "" : (e.type ?? ""),
+      ...(e.converted_type ? { converted: e.converted_type } : {}),
+      ...(logical ? { logical } : {}),
+      ...(unit ? { unit } : {}),
+      nested: c.children.length > 0,
+    };
+  });
+  let rows: unknown[][] = [];
+  await hp.parquetRead({
+    file,
+    metadata,
+    compressors: await compressorsFor(metadata),
+    utf8: false,
+    parsers: RAW_VALUES,
+    onComplete: (r: unknown[][]) => {
+      rows = r;
+    },
+  });
+  for (const r of rows) for (let i = 0; i < r.length; i++) if (r[i] === undefined) r[i] = null;
+  return { columns, rows };
 }
 
 /** What a Parquet footer says about a file, for tests and diagnostics. */
@@ -196,6 +253,28 @@ const RAW_TIMESTAMPS: Partial<ParquetParsers> = {
   timestampFromMicroseconds: (v: bigint) => v,
   timestampFromNanoseconds: (v: bigint) => v,
 };
+
+/** RAW_TIMESTAMPS, and dates as days since the epoch. */
+const RAW_VALUES: Partial<ParquetParsers> = { ...RAW_TIMESTAMPS, dateFromDays: (v: number) => v };
+
+/**
+ * Decompressors for the codecs other than Snappy (hyparquet's own) that a file uses.
+ * Zstandard alone (what DuckDB writes for Pond) needs only fzstd; the full
+ * hyparquet-compressors costs ~19 ms to load (it instantiates a Snappy WebAssembly
+ * module at import).
+ */
+async function compressorsFor(metadata: FileMetaData): Promise<Compressors | undefined> {
+  const codecs = new Set<CompressionCodec>();
+  for (const rg of metadata.row_groups) for (const c of rg.columns) if (c.meta_data) codecs.add(c.meta_data.codec);
+  codecs.delete("SNAPPY");
+  codecs.delete("UNCOMPRESSED");
+  if (codecs.size === 0) return undefined;
+  if (codecs.size === 1 && codecs.has("ZSTD")) {
+    const { decompress } = await import("fzstd");
+    return { ZSTD: (input: Uint8Array) => decompress(input) };
+  }
+  return (await import("hyparquet-compressors")).compressors as Compressors;
+}
 
 let writerModule: typeof HyparquetWriter | undefined;
 function writerLib(): typeof HyparquetWriter {

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
@@ -99,7 +98,7 @@ function openSpill(store: ObjectStore): Spill {
   }
   const dir = dirname(probe);
   mkdirSync(dir, { recursive: true });
-  const tmp = `${dir}/.tmp-${randomUUID()}`;
+  const tmp = `${dir}/.tmp-${crypto.randomUUID()}`;
   const fd = openSync(tmp, "wx");
   let closed = false;
   const close = () => { if (!closed) { closed = true; closeSync(fd); } };

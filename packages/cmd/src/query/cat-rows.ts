@@ -1,11 +1,11 @@
 import { PondError } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { WD, type Stat } from "@pond/tinyfs";
-import { QuerySession, hasParquetMagic, parseTimeBound, resolveSources, type CsvOptions, type TLogView, type TimeRange } from "@pond/tlogfs";
+import { QuerySession, hasParquetMagic, parseTimeBound, readRowsDirect, resolveSources, type CsvOptions, type TLogView, type TimeRange } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
-import { renderQuery, type RowFormat } from "./render-rows.ts";
+import { renderQuery, renderText, type RowFormat } from "./render-rows.ts";
 import { join } from "node:path";
 
 /** `--time-start`/`--time-end` as a half-open range in µs. */
@@ -20,6 +20,13 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
   const range = timeRange(args);
   const version = args.version === undefined ? undefined : Number(args.version);
   const sources = await resolveSources(view, new WD(view), st.path, { range, version });
+  // Without --sql, a small table or series is printed without starting DuckDB (~100 ms),
+  // when every value can be written exactly as DuckDB would (see direct-rows.ts).
+  const fmt = (args.format as RowFormat | undefined) ?? (io.outIsTTY ? "table" : "csv");
+  if (args.sql === undefined && (fmt === "csv" || fmt === "table")) {
+    const direct = await readRowsDirect(sources, range);
+    if (direct) return renderText(direct.columns, [direct], fmt, io);
+  }
   const session = await QuerySession.open();
   try {
     await session.addPondView("source", sources, range);

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import Table from "cli-table3";
-import type { QuerySession } from "@pond/tlogfs";
+import type { QuerySession, TextRows } from "@pond/tlogfs";
 import type { IO } from "../io.ts";
 import { csvCell } from "../render-table.ts";
 
@@ -32,11 +32,16 @@ export async function renderQuery(session: QuerySession, sql: string, format: Ro
     if (fmt === "json") io.out.write(first ? "]\n" : "\n]\n");
     return 0;
   }
+  return renderText(columns, session.streamText(sql, columns), fmt, io);
+}
+
+/** Writes rows already in DuckDB's text as CSV or a boxed table (see `renderQuery`). */
+export async function renderText(columns: TextRows["columns"], chunks: AsyncIterable<{ rows: unknown[][] }> | Iterable<{ rows: unknown[][] }>, fmt: "csv" | "table", io: IO): Promise<number> {
   if (fmt === "csv") {
     io.out.write(columns.map((c) => csvCell(c.name)).join(",") + "\n");
-    for await (const chunk of session.streamText(sql, columns)) {
+    for await (const chunk of chunks) {
       let buf = "";
-      for (const r of chunk.rows) buf += r.map((v) => (v === null ? "" : csvCell(v))).join(",") + "\n";
+      for (const r of chunk.rows) buf += r.map((v) => (v === null ? "" : csvCell(v as string))).join(",") + "\n";
       io.out.write(buf);
     }
     return 0;
@@ -44,7 +49,7 @@ export async function renderQuery(session: QuerySession, sql: string, format: Ro
   // A boxed table with a typed header, the first rows, and a count.
   const table = new Table({ head: columns.map((c) => `${c.name}\n${c.type.toLowerCase()}`), style: io.outIsTTY ? {} : { head: [], border: [] } });
   let total = 0;
-  for await (const chunk of session.streamText(sql, columns)) {
+  for await (const chunk of chunks) {
     for (const r of chunk.rows) {
       if (total < TABLE_ROWS) table.push(r.map((v) => (v === null ? "NULL" : String(v))));
       total++;

@@ -4,3 +4,4 @@ export * from "./pond-sources.ts";
 export * from "./csv-reader.ts";
 export * from "./ingest.ts";
 export * from "./query-session.ts";
+export * from "./direct-rows.ts";
