@@ -238,6 +238,31 @@ describe("series", () => {
   });
 });
 
+describe("cat without --sql reads small files without DuckDB, with DuckDB's text", () => {
+  test("the rows of tables and series, whole and time-ranged, are byte-identical to DuckDB's", async () => {
+    const t = await newPond();
+    const o = { pond: t.pondDir };
+    try {
+      const csvs = ["seattle-weather.csv", "weather.csv", "co2-concentration.csv", "iowa-electricity.csv", "seattle-weather-hourly-normals.csv"];
+      for (const f of csvs) await pondOk(["copy", `host+csv://${join(FIXTURES, "timeseries/vega-datasets", f)}`, `/${f}.table`], o);
+      for (const y of [2020, 2021]) writeFileSync(join(t.dir, `${y}.csv`), `ts,v,note\n${y}-01-01T00:00:00.25Z,${y}.5,"a, b"\n${y}-07-01T12:00:00Z,-1e-7,\n`);
+      await pondOk(["copy", ...[2020, 2021].map((y) => `host+series+csv://${join(t.dir, `${y}.csv`)}`), "/r.series"], o);
+      const cases = [...csvs.map((f) => [`/${f}.table`]), ["/r.series"], ["/r.series", "--time-start", "2020-03-01", "--time-end", "2021-03-01"]];
+      for (const args of cases) {
+        for (const format of ["csv", "table"]) {
+          const direct = await pondOk(["cat", ...args, "--format", format], { ...o, env: { POND_LOG: "debug" } });
+          expect(direct.stderr).toContain("rows_read_directly");
+          const duck = await pondOk(["cat", ...args, "--format", format, "--sql", "SELECT * FROM source"], o);
+          expect({ args, format, out: direct.stdout }).toEqual({ args, format, out: duck.stdout });
+          expect(direct.stdout.split("\n").length).toBeGreaterThan(2);
+        }
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
 describe("query", () => {
   test("quoted pond paths and globs are tables: a glob of series joined to a table", async () => {
     await pondOk(["mkdir", "/sensors"], P());

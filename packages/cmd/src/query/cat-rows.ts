@@ -1,4 +1,4 @@
-import { PondError } from "@pond/diagnostics";
+import { PondError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { WD, type Stat } from "@pond/tinyfs";
 import { QuerySession, hasParquetMagic, parseTimeBound, readRowsDirect, resolveSources, type CsvOptions, type TLogView, type TimeRange } from "@pond/tlogfs";
@@ -25,6 +25,7 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
   const fmt = (args.format as RowFormat | undefined) ?? (io.outIsTTY ? "table" : "csv");
   if (args.sql === undefined && (fmt === "csv" || fmt === "table")) {
     const direct = await readRowsDirect(sources, range);
+    logger.debug(direct ? "rows_read_directly" : "rows_read_by_duckdb", { path: st.path, ...(direct ? { rows: direct.rows.length } : {}) });
     if (direct) return renderText(direct.columns, [direct], fmt, io);
   }
   const session = await QuerySession.open();
