@@ -3,6 +3,7 @@ import { NotFoundError, WrongTypeError } from "@pond/tinyfs";
 import { openPond, readWD } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
 import type { IO } from "../io.ts";
+import type { QuerySession } from "@pond/tlogfs";
 
 /**
  * `pond cat PATH`: a data file's bytes, byte-exact and streamed; a table's or series'
@@ -15,8 +16,18 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     return catHost(target, args, io);
   }
   const pond = openPond(args, io);
+  // With --sql the rows come from DuckDB: start it while the pond is read.
+  const opening = args.sql !== undefined ? (await import("./query.ts")).openEarly() : undefined;
+  try {
+    return await catPond(target.path, args, io, pond, opening);
+  } finally {
+    (await opening?.catch(() => undefined))?.close();
+  }
+}
+
+async function catPond(path: string, args: Record<string, unknown>, io: IO, pond: ReturnType<typeof openPond>, opening: Promise<QuerySession> | undefined): Promise<number> {
   const { view, wd } = await readWD(pond, args);
-  const st = await wd.stat(target.path);
+  const st = await wd.stat(path);
   if (st.entryType === "directory") {
     throw new WrongTypeError(st.path, "directory", "file", `List it with \`pond list ${st.path === "/" ? "/" : st.path + "/"}\`.`);
   }
@@ -31,7 +42,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     const raw = args.format === "parquet" && oneVersion && !args.sql && !args["time-start"] && !args["time-end"];
     if (!raw) {
       const { catRows } = await import("../query/cat-rows.ts");
-      return catRows(view, st, args, io);
+      return catRows(view, st, args, io, opening);
     }
   } else if (args.sql) {
     throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, { hint: "Store it as a table with host+table: or host+csv:." });

@@ -16,7 +16,7 @@ export function timeRange(args: Record<string, unknown>): TimeRange | undefined 
 }
 
 /** `pond cat` of a table or series: its rows (a series: every version, unioned by name). */
-export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO): Promise<number> {
+export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO, opening?: Promise<QuerySession>): Promise<number> {
   const range = timeRange(args);
   const version = args.version === undefined ? undefined : Number(args.version);
   const sources = await resolveSources(view, new WD(view), st.path, { range, version });
@@ -28,7 +28,7 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
     logger.debug(direct ? "rows_read_directly" : "rows_read_by_duckdb", { path: st.path, ...(direct ? { rows: direct.rows.length } : {}) });
     if (direct) return renderText(direct.columns, [direct], fmt, io);
   }
-  const session = await QuerySession.open();
+  const session = await (opening ?? QuerySession.open());
   try {
     await session.addPondView("source", sources, range);
     await session.lock();
