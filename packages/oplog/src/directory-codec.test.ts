@@ -57,3 +57,64 @@ test("decodeDirectory() throws CorruptLogError when the stream is truncated", ()
   const bytes = encodeDirectory([{ name: "a", childNodeId: ID(1), entryType: "file:data", versionLastModified: 1 }]);
   expect(() => decodeDirectory(bytes.subarray(0, bytes.length - 30))).toThrow(CorruptLogError);
 });
+
+// The reader is hand-written (see directory-codec.ts); these hold it to apache-arrow.
+import * as A from "apache-arrow";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+const entry = (i: number): DirEntry => ({ name: `n${i}-ü✓`, childNodeId: ID(i), entryType: i % 2 ? "file:data" : "directory", versionLastModified: i * 3 });
+
+test("decodeDirectory() reads several record batches, in order", () => {
+  const mk = (from: number, n: number) => A.tableFromIPC(encodeDirectory(Array.from({ length: n }, (_, i) => entry(from + i))));
+  const table = mk(0, 3).concat(mk(3, 0), mk(3, 5));
+  expect(table.batches.length).toBeGreaterThanOrEqual(2);
+  expect(decodeDirectory(A.tableToIPC(table, "stream"))).toEqual(Array.from({ length: 8 }, (_, i) => entry(i)));
+});
+
+test("decodeDirectory() refuses a null in any column, naming the row", () => {
+  const table = new A.Table({
+    name: A.vectorFromArray(["a", null], new A.Utf8()),
+    child_node_id: A.vectorFromArray([ID(1), ID(2)], new A.Utf8()),
+    entry_type: A.vectorFromArray(["file:data", "file:data"], new A.Utf8()),
+    version_last_modified: A.makeVector(new BigInt64Array([1n, 2n])),
+  });
+  expect(() => decodeDirectory(A.tableToIPC(table, "stream"), "dir X")).toThrow(/dir X has an invalid entry at row 1/);
+});
+
+test("decodeDirectory() refuses a column of the wrong type or a missing column", () => {
+  const wrong = new A.Table({
+    name: A.vectorFromArray(["a"], new A.Utf8()),
+    child_node_id: A.vectorFromArray([ID(1)], new A.Utf8()),
+    entry_type: A.vectorFromArray(["file:data"], new A.Utf8()),
+    version_last_modified: A.makeVector(new Int32Array([1])),
+  });
+  expect(() => decodeDirectory(A.tableToIPC(wrong, "stream"))).toThrow(/version_last_modified is of type .*not int64/);
+  const missing = new A.Table({ name: A.vectorFromArray(["a"], new A.Utf8()) });
+  expect(() => decodeDirectory(A.tableToIPC(missing, "stream"))).toThrow(/child_node_id is missing/);
+});
+
+test("decodeDirectory() refuses Arrow C++ streams of other layouts (dictionaries, nested, many types) as CorruptLogError", () => {
+  const dir = resolve(import.meta.dir, "../../../../shared/fixtures/arrow-ipc/arrow-testing/cpp-21.0.0");
+  for (const name of ["generated_primitive.stream", "generated_dictionary.stream", "generated_nested.stream", "generated_datetime.stream", "generated_null_trivial.stream"]) {
+    expect(() => decodeDirectory(new Uint8Array(readFileSync(resolve(dir, name))), name)).toThrow(CorruptLogError);
+  }
+});
+
+test("decodeDirectory() on 3,000 damaged copies of a stream: the entries, or CorruptLogError, never another error", () => {
+  const entries = Array.from({ length: 20 }, (_, i) => entry(i));
+  const good = encodeDirectory(entries);
+  let refused = 0;
+  for (let k = 0; k < 3000; k++) {
+    const bad = good.slice(0, k % 7 === 0 ? Math.floor(Math.random() * good.length) : good.length);
+    for (let j = 0; j < 1 + (k % 4); j++) bad[Math.floor(Math.random() * bad.length)] = Math.floor(Math.random() * 256);
+    try {
+      const got = decodeDirectory(bad, "fuzz");
+      expect(got.length).toBeLessThanOrEqual(entries.length * 2);
+    } catch (e) {
+      expect(e).toBeInstanceOf(CorruptLogError);
+      refused++;
+    }
+  }
+  expect(refused).toBeGreaterThan(100);
+});
