@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES, latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
@@ -257,6 +257,29 @@ describe("cat without --sql reads small files without DuckDB, with DuckDB's text
           expect(direct.stdout.split("\n").length).toBeGreaterThan(2);
         }
       }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe("cat checks what it reads", () => {
+  test("a small table whose payload was changed on disk: exit 4, naming the table and the file", async () => {
+    const t = await newPond();
+    const o = { pond: t.pondDir };
+    try {
+      await pondOk(["copy", `host+csv://${join(FIXTURES, "timeseries/vega-datasets/seattle-weather.csv")}`, "/w.table"], o);
+      const d = JSON.parse((await pondOk(["describe", "/w.table", "--format", "json"], o)).stdout);
+      const payload = join(t.pondDir, "data", "_large_files", `sha256=${d.versions[0].sha256}`);
+      const bytes = readFileSync(payload);
+      bytes[100] ^= 0x01;
+      chmodSync(payload, 0o644);
+      writeFileSync(payload, bytes);
+      const r = await pond(["cat", "/w.table"], o);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain("/w.table version 1");
+      expect(r.stderr).toContain(payload);
+      expect(r.stdout).toBe("");
     } finally {
       t.cleanup();
     }

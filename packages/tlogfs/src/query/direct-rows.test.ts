@@ -1,7 +1,8 @@
 // readRowsDirect must print exactly what DuckDB prints, or decline. Each test runs both
 // readers on the same files and compares every cell.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { IntegrityError, sha256Hex } from "@pond/tinyfs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openDuckDB, sqlString, type Duck } from "../sql/duckdb.ts";
@@ -29,7 +30,7 @@ async function source(files: string[], opts: { entryType?: "file:table" | "file:
   const out: ResolvedSource = { path: "/t", entryType: opts.entryType ?? "file:series", files: [], skipped: [], timestampColumn: opts.timestampColumn };
   for (const [i, f] of files.entries()) {
     const columns = await duck.columns(`SELECT * FROM read_parquet(${sqlString(f)}, hive_partitioning=false)`);
-    out.files.push({ hostPath: f, version: i + 1, size: statSync(f).size, columns, minEventTime: null, maxEventTime: null });
+    out.files.push({ hostPath: f, version: i + 1, size: statSync(f).size, sha256: sha256Hex(readFileSync(f)), columns, minEventTime: null, maxEventTime: null });
   }
   return out;
 }
@@ -171,11 +172,26 @@ describe("readRowsDirect declines", () => {
     expect((await readRowsDirect([src], undefined, { maxBytes: 1e9, maxRows: 1000 }))!.rows.length).toBe(1000);
   });
 
-  test("a timestamp before year 1 or an infinite one, and a payload that is not the recorded size", async () => {
+  test("a timestamp before year 1 or an infinite one", async () => {
     const inf = await source([await parquet("inf", "SELECT 'infinity'::TIMESTAMP AS t")]);
     expect(await readRowsDirect([inf])).toBeNull();
-    const ok = await source([await parquet("ok", "SELECT 1 AS x")]);
-    ok.files[0]!.size += 1;
-    expect(await readRowsDirect([ok])).toBeNull();
+  });
+});
+
+describe("readRowsDirect checks each payload against the log", () => {
+  test("a payload of another size or hash is an IntegrityError naming the version and the file", async () => {
+    const f = await parquet("checked", "SELECT 1 AS x");
+    const src = await source([f]);
+    expect((await readRowsDirect([src]))!.rows).toEqual([["1"]]);
+    const bytes = readFileSync(f);
+    bytes[bytes.length - 10] ^= 0xff; // inside the footer
+    writeFileSync(f, bytes);
+    const err = await readRowsDirect([src]).catch((e) => e);
+    expect(err).toBeInstanceOf(IntegrityError);
+    expect(err.message).toContain("/t version 1");
+    expect(err.message).toContain(f);
+    const shorter = await source([await parquet("short", "SELECT 2 AS x")]);
+    shorter.files[0]!.size += 1;
+    await expect(readRowsDirect([shorter])).rejects.toThrow(IntegrityError);
   });
 });

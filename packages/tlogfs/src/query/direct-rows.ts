@@ -16,6 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import { readParquetRaw, type RawColumn } from "@pond/oplog";
+import { IntegrityError, sha256Hex } from "@pond/tinyfs";
 import type { DuckColumn } from "../sql/duckdb.ts";
 import type { PayloadFile, ResolvedSource } from "./pond-sources.ts";
 import type { TimeRange } from "./time-bounds.ts";
@@ -131,10 +132,20 @@ export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRang
   }
 
   const rows: (string | null)[][] = [];
-  try {
-    for (const f of files) {
-      const bytes = readFileSync(f.hostPath);
-      if (bytes.length !== f.size) return null;
+  for (const f of files) {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(f.hostPath);
+    } catch {
+      return null; // a missing payload is DuckDB's to report, in its words
+    }
+    // The payload is read whole anyway: check it against the log (DuckDB checks nothing).
+    const sha256 = sha256Hex(bytes);
+    if (bytes.length !== f.size || sha256 !== f.sha256) {
+      const where = `${sources.find((s) => s.files.includes(f))?.path ?? "a table"} version ${f.version}`;
+      throw new IntegrityError(where, `its payload ${f.hostPath} has ${bytes.length} bytes with sha256 ${sha256}; the log says ${f.size} bytes with sha256 ${f.sha256}`, { path: f.hostPath });
+    }
+    try {
       const raw = await readParquetRaw(bytes, { maxRows: limits.maxRows - rows.length });
       if (!raw || raw.columns.length !== columns.length) return null;
       for (let i = 0; i < columns.length; i++) {
@@ -155,10 +166,9 @@ export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRang
         }
         rows.push(out);
       }
+    } catch {
+      return null; // Decline, or a file hyparquet cannot read: DuckDB reports it in its words
     }
-  } catch (e) {
-    // Decline; and a payload that is missing or unreadable is DuckDB's to report, in its words.
-    return null;
   }
   return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rows };
 }

@@ -9,6 +9,8 @@ export interface PayloadFile {
   hostPath: string;
   version: number;
   size: number;
+  /** Lowercase hex sha256 of the payload, as the log records it. */
+  sha256: string;
   /** The columns recorded when the version was stored, if any. */
   columns?: unknown;
   minEventTime: bigint | null;
@@ -59,7 +61,7 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
       }
       const hostPath = view.payloadPath(v);
       if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
-      files.push({ hostPath, version: v.version, size: v.size, columns: v.attributes.columns, minEventTime: v.minEventTime ?? null, maxEventTime: v.maxEventTime ?? null });
+      files.push({ hostPath, version: v.version, size: v.size, sha256: v.sha256, columns: v.attributes.columns, minEventTime: v.minEventTime ?? null, maxEventTime: v.maxEventTime ?? null });
     }
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
     out.push({ path: m.path, entryType: m.entryType, files, skipped, timestampColumn: typeof tsCol === "string" ? tsCol : undefined });
