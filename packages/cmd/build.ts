@@ -105,6 +105,29 @@ function embeddedDuckDBPlugin(state: { native?: NativeDuckDB }): BunPlugin {
   };
 }
 
+/**
+ * `@duckdb/node-api` computes `new Date().getTimezoneOffset()` in a static field when it
+ * loads: the first local-time call initializes the time zone database, 11–14 ms of every
+ * SQL command. The value is only read when a TIMESTAMPTZ value object is turned into a
+ * string (Pond casts to text in SQL instead), so it becomes a getter that computes it on
+ * first use, with the same value. The build fails if the line is not found (a new
+ * node-api version): look again rather than ship a silent no-op.
+ */
+function lazyTimezoneOffsetPlugin(): BunPlugin {
+  const field = "static timezoneOffsetInMinutes = -new Date().getTimezoneOffset();";
+  const getter = "static #tzOffset; static get timezoneOffsetInMinutes() { return (this.#tzOffset ??= -new Date().getTimezoneOffset()); }";
+  return {
+    name: "pond-lazy-timezone-offset",
+    setup(build) {
+      build.onLoad({ filter: /@duckdb[\\/]node-api[\\/]lib[\\/]values[\\/]DuckDBTimestampTZValue\.js$/ }, (args) => {
+        const text = readFileSync(args.path, "utf8");
+        if (!text.includes(field)) fail(`${args.path} no longer has \`${field}\`: check lazyTimezoneOffsetPlugin in build.ts`);
+        return { contents: text.replace(field, getter), loader: "js" };
+      });
+    },
+  };
+}
+
 const { entry, outfile, bytecode, splitting, minify } = parseArgs(process.argv.slice(2));
 if (!existsSync(entry)) fail(`entry ${entry} does not exist`);
 mkdirSync(dirname(outfile), { recursive: true });
@@ -125,7 +148,7 @@ try {
     // bundler hoists them all to the top of one file.
     splitting,
     sourcemap: "none",
-    plugins: [embeddedDuckDBPlugin(state)],
+    plugins: [embeddedDuckDBPlugin(state), lazyTimezoneOffsetPlugin()],
     compile: {
       outfile,
       // A CLI must not change behaviour with the .env or bunfig.toml of whatever folder
