@@ -137,7 +137,10 @@ const started = performance.now();
 let result: Awaited<ReturnType<typeof Bun.build>>;
 try {
   result = await Bun.build({
-    entrypoints: [entry],
+    // A worker thread's module is an entry point of its own. Named flat, it lands beside
+    // the chunks, so `new URL("./hash-worker.ts", import.meta.url)` finds it from any chunk.
+    entrypoints: [entry, join(root, "packages/steward/src/hash-worker.ts")],
+    naming: { entry: "[name].[ext]" },
     target: "bun",
     format: "esm",
     minify,

@@ -9,7 +9,7 @@ import { runObjectStoreContract } from "./object-store-contract.ts";
 runObjectStoreContract("LocalObjectStore", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pond-local-store-"));
   return { store: new LocalObjectStore(dir), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-});
+}, { downloadTo: true });
 
 let dir: string;
 beforeEach(() => {

@@ -74,6 +74,14 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  async downloadTo(key: string, hostPath: string): Promise<void> {
+    try {
+      await fsp.copyFile(this.localPath(key), hostPath);
+    } catch (e) {
+      throw this.notFound(e, key);
+    }
+  }
+
   async put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts: { ifAbsent?: boolean } = {}): Promise<"created" | "exists"> {
     const file = this.localPath(key);
     const dir = path.dirname(file);

@@ -3,14 +3,24 @@
  * per clause of the contract in `object-store.ts`. It only uses the interface, so it
  * runs unchanged against a local folder, memory or a real S3 server. `make` must
  * return a new, empty store for each test; `cleanup` (if any) runs after it.
+ * `caps` says which optional members the store has; their tests run only then.
  */
 import type * as BunTest from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ObjectNotFoundError } from "./errors.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
+
+export interface StoreCapabilities {
+  /** The store implements `downloadTo`. */
+  downloadTo?: boolean;
+}
 
 export function runObjectStoreContract(
   name: string,
   make: () => Promise<{ store: ObjectStore; cleanup?: () => Promise<void> }>,
+  caps: StoreCapabilities = {},
 ): void {
   // Loaded here, not at import: index.ts re-exports this, and the CLI must not load the test runner.
   const { afterEach, beforeEach, describe, expect, test } = require("bun:test") as typeof BunTest;
@@ -114,6 +124,37 @@ export function runObjectStoreContract(
         for await (const _ of store.getStream("nope")) void _;
       })().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ObjectNotFoundError);
+    });
+
+    test(`downloadTo() is ${caps.downloadTo ? "present" : "absent"}, as the store's capabilities say`, () => {
+      expect(typeof store.downloadTo).toBe(caps.downloadTo ? "function" : "undefined");
+    });
+
+    test.skipIf(!caps.downloadTo)("downloadTo() writes the whole object to a host file, replacing a longer one there", async () => {
+      const big = bytesOf(3 * 1024 * 1024 + 17, 9);
+      await store.put("d/big", big);
+      await store.put("d/empty", new Uint8Array(0));
+      const dir = mkdtempSync(join(tmpdir(), "pond-download-to-"));
+      try {
+        writeFileSync(join(dir, "big"), bytesOf(4 * 1024 * 1024, 1));
+        await store.downloadTo!("d/big", join(dir, "big"));
+        expect(new Uint8Array(readFileSync(join(dir, "big")))).toEqual(new Uint8Array(big));
+        await store.downloadTo!("d/empty", join(dir, "empty"));
+        expect(readFileSync(join(dir, "empty")).length).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test.skipIf(!caps.downloadTo)("downloadTo() throws ObjectNotFoundError when the key is missing", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "pond-download-to-"));
+      try {
+        const err = await store.downloadTo!("no/such", join(dir, "x")).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ObjectNotFoundError);
+        expect((err as Error).message).toContain("no/such");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test("list() yields every key under the prefix, sorted, when keys are nested", async () => {

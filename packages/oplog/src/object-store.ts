@@ -28,6 +28,14 @@ export interface ObjectStore {
    * (the local folder store), else undefined. DuckDB scans payloads through it.
    */
   localPath?(key: string): string | undefined;
+  /**
+   * Writes the object's bytes to the host file `hostPath` (created, or truncated),
+   * without passing them through JavaScript, for stores that can (S3, the local folder
+   * store). Throws `ObjectNotFoundError` when the key is missing. Nothing is checked and
+   * nothing is fsynced: on success the file holds what the store sent, on failure
+   * anything; the caller hashes it, makes it durable, and removes it when it fails.
+   */
+  downloadTo?(key: string, hostPath: string): Promise<void>;
 }
 
 export interface ObjectMeta {

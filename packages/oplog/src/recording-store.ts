@@ -6,7 +6,7 @@
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 
 export interface RecordedCall {
-  op: "get" | "getStream" | "put" | "head" | "list" | "delete";
+  op: "get" | "getStream" | "put" | "head" | "list" | "delete" | "downloadTo";
   /** The key, or the prefix for list. */
   key: string;
 }
@@ -41,5 +41,12 @@ export function recordingStore(inner: ObjectStore): { store: ObjectStore; calls:
     },
   };
   if (inner.localPath) store.localPath = (key) => inner.localPath?.(key);
+  const downloadTo = inner.downloadTo?.bind(inner);
+  if (downloadTo) {
+    store.downloadTo = (key, hostPath) => {
+      calls.push({ op: "downloadTo", key });
+      return downloadTo(key, hostPath);
+    };
+  }
   return { store, calls };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { startS3Server, type S3Server } from "../../../test/support/s3-server.ts";
 import { ObjectNotFoundError, RemoteAccessDeniedError, RemoteBucketNotFoundError, RemoteTimeoutError, RemoteUnreachableError } from "./errors.ts";
 import { runObjectStoreContract } from "./object-store-contract.ts";
@@ -29,11 +30,11 @@ function storeOn(server: S3Server, opts: Partial<S3StoreOptions> = {}): S3Object
 }
 
 describe("S3ObjectStore on a server that ignores If-None-Match (emulated put-if-absent)", () => {
-  runObjectStoreContract("s3 (s3rver)", async () => ({ store: storeOn(plain) }));
+  runObjectStoreContract("s3 (s3rver)", async () => ({ store: storeOn(plain) }), { downloadTo: true });
 });
 
 describe("S3ObjectStore on a server with conditional writes", () => {
-  runObjectStoreContract("s3 (s3rver, If-None-Match)", async () => ({ store: storeOn(conditional) }));
+  runObjectStoreContract("s3 (s3rver, If-None-Match)", async () => ({ store: storeOn(conditional) }), { downloadTo: true });
 
   test("put() with ifAbsent lets one of two store instances win when the server honours If-None-Match", async () => {
     const prefix = `race${++n}`;
@@ -90,7 +91,7 @@ describe("S3ObjectStore", () => {
     free.stop(true);
     const store = new S3ObjectStore({ bucket: "b", endpoint: `http://127.0.0.1:${port}`, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
     const t0 = Date.now();
-    for (const call of [() => store.head("x"), () => store.get("x"), () => store.put("x", new Uint8Array(1), { ifAbsent: true }), () => Array.fromAsync(store.list(""))]) {
+    for (const call of [() => store.head("x"), () => store.get("x"), () => store.put("x", new Uint8Array(1), { ifAbsent: true }), () => Array.fromAsync(store.list("")), () => store.downloadTo("x", join(plain.dir, "never-written"))]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RemoteUnreachableError);
       expect((err as Error).message).toContain(`127.0.0.1:${port}`);
@@ -100,7 +101,7 @@ describe("S3ObjectStore", () => {
 
   test("a wrong access key fails with RemoteAccessDeniedError that names neither key nor secret", async () => {
     const store = new S3ObjectStore({ bucket: plain.bucket, endpoint: plain.endpoint, accessKeyId: "AKIAWRONGKEY1234", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET" });
-    for (const call of [() => store.head("x"), () => store.put("x", new Uint8Array(1)), () => store.put("y", new Uint8Array(1), { ifAbsent: true })]) {
+    for (const call of [() => store.head("x"), () => store.put("x", new Uint8Array(1)), () => store.put("y", new Uint8Array(1), { ifAbsent: true }), () => store.downloadTo("x", join(plain.dir, "never-written"))]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RemoteAccessDeniedError);
       const text = `${(err as Error).message} ${JSON.stringify((err as RemoteAccessDeniedError).data)} ${(err as RemoteAccessDeniedError).hint}`;
@@ -121,10 +122,11 @@ describe("S3ObjectStore", () => {
       await store.put("x", new Uint8Array(10));
       server.pause();
       const t0 = Date.now();
-      for (const call of [() => store.head("x"), () => store.get("x"), () => store.put("y", new Uint8Array(1), { ifAbsent: true })]) {
+      const file = join(server.dir, "downloaded");
+      for (const call of [() => store.head("x"), () => store.get("x"), () => store.put("y", new Uint8Array(1), { ifAbsent: true }), () => store.downloadTo("x", file)]) {
         await expect(call()).rejects.toBeInstanceOf(RemoteTimeoutError);
       }
-      expect(Date.now() - t0).toBeLessThan(3 * 800 + 2000);
+      expect(Date.now() - t0).toBeLessThan(4 * 800 + 2500);
     } finally {
       server.resume();
       await server.close();

@@ -17,6 +17,7 @@ import { NotAPondRemoteError, RemoteDivergedError, RemoteObjectCorruptError, Rem
 import { addKey, addsOf, largeFilesOf } from "./log-references.ts";
 import { checkSamePond, mapLimit, readManifests, readRemoteControl, REMOTE_META_PREFIX, requireRemoteIdentity, type RemoteIdentity } from "./remote-layout.ts";
 import { planReplication } from "./replication-plan.ts";
+import { StagedDownloads } from "./staged-downloads.ts";
 import { copyObject, mismatch, sha256Of, syncDirs, type Expectation } from "./transfer.ts";
 
 export interface FetchOptions {
@@ -62,11 +63,22 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   const fromLog = new Map<string, Expectation>();
   for (const { version, adds } of addsByVersion) for (const a of adds) fromLog.set(addKey(a), { size: a.size, source: `its add action in version ${version}` });
 
-  // Payloads.
+  // Payloads. Large ones from a store that downloads natively are staged: all are
+  // downloaded first, then checked, fsynced and published together (staged-downloads.ts).
   const concurrency = opts.concurrency ?? 8;
   // Folders are fsynced once, after all payloads and before any commit names them.
   const dirsToSync = new Set<string>();
-  await mapLimit(plan.payloads, concurrency, (m) => copyObject(remote, local, m, { expect: expected.get(m.key) ?? fromLog.get(m.key), progress, corrupt, dirsToSync }));
+  const staged = new StagedDownloads(remote, local, { progress, corrupt, dirsToSync });
+  try {
+    await mapLimit(plan.payloads, concurrency, async (m): Promise<void> => {
+      const expect = expected.get(m.key) ?? fromLog.get(m.key);
+      if (staged.takes(m)) await staged.download(m, expect);
+      else await copyObject(remote, local, m, { expect, progress, corrupt, dirsToSync });
+    });
+    await staged.settle();
+  } finally {
+    staged.cleanup();
+  }
   await syncDirs(dirsToSync);
 
   // Everything the new commits refer to must now be here.

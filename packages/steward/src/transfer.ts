@@ -110,11 +110,13 @@ export async function copyObject(src: ObjectStore, dst: ObjectStore, meta: Objec
 }
 
 /**
- * The fast path of a large copy into a local folder store: chunks go from the source
- * stream into a native file writer beside the target while they are hashed (one pass,
- * no read-back), then the file is checked, fsynced, and published with link
- * (put-if-absent) or rename, as LocalObjectStore publishes. Going through `put` with
- * a stream costs an awaited write per 64 KiB network chunk, about twice the CPU.
+ * The fast path of a large copy into a local folder store (push to a folder remote;
+ * restore and pull take staged-downloads.ts instead when the source has `downloadTo`):
+ * chunks go from the source stream into a native file writer beside the target while
+ * they are hashed (one pass, no read-back), then the file is checked, fsynced, and
+ * published with link (put-if-absent) or rename, as LocalObjectStore publishes. Going
+ * through `put` with a stream costs an awaited write per 64 KiB network chunk, about
+ * twice the CPU.
  */
 async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, check: (size: number, sha256: string) => void, opts: CopyOptions): Promise<Copied> {
   const dir = dirname(final);

@@ -1,0 +1,137 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalObjectStore, recordingStore } from "@pond/oplog";
+import { largeFileKey } from "@pond/tlogfs";
+import { startS3Server, type S3Server } from "../../../test/support/s3-server.ts";
+import { bytes, newPond, readFile, tempKit, writeFile, type Kit } from "./backup-test-kit.ts";
+import { RemoteObjectCorruptError } from "./errors.ts";
+import { fetchFromRemote } from "./fetch-remote.ts";
+import { Pond } from "./pond.ts";
+import { pull } from "./pull.ts";
+import { push } from "./push.ts";
+import { addRemote } from "./remotes.ts";
+import { restore } from "./restore.ts";
+
+let kit: Kit;
+beforeEach(() => {
+  kit = tempKit();
+});
+afterEach(() => kit.cleanup());
+
+const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+
+/** Temp files (`.tmp-…`, `.pond-put-…`) anywhere under `dir`. */
+function tempFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((p) => p.split("/").some((s) => s.startsWith(".tmp-") || s.startsWith(".pond-put-")));
+}
+
+/** A pond with two large files (over 1 MiB: the staged path) and a small one, pushed to a folder remote. */
+async function backedUp(): Promise<{ pond: Pond; remoteDir: string; big: Uint8Array[] }> {
+  const pond = await newPond(join(kit.dir, "orig"));
+  const big = [bytes(1_500_000, 3), bytes(2_200_000, 4)];
+  await writeFile(pond, "/a.bin", big[0]!);
+  await writeFile(pond, "/b.bin", big[1]!);
+  await writeFile(pond, "/small.txt", "small");
+  const remoteDir = join(kit.dir, "remote");
+  await addRemote(pond, { name: "b", url: `file://${remoteDir}` });
+  await push(pond, "b");
+  return { pond, remoteDir, big };
+}
+
+describe("staged downloads (large objects from a store with downloadTo)", () => {
+  test("fetchFromRemote() downloads each large object natively, once, and never streams it", async () => {
+    const { remoteDir, big } = await backedUp();
+    const { store, calls } = recordingStore(new LocalObjectStore(remoteDir));
+    const localDir = join(kit.dir, "local");
+    await fetchFromRemote(store, new LocalObjectStore(localDir));
+    const keys = big.map((b) => largeFileKey(sha(b)));
+    expect(calls.filter((c) => c.op === "downloadTo").map((c) => c.key).sort()).toEqual(keys.sort());
+    expect(calls.filter((c) => c.op === "getStream")).toEqual([]);
+    for (const b of big) expect(sha(readFileSync(join(localDir, largeFileKey(sha(b)))))).toBe(sha(b));
+    expect(tempFiles(localDir)).toEqual([]);
+  });
+
+  test("fetchFromRemote() refuses a large object changed by hand (same size), publishes neither large object, and leaves no temp file", async () => {
+    const { remoteDir, big } = await backedUp();
+    const key = largeFileKey(sha(big[1]!));
+    const file = join(remoteDir, key);
+    const b = readFileSync(file);
+    b[123_456] ^= 0x20;
+    writeFileSync(file, b);
+    const localDir = join(kit.dir, "local");
+    const err = await fetchFromRemote(new LocalObjectStore(remoteDir), new LocalObjectStore(localDir)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteObjectCorruptError);
+    expect((err as Error).message).toContain(key);
+    expect((err as Error).message).toContain("hashes to");
+    expect(tempFiles(localDir)).toEqual([]);
+    // All are checked before any is published: neither large file is there, nor any commit.
+    expect(readdirSync(join(localDir, "_large_files"))).toEqual([]);
+    expect(existsSync(join(localDir, "_delta_log"))).toBe(false);
+  });
+
+  test("fetchFromRemote() refuses a large object cut short, naming its size", async () => {
+    const { remoteDir, big } = await backedUp();
+    const key = largeFileKey(sha(big[0]!));
+    const file = join(remoteDir, key);
+    writeFileSync(file, readFileSync(file).subarray(0, 1_400_000));
+    const localDir = join(kit.dir, "local");
+    const err = await fetchFromRemote(new LocalObjectStore(remoteDir), new LocalObjectStore(localDir)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteObjectCorruptError);
+    expect((err as Error).message).toContain(key);
+    expect(tempFiles(localDir)).toEqual([]);
+  });
+
+  test("pull() refuses a new large object changed by hand, leaving the mirror as it was and no temp file", async () => {
+    const { pond, remoteDir } = await backedUp();
+    await restore(`file://${remoteDir}`, join(kit.dir, "copy"));
+    const copy = Pond.open(join(kit.dir, "copy"));
+    const before = await copy.seq();
+    const later = bytes(1_300_000, 5);
+    await writeFile(pond, "/later.bin", later);
+    await push(pond, "b");
+    const file = join(remoteDir, largeFileKey(sha(later)));
+    const b = readFileSync(file);
+    b[0] ^= 0x01;
+    writeFileSync(file, b);
+    const err = await pull(copy, undefined).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteObjectCorruptError);
+    expect((err as Error).message).toContain(largeFileKey(sha(later)));
+    expect(tempFiles(join(kit.dir, "copy"))).toEqual([]);
+    expect(existsSync(join(kit.dir, "copy", "data", largeFileKey(sha(later))))).toBe(false);
+    expect(await Pond.open(join(kit.dir, "copy")).seq()).toBe(before);
+  });
+});
+
+describe("staged downloads from S3", () => {
+  let s3: S3Server;
+  beforeAll(async () => {
+    s3 = await startS3Server();
+  }, 30_000);
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  test("restore() from S3 restores large objects byte for byte, and refuses one changed by hand leaving no temp file", async () => {
+    const pond = await newPond(join(kit.dir, "orig"));
+    const huge = bytes(3_000_000, 8);
+    await writeFile(pond, "/huge.bin", huge);
+    const url = `s3://${s3.bucket}/staged${Date.now()}`;
+    await addRemote(pond, { name: "s3", url, endpoint: s3.endpoint });
+    await push(pond, "s3", { env: s3.env });
+
+    await restore(url, join(kit.dir, "good"), { endpoint: s3.endpoint, env: s3.env });
+    expect(sha(await readFile(Pond.open(join(kit.dir, "good")), "/huge.bin"))).toBe(sha(huge));
+    expect(tempFiles(join(kit.dir, "good"))).toEqual([]);
+
+    const key = largeFileKey(sha(huge));
+    const file = s3.objectFile(`${url.slice(`s3://${s3.bucket}/`.length)}/${key}`);
+    const b = readFileSync(file);
+    b[2_999_999] ^= 0x80;
+    writeFileSync(file, b);
+    const err = await restore(url, join(kit.dir, "bad"), { endpoint: s3.endpoint, env: s3.env }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteObjectCorruptError);
+    expect((err as Error).message).toContain(key);
+    expect(readdirSync(kit.dir).sort()).toEqual(["good", "orig"]);
+  });
+});
