@@ -19,7 +19,6 @@
  * is a second name of the same file by then, or already renamed); callers run it
  * whether or not anything failed.
  */
-import { randomUUID } from "node:crypto";
 import { linkSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -71,7 +70,7 @@ export class StagedDownloads {
     const dir = dirname(final);
     mkdirSync(dir, { recursive: true });
     // `.tmp-` names are skipped by replication and removed by `pond recover`.
-    const s: Staged = { meta, expect, tmp: join(dir, `.tmp-${randomUUID()}`), final };
+    const s: Staged = { meta, expect, tmp: join(dir, `.tmp-${crypto.randomUUID()}`), final };
     this.staged.push(s); // before the download starts: a failed one leaves a file too
     await this.src.downloadTo!(meta.key, s.tmp);
     this.opts.progress.tick(0, meta.size);

@@ -5,7 +5,6 @@
  * size. A mismatch is found before the last chunk is handed over, so the put fails
  * and the destination never holds the bad object (both stores publish atomically).
  */
-import { randomUUID } from "node:crypto";
 import { linkSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -122,7 +121,7 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
   const dir = dirname(final);
   mkdirSync(dir, { recursive: true });
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
-  const tmp = join(dir, `.tmp-${randomUUID()}`);
+  const tmp = join(dir, `.tmp-${crypto.randomUUID()}`);
   const sink = Bun.file(tmp).writer({ highWaterMark: 4 * BLOCK });
   let ended = false;
   try {
