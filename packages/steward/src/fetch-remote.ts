@@ -10,7 +10,7 @@
  * checkpoints and `_last_checkpoint`, so a reader of the local pond (a mirror in use)
  * never meets a commit whose files are missing.
  */
-import { silentProgress, type Progress } from "@pond/diagnostics";
+import { silentProgress, span, type Progress } from "@pond/diagnostics";
 import { commitKey, parseActions, type ObjectStore } from "@pond/oplog";
 import type { ControlRecord } from "./control-log.ts";
 import { NotAPondRemoteError, RemoteDivergedError, RemoteObjectCorruptError, RemoteObjectMissingError } from "./errors.ts";
@@ -41,6 +41,8 @@ export interface FetchReport {
 
 export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, opts: FetchOptions = {}): Promise<FetchReport> {
   const progress = opts.progress ?? silentProgress;
+  // POND_LOG=debug times each phase (fetch_plan, fetch_commits, fetch_payloads, fetch_settle, fetch_publish_log).
+  let phase = span("fetch_plan");
   const identity = await requireRemoteIdentity(remote);
   if (opts.expectPondId !== undefined) checkSamePond(remote.url, identity, opts.expectPondId, "pull from");
   const [remoteList, localList] = await Promise.all([Array.fromAsync(remote.list("")), Array.fromAsync(local.list(""))]);
@@ -51,8 +53,10 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   const meta = remoteList.filter((m) => m.key.startsWith(REMOTE_META_PREFIX));
   const { expected } = await readManifests(remote, meta, plan.dstTip ?? -1);
   progress.total(plan.files, plan.bytes);
+  phase.end({ objects: remoteList.length });
 
   // The new commits, checked and parsed first: they say what the payloads must be.
+  phase = span("fetch_commits");
   const commitBytes = await mapLimit(plan.commits, 16, async ({ meta: m }) => {
     const bytes = await remote.get(m.key);
     const problem = mismatch(m.key, m.size, expected.get(m.key), bytes.length, sha256Of(bytes));
@@ -68,6 +72,8 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   const concurrency = opts.concurrency ?? 8;
   // Folders are fsynced once, after all payloads and before any commit names them.
   const dirsToSync = new Set<string>();
+  phase.end({ commits: plan.commits.length });
+  phase = span("fetch_payloads");
   const staged = new StagedDownloads(remote, local, { progress, corrupt, dirsToSync });
   try {
     await mapLimit(plan.payloads, concurrency, async (m): Promise<void> => {
@@ -75,11 +81,15 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
       if (staged.takes(m)) await staged.download(m, expect);
       else await copyObject(remote, local, m, { expect, progress, corrupt, dirsToSync });
     });
+    phase.end({ payloads: plan.payloads.length });
+    phase = span("fetch_settle");
     await staged.settle();
   } finally {
     staged.cleanup();
   }
   await syncDirs(dirsToSync);
+  phase.end();
+  phase = span("fetch_publish_log");
 
   // Everything the new commits refer to must now be here.
   const present = new Set<string>(localList.map((m) => m.key));
@@ -109,6 +119,7 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   for (const m of plan.checkpoints) await copyObject(remote, local, m, { expect: expected.get(m.key), progress, corrupt });
   if (plan.lastCheckpoint) await copyObject(remote, local, plan.lastCheckpoint, { progress, corrupt });
   progress.done();
+  phase.end();
 
   const control = await readRemoteControl(remote, meta);
   return { identity, fromVersion: plan.dstTip, toVersion: plan.srcTip, files: plan.files, bytes: plan.bytes, control };

@@ -12,7 +12,7 @@
  * (see fetch-remote.ts), then the folder is renamed into place: a failed restore
  * leaves no half pond.
  */
-import type { Progress } from "@pond/diagnostics";
+import { span, type Progress } from "@pond/diagnostics";
 import { LocalObjectStore, listCommits, loadSnapshot } from "@pond/oplog";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -74,6 +74,7 @@ export async function restore(url: string, dir: string, opts: RestoreOptions = {
   try {
     const local = new LocalObjectStore(tmp.data);
     const rep = await fetchFromRemote(remote, local, { progress: opts.progress, concurrency: opts.concurrency });
+    const finish = span("restore_finish");
     await loadSnapshot(local); // the restored table opens: protocol, metadata, every file of the tip
     const identity: PondIdentity = { pondId: rep.identity.pondId, createdAt: rep.identity.createdAt, format: 1, ...(opts.writable ? {} : { mirrorOf: name }) };
     writeFileSync(tmp.identity, JSON.stringify(identity, null, 2) + "\n");
@@ -83,6 +84,7 @@ export async function restore(url: string, dir: string, opts: RestoreOptions = {
     checkTarget(target.dir); // again: someone may have made it meanwhile
     if (existsSync(target.dir)) rmdirSync(target.dir); // empty (checked): rename needs it gone
     renameSync(tmpDir, target.dir);
+    finish.end();
     return { pondId: identity.pondId, dir: target.dir, version: rep.toVersion, files: rep.files, bytes: rep.bytes, mirror: !opts.writable, remote: name };
   } catch (e) {
     rmSync(tmpDir, { recursive: true, force: true });
