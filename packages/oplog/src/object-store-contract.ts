@@ -9,6 +9,7 @@ import type * as BunTest from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { concatBytes } from "@pond/tinyfs";
 import { ObjectNotFoundError } from "./errors.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 
@@ -98,7 +99,7 @@ export function runObjectStoreContract(
         }
       }
       expect(await store.put("s/streamed", body(), { ifAbsent: true })).toBe("created");
-      expect(await store.get("s/streamed")).toEqual(concat(chunks));
+      expect(await store.get("s/streamed")).toEqual(concatBytes(chunks));
     });
 
     test("put() leaves no object when a streamed body fails", async () => {
@@ -116,7 +117,7 @@ export function runObjectStoreContract(
       await store.put("big", big);
       const parts: Uint8Array[] = [];
       for await (const c of store.getStream("big")) parts.push(c);
-      expect(concat(parts)).toEqual(big);
+      expect(concatBytes(parts)).toEqual(big);
     });
 
     test("getStream() throws ObjectNotFoundError when the key is missing", async () => {
@@ -270,16 +271,6 @@ export function runObjectStoreContract(
 function bytesOf(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) out[i] = i === 0 ? seed : (seed * 31 + i * 7) & 0xff;
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

@@ -39,18 +39,8 @@ export async function readFile(pond: Pond, path: string): Promise<Uint8Array> {
   return new WD(await pond.view()).readAll(path);
 }
 
-/** Deterministic pseudo-random bytes (incompressible enough to land in _large_files). */
-export function bytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+/** Deterministic pseudo-random bytes (see tinyfs' persistence contract). */
+export { randomBytes as bytes } from "@pond/tinyfs/src/persistence-contract.ts";
 
 /** Every key (and size) in a folder store. */
 export async function listing(folder: string): Promise<ObjectMeta[]> {

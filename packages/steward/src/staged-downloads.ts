@@ -9,25 +9,24 @@
  * downloads are done and the server is idle, `settle` fsyncs every temp file at once
  * (on the thread pool; the disk writes them back meanwhile) while hashing threads
  * (file-hasher.ts) read each back from the page cache; it checks size and sha256
- * against what is expected (`mismatch`), and only when every object passed publishes
- * each with link (put-if-absent) or rename, as LocalObjectStore publishes. Measured on
+ * against what is expected (`mismatch`), and only when every object passed renames
+ * each into place (the payloads fetched are those the local store lacks). Measured on
  * 512 MiB: hashing or fsyncing each object as it arrives made the download phase
  * slower by more than doing the same work afterwards on two idle cores costs.
  *
  * Nothing is published before it is checked and durable; a mismatch throws the
- * caller's error naming the key. `cleanup` removes every temp file (a published one
- * is a second name of the same file by then, or already renamed); callers run it
+ * caller's error naming the key. `cleanup` removes every temp file still there (a
+ * published one has been renamed away); callers run it
  * whether or not anything failed.
  */
-import { linkSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
-import { isSystemError, type Progress } from "@pond/diagnostics";
+import type { Progress } from "@pond/diagnostics";
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
-import { FileHasher, type FileDigest } from "./file-hasher.ts";
+import { FileHasher } from "./file-hasher.ts";
 import { mapLimit } from "./remote-layout.ts";
-import { mismatch, type Copied, type Expectation } from "./transfer.ts";
+import { fsyncPath, mismatch, type Expectation } from "./transfer.ts";
 
 /** Objects above this size take this path (smaller ones are read whole, as copyObject does). */
 export const STAGE_ABOVE = 1024 * 1024;
@@ -45,7 +44,6 @@ export interface StagedDownloadOptions {
   progress: Progress;
   /** Builds the error for an object that does not match (names the key and the store). */
   corrupt: (key: string, detail: string) => Error;
-  ifAbsent?: boolean;
   /** Folders the caller fsyncs once after `settle` (see `syncDirs`), so published names survive a crash. */
   dirsToSync: Set<string>;
 }
@@ -80,57 +78,31 @@ export class StagedDownloads {
    * Fsyncs, checks and publishes everything downloaded (see the module comment). Every
    * object is checked before any is published, so a mismatch publishes nothing.
    */
-  async settle(): Promise<Copied[]> {
-    if (this.staged.length === 0) return [];
-    const synced = mapLimit(this.staged, 8, (s) => fsyncFile(s.tmp));
+  async settle(): Promise<void> {
+    if (this.staged.length === 0) return;
+    const synced = mapLimit(this.staged, 8, (s) => fsyncPath(s.tmp));
     const threads = Math.min(HASH_THREADS, this.staged.length);
     const hasher = new FileHasher(threads);
-    let digests: FileDigest[];
     try {
-      digests = await mapLimit(this.staged, threads, async (s) => {
+      await mapLimit(this.staged, threads, async (s) => {
         const got = await hasher.hash(s.tmp);
         const detail = mismatch(s.meta.key, s.meta.size, s.expect, got.size, got.sha256);
         if (detail !== null) throw this.opts.corrupt(s.meta.key, detail);
-        return got;
       });
     } finally {
       hasher.close();
       await Promise.allSettled([synced]); // no fsync still running on a file the caller removes
     }
     await synced;
-    return this.staged.map((s, i) => {
-      const result = this.publish(s);
+    for (const s of this.staged) {
+      renameSync(s.tmp, s.final);
       this.opts.dirsToSync.add(dirname(s.final));
       this.opts.progress.tick(1, 0);
-      return { key: s.meta.key, size: digests[i]!.size, sha256: digests[i]!.sha256, result };
-    });
+    }
   }
 
   /** Removes every temp file this instance made. */
   cleanup(): void {
     for (const s of this.staged) rmSync(s.tmp, { force: true });
-  }
-
-  private publish(s: Staged): "created" | "exists" {
-    if (!this.opts.ifAbsent) {
-      renameSync(s.tmp, s.final);
-      return "created";
-    }
-    try {
-      linkSync(s.tmp, s.final);
-      return "created";
-    } catch (e) {
-      if (!isSystemError(e, "EEXIST")) throw e;
-      return "exists";
-    }
-  }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

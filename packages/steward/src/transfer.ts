@@ -154,7 +154,7 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
       }
     } else renameSync(tmp, final);
     if (opts.dirsToSync) opts.dirsToSync.add(dir);
-    else await fsyncDir(dir);
+    else await fsyncPath(dir);
     opts.progress.tick(1, 0);
     return { key: meta.key, size, sha256, result };
   } finally {
@@ -165,11 +165,12 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
 
 /** Fsyncs each folder once, so the names published in them survive a crash. */
 export async function syncDirs(dirs: Iterable<string>): Promise<void> {
-  await Promise.all([...dirs].map(fsyncDir));
+  await Promise.all([...dirs].map(fsyncPath));
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
+/** Fsyncs a file or a folder (on the thread pool). */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, "r");
   try {
     await fh.sync();
   } finally {

@@ -598,10 +598,13 @@ function sha256(b: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(b).digest("hex");
 }
 
-/** Deterministic pseudo-random bytes (xorshift32), so a failure reproduces. */
-function randomBytes(n: number, seed: number): Uint8Array {
+/**
+ * Deterministic pseudo-random bytes (xorshift32), so a failure reproduces; different
+ * seeds give different bytes, incompressible enough to land in _large_files.
+ */
+export function randomBytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
-  let x = seed | 1;
+  let x = seed * 2654435761 + 1;
   for (let i = 0; i < n; i++) {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -17,7 +17,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   }
   const pond = openPond(args, io);
   // With --sql the rows come from DuckDB: start it while the pond is read.
-  const opening = args.sql !== undefined ? (await import("./query.ts")).openEarly() : undefined;
+  const opening = args.sql !== undefined ? (await import("../query/cat-rows.ts")).openSessionEarly() : undefined;
   try {
     return await catPond(target.path, args, io, pond, opening);
   } finally {

@@ -1,8 +1,8 @@
 import { WD } from "@pond/tinyfs";
-import { QuerySession, extractPondSources, resolveSources } from "@pond/tlogfs";
+import { extractPondSources, resolveSources } from "@pond/tlogfs";
 import { openPond, readWD } from "../context.ts";
 import type { IO } from "../io.ts";
-import { timeRange } from "../query/cat-rows.ts";
+import { openSessionEarly, timeRange } from "../query/cat-rows.ts";
 import { renderQuery, type RowFormat } from "../query/render-rows.ts";
 
 /**
@@ -13,7 +13,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   const pond = openPond(args, io);
   const range = timeRange(args);
   const { sql, sources } = extractPondSources(args.sql as string);
-  const opening = openEarly();
+  const opening = openSessionEarly();
   try {
     const { view } = await readWD(pond, args);
     const wd = new WD(view);
@@ -28,13 +28,3 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   }
 }
 
-/**
- * Starts a DuckDB session now, to be awaited once the pond has been read: after the
- * library's synchronous load, the instance starts on a worker thread (~40 ms) while
- * this thread reads the log and directories. An error surfaces where it is awaited.
- */
-export function openEarly(): Promise<QuerySession> {
-  const opening = QuerySession.open();
-  opening.catch(() => {});
-  return opening;
-}

@@ -15,7 +15,22 @@ export function timeRange(args: Record<string, unknown>): TimeRange | undefined 
   return { start: s === undefined ? undefined : parseTimeBound(s, "--time-start"), end: e === undefined ? undefined : parseTimeBound(e, "--time-end") };
 }
 
-/** `pond cat` of a table or series: its rows (a series: every version, unioned by name). */
+/**
+ * Starts a DuckDB session now, to be awaited once the pond has been read: after the
+ * library's synchronous load, the instance starts on a worker thread (~40 ms) while
+ * this thread reads the log and directories. An error surfaces where it is awaited;
+ * whoever starts it closes it.
+ */
+export function openSessionEarly(): Promise<QuerySession> {
+  const opening = QuerySession.open();
+  opening.catch(() => {});
+  return opening;
+}
+
+/**
+ * `pond cat` of a table or series: its rows (a series: every version, unioned by name).
+ * `opening` is a session the caller started early and closes itself.
+ */
 export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO, opening?: Promise<QuerySession>): Promise<number> {
   const range = timeRange(args);
   const version = args.version === undefined ? undefined : Number(args.version);
@@ -34,7 +49,7 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
     await session.lock();
     return await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
   } finally {
-    session.close();
+    if (!opening) session.close();
   }
 }
 

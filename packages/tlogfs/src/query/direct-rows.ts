@@ -16,6 +16,7 @@
  */
 import { readFileSync } from "node:fs";
 import { readParquetRaw, type RawColumn } from "@pond/oplog";
+import { logger } from "@pond/diagnostics";
 import { IntegrityError, sha256Hex } from "@pond/tinyfs";
 import type { DuckColumn } from "../sql/duckdb.ts";
 import type { PayloadFile, ResolvedSource } from "./pond-sources.ts";
@@ -136,8 +137,8 @@ export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRang
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(f.hostPath);
-    } catch {
-      return null; // a missing payload is DuckDB's to report, in its words
+    } catch (e) {
+      return declined(e); // a missing payload is DuckDB's to report, in its words
     }
     // The payload is read whole anyway: check it against the log (DuckDB checks nothing).
     const sha256 = sha256Hex(bytes);
@@ -166,11 +167,17 @@ export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRang
         }
         rows.push(out);
       }
-    } catch {
-      return null; // Decline, or a file hyparquet cannot read: DuckDB reports it in its words
+    } catch (e) {
+      return declined(e); // a value it cannot write, or a file hyparquet cannot read: DuckDB reports it in its words
     }
   }
   return { columns: columns.map((c) => ({ name: c.name, type: c.type })), rows };
+}
+
+/** null, saying why at debug level when it is an error rather than a value it declines. */
+function declined(e: unknown): null {
+  if (!(e instanceof Decline)) logger.debug("direct_read_failed", { reason: e instanceof Error ? e.message : String(e) });
+  return null;
 }
 
 const PER: Record<"s" | "ms" | "us" | "ns", bigint> = { s: 1n, ms: 1000n, us: 1_000_000n, ns: 1_000_000_000n };
