@@ -13,14 +13,14 @@ export async function timed<T>(event: string, fn: () => Promise<T>, log: Logger 
   }
 }
 
-/** A started span; `end()` logs it once and returns the elapsed ms. */
+/** A started span; `end()` logs it once (with `at`, ms since the process started) and returns the elapsed ms. */
 export function span(event: string, log: Logger = defaultLogger): { end(fields?: Record<string, unknown>): number } {
   const t0 = performance.now();
   let done = false;
   return {
     end(fields = {}) {
       const ms = performance.now() - t0;
-      if (!done && log.enabled("debug")) log.debug(event, { ms: Math.round(ms * 10) / 10, ...fields });
+      if (!done && log.enabled("debug")) log.debug(event, { ms: Math.round(ms * 10) / 10, at: Math.round(performance.now()), ...fields });
       done = true;
       return ms;
     },

@@ -123,6 +123,9 @@ export class TLogView implements ReadView {
 
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
+    // Attributes are parsed on first use: a time-ranged query over a long series reads
+    // only the event-time range of most versions.
+    let attributes: Record<string, unknown> | undefined;
     return {
       version: r.version,
       timestamp: r.timestamp,
@@ -131,7 +134,9 @@ export class TLogView implements ReadView {
       txnSeq: txn,
       minEventTime: r.min_event_time,
       maxEventTime: r.max_event_time,
-      attributes: r.attributes ? (JSON.parse(r.attributes) as Record<string, unknown>) : {},
+      get attributes(): Record<string, unknown> {
+        return (attributes ??= r.attributes ? (JSON.parse(r.attributes) as Record<string, unknown>) : {});
+      },
     };
   }
 

@@ -1,4 +1,4 @@
-import { PondError } from "@pond/diagnostics";
+import { PondError, span } from "@pond/diagnostics";
 import { NotFoundError, WrongTypeError } from "@pond/tinyfs";
 import { openPond, readWD } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
@@ -26,12 +26,14 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
 }
 
 async function catPond(path: string, args: Record<string, unknown>, io: IO, pond: ReturnType<typeof openPond>, opening: Promise<QuerySession> | undefined): Promise<number> {
+  const reading = span("pond_read");
   const { view, wd } = await readWD(pond, args);
   const st = await wd.stat(path);
   if (st.entryType === "directory") {
     throw new WrongTypeError(st.path, "directory", "file", `List it with \`pond list ${st.path === "/" ? "/" : st.path + "/"}\`.`);
   }
   const versions = await view.versions(st.parentId, st.nodeId);
+  reading.end({ versions: versions.length });
   const version = args.version === undefined ? undefined : Number(args.version);
   if (version !== undefined && !versions.some((v) => v.version === version)) {
     throw new NotFoundError(`Version ${version} of "${st.path}"`, `It has versions 1 to ${versions[versions.length - 1]!.version}; see \`pond describe ${st.path}\`.`);

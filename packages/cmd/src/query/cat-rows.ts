@@ -1,4 +1,4 @@
-import { PondError, logger } from "@pond/diagnostics";
+import { PondError, logger, span } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { WD, type Stat } from "@pond/tinyfs";
 import { QuerySession, hasParquetMagic, parseTimeBound, readRowsDirect, resolveSources, type CsvOptions, type TLogView, type TimeRange } from "@pond/tlogfs";
@@ -34,7 +34,9 @@ export function openSessionEarly(): Promise<QuerySession> {
 export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO, opening?: Promise<QuerySession>): Promise<number> {
   const range = timeRange(args);
   const version = args.version === undefined ? undefined : Number(args.version);
+  const resolving = span("sources_resolved");
   const sources = await resolveSources(view, new WD(view), st.path, { range, version });
+  resolving.end({ files: sources.reduce((n, s) => n + s.files.length, 0) });
   // Without --sql, a small table or series is printed without starting DuckDB (~100 ms),
   // when every value can be written exactly as DuckDB would (see direct-rows.ts).
   const fmt = (args.format as RowFormat | undefined) ?? (io.outIsTTY ? "table" : "csv");
@@ -43,11 +45,18 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
     logger.debug(direct ? "rows_read_directly" : "rows_read_by_duckdb", { path: st.path, ...(direct ? { rows: direct.rows.length } : {}) });
     if (direct) return renderText(direct.columns, [direct], fmt, io);
   }
+  const waiting = span("duckdb_wait");
   const session = await (opening ?? QuerySession.open());
+  waiting.end();
   try {
+    const viewing = span("duckdb_views");
     await session.addPondView("source", sources, range);
     await session.lock();
-    return await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
+    viewing.end();
+    const querying = span("query_rendered");
+    const code = await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
+    querying.end();
+    return code;
   } finally {
     if (!opening) session.close();
   }
