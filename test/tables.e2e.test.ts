@@ -327,6 +327,12 @@ describe("query", () => {
     const syntax = await pond(["query", "SELEC 1"], P());
     expect(syntax.code).toBe(1);
     expect(syntax.stderr.toLowerCase()).toContain("syntax");
+    const blank = await pond(["query", " -- nothing here "], P());
+    expect(blank.code).toBe(1);
+    expect(blank.stderr).toContain("empty SQL: give one SELECT query");
+    const two = await pond(["query", "SELECT 1; SELECT 2"], P());
+    expect(two.code).toBe(1);
+    expect(two.stderr.toLowerCase()).toContain("multiple statements");
     const missing = await pond(["query", "SELECT * FROM '/no/such.table'"], P());
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("/no/such.table");

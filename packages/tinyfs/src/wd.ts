@@ -424,7 +424,7 @@ export class WD {
       this.caches.versions.set(key, p);
       p.catch(() => this.caches.versions.delete(key));
     }
-    return p.then((vs) => vs.map((v) => ({ ...v })));
+    return p.then((vs) => vs.map(copyVersion));
   }
 
   private linkTarget(parentId: NodeId, nodeId: NodeId): Promise<string> {
@@ -506,4 +506,9 @@ function lowerBound(entries: readonly DirEntry[], name: string): number {
 function findEntry(entries: readonly DirEntry[], name: string): DirEntry | undefined {
   const at = lowerBound(entries, name);
   return entries[at]?.name === name ? entries[at] : undefined;
+}
+
+/** A caller's copy of a version record. Attributes parsed on first use (tlogfs) stay so: a spread would parse them. */
+function copyVersion(v: VersionInfo): VersionInfo {
+  return Object.getOwnPropertyDescriptor(v, "attributes")?.get ? (Object.defineProperties({}, Object.getOwnPropertyDescriptors(v)) as VersionInfo) : { ...v };
 }

@@ -21,7 +21,9 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   try {
     return await catPond(target.path, args, io, pond, opening);
   } finally {
+    const closing = span("duckdb_closed");
     (await opening?.catch(() => undefined))?.close();
+    closing.end();
   }
 }
 
@@ -32,7 +34,7 @@ async function catPond(path: string, args: Record<string, unknown>, io: IO, pond
   if (st.entryType === "directory") {
     throw new WrongTypeError(st.path, "directory", "file", `List it with \`pond list ${st.path === "/" ? "/" : st.path + "/"}\`.`);
   }
-  const versions = await view.versions(st.parentId, st.nodeId);
+  const versions = st.versions ?? (await view.versions(st.parentId, st.nodeId));
   reading.end({ versions: versions.length });
   const version = args.version === undefined ? undefined : Number(args.version);
   if (version !== undefined && !versions.some((v) => v.version === version)) {
@@ -44,7 +46,7 @@ async function catPond(path: string, args: Record<string, unknown>, io: IO, pond
     const raw = args.format === "parquet" && oneVersion && !args.sql && !args["time-start"] && !args["time-end"];
     if (!raw) {
       const { catRows } = await import("../query/cat-rows.ts");
-      return catRows(view, st, args, io, opening);
+      return catRows(view, st, args, io, opening, wd);
     }
   } else if (args.sql) {
     throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, { hint: "Store it as a table with host+table: or host+csv:." });

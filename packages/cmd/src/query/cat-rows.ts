@@ -31,11 +31,11 @@ export function openSessionEarly(): Promise<QuerySession> {
  * `pond cat` of a table or series: its rows (a series: every version, unioned by name).
  * `opening` is a session the caller started early and closes itself.
  */
-export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO, opening?: Promise<QuerySession>): Promise<number> {
+export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO, opening?: Promise<QuerySession>, wd: WD = new WD(view)): Promise<number> {
   const range = timeRange(args);
   const version = args.version === undefined ? undefined : Number(args.version);
   const resolving = span("sources_resolved");
-  const sources = await resolveSources(view, new WD(view), st.path, { range, version });
+  const sources = await resolveSources(view, wd, st.path, { range, version });
   resolving.end({ files: sources.reduce((n, s) => n + s.files.length, 0) });
   // Without --sql, a small table or series is printed without starting DuckDB (~100 ms),
   // when every value can be written exactly as DuckDB would (see direct-rows.ts).

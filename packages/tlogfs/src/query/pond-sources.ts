@@ -1,5 +1,5 @@
 import { PondError } from "@pond/diagnostics";
-import { NotFoundError, isGlob, type WD } from "@pond/tinyfs";
+import { NotFoundError, isGlob, type VersionInfo, type WD } from "@pond/tinyfs";
 import type { TLogView } from "../tlog-persistence.ts";
 import { overlaps, type TimeRange } from "./time-bounds.ts";
 
@@ -45,7 +45,8 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
         hint: "Store data as a table with host+table: or host+csv:, or as a series with host+series:.",
       });
     }
-    const versions = await view.versions(m.parentId, m.nodeId);
+    // A stat already read the versions; a glob match did not.
+    const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
     let chosen = versions;
     if (m.entryType === "file:table" || opts.version !== undefined) {
       const v = opts.version === undefined ? versions[versions.length - 1] : versions.find((x) => x.version === opts.version);

@@ -1,5 +1,5 @@
 import { PondError } from "@pond/diagnostics";
-import { assertReadOnly, openDuckDB, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
+import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import type { ResolvedSource } from "./pond-sources.ts";
 import type { TimeRange } from "./time-bounds.ts";
@@ -98,12 +98,12 @@ export class QuerySession {
 
   private parquetRelation(files: string[], byName: boolean): string {
     for (const f of files) this.allowedFiles.add(f);
-    return `read_parquet([${files.map(sqlString).join(", ")}], union_by_name=${byName}, hive_partitioning=false)`;
+    return `read_parquet(${sqlStringList(files)}, union_by_name=${byName}, hive_partitioning=false)`;
   }
 
   /** Locks the session: only the registered files and the temp folder stay readable. */
   async lock(): Promise<void> {
-    await this.duck.run(`SET allowed_paths=[${[...this.allowedFiles].map(sqlString).join(", ")}]`);
+    await this.duck.run(`SET allowed_paths=${sqlStringList([...this.allowedFiles])}`);
     await sandbox(this.duck, [this.duck.tempDirectory]);
     this.locked = true;
   }
@@ -120,8 +120,7 @@ export class QuerySession {
   async prepare(sql: string): Promise<DuckColumn[]> {
     if (!this.locked) throw new Error("BUG: QuerySession.prepare before lock()");
     try {
-      await assertReadOnly(this.duck, sql);
-      return await this.duck.columns(sql);
+      return await readOnlyColumns(this.duck, sql);
     } catch (e) {
       throw new QueryError(duckMessage(e), sql);
     }
@@ -167,6 +166,17 @@ export class QuerySession {
   close(): void {
     this.duck.close();
   }
+}
+
+/**
+ * A constant VARCHAR[] of `items`. A long list literal is slow to bind: for 1,000 payload
+ * paths, `[…]` in the view and in `SET allowed_paths` took 32 + 36 ms, and one string
+ * split at newlines 11 + 13 ms (the query itself ~8 ms slower; 30 ms saved in all).
+ * Items with a newline in them keep the literal.
+ */
+export function sqlStringList(items: string[]): string {
+  if (items.length < 2 || items.some((s) => s.includes("\n"))) return `[${items.map(sqlString).join(", ")}]`;
+  return `string_split(${sqlString(items.join("\n"))}, chr(10))`;
 }
 
 /** A SQL literal for µs since the epoch in the type of the time column. */

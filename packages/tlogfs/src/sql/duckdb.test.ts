@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { assertReadOnly, openDuckDB, sandbox, type Duck } from "./duckdb.ts";
+import { assertReadOnly, openDuckDB, readOnlyColumns, sandbox, type Duck } from "./duckdb.ts";
 
 // A Parquet file written by another writer (parquet-testing), when this machine has it.
 const FIXTURE = "/work/shared/fixtures/parquet/parquet-testing/data/alltypes_plain.parquet";
@@ -88,6 +88,21 @@ describe("openDuckDB", () => {
 
   test("statementTypes", async () => {
     expect(await duck.statementTypes("SELECT 1; COPY (SELECT 1) TO '/dev/null'; ATTACH ':memory:' AS m2")).toEqual(["SELECT", "COPY", "ATTACH"]);
+  });
+
+  test("describe: statement kinds, and the columns of a single statement, without running it", async () => {
+    expect(await duck.describe("SELECT 1 AS a, 'x' AS b")).toEqual({ kinds: ["SELECT"], columns: [{ name: "a", type: "INTEGER" }, { name: "b", type: "VARCHAR" }] });
+    expect(await duck.describe("SELECT 1; SELECT 2")).toEqual({ kinds: ["SELECT", "SELECT"] });
+    await duck.describe("CREATE TABLE never_made (a INT)");
+    expect(await duck.all("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'never_made'")).toEqual([{ n: 0n }]);
+  });
+
+  test("readOnlyColumns: the columns of one read-only statement; anything else is refused", async () => {
+    expect(await readOnlyColumns(duck, "WITH t AS (SELECT 2::BIGINT AS n) SELECT n FROM t")).toEqual([{ name: "n", type: "BIGINT" }]);
+    await expect(readOnlyColumns(duck, "COPY (SELECT 1) TO '/dev/null'")).rejects.toThrow("only SELECT queries are allowed, not COPY");
+    await expect(readOnlyColumns(duck, "SELECT 1; ATTACH ':memory:' AS m")).rejects.toThrow("not ATTACH");
+    await expect(readOnlyColumns(duck, "SELECT 1; SELECT 2")).rejects.toThrow(/multiple statements/i);
+    for (const blank of ["  ", "-- only a comment", ";"]) await expect(readOnlyColumns(duck, blank)).rejects.toThrow("empty SQL: give one SELECT query");
   });
 
   test("close is idempotent and later calls fail clearly", async () => {

@@ -57,6 +57,8 @@ export interface Duck {
   stream(sql: string, params?: unknown[], opts?: { minRows?: number }): AsyncIterable<DuckChunk>;
   /** Statement kinds of a SQL text without running it, e.g. ["SELECT"], ["COPY"]. */
   statementTypes(sql: string): Promise<string[]>;
+  /** Statement kinds and, for a single statement, its result columns: one bind each, nothing runs. */
+  describe(sql: string): Promise<{ kinds: string[]; columns?: DuckColumn[] }>;
   /** Closes the connection and the database; removes a default temp folder. Idempotent. */
   close(): void;
 }
@@ -204,18 +206,37 @@ class DuckImpl implements Duck {
   }
 
   async statementTypes(sql: string): Promise<string[]> {
+    return (await this.describe(sql)).kinds;
+  }
+
+  /**
+   * The kind of each statement in `sql` and, when it is a single statement, its result
+   * columns: each statement is prepared (bound) once and nothing runs. Binding a view
+   * over many files is not free (~15 ms for 1,000), so a caller that needs both asks once.
+   */
+  async describe(sql: string): Promise<{ kinds: string[]; columns?: DuckColumn[] }> {
     this.check();
-    const extracted = await this.conn.extractStatements(sql);
+    let extracted: Awaited<ReturnType<typeof this.conn.extractStatements>>;
+    try {
+      extracted = await this.conn.extractStatements(sql);
+    } catch (e) {
+      // A text with no statement (blanks, comments, ";") makes the bindings throw this
+      // message and nothing else; DuckDB's parser errors have their own.
+      if (e instanceof Error && e.message === "Error in native callback") return { kinds: [] };
+      throw e;
+    }
     const kinds: string[] = [];
+    let columns: DuckColumn[] | undefined;
     for (let i = 0; i < extracted.count; i++) {
       const prepared = await extracted.prepare(i);
       try {
         kinds.push(this.duckdb.StatementType[prepared.statementType] ?? String(prepared.statementType));
+        if (extracted.count === 1) columns = this.columnsOf(prepared);
       } finally {
         prepared.destroySync();
       }
     }
-    return kinds;
+    return columns ? { kinds, columns } : { kinds };
   }
 
   close(): void {
@@ -277,8 +298,17 @@ const READ_ONLY = new Set(["SELECT", "EXPLAIN"]);
  * the sandbox allows writes (COPY … TO) into allowed folders, this refuses them up front.
  */
 export async function assertReadOnly(duck: Duck, sql: string): Promise<void> {
-  const kinds = await duck.statementTypes(sql);
+  await readOnlyColumns(duck, sql);
+}
+
+/**
+ * `assertReadOnly`, then the query's result columns, binding each statement once. A text
+ * of several read-only statements fails here too, with DuckDB's own message.
+ */
+export async function readOnlyColumns(duck: Duck, sql: string): Promise<DuckColumn[]> {
+  const { kinds, columns } = await duck.describe(sql);
   const bad = kinds.filter((k) => !READ_ONLY.has(k));
   if (kinds.length === 0) throw new Error("empty SQL: give one SELECT query");
   if (bad.length > 0) throw new Error(`only SELECT queries are allowed, not ${[...new Set(bad)].join(", ")}`);
+  return columns ?? (await duck.columns(sql));
 }
