@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES, latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
@@ -318,6 +318,18 @@ describe("query", () => {
   test("a long table result is cut with a note", async () => {
     const out = (await pondOk(["query", "SELECT * FROM '/weather.table'", "--format", "table"], P())).stdout;
     expect(out).toContain("1461 rows (40 shown");
+  });
+
+  test("a query leaves no DuckDB temp folder behind, whether it succeeds or fails", async () => {
+    // The binary leaves DuckDB's teardown to the process exit, but not its temp folder.
+    const tmp = join(ctx.dir, "tmp-for-duckdb");
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp);
+    const env = { TMPDIR: tmp };
+    expect((await pondOk(["query", "SELECT count(*) AS n FROM '/sites.table'"], { ...P(), env })).stdout).toMatch(/^n\n\d+\n$/);
+    expect((await pondOk(["cat", "/sites.table", "--sql", "SELECT count(*) AS n FROM source"], { ...P(), env })).stdout).toMatch(/^n\n\d+\n$/);
+    expect((await pond(["query", "SELECT nope FROM '/sites.table'"], { ...P(), env })).code).toBe(1);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   test("a query error prints DuckDB's message and exits 1", async () => {

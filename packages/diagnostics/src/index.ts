@@ -2,3 +2,4 @@ export * from "./errors.ts";
 export * from "./log.ts";
 export * from "./timing.ts";
 export * from "./progress.ts";
+export * from "./lifetime.ts";

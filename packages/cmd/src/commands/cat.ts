@@ -22,7 +22,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     return await catPond(target.path, args, io, pond, opening);
   } finally {
     const closing = span("duckdb_closed");
-    (await opening?.catch(() => undefined))?.close();
+    (await opening?.catch(() => undefined))?.close({ last: true });
     closing.end();
   }
 }

@@ -24,7 +24,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     await session.lock();
     return await renderQuery(session, sql, args.format as RowFormat | undefined, io);
   } finally {
-    (await opening.catch(() => undefined))?.close();
+    (await opening.catch(() => undefined))?.close({ last: true });
   }
 }
 

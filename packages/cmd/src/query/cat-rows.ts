@@ -58,7 +58,7 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
     querying.end();
     return code;
   } finally {
-    if (!opening) session.close();
+    if (!opening) session.close({ last: true });
   }
 }
 
@@ -84,7 +84,7 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
     await session.lock();
     return await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
   } finally {
-    session.close();
+    session.close({ last: true });
   }
 }
 

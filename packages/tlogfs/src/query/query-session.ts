@@ -163,8 +163,9 @@ export class QuerySession {
     }
   }
 
-  close(): void {
-    this.duck.close();
+  /** See `Duck.close`: `last` when the command ends right after. */
+  close(opts: { last?: boolean } = {}): void {
+    this.duck.close(opts);
   }
 }
 

@@ -13,6 +13,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { isOneShotProcess } from "@pond/diagnostics";
 
 export interface DuckColumn {
   name: string;
@@ -59,8 +60,13 @@ export interface Duck {
   statementTypes(sql: string): Promise<string[]>;
   /** Statement kinds and, for a single statement, its result columns: one bind each, nothing runs. */
   describe(sql: string): Promise<{ kinds: string[]; columns?: DuckColumn[] }>;
-  /** Closes the connection and the database; removes a default temp folder. Idempotent. */
-  close(): void;
+  /**
+   * Closes the connection and the database; removes a default temp folder. Idempotent.
+   * `last`: the command ends right after this. In a one-shot process (the `pond` binary,
+   * see `markOneShotProcess`) the database is then left for the exit to reclaim: the
+   * connection is still closed (stopping any query) and the temp folder removed.
+   */
+  close(opts?: { last?: boolean }): void;
 }
 
 type NodeApi = typeof import("@duckdb/node-api");
@@ -95,6 +101,9 @@ export async function openDuckDB(opts: DuckOptions = {}): Promise<Duck> {
   const conn = await instance.connect();
   return new DuckImpl(duckdb, instance, conn, tempDirectory, ownTemp);
 }
+
+/** Databases `close({ last: true })` left open for the process exit to reclaim. */
+const leftToExit: unknown[] = [];
 
 type Api = NodeApi;
 type Conn = Awaited<ReturnType<InstanceType<Api["DuckDBInstance"]>["connect"]>>;
@@ -239,13 +248,14 @@ class DuckImpl implements Duck {
     return columns ? { kinds, columns } : { kinds };
   }
 
-  close(): void {
+  close(opts: { last?: boolean } = {}): void {
     if (this.closed) return;
     this.closed = true;
     try {
       this.conn.closeSync();
     } finally {
-      this.instance.closeSync();
+      if (opts.last && isOneShotProcess()) leftToExit.push(this.instance); // never collected, so never torn down before the exit
+      else this.instance.closeSync();
       if (this.ownTemp) rmSync(this.tempDirectory, { recursive: true, force: true });
     }
   }
