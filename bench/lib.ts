@@ -43,3 +43,25 @@ export function report(name: string, value: number, target: number, unit: string
   console.log(`${ok ? "PASS" : "FAIL"}  ${name}: ${value.toFixed(unit === "x" ? 2 : 1)}${unit} (target ${lowerIsBetter ? "≤" : "≥"} ${target}${unit})`);
   return ok;
 }
+
+/**
+ * Medians of several commands measured in turns: one unmeasured run of each, then `n`
+ * rounds running each once, in an order that rotates. On a shared machine a burst of
+ * background work (writeback of files a benchmark just wrote) then lands on all of them
+ * alike instead of on whichever ran during it.
+ */
+export async function interleaved<K extends string>(n: number, fns: Record<K, () => Promise<Run>>): Promise<Record<K, Run>> {
+  const names = Object.keys(fns) as K[];
+  const runs = Object.fromEntries(names.map((k) => [k, [] as Run[]])) as Record<K, Run[]>;
+  for (const k of names) await fns[k]();
+  for (let i = 0; i < n; i++) {
+    const order = [...names.slice(i % names.length), ...names.slice(0, i % names.length)];
+    for (const k of order) runs[k].push(await fns[k]());
+  }
+  const out = {} as Record<K, Run>;
+  for (const k of names) {
+    const sorted = runs[k].slice().sort((a, b) => a.ms - b.ms);
+    out[k] = { ...sorted[Math.floor(sorted.length / 2)]!, maxRssMiB: Math.max(...runs[k].map((r) => r.maxRssMiB)) };
+  }
+  return out;
+}
