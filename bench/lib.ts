@@ -48,15 +48,18 @@ export function report(name: string, value: number, target: number, unit: string
  * Medians of several commands measured in turns: one unmeasured run of each, then `n`
  * rounds running each once, in an order that rotates. On a shared machine a burst of
  * background work (writeback of files a benchmark just wrote) then lands on all of them
- * alike instead of on whichever ran during it.
+ * alike instead of on whichever ran during it. `before` runs (untimed) before each one.
  */
-export async function interleaved<K extends string>(n: number, fns: Record<K, () => Promise<Run>>): Promise<Record<K, Run>> {
+export async function interleaved<K extends string>(n: number, fns: Record<K, () => Promise<Run>>, opts: { before?: () => void } = {}): Promise<Record<K, Run>> {
   const names = Object.keys(fns) as K[];
   const runs = Object.fromEntries(names.map((k) => [k, [] as Run[]])) as Record<K, Run[]>;
   for (const k of names) await fns[k]();
   for (let i = 0; i < n; i++) {
     const order = [...names.slice(i % names.length), ...names.slice(0, i % names.length)];
-    for (const k of order) runs[k].push(await fns[k]());
+    for (const k of order) {
+      opts.before?.();
+      runs[k].push(await fns[k]());
+    }
   }
   const out = {} as Record<K, Run>;
   for (const k of names) {

@@ -31,11 +31,13 @@ try {
   await duck.run(`COPY (SELECT TIMESTAMP '2020-01-01' + INTERVAL (i) SECOND AS ts, 'site-' || (i % 50) AS site, random() * 100 AS v, i AS n, (i % 7 = 0) AS flag FROM range(${rowsFor}) t(i)) TO '${csv}' (HEADER)`);
   console.log(`CSV ${(statSync(csv).size / 1048576).toFixed(0)} MB, ${rowsFor} rows`);
   let k = 0;
-  Bun.spawnSync(["sync"]);
-  const { rawCsv, pondCsv } = await interleaved(3, {
+  // Each run starts with nothing dirty in the page cache: pond fsyncs what it stores,
+  // and on ext4 (data=ordered) its first fsync would otherwise also wait for the ~20 MB
+  // the baseline just wrote without syncing (measured: ~100 ms at pond's first fsync).
+  const { rawCsv, pondCsv } = await interleaved(5, {
     rawCsv: () => run([BASELINE, `COPY (FROM read_csv('${csv}')) TO '${join(root, "raw.parquet")}' (FORMAT parquet, COMPRESSION zstd)`]),
     pondCsv: () => run([POND_BIN, "copy", `host+csv://${csv}`, `/csv${k++}.table`], { env }),
-  });
+  }, { before: () => Bun.spawnSync(["sync"]) });
   console.log(`csv→parquet: DuckDB ${rawCsv.ms.toFixed(0)} ms, pond copy ${pondCsv.ms.toFixed(0)} ms`);
 
   // 2. A series of 1,000 versions of 1,000 rows, one day each.
