@@ -196,6 +196,29 @@ describe("series", () => {
     ]);
   });
 
+  test("a series appended one version a commit, as a collector does: its versions come from the row cache, with the same answers as from the entry files", async () => {
+    // 40 commits put 40 entry files in /collector's partition: past the row cache's 32.
+    await pondOk(["mkdir", "/collector"], P());
+    for (let i = 0; i < 40; i++) {
+      writeFileSync(h("c.csv"), `timestamp,v\n2023-01-${String(1 + (i % 28)).padStart(2, "0")}T${String(i % 24).padStart(2, "0")}:00:00Z,${i}\n`);
+      await pondOk(["copy", `host+series+csv://${h("c.csv")}`, "/collector/c.series"], P());
+    }
+    const cacheDir = join(ctx.pondDir, "control", "row-cache");
+    const answers = async () => [
+      (await pondOk(["cat", "/collector/c.series", "--sql", "SELECT count(*) AS n, sum(v) AS s FROM source"], P())).stdout,
+      (await pondOk(["cat", "/collector/c.series", "--time-start", "2023-01-05", "--time-end", "2023-01-07"], P())).stdout,
+      (await pondOk(["describe", "/collector/c.series", "--format", "json"], P())).stdout,
+    ];
+    const cached = await answers();
+    expect(cached[0]).toBe("n,s\n40,780\n");
+    expect(readdirSync(cacheDir).some((f) => f.endsWith(".json"))).toBe(true);
+    expect(JSON.parse(cached[2]!).versions).toHaveLength(40);
+    rmSync(cacheDir, { recursive: true });
+    expect(await answers()).toEqual(cached); // rebuilt from the entry files
+    for (const f of readdirSync(cacheDir)) writeFileSync(join(cacheDir, f), "{ torn");
+    expect(await answers()).toEqual(cached);
+  }, 120_000);
+
   test("a series from Parquet, with --timestamp-column", async () => {
     writeFileSync(h("w.csv"), "when,reading\n2022-03-01 00:00:00,5\n");
     await pondOk(["copy", `host+csv://${h("w.csv")}`, "/tmp-w.table"], P());

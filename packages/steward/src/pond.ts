@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { PondError, isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion } from "@pond/oplog";
 import { uuid7, type TxnMeta } from "@pond/tinyfs";
-import { CommitConflictError, TLogPersistence, createPondTable, fileSnapshotCache, type TLogTransaction, type TLogView } from "@pond/tlogfs";
+import { CommitConflictError, TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
 import { MirrorReadOnlyError, NoPondError, NotAPondError, PondExistsError } from "./errors.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
@@ -81,7 +81,10 @@ export class Pond {
   readonly persistence: TLogPersistence;
 
   private constructor(readonly paths: PondPaths, readonly identity: PondIdentity) {
-    this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), { snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId) });
+    this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
+      snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
+      rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
+    });
   }
 
   get dir(): string {

@@ -1,5 +1,15 @@
 import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
 import { readEntryFile } from "@pond/oplog";
+import type { RowCache } from "./row-cache.ts";
+
+/** Partitions with at least this many entry files keep their file rows in the row cache. */
+export const ROW_CACHE_FROM_FILES = 32;
+
+/** A row cache and the partitions already loaded from it in this process. */
+export interface SharedRowCache {
+  store: RowCache;
+  parts: Map<string, Map<string, OplogEntry[]>>;
+}
 
 /**
  * The active data files of one snapshot, grouped by partition (`part_id`), with the
@@ -13,6 +23,7 @@ export class PartitionIndex {
     files: readonly ActiveFile[],
     private readonly store: ObjectStore,
     private readonly rowCache: Map<string, Promise<OplogEntry[]>>,
+    private readonly diskRows?: SharedRowCache,
   ) {
     for (const f of files) {
       const part = f.partitionValues?.part_id;
@@ -57,6 +68,36 @@ export class PartitionIndex {
     const files = this.files(partId).filter((f) => mayContain(f, nodeId));
     const all = await Promise.all(files.map((f) => this.rows(f)));
     for (const rows of all) for (const r of rows) if (r.node_id === nodeId) out.push(r);
+    return out;
+  }
+
+  /**
+   * The file rows (no directory snapshots) of `nodeId` in partition `partId`. A partition
+   * of many entry files (a series appended a version a commit) takes them from the row
+   * cache (row-cache.ts), reading only the files it lacks, and keeps those once there
+   * are enough of them to be worth rewriting it.
+   */
+  async fileNodeRows(partId: string, nodeId: string): Promise<OplogEntry[]> {
+    const all = this.files(partId);
+    if (!this.diskRows || all.length < ROW_CACHE_FROM_FILES) return (await this.nodeRows(partId, nodeId)).filter((r) => r.file_type !== "directory");
+    let cache = this.diskRows.parts.get(partId);
+    if (!cache) this.diskRows.parts.set(partId, (cache = this.diskRows.store.load(partId)));
+    const files = all.filter((f) => mayContain(f, nodeId));
+    const missing = files.filter((f) => !cache.has(f.path));
+    if (missing.length > 0) {
+      const read = await Promise.all(missing.map((f) => this.rows(f)));
+      missing.forEach((f, i) => cache.set(f.path, read[i]!.filter((r) => r.file_type !== "directory")));
+      // Rewriting the cache costs as much as it holds: do it once enough is new.
+      if (missing.length >= Math.max(16, cache.size / 16)) this.diskRows.store.save(partId, cache);
+    }
+    const out: OplogEntry[] = [];
+    for (const f of files) {
+      for (const r of cache.get(f.path)!) {
+        if (r.node_id !== nodeId) continue;
+        if (f.addedInVersion !== null) rowVersion.set(r, f.addedInVersion);
+        out.push(r);
+      }
+    }
     return out;
   }
 

@@ -28,7 +28,8 @@ import {
 } from "@pond/tinyfs";
 import { checkInline, largeFileKey, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { CommitConflictError, PondFormatError } from "./errors.ts";
-import { PartitionIndex } from "./partition-index.ts";
+import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
+import type { RowCache } from "./row-cache.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
@@ -40,6 +41,8 @@ export interface TLogOptions {
   logger?: Logger;
   /** Keeps the newest snapshot between processes (see snapshot-cache.ts). */
   snapshotCache?: SnapshotCache;
+  /** Keeps the file rows of partitions with many entry files between processes (see row-cache.ts). */
+  rowCache?: RowCache;
 }
 
 /** Metadata a commit records in the Delta `commitInfo` action under `pond`. */
@@ -60,25 +63,27 @@ export class TLogPersistence implements Persistence {
   private readonly rowCache = new Map<string, Promise<OplogEntry[]>>();
   private readonly now: () => number;
   private readonly cache?: SnapshotCache;
+  private readonly diskRows?: SharedRowCache;
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
+    if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
   }
 
   async view(asOf?: number): Promise<TLogView> {
     const base = this.cache?.load();
     const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache, this.diskRows));
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache, this.diskRows));
   }
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {
@@ -109,7 +114,7 @@ export class TLogView implements ReadView {
 
   /** Rows of a file or symlink node, ascending by version. */
   protected async fileRows(parentId: NodeId, nodeId: NodeId): Promise<OplogEntry[]> {
-    const rows = (await this.index.nodeRows(parentId, nodeId)).filter((r) => r.file_type !== "directory");
+    const rows = await this.index.fileNodeRows(parentId, nodeId);
     rows.sort((a, b) => a.version - b.version);
     return rows;
   }

@@ -1,0 +1,109 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MemoryObjectStore, recordingStore, type OplogEntry } from "@pond/oplog";
+import { FS, newTxnMeta } from "@pond/tinyfs";
+import { createPondTable } from "./create-pond-table.ts";
+import { ROW_CACHE_FROM_FILES } from "./partition-index.ts";
+import { fileRowCache } from "./row-cache.ts";
+import { TLogPersistence } from "./tlog-persistence.ts";
+
+const PART = "00000000-0000-7000-8000-000000000000";
+
+function row(over: Partial<OplogEntry> = {}): OplogEntry {
+  return {
+    part_id: PART,
+    node_id: "01a20daf-28cb-776d-bee9-1744f8bf1660",
+    file_type: "file:series",
+    version: 1,
+    timestamp: 1795525933123456n,
+    content: null,
+    sha256: "6e96436441c147db823637f4eea63c33ad7922e4a8726013c42993ea9408d1fd",
+    size: 19266,
+    min_event_time: -62135596800000000n,
+    max_event_time: 253402300799999999n,
+    attributes: '{"rows":1000,"columns":[{"name":"t","type":"TIMESTAMP"}],"note":"quotes \\" and ünïcode"}',
+    ...over,
+  };
+}
+
+describe("fileRowCache()", () => {
+  test("rows come back as they went in: bigints, nulls, inline bytes (empty too)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    try {
+      const cache = fileRowCache(dir, "pond-1");
+      const rows = [
+        row(),
+        row({ version: 2, min_event_time: null, max_event_time: null, content: new Uint8Array([0, 1, 2, 255, 10, 34]), file_type: "file:data" }),
+        row({ version: 3, content: new Uint8Array(0), size: 0, attributes: "{}" }),
+      ];
+      cache.save(PART, new Map([["part_id=x/a.parquet", rows], ["part_id=x/b.parquet", []]]));
+      const back = fileRowCache(dir, "pond-1").load(PART);
+      expect([...back.keys()]).toEqual(["part_id=x/a.parquet", "part_id=x/b.parquet"]);
+      expect(back.get("part_id=x/a.parquet")).toEqual(rows);
+      expect(back.get("part_id=x/b.parquet")).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("another pond's cache, another partition's, a torn file or a missing one count as empty", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    try {
+      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(0);
+      fileRowCache(dir, "pond-1").save(PART, new Map([["a.parquet", [row()]]]));
+      expect(fileRowCache(dir, "pond-2").load(PART).size).toBe(0);
+      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(1);
+      const [name] = readdirSync(dir);
+      writeFileSync(join(dir, name!), '{"format":1,"table":"pond-1","part":"' + PART + '","files":{"a.parquet":[{"n":"x"');
+      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(0);
+      writeFileSync(join(dir, name!), JSON.stringify({ format: 1, table: "pond-1", part: "another", files: { "a.parquet": [] } }));
+      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a series appended one version a commit: the next process reads its versions from the cache, not from the entry files, and sees the same", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    try {
+      const inner = new MemoryObjectStore();
+      await createPondTable(inner, "pond-1", newTxnMeta(["test"]));
+      const { store, calls } = recordingStore(inner);
+      const cacheDir = join(dir, "row-cache");
+      const commits = ROW_CACHE_FROM_FILES + 8;
+      const fs = new FS(new TLogPersistence(store));
+      for (let i = 0; i < commits; i++) {
+        await fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), { minEventTime: BigInt(i) * 1000n, maxEventTime: BigInt(i) * 1000n + 999n, attributes: { i } }));
+      }
+      const plain = await new FS(new TLogPersistence(store)).view();
+      const expected = (await plain.stat("/s.series")).versions!;
+      expect(expected).toHaveLength(commits);
+
+      // The first process reads every entry file and writes the cache.
+      const first = await new FS(new TLogPersistence(store, { rowCache: fileRowCache(cacheDir, "pond-1") })).view();
+      expect((await first.stat("/s.series")).versions).toEqual(expected);
+      expect(existsSync(cacheDir) && readdirSync(cacheDir).length).toBe(1);
+
+      // One more commit; the next process reads only that commit's entry file.
+      await fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode("last"), { attributes: { i: "last" } }));
+      calls.length = 0;
+      const next = await new FS(new TLogPersistence(store, { rowCache: fileRowCache(cacheDir, "pond-1") })).view();
+      const versions = (await next.stat("/s.series")).versions!;
+      expect(versions.slice(0, commits)).toEqual(expected);
+      expect(versions.map((v) => v.version)).toEqual([...Array(commits + 1).keys()].map((i) => i + 1));
+      expect(versions[commits]!.attributes).toEqual({ i: "last" });
+      expect(versions.every((v, i) => v.txnSeq === i + 1)).toBe(true);
+      const rootPartReads = (c: typeof calls) => c.filter((x) => x.op === "get" && x.key.startsWith(`part_id=${PART}/`)).length;
+      expect(rootPartReads(calls)).toBeLessThanOrEqual(2); // the new commit's file (and the newest, for the root's listing)
+      expect(new TextDecoder().decode(await next.readAll("/s.series"))).toBe("last");
+      // Without the cache, the same listing reads every entry file of the partition.
+      calls.length = 0;
+      await (await new FS(new TLogPersistence(store)).view()).stat("/s.series");
+      expect(rootPartReads(calls)).toBeGreaterThan(commits);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
