@@ -5,6 +5,8 @@ import { FIXTURES, latestLogVersion, newPond, pond, pondOk } from "./support/pon
 
 let ctx: Awaited<ReturnType<typeof newPond>>;
 const P = () => ({ pond: ctx.pondDir });
+/** Temp files left in the pond's large-file folder. */
+const leftovers = () => readdirSync(join(ctx.pondDir, "data", "_large_files")).filter((f) => f.startsWith(".tmp-"));
 const h = (name: string) => join(ctx.dir, name);
 
 beforeAll(async () => { ctx = await newPond(); });
@@ -163,8 +165,17 @@ describe("CSV", () => {
       expect(r.stderr).toContain(name);
       expect(r.stderr).toContain(mention);
       expect(await latestLogVersion(ctx.pondDir)).toBe(before);
+      expect(leftovers()).toEqual([]);
     });
   }
+
+  test("a CSV's Parquet is written beside the large files and stored without a copy; no temp file is left", async () => {
+    writeFileSync(h("adopt.csv"), "a,b\n" + Array.from({ length: 20000 }, (_, i) => `${i},row ${i}`).join("\n") + "\n");
+    await pondOk(["copy", `host+csv://${h("adopt.csv")}`, "/adopt.table"], P());
+    await pondOk(["copy", `host+csv://${h("adopt.csv")}`, "/adopt-again.table"], P()); // the same content: already stored
+    expect(leftovers()).toEqual([]);
+    expect((await pondOk(["cat", "/adopt-again.table", "--sql", "SELECT count(*) AS n, sum(a) AS s FROM source"], P())).stdout).toBe("n,s\n20000,199990000\n");
+  });
 
   test("options for when sniffing is wrong: --delimiter, --no-header, --skip, --null-string, --timestamp-format, --timezone", async () => {
     writeFileSync(h("opts.csv"), "junk line\n1|NA|01/02/2026 03:04\n2|x|12/31/2026 23:00\n");

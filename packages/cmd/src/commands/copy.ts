@@ -44,6 +44,7 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
     }
   }
   const parents = Boolean(args.parents);
+  const staging = join(pond.paths.data, "_large_files");
   const series = sources.every((s) => s.format === "series" || s.format === "series+csv");
   progress.total(undefined, stats.reduce((a, s) => a + (s.isDirectory ? 0 : s.size), 0) || undefined);
   try {
@@ -54,11 +55,11 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
     const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
     if (intoDir) {
       if (!existing) await wd.mkdir(destPath.absolute, { parents });
-      for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress);
+      for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, staging);
     } else if (existing || sources.length === 1 || series) {
       for (const s of stats) {
         if (s.isDirectory) throw new PondError("wrong_type", `Cannot copy folder "${s.src.raw}" onto file "${destPath.absolute}"`, { hint: "Copy it into a directory instead." });
-        await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress);
+        await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, staging);
       }
     } else {
       throw new NotFoundError(`Directory "${destPath.absolute}"`, `To copy several sources, create it first (\`pond mkdir ${destPath.absolute}\`) or write "${destPath.absolute}/" with -p.`);
@@ -79,8 +80,8 @@ async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): Asyn
   progress.tick(1, 0);
 }
 
-async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void, progress: Progress): Promise<void> {
-  if (!isDir) return copyFile(wd, src, target, args, note, false, progress);
+async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void, progress: Progress, staging: string): Promise<void> {
+  if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
   const existing = await wd.resolve(target);
   if (!existing) {
     await wd.mkdir(target);
@@ -90,24 +91,32 @@ async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolea
   for (const d of names) {
     const child: HostEndpoint = { ...src, path: join(src.path, d.name), raw: `${src.raw}/${d.name}` };
     const st = statHost(child.path, child.raw); // follows host symlinks
-    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress);
+    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress, staging);
   }
 }
 
-async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<string, unknown>, note: (c: string) => void, parents: boolean, progress: Progress): Promise<void> {
+/** `staging`: where a CSV's Parquet is written, beside the pond's large files, so the store takes the file itself. */
+async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<string, unknown>, note: (c: string) => void, parents: boolean, progress: Progress, staging: string): Promise<void> {
   let entryType: EntryType = "file:data";
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
+  let cleanup = () => {};
   if (src.format === "data") {
     content = counted(readHostFile(src.path), progress);
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
-    const prepared = await prepareIngest(src, args);
+    const prepared = await prepareIngest(src, args, { stagingDir: staging });
     entryType = prepared.entryType;
     content = prepared.content;
     opts = prepared.options;
+    cleanup = prepared.cleanup;
   }
-  const r = await wd.createFile(target, entryType, content, { ...opts, parents });
+  let r;
+  try {
+    r = await wd.createFile(target, entryType, content, { ...opts, parents });
+  } finally {
+    cleanup();
+  }
   note(`${r.created ? "created" : "updated"} ${r.resolved.path} (${entryType} v${r.version.version}, ${r.version.size} bytes)`);
 }
 

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import type { EntryType, VersionOptions } from "@pond/tinyfs";
-import { convertCsv, prepareParquet, type PreparedParquet } from "@pond/tlogfs";
+import { AdoptableFile, convertCsv, prepareParquet, type PreparedParquet } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
 import { csvOptions } from "./cat-rows.ts";
@@ -13,30 +13,42 @@ type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 /**
  * Turns a `host+table:`, `host+csv:`, `host+series:` or `host+series+csv:` source into
  * Parquet bytes to store, with the version's metadata. CSV is converted by DuckDB into
- * a temp file that is removed once its bytes have been read.
+ * a temp file: in `stagingDir` (the pond's large-file folder) when given, so that the
+ * store takes the file itself instead of a copy (`AdoptableFile`), else in the system's
+ * temp folder. `cleanup` removes it; call it once the content has been stored (or not).
  */
-export async function prepareIngest(src: HostEndpoint, args: Record<string, unknown>): Promise<{ entryType: EntryType; content: AsyncIterable<Uint8Array>; options: VersionOptions }> {
+export async function prepareIngest(
+  src: HostEndpoint,
+  args: Record<string, unknown>,
+  opts: { stagingDir?: string } = {},
+): Promise<{ entryType: EntryType; content: AsyncIterable<Uint8Array>; options: VersionOptions; cleanup: () => void }> {
   const series = src.format === "series" || src.format === "series+csv";
   const timestampColumn = args["timestamp-column"] as string | undefined;
   let prepared: PreparedParquet;
   let content: AsyncIterable<Uint8Array>;
+  let cleanup = () => {};
   if (src.format === "table" || src.format === "series") {
     prepared = await prepareParquet(src.path, { series, timestampColumn, raw: src.raw });
     content = readHostFile(src.path);
   } else if (src.format === "csv" || src.format === "series+csv") {
-    const tmp = mkdtempSync(join(tmpdir(), "pond-csv-"));
+    let out: string;
+    if (opts.stagingDir !== undefined) {
+      mkdirSync(opts.stagingDir, { recursive: true });
+      // `.tmp-` names are skipped by replication and removed by `pond recover`.
+      out = join(opts.stagingDir, `.tmp-csv-${crypto.randomUUID()}`);
+      cleanup = () => rmSync(out, { force: true });
+    } else {
+      const tmp = mkdtempSync(join(tmpdir(), "pond-csv-"));
+      out = join(tmp, "converted.parquet");
+      cleanup = () => rmSync(tmp, { recursive: true, force: true });
+    }
     try {
-      prepared = await convertCsv(src.path, tmp, {
-        series,
-        timestampColumn,
-        raw: src.raw,
-        ...csvOptions(args),
-      });
+      prepared = await convertCsv(src.path, out, { series, timestampColumn, raw: src.raw, ...csvOptions(args) });
     } catch (e) {
-      rmSync(tmp, { recursive: true, force: true });
+      cleanup();
       throw e;
     }
-    content = removeAfter(readHostFile(prepared.parquetPath), tmp);
+    content = new AdoptableFile(prepared.parquetPath);
   } else {
     throw new PondError("usage", `"${src.raw}": host+${src.format}: cannot be copied into a pond`, {
       kind: "usage",
@@ -49,13 +61,6 @@ export async function prepareIngest(src: HostEndpoint, args: Record<string, unkn
     entryType: series ? "file:series" : "file:table",
     content,
     options: { attributes, minEventTime: prepared.minEventTime ?? null, maxEventTime: prepared.maxEventTime ?? null },
+    cleanup,
   };
-}
-
-async function* removeAfter(it: AsyncIterable<Uint8Array>, dir: string): AsyncIterable<Uint8Array> {
-  try {
-    yield* it;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -1,5 +1,4 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
@@ -92,12 +91,11 @@ async function inspect(duck: Duck, path: string, relation: string, opts: { serie
 
 /**
  * Converts a CSV to Parquet with DuckDB's reader (sniffing delimiter, header, types and
- * dates unless told) into `outDir`, strictly: ragged rows, bad quoting or undecodable
+ * dates unless told) into the file `out`, strictly: ragged rows, bad quoting or undecodable
  * bytes fail with DuckDB's line number and reason.
  */
-export async function convertCsv(path: string, outDir: string, opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
+export async function convertCsv(path: string, out: string, opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
   const duck = await ingestDuck();
-  const out = join(outDir, `csv-${process.pid}-${Date.now()}.parquet`);
   let select = "*";
   try {
     const reader = await csvReader(duck, path, opts, opts.raw);
