@@ -208,7 +208,7 @@ describe("series", () => {
   });
 
   test("a series appended one version a commit, as a collector does: its versions come from the row cache, with the same answers as from the entry files", async () => {
-    // 40 commits put 40 entry files in /collector's partition: past the row cache's 32.
+    // 40 commits put 40 entry files in /collector's partition: well past the row cache's threshold (8).
     await pondOk(["mkdir", "/collector"], P());
     for (let i = 0; i < 40; i++) {
       writeFileSync(h("c.csv"), `timestamp,v\n2023-01-${String(1 + (i % 28)).padStart(2, "0")}T${String(i % 24).padStart(2, "0")}:00:00Z,${i}\n`);

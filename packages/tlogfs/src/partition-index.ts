@@ -3,7 +3,7 @@ import { readEntryFile } from "@pond/oplog";
 import type { RowCache } from "./row-cache.ts";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
-export const ROW_CACHE_FROM_FILES = 32;
+export const ROW_CACHE_FROM_FILES = 8;
 
 /** A row cache and the partitions already loaded from it in this process. */
 export interface SharedRowCache {
@@ -88,7 +88,7 @@ export class PartitionIndex {
       const read = await Promise.all(missing.map((f) => this.rows(f)));
       missing.forEach((f, i) => cache.set(f.path, read[i]!.filter((r) => r.file_type !== "directory")));
       // Rewriting the cache costs as much as it holds: do it once enough is new.
-      if (missing.length >= Math.max(16, cache.size / 16)) this.diskRows.store.save(partId, cache);
+      if (missing.length >= Math.max(ROW_CACHE_FROM_FILES, cache.size / 16)) this.diskRows.store.save(partId, cache);
     }
     const out: OplogEntry[] = [];
     for (const f of files) {
