@@ -100,15 +100,20 @@ export class AdoptableFile implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     const fd = openSync(this.path, "r");
     try {
-      for (;;) {
-        const buf = new Uint8Array(1 << 20);
-        const n = readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        yield buf.subarray(0, n);
-      }
+      yield* chunksOf(fd, () => new Uint8Array(1 << 20));
     } finally {
       closeSync(fd);
     }
+  }
+}
+
+/** The rest of `fd`'s bytes, read into `buffer()` (a new one a chunk, or one reused). */
+function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> {
+  for (;;) {
+    const buf = buffer();
+    const n = readSync(fd, buf, 0, buf.length, null);
+    if (n === 0) return;
+    yield buf.subarray(0, n);
   }
 }
 
@@ -126,11 +131,9 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
   const fd = openSync(path, "r");
   try {
     const buf = new Uint8Array(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hasher.update(buf.subarray(0, n));
-      size += n;
+    for (const chunk of chunksOf(fd, () => buf)) {
+      hasher.update(chunk);
+      size += chunk.length;
     }
     if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
     fsyncSync(fd);

@@ -22,7 +22,7 @@ export class PartitionIndex {
   constructor(
     files: readonly ActiveFile[],
     private readonly store: ObjectStore,
-    private readonly rowCache: Map<string, Promise<OplogEntry[]>>,
+    private readonly decoded: Map<string, Promise<OplogEntry[]>>,
     private readonly diskRows?: SharedRowCache,
   ) {
     for (const f of files) {
@@ -50,14 +50,14 @@ export class PartitionIndex {
   }
 
   rows(file: ActiveFile): Promise<OplogEntry[]> {
-    let p = this.rowCache.get(file.path);
+    let p = this.decoded.get(file.path);
     if (!p) {
       p = readEntryFile(this.store, file).then((rows) => {
         if (file.addedInVersion !== null) for (const r of rows) rowVersion.set(r, file.addedInVersion);
         return rows;
       });
-      this.rowCache.set(file.path, p);
-      p.catch(() => this.rowCache.delete(file.path));
+      this.decoded.set(file.path, p);
+      p.catch(() => this.decoded.delete(file.path));
     }
     return p;
   }

@@ -60,7 +60,8 @@ export interface PondCommitInfo {
  * directory. The store is the pond's `data/` folder.
  */
 export class TLogPersistence implements Persistence {
-  private readonly rowCache = new Map<string, Promise<OplogEntry[]>>();
+  /** Decoded rows of entry files, by path, for every view of this process (files are immutable). */
+  private readonly decoded = new Map<string, Promise<OplogEntry[]>>();
   private readonly now: () => number;
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
@@ -77,13 +78,13 @@ export class TLogPersistence implements Persistence {
     const base = this.cache?.load();
     const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache, this.diskRows));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows));
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.rowCache, this.diskRows));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows));
   }
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {

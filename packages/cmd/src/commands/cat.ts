@@ -21,9 +21,11 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   try {
     return await catPond(target.path, args, io, pond, opening);
   } finally {
-    const closing = span("duckdb_closed");
-    (await opening?.catch(() => undefined))?.close({ last: true });
-    closing.end();
+    if (opening) {
+      const closing = span("duckdb_closed");
+      (await opening.catch(() => undefined))?.close({ last: true });
+      closing.end();
+    }
   }
 }
 

@@ -105,19 +105,18 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<
     content = counted(readHostFile(src.path), progress);
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
-    const prepared = await prepareIngest(src, args, { stagingDir: staging });
+    const prepared = await prepareIngest(src, args, staging);
     entryType = prepared.entryType;
     content = prepared.content;
     opts = prepared.options;
     cleanup = prepared.cleanup;
   }
-  let r;
   try {
-    r = await wd.createFile(target, entryType, content, { ...opts, parents });
+    const r = await wd.createFile(target, entryType, content, { ...opts, parents });
+    note(`${r.created ? "created" : "updated"} ${r.resolved.path} (${entryType} v${r.version.version}, ${r.version.size} bytes)`);
   } finally {
     cleanup();
   }
-  note(`${r.created ? "created" : "updated"} ${r.resolved.path} (${entryType} v${r.version.version}, ${r.version.size} bytes)`);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Record<string, unknown>): Promise<number> {

@@ -7,7 +7,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   const pond = openPond(args, io);
   const { view, wd } = await readWD(pond, args);
   const st = await wd.stat(args.path as string);
-  const versions = st.entryType === "directory" ? [] : await view.versions(st.parentId, st.nodeId);
+  const versions = st.entryType === "directory" ? [] : (st.versions ?? (await view.versions(st.parentId, st.nodeId)));
   const rows = versions.map((v) => ({
     version: v.version,
     size: v.size,

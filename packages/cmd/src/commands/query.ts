@@ -27,4 +27,3 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     (await opening.catch(() => undefined))?.close({ last: true });
   }
 }
-

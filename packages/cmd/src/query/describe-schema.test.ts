@@ -29,16 +29,17 @@ describe("describeSchema(): what ingest recorded is what DuckDB reads from the f
     };
     const same = [csv("a.csv", "timestamp,v\n2020-01-01T00:00:00Z,1\n2020-01-02T00:00:00Z,2\n"), csv("b.csv", "timestamp,v\n2021-01-01T00:00:00Z,3\n")];
     const differ = [csv("c.csv", "timestamp,v\n2020-01-01T00:00:00Z,1\n"), csv("d.csv", "timestamp,v,extra\n2021-01-01T00:00:00Z,2.5,x\n")];
+    const staging = join(pond.paths.data, "_large_files");
     await pond.write(["test"], async ({ txn }) => {
       const wd = new WD(txn);
       for (const [i, path] of parquetFiles.entries()) {
-        const p = await prepareIngest({ kind: "host", format: "table", path, raw: path }, {});
+        const p = await prepareIngest({ kind: "host", format: "table", path, raw: path }, {}, staging);
         await wd.createFile(`/t${i}.table`, p.entryType, p.content, p.options);
       }
       for (const [name, files] of [["same", same], ["differ", differ]] as const) {
         for (const path of files) {
-          const p = await prepareIngest({ kind: "host", format: "series+csv", path, raw: path }, {});
-          await wd.createFile(`/${name}.series`, p.entryType, p.content, p.options);
+          const p = await prepareIngest({ kind: "host", format: "series+csv", path, raw: path }, {}, staging);
+          await wd.createFile(`/${name}.series`, p.entryType, p.content, p.options).finally(p.cleanup);
         }
       }
     });

@@ -22,23 +22,22 @@ export async function describeSchema(view: TLogView, st: Stat, versions: Version
 
 /** The schema the versions recorded at ingest, when they all recorded the same columns and a row count. */
 export function recordedSchema(chosen: VersionInfo[]): Schema | undefined {
-  if (chosen.length === 0) return undefined;
-  let first: string | undefined;
+  let first: { columns: Schema["columns"]; key: string } | undefined;
   let rows = 0;
   for (const v of chosen) {
     const { columns, rows: n } = v.attributes;
     if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) return undefined;
     if (!Array.isArray(columns) || !columns.every((c) => typeof c?.name === "string" && typeof c?.type === "string")) return undefined;
+    const cols = columns.map((c: { name: string; type: string }) => ({ name: c.name, type: c.type }));
     // Ingest recorded node-api's type text; DESCRIBE's differs for named nested types
     // (it quotes a field named like a keyword: STRUCT("string" VARCHAR)). Those are left to DuckDB.
-    if (columns.some((c: { type: string }) => /STRUCT|MAP|UNION/.test(c.type))) return undefined;
-    const key = JSON.stringify(columns.map((c: { name: string; type: string }) => [c.name, c.type]));
-    if (first === undefined) first = key;
-    else if (key !== first) return undefined; // versions differ: DuckDB unions them by name
+    if (cols.some((c) => /STRUCT|MAP|UNION/.test(c.type))) return undefined;
+    const key = JSON.stringify(cols);
+    if (first === undefined) first = { columns: cols, key };
+    else if (key !== first.key) return undefined; // versions differ: DuckDB unions them by name
     rows += n;
   }
-  const columns = (JSON.parse(first!) as [string, string][]).map(([name, type]) => ({ name, type }));
-  return { columns, rows, ...timestampOf(chosen) };
+  return first && { columns: first.columns, rows, ...timestampOf(chosen) };
 }
 
 /** The schema read from the payloads' footers by DuckDB. */

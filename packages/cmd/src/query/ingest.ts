@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import type { EntryType, VersionOptions } from "@pond/tinyfs";
@@ -13,14 +12,14 @@ type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 /**
  * Turns a `host+table:`, `host+csv:`, `host+series:` or `host+series+csv:` source into
  * Parquet bytes to store, with the version's metadata. CSV is converted by DuckDB into
- * a temp file: in `stagingDir` (the pond's large-file folder) when given, so that the
- * store takes the file itself instead of a copy (`AdoptableFile`), else in the system's
- * temp folder. `cleanup` removes it; call it once the content has been stored (or not).
+ * a temp file in `stagingDir` (the pond's large-file folder), so that the store takes
+ * the file itself instead of a copy (`AdoptableFile`). `cleanup` removes it; call it
+ * once the content has been stored (or not).
  */
 export async function prepareIngest(
   src: HostEndpoint,
   args: Record<string, unknown>,
-  opts: { stagingDir?: string } = {},
+  stagingDir: string,
 ): Promise<{ entryType: EntryType; content: AsyncIterable<Uint8Array>; options: VersionOptions; cleanup: () => void }> {
   const series = src.format === "series" || src.format === "series+csv";
   const timestampColumn = args["timestamp-column"] as string | undefined;
@@ -31,17 +30,10 @@ export async function prepareIngest(
     prepared = await prepareParquet(src.path, { series, timestampColumn, raw: src.raw });
     content = readHostFile(src.path);
   } else if (src.format === "csv" || src.format === "series+csv") {
-    let out: string;
-    if (opts.stagingDir !== undefined) {
-      mkdirSync(opts.stagingDir, { recursive: true });
-      // `.tmp-` names are skipped by replication and removed by `pond recover`.
-      out = join(opts.stagingDir, `.tmp-csv-${crypto.randomUUID()}`);
-      cleanup = () => rmSync(out, { force: true });
-    } else {
-      const tmp = mkdtempSync(join(tmpdir(), "pond-csv-"));
-      out = join(tmp, "converted.parquet");
-      cleanup = () => rmSync(tmp, { recursive: true, force: true });
-    }
+    mkdirSync(stagingDir, { recursive: true });
+    // `.tmp-` names are skipped by replication and removed by `pond recover`.
+    const out = join(stagingDir, `.tmp-csv-${crypto.randomUUID()}`);
+    cleanup = () => rmSync(out, { force: true });
     try {
       prepared = await convertCsv(src.path, out, { series, timestampColumn, raw: src.raw, ...csvOptions(args) });
     } catch (e) {
