@@ -5,10 +5,13 @@ import type { RowCache } from "./row-cache.ts";
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
 
+/** The row cache's journal is folded into its base once it holds this many files, and at least as many as the base. */
+export const ROW_CACHE_FOLD_FROM = 64;
+
 /** A row cache and the partitions already loaded from it in this process. */
 export interface SharedRowCache {
   store: RowCache;
-  parts: Map<string, Map<string, OplogEntry[]>>;
+  parts: Map<string, { files: Map<string, OplogEntry[]>; journaled: number }>;
 }
 
 /**
@@ -74,8 +77,9 @@ export class PartitionIndex {
   /**
    * The file rows (no directory snapshots) of `nodeId` in partition `partId`. A partition
    * of many entry files (a series appended a version a commit) takes them from the row
-   * cache (row-cache.ts), reading only the files it lacks, and keeps those once there
-   * are enough of them to be worth rewriting it.
+   * cache (row-cache.ts), reading only the files it lacks and appending those to its
+   * journal; once the journal is as large as the base, both are rewritten as one base
+   * (so each file is rewritten O(1) times on average).
    */
   async fileNodeRows(partId: string, nodeId: string): Promise<OplogEntry[]> {
     const all = this.files(partId);
@@ -83,16 +87,22 @@ export class PartitionIndex {
     let cache = this.diskRows.parts.get(partId);
     if (!cache) this.diskRows.parts.set(partId, (cache = this.diskRows.store.load(partId)));
     const files = all.filter((f) => mayContain(f, nodeId));
-    const missing = files.filter((f) => !cache.has(f.path));
+    const missing = files.filter((f) => !cache.files.has(f.path));
     if (missing.length > 0) {
       const read = await Promise.all(missing.map((f) => this.rows(f)));
-      missing.forEach((f, i) => cache.set(f.path, read[i]!.filter((r) => r.file_type !== "directory")));
-      // Rewriting the cache costs as much as it holds: do it once enough is new.
-      if (missing.length >= Math.max(ROW_CACHE_FROM_FILES, cache.size / 16)) this.diskRows.store.save(partId, cache);
+      const added = new Map(missing.map((f, i) => [f.path, read[i]!.filter((r) => r.file_type !== "directory")]));
+      for (const [path, rows] of added) cache.files.set(path, rows);
+      cache.journaled += added.size;
+      if (cache.journaled >= Math.max(ROW_CACHE_FOLD_FROM, cache.files.size - cache.journaled)) {
+        this.diskRows.store.save(partId, cache.files);
+        cache.journaled = 0;
+      } else {
+        this.diskRows.store.append(partId, added);
+      }
     }
     const out: OplogEntry[] = [];
     for (const f of files) {
-      for (const r of cache.get(f.path)!) {
+      for (const r of cache.files.get(f.path)!) {
         if (r.node_id !== nodeId) continue;
         if (f.addedInVersion !== null) rowVersion.set(r, f.addedInVersion);
         out.push(r);

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryObjectStore, recordingStore, type OplogEntry } from "@pond/oplog";
 import { FS, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
-import { ROW_CACHE_FROM_FILES } from "./partition-index.ts";
+import { ROW_CACHE_FOLD_FROM, ROW_CACHE_FROM_FILES } from "./partition-index.ts";
 import { fileRowCache } from "./row-cache.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
 
@@ -39,7 +39,7 @@ describe("fileRowCache()", () => {
         row({ version: 3, content: new Uint8Array(0), size: 0, attributes: "{}" }),
       ];
       cache.save(PART, new Map([["part_id=x/a.parquet", rows], ["part_id=x/b.parquet", []]]));
-      const back = fileRowCache(dir, "pond-1").load(PART);
+      const back = fileRowCache(dir, "pond-1").load(PART).files;
       expect([...back.keys()]).toEqual(["part_id=x/a.parquet", "part_id=x/b.parquet"]);
       expect(back.get("part_id=x/a.parquet")).toEqual(rows);
       expect(back.get("part_id=x/b.parquet")).toEqual([]);
@@ -51,15 +51,70 @@ describe("fileRowCache()", () => {
   test("another pond's cache, another partition's, a torn file or a missing one count as empty", () => {
     const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
     try {
-      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(0);
+      expect(fileRowCache(dir, "pond-1").load(PART).files.size).toBe(0);
       fileRowCache(dir, "pond-1").save(PART, new Map([["a.parquet", [row()]]]));
-      expect(fileRowCache(dir, "pond-2").load(PART).size).toBe(0);
-      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(1);
+      expect(fileRowCache(dir, "pond-2").load(PART).files.size).toBe(0);
+      expect(fileRowCache(dir, "pond-1").load(PART).files.size).toBe(1);
       const [name] = readdirSync(dir);
       writeFileSync(join(dir, name!), '{"format":1,"table":"pond-1","part":"' + PART + '","files":{"a.parquet":[{"n":"x"');
-      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(0);
+      expect(fileRowCache(dir, "pond-1").load(PART).files.size).toBe(0);
       writeFileSync(join(dir, name!), JSON.stringify({ format: 1, table: "pond-1", part: "another", files: { "a.parquet": [] } }));
-      expect(fileRowCache(dir, "pond-1").load(PART).size).toBe(0);
+      expect(fileRowCache(dir, "pond-1").load(PART).files.size).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the journal: appended files load with the base, a torn or foreign line is skipped, and saving folds it away", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    try {
+      const cache = fileRowCache(dir, "pond-1");
+      cache.save(PART, new Map([["a.parquet", [row()]]]));
+      cache.append(PART, new Map([["b.parquet", [row({ version: 2 })]], ["c.parquet", []]]));
+      fileRowCache(dir, "pond-2").append(PART, new Map([["x.parquet", [row({ version: 9 })]]]));
+      const journal = readdirSync(dir).find((n) => n.endsWith(".jsonl"))!;
+      // A killed process's half line, then a later append: only the half line is lost.
+      appendFileSync(join(dir, journal), '\n{"format":1,"table":"pond-1","part":"' + PART + '","path":"d.parquet","rows":[{"n":');
+      cache.append(PART, new Map([["e.parquet", [row({ version: 5 })]]]));
+      const back = fileRowCache(dir, "pond-1").load(PART);
+      expect([...back.files.keys()]).toEqual(["a.parquet", "b.parquet", "c.parquet", "e.parquet"]);
+      expect(back.journaled).toBe(3);
+      expect(back.files.get("b.parquet")).toEqual([row({ version: 2 })]);
+      expect(back.files.get("e.parquet")).toEqual([row({ version: 5 })]);
+      cache.save(PART, back.files);
+      expect(readdirSync(dir).filter((n) => n.endsWith(".jsonl"))).toEqual([]);
+      const folded = fileRowCache(dir, "pond-1").load(PART);
+      expect(folded.journaled).toBe(0);
+      expect(folded.files).toEqual(back.files);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("commit after commit, the next process reads at most the newest commit's entry files, and the journal is folded as it grows", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    try {
+      const inner = new MemoryObjectStore();
+      await createPondTable(inner, "pond-1", newTxnMeta(["test"]));
+      const { store, calls } = recordingStore(inner);
+      const cacheDir = join(dir, "row-cache");
+      const fs = new FS(new TLogPersistence(store));
+      const commit = (i: number) => fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), { attributes: { i } }));
+      const rootPartReads = () => calls.filter((x) => x.op === "get" && x.key.startsWith(`part_id=${PART}/`)).length;
+      let i = 0;
+      for (; i < ROW_CACHE_FROM_FILES; i++) await commit(i);
+      await (await new FS(new TLogPersistence(store, { rowCache: fileRowCache(cacheDir, "pond-1") })).view()).stat("/s.series");
+      let folds = 0;
+      for (; i < ROW_CACHE_FROM_FILES + 2 * ROW_CACHE_FOLD_FROM; i++) {
+        await commit(i);
+        calls.length = 0;
+        const hadJournal = readdirSync(cacheDir).some((n) => n.endsWith(".jsonl"));
+        const versions = (await (await new FS(new TLogPersistence(store, { rowCache: fileRowCache(cacheDir, "pond-1") })).view()).stat("/s.series")).versions!;
+        expect(versions.map((v) => v.attributes.i)).toEqual([...Array(i + 1).keys()]);
+        expect(rootPartReads()).toBeLessThanOrEqual(2); // the new commit's file (and the newest, for the root's listing)
+        if (hadJournal && !readdirSync(cacheDir).some((n) => n.endsWith(".jsonl"))) folds++;
+      }
+      expect(folds).toBeGreaterThanOrEqual(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
