@@ -44,3 +44,12 @@ export const EXIT_CODES: Record<ErrorKind, number> = {
 export function isSystemError(e: unknown, code: string): e is NodeJS.ErrnoException {
   return typeof e === "object" && e !== null && (e as NodeJS.ErrnoException).code === code;
 }
+
+/**
+ * True when the disk refused a write: no permission, a read-only file system, no space
+ * or no quota left. Derived data (caches) that cannot be written is then skipped, so a
+ * pond on a full or read-only disk can still be read.
+ */
+export function isWriteRefused(e: unknown): e is NodeJS.ErrnoException {
+  return ["EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT"].some((code) => isSystemError(e, code));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryObjectStore, recordingStore, type OplogEntry } from "@pond/oplog";
@@ -86,6 +86,23 @@ describe("fileRowCache()", () => {
       const folded = fileRowCache(dir, "pond-1").load(PART);
       expect(folded.journaled).toBe(0);
       expect(folded.files).toEqual(back.files);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a full disk (ENOSPC, here /dev/full): saving and appending are skipped, nothing is thrown or left behind", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    try {
+      const cache = fileRowCache(dir, "pond-1");
+      const stem = join(dir, PART);
+      symlinkSync("/dev/full", `${stem}.json.${process.pid}.tmp`);
+      symlinkSync("/dev/full", `${stem}.jsonl`);
+      expect(() => cache.save(PART, new Map([["a.parquet", [row()]]]))).not.toThrow();
+      expect(() => cache.append(PART, new Map([["b.parquet", [row()]]]))).not.toThrow();
+      expect(readdirSync(dir)).toEqual([`${PART}.jsonl`]);
+      rmSync(`${stem}.jsonl`);
+      expect(cache.load(PART).files.size).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isSystemError, logger } from "@pond/diagnostics";
+import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
 import type { OplogEntry } from "@pond/oplog";
 
 /**
@@ -100,13 +100,14 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       throw e;
     }
   };
-  /** Writes unless the disk refuses: a pond on a read-only disk still reads, it just reads the entry files each time. */
-  const writing = (path: string, write: () => void): void => {
+  /** Writes unless the disk refuses: a pond on a read-only or full disk still reads, it just reads the entry files each time. */
+  const writing = (path: string, write: () => void, tmp?: string): void => {
     try {
       mkdirSync(dir, { recursive: true });
       write();
     } catch (e) {
-      if (!isSystemError(e, "EACCES") && !isSystemError(e, "EROFS")) throw e;
+      if (!isWriteRefused(e)) throw e;
+      if (tmp) rmSync(tmp, { force: true });
       logger.debug("row cache not written", { path, error: (e as Error).message });
     }
   };
@@ -156,7 +157,7 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
         // Lines another process appended after this one loaded are lost with the journal:
         // their files are read again and journaled by the next command that needs them.
         rmSync(`${stem(partId)}.jsonl`, { force: true });
-      });
+      }, tmp);
     },
     append(partId, files) {
       const path = `${stem(partId)}.jsonl`;

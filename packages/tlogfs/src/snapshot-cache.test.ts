@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryObjectStore, recordingStore } from "@pond/oplog";
@@ -33,6 +33,21 @@ describe("fileSnapshotCache()", () => {
       const commitGets = calls.filter((c) => c.op === "get" && /_delta_log\/\d{20}\.json$/.test(c.key)).map((c) => c.key);
       expect(commitGets).toEqual(["_delta_log/00000000000000000004.json"]);
       expect((await new FS(fresh).view()).list("/")).resolves.toHaveLength(4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a full disk (ENOSPC, here /dev/full) leaves the view readable and no temp file behind", async () => {
+    const { dir, p, path } = await pondWithCache();
+    try {
+      symlinkSync("/dev/full", `${path}.${process.pid}.tmp`); // the temp file the save writes first
+      expect((await p.view()).seq).toBe(0);
+      expect(existsSync(path)).toBe(false);
+      expect(readdirSync(dir)).toEqual([]); // the temp name is removed after the failed write
+      await new FS(p).transaction(newTxnMeta(["t"]), (wd) => wd.mkdir("/d"));
+      expect((await p.view()).seq).toBe(1);
+      expect(JSON.parse(readFileSync(path, "utf8")).snapshot.version).toBe(1); // and saved once there is room
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { isSystemError, logger } from "@pond/diagnostics";
+import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
 import type { Snapshot } from "@pond/oplog";
 
 /**
@@ -49,9 +49,10 @@ export function fileSnapshotCache(path: string, tableId: string): SnapshotCache 
         writeFileSync(tmp, JSON.stringify({ format: FORMAT, snapshot: slim }));
         renameSync(tmp, path);
       } catch (e) {
-        // A read-only pond (a restored copy on a read-only disk) still opens; it just
-        // decodes its checkpoint each time.
-        if (!isSystemError(e, "EACCES") && !isSystemError(e, "EROFS")) throw e;
+        // A pond on a read-only or full disk still opens; it just decodes its checkpoint
+        // each time.
+        if (!isWriteRefused(e)) throw e;
+        rmSync(tmp, { force: true });
         logger.debug("snapshot cache not written", { path, error: (e as Error).message });
       }
     },
