@@ -303,6 +303,42 @@ describe("a generated table of 250 commits with checkpoints every 100", () => {
     expect(commits.map((c) => c.version)).toEqual(Array.from({ length: 251 }, (_, i) => i));
   });
 
+  test("loadSnapshot() from a kept snapshot reads the commits after it without listing the log, and gives what a full replay gives", async () => {
+    const store = new LocalObjectStore(dir);
+    for (const at of [200, 230, 249, 250]) {
+      const base = await loadSnapshot(store, { version: at });
+      const { store: rec, calls } = recordingStore(store);
+      const snap = await loadSnapshot(rec, { base });
+      expect(snap.version).toBe(250);
+      expect(snap.timestamp).toBe(BASE + 250_000);
+      expect(paths(snap.files)).toEqual(model[250]);
+      expect(snap.files.find((f) => f.path === "f250.parquet")?.addedInVersion).toBe(250);
+      expect(calls.filter((c) => c.op === "list")).toEqual([]);
+      const commitGets = calls.filter((c) => c.op === "get" && c.key.endsWith(".json")).map((c) => c.key);
+      // Each commit after the base, then the first one missing, which ends the log.
+      expect(commitGets).toEqual(Array.from({ length: 251 - at }, (_, i) => commitKey(at + 1 + i)));
+    }
+  });
+
+  test("loadSnapshot() from a kept snapshot lists the log when the snapshot may not lead to the latest version", async () => {
+    // A base older than the checkpoint _last_checkpoint names (commits before it may be cleaned up).
+    const old = await loadSnapshot(new LocalObjectStore(dir), { version: 150 });
+    const a = recordingStore(new LocalObjectStore(dir));
+    expect(paths((await loadSnapshot(a.store, { base: old })).files)).toEqual(model[250]);
+    expect(a.calls.some((c) => c.op === "list")).toBe(true);
+    // A base whose own commit is gone: a log rewound under it.
+    const copy = tempDir();
+    fs.cpSync(dir, copy, { recursive: true });
+    const rewound = new LocalObjectStore(copy);
+    const ahead = await loadSnapshot(rewound);
+    for (let v = 240; v <= 250; v++) await rewound.delete(commitKey(v));
+    const b = recordingStore(rewound);
+    const snap = await loadSnapshot(b.store, { base: ahead });
+    expect(snap.version).toBe(239);
+    expect(paths(snap.files)).toEqual(model[239]);
+    expect(b.calls.some((c) => c.op === "list")).toBe(true);
+  });
+
   test("loadSnapshot() reports versions before cleaned-up commits as no longer in the log", async () => {
     const copy = tempDir();
     fs.cpSync(dir, copy, { recursive: true });

@@ -12,7 +12,7 @@ import { parseActions, serializeActions, type Action, type CommitInfo, type Meta
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { CorruptLogError, ObjectNotFoundError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError } from "./errors.ts";
 import { commitKey } from "./log-file-name.ts";
-import { listLog, listLogForLatest, type LogListing } from "./log-listing.ts";
+import { listLog, listLogForLatest, readLastCheckpoint, type LogListing } from "./log-listing.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { checkReadable } from "./protocol-support.ts";
 import type { ActiveFile, Snapshot } from "./snapshot.ts";
@@ -48,6 +48,10 @@ export async function readCommit(store: ObjectStore, version: number): Promise<A
  */
 export async function loadSnapshot(store: ObjectStore, opts: { version?: number; timestamp?: number; base?: Snapshot } = {}): Promise<Snapshot> {
   if (opts.version !== undefined && opts.timestamp !== undefined) throw new RangeError("loadSnapshot: give a version or a timestamp, not both");
+  if (opts.base !== undefined && opts.version === undefined && opts.timestamp === undefined && store.localPath !== undefined) {
+    const forward = await replayForward(store, opts.base);
+    if (forward) return forward;
+  }
   // Time travel by time needs every commit's time; by version, the checkpoint at or before it.
   const log = opts.timestamp === undefined ? await listLogForLatest(store, opts.version) : await listLog(store);
   if (log.latest === null) throw new TableNotFoundError(store.url);
@@ -79,26 +83,75 @@ export async function loadSnapshot(store: ObjectStore, opts: { version?: number;
     mapLimit(versions, FETCH_CONCURRENCY, (v) => reader.actions(v)),
   ]);
 
+  const where = base ? `snapshot ${base.version} + commits to ${target}` : cp === null ? commitKey(target) : `checkpoint ${cp} + commits to ${target}`;
+  return { ...replay(store, state, versions, commits, where), version: target, timestamp: await reader.time(target) };
+}
+
+/** Applies `commits` (of `versions`, in order) to `state`: the table's protocol, metadata and active files. */
+function replay(
+  store: ObjectStore,
+  state: { protocol?: Protocol; metadata?: Metadata; files: readonly ActiveFile[] } | null,
+  versions: readonly number[],
+  commits: readonly Action[][],
+  where: string,
+): Pick<Snapshot, "protocol" | "metadata" | "files"> {
   let protocol: Protocol | undefined = state?.protocol;
   let metadata: Metadata | undefined = state?.metadata;
   const files = new Map<string, ActiveFile>();
   if (state) for (const f of state.files) files.set(f.path, f);
   for (let i = 0; i < versions.length; i++) {
-    for (const a of commits[i]) {
-      if ("add" in a) files.set(filePath(a.add, "add", versions[i]), { ...a.add, addedInVersion: versions[i] });
-      else if ("remove" in a) files.delete(filePath(a.remove, "remove", versions[i]));
+    for (const a of commits[i]!) {
+      if ("add" in a) files.set(filePath(a.add, "add", versions[i]!), { ...a.add, addedInVersion: versions[i]! });
+      else if ("remove" in a) files.delete(filePath(a.remove, "remove", versions[i]!));
       else if ("metaData" in a) metadata = a.metaData;
       else if ("protocol" in a) protocol = a.protocol;
     }
   }
-  const where = base ? `snapshot ${base.version} + commits to ${target}` : cp === null ? commitKey(target) : `checkpoint ${cp} + commits to ${target}`;
+  const target = versions.length ? versions[versions.length - 1] : "the base";
   if (!protocol) throw new CorruptLogError(where, `has no protocol action for version ${target}`);
   if (!metadata) throw new CorruptLogError(where, `has no metaData action for version ${target}`);
   checkReadable(protocol, store.url, where);
   for (const f of files.values()) {
     if (f.deletionVector != null) throw new UnsupportedFeatureError(store.url, "deletionVectors", `reader feature "deletionVectors" is not supported (file ${f.path} has one)`);
   }
-  return { version: target, timestamp: await reader.time(target), protocol, metadata, files: [...files.values()] };
+  return { protocol, metadata, files: [...files.values()] };
+}
+
+/**
+ * The latest snapshot from a kept one, reading the commits after it one by one until
+ * the next is missing, without listing `_delta_log/`: a folder of 10,000 commits took
+ * ~17 ms to read each time, more with every commit. Commit files appear whole (put
+ * if absent) and in order, so the first missing one ends the log. Undefined (list the
+ * log instead) when the base cannot be trusted to lead to the latest version: its own
+ * commit is gone, or `_last_checkpoint` names a newer checkpoint (after which older
+ * commits may have been cleaned up), or a commit carries no commit time.
+ */
+async function replayForward(store: ObjectStore, base: Snapshot): Promise<Snapshot | undefined> {
+  if (base.metadata.id === undefined) return undefined;
+  const [hint, own] = await Promise.all([readLastCheckpoint(store), store.head(commitKey(base.version))]);
+  if ((hint !== null && hint > base.version) || own === null) return undefined;
+  const versions: number[] = [];
+  const commits: Action[][] = [];
+  for (let v = base.version + 1; ; v++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await store.get(commitKey(v));
+    } catch (e) {
+      if (e instanceof ObjectNotFoundError) break;
+      throw e;
+    }
+    versions.push(v);
+    commits.push(parseActions(bytes, commitKey(v)));
+  }
+  let timestamp = base.timestamp;
+  if (commits.length > 0) {
+    const info = commits[commits.length - 1]!.find((a) => "commitInfo" in a);
+    const t = info && "commitInfo" in info ? info.commitInfo.timestamp : undefined;
+    if (typeof t !== "number") return undefined; // the time is the file's: list for it
+    timestamp = t;
+  }
+  const version = versions.length ? versions[versions.length - 1]! : base.version;
+  return { ...replay(store, base, versions, commits, `snapshot ${base.version} + commits to ${version}`), version, timestamp };
 }
 
 /** Each commit that still exists, oldest first, with counts of its file actions (for `pond show`). */

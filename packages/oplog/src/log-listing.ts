@@ -61,7 +61,7 @@ export async function listLogForLatest(store: ObjectStore, atLeast?: number): Pr
 }
 
 /** The version `_last_checkpoint` names, or null when there is none. */
-async function readLastCheckpoint(store: ObjectStore): Promise<number | null> {
+export async function readLastCheckpoint(store: ObjectStore): Promise<number | null> {
   let bytes: Uint8Array;
   try {
     bytes = await store.get(LAST_CHECKPOINT_KEY);
