@@ -29,58 +29,106 @@ export interface RowCache {
   append(partId: string, files: Map<string, OplogEntry[]>): void;
 }
 
-const FORMAT = 1;
+/**
+ * 2: rows as arrays, with node ids, file types and attributes once in a string table,
+ * times as JSON numbers while they are exact in a double, and entry file names without
+ * their `part_id=<part>/` folder: 4.85 → 1.94 MB for a series of 10,000 one-version
+ * commits, and `describe` of it 410 → 371 ms (medians of 9 interleaved runs). 1: rows as
+ * objects (ignored now, rebuilt from the entry files once).
+ */
+const FORMAT = 2;
 
-interface CachedRow {
-  n: string;
-  t: string;
-  v: number;
-  ts: string;
-  c: string | null;
-  h: string;
-  s: number;
-  lo: string | null;
-  hi: string | null;
-  a: string;
+/** [node_id, file_type, version, timestamp, content (base64), sha256, size, min_event_time, max_event_time, attributes]; strings that repeat are indexes into the string table. */
+type CachedRow = [number, number, number, number | string, string | null, string, number, number | string | null, number | string | null, number];
+
+/** A string table: each distinct string once, rows name it by index. */
+class Strings {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+  of(s: string): number {
+    let i = this.index.get(s);
+    if (i === undefined) this.index.set(s, (i = this.list.push(s) - 1));
+    return i;
+  }
 }
 
-function toCached(r: OplogEntry): CachedRow {
-  return {
-    n: r.node_id,
-    t: r.file_type,
-    v: r.version,
-    ts: r.timestamp.toString(),
-    c: r.content === null ? null : Buffer.from(r.content.buffer, r.content.byteOffset, r.content.byteLength).toString("base64"),
-    h: r.sha256,
-    s: r.size,
-    lo: r.min_event_time === null ? null : r.min_event_time.toString(),
-    hi: r.max_event_time === null ? null : r.max_event_time.toString(),
-    a: r.attributes,
+/** A µs time as a JSON number when a double holds it exactly, else as decimal text. */
+const timeOut = (t: bigint): number | string => (t >= -MAX_EXACT && t <= MAX_EXACT ? Number(t) : t.toString());
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+function toCached(r: OplogEntry, strings: Strings): CachedRow {
+  return [
+    strings.of(r.node_id),
+    strings.of(r.file_type),
+    r.version,
+    timeOut(r.timestamp),
+    r.content === null ? null : Buffer.from(r.content.buffer, r.content.byteOffset, r.content.byteLength).toString("base64"),
+    r.sha256,
+    r.size,
+    r.min_event_time === null ? null : timeOut(r.min_event_time),
+    r.max_event_time === null ? null : timeOut(r.max_event_time),
+    strings.of(r.attributes),
+  ];
+}
+
+function fromCached(c: CachedRow, strings: readonly string[], partId: string): OplogEntry {
+  const str = (i: number): string => {
+    const s = strings[i];
+    if (typeof s !== "string") throw new TypeError(`row cache: no string ${i}`);
+    return s;
   };
-}
-
-function fromCached(c: CachedRow, partId: string): OplogEntry {
   return {
     part_id: partId,
-    node_id: c.n,
-    file_type: c.t,
-    version: c.v,
-    timestamp: BigInt(c.ts),
-    content: c.c === null ? null : new Uint8Array(Buffer.from(c.c, "base64")),
-    sha256: c.h,
-    size: c.s,
-    min_event_time: c.lo === null ? null : BigInt(c.lo),
-    max_event_time: c.hi === null ? null : BigInt(c.hi),
-    attributes: c.a,
+    node_id: str(c[0]),
+    file_type: str(c[1]),
+    version: c[2],
+    timestamp: BigInt(c[3]),
+    content: c[4] === null ? null : new Uint8Array(Buffer.from(c[4], "base64")),
+    sha256: c[5],
+    size: c[6],
+    min_event_time: c[7] === null ? null : BigInt(c[7]),
+    max_event_time: c[8] === null ? null : BigInt(c[8]),
+    attributes: str(c[9]),
   };
 }
 
-interface JournalLine {
+/** Entry file paths without the partition's own folder, which every one of them has. */
+function shortPath(path: string, partId: string): string {
+  const folder = `part_id=${partId}/`;
+  return path.startsWith(folder) ? path.slice(folder.length) : `/${path}`;
+}
+function fullPath(short: string, partId: string): string {
+  return short.startsWith("/") ? short.slice(1) : `part_id=${partId}/${short}`;
+}
+
+/** Rows of entry files, by short path, with their string table. */
+interface Encoded {
+  strings: string[];
+  files: Record<string, CachedRow[]>;
+}
+
+function encode(files: Map<string, OplogEntry[]>, partId: string): Encoded {
+  const strings = new Strings();
+  const out: Record<string, CachedRow[]> = {};
+  for (const [p, rows] of files) out[shortPath(p, partId)] = rows.map((r) => toCached(r, strings));
+  return { strings: strings.list, files: out };
+}
+
+function decodeInto(into: Map<string, OplogEntry[]>, e: Encoded, partId: string, skipKnown: boolean): number {
+  let added = 0;
+  for (const [short, rows] of Object.entries(e.files)) {
+    const p = fullPath(short, partId);
+    if (skipKnown && into.has(p)) continue;
+    into.set(p, rows.map((r) => fromCached(r, e.strings, partId)));
+    added++;
+  }
+  return added;
+}
+
+interface JournalLine extends Encoded {
   format: number;
   table: string;
   part: string;
-  path: string;
-  rows: CachedRow[];
 }
 
 /**
@@ -117,10 +165,8 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       const base = read(`${stem(partId)}.json`);
       if (base !== undefined) {
         try {
-          const j = JSON.parse(base) as { format: number; table: string; part: string; files: Record<string, CachedRow[]> };
-          if (j.format === FORMAT && j.table === tableId && j.part === partId) {
-            for (const [p, rows] of Object.entries(j.files)) files.set(p, rows.map((r) => fromCached(r, partId)));
-          }
+          const j = JSON.parse(base) as Encoded & { format: number; table: string; part: string };
+          if (j.format === FORMAT && j.table === tableId && j.part === partId) decodeInto(files, j, partId, false);
         } catch (e) {
           // A torn or foreign cache file is not an error of the pond: read the entry files.
           if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
@@ -135,9 +181,8 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
           if (line === "") continue;
           try {
             const j = JSON.parse(line) as JournalLine;
-            if (j.format !== FORMAT || j.table !== tableId || j.part !== partId || files.has(j.path)) continue;
-            files.set(j.path, j.rows.map((r) => fromCached(r, partId)));
-            journaled++;
+            if (j.format !== FORMAT || j.table !== tableId || j.part !== partId) continue;
+            journaled += decodeInto(files, j, partId, true);
           } catch (e) {
             if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
             logger.debug("row cache journal line unreadable, skipped", { path: `${stem(partId)}.jsonl` });
@@ -150,9 +195,7 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       const path = `${stem(partId)}.json`;
       const tmp = `${path}.${process.pid}.tmp`;
       writing(path, () => {
-        const out: Record<string, CachedRow[]> = {};
-        for (const [p, rows] of files) out[p] = rows.map(toCached);
-        writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, files: out }));
+        writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) }));
         renameSync(tmp, path);
         // Lines another process appended after this one loaded are lost with the journal:
         // their files are read again and journaled by the next command that needs them.
@@ -163,7 +206,7 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       const path = `${stem(partId)}.jsonl`;
       // Led by a newline, so a line torn by a killed process spoils only itself.
       let text = "\n";
-      for (const [p, rows] of files) text += JSON.stringify({ format: FORMAT, table: tableId, part: partId, path: p, rows: rows.map(toCached) } satisfies JournalLine) + "\n";
+      for (const [p, rows] of files) text += JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(new Map([[p, rows]]), partId) } satisfies JournalLine) + "\n";
       // One write with O_APPEND: lines of processes appending at once do not interleave.
       writing(path, () => appendFileSync(path, text));
     },
