@@ -230,6 +230,48 @@ describe("series", () => {
     expect(await answers()).toEqual(cached);
   }, 120_000);
 
+  test("a collector's 70 commits: the folder's entry files are merged at 64, no version is lost, earlier versions still read, and recover keeps the merged-away files", async () => {
+    const t = await newPond();
+    const o = { pond: t.pondDir };
+    try {
+      await pondOk(["mkdir", "/station"], o);
+      for (let i = 0; i < 70; i++) {
+        writeFileSync(join(t.dir, "c.csv"), `timestamp,v\n2024-02-${String(1 + (i % 28)).padStart(2, "0")}T${String(i % 24).padStart(2, "0")}:00:00Z,${i}\n`);
+        await pondOk(["copy", `host+series+csv://${join(t.dir, "c.csv")}`, "/station/c.series"], o);
+      }
+      // The commit that would have made the 64th entry file merged the older ones instead.
+      const log = join(t.pondDir, "data", "_delta_log");
+      const removes = readdirSync(log).filter((f) => f.endsWith(".json")).map((f) => readFileSync(join(log, f), "utf8").split("\n").filter((l) => l.startsWith('{"remove"')).length);
+      expect(removes.filter((n) => n > 0)).toEqual([63]);
+      expect((await pondOk(["cat", "/station/c.series", "--sql", "SELECT count(*) AS n, sum(v) AS s FROM source"], o)).stdout).toBe("n,s\n70,2415\n");
+      const d = JSON.parse((await pondOk(["describe", "/station/c.series", "--format", "json"], o)).stdout);
+      expect(d.versions.map((v: { version: number }) => v.version)).toEqual([...Array(70).keys()].map((i) => i + 1));
+      // Each version still names the transaction that wrote it (the mkdir was 1, version k came with k + 1).
+      expect(d.versions.map((v: { txn: number }) => v.txn)).toEqual([...Array(70).keys()].map((i) => i + 2));
+      const asOf = async () => (await pondOk(["cat", "/station/c.series", "--as-of", "11", "--sql", "SELECT count(*) AS n, max(v) AS m FROM source"], o)).stdout;
+      expect(await asOf()).toBe("n,m\n10,9\n");
+      const partFiles = () => readdirSync(join(t.pondDir, "data")).filter((f) => f.startsWith("part_id=")).flatMap((f) => readdirSync(join(t.pondDir, "data", f))).length;
+      const before = partFiles();
+      await pondOk(["recover"], o);
+      expect(partFiles()).toBe(before);
+      expect(await asOf()).toBe("n,m\n10,9\n");
+      rmSync(join(t.pondDir, "control", "row-cache"), { recursive: true, force: true });
+      rmSync(join(t.pondDir, "control", "snapshot-cache.json"), { force: true });
+      expect((await pondOk(["describe", "/station/c.series", "--format", "json"], o)).stdout).toBe(JSON.stringify(d, null, 2) + "\n");
+      // A backup carries the merged file and the merged-away ones: the restored pond answers the same, as of then too.
+      const folder = join(t.dir, "usb");
+      await pondOk(["remote", "add", "usb", `file://${folder}`], o);
+      await pondOk(["push", "usb"], o);
+      const restored = { pond: join(t.dir, "restored") };
+      await pondOk(["restore", `file://${folder}`], restored);
+      expect((await pondOk(["verify", "usb", "--deep"], o)).code).toBe(0);
+      expect((await pondOk(["describe", "/station/c.series", "--format", "json"], restored)).stdout).toBe(JSON.stringify(d, null, 2) + "\n");
+      expect((await pondOk(["cat", "/station/c.series", "--as-of", "11", "--sql", "SELECT count(*) AS n, max(v) AS m FROM source"], restored)).stdout).toBe("n,m\n10,9\n");
+    } finally {
+      t.cleanup();
+    }
+  }, 180_000);
+
   test("a series from Parquet, with --timestamp-column", async () => {
     writeFileSync(h("w.csv"), "when,reading\n2022-03-01 00:00:00,5\n");
     await pondOk(["copy", `host+csv://${h("w.csv")}`, "/tmp-w.table"], P());

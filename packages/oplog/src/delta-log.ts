@@ -178,6 +178,21 @@ export async function listCommits(store: ObjectStore): Promise<
   });
 }
 
+/**
+ * The path of every data file that a commit still in the log added, whether or not a
+ * later commit removed it: what time travel to any readable version may need (a file
+ * merged away stays readable as of the versions before the merge).
+ */
+export async function everyAddedPath(store: ObjectStore): Promise<Set<string>> {
+  const log = await listLog(store);
+  const reader = new CommitReader(store, log);
+  const paths = new Set<string>();
+  await mapLimit([...log.commits.keys()], FETCH_CONCURRENCY, async (version) => {
+    for (const a of await reader.actions(version)) if ("add" in a) paths.add(filePath(a.add, "add", version));
+  });
+  return paths;
+}
+
 export type CommitResult = { kind: "committed"; version: number } | { kind: "conflict"; version: number };
 
 /**

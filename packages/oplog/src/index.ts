@@ -18,8 +18,8 @@ export {
   type RemoveAction,
   type Txn,
 } from "./actions.ts";
-export { POND_VERSION_TAG, type ActiveFile, type Snapshot } from "./snapshot.ts";
-export { commit, latestVersion, listCommits, loadSnapshot, readCommit, type CommitResult } from "./delta-log.ts";
+export { POND_ROW_VERSIONS_TAG, POND_VERSION_TAG, decodeRowVersions, encodeRowVersions, type ActiveFile, type Snapshot } from "./snapshot.ts";
+export { commit, everyAddedPath, latestVersion, listCommits, loadSnapshot, readCommit, type CommitResult } from "./delta-log.ts";
 export { CHECKPOINT_FIELDS, readCheckpoint, writeCheckpoint, type CheckpointState } from "./checkpoint.ts";
 export { checkpointKey, commitKey, LAST_CHECKPOINT_KEY, LOG_DIR, parseLogFileName, type LogFileName } from "./log-file-name.ts";
 export { checkReadable, MAX_READER_VERSION, SUPPORTED_READER_FEATURES } from "./protocol-support.ts";

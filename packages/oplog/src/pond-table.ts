@@ -8,7 +8,7 @@ import { CorruptLogError, EntryPartitionError, InvalidKeyError, ObjectNotFoundEr
 import type { ObjectStore } from "./object-store.ts";
 import type { OplogEntry } from "./oplog-entry.ts";
 import { decodeEntries, encodeEntries } from "./parquet-codec.ts";
-import { POND_VERSION_TAG } from "./snapshot.ts";
+import { POND_ROW_VERSIONS_TAG, POND_VERSION_TAG, encodeRowVersions } from "./snapshot.ts";
 
 /** The OplogEntry columns as a Spark-style Delta schema (what `metaData.schemaString` holds). */
 export const OPLOG_SCHEMA_STRING = JSON.stringify({
@@ -61,7 +61,8 @@ const SAFE_PART_ID = /^[A-Za-z0-9._-]+$/;
  * action for the commit that will be `opts.version`: partitionValues, size, stats
  * ({numRecords, minValues, maxValues, nullCount}) and tags {"pond.version"}.
  */
-export async function writeEntryFile(store: ObjectStore, partId: string, rows: readonly OplogEntry[], opts: { version: number }): Promise<AddAction> {
+export async function writeEntryFile(store: ObjectStore, partId: string, rows: readonly OplogEntry[], opts: { version: number; rowVersions?: readonly number[] }): Promise<AddAction> {
+  if (opts.rowVersions && opts.rowVersions.length !== rows.length) throw new RangeError(`BUG: ${opts.rowVersions.length} row versions for ${rows.length} rows`);
   if (!SAFE_PART_ID.test(partId)) throw new InvalidKeyError(`part_id=${partId}`, "a part_id must be letters, digits, '.', '_' or '-'");
   for (const r of rows) if (r.part_id !== partId) throw new EntryPartitionError(partId, r.part_id, r.node_id);
   const bytes = encodeEntries(rows);
@@ -75,9 +76,10 @@ export async function writeEntryFile(store: ObjectStore, partId: string, rows: r
     partitionValues: { part_id: partId },
     size: bytes.length,
     modificationTime: Date.now(),
-    dataChange: true,
+    // A merged file holds rows already in the table: no data changed (Delta's "dataChange").
+    dataChange: !opts.rowVersions,
     stats: entryStats(rows),
-    tags: { [POND_VERSION_TAG]: String(opts.version) },
+    tags: { [POND_VERSION_TAG]: String(opts.version), ...(opts.rowVersions ? { [POND_ROW_VERSIONS_TAG]: encodeRowVersions(opts.rowVersions) } : {}) },
   };
 }
 

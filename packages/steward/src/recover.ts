@@ -1,6 +1,6 @@
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { listCommits, type ObjectStore } from "@pond/oplog";
+import { everyAddedPath, listCommits, type ObjectStore } from "@pond/oplog";
 import { largeFileKey } from "@pond/tlogfs";
 import { appendControl, readControl, foldControl } from "./control-log.ts";
 import type { Pond } from "./pond.ts";
@@ -59,7 +59,8 @@ function removeTempFiles(dir: string): { key: string; size: number }[] {
 
 async function removeUnreferenced(pond: Pond, store: ObjectStore): Promise<{ key: string; size: number }[]> {
   const view = await pond.persistence.view();
-  const referenced = new Set<string>();
+  // Files merged away by a later commit stay: earlier versions of the log name them.
+  const referenced = await everyAddedPath(store);
   for (const f of view.snapshot.files) referenced.add(f.path);
   const largeRefs = new Set<string>();
   for (const f of view.index.allFiles) {

@@ -1,5 +1,5 @@
 import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
-import { readEntryFile } from "@pond/oplog";
+import { POND_ROW_VERSIONS_TAG, decodeRowVersions, readEntryFile } from "@pond/oplog";
 import type { RowCache } from "./row-cache.ts";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
@@ -56,7 +56,7 @@ export class PartitionIndex {
     let p = this.decoded.get(file.path);
     if (!p) {
       p = readEntryFile(this.store, file).then((rows) => {
-        if (file.addedInVersion !== null) for (const r of rows) rowVersion.set(r, file.addedInVersion);
+        noteVersions(file, rows);
         return rows;
       });
       this.decoded.set(file.path, p);
@@ -76,17 +76,31 @@ export class PartitionIndex {
 
   /**
    * The file rows (no directory snapshots) of `nodeId` in partition `partId`. A partition
-   * of many entry files (a series appended a version a commit) takes them from the row
-   * cache (row-cache.ts), reading only the files it lacks and appending those to its
-   * journal; once the journal is as large as the base, both are rewritten as one base
-   * (so each file is rewritten O(1) times on average).
+   * of many entry files (a series appended a version a commit), or one holding a merged
+   * file, takes them from the row cache (row-cache.ts), reading only the files it lacks
+   * and appending those to its journal; once the journal is as large as the base, both
+   * are rewritten as one base (so each file is rewritten O(1) times on average).
    */
   async fileNodeRows(partId: string, nodeId: string): Promise<OplogEntry[]> {
+    const files = this.files(partId).filter((f) => mayContain(f, nodeId));
+    const out: OplogEntry[] = [];
+    for (const rows of await this.fileRowsOf(partId, files)) for (const r of rows) if (r.node_id === nodeId) out.push(r);
+    return out;
+  }
+
+  /** Every file row (no directory snapshots) of partition `partId`: what compaction merges. */
+  async partFileRows(partId: string): Promise<OplogEntry[]> {
+    return (await this.fileRowsOf(partId, this.files(partId))).flat();
+  }
+
+  /** The file rows of `files` (all in `partId`), each file's in file order. */
+  private async fileRowsOf(partId: string, files: readonly ActiveFile[]): Promise<OplogEntry[][]> {
     const all = this.files(partId);
-    if (!this.diskRows || all.length < ROW_CACHE_FROM_FILES) return (await this.nodeRows(partId, nodeId)).filter((r) => r.file_type !== "directory");
+    if (!this.diskRows || (all.length < ROW_CACHE_FROM_FILES && !all.some(isMerged))) {
+      return (await Promise.all(files.map((f) => this.rows(f)))).map((rows) => rows.filter((r) => r.file_type !== "directory"));
+    }
     let cache = this.diskRows.parts.get(partId);
     if (!cache) this.diskRows.parts.set(partId, (cache = this.diskRows.store.load(partId)));
-    const files = all.filter((f) => mayContain(f, nodeId));
     const missing = files.filter((f) => !cache.files.has(f.path));
     if (missing.length > 0) {
       const read = await Promise.all(missing.map((f) => this.rows(f)));
@@ -94,21 +108,20 @@ export class PartitionIndex {
       for (const [path, rows] of added) cache.files.set(path, rows);
       cache.journaled += added.size;
       if (cache.journaled >= Math.max(ROW_CACHE_FOLD_FROM, cache.files.size - cache.journaled)) {
+        // Files compaction removed from the partition are left out.
+        const active = new Set(all.map((f) => f.path));
+        for (const path of cache.files.keys()) if (!active.has(path)) cache.files.delete(path);
         this.diskRows.store.save(partId, cache.files);
         cache.journaled = 0;
       } else {
         this.diskRows.store.append(partId, added);
       }
     }
-    const out: OplogEntry[] = [];
-    for (const f of files) {
-      for (const r of cache.files.get(f.path)!) {
-        if (r.node_id !== nodeId) continue;
-        if (f.addedInVersion !== null) rowVersion.set(r, f.addedInVersion);
-        out.push(r);
-      }
-    }
-    return out;
+    return files.map((f) => {
+      const rows = cache.files.get(f.path)!;
+      noteVersions(f, rows);
+      return rows;
+    });
   }
 
   /**
@@ -121,7 +134,7 @@ export class PartitionIndex {
     if (files.length === 0) return undefined;
     if (files.every((f) => f.addedInVersion !== null)) {
       for (const f of files) {
-        if (!mayContain(f, dirId)) continue;
+        if (!mayContain(f, dirId) || isMerged(f)) continue; // merged files hold no directory rows
         const rows = (await this.rows(f)).filter((r) => r.node_id === dirId && r.file_type === "directory");
         if (rows.length) return rows.reduce((a, b) => (b.version > a.version ? b : a));
       }
@@ -134,6 +147,27 @@ export class PartitionIndex {
 }
 
 const rowVersion = new WeakMap<OplogEntry, number>();
+
+/** True for an entry file that compaction merged from older ones: file rows only, each with its own version in a tag. */
+export function isMerged(f: ActiveFile): boolean {
+  return f.tags?.[POND_ROW_VERSIONS_TAG] !== undefined;
+}
+
+/**
+ * Records the data log version that committed each of `rows` (the file rows of `f`, or
+ * all its rows: a merged file has no others): the file's own version, or for a merged
+ * file each row's from its tag. A tag that does not match the rows leaves them unknown.
+ */
+function noteVersions(f: ActiveFile, rows: readonly OplogEntry[]): void {
+  const tag = f.tags?.[POND_ROW_VERSIONS_TAG];
+  if (tag === undefined) {
+    if (f.addedInVersion !== null) for (const r of rows) rowVersion.set(r, f.addedInVersion);
+    return;
+  }
+  const versions = decodeRowVersions(tag);
+  if (versions?.length !== rows.length) return;
+  rows.forEach((r, i) => rowVersion.set(r, versions[i]!));
+}
 
 /** False only when the file's stats prove it holds no row of `nodeId`. */
 function mayContain(f: ActiveFile, nodeId: string): boolean {

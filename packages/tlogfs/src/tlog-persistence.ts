@@ -43,7 +43,18 @@ export interface TLogOptions {
   snapshotCache?: SnapshotCache;
   /** Keeps the file rows of partitions with many entry files between processes (see row-cache.ts). */
   rowCache?: RowCache;
+  /** A commit merges a partition's entry files once it would have this many (default COMPACT_FROM_FILES; 0: never). */
+  compactFromFiles?: number;
 }
+
+/**
+ * A commit that would leave a partition with this many entry files or more merges the
+ * older ones into one (see `TLogTransaction.commit`). A collector appending a series
+ * version a commit adds an entry file to the series' folder each time; without merging,
+ * every command reads the list of them (the snapshot) and their rows (the row cache),
+ * both growing for as long as the collector runs.
+ */
+export const COMPACT_FROM_FILES = 64;
 
 /** Metadata a commit records in the Delta `commitInfo` action under `pond`. */
 export interface PondCommitInfo {
@@ -65,10 +76,12 @@ export class TLogPersistence implements Persistence {
   private readonly now: () => number;
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
+  private readonly compactFrom: number;
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
     this.now = opts.now ?? Date.now;
+    this.compactFrom = opts.compactFromFiles ?? COMPACT_FROM_FILES;
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
@@ -89,7 +102,7 @@ export class TLogPersistence implements Persistence {
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {
     const base = await this.view();
-    return new TLogTransaction(base, meta, this.now);
+    return new TLogTransaction(base, meta, this.now, this.compactFrom);
   }
 }
 
@@ -214,6 +227,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     private readonly base: TLogView,
     readonly meta: TxnMeta,
     private readonly now: () => number,
+    private readonly compactFrom = COMPACT_FROM_FILES,
   ) {
     super(base.snapshot, base.store, base.index);
   }
@@ -322,6 +336,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     }
     const actions: Action[] = [];
     for (const [partId, partRows] of byPart) {
+      actions.push(...(await this.compaction(partId, partRows, version, ts)));
       actions.push({ add: await writeEntryFile(this.store, partId, partRows, { version }) });
     }
     const pond: PondCommitInfo = {
@@ -335,6 +350,39 @@ export class TLogTransaction extends TLogView implements Transaction {
     const r = await commitLog(this.store, version, actions);
     if (r.kind === "conflict") throw new CommitConflictError(version, 1);
     return r.version;
+  }
+
+  /**
+   * When this commit would leave partition `partId` with `compactFrom` entry files or
+   * more: one merged file of every file row in the older files (each keeping the version
+   * that committed it, in a tag), and a remove of each older file. The newest directory
+   * row among them, when this commit writes none of its own, moves into `partRows`, so
+   * the commit's own file holds it and the merged file holds no directory rows. The
+   * removed files stay on disk: earlier versions of the log still name them (time travel,
+   * backups); `pond recover` keeps every file any commit added.
+   */
+  private async compaction(partId: string, partRows: OplogEntry[], version: number, ts: bigint): Promise<Action[]> {
+    const old = this.base.index.files(partId);
+    if (this.compactFrom <= 0 || old.length + 1 < this.compactFrom) return [];
+    // Files from another writer's checkpoint have no known version: leave them as they are.
+    if (old.some((f) => f.addedInVersion === null)) return [];
+    const rows = await this.base.index.partFileRows(partId);
+    const versions = rows.map((r) => this.base.index.txnOf(r));
+    if (versions.some((v) => v === undefined)) return [];
+    const order = rows.map((_, i) => i).sort((a, b) => (rows[a]!.node_id < rows[b]!.node_id ? -1 : rows[a]!.node_id > rows[b]!.node_id ? 1 : rows[a]!.version - rows[b]!.version));
+    if (!partRows.some((r) => r.file_type === "directory" && r.node_id === partId)) {
+      const row = await this.base.index.newestDirRow(partId);
+      if (row) partRows.push(row);
+    }
+    const actions: Action[] = [];
+    if (rows.length > 0) {
+      actions.push({ add: await writeEntryFile(this.store, partId, order.map((i) => rows[i]!), { version, rowVersions: order.map((i) => versions[i]!) }) });
+    }
+    const deletionTimestamp = Number(ts / 1000n);
+    for (const f of old) {
+      actions.push({ remove: { path: f.path, deletionTimestamp, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size } });
+    }
+    return actions;
   }
 
   async abort(): Promise<void> {
