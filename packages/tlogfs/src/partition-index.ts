@@ -1,11 +1,15 @@
 import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
 import { POND_ROW_VERSIONS_TAG, decodeRowVersions, readEntryFile } from "@pond/oplog";
-import type { RowCache } from "./row-cache.ts";
+import { cacheWeight, type RowCache } from "./row-cache.ts";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
 
-/** The row cache's journal is folded into its base once it holds this many files, and at least as many as the base. */
+/**
+ * The row cache's journal is folded into its base once it weighs this much, and at least
+ * as much as the base (a file weighs its rows plus one: a merged file of a long series
+ * is folded at once, instead of riding in the journal next to the file it replaced).
+ */
 export const ROW_CACHE_FOLD_FROM = 64;
 
 /** A row cache and the partitions already loaded from it in this process. */
@@ -105,9 +109,13 @@ export class PartitionIndex {
     if (missing.length > 0) {
       const read = await Promise.all(missing.map((f) => this.rows(f)));
       const added = new Map(missing.map((f, i) => [f.path, read[i]!.filter((r) => r.file_type !== "directory")]));
-      for (const [path, rows] of added) cache.files.set(path, rows);
-      cache.journaled += added.size;
-      if (cache.journaled >= Math.max(ROW_CACHE_FOLD_FROM, cache.files.size - cache.journaled)) {
+      for (const [path, rows] of added) {
+        cache.files.set(path, rows);
+        cache.journaled += cacheWeight(rows);
+      }
+      let weight = 0;
+      for (const rows of cache.files.values()) weight += cacheWeight(rows);
+      if (cache.journaled >= Math.max(ROW_CACHE_FOLD_FROM, weight - cache.journaled)) {
         // Files compaction removed from the partition are left out.
         const active = new Set(all.map((f) => f.path));
         for (const path of cache.files.keys()) if (!active.has(path)) cache.files.delete(path);

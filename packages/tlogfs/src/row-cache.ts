@@ -21,7 +21,7 @@ import type { OplogEntry } from "@pond/oplog";
  * to 125 entry files to read on every command).
  */
 export interface RowCache {
-  /** The cached file rows of `partId`'s entry files, by entry file path, and how many of them are in the journal. */
+  /** The cached file rows of `partId`'s entry files, by entry file path, and the weight of those in the journal (see `cacheWeight`). */
   load(partId: string): { files: Map<string, OplogEntry[]>; journaled: number };
   /** Keeps `files` as `partId`'s cache: a new base, and an empty journal. */
   save(partId: string, files: Map<string, OplogEntry[]>): void;
@@ -114,13 +114,19 @@ function encode(files: Map<string, OplogEntry[]>, partId: string): Encoded {
   return { strings: strings.list, files: out };
 }
 
+/** What a file weighs in the cache: its rows, plus one for the file (a file may have none). */
+export function cacheWeight(rows: readonly unknown[]): number {
+  return rows.length + 1;
+}
+
+/** Adds the files of `e` to `into`; returns their weight. */
 function decodeInto(into: Map<string, OplogEntry[]>, e: Encoded, partId: string, skipKnown: boolean): number {
   let added = 0;
   for (const [short, rows] of Object.entries(e.files)) {
     const p = fullPath(short, partId);
     if (skipKnown && into.has(p)) continue;
     into.set(p, rows.map((r) => fromCached(r, e.strings, partId)));
-    added++;
+    added += cacheWeight(rows);
   }
   return added;
 }
