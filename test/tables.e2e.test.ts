@@ -244,6 +244,9 @@ describe("series", () => {
       const removes = readdirSync(log).filter((f) => f.endsWith(".json")).map((f) => readFileSync(join(log, f), "utf8").split("\n").filter((l) => l.startsWith('{"remove"')).length);
       expect(removes.filter((n) => n > 0)).toEqual([63]);
       expect((await pondOk(["cat", "/station/c.series", "--sql", "SELECT count(*) AS n, sum(v) AS s FROM source"], o)).stdout).toBe("n,s\n70,2415\n");
+      // Read as a Delta table by DuckDB, through the log's own reader: each version's row once, none twice.
+      const delta = await pondOk(["cat", `host+delta://${join(t.pondDir, "data")}`, "--sql", "SELECT count(*) AS n, count(DISTINCT version) AS d, max(version) AS m FROM source WHERE file_type = 'file:series'"], o);
+      expect(delta.stdout).toBe("n,d,m\n70,70,70\n");
       const d = JSON.parse((await pondOk(["describe", "/station/c.series", "--format", "json"], o)).stdout);
       expect(d.versions.map((v: { version: number }) => v.version)).toEqual([...Array(70).keys()].map((i) => i + 1));
       // Each version still names the transaction that wrote it (the mkdir was 1, version k came with k + 1).
