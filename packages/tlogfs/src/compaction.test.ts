@@ -23,7 +23,7 @@ async function dump(wd: WD, dir = "/"): Promise<unknown[]> {
       const versions = (await wd.stat(e.path)).versions!;
       const rows = [];
       for (const v of versions) {
-        rows.push({ ...v, attributes: v.attributes, bytes: new TextDecoder().decode(await wd.readAll(e.path, { version: v.version })) });
+        rows.push({ ...v, attributes: v.attributes, bytes: Buffer.from(await wd.readAll(e.path, { version: v.version })).toString("base64") });
       }
       out.push([e.path, e.entryType, rows]);
     }
@@ -97,6 +97,22 @@ describe("merging a partition's entry files at commit", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test("older files larger than the cap in all are left as they are, and read the same", async () => {
+    // Entry files of ~2.9 KB (1,000 random bytes inline, and the root's listing): the first
+    // merges fit under 9,000 bytes, and once the merged file has grown they no longer do.
+    const { merging, plain } = await pondPair({ compactFromFiles: 4, compactMaxBytes: 9000 });
+    const contents = Array.from({ length: 10 }, () => crypto.getRandomValues(new Uint8Array(1000)));
+    const write = async (p: TLogPersistence) => {
+      for (const c of contents) await new FS(p).transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/big.data", "file:data", c));
+    };
+    await write(merging);
+    await write(plain);
+    const files = (await merging.view()).index.files(ROOT);
+    expect(files.some(isMerged)).toBe(true); // merged while the older files were small enough
+    expect(files.length).toBeGreaterThan(4); // and no more once they were not
+    expect(await dump(await new FS(merging).view())).toEqual(await dump(await new FS(plain).view()));
+  });
 
   test("the removed files stay: the log still names them for earlier versions", async () => {
     const { merging, store } = await pondPair({ compactFromFiles: 4 });

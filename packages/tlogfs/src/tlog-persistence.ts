@@ -45,6 +45,8 @@ export interface TLogOptions {
   rowCache?: RowCache;
   /** A commit merges a partition's entry files once it would have this many (default COMPACT_FROM_FILES; 0: never). */
   compactFromFiles?: number;
+  /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
+  compactMaxBytes?: number;
 }
 
 /**
@@ -55,6 +57,14 @@ export interface TLogOptions {
  * both growing for as long as the collector runs.
  */
 export const COMPACT_FROM_FILES = 64;
+
+/**
+ * Older entry files larger than this in all are not merged: a merge rewrites them whole,
+ * and a folder whose small files are rewritten often with inline content (each under 64
+ * KiB) could otherwise rewrite hundreds of MB every 64 commits. Such a folder keeps its
+ * files, as before merging existed.
+ */
+export const COMPACT_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Metadata a commit records in the Delta `commitInfo` action under `pond`. */
 export interface PondCommitInfo {
@@ -76,12 +86,12 @@ export class TLogPersistence implements Persistence {
   private readonly now: () => number;
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
-  private readonly compactFrom: number;
+  private readonly compact: { fromFiles: number; maxBytes: number };
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
     this.now = opts.now ?? Date.now;
-    this.compactFrom = opts.compactFromFiles ?? COMPACT_FROM_FILES;
+    this.compact = { fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES, maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES };
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
@@ -102,7 +112,7 @@ export class TLogPersistence implements Persistence {
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {
     const base = await this.view();
-    return new TLogTransaction(base, meta, this.now, this.compactFrom);
+    return new TLogTransaction(base, meta, this.now, this.compact);
   }
 }
 
@@ -227,7 +237,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     private readonly base: TLogView,
     readonly meta: TxnMeta,
     private readonly now: () => number,
-    private readonly compactFrom = COMPACT_FROM_FILES,
+    private readonly compact = { fromFiles: COMPACT_FROM_FILES, maxBytes: COMPACT_MAX_BYTES },
   ) {
     super(base.snapshot, base.store, base.index);
   }
@@ -353,7 +363,7 @@ export class TLogTransaction extends TLogView implements Transaction {
   }
 
   /**
-   * When this commit would leave partition `partId` with `compactFrom` entry files or
+   * When this commit would leave partition `partId` with `compact.fromFiles` entry files or
    * more: one merged file of every file row in the older files (each keeping the version
    * that committed it, in a tag), and a remove of each older file. The newest directory
    * row among them, when this commit writes none of its own, moves into `partRows`, so
@@ -363,7 +373,8 @@ export class TLogTransaction extends TLogView implements Transaction {
    */
   private async compaction(partId: string, partRows: OplogEntry[], version: number, ts: bigint): Promise<Action[]> {
     const old = this.base.index.files(partId);
-    if (this.compactFrom <= 0 || old.length + 1 < this.compactFrom) return [];
+    if (this.compact.fromFiles <= 0 || old.length + 1 < this.compact.fromFiles) return [];
+    if (old.reduce((n, f) => n + f.size, 0) > this.compact.maxBytes) return [];
     // Files from another writer's checkpoint have no known version: leave them as they are.
     if (old.some((f) => f.addedInVersion === null)) return [];
     const rows = await this.base.index.partFileRows(partId);
