@@ -28,6 +28,14 @@ function row(over: Partial<OplogEntry> = {}): OplogEntry {
   };
 }
 
+/** A pond in memory whose object reads are recorded, and a folder for its row cache. */
+async function recordedPond() {
+  const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+  const inner = new MemoryObjectStore();
+  await createPondTable(inner, "pond-1", newTxnMeta(["test"]));
+  return { dir, cacheDir: join(dir, "row-cache"), ...recordingStore(inner) };
+}
+
 describe("fileRowCache()", () => {
   test("rows come back as they went in: bigints, nulls, inline bytes (empty too)", () => {
     const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
@@ -115,12 +123,8 @@ describe("fileRowCache()", () => {
   });
 
   test("commit after commit, the next process reads at most the newest commit's entry files, and the journal is folded as it grows", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    const { dir, store, calls, cacheDir } = await recordedPond();
     try {
-      const inner = new MemoryObjectStore();
-      await createPondTable(inner, "pond-1", newTxnMeta(["test"]));
-      const { store, calls } = recordingStore(inner);
-      const cacheDir = join(dir, "row-cache");
       const fs = new FS(new TLogPersistence(store));
       const commit = (i: number) => fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), { attributes: { i } }));
       const rootPartReads = () => calls.filter((x) => x.op === "get" && x.key.startsWith(`part_id=${PART}/`)).length;
@@ -144,12 +148,8 @@ describe("fileRowCache()", () => {
   });
 
   test("a series appended one version a commit: the next process reads its versions from the cache, not from the entry files, and sees the same", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+    const { dir, store, calls, cacheDir } = await recordedPond();
     try {
-      const inner = new MemoryObjectStore();
-      await createPondTable(inner, "pond-1", newTxnMeta(["test"]));
-      const { store, calls } = recordingStore(inner);
-      const cacheDir = join(dir, "row-cache");
       const commits = ROW_CACHE_FROM_FILES + 8;
       const fs = new FS(new TLogPersistence(store));
       for (let i = 0; i < commits; i++) {
