@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalObjectStore, MemoryObjectStore, loadSnapshot, type ObjectStore } from "@pond/oplog";
-import { FS, newTxnMeta, type WD } from "@pond/tinyfs";
+import { FS, WD, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
 import { isMerged } from "./partition-index.ts";
 import { fileRowCache } from "./row-cache.ts";
+import { CommitConflictError } from "./errors.ts";
 import { TLogPersistence, type TLogOptions } from "./tlog-persistence.ts";
 
 const ROOT = "00000000-0000-7000-8000-000000000000";
@@ -112,6 +113,34 @@ describe("merging a partition's entry files at commit", () => {
     expect(files.some(isMerged)).toBe(true); // merged while the older files were small enough
     expect(files.length).toBeGreaterThan(4); // and no more once they were not
     expect(await dump(await new FS(merging).view())).toEqual(await dump(await new FS(plain).view()));
+  });
+
+  test("two writers racing through merges: the loser of each commit retries on the new state, and no version is lost", async () => {
+    const store = new MemoryObjectStore();
+    await createPondTable(store, "pond-1", newTxnMeta(["test"]));
+    const a = new TLogPersistence(store, { compactFromFiles: 4 });
+    const b = new TLogPersistence(store, { compactFromFiles: 4 });
+    const append = async (p: TLogPersistence, txn: Awaited<ReturnType<TLogPersistence["begin"]>>, label: string) => {
+      await new WD(txn).createFile("/s.series", "file:series", new TextEncoder().encode(label), { attributes: { label } });
+      return txn.commit();
+    };
+    let conflicts = 0;
+    for (let i = 0; i < 12; i++) {
+      // Both start from the same state; a commits first, so b's commit (and its merge) loses.
+      const [ta, tb] = [await a.begin(newTxnMeta(["a"])), await b.begin(newTxnMeta(["b"]))];
+      await append(a, ta, `a${i}`);
+      try {
+        await append(b, tb, `b${i}`);
+      } catch (e) {
+        if (!(e instanceof CommitConflictError)) throw e;
+        conflicts++;
+        await append(b, await b.begin(newTxnMeta(["b"])), `b${i}`);
+      }
+    }
+    expect(conflicts).toBe(12);
+    const versions = (await (await new FS(new TLogPersistence(store)).view()).stat("/s.series")).versions!;
+    expect(versions.map((v) => v.attributes.label)).toEqual(Array.from({ length: 12 }, (_, i) => [`a${i}`, `b${i}`]).flat());
+    expect((await a.view()).index.files(ROOT).length).toBeLessThan(4);
   });
 
   test("the removed files stay: the log still names them for earlier versions", async () => {
