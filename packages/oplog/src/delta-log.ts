@@ -48,6 +48,8 @@ export async function readCommit(store: ObjectStore, version: number): Promise<A
  */
 export async function loadSnapshot(store: ObjectStore, opts: { version?: number; timestamp?: number; base?: Snapshot } = {}): Promise<Snapshot> {
   if (opts.version !== undefined && opts.timestamp !== undefined) throw new RangeError("loadSnapshot: give a version or a timestamp, not both");
+  // On a local folder, reading the few commits after a kept snapshot costs less than
+  // listing the folder; on S3 one listing costs less than a request a commit.
   if (opts.base !== undefined && opts.version === undefined && opts.timestamp === undefined && store.localPath !== undefined) {
     const forward = await replayForward(store, opts.base);
     if (forward) return forward;

@@ -59,7 +59,9 @@ function removeTempFiles(dir: string): { key: string; size: number }[] {
 
 async function removeUnreferenced(pond: Pond, store: ObjectStore): Promise<{ key: string; size: number }[]> {
   const view = await pond.persistence.view();
-  // Files merged away by a later commit stay: earlier versions of the log name them.
+  // Every file a commit in the log added (files merged away later stay: earlier versions
+  // name them), and the snapshot's, some of which may come from a checkpoint whose
+  // earlier commits were cleaned up.
   const referenced = await everyAddedPath(store);
   for (const f of view.snapshot.files) referenced.add(f.path);
   const largeRefs = new Set<string>();

@@ -155,6 +155,7 @@ export class PartitionIndex {
 }
 
 const rowVersion = new WeakMap<OplogEntry, number>();
+const noted = new WeakSet<readonly OplogEntry[]>();
 
 /** True for an entry file that compaction merged from older ones: file rows only, each with its own version in a tag. */
 export function isMerged(f: ActiveFile): boolean {
@@ -167,6 +168,10 @@ export function isMerged(f: ActiveFile): boolean {
  * file each row's from its tag. A tag that does not match the rows leaves them unknown.
  */
 function noteVersions(f: ActiveFile, rows: readonly OplogEntry[]): void {
+  // Once a rows array: cached rows are handed out on every lookup, and a merged file's
+  // tag would be decoded again each time.
+  if (noted.has(rows)) return;
+  noted.add(rows);
   const tag = f.tags?.[POND_ROW_VERSIONS_TAG];
   if (tag === undefined) {
     if (f.addedInVersion !== null) for (const r of rows) rowVersion.set(r, f.addedInVersion);

@@ -28,6 +28,16 @@ function row(over: Partial<OplogEntry> = {}): OplogEntry {
   };
 }
 
+/** Runs `fn` with a fresh folder, removed afterwards. */
+function withDir(fn: (dir: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
+  try {
+    fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A pond in memory whose object reads are recorded, and a folder for its row cache. */
 async function recordedPond() {
   const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
@@ -37,9 +47,8 @@ async function recordedPond() {
 }
 
 describe("fileRowCache()", () => {
-  test("rows come back as they went in: bigints, nulls, inline bytes (empty too)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
-    try {
+  test("rows come back as they went in: bigints, nulls, inline bytes (empty too)", () =>
+    withDir((dir) => {
       const cache = fileRowCache(dir, "pond-1");
       const rows = [
         row(),
@@ -54,14 +63,10 @@ describe("fileRowCache()", () => {
       expect(back.get("part_id=x/a.parquet")).toEqual(rows);
       expect(back.get("part_id=x/b.parquet")).toEqual([]);
       expect(back.get(own)).toEqual([row({ version: 4 })]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  test("another pond's cache, another partition's, a torn file or a missing one count as empty", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
-    try {
+  test("another pond's cache, another partition's, a torn file or a missing one count as empty", () =>
+    withDir((dir) => {
       expect(fileRowCache(dir, "pond-1").load(PART).files.size).toBe(0);
       fileRowCache(dir, "pond-1").save(PART, new Map([["a.parquet", [row()]]]));
       expect(fileRowCache(dir, "pond-2").load(PART).files.size).toBe(0);
@@ -74,14 +79,10 @@ describe("fileRowCache()", () => {
       // A cache of the first format (rows as objects) is left for the files to rebuild.
       writeFileSync(join(dir, name!), JSON.stringify({ format: 1, table: "pond-1", part: PART, files: { "a.parquet": [{ n: "x" }] } }));
       expect(fileRowCache(dir, "pond-1").load(PART).files.size).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  test("the journal: appended files load with the base, a torn or foreign line is skipped, and saving folds it away", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
-    try {
+  test("the journal: appended files load with the base, a torn or foreign line is skipped, and saving folds it away", () =>
+    withDir((dir) => {
       const cache = fileRowCache(dir, "pond-1");
       cache.save(PART, new Map([["a.parquet", [row()]]]));
       cache.append(PART, new Map([["b.parquet", [row({ version: 2 })]], ["c.parquet", []]]));
@@ -100,14 +101,10 @@ describe("fileRowCache()", () => {
       const folded = fileRowCache(dir, "pond-1").load(PART);
       expect(folded.journaled).toBe(0);
       expect(folded.files).toEqual(back.files);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  test("a full disk (ENOSPC, here /dev/full): saving and appending are skipped, nothing is thrown or left behind", () => {
-    const dir = mkdtempSync(join(tmpdir(), "rowcache-"));
-    try {
+  test("a full disk (ENOSPC, here /dev/full): saving and appending are skipped, nothing is thrown or left behind", () =>
+    withDir((dir) => {
       const cache = fileRowCache(dir, "pond-1");
       const stem = join(dir, PART);
       symlinkSync("/dev/full", `${stem}.json.${process.pid}.tmp`);
@@ -117,10 +114,7 @@ describe("fileRowCache()", () => {
       expect(readdirSync(dir)).toEqual([`${PART}.jsonl`]);
       rmSync(`${stem}.jsonl`);
       expect(cache.load(PART).files.size).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   test("commit after commit, the next process reads at most the newest commit's entry files, and the journal is folded as it grows", async () => {
     const { dir, store, calls, cacheDir } = await recordedPond();

@@ -379,6 +379,8 @@ export class TLogTransaction extends TLogView implements Transaction {
     if (old.some((f) => f.addedInVersion === null)) return [];
     const rows = await this.base.index.partFileRows(partId);
     const versions = rows.map((r) => this.base.index.txnOf(r));
+    // A row whose version is unknown (a merged file's tag that does not match its rows)
+    // would lose it in a new merge: leave the files as they are, readable as ever.
     if (versions.some((v) => v === undefined)) return [];
     const order = rows.map((_, i) => i).sort((a, b) => (rows[a]!.node_id < rows[b]!.node_id ? -1 : rows[a]!.node_id > rows[b]!.node_id ? 1 : rows[a]!.version - rows[b]!.version));
     if (!partRows.some((r) => r.file_type === "directory" && r.node_id === partId)) {
