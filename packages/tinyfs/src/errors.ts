@@ -44,11 +44,11 @@ export class TypeChangeError extends PondError {
 
 /** Stored bytes that do not match their recorded hash or size. */
 export class IntegrityError extends PondError {
-  constructor(what: string, detail: string, data: Record<string, unknown> = {}) {
+  constructor(what: string, detail: string, data: Record<string, unknown> = {}, hint = "Restore the pond from a backup, or run `pond recover`.") {
     super("integrity", `Integrity failure in ${what}: ${detail}`, {
       kind: "integrity",
       data: { what, ...data },
-      hint: "Restore the pond from a backup, or run `pond recover`.",
+      hint,
     });
   }
 }

@@ -28,6 +28,7 @@ import {
 } from "@pond/tinyfs";
 import { checkInline, largeFileKey, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { CommitConflictError, PondFormatError } from "./errors.ts";
+import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
 import type { RowCache } from "./row-cache.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
@@ -47,6 +48,8 @@ export interface TLogOptions {
   compactFromFiles?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
   compactMaxBytes?: number;
+  /** Remembers which payload files were hashed, so each is hashed once (see payload-check.ts). */
+  verifiedPayloads?: VerifiedPayloads;
 }
 
 /**
@@ -87,6 +90,7 @@ export class TLogPersistence implements Persistence {
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
   private readonly compact: { fromFiles: number; maxBytes: number };
+  private readonly verified?: VerifiedPayloads;
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
@@ -94,6 +98,7 @@ export class TLogPersistence implements Persistence {
     this.compact = { fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES, maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES };
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
+    this.verified = opts.verifiedPayloads;
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
   }
 
@@ -101,13 +106,13 @@ export class TLogPersistence implements Persistence {
     const base = this.cache?.load();
     const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
   }
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {
@@ -123,6 +128,8 @@ export class TLogView implements ReadView {
     readonly store: ObjectStore,
     /** @internal shared with transactions built on this view */
     readonly index: PartitionIndex,
+    /** @internal which payload files were already hashed */
+    readonly verified?: VerifiedPayloads,
   ) {}
 
   get seq(): number {
@@ -179,14 +186,33 @@ export class TLogView implements ReadView {
     yield* this.rowContent(row);
   }
 
-  protected async *rowContent(row: OplogEntry): AsyncIterable<Uint8Array> {
+  /** `read`, naming the file by its pond path in an integrity error. */
+  async *readPath(path: string, parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {
+    const row = await this.versionRow(parentId, nodeId, version);
+    yield* this.rowContent(row, `"${path}" version ${row.version}`);
+  }
+
+  protected async *rowContent(row: OplogEntry, label = `node ${row.node_id} version ${row.version}`): AsyncIterable<Uint8Array> {
     if (row.content) {
-      yield checkInline(row.content, row.sha256, `node ${row.node_id} version ${row.version}`);
+      yield checkInline(row.content, row.sha256, label);
     } else if (row.size === 0) {
       return;
     } else {
+      // No byte leaves before the file is known to match: the check hashes it first
+      // unless this very file was hashed before (the stream still checks at its end).
+      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
+      if (hostPath !== undefined) checkPayloads([{ hostPath, sha256: row.sha256, size: row.size, label }], this.verified);
       yield* readLargeFile(this.store, row.sha256, row.size);
     }
+  }
+
+  /**
+   * Checks that payload files still hold what the log records before a reader (DuckDB,
+   * the direct reader) scans them in place; throws IntegrityError naming the first that
+   * does not. See payload-check.ts for why each file is hashed once, not on every read.
+   */
+  checkPayloads(refs: readonly PayloadRef[]): void {
+    checkPayloads(refs, this.verified);
   }
 
   async versionRow(parentId: NodeId, nodeId: NodeId, version?: number): Promise<OplogEntry> {
@@ -241,7 +267,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     private readonly now: () => number,
     private readonly compact = { fromFiles: COMPACT_FROM_FILES, maxBytes: COMPACT_MAX_BYTES },
   ) {
-    super(base.snapshot, base.store, base.index);
+    super(base.snapshot, base.store, base.index, base.verified);
   }
 
   newNodeId(): NodeId {

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, closeSync, openSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PondError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
@@ -140,16 +140,29 @@ async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args
   return 0;
 }
 
-async function writeOut(view: TLogView, f: { parentId: string; nodeId: string }, hostPath: string): Promise<void> {
+/**
+ * Writes one pond file to the host: into a hidden temp file beside the target, renamed
+ * over it only once every byte was read and matched the log, so a damaged payload or a
+ * failed read never leaves a partial or wrong file where the user looks.
+ */
+async function writeOut(view: TLogView, f: { path: string; parentId: string; nodeId: string }, hostPath: string): Promise<void> {
   mkdirSync(dirname(hostPath), { recursive: true });
-  const fd = openSync(hostPath, "w");
+  const tmp = join(dirname(hostPath), `.pond-copy-${process.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`);
+  const fd = openSync(tmp, "wx");
+  let ok = false;
   try {
-    for await (const chunk of view.read(f.parentId, f.nodeId)) {
-      let off = 0;
-      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    try {
+      for await (const chunk of view.readPath(f.path, f.parentId, f.nodeId)) {
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      }
+    } finally {
+      closeSync(fd);
     }
+    renameSync(tmp, hostPath);
+    ok = true;
   } finally {
-    closeSync(fd);
+    if (!ok) rmSync(tmp, { force: true });
   }
 }
 
