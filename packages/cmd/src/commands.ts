@@ -170,6 +170,25 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./commands/verify.ts"),
   },
   {
+    command: "maintain <action>",
+    describe: "Maintenance: snapshots (list), expire --older-than 30d|--keep-last N, cleanup [--retention 7d], checkpoint, full",
+    builder: (y) =>
+      y.positional("action", { type: "string", describe: "snapshots, expire, cleanup, checkpoint or full" })
+        .option("older-than", { type: "string", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" })
+        .option("keep-last", { type: "number", describe: "expire/full: keep only the newest N snapshots" })
+        .option("retention", { type: "string", describe: "cleanup/full: delete only files unneeded for longer than this (default 7d)" })
+        .option("dry-run", { type: "boolean", default: false, describe: "Report what would be done; change nothing" })
+        .option("format", { choices: ["text", "json", "csv"] as const, default: "text" }),
+    load: () => import("./commands/maintain.ts"),
+  },
+  {
+    command: "fsck",
+    describe: "Check every unexpired snapshot: files, sizes, hashes, Parquet footers, the log; exit 4 when anything is wrong",
+    builder: (y) =>
+      y.option("quick", { type: "boolean", default: false, describe: "Skip the sha256 of payloads" }).option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/fsck.ts"),
+  },
+  {
     command: "status",
     describe: "Show the pond's id, newest transaction, and its remotes and how far each is behind",
     builder: (y) => y.option("format", { choices: ["text", "json"] as const, default: "text" }),

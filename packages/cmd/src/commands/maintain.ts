@@ -1,0 +1,79 @@
+import { PondError } from "@pond/diagnostics";
+import { checkpoint, cleanup, expire, listSnapshots, parseDuration, type MaintenanceStep } from "@pond/steward";
+import { openPond } from "../context.ts";
+import type { IO } from "../io.ts";
+import { renderRows, type Format } from "../render-table.ts";
+
+const ACTIONS = ["snapshots", "expire", "cleanup", "checkpoint", "full"] as const;
+
+/** `pond maintain ACTION`: snapshots, expire, cleanup, checkpoint, full. */
+export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+  const action = String(args.action);
+  if (!(ACTIONS as readonly string[]).includes(action)) {
+    throw new PondError("bad_action", `Unknown maintenance action "${action}"`, { kind: "usage", hint: `Use one of: ${ACTIONS.join(", ")} (e.g. \`pond maintain snapshots\`).` });
+  }
+  const pond = openPond(args, io);
+  const dryRun = Boolean(args["dry-run"]);
+  if (action === "snapshots") {
+    const snaps = await listSnapshots(pond);
+    const format = (args.format as Format | undefined) ?? "text";
+    if (format === "json") {
+      io.out.write(JSON.stringify(snaps, null, 2) + "\n");
+      return 0;
+    }
+    const rows = snaps.map((s) => ({
+      seq: s.seq,
+      time: s.time,
+      user: s.user,
+      command: s.command,
+      created: s.changes.created.join(" "),
+      appended: s.changes.appended.join(" "),
+      removed: s.changes.removed.join(" "),
+      files_added: s.filesAdded,
+      bytes_added: s.bytesAdded,
+      expired: s.expired,
+    }));
+    renderRows(io, rows, ["seq", "time", "user", "command", "created", "appended", "removed", "files_added", "bytes_added", "expired"], format);
+    return 0;
+  }
+  const steps: MaintenanceStep[] = [];
+  const expireRule = () => {
+    const olderThan = args["older-than"] === undefined ? undefined : String(args["older-than"]);
+    const keepLast = args["keep-last"] === undefined ? undefined : Number(args["keep-last"]);
+    if (keepLast !== undefined && (!Number.isSafeInteger(keepLast) || keepLast < 1)) {
+      throw new PondError("bad_option", `--keep-last ${String(args["keep-last"])} is not a whole number of at least 1`, { kind: "usage", hint: "Give --keep-last N with N ≥ 1 (the newest snapshot is always kept)." });
+    }
+    return {
+      ...(olderThan === undefined ? {} : { olderThanMs: parseDuration("--older-than", olderThan) }),
+      ...(keepLast === undefined ? {} : { keepLast }),
+      label: [olderThan && `--older-than ${olderThan}`, keepLast && `--keep-last ${keepLast}`].filter(Boolean).join(" "),
+      dryRun,
+    };
+  };
+  const retentionMs = () => parseDuration("--retention", String(args.retention ?? "7d"));
+  if (action === "expire" || action === "full") {
+    const rule = expireRule();
+    if (rule.olderThanMs === undefined && rule.keepLast === undefined) {
+      throw new PondError("bad_option", `pond maintain ${action} needs --older-than DURATION or --keep-last N`, { kind: "usage", hint: "e.g. `pond maintain expire --older-than 30d` or `--keep-last 100`." });
+    }
+    const retention = retentionMs(); // parsed before anything changes
+    steps.push(await expire(pond, rule));
+    if (action === "full") {
+      steps.push(await checkpoint(pond, { dryRun }));
+      steps.push(await cleanup(pond, { retentionMs: retention, dryRun }));
+    }
+  } else if (action === "checkpoint") {
+    steps.push(await checkpoint(pond, { dryRun }));
+  } else if (action === "cleanup") {
+    steps.push(await cleanup(pond, { retentionMs: retentionMs(), dryRun }));
+  }
+  if (args.format === "json") {
+    io.out.write(JSON.stringify({ dryRun, steps }, null, 2) + "\n");
+    return 0;
+  }
+  for (const s of steps) {
+    io.out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
+    for (const i of s.items) io.out.write(`  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`);
+  }
+  return 0;
+}
