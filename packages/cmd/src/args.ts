@@ -260,7 +260,7 @@ function convertOption(flag: string, o: OptionDecl, value: string, cmd: string):
 function unknownOption(raw: string, cmd: string | undefined, known: string[]): UsageError {
   const near = closest(raw, known);
   const where = cmd ? `pond ${cmd}` : "pond";
-  return new UsageError(`${where} has no option ${raw}${near ? `; did you mean ${near}?` : ""}${/^-/.test(raw) ? ` (a value that starts with "-" goes after \`--\`)` : ""}`, cmd);
+  return new UsageError(`${where} has no option ${raw}${near ? `; did you mean ${near}?` : ""}${near ? "" : ` (a value that starts with "-" goes after \`--\`)`}`, cmd);
 }
 
 /** Optimal string alignment distance (a swap of two letters counts once). */

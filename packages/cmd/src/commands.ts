@@ -93,6 +93,7 @@ export const copyCommand = command({
   ],
   options: {
     parents: { type: "boolean", short: "p", default: false, describe: "Create missing parent directories" },
+    dereference: { type: "boolean", default: true, describe: "Follow host symlinks in folders (--no-dereference: store them as pond symlinks)" },
     timestampColumn: { type: "string", valueName: "column", describe: "Series: the event-time column (default: detected)" },
     delimiter: { type: "string", valueName: "char", describe: "CSV: field delimiter (default: sniffed)" },
     header: { type: "boolean", describe: "CSV: the first row is a header (--no-header: it is data)" },
@@ -144,6 +145,37 @@ export const describeCommand = command({
   positionals: [{ name: "path", required: true, describe: "A pond path" }],
   options: { format: textJson, asOf },
   load: () => import("./commands/describe.ts"),
+});
+
+export const rmCommand = command({
+  name: "rm",
+  describe: "Remove files and symlinks (-r: directories too); globs work; earlier states stay readable with --as-of",
+  positionals: [{ name: "paths", required: true, variadic: true, describe: "Pond paths or globs" }],
+  options: {
+    recursive: { type: "boolean", short: "r", default: false, describe: "Remove directories and everything in them" },
+    force: { type: "boolean", short: "f", default: false, describe: "A path or pattern that matches nothing is not an error" },
+  },
+  load: () => import("./commands/rm.ts"),
+});
+
+export const mvCommand = command({
+  name: "mv",
+  describe: "Rename or move entries (SRC... DEST); node ids and versions are kept",
+  positionals: [{ name: "paths", required: true, variadic: true, describe: "SRC... DEST: what to move, then where" }],
+  load: () => import("./commands/mv.ts"),
+});
+
+export const lnCommand = command({
+  name: "ln",
+  describe: "Make a symbolic link: pond ln -s TARGET LINK",
+  positionals: [
+    { name: "target", required: true, describe: "What the link points at (absolute, or relative to the link's directory)" },
+    { name: "link", required: true, describe: "The link's path (an existing directory: inside it)" },
+  ],
+  options: {
+    symbolic: { type: "boolean", short: "s", default: false, describe: "A symbolic link (the only kind pond has)" },
+  },
+  load: () => import("./commands/ln.ts"),
 });
 
 export const showCommand = command({
@@ -249,6 +281,9 @@ export const COMMANDS: readonly Command[] = [
   catCommand,
   queryCommand,
   describeCommand,
+  rmCommand,
+  mvCommand,
+  lnCommand,
   showCommand,
   logCommand,
   recoverCommand,
