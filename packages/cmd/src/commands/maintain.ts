@@ -2,21 +2,20 @@ import { PondError } from "@pond/diagnostics";
 import { checkpoint, cleanup, expire, listSnapshots, parseDuration, type MaintenanceStep } from "@pond/steward";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
-import { renderRows, type Format } from "../render-table.ts";
+import { renderRows } from "../render-table.ts";
+import type { ArgsOf } from "../args.ts";
+import type { maintainCommand } from "../commands.ts";
 
-const ACTIONS = ["snapshots", "expire", "cleanup", "checkpoint", "full"] as const;
+type Args = ArgsOf<typeof maintainCommand>;
 
 /** `pond maintain ACTION`: snapshots, expire, cleanup, checkpoint, full. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const action = String(args.action);
-  if (!(ACTIONS as readonly string[]).includes(action)) {
-    throw new PondError("bad_action", `Unknown maintenance action "${action}"`, { kind: "usage", hint: `Use one of: ${ACTIONS.join(", ")} (e.g. \`pond maintain snapshots\`).` });
-  }
+export async function run(args: Args, io: IO): Promise<number> {
+  const action = args.action;
   const pond = openPond(args, io);
-  const dryRun = Boolean(args["dry-run"]);
+  const dryRun = args.dryRun;
   if (action === "snapshots") {
     const snaps = await listSnapshots(pond);
-    const format = (args.format as Format | undefined) ?? "text";
+    const format = args.format;
     if (format === "json") {
       io.out.write(JSON.stringify(snaps, null, 2) + "\n");
       return 0;
@@ -38,11 +37,8 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   }
   const steps: MaintenanceStep[] = [];
   const expireRule = () => {
-    const olderThan = args["older-than"] === undefined ? undefined : String(args["older-than"]);
-    const keepLast = args["keep-last"] === undefined ? undefined : Number(args["keep-last"]);
-    if (keepLast !== undefined && (!Number.isSafeInteger(keepLast) || keepLast < 1)) {
-      throw new PondError("bad_option", `--keep-last ${String(args["keep-last"])} is not a whole number of at least 1`, { kind: "usage", hint: "Give --keep-last N with N ≥ 1 (the newest snapshot is always kept)." });
-    }
+    const olderThan = args.olderThan;
+    const keepLast = args.keepLast;
     return {
       ...(olderThan === undefined ? {} : { olderThanMs: parseDuration("--older-than", olderThan) }),
       ...(keepLast === undefined ? {} : { keepLast }),
@@ -50,7 +46,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
       dryRun,
     };
   };
-  const retentionMs = () => parseDuration("--retention", String(args.retention ?? "7d"));
+  const retentionMs = () => parseDuration("--retention", args.retention);
   if (action === "expire" || action === "full") {
     const rule = expireRule();
     if (rule.olderThanMs === undefined && rule.keepLast === undefined) {
