@@ -274,7 +274,7 @@ export const completionCommand = command({
 
 export const maintainCommand = command({
   name: "maintain",
-  describe: "Maintenance: snapshots (list), expire --older-than 30d|--keep-last N, cleanup [--retention 7d], checkpoint, full",
+  describe: "Maintenance: list snapshots, expire old ones (logical), clean up unneeded files, write a checkpoint, or full (all in order)",
   positionals: [{ name: "action", required: true, choices: ["snapshots", "expire", "cleanup", "checkpoint", "full"], describe: "What to do" }],
   options: {
     olderThan: { type: "string", valueName: "duration", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" },
