@@ -70,6 +70,17 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./commands/copy.ts"),
   },
   {
+    command: "collect [config]",
+    describe: "Run collectors: every config under /etc/collect/, or the one named (HydroVu, inbox)",
+    builder: (y) =>
+      y.positional("config", { type: "string", describe: "A config in the pond, e.g. /etc/collect/hydrovu.yaml" })
+        .option("dry-run", { type: "boolean", default: false, describe: "Say what would be fetched; write nothing" })
+        .option("wait", { type: "number", default: 60, describe: "Seconds to wait for the pond's write lock" })
+        .option("list-locations", { type: "boolean", default: false, describe: "HydroVu: print the account's locations (to fill devices:)" })
+        .option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/collect.ts"),
+  },
+  {
     command: "cat <path>",
     describe: "Print a file: bytes of a data file, rows of a table or series",
     builder: (y) =>
