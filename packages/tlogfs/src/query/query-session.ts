@@ -1,4 +1,5 @@
 import { PondError } from "@pond/diagnostics";
+import { IntegrityError } from "@pond/tinyfs";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import type { ResolvedSource } from "./pond-sources.ts";
@@ -15,6 +16,8 @@ function duckMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+const PAYLOAD_IN_MESSAGE = /sha256=([0-9a-f]{64})/;
+
 /**
  * One sandboxed DuckDB session for one command. Register every source first (views
  * over exactly the payload files named), then `lock()`: after that the query can read
@@ -23,6 +26,8 @@ function duckMessage(e: unknown): string {
  */
 export class QuerySession {
   private readonly allowedFiles = new Set<string>();
+  /** Payload file → `"/pond/path" version N`, to name the file when DuckDB cannot read it. */
+  private readonly payloadLabels = new Map<string, string>();
   private locked = false;
 
   private constructor(private readonly duck: Duck) {}
@@ -42,6 +47,7 @@ export class QuerySession {
    * [range.start, range.end) on the time column when a range is given.
    */
   async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange): Promise<void> {
+    for (const s of sources) for (const f of s.files) this.payloadLabels.set(f.hostPath, `"${s.path}" version ${f.version}`);
     let files = sources.flatMap((s) => s.files.map((f) => f.hostPath));
     let where = "";
     if (files.length === 0) {
@@ -112,8 +118,25 @@ export class QuerySession {
     try {
       await this.duck.run(sql);
     } catch (e) {
-      throw new QueryError(duckMessage(e), sql);
+      throw this.failure(e, sql);
     }
+  }
+
+  /**
+   * DuckDB's error as the error it is: a payload it could not read (damaged, truncated,
+   * removed under it) is an integrity failure naming the pond file, the version and the
+   * payload; anything else is the query's own error.
+   */
+  private failure(e: unknown, sql?: string): PondError {
+    if (e instanceof PondError) return e;
+    const message = duckMessage(e);
+    // Only a payload this session registered (and so allowed) counts: a query naming
+    // some other payload file is refused by the sandbox, which is the query's error.
+    const m = PAYLOAD_IN_MESSAGE.exec(message);
+    const hostPath = m ? [...this.payloadLabels.keys()].find((p) => p.endsWith(`sha256=${m[1]}`)) : undefined;
+    if (!hostPath) return new QueryError(message, sql);
+    return new IntegrityError(`${this.payloadLabels.get(hostPath)!} (payload ${hostPath})`, `DuckDB could not read it: ${message}`, { payload: hostPath },
+      "The file under data/_large_files is damaged or missing. Restore it from a backup (`pond restore` into a new folder and copy that file back), then query again.");
   }
 
   /** Checks a user query is one read-only statement and returns its result columns. */
@@ -122,7 +145,7 @@ export class QuerySession {
     try {
       return await readOnlyColumns(this.duck, sql);
     } catch (e) {
-      throw new QueryError(duckMessage(e), sql);
+      throw this.failure(e, sql);
     }
   }
 
@@ -151,7 +174,7 @@ export class QuerySession {
     try {
       return await this.duck.all(sql);
     } catch (e) {
-      throw new QueryError(duckMessage(e), sql);
+      throw this.failure(e, sql);
     }
   }
 
@@ -159,7 +182,7 @@ export class QuerySession {
     try {
       yield* it;
     } catch (e) {
-      throw new QueryError(duckMessage(e));
+      throw this.failure(e);
     }
   }
 
