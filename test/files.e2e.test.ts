@@ -166,3 +166,10 @@ describe("pond copy of a host folder", () => {
     await refused(["copy", `host://${root}`, "/no/parent"], '"/no"');
   });
 });
+
+test("a dangling host symlink in a folder is an error naming it and its target", async () => {
+  const root = join(t.dir, "dtree");
+  mkdirSync(root);
+  symlinkSync("nothing-here", join(root, "broken"));
+  await refused(["copy", `host://${root}`, "/new"], join(root, "broken"), "nothing-here");
+});

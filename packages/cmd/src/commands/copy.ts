@@ -130,7 +130,7 @@ function statHostFollowing(path: string, raw: string): { isDirectory: boolean; s
     if (isSystemError(e, "ELOOP")) {
       throw new PondError("host_symlink_loop", `Host symlink "${path}" is a loop (too many levels of symbolic links)`, { data: { path }, hint: "Fix or remove that symlink, or copy with --no-dereference." });
     }
-    if (e instanceof PondError && e.code === "host_not_found" && lstatSync(path).isSymbolicLink()) {
+    if (e instanceof PondError && e.code === "host_not_found" && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
       throw new PondError("host_dangling_symlink", `Host symlink "${path}" points at "${readlinkSync(path)}", which does not exist`, { data: { path }, hint: "Fix or remove that symlink, or copy with --no-dereference to store it as a link." });
     }
     throw e;
