@@ -3,28 +3,30 @@ import type { CollectContext, CollectSummary } from "@pond/collect";
 import { WD } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { collectCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof collectCommand>;
 
 /**
  * `pond collect [CONFIG]`: runs one collector config, or every one under /etc/collect/,
  * each in its own transaction. One summary line per collector on stdout (or JSON);
  * a failure's cause also goes to stderr. Exit 1 when any failed.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const collect = await import("@pond/collect");
   const pond = openPond(args, io);
   // The write lock's wait: steward reads it from POND_LOCK_TIMEOUT, so --wait sets that
   // for this process only (a cron run overlapping a long command just starts late).
-  const wait = Number(args.wait ?? 60);
-  if (!Number.isFinite(wait) || wait < 0) throw new PondError("usage", `--wait ${String(args.wait)} is not a number of seconds`, { kind: "usage", hint: "Give e.g. --wait 300, or --wait 0 to fail at once when the pond is busy." });
-  process.env.POND_LOCK_TIMEOUT = String(wait);
-  const progress = io.errIsTTY && !args["dry-run"] ? terminalProgress("collect") : silentProgress;
-  const ctx: CollectContext = { pond, env: io.env, command: commandLine(args), dryRun: Boolean(args["dry-run"]), progress };
+  process.env.POND_LOCK_TIMEOUT = String(args.wait);
+  const progress = io.errIsTTY && !args.dryRun ? terminalProgress("collect") : silentProgress;
+  const ctx: CollectContext = { pond, env: io.env, command: commandLine(args), dryRun: Boolean(args.dryRun), progress };
   const wd = new WD(await pond.view());
   const json = args.format === "json";
 
-  if (args["list-locations"]) {
+  if (args.listLocations) {
     if (args.config === undefined) throw new PondError("usage", "--list-locations needs a hydrovu config", { kind: "usage", hint: "pond collect --list-locations /etc/collect/hydrovu.yaml" });
-    const cfg = await collect.readConfig(wd, args.config as string);
+    const cfg = await collect.readConfig(wd, args.config);
     if (cfg.kind !== "hydrovu") throw new PondError("usage", `"${cfg.file}" is a ${cfg.kind} collector; --list-locations is for hydrovu`, { kind: "usage" });
     const locations = await collect.listHydroVuLocations(cfg, ctx);
     if (json) io.out.write(JSON.stringify(locations, null, 2) + "\n");
@@ -32,7 +34,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     return 0;
   }
 
-  const paths = await collect.configPaths(wd, args.config as string | undefined);
+  const paths = await collect.configPaths(wd, args.config);
   if (paths.length === 0) {
     throw new PondError("no_collectors", `No collector configs under ${collect.CONFIG_DIR}/`, { hint: `Add one: pond copy -p host:///path/hydrovu.yaml ${collect.CONFIG_DIR}/hydrovu.yaml` });
   }
