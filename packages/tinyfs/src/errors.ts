@@ -95,3 +95,17 @@ export class TransactionClosedError extends PondError {
     });
   }
 }
+
+/** A directory where an operation on a file was asked for without saying it may recurse (`rm` without `-r`). */
+export class IsDirectoryError extends PondError {
+  constructor(path: string, operation: string, hint: string) {
+    super("is_directory", `Cannot ${operation} "${path}": it is a directory`, { data: { path, operation }, hint });
+  }
+}
+
+/** A move the tree cannot take: a directory into itself, the root, onto an entry of another type. */
+export class InvalidMoveError extends PondError {
+  constructor(from: string, to: string, reason: string, hint: string) {
+    super("invalid_move", `Cannot move "${from}" to "${to}": ${reason}`, { data: { from, to, reason }, hint });
+  }
+}

@@ -257,6 +257,8 @@ interface PendingVersion {
 export class TLogTransaction extends TLogView implements Transaction {
   private readonly dirs = new Map<NodeId, DirEntry[]>();
   private readonly pending = new Map<string, PendingVersion[]>();
+  /** Committed rows of nodes moved to another directory, by their new `parentId/nodeId`, the original row objects (so their committing versions stay known). */
+  private readonly moved = new Map<string, { toParentId: NodeId; rows: OplogEntry[] }>();
   private done = false;
 
   constructor(
@@ -276,6 +278,13 @@ export class TLogTransaction extends TLogView implements Transaction {
     const d = this.dirs.get(dirId);
     if (d) return d.map((e) => ({ ...e }));
     return super.listDir(dirId);
+  }
+
+  protected override async fileRows(parentId: NodeId, nodeId: NodeId): Promise<OplogEntry[]> {
+    const rows = await super.fileRows(parentId, nodeId);
+    const m = this.moved.get(key(parentId, nodeId));
+    if (!m) return rows;
+    return [...rows, ...m.rows].sort((a, b) => a.version - b.version);
   }
 
   override async versions(parentId: NodeId, nodeId: NodeId): Promise<VersionInfo[]> {
@@ -332,9 +341,26 @@ export class TLogTransaction extends TLogView implements Transaction {
     return { ...info };
   }
 
+  async moveNode(fromParentId: NodeId, toParentId: NodeId, nodeId: NodeId): Promise<void> {
+    this.assertOpen();
+    const from = key(fromParentId, nodeId);
+    const rows = await this.fileRows(fromParentId, nodeId);
+    const mine = this.pending.get(from) ?? [];
+    if (rows.length === 0 && mine.length === 0) throw new NotFoundError(`Node ${nodeId}`, `It is not a file or symlink in directory ${fromParentId}.`, { parentId: fromParentId, nodeId });
+    if (fromParentId === toParentId) return;
+    const to = key(toParentId, nodeId);
+    this.moved.delete(from);
+    this.pending.delete(from);
+    // A node moved back to a directory it once lived in still has its older rows there: copy only the rest.
+    const there = new Set((await super.fileRows(toParentId, nodeId)).map((r) => r.version));
+    const copy = rows.filter((r) => !there.has(r.version));
+    if (copy.length > 0) this.moved.set(to, { toParentId, rows: copy });
+    if (mine.length > 0) this.pending.set(to, mine.map((p) => ({ ...p, parentId: toParentId })));
+  }
+
   /** True when the transaction has written nothing. */
   get isEmpty(): boolean {
-    return this.dirs.size === 0 && this.pending.size === 0;
+    return this.dirs.size === 0 && this.pending.size === 0 && this.moved.size === 0;
   }
 
   async commit(): Promise<number> {
@@ -375,6 +401,7 @@ export class TLogTransaction extends TLogView implements Transaction {
       actions.push(...(await this.compaction(partId, partRows, version, ts)));
       actions.push({ add: await writeEntryFile(this.store, partId, partRows, { version }) });
     }
+    actions.push(...(await this.movedFiles(version)));
     const pond: PondCommitInfo = {
       seq: version,
       txnId: this.meta.txnId,
@@ -421,6 +448,26 @@ export class TLogTransaction extends TLogView implements Transaction {
     for (const f of old) {
       actions.push({ remove: { path: f.path, deletionTimestamp, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size } });
     }
+    return actions;
+  }
+
+  /**
+   * One entry file per directory that nodes moved into: copies of their rows under the new
+   * part_id (inline bytes and hashes, never the large files), each tagged with the version
+   * that first committed it, so `describe` after a move names the same transactions.
+   */
+  private async movedFiles(version: number): Promise<Action[]> {
+    const byPart = new Map<NodeId, { rows: OplogEntry[]; versions: number[] }>();
+    for (const { toParentId, rows } of this.moved.values()) {
+      let g = byPart.get(toParentId);
+      if (!g) byPart.set(toParentId, (g = { rows: [], versions: [] }));
+      for (const r of rows) {
+        g.rows.push({ ...r, part_id: toParentId });
+        g.versions.push(this.base.index.txnOf(r) ?? version);
+      }
+    }
+    const actions: Action[] = [];
+    for (const [partId, g] of byPart) actions.push({ add: await writeEntryFile(this.store, partId, g.rows, { version, rowVersions: g.versions }) });
     return actions;
   }
 
