@@ -6,3 +6,4 @@ export * from "./ingest.ts";
 export * from "./query-session.ts";
 export * from "./direct-rows.ts";
 export * from "./rows-parquet.ts";
+export * from "./series-schema.ts";
