@@ -148,11 +148,16 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, n
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
   let cleanup = () => {};
+  if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
   if (src.format === "data") {
     content = counted(readHostFile(src.path), progress);
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
-    const prepared = await prepareIngest(src, args, staging);
+    const { seriesSchemaOf } = await import("@pond/tlogfs");
+    // Appending to a series: the new version must keep its time column and column types.
+    const current = await wd.resolve(target, { followSymlinks: true });
+    const appendTo = current?.entryType === "file:series" ? { path: current.path, schema: seriesSchemaOf(await wd.view.versions(current.parentId, current.nodeId)) } : undefined;
+    const prepared = await prepareIngest(src, args, staging, appendTo);
     entryType = prepared.entryType;
     content = prepared.content;
     opts = prepared.options;
@@ -164,6 +169,14 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, n
   } finally {
     cleanup();
   }
+}
+
+/** A collector config is checked before it is stored: a bad one is refused and nothing is written. */
+async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<void> {
+  const { isConfigPath, parseConfig } = await import("@pond/collect");
+  if (!isConfigPath(target)) return;
+  if (src.format !== "data") throw new PondError("usage", `"${target}" is a collector config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  parseConfig(await Bun.file(src.path).text(), target);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {
