@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES, newPond, pond, pondOk } from "./support/pond-cli.ts";
+import { FIXTURES, POND_BIN, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
 let done: (() => void) | undefined;
 afterEach(() => {
@@ -128,5 +128,91 @@ describe("pond maintain", () => {
     const problems = JSON.parse(missing.stdout).problems as { path: string; problem: string }[];
     expect(problems.map((p) => p.path)).toEqual([`data/_large_files/${files[1]!.n}`]); // quick: the flipped byte is not hashed
     expect(problems[0]!.problem).toContain("is missing");
+  }, 120_000);
+});
+
+describe("pond maintain with a remote", () => {
+  test("expire and cleanup keep what a remote has not received; push, verify and restore work after them and the restored pond has the full history", async () => {
+    const { dir, P } = await fixturePond();
+    const remote = `file://${join(dir, "remote")}`;
+    await pondOk(["remote", "add", "backup", remote], P);
+    await pondOk(["push", "backup"], P);
+    writeFileSync(join(dir, "c.csv"), "timestamp,v\n2024-01-03T00:00:00Z,9\n");
+    for (let i = 0; i < 3; i++) await pondOk(["copy", `host+series+csv://${join(dir, "c.csv")}`, "/w/s.series"], P);
+    // Versions 8..10 are not on the remote yet: cleanup must not take the log or files a push needs.
+    const full = await pondOk(["maintain", "full", "--keep-last", "1", "--retention", "0s"], P);
+    expect(full.stdout).toContain('snapshots from 8 kept until remote "backup" has them');
+    expect(full.stdout).not.toContain("_delta_log/00000000000000000008.json");
+    const pushed = await pondOk(["push", "backup"], P);
+    expect(pushed.stdout + pushed.stderr).not.toContain("rror");
+    const v = await pond(["verify", "backup"], P);
+    expect(v.code).toBe(0);
+    // Now everything is pushed: cleanup may delete the expired history locally, and verify still does not call that a mismatch.
+    const cleaned = JSON.parse((await pondOk(["maintain", "cleanup", "--retention", "0s", "--format", "json"], P)).stdout);
+    expect(cleaned.steps[0].files).toBeGreaterThan(0);
+    expect((await pond(["verify", "backup"], P)).code).toBe(0);
+    expect((await pond(["cat", "/w/s.series", "--as-of", "3"], P)).stderr).toContain("was expired");
+    const restored = join(dir, "restored");
+    await pondOk(["restore", remote, "--pond", restored]);
+    const old = await pondOk(["cat", "/w/seattle.table", "--as-of", "3", "--version", "1", "--format", "csv"], { pond: restored });
+    expect(old.stdout.split("\n").length).toBeGreaterThan(1000);
+    expect((await pondOk(["fsck"], { pond: restored })).stdout).toContain("whole");
+    expect((await pondOk(["fsck"], P)).stdout).toContain("whole");
+  }, 240_000);
+
+  test("a writer running while cleanup runs: both finish and no write is lost", async () => {
+    const { dir, P } = await fixturePond();
+    await pondOk(["maintain", "expire", "--keep-last", "1"], P);
+    writeFileSync(join(dir, "n.txt"), "new");
+    const jobs: Promise<unknown>[] = [];
+    for (let i = 0; i < 4; i++) {
+      jobs.push(pondOk(["copy", `host://${join(dir, "n.txt")}`, `/n${i}.txt`], P));
+      jobs.push(pondOk(["maintain", "cleanup", "--retention", "0s"], P));
+    }
+    await Promise.all(jobs);
+    for (let i = 0; i < 4; i++) expect((await pondOk(["cat", `/n${i}.txt`], P)).stdout).toBe("new");
+    expect((await pondOk(["fsck"], P)).stdout).toContain("whole");
+  }, 240_000);
+
+  test("SIGKILL of cleanup at random moments: the pond stays whole and recover settles it", async () => {
+    const seed = Number(process.env.MAINTAIN_SEED ?? Math.floor(Math.random() * 1000));
+    console.log(`cleanup kill test seed ${seed}`);
+    const { dir, P } = await fixturePond();
+    writeFileSync(join(dir, "d.txt"), "x");
+    for (let i = 0; i < 66; i++) await pondOk(["copy", `host://${join(dir, "d.txt")}`, `/d${i}`], P);
+    const want = (await pondOk(["query", "SELECT count(*), sum(v) FROM '/w/s.series'", "--format", "csv"], P)).stdout;
+    await pondOk(["maintain", "expire", "--keep-last", "1"], P);
+    await pondOk(["maintain", "checkpoint"], P);
+    for (let k = 0; k < 6; k++) {
+      const p = Bun.spawn([POND_BIN, "maintain", "cleanup", "--retention", "0s"], { env: { ...process.env, POND: P.pond }, stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(((seed * (k + 7)) % 400) + 20);
+      p.kill("SIGKILL");
+      await p.exited;
+      await pondOk(["recover"], P);
+      expect((await pondOk(["fsck"], P)).stdout).toContain("whole");
+      expect((await pondOk(["query", "SELECT count(*), sum(v) FROM '/w/s.series'", "--format", "csv"], P)).stdout).toBe(want);
+      expect((await pondOk(["cat", "/d65"], P)).stdout).toBe("x");
+    }
+  }, 300_000);
+});
+
+describe("pond config", () => {
+  test("shows every setting with its default, sets a valid one, refuses an unknown key or a bad value without changing anything, and maintain uses it", async () => {
+    const { P } = await fixturePond();
+    const shown = JSON.parse((await pondOk(["config", "--format", "json"], P)).stdout) as { key: string; value: string | null; source: string }[];
+    expect(shown.find((k) => k.key === "maintain.retention")).toMatchObject({ value: "7d", source: "default" });
+    const before = hashTree(P.pond);
+    const unknown = await pond(["config", "set", "maintain.colour", "blue"], P);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('"maintain.colour" is not a pond setting');
+    expect(unknown.stderr).toContain("maintain.retention");
+    const bad = await pond(["config", "set", "maintain.keep-last", "0"], P);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("maintain.keep-last");
+    expect(hashTree(P.pond)).toEqual(before);
+    await pondOk(["config", "set", "maintain.keep-last", "2"], P);
+    expect((await pondOk(["config"], P)).stdout).toContain("maintain.keep-last = 2  [set]");
+    // expire with no flag takes the configured --keep-last.
+    expect((await pondOk(["maintain", "expire"], P)).stdout).toContain("the oldest readable is now 6");
   }, 120_000);
 });

@@ -279,7 +279,7 @@ export const maintainCommand = command({
   options: {
     olderThan: { type: "string", valueName: "duration", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" },
     keepLast: { type: "number", min: 1, integer: true, describe: "expire/full: keep only the newest N snapshots" },
-    retention: { type: "string", valueName: "duration", default: "7d", describe: "cleanup/full: delete only files unneeded for longer than this" },
+    retention: { type: "string", valueName: "duration", describe: "cleanup/full: delete only files unneeded for longer than this (default: `pond config` maintain.retention, 7d)" },
     dryRun: { type: "boolean", default: false, describe: "Report what would be done; change nothing" },
     format: textJsonCsv,
   },
@@ -294,6 +294,18 @@ export const fsckCommand = command({
     format: textJson,
   },
   load: () => import("./commands/fsck.ts"),
+});
+
+export const configCommand = command({
+  name: "config",
+  describe: "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last)",
+  positionals: [
+    { name: "action", choices: ["show", "set"], describe: "show (default) or set" },
+    { name: "key", describe: "The setting, e.g. maintain.retention" },
+    { name: "value", describe: "Its new value, e.g. 14d" },
+  ],
+  options: { format: textJson },
+  load: () => import("./commands/config.ts"),
 });
 
 /** Every command, in the order `pond --help` lists them. */
@@ -333,6 +345,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   maintainCommand,
   fsckCommand,
+  configCommand,
   completionCommand,
 ];
 

@@ -1,5 +1,5 @@
 import { PondError } from "@pond/diagnostics";
-import { checkpoint, cleanup, expire, listSnapshots, parseDuration, type MaintenanceStep } from "@pond/steward";
+import { checkpoint, cleanup, configValue, expire, listSnapshots, parseDuration, type MaintenanceStep } from "@pond/steward";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import { renderRows } from "../render-table.ts";
@@ -37,8 +37,11 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   const steps: MaintenanceStep[] = [];
   const expireRule = () => {
-    const olderThan = args.olderThan;
-    const keepLast = args.keepLast;
+    // Neither flag given: the pond's configured defaults (`pond config`).
+    const flagged = args.olderThan !== undefined || args.keepLast !== undefined;
+    const olderThan = flagged ? args.olderThan : configValue(pond.paths.control, "maintain.older-than");
+    const configuredKeep = configValue(pond.paths.control, "maintain.keep-last");
+    const keepLast = flagged ? args.keepLast : configuredKeep === undefined ? undefined : Number(configuredKeep);
     return {
       ...(olderThan === undefined ? {} : { olderThanMs: parseDuration("--older-than", olderThan) }),
       ...(keepLast === undefined ? {} : { keepLast }),
@@ -46,7 +49,7 @@ export async function run(args: Args, io: IO): Promise<number> {
       dryRun,
     };
   };
-  const retentionMs = () => parseDuration("--retention", args.retention);
+  const retentionMs = () => parseDuration("--retention", args.retention ?? configValue(pond.paths.control, "maintain.retention") ?? "7d");
   if (action === "expire" || action === "full") {
     const rule = expireRule();
     if (rule.olderThanMs === undefined && rule.keepLast === undefined) {

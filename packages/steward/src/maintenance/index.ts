@@ -3,3 +3,4 @@ export * from "./reachability.ts";
 export * from "./snapshots.ts";
 export * from "./operations.ts";
 export * from "./fsck.ts";
+export * from "./pond-config.ts";

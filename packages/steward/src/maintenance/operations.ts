@@ -5,6 +5,18 @@ import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
 import { scanPond } from "./reachability.ts";
+import { readRemotes } from "../remote-config.ts";
+
+/** The remote (not a pull source) pushed least far, and the newest version it has (-1: none yet). */
+function pushFloor(pond: Pond): { name: string; version: number } | undefined {
+  let floor: { name: string; version: number } | undefined;
+  for (const r of readRemotes(pond.paths)) {
+    if (r.mode === "pull") continue;
+    const version = r.lastPushed?.version ?? -1;
+    if (floor === undefined || version < floor.version) floor = { name: r.name, version };
+  }
+  return floor;
+}
 
 /** What one maintenance step did (or, with dryRun, would do): the files and bytes it touched. */
 export interface MaintenanceStep {
@@ -85,7 +97,11 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
   const dryRun = opts.dryRun ?? false;
   return locked(pond, "pond maintain cleanup", dryRun, async () => {
     const now = opts.now ?? Date.now();
-    const scan = await scanPond(pond, { now });
+    // A remote keeps the full history: what one has not received yet (its pushes
+    // continue from its last pushed version) stays, expired or not.
+    const floor = pushFloor(pond);
+    const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }) });
+    const heldBack = floor !== undefined && scan.horizon < scan.expiry.horizon ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)` : "";
     const doomed = scan.files.filter((f) => !f.reachable && f.unneededSince !== undefined && f.unneededSince + opts.retentionMs <= now);
     const waiting = scan.files.filter((f) => !f.reachable && !doomed.includes(f));
     doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));
@@ -99,7 +115,7 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
       dryRun,
       files: doomed.length,
       bytes,
-      detail: `${doomed.length} file(s), ${bytes} bytes ${dryRun ? "would be " : ""}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}`,
+      detail: `${doomed.length} file(s), ${bytes} bytes ${dryRun ? "would be " : ""}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}${heldBack}`,
       items: doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
     };
   });

@@ -59,7 +59,10 @@ export interface PondScan {
 export const TEMP_FILE = /^(\.tmp-.*|\.pond-put-[0-9a-f]{16}\.tmp|.*\.\d+\.tmp)$/;
 
 /** Reads the log, the horizon and the folder; decodes every reachable entry file once. */
-export async function scanPond(pond: Pond, opts: { now?: number; onEntryError?: (add: AddAction, e: CorruptLogError) => void } = {}): Promise<PondScan> {
+export async function scanPond(
+  pond: Pond,
+  opts: { now?: number; onEntryError?: (add: AddAction, e: CorruptLogError) => void; /** Treat snapshots from this one on as unexpired (what a remote still lacks). */ horizonCap?: number } = {},
+): Promise<PondScan> {
   const store = pond.persistence.store;
   const now = opts.now ?? Date.now();
   const expiry = readExpiry(pond.paths.control);
@@ -83,7 +86,7 @@ export async function scanPond(pond: Pond, opts: { now?: number; onEntryError?: 
   }
   const latest = listed.length ? listed[listed.length - 1]!.version : Math.max(-1, ...checkpoints);
   const earliest = listed.some((c) => c.version === 0) ? 0 : Math.min(...checkpoints, latest);
-  const horizon = Math.min(Math.max(expiry.horizon, earliest), latest);
+  const horizon = Math.max(earliest, Math.min(expiry.horizon, latest, opts.horizonCap ?? Infinity));
 
   const base = await loadSnapshot(store, { version: horizon });
   const entryFiles = new Map<string, AddAction>();
