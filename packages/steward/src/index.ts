@@ -14,3 +14,4 @@ export * from "./restore.ts";
 export * from "./verify.ts";
 export * from "./status.ts";
 export * from "./maintenance/index.ts";
+export * from "./commit-retry.ts";
