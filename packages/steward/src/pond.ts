@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { PondError, isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion } from "@pond/oplog";
 import { uuid7, type TxnMeta } from "@pond/tinyfs";
-import { CommitConflictError, TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, type TLogTransaction, type TLogView } from "@pond/tlogfs";
+import { CommitConflictError, TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
 import { MirrorReadOnlyError, NoPondError, NotAPondError, PondExistsError } from "./errors.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
@@ -84,6 +84,7 @@ export class Pond {
     this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
+      verifiedPayloads: fileVerifiedPayloads(join(paths.control, "verified-payloads.json"), identity.pondId),
     });
   }
 

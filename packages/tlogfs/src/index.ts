@@ -6,3 +6,4 @@ export * from "./create-pond-table.ts";
 export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";
 export * from "./query/index.ts";
+export * from "./verified-payloads.ts";

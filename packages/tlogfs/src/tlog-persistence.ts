@@ -31,6 +31,7 @@ import { CommitConflictError, PondFormatError } from "./errors.ts";
 import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
 import type { RowCache } from "./row-cache.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
+import { PayloadChecker, type PayloadToCheck, type VerifiedPayloads } from "./verified-payloads.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
 const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
@@ -47,6 +48,10 @@ export interface TLogOptions {
   compactFromFiles?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
   compactMaxBytes?: number;
+  /** Which payload files are known good (see verified-payloads.ts); without it a read hashes each payload it checks. */
+  verifiedPayloads?: VerifiedPayloads;
+  /** Called for each payload hashed in full before a read (tests count these). */
+  onPayloadHash?: (hostPath: string) => void;
 }
 
 /**
@@ -87,6 +92,7 @@ export class TLogPersistence implements Persistence {
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
   private readonly compact: { fromFiles: number; maxBytes: number };
+  private readonly checker: PayloadChecker;
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
@@ -94,6 +100,7 @@ export class TLogPersistence implements Persistence {
     this.compact = { fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES, maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES };
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
+    this.checker = new PayloadChecker(opts.verifiedPayloads, { onHash: opts.onPayloadHash });
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
   }
 
@@ -101,13 +108,13 @@ export class TLogPersistence implements Persistence {
     const base = this.cache?.load();
     const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.checker);
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows));
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.checker);
   }
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {
@@ -123,6 +130,8 @@ export class TLogView implements ReadView {
     readonly store: ObjectStore,
     /** @internal shared with transactions built on this view */
     readonly index: PartitionIndex,
+    /** Checks payload files before a read uses them (shared by every view of a persistence). */
+    readonly checker: PayloadChecker = new PayloadChecker(undefined),
   ) {}
 
   get seq(): number {
@@ -208,6 +217,32 @@ export class TLogView implements ReadView {
     return this.store.localPath?.(largeFileKey(info.sha256));
   }
 
+  /**
+   * Checks the payload files a read is about to use against the log, before any byte
+   * of them is used: throws IntegrityError naming the pond path, the version and the
+   * payload. Each is hashed only when it is not recorded as verified with its current
+   * identity (see verified-payloads.ts).
+   */
+  verifyPayloads(items: PayloadToCheck[]): void {
+    this.checker.verify(items);
+  }
+
+  /**
+   * Before a file's bytes are read (cat, copy out): checks the payload file of each
+   * version named, when it has one (inline content is checked whole before it is
+   * yielded; a store without host paths is checked as it streams).
+   */
+  async verifyFileVersions(items: { parentId: NodeId; nodeId: NodeId; version?: number; path: string }[]): Promise<void> {
+    const checks: PayloadToCheck[] = [];
+    for (const it of items) {
+      const row = await this.versionRow(it.parentId, it.nodeId, it.version);
+      if (row.content || row.size === 0) continue;
+      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
+      if (hostPath !== undefined) checks.push({ hostPath, sha256: row.sha256, size: row.size, path: it.path, version: row.version });
+    }
+    this.checker.verify(checks);
+  }
+
   async readlink(parentId: NodeId, nodeId: NodeId): Promise<string> {
     const chunks: Uint8Array[] = [];
     for await (const c of this.read(parentId, nodeId)) chunks.push(c);
@@ -239,7 +274,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     private readonly now: () => number,
     private readonly compact = { fromFiles: COMPACT_FROM_FILES, maxBytes: COMPACT_MAX_BYTES },
   ) {
-    super(base.snapshot, base.store, base.index);
+    super(base.snapshot, base.store, base.index, base.checker);
   }
 
   newNodeId(): NodeId {
@@ -291,7 +326,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
     if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
     const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;
-    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType) });
+    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), checker: this.checker });
     const info: VersionInfo = {
       version,
       timestamp: BigInt(this.now()) * 1000n,
@@ -358,6 +393,8 @@ export class TLogTransaction extends TLogView implements Transaction {
     };
     actions.push({ commitInfo: { timestamp: this.now(), operation: "WRITE", operationParameters: { mode: "Append" }, engineInfo: "pond", pond } });
     const r = await commitLog(this.store, version, actions);
+    // The payloads written are in place whether the commit won or must retry.
+    this.checker.flush();
     if (r.kind === "conflict") throw new CommitConflictError(version, 1);
     return r.version;
   }

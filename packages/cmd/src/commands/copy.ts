@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, closeSync, openSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PondError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
@@ -136,20 +136,36 @@ async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args
       }
     }
   }
+  // Check every payload before anything is written: a damaged one fails the copy with
+  // nothing left on the host.
+  await view.verifyFileVersions(files);
   for (const f of files) await writeOut(view, f, join(dest.path, f.path));
   return 0;
 }
 
+/**
+ * Writes a file's newest version to `hostPath` through a temp file beside it, renamed
+ * into place only once the read (which checks the hash as it streams) has finished, so
+ * bytes found damaged on the way never sit under the target's name.
+ */
 async function writeOut(view: TLogView, f: { parentId: string; nodeId: string }, hostPath: string): Promise<void> {
   mkdirSync(dirname(hostPath), { recursive: true });
-  const fd = openSync(hostPath, "w");
+  const tmp = join(dirname(hostPath), `.pond-copy-${crypto.randomUUID()}.tmp`);
+  const fd = openSync(tmp, "wx");
+  let done = false;
   try {
-    for await (const chunk of view.read(f.parentId, f.nodeId)) {
-      let off = 0;
-      while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+    try {
+      for await (const chunk of view.read(f.parentId, f.nodeId)) {
+        let off = 0;
+        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
+      }
+    } finally {
+      closeSync(fd);
     }
+    renameSync(tmp, hostPath);
+    done = true;
   } finally {
-    closeSync(fd);
+    if (!done) rmSync(tmp, { force: true });
   }
 }
 

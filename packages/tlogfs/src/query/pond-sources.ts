@@ -31,7 +31,8 @@ export interface ResolvedSource {
 /**
  * Resolves a pond path or glob to the Parquet payloads of the tables and series it
  * names. A table contributes its newest version (or `version`); a series every version
- * whose event-time range overlaps `range`. Files of other types are refused.
+ * whose event-time range overlaps `range`. Files of other types are refused. Every
+ * payload returned has been checked against the log (IntegrityError otherwise).
  */
 export async function resolveSources(view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange; version?: number } = {}): Promise<ResolvedSource[]> {
   const matches = isGlob(pattern) ? await wd.globAll(pattern) : [await wd.stat(pattern, { followSymlinks: true })];
@@ -68,5 +69,8 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
     out.push({ path: m.path, entryType: m.entryType, files, skipped, timestampColumn: typeof tsCol === "string" ? tsCol : undefined });
   }
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
+  // DuckDB reads payloads in place and checks nothing: every file a query may read is
+  // checked against the log first (hashed only when not recorded as verified).
+  view.verifyPayloads(out.flatMap((s) => s.files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, path: s.path, version: f.version }))));
   return out;
 }

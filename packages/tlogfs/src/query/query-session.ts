@@ -1,4 +1,5 @@
 import { PondError } from "@pond/diagnostics";
+import { IntegrityError } from "@pond/tinyfs";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import type { ResolvedSource } from "./pond-sources.ts";
@@ -23,6 +24,8 @@ function duckMessage(e: unknown): string {
  */
 export class QuerySession {
   private readonly allowedFiles = new Set<string>();
+  /** Pond payload files in views, with the pond path and version each belongs to. */
+  private readonly payloads = new Map<string, { path: string; version: number }>();
   private locked = false;
 
   private constructor(private readonly duck: Duck) {}
@@ -42,6 +45,7 @@ export class QuerySession {
    * [range.start, range.end) on the time column when a range is given.
    */
   async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange): Promise<void> {
+    for (const s of sources) for (const f of s.files) this.payloads.set(f.hostPath, { path: s.path, version: f.version });
     let files = sources.flatMap((s) => s.files.map((f) => f.hostPath));
     let where = "";
     if (files.length === 0) {
@@ -61,7 +65,12 @@ export class QuerySession {
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
       if (!tsCol) throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
-      const type = (await this.duck.columns(`SELECT ${sqlIdent(tsCol)} FROM ${relation}`))[0]!.type;
+      let type: string;
+      try {
+        type = (await this.duck.columns(`SELECT ${sqlIdent(tsCol)} FROM ${relation}`))[0]!.type;
+      } catch (e) {
+        throw this.failure(e);
+      }
       const lit = (us: bigint) => timeLiteral(us, type);
       const conds: string[] = [];
       if (range.start !== undefined) conds.push(`${sqlIdent(tsCol)} >= ${lit(range.start)}`);
@@ -112,7 +121,7 @@ export class QuerySession {
     try {
       await this.duck.run(sql);
     } catch (e) {
-      throw new QueryError(duckMessage(e), sql);
+      throw this.failure(e, sql);
     }
   }
 
@@ -122,7 +131,7 @@ export class QuerySession {
     try {
       return await readOnlyColumns(this.duck, sql);
     } catch (e) {
-      throw new QueryError(duckMessage(e), sql);
+      throw this.failure(e, sql);
     }
   }
 
@@ -151,7 +160,7 @@ export class QuerySession {
     try {
       return await this.duck.all(sql);
     } catch (e) {
-      throw new QueryError(duckMessage(e), sql);
+      throw this.failure(e, sql);
     }
   }
 
@@ -159,8 +168,23 @@ export class QuerySession {
     try {
       yield* it;
     } catch (e) {
-      throw new QueryError(duckMessage(e));
+      throw this.failure(e);
     }
+  }
+
+  /**
+   * DuckDB's error as a pond error: one that names a pond payload file (DuckDB cannot
+   * read it: damaged, truncated, gone) is an IntegrityError naming the pond path and
+   * version, not a mistake in the SQL; any other is a QueryError.
+   */
+  private failure(e: unknown, sql?: string): PondError {
+    const message = duckMessage(e);
+    for (const [hostPath, owner] of this.payloads) {
+      if (message.includes(hostPath)) {
+        return new IntegrityError(`"${owner.path}" version ${owner.version}`, `DuckDB cannot read its payload ${hostPath}: ${message}`, { path: owner.path, version: owner.version, payload: hostPath });
+      }
+    }
+    return new QueryError(message, sql);
   }
 
   /** See `Duck.close`: `last` when the command ends right after. */
