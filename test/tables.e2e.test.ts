@@ -356,7 +356,7 @@ describe("cat checks what it reads", () => {
       writeFileSync(payload, bytes);
       const r = await pond(["cat", "/w.table"], o);
       expect(r.code).toBe(4);
-      expect(r.stderr).toContain("/w.table version 1");
+      expect(r.stderr).toContain(`"/w.table" version 1`);
       expect(r.stderr).toContain(payload);
       expect(r.stdout).toBe("");
     } finally {

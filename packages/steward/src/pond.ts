@@ -84,7 +84,7 @@ export class Pond {
     this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
-      verifiedPayloads: fileVerifiedPayloads(join(paths.control, "verified-payloads.json"), identity.pondId),
+      verifiedPayloads: fileVerifiedPayloads(join(paths.control, "verified-payloads.txt")),
     });
   }
 

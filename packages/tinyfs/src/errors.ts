@@ -44,11 +44,11 @@ export class TypeChangeError extends PondError {
 
 /** Stored bytes that do not match their recorded hash or size. */
 export class IntegrityError extends PondError {
-  constructor(what: string, detail: string, data: Record<string, unknown> = {}) {
+  constructor(what: string, detail: string, data: Record<string, unknown> = {}, hint = "Restore the pond from a backup, or run `pond recover`.") {
     super("integrity", `Integrity failure in ${what}: ${detail}`, {
       kind: "integrity",
       data: { what, ...data },
-      hint: "Restore the pond from a backup, or run `pond recover`.",
+      hint,
     });
   }
 }
@@ -93,5 +93,19 @@ export class TransactionClosedError extends PondError {
       data: { operation },
       hint: "This is a bug in pond: a transaction was used after it ended.",
     });
+  }
+}
+
+/** A directory where an operation on a file was asked for without saying it may recurse (`rm` without `-r`). */
+export class IsDirectoryError extends PondError {
+  constructor(path: string, operation: string, hint: string) {
+    super("is_directory", `Cannot ${operation} "${path}": it is a directory`, { data: { path, operation }, hint });
+  }
+}
+
+/** A move the tree cannot take: a directory into itself, the root, onto an entry of another type. */
+export class InvalidMoveError extends PondError {
+  constructor(from: string, to: string, reason: string, hint: string) {
+    super("invalid_move", `Cannot move "${from}" to "${to}": ${reason}`, { data: { from, to, reason }, hint });
   }
 }

@@ -216,6 +216,15 @@ class MemoryTransaction extends MemoryView implements Transaction {
     return copyInfo(info);
   }
 
+  async moveNode(fromParentId: NodeId, toParentId: NodeId, nodeId: NodeId): Promise<void> {
+    this.assertOpen("move a node");
+    const node = this.file(fromParentId, nodeId);
+    if (!node) throw new NotFoundError(`Node ${nodeId}`, `It is not a file or symlink in directory ${fromParentId}.`, { parentId: fromParentId, nodeId });
+    if (fromParentId === toParentId) return;
+    // The same frozen versions (committing sequences included): nothing is rewritten.
+    this.fileWrites.set(fileKey(toParentId, nodeId), node);
+  }
+
   async commit(): Promise<number> {
     this.assertOpen("commit");
     this.done = true;

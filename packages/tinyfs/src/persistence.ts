@@ -59,6 +59,15 @@ export interface Transaction extends ReadView {
     content: ContentSource,
     opts?: VersionOptions,
   ): Promise<VersionInfo>;
+  /**
+   * Makes every version of file or symlink node `nodeId`, addressed under `fromParentId`,
+   * addressable under `toParentId` too, with the same numbers, timestamps, hashes and
+   * committing sequences: a move of the node to another directory. Payloads are not
+   * copied. The caller rewrites both directories' entry lists. A directory's own records
+   * live under its own id, so moving a directory needs only the two `writeDir`s. Throws
+   * `NotFoundError` when the node has no versions under `fromParentId`.
+   */
+  moveNode(fromParentId: NodeId, toParentId: NodeId, nodeId: NodeId): Promise<void>;
   /** Makes every write visible atomically. Resolves to the committed sequence number. */
   commit(): Promise<number>;
   abort(): Promise<void>;

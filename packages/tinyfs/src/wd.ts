@@ -3,7 +3,7 @@
  * (read-only) or one Transaction (read-write); `FS` makes them. Every error names the
  * path the caller gave and says what to do; backends only ever see node ids.
  */
-import { AlreadyExistsError, InvalidPathError, NotFoundError, ReadOnlyError, SymlinkLoopError, TypeChangeError, WrongTypeError } from "./errors.ts";
+import { AlreadyExistsError, InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError, ReadOnlyError, SymlinkLoopError, TypeChangeError, WrongTypeError } from "./errors.ts";
 import { compileGlob } from "./glob.ts";
 import { childPath, comparePaths, parsePath } from "./path.ts";
 import { concatBytes } from "./bytes.ts";
@@ -248,6 +248,82 @@ export class WD {
     }
   }
 
+  /**
+   * Removes the entry at `path` (a symlink itself, not its target) from its directory.
+   * A directory needs `recursive` (IsDirectoryError otherwise) and goes whole: one
+   * snapshot of its parent is written, nothing below it is read or rewritten, and every
+   * version stays readable in earlier views. A missing path is NotFoundError; the root
+   * cannot be removed (InvalidPathError).
+   */
+  async remove(path: string, opts: { recursive?: boolean } = {}): Promise<Resolved> {
+    const p = parsePath(path, this.cwd);
+    this.txn(p.absolute, "remove");
+    if (p.names.length === 0) throw new InvalidPathError(path, "the root directory cannot be removed; remove what is inside it, e.g. `pond rm -r '/*'`");
+    const r = this.found(await this.lookup(p.names, false, p.absolute), p.absolute);
+    if (r.entryType === "directory" && !opts.recursive) {
+      throw new IsDirectoryError(p.absolute, "remove", `Use \`pond rm -r ${p.absolute}\` to remove it and everything in it.`);
+    }
+    await this.dropEntry(r.parentId, baseName(r.path));
+    return r;
+  }
+
+  /**
+   * Moves the entry at `from` to the path `to` (a new name, in the same or another
+   * directory), keeping its node id and every version; a symlink moves itself. A
+   * directory moves whole: only the two parents' snapshots are written. An existing
+   * file at `to` of the same type is replaced (as rename(2)); an existing directory, or a
+   * file of another type, is InvalidMoveError, as is moving a directory into itself or
+   * moving the root. A missing `from` or missing parent of `to` is NotFoundError.
+   */
+  async rename(from: string, to: string): Promise<Resolved> {
+    const src = parsePath(from, this.cwd);
+    const dst = parsePath(to, this.cwd);
+    const txn = this.txn(src.absolute, "move");
+    if (src.names.length === 0) throw new InvalidMoveError("/", dst.absolute, "the root directory cannot be moved", "Move what is inside it instead.");
+    if (dst.names.length === 0) throw new InvalidMoveError(src.absolute, "/", "the root directory already exists", "Name a path inside it, e.g. /name.");
+    const r = this.found(await this.lookup(src.names, false, src.absolute), src.absolute);
+    const l = await this.lookup(dst.names, false, dst.absolute);
+    let parent: Resolved;
+    let name: string;
+    switch (l.kind) {
+      case "found": {
+        const d = l.resolved;
+        if (d.nodeId === r.nodeId && d.parentId === r.parentId) return r; // the same entry (mv a a)
+        if (d.entryType === "directory") {
+          throw new InvalidMoveError(src.absolute, d.path, "a directory is already there", `Move it inside with \`pond mv ${src.absolute} ${d.path}/\`, or remove the directory first.`);
+        }
+        if (d.entryType !== r.entryType) {
+          throw new InvalidMoveError(src.absolute, d.path, `a ${d.entryType} is already there and this is a ${r.entryType}`, `Remove it first with \`pond rm ${d.path}\`, or choose another name.`);
+        }
+        parent = await this.parentOf(d);
+        name = baseName(d.path);
+        break;
+      }
+      case "missing":
+        parent = l.parent;
+        name = l.name;
+        break;
+      case "missingParent":
+        throw new NotFoundError(`Directory "${l.parentPath}"`, `Create it first with \`pond mkdir -p ${l.parentPath}\`.`, { path: l.parentPath });
+      case "notDir":
+        throw notADirectory(l.at, dst.absolute);
+    }
+    const target = childPath(parent.path, name);
+    if (r.entryType === "directory" && (target === r.path || target.startsWith(r.path === "/" ? "/" : r.path + "/"))) {
+      throw new InvalidMoveError(src.absolute, dst.absolute, "a directory cannot move into itself", "Choose a destination outside it.");
+    }
+    if (r.entryType !== "directory" && parent.nodeId !== r.parentId) {
+      await txn.moveNode(r.parentId, parent.nodeId, r.nodeId);
+      const k = `${parent.nodeId}/${r.nodeId}`;
+      this.caches.versions.delete(k);
+      this.caches.links.delete(k);
+    }
+    const entry: DirEntry = { name, childNodeId: r.nodeId, entryType: r.entryType, versionLastModified: r.versionLastModified };
+    await this.dropEntry(r.parentId, baseName(r.path));
+    await this.putEntry(parent.nodeId, entry);
+    return { path: target, parentId: parent.nodeId, nodeId: r.nodeId, entryType: r.entryType, versionLastModified: r.versionLastModified };
+  }
+
   /** The target of the symlink at `path`, as it was written. */
   async readlink(path: string): Promise<string> {
     const p = parsePath(path, this.cwd);
@@ -445,6 +521,24 @@ export class WD {
     return txn.addVersion(parentId, nodeId, entryType, content, opts);
   }
 
+  /** The directory holding `r` (its canonical parent path, resolved). */
+  private async parentOf(r: Resolved): Promise<Resolved> {
+    const parentPath = r.path.slice(0, r.path.lastIndexOf("/")) || "/";
+    const l = await this.lookup(parsePath(parentPath).names, true, parentPath);
+    return this.found(l, parentPath);
+  }
+
+  /** Removes entry `name` of a directory and writes its snapshot. */
+  private async dropEntry(dirId: NodeId, name: string): Promise<void> {
+    const txn = this.view as Transaction;
+    const entries = [...(await this.listDir(dirId))];
+    const at = lowerBound(entries, name);
+    if (entries[at]?.name !== name) throw new Error(`BUG: no entry "${name}" to remove in directory ${dirId}`);
+    entries.splice(at, 1);
+    await txn.writeDir(dirId, entries);
+    this.caches.dirs.set(dirId, Promise.resolve(Object.freeze(entries)));
+  }
+
   /** Adds or replaces one entry of a directory and writes its snapshot. */
   private async putEntry(dirId: NodeId, entry: DirEntry): Promise<void> {
     const txn = this.view as Transaction;
@@ -486,6 +580,10 @@ export class FS {
 
 function notADirectory(at: Resolved, asked: string): WrongTypeError {
   return new WrongTypeError(at.path, at.entryType, "directory", `"${asked}" goes through "${at.path}", which is not a directory.`);
+}
+
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 function childPathAll(dir: string, names: readonly string[]): string {

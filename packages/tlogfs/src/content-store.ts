@@ -1,9 +1,9 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
 import type { ObjectStore } from "@pond/oplog";
 import { IntegrityError, concatBytes, sha256Hex, type ContentSource } from "@pond/tinyfs";
-import type { PayloadChecker } from "./verified-payloads.ts";
+import { fileIdentity, type VerifiedPayloads } from "./payload-check.ts";
 
 /** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
 export const LARGE_FILE_THRESHOLD = 64 * 1024;
@@ -28,10 +28,10 @@ function hex(h: Bun.CryptoHasher): string {
  * published with an atomic link so an existing object is never rewritten).
  * `forceLarge` stores even small content as a large file (Parquet payloads, which
  * DuckDB must scan in place). A large file this call creates is recorded as verified
- * in `opts.checker` (its hash is the one computed while writing it), so the first read
+ * in `opts.verified` (its hash is the one computed while writing it), so the first read
  * does not hash it again.
  */
-export async function stageContent(store: ObjectStore, content: ContentSource, opts: { forceLarge?: boolean; checker?: PayloadChecker } = {}): Promise<StagedContent> {
+export async function stageContent(store: ObjectStore, content: ContentSource, opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {}): Promise<StagedContent> {
   if (content instanceof AdoptableFile) {
     const adopted = adoptFile(store, content.path, opts);
     if (adopted) return adopted;
@@ -42,7 +42,7 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
     const sha256 = hex(hasher);
     // Keep a copy: the caller may reuse its buffer once addVersion resolves.
     if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: new Uint8Array(content), sha256, size: content.length };
-    if (await publishBytes(store, sha256, content)) recordLocal(store, sha256, opts.checker);
+    if (await publishBytes(store, sha256, content)) recordLocal(store, sha256, opts.verified);
     return { kind: "large", sha256, size: content.length };
   }
   // Stream: buffer up to the threshold; past it, spill to a temp object.
@@ -76,19 +76,23 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
   if (!spill) {
     const bytes = concatBytes(head, size);
     if (opts.forceLarge) {
-      if (await publishBytes(store, sha256, bytes)) recordLocal(store, sha256, opts.checker);
+      if (await publishBytes(store, sha256, bytes)) recordLocal(store, sha256, opts.verified);
       return { kind: "large", sha256, size };
     }
     return { kind: "inline", bytes, sha256, size };
   }
-  if (await spill.publish(sha256)) recordLocal(store, sha256, opts.checker);
+  if (await spill.publish(sha256)) recordLocal(store, sha256, opts.verified);
   return { kind: "large", sha256, size };
 }
 
-/** Records a large file this process just created as verified (local stores only). */
-function recordLocal(store: ObjectStore, sha256: string, checker: PayloadChecker | undefined): void {
+/**
+ * Records a large file this process just created (its hash is the one computed from the
+ * bytes written) as verified, with the identity it has now that its temp name is gone,
+ * so the first read does not hash it again (local stores only).
+ */
+function recordLocal(store: ObjectStore, sha256: string, verified: VerifiedPayloads | undefined): void {
   const p = store.localPath?.(largeFileKey(sha256));
-  if (p !== undefined) checker?.recordWritten(p, sha256);
+  if (p !== undefined && verified) verified.record(sha256, fileIdentity(statSync(p, { bigint: true })));
 }
 
 interface Spill {
@@ -102,7 +106,8 @@ interface Spill {
  * Content in a host file the writer made for this purpose and gives up (a CSV converted
  * to Parquet). Read as a stream it is just the file's bytes; a local store on the same
  * filesystem takes the file itself as the large file (hashed, fsynced, linked into
- * place) instead of copying it. The caller removes its path afterwards either way.
+ * place) instead of copying it, and then unlinks `path`. The caller removes its path
+ * afterwards either way (ignoring a missing file).
  */
 export class AdoptableFile implements AsyncIterable<Uint8Array> {
   constructor(readonly path: string) {}
@@ -133,7 +138,7 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
  * go inline, another filesystem): the caller streams it instead.
  * Measured on a 100 MB CSV (20 MB of Parquet): copying it into the pond took ~100 ms.
  */
-function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; checker?: PayloadChecker }): StagedContent | undefined {
+function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
   const hasher = new Bun.CryptoHasher("sha256");
@@ -156,8 +161,11 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
   const final = store.localPath!(largeFileKey(sha256))!;
   try {
     linkSync(path, final);
+    // The file is given up (see AdoptableFile): drop its temp name now, so the identity
+    // recorded is the one the large file keeps (an unlink moves the inode's ctime).
+    unlinkSync(path);
     fsyncDir(dir);
-    opts.checker?.recordWritten(final, sha256);
+    recordLocal(store, sha256, opts.verified);
   } catch (e) {
     if (isSystemError(e, "EXDEV")) return undefined;
     // Same content already stored: the path is the hash, never rewrite it.

@@ -5,5 +5,5 @@ export * from "./tlog-persistence.ts";
 export * from "./create-pond-table.ts";
 export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";
+export * from "./payload-check.ts";
 export * from "./query/index.ts";
-export * from "./verified-payloads.ts";

@@ -28,10 +28,10 @@ import {
 } from "@pond/tinyfs";
 import { checkInline, largeFileKey, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { CommitConflictError, PondFormatError } from "./errors.ts";
+import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
 import type { RowCache } from "./row-cache.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
-import { PayloadChecker, type PayloadToCheck, type VerifiedPayloads } from "./verified-payloads.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
 const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
@@ -48,10 +48,8 @@ export interface TLogOptions {
   compactFromFiles?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
   compactMaxBytes?: number;
-  /** Which payload files are known good (see verified-payloads.ts); without it a read hashes each payload it checks. */
+  /** Remembers which payload files were hashed, so each is hashed once (see payload-check.ts). */
   verifiedPayloads?: VerifiedPayloads;
-  /** Called for each payload hashed in full before a read (tests count these). */
-  onPayloadHash?: (hostPath: string) => void;
 }
 
 /**
@@ -92,7 +90,7 @@ export class TLogPersistence implements Persistence {
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
   private readonly compact: { fromFiles: number; maxBytes: number };
-  private readonly checker: PayloadChecker;
+  private readonly verified?: VerifiedPayloads;
   readonly log: Logger;
 
   constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
@@ -100,7 +98,7 @@ export class TLogPersistence implements Persistence {
     this.compact = { fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES, maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES };
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
-    this.checker = new PayloadChecker(opts.verifiedPayloads, { onHash: opts.onPayloadHash });
+    this.verified = opts.verifiedPayloads;
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
   }
 
@@ -108,13 +106,13 @@ export class TLogPersistence implements Persistence {
     const base = this.cache?.load();
     const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.checker);
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.checker);
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
   }
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {
@@ -130,8 +128,8 @@ export class TLogView implements ReadView {
     readonly store: ObjectStore,
     /** @internal shared with transactions built on this view */
     readonly index: PartitionIndex,
-    /** Checks payload files before a read uses them (shared by every view of a persistence). */
-    readonly checker: PayloadChecker = new PayloadChecker(undefined),
+    /** @internal which payload files were already hashed */
+    readonly verified?: VerifiedPayloads,
   ) {}
 
   get seq(): number {
@@ -188,14 +186,49 @@ export class TLogView implements ReadView {
     yield* this.rowContent(row);
   }
 
-  protected async *rowContent(row: OplogEntry): AsyncIterable<Uint8Array> {
+  /** `read`, naming the file by its pond path in an integrity error. */
+  async *readPath(path: string, parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {
+    const row = await this.versionRow(parentId, nodeId, version);
+    yield* this.rowContent(row, `"${path}" version ${row.version}`);
+  }
+
+  protected async *rowContent(row: OplogEntry, label = `node ${row.node_id} version ${row.version}`): AsyncIterable<Uint8Array> {
     if (row.content) {
-      yield checkInline(row.content, row.sha256, `node ${row.node_id} version ${row.version}`);
+      yield checkInline(row.content, row.sha256, label);
     } else if (row.size === 0) {
       return;
     } else {
+      // No byte leaves before the file is known to match: the check hashes it first
+      // unless this very file was hashed before (the stream still checks at its end).
+      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
+      if (hostPath !== undefined) checkPayloads([{ hostPath, sha256: row.sha256, size: row.size, label }], this.verified);
       yield* readLargeFile(this.store, row.sha256, row.size);
     }
+  }
+
+  /**
+   * Checks that payload files still hold what the log records before a reader (DuckDB,
+   * the direct reader) scans them in place; throws IntegrityError naming the first that
+   * does not. See payload-check.ts for why each file is hashed once, not on every read.
+   */
+  checkPayloads(refs: readonly PayloadRef[]): void {
+    checkPayloads(refs, this.verified);
+  }
+
+  /**
+   * Checks the payload files of several pond files at once (the newest version, or the
+   * one named), before a command writes any of them out: a damaged one then fails the
+   * command with nothing written. Inline content is checked as it is read.
+   */
+  async checkFilePayloads(files: readonly { path: string; parentId: NodeId; nodeId: NodeId; version?: number }[]): Promise<void> {
+    const refs: PayloadRef[] = [];
+    for (const f of files) {
+      const row = await this.versionRow(f.parentId, f.nodeId, f.version);
+      if (row.content || row.size === 0) continue;
+      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
+      if (hostPath !== undefined) refs.push({ hostPath, sha256: row.sha256, size: row.size, label: `"${f.path}" version ${row.version}` });
+    }
+    checkPayloads(refs, this.verified);
   }
 
   async versionRow(parentId: NodeId, nodeId: NodeId, version?: number): Promise<OplogEntry> {
@@ -215,32 +248,6 @@ export class TLogView implements ReadView {
    */
   payloadPath(info: VersionInfo): string | undefined {
     return this.store.localPath?.(largeFileKey(info.sha256));
-  }
-
-  /**
-   * Checks the payload files a read is about to use against the log, before any byte
-   * of them is used: throws IntegrityError naming the pond path, the version and the
-   * payload. Each is hashed only when it is not recorded as verified with its current
-   * identity (see verified-payloads.ts).
-   */
-  verifyPayloads(items: PayloadToCheck[]): void {
-    this.checker.verify(items);
-  }
-
-  /**
-   * Before a file's bytes are read (cat, copy out): checks the payload file of each
-   * version named, when it has one (inline content is checked whole before it is
-   * yielded; a store without host paths is checked as it streams).
-   */
-  async verifyFileVersions(items: { parentId: NodeId; nodeId: NodeId; version?: number; path: string }[]): Promise<void> {
-    const checks: PayloadToCheck[] = [];
-    for (const it of items) {
-      const row = await this.versionRow(it.parentId, it.nodeId, it.version);
-      if (row.content || row.size === 0) continue;
-      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
-      if (hostPath !== undefined) checks.push({ hostPath, sha256: row.sha256, size: row.size, path: it.path, version: row.version });
-    }
-    this.checker.verify(checks);
   }
 
   async readlink(parentId: NodeId, nodeId: NodeId): Promise<string> {
@@ -266,6 +273,8 @@ interface PendingVersion {
 export class TLogTransaction extends TLogView implements Transaction {
   private readonly dirs = new Map<NodeId, DirEntry[]>();
   private readonly pending = new Map<string, PendingVersion[]>();
+  /** Committed rows of nodes moved to another directory, by their new `parentId/nodeId`, the original row objects (so their committing versions stay known). */
+  private readonly moved = new Map<string, { toParentId: NodeId; rows: OplogEntry[] }>();
   private done = false;
 
   constructor(
@@ -274,7 +283,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     private readonly now: () => number,
     private readonly compact = { fromFiles: COMPACT_FROM_FILES, maxBytes: COMPACT_MAX_BYTES },
   ) {
-    super(base.snapshot, base.store, base.index, base.checker);
+    super(base.snapshot, base.store, base.index, base.verified);
   }
 
   newNodeId(): NodeId {
@@ -285,6 +294,13 @@ export class TLogTransaction extends TLogView implements Transaction {
     const d = this.dirs.get(dirId);
     if (d) return d.map((e) => ({ ...e }));
     return super.listDir(dirId);
+  }
+
+  protected override async fileRows(parentId: NodeId, nodeId: NodeId): Promise<OplogEntry[]> {
+    const rows = await super.fileRows(parentId, nodeId);
+    const m = this.moved.get(key(parentId, nodeId));
+    if (!m) return rows;
+    return [...rows, ...m.rows].sort((a, b) => a.version - b.version);
   }
 
   override async versions(parentId: NodeId, nodeId: NodeId): Promise<VersionInfo[]> {
@@ -326,7 +342,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
     if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
     const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;
-    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), checker: this.checker });
+    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), verified: this.verified });
     const info: VersionInfo = {
       version,
       timestamp: BigInt(this.now()) * 1000n,
@@ -341,9 +357,26 @@ export class TLogTransaction extends TLogView implements Transaction {
     return { ...info };
   }
 
+  async moveNode(fromParentId: NodeId, toParentId: NodeId, nodeId: NodeId): Promise<void> {
+    this.assertOpen();
+    const from = key(fromParentId, nodeId);
+    const rows = await this.fileRows(fromParentId, nodeId);
+    const mine = this.pending.get(from) ?? [];
+    if (rows.length === 0 && mine.length === 0) throw new NotFoundError(`Node ${nodeId}`, `It is not a file or symlink in directory ${fromParentId}.`, { parentId: fromParentId, nodeId });
+    if (fromParentId === toParentId) return;
+    const to = key(toParentId, nodeId);
+    this.moved.delete(from);
+    this.pending.delete(from);
+    // A node moved back to a directory it once lived in still has its older rows there: copy only the rest.
+    const there = new Set((await super.fileRows(toParentId, nodeId)).map((r) => r.version));
+    const copy = rows.filter((r) => !there.has(r.version));
+    if (copy.length > 0) this.moved.set(to, { toParentId, rows: copy });
+    if (mine.length > 0) this.pending.set(to, mine.map((p) => ({ ...p, parentId: toParentId })));
+  }
+
   /** True when the transaction has written nothing. */
   get isEmpty(): boolean {
-    return this.dirs.size === 0 && this.pending.size === 0;
+    return this.dirs.size === 0 && this.pending.size === 0 && this.moved.size === 0;
   }
 
   async commit(): Promise<number> {
@@ -384,6 +417,7 @@ export class TLogTransaction extends TLogView implements Transaction {
       actions.push(...(await this.compaction(partId, partRows, version, ts)));
       actions.push({ add: await writeEntryFile(this.store, partId, partRows, { version }) });
     }
+    actions.push(...(await this.movedFiles(version)));
     const pond: PondCommitInfo = {
       seq: version,
       txnId: this.meta.txnId,
@@ -393,8 +427,6 @@ export class TLogTransaction extends TLogView implements Transaction {
     };
     actions.push({ commitInfo: { timestamp: this.now(), operation: "WRITE", operationParameters: { mode: "Append" }, engineInfo: "pond", pond } });
     const r = await commitLog(this.store, version, actions);
-    // The payloads written are in place whether the commit won or must retry.
-    this.checker.flush();
     if (r.kind === "conflict") throw new CommitConflictError(version, 1);
     return r.version;
   }
@@ -432,6 +464,26 @@ export class TLogTransaction extends TLogView implements Transaction {
     for (const f of old) {
       actions.push({ remove: { path: f.path, deletionTimestamp, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size } });
     }
+    return actions;
+  }
+
+  /**
+   * One entry file per directory that nodes moved into: copies of their rows under the new
+   * part_id (inline bytes and hashes, never the large files), each tagged with the version
+   * that first committed it, so `describe` after a move names the same transactions.
+   */
+  private async movedFiles(version: number): Promise<Action[]> {
+    const byPart = new Map<NodeId, { rows: OplogEntry[]; versions: number[] }>();
+    for (const { toParentId, rows } of this.moved.values()) {
+      let g = byPart.get(toParentId);
+      if (!g) byPart.set(toParentId, (g = { rows: [], versions: [] }));
+      for (const r of rows) {
+        g.rows.push({ ...r, part_id: toParentId });
+        g.versions.push(this.base.index.txnOf(r) ?? version);
+      }
+    }
+    const actions: Action[] = [];
+    for (const [partId, g] of byPart) actions.push({ add: await writeEntryFile(this.store, partId, g.rows, { version, rowVersions: g.versions }) });
     return actions;
   }
 

@@ -53,8 +53,6 @@ async function catPond(path: string, args: Record<string, unknown>, io: IO, pond
   } else if (args.sql) {
     throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, { hint: "Store it as a table with host+table: or host+csv:." });
   }
-  // Check the payload before its first byte goes out: stdout cannot be taken back.
-  await view.verifyFileVersions([{ parentId: st.parentId, nodeId: st.nodeId, version, path: st.path }]);
-  for await (const chunk of view.read(st.parentId, st.nodeId, version)) io.out.write(chunk);
+  for await (const chunk of view.readPath(st.path, st.parentId, st.nodeId, version)) io.out.write(chunk);
   return 0;
 }

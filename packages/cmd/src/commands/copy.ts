@@ -136,26 +136,25 @@ async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args
       }
     }
   }
-  // Check every payload before anything is written: a damaged one fails the copy with
-  // nothing left on the host.
-  await view.verifyFileVersions(files);
+  // Check every payload before writing any: with one damaged, nothing lands on the host.
+  await view.checkFilePayloads(files);
   for (const f of files) await writeOut(view, f, join(dest.path, f.path));
   return 0;
 }
 
 /**
- * Writes a file's newest version to `hostPath` through a temp file beside it, renamed
- * into place only once the read (which checks the hash as it streams) has finished, so
- * bytes found damaged on the way never sit under the target's name.
+ * Writes one pond file to the host: into a hidden temp file beside the target, renamed
+ * over it only once every byte was read and matched the log, so a damaged payload or a
+ * failed read never leaves a partial or wrong file where the user looks.
  */
-async function writeOut(view: TLogView, f: { parentId: string; nodeId: string }, hostPath: string): Promise<void> {
+async function writeOut(view: TLogView, f: { path: string; parentId: string; nodeId: string }, hostPath: string): Promise<void> {
   mkdirSync(dirname(hostPath), { recursive: true });
-  const tmp = join(dirname(hostPath), `.pond-copy-${crypto.randomUUID()}.tmp`);
+  const tmp = join(dirname(hostPath), `.pond-copy-${process.pid}-${crypto.randomUUID().slice(0, 8)}.tmp`);
   const fd = openSync(tmp, "wx");
-  let done = false;
+  let ok = false;
   try {
     try {
-      for await (const chunk of view.read(f.parentId, f.nodeId)) {
+      for await (const chunk of view.readPath(f.path, f.parentId, f.nodeId)) {
         let off = 0;
         while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
       }
@@ -163,9 +162,9 @@ async function writeOut(view: TLogView, f: { parentId: string; nodeId: string },
       closeSync(fd);
     }
     renameSync(tmp, hostPath);
-    done = true;
+    ok = true;
   } finally {
-    if (!done) rmSync(tmp, { force: true });
+    if (!ok) rmSync(tmp, { force: true });
   }
 }
 

@@ -31,8 +31,7 @@ export interface ResolvedSource {
 /**
  * Resolves a pond path or glob to the Parquet payloads of the tables and series it
  * names. A table contributes its newest version (or `version`); a series every version
- * whose event-time range overlaps `range`. Files of other types are refused. Every
- * payload returned has been checked against the log (IntegrityError otherwise).
+ * whose event-time range overlaps `range`. Files of other types are refused.
  */
 export async function resolveSources(view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange; version?: number } = {}): Promise<ResolvedSource[]> {
   const matches = isGlob(pattern) ? await wd.globAll(pattern) : [await wd.stat(pattern, { followSymlinks: true })];
@@ -65,12 +64,10 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
       if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
       files.push({ hostPath, version: v.version, size: v.size, sha256: v.sha256, columns: v.attributes.columns, minEventTime: v.minEventTime ?? null, maxEventTime: v.maxEventTime ?? null });
     }
+    view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
     out.push({ path: m.path, entryType: m.entryType, files, skipped, timestampColumn: typeof tsCol === "string" ? tsCol : undefined });
   }
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
-  // DuckDB reads payloads in place and checks nothing: every file a query may read is
-  // checked against the log first (hashed only when not recorded as verified).
-  view.verifyPayloads(out.flatMap((s) => s.files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, path: s.path, version: f.version }))));
   return out;
 }

@@ -29,3 +29,41 @@ describe("sqlStringList()", () => {
     expect(sqlStringList(["/a\n", "/b"])).toBe("['/a\n', '/b']");
   });
 });
+
+describe("QuerySession errors", () => {
+  test("a registered payload DuckDB cannot read is an IntegrityError naming the pond path, the version and the file; other failures stay QueryError", async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { QuerySession, QueryError } = await import("./query-session.ts");
+    const { IntegrityError } = await import("@pond/tinyfs");
+    const dir = mkdtempSync(join(tmpdir(), "qs-"));
+    try {
+      const payload = join(dir, `sha256=${"ab".repeat(32)}`);
+      const other = join(dir, `sha256=${"cd".repeat(32)}`);
+      const maker = await openDuckDB();
+      await maker.run(`COPY (SELECT range AS v FROM range(1000)) TO '${payload}' (FORMAT parquet)`);
+      await maker.run(`COPY (SELECT 1 AS v) TO '${other}' (FORMAT parquet)`);
+      maker.close();
+      const session = await QuerySession.open();
+      try {
+        const file = { hostPath: payload, version: 3, size: 0, sha256: "ab".repeat(32), minEventTime: null, maxEventTime: null };
+        await session.addPondView("t", [{ path: "/s.series", entryType: "file:series", files: [file], skipped: [] }]);
+        await session.lock();
+        writeFileSync(payload, "PAR1 not parquet at all PAR1"); // damaged after it was checked
+        const cols = await session.prepare("SELECT sum(v) AS s FROM t").catch((e) => e);
+        const err = cols instanceof Error ? cols : await (async () => { try { for await (const _ of session.streamText("SELECT sum(v) AS s FROM t", cols)) {} } catch (e) { return e; } })();
+        expect(err).toBeInstanceOf(IntegrityError);
+        expect((err as Error).message).toContain(`"/s.series" version 3`);
+        expect((err as Error).message).toContain(payload);
+        // A file it did not register is the sandbox's refusal: the query's error.
+        const refused = await session.prepare(`SELECT * FROM read_parquet('${other}')`).catch((e) => e);
+        expect(refused).toBeInstanceOf(QueryError);
+      } finally {
+        session.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

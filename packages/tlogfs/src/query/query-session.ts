@@ -16,6 +16,8 @@ function duckMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+const PAYLOAD_IN_MESSAGE = /sha256=([0-9a-f]{64})/;
+
 /**
  * One sandboxed DuckDB session for one command. Register every source first (views
  * over exactly the payload files named), then `lock()`: after that the query can read
@@ -24,8 +26,8 @@ function duckMessage(e: unknown): string {
  */
 export class QuerySession {
   private readonly allowedFiles = new Set<string>();
-  /** Pond payload files in views, with the pond path and version each belongs to. */
-  private readonly payloads = new Map<string, { path: string; version: number }>();
+  /** Payload file → `"/pond/path" version N`, to name the file when DuckDB cannot read it. */
+  private readonly payloadLabels = new Map<string, string>();
   private locked = false;
 
   private constructor(private readonly duck: Duck) {}
@@ -45,7 +47,7 @@ export class QuerySession {
    * [range.start, range.end) on the time column when a range is given.
    */
   async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange): Promise<void> {
-    for (const s of sources) for (const f of s.files) this.payloads.set(f.hostPath, { path: s.path, version: f.version });
+    for (const s of sources) for (const f of s.files) this.payloadLabels.set(f.hostPath, `"${s.path}" version ${f.version}`);
     let files = sources.flatMap((s) => s.files.map((f) => f.hostPath));
     let where = "";
     if (files.length === 0) {
@@ -65,12 +67,7 @@ export class QuerySession {
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
       if (!tsCol) throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
-      let type: string;
-      try {
-        type = (await this.duck.columns(`SELECT ${sqlIdent(tsCol)} FROM ${relation}`))[0]!.type;
-      } catch (e) {
-        throw this.failure(e);
-      }
+      const type = (await this.duck.columns(`SELECT ${sqlIdent(tsCol)} FROM ${relation}`))[0]!.type;
       const lit = (us: bigint) => timeLiteral(us, type);
       const conds: string[] = [];
       if (range.start !== undefined) conds.push(`${sqlIdent(tsCol)} >= ${lit(range.start)}`);
@@ -125,6 +122,23 @@ export class QuerySession {
     }
   }
 
+  /**
+   * DuckDB's error as the error it is: a payload it could not read (damaged, truncated,
+   * removed under it) is an integrity failure naming the pond file, the version and the
+   * payload; anything else is the query's own error.
+   */
+  private failure(e: unknown, sql?: string): PondError {
+    if (e instanceof PondError) return e;
+    const message = duckMessage(e);
+    // Only a payload this session registered (and so allowed) counts: a query naming
+    // some other payload file is refused by the sandbox, which is the query's error.
+    const m = PAYLOAD_IN_MESSAGE.exec(message);
+    const hostPath = m ? [...this.payloadLabels.keys()].find((p) => p.endsWith(`sha256=${m[1]}`)) : undefined;
+    if (!hostPath) return new QueryError(message, sql);
+    return new IntegrityError(`${this.payloadLabels.get(hostPath)!} (payload ${hostPath})`, `DuckDB could not read it: ${message}`, { payload: hostPath },
+      "The file under data/_large_files is damaged or missing. Restore it from a backup (`pond restore` into a new folder and copy that file back), then query again.");
+  }
+
   /** Checks a user query is one read-only statement and returns its result columns. */
   async prepare(sql: string): Promise<DuckColumn[]> {
     if (!this.locked) throw new Error("BUG: QuerySession.prepare before lock()");
@@ -170,21 +184,6 @@ export class QuerySession {
     } catch (e) {
       throw this.failure(e);
     }
-  }
-
-  /**
-   * DuckDB's error as a pond error: one that names a pond payload file (DuckDB cannot
-   * read it: damaged, truncated, gone) is an IntegrityError naming the pond path and
-   * version, not a mistake in the SQL; any other is a QueryError.
-   */
-  private failure(e: unknown, sql?: string): PondError {
-    const message = duckMessage(e);
-    for (const [hostPath, owner] of this.payloads) {
-      if (message.includes(hostPath)) {
-        return new IntegrityError(`"${owner.path}" version ${owner.version}`, `DuckDB cannot read its payload ${hostPath}: ${message}`, { path: owner.path, version: owner.version, payload: hostPath });
-      }
-    }
-    return new QueryError(message, sql);
   }
 
   /** See `Duck.close`: `last` when the command ends right after. */
