@@ -60,6 +60,7 @@ export const COMMANDS: CommandSpec[] = [
     builder: (y) =>
       y.positional("sources", { type: "string", array: true, describe: "SRC... DEST" })
         .option("p", { alias: "parents", type: "boolean", default: false, describe: "Create missing parent directories" })
+        .option("dereference", { type: "boolean", default: true, describe: "Follow host symlinks in folders (--no-dereference: store them as pond symlinks)" })
         .option("timestamp-column", { type: "string", describe: "Series: the event-time column (default: detected)" })
         .option("delimiter", { type: "string", describe: "CSV: field delimiter (default: sniffed)" })
         .option("header", { type: "boolean", describe: "CSV: the first row is a header (--no-header: it is data)" })
@@ -102,6 +103,30 @@ export const COMMANDS: CommandSpec[] = [
     describe: "Show an entry's type, node id and every version",
     builder: (y) => asOf(y.positional("path", { type: "string" }).option("format", { choices: ["text", "json"] as const, default: "text" })),
     load: () => import("./commands/describe.ts"),
+  },
+  {
+    command: "rm <paths..>",
+    describe: "Remove files and symlinks (-r: directories too); globs work; earlier states stay readable with --as-of",
+    builder: (y) =>
+      y.positional("paths", { type: "string", array: true, describe: "Pond paths or globs" })
+        .option("r", { alias: "recursive", type: "boolean", default: false, describe: "Remove directories and everything in them" })
+        .option("f", { alias: "force", type: "boolean", default: false, describe: "A path or pattern that matches nothing is not an error" }),
+    load: () => import("./commands/rm.ts"),
+  },
+  {
+    command: "mv <paths..>",
+    describe: "Rename or move entries (SRC... DEST); node ids and versions are kept",
+    builder: (y) => y.positional("paths", { type: "string", array: true, describe: "SRC... DEST" }),
+    load: () => import("./commands/mv.ts"),
+  },
+  {
+    command: "ln <target> <link>",
+    describe: "Make a symbolic link: pond ln -s TARGET LINK",
+    builder: (y) =>
+      y.positional("target", { type: "string", describe: "What the link points at (absolute, or relative to the link's directory)" })
+        .positional("link", { type: "string", describe: "The link's path (an existing directory: inside it)" })
+        .option("s", { alias: "symbolic", type: "boolean", default: false, describe: "A symbolic link (the only kind pond has)" }),
+    load: () => import("./commands/ln.ts"),
   },
   {
     command: "show",

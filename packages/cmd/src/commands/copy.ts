@@ -1,8 +1,8 @@
-import { mkdirSync, readdirSync, closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, readdirSync, closeSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { PondError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
+import { PondError, isSystemError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
-import { NotFoundError, WD, listPattern, normalizePath, parsePath, type EntryType } from "@pond/tinyfs";
+import { NotFoundError, SYMLINK_LIMIT, SymlinkLoopError, WD, listPattern, normalizePath, parsePath, type EntryType } from "@pond/tinyfs";
 import type { TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
@@ -37,7 +37,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
 
 async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Record<string, unknown>, progress: Progress): Promise<number> {
   // Check every source before anything is written, so a typo changes nothing.
-  const stats = sources.map((s) => ({ src: s, ...statHost(s.path, s.raw) }));
+  const stats = sources.map((s) => ({ src: s, ...statHostFollowing(s.path, s.raw) }));
   for (const s of stats) {
     if (s.isDirectory && s.src.format !== "data") {
       throw new PondError("usage", `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`, { kind: "usage", hint: "Name the files, or copy the folder with host: to store raw bytes." });
@@ -56,6 +56,10 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
     if (intoDir) {
       if (!existing) await wd.mkdir(destPath.absolute, { parents });
       for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, staging);
+    } else if (!existing && sources.length === 1 && stats[0]!.isDirectory) {
+      // As cp -r: a folder copied onto a path that does not exist becomes that directory.
+      if (parents) await wd.mkdir(parentPath(destPath.absolute), { parents: true });
+      await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, staging);
     } else if (existing || sources.length === 1 || series) {
       for (const s of stats) {
         if (s.isDirectory) throw new PondError("wrong_type", `Cannot copy folder "${s.src.raw}" onto file "${destPath.absolute}"`, { hint: "Copy it into a directory instead." });
@@ -80,8 +84,21 @@ async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): Asyn
   progress.tick(1, 0);
 }
 
-async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void, progress: Progress, staging: string): Promise<void> {
+/**
+ * Copies a host file or folder to pond path `target`. Host symlinks are followed (as cp
+ * -L) unless --no-dereference, which stores each as a pond symlink with the same target
+ * text. `seen` holds the folders on the way down (device:inode), so a link back to one of
+ * them is reported as a loop instead of copied for ever.
+ */
+async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void, progress: Progress, staging: string, seen: string[] = []): Promise<void> {
   if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
+  const id = hostDirId(src.path);
+  if (seen.includes(id)) {
+    throw new PondError("host_symlink_loop", `Host folder "${src.path}" leads back to a folder it is inside (a symlink loop)`, {
+      data: { path: src.path },
+      hint: "Remove or fix that symlink, or copy with --no-dereference to store symlinks as links.",
+    });
+  }
   const existing = await wd.resolve(target);
   if (!existing) {
     await wd.mkdir(target);
@@ -90,9 +107,38 @@ async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolea
   const names = readdirSync(src.path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const d of names) {
     const child: HostEndpoint = { ...src, path: join(src.path, d.name), raw: `${src.raw}/${d.name}` };
-    const st = statHost(child.path, child.raw); // follows host symlinks
-    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress, staging);
+    if (d.isSymbolicLink() && args["dereference"] === false) {
+      const r = await wd.symlink(readlinkSync(child.path), joinPond(target, d.name));
+      note(`symlink ${r.path} -> ${readlinkSync(child.path)}`);
+      continue;
+    }
+    const st = statHostFollowing(child.path, child.raw);
+    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress, staging, [...seen, id]);
   }
+}
+
+function hostDirId(path: string): string {
+  const s = statSync(path);
+  return `${s.dev}:${s.ino}`;
+}
+
+/** statHost, with a link that loops on itself (ELOOP) or leads nowhere named as such. */
+function statHostFollowing(path: string, raw: string): { isDirectory: boolean; size: number } {
+  try {
+    return statHost(path, raw);
+  } catch (e) {
+    if (isSystemError(e, "ELOOP")) {
+      throw new PondError("host_symlink_loop", `Host symlink "${path}" is a loop (too many levels of symbolic links)`, { data: { path }, hint: "Fix or remove that symlink, or copy with --no-dereference." });
+    }
+    if (e instanceof PondError && e.code === "host_not_found" && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new PondError("host_dangling_symlink", `Host symlink "${path}" points at "${readlinkSync(path)}", which does not exist`, { data: { path }, hint: "Fix or remove that symlink, or copy with --no-dereference to store it as a link." });
+    }
+    throw e;
+  }
+}
+
+function parentPath(abs: string): string {
+  return abs.slice(0, abs.lastIndexOf("/")) || "/";
 }
 
 /** `staging`: where a CSV's Parquet is written, beside the pond's large files, so the store takes the file itself. */
@@ -128,18 +174,28 @@ async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args
   for (const s of sources) {
     const matches = await listPattern(wd, s.path, { dot: true });
     if (matches.length === 0) throw new NotFoundError(`"${s.path}"`, "Check it with `pond list`.");
-    for (const m of matches) {
-      if (m.entryType === "directory") {
-        for await (const w of wd.walk(m.path)) if (w.entry.entryType !== "directory") files.push({ path: w.path, parentId: w.parentId, nodeId: w.entry.childNodeId });
-      } else {
-        files.push({ path: m.path, parentId: m.parentId, nodeId: m.nodeId });
-      }
-    }
+    for (const m of matches) await collectOut(wd, m.path, files, 0);
   }
   // Check every payload before writing any: with one damaged, nothing lands on the host.
   await view.checkFilePayloads(files);
   for (const f of files) await writeOut(view, f, join(dest.path, f.path));
   return 0;
+}
+
+/**
+ * The files to write for pond path `path` (under that path on the host): a file itself,
+ * a directory's files, and what a symlink leads to, followed as cp -L does (a dangling
+ * link or a loop throws the error naming it).
+ */
+async function collectOut(wd: WD, path: string, files: { path: string; parentId: string; nodeId: string }[], depth: number): Promise<void> {
+  const st = await wd.stat(path);
+  if (st.entryType !== "directory") {
+    files.push({ path, parentId: st.parentId, nodeId: st.nodeId });
+    return;
+  }
+  // A link to a directory above itself would walk for ever: the same bound as a symlink chain.
+  if (depth > SYMLINK_LIMIT) throw new SymlinkLoopError(path, SYMLINK_LIMIT);
+  for (const e of await wd.list(path)) await collectOut(wd, e.path, files, e.entryType === "symlink" ? depth + 1 : depth);
 }
 
 /**

@@ -20,6 +20,8 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
       const versions = await view.versions(m.parentId, m.nodeId);
       const last = versions[versions.length - 1]!;
       Object.assign(row, { version: last.version, size: last.size, time: isoMicros(last.timestamp) });
+      // As ls -l: a link shows where it points (text only; other formats keep their columns).
+      if (m.entryType === "symlink" && format === "text") row.path = `${m.path} -> ${await wd.readlink(m.path)}`;
     }
     rows.push(row);
   }
