@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
-import type { ObjectStore } from "@pond/oplog";
+import { fsyncDirSync, publishFile, tempPathFor, type ObjectStore } from "@pond/oplog";
 import { IntegrityError, concatBytes, sha256Hex, type ContentSource } from "@pond/tinyfs";
 
 /** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
@@ -145,7 +145,7 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
   mkdirSync(dir, { recursive: true });
   try {
     linkSync(path, store.localPath!(largeFileKey(sha256))!);
-    fsyncDir(dir);
+    fsyncDirSync(dir);
   } catch (e) {
     if (isSystemError(e, "EXDEV")) return undefined;
     // Same content already stored: the path is the hash, never rewrite it.
@@ -168,7 +168,7 @@ function openSpill(store: ObjectStore): Spill {
   }
   const dir = dirname(probe);
   mkdirSync(dir, { recursive: true });
-  const tmp = `${dir}/.tmp-${crypto.randomUUID()}`;
+  const tmp = tempPathFor(probe);
   const fd = openSync(tmp, "wx");
   let closed = false;
   const close = () => { if (!closed) { closed = true; closeSync(fd); } };
@@ -180,16 +180,8 @@ function openSpill(store: ObjectStore): Spill {
     async publish(sha256) {
       fsyncSync(fd);
       close();
-      const final = store.localPath!(largeFileKey(sha256))!;
-      try {
-        linkSync(tmp, final);
-        fsyncDir(dir);
-      } catch (e) {
-        // Same content already stored: the path is the hash, never rewrite it.
-        if (!isSystemError(e, "EEXIST")) throw e;
-      } finally {
-        unlinkSync(tmp);
-      }
+      // Same content already stored ("exists"): the path is the hash, never rewrite it.
+      await publishFile(tmp, store.localPath!(largeFileKey(sha256))!, { ifAbsent: true });
     },
     discard() {
       close();
@@ -200,11 +192,6 @@ function openSpill(store: ObjectStore): Spill {
 
 async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Array): Promise<void> {
   await store.put(largeFileKey(sha256), bytes, { ifAbsent: true });
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
 
