@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
-import type { ObjectStore } from "@pond/oplog";
+import { fsyncDirSync, publishFile, tempPathFor, type ObjectStore } from "@pond/oplog";
 import { IntegrityError, concatBytes, sha256Hex, type ContentSource } from "@pond/tinyfs";
 import { fileIdentity, type VerifiedPayloads } from "./payload-check.ts";
 
@@ -164,7 +164,7 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
     // The file is given up (see AdoptableFile): drop its temp name now, so the identity
     // recorded is the one the large file keeps (an unlink moves the inode's ctime).
     unlinkSync(path);
-    fsyncDir(dir);
+    fsyncDirSync(dir);
     recordLocal(store, sha256, opts.verified);
   } catch (e) {
     if (isSystemError(e, "EXDEV")) return undefined;
@@ -188,7 +188,7 @@ function openSpill(store: ObjectStore): Spill {
   }
   const dir = dirname(probe);
   mkdirSync(dir, { recursive: true });
-  const tmp = `${dir}/.tmp-${crypto.randomUUID()}`;
+  const tmp = tempPathFor(probe);
   const fd = openSync(tmp, "wx");
   let closed = false;
   const close = () => { if (!closed) { closed = true; closeSync(fd); } };
@@ -200,18 +200,8 @@ function openSpill(store: ObjectStore): Spill {
     async publish(sha256) {
       fsyncSync(fd);
       close();
-      const final = store.localPath!(largeFileKey(sha256))!;
-      try {
-        linkSync(tmp, final);
-        fsyncDir(dir);
-        return true;
-      } catch (e) {
-        // Same content already stored: the path is the hash, never rewrite it.
-        if (!isSystemError(e, "EEXIST")) throw e;
-        return false;
-      } finally {
-        unlinkSync(tmp);
-      }
+      // Same content already stored ("exists"): the path is the hash, never rewrite it.
+      return (await publishFile(tmp, store.localPath!(largeFileKey(sha256))!, { ifAbsent: true })) === "created";
     },
     discard() {
       close();
@@ -222,11 +212,6 @@ function openSpill(store: ObjectStore): Spill {
 
 async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Array): Promise<boolean> {
   return (await store.put(largeFileKey(sha256), bytes, { ifAbsent: true })) === "created";
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try { fsyncSync(fd); } finally { closeSync(fd); }
 }
 
 
