@@ -6,6 +6,7 @@ import { AdoptableFile, checkSeriesAppend, convertCsv, prepareParquet, type Prep
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
 import { csvOptions, type CsvArgs } from "./cat-rows.ts";
+import { prepareTransform, wantsTransform } from "./ingest-transform.ts";
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 
@@ -18,7 +19,7 @@ type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
  */
 export async function prepareIngest(
   src: HostEndpoint,
-  args: CsvArgs & { timestampColumn?: string | undefined },
+  args: CsvArgs & { timestampColumn?: string | undefined; sql?: string | undefined; profile?: string | undefined },
   stagingDir: string,
   /** The series this version is appended to, when it exists: its time column is the default, and its column types must hold. */
   appendTo?: { path: string; schema: SeriesSchema },
@@ -28,7 +29,9 @@ export async function prepareIngest(
   let prepared: PreparedParquet;
   let content: AsyncIterable<Uint8Array>;
   let cleanup = () => {};
-  if (src.format === "table" || src.format === "series") {
+  if (wantsTransform(args)) {
+    ({ prepared, content, cleanup } = await prepareTransform(src, { ...args, timestampColumn }, stagingDir));
+  } else if (src.format === "table" || src.format === "series") {
     prepared = await prepareParquet(src.path, { series, timestampColumn, raw: src.raw });
     content = readHostFile(src.path);
   } else if (src.format === "csv" || src.format === "series+csv") {
