@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalObjectStore, MemoryObjectStore } from "@pond/oplog";
 import { sha256Hex } from "@pond/tinyfs";
-import { randomBytes } from "@pond/tinyfs/src/persistence-contract.ts";
+import { randomBytes } from "@pond/tinyfs/testing";
 import { AdoptableFile, LARGE_FILE_THRESHOLD, largeFileKey, stageContent } from "./content-store.ts";
 
 function setup() {
