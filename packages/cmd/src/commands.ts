@@ -142,6 +142,24 @@ export const queryCommand = command({
   load: () => import("./commands/query.ts"),
 });
 
+export const exportCommand = command({
+  name: "export",
+  describe: "Write tables and series to a host folder as a Hive-partitioned dataset (name=…/year=…/month=…/part-0.parquet) that DuckDB, Spark or pandas read as one table; a rerun replaces what the last export there wrote",
+  positionals: [
+    { name: "pattern", required: true, describe: "A pond path or glob of tables and series, e.g. '/stations/*.series'" },
+    { name: "dest", required: true, describe: "The host folder, host:///absolute/dir or host:relative/dir (made if missing)" },
+  ],
+  options: {
+    format: { type: "string", choices: ["parquet", "csv"], default: "parquet", describe: "File format of the dataset" },
+    partition: { type: "string", choices: ["year", "month", "day"], describe: "Time partitions under each name=… folder (default: one file a source)" },
+    timeStart,
+    timeEnd,
+    asOf,
+    report: { type: "string", choices: ["text", "json"], default: "text", describe: "What to print: one line a file (text), or the whole report as JSON" },
+  },
+  load: () => import("./commands/export.ts"),
+});
+
 export const describeCommand = command({
   name: "describe",
   describe: "Show an entry's type, node id and every version",
@@ -275,6 +293,42 @@ export const completionCommand = command({
   load: () => import("./commands/completion.ts"),
 });
 
+export const maintainCommand = command({
+  name: "maintain",
+  describe: "Maintenance: list snapshots, expire old ones (logical), clean up unneeded files, write a checkpoint, or full (all in order)",
+  positionals: [{ name: "action", required: true, choices: ["snapshots", "expire", "cleanup", "checkpoint", "full"], describe: "What to do" }],
+  options: {
+    olderThan: { type: "string", valueName: "duration", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" },
+    keepLast: { type: "number", min: 1, integer: true, describe: "expire/full: keep only the newest N snapshots" },
+    retention: { type: "string", valueName: "duration", describe: "cleanup/full: delete only files unneeded for longer than this (default: `pond config` maintain.retention, 7d)" },
+    dryRun: { type: "boolean", default: false, describe: "Report what would be done; change nothing" },
+    format: textJsonCsv,
+  },
+  load: () => import("./commands/maintain.ts"),
+});
+
+export const fsckCommand = command({
+  name: "fsck",
+  describe: "Check every unexpired snapshot: files, sizes, hashes, Parquet footers, the log; exit 4 when anything is wrong",
+  options: {
+    quick: { type: "boolean", default: false, describe: "Skip the sha256 of payloads" },
+    format: textJson,
+  },
+  load: () => import("./commands/fsck.ts"),
+});
+
+export const configCommand = command({
+  name: "config",
+  describe: "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last)",
+  positionals: [
+    { name: "action", choices: ["show", "set"], describe: "show (default) or set" },
+    { name: "key", describe: "The setting, e.g. maintain.retention" },
+    { name: "value", describe: "Its new value, e.g. 14d" },
+  ],
+  options: { format: textJson },
+  load: () => import("./commands/config.ts"),
+});
+
 /** Every command, in the order `pond --help` lists them. */
 export const collectCommand = command({
   name: "collect",
@@ -297,6 +351,7 @@ export const COMMANDS: readonly Command[] = [
   collectCommand,
   catCommand,
   queryCommand,
+  exportCommand,
   describeCommand,
   rmCommand,
   mvCommand,
@@ -310,6 +365,9 @@ export const COMMANDS: readonly Command[] = [
   restoreCommand,
   verifyCommand,
   statusCommand,
+  maintainCommand,
+  fsckCommand,
+  configCommand,
   completionCommand,
 ];
 
