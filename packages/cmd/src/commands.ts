@@ -101,6 +101,9 @@ export const copyCommand = command({
     nullString: { type: "string", valueName: "text", describe: "CSV: the text that means NULL" },
     timestampFormat: { type: "string", valueName: "format", describe: "CSV: strptime format of timestamps" },
     timezone: { type: "string", valueName: "zone", describe: "CSV: time zone of timestamps without an offset" },
+    sql: { type: "string", valueName: "select", describe: "Store the result of this SELECT over the file as the table `source` (CSV, or host+series: Parquet)" },
+    profile: { type: "string", choices: ["laketech", "ysi", "usgs-rdb", "insitu"], describe: "A named recipe for an instrument export (README: Instrument exports)" },
+    allowDuplicate: { type: "boolean", default: false, describe: "Series: append even when a version already holds the same data" },
   },
   load: () => import("./commands/copy.ts"),
 });

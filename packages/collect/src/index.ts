@@ -8,3 +8,4 @@ export * from "./hydrovu.ts";
 export * from "./inbox-config.ts";
 export * from "./run-configs.ts";
 export * from "./series-watermark.ts";
+export * from "./import-profiles.ts";

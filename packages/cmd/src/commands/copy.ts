@@ -2,8 +2,8 @@ import { mkdirSync, closeSync, lstatSync, openSync, readlinkSync, renameSync, rm
 import { dirname, join } from "node:path";
 import { PondError, isSystemError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
-import { NotFoundError, SYMLINK_LIMIT, SymlinkLoopError, WD, listPattern, normalizePath, parsePath, type EntryType } from "@pond/tinyfs";
-import type { TLogView } from "@pond/tlogfs";
+import { NotFoundError, SYMLINK_LIMIT, SymlinkLoopError, WD, listPattern, normalizePath, parsePath, type EntryType, type VersionOptions } from "@pond/tinyfs";
+import { AdoptableFile, type TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
 import { listHostFolder, readHostFile, statHost } from "../host-files.ts";
@@ -36,7 +36,7 @@ export async function run(args: Args, io: IO): Promise<number> {
       hint: "Name host files as host:///absolute/path or host:relative/path; to copy out, make the destination host:///dir.",
     });
   }
-  return copyIn(pond, sources as HostEndpoint[], dest.path, args, io.errIsTTY ? terminalProgress("copy") : silentProgress);
+  return copyIn(pond, sources as HostEndpoint[], dest.path, Object.assign(args, { warn: (m: string) => io.err.write(m) }), io.errIsTTY ? terminalProgress("copy") : silentProgress);
 }
 
 async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Args, progress: Progress): Promise<number> {
@@ -167,11 +167,37 @@ async function copyFile(wd: WD, src: HostSource, target: string, args: Args, not
     cleanup = prepared.cleanup;
   }
   try {
+    if (entryType === "file:series" && (await skipDuplicate(wd, src, target, content, opts as VersionOptions, args))) return;
     const r = await wd.createFile(target, entryType, content, { ...opts, parents });
     note(`${r.created ? "created" : "updated"} ${r.resolved.path} (${entryType} v${r.version.version}, ${r.version.size} bytes)`);
   } finally {
     cleanup();
   }
+}
+
+/**
+ * Re-running an import must not double rows: a series version whose payload, or whose
+ * host source file, has the same sha256 as one the series already has is skipped with a
+ * note on stderr (unless --allow-duplicate). The source's hash is recorded on each version.
+ */
+async function skipDuplicate(wd: WD, src: HostEndpoint, target: string, content: AsyncIterable<Uint8Array> | Uint8Array, opts: VersionOptions, args: Args & { warn?: (m: string) => void }): Promise<boolean> {
+  const sourceSha = await sha256Of(readHostFile(src.path));
+  opts.attributes = { ...opts.attributes, source_sha256: sourceSha };
+  if (args.allowDuplicate) return false;
+  const existing = await wd.resolve(target, { followSymlinks: true });
+  if (existing?.entryType !== "file:series") return false;
+  // A converted payload is a file that can be read twice; otherwise the payload is the host file itself.
+  const payloadSha = content instanceof AdoptableFile ? await sha256Of(content) : sourceSha;
+  const same = ((await wd.stat(target)).versions ?? []).find((v) => v.sha256 === payloadSha || v.attributes.source_sha256 === sourceSha);
+  if (!same) return false;
+  args.warn?.(`pond: skipped "${src.raw}": ${target} version ${same.version} already holds the same data (sha256 ${sourceSha.slice(0, 12)}…); pass --allow-duplicate to append it anyway\n`);
+  return true;
+}
+
+async function sha256Of(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
+  const h = new Bun.CryptoHasher("sha256");
+  for await (const c of chunks) h.update(c);
+  return h.digest("hex");
 }
 
 /** A collector config is checked before it is stored: a bad one is refused and nothing is written. */

@@ -6,6 +6,7 @@ import { AdoptableFile, checkSeriesAppend, convertCsv, prepareParquet, type Prep
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
 import { csvOptions, type CsvArgs } from "./cat-rows.ts";
+import { prepareTransform, wantsTransform } from "./ingest-transform.ts";
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 
@@ -18,7 +19,7 @@ type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
  */
 export async function prepareIngest(
   src: HostEndpoint,
-  args: CsvArgs & { timestampColumn?: string | undefined },
+  args: CsvArgs & { timestampColumn?: string | undefined; sql?: string | undefined; profile?: string | undefined },
   stagingDir: string,
   /** The series this version is appended to, when it exists: its time column is the default, and its column types must hold. */
   appendTo?: { path: string; schema: SeriesSchema },
@@ -36,7 +37,10 @@ export async function prepareIngest(
     return p;
   };
   const cleanup = () => { for (const p of temps) rmSync(p, { force: true }); };
-  if (src.format === "table" || src.format === "series") {
+  if (wantsTransform(args)) {
+    ({ prepared, content } = await prepareTransform(src, { ...args, timestampColumn }, stagingDir));
+    temps.push(prepared.parquetPath);
+  } else if (src.format === "table" || src.format === "series") {
     try {
       const r = await readAsItWas(src.path, () => temp("src"), (p) => prepareParquet(p, { series, timestampColumn, raw: src.raw }));
       prepared = r.result;

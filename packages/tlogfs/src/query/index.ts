@@ -7,3 +7,4 @@ export * from "./query-session.ts";
 export * from "./direct-rows.ts";
 export * from "./rows-parquet.ts";
 export * from "./series-schema.ts";
+export * from "./ingest-sql.ts";

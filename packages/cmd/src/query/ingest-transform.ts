@@ -1,0 +1,51 @@
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { PondError } from "@pond/diagnostics";
+import { AdoptableFile, convertWithSql, type PreparedParquet, type SqlIngestInput } from "@pond/tlogfs";
+import type { Endpoint } from "../endpoint.ts";
+import { csvOptions, type CsvArgs } from "./cat-rows.ts";
+
+type TransformArgs = CsvArgs & { timestampColumn?: string | undefined; sql?: string | undefined; profile?: string | undefined };
+
+type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
+
+/** True when a copy-in reshapes its source: `--sql` or `--profile`. */
+export function wantsTransform(args: TransformArgs): boolean {
+  return args.sql !== undefined || args.profile !== undefined;
+}
+
+/**
+ * `pond copy host+csv:…|host+series+csv:…|host+series:… DEST --sql "SELECT … FROM source"`
+ * or `--profile NAME`: the file as read is `source`, the query's result is stored.
+ */
+export async function prepareTransform(src: HostEndpoint, args: TransformArgs, stagingDir: string): Promise<{ prepared: PreparedParquet; content: AsyncIterable<Uint8Array>; cleanup: () => void }> {
+  if (args.sql !== undefined && args.profile !== undefined) throw new PondError("usage", "Give --sql or --profile, not both", { kind: "usage" });
+  if (src.format === "data" || src.format === "delta" || src.format === "table") {
+    throw new PondError("usage", `--sql and --profile reshape CSV (host+csv:, host+series+csv:) or series Parquet (host+series:); "${src.raw}" is host+${src.format}:`, { kind: "usage" });
+  }
+  const series = src.format === "series" || src.format === "series+csv";
+  let input: SqlIngestInput = src.format === "series" ? { format: "parquet" } : { format: "csv", csv: csvOptions(args) };
+  let sql = args.sql;
+  let timestampColumn = args.timestampColumn;
+  let firstZoned = false;
+  if (args.profile !== undefined) {
+    if (src.format === "series") throw new PondError("usage", "--profile reads CSV exports; use host+series+csv: or host+csv:", { kind: "usage" });
+    const { profilePlan } = await import("@pond/collect");
+    const plan = profilePlan(String(args.profile), src.path, src.raw, { timezone: args.timezone });
+    input = plan.input;
+    sql = plan.sql;
+    timestampColumn ??= plan.timestampColumn;
+    firstZoned = args.profile === "insitu" && timestampColumn === undefined;
+  }
+  mkdirSync(stagingDir, { recursive: true });
+  // `.tmp-` names are skipped by replication and removed by `pond recover`.
+  const out = join(stagingDir, `.tmp-sql-${crypto.randomUUID()}`);
+  const cleanup = () => rmSync(out, { force: true });
+  try {
+    const prepared = await convertWithSql(src.path, out, input, sql!, { series, timestampColumn, raw: src.raw, firstZonedTimestamp: firstZoned, builtIn: args.profile !== undefined });
+    return { prepared, content: new AdoptableFile(out), cleanup };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}
