@@ -129,6 +129,26 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import("./commands/ln.ts"),
   },
   {
+    command: "diff <seq1> [more..]",
+    describe: "What changed between two transactions (SEQ1 [SEQ2], default now); --rows SEQ1 [SEQ2] PATH: rows inserted/deleted",
+    builder: (y) =>
+      y.positional("seq1", { type: "string", describe: "The earlier transaction sequence" })
+        .positional("more", { type: "string", array: true, describe: "[SEQ2] (and PATH with --rows)" })
+        .option("rows", { type: "boolean", default: false, describe: "Rows of one table or series, with a change_type column (insert/delete)" })
+        .option("format", { choices: ["text", "json", "table", "csv", "jsonl"] as const, describe: "text or json (paths); table, csv, json or jsonl (rows)" }),
+    load: () => import("./commands/diff.ts"),
+  },
+  {
+    command: "revert <seq> [paths..]",
+    describe: "A new transaction making the pond (or PATHs) as it was at SEQ; --dry-run shows the changes",
+    builder: (y) =>
+      y.positional("seq", { type: "string", describe: "The transaction sequence to go back to" })
+        .positional("paths", { type: "string", array: true, describe: "Only these pond paths" })
+        .option("dry-run", { type: "boolean", default: false, describe: "Print the changes and write nothing" })
+        .option("format", { choices: ["text", "json"] as const, default: "text" }),
+    load: () => import("./commands/revert.ts"),
+  },
+  {
     command: "show",
     describe: "Show the data log's commits (version, time, actions, bytes added)",
     builder: (y) => y.option("format", { choices: ["text", "json", "csv"] as const, default: "text" }),
