@@ -1,5 +1,5 @@
-import { ArgSpec, UsageError, commandHelp, parseArgs, topHelp } from "./args.ts";
-import { COMMANDS } from "./commands.ts";
+import { UsageError, closest, commandHelp, parseCommand, splitCommand, topHelp, wantsHelp } from "./args.ts";
+import { COMMANDS, findCommand, type CommandModule } from "./commands.ts";
 import { processIO, type IO } from "./io.ts";
 import { renderError } from "./render-error.ts";
 import { VERSION } from "./version.ts";
@@ -10,28 +10,56 @@ import { VERSION } from "./version.ts";
  */
 export async function main(argv: string[], io: IO = processIO()): Promise<number> {
   try {
-    const [first, ...rest] = argv;
-    if (first === undefined) throw new UsageError("Name a command; `pond --help` lists them.");
-    if (first === "--help" || first === "-h" || first === "help") {
-      io.out.write(topHelp(COMMANDS));
+    if (argv[0] === "__complete") {
+      // Called by the scripts of `pond completion SHELL` on every Tab.
+      const { complete } = await import("./completion.ts");
+      io.out.write(complete(argv.slice(1)).join("\n") + "\n");
       return 0;
     }
-    if (first === "--version" || first === "-V") {
-      io.out.write(`pond ${VERSION}\n`);
+    const names = COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]);
+    const { command, words, version } = splitCommand(argv, names);
+    if (command === undefined) {
+      if (version) {
+        io.out.write(`pond ${VERSION}\n`);
+        return 0;
+      }
+      if (words.includes("--help") || words.includes("-h")) {
+        io.out.write(topHelp(COMMANDS, helpWidth(io)));
+        return 0;
+      }
+      throw new UsageError("Name a command; `pond --help` lists them.");
+    }
+    if (command === "help") {
+      const about = words.find((w) => !w.startsWith("-"));
+      const decl = about === undefined ? undefined : findCommand(about);
+      if (about !== undefined && !decl) throw unknownCommand(about, names);
+      io.out.write(decl ? commandHelp(decl, helpWidth(io)) : topHelp(COMMANDS, helpWidth(io)));
       return 0;
     }
-    const spec = COMMANDS.find((c) => c.command.split(" ")[0] === first || c.aliases?.includes(first));
-    if (!spec) throw new UsageError(first.startsWith("-") ? `Unknown argument: ${first}` : `Unknown command: ${first}`);
-    const name = spec.command.split(" ")[0]!;
-    const declared = spec.builder(new ArgSpec());
-    if (rest.includes("--help") || rest.includes("-h")) {
-      io.out.write(commandHelp(spec.command, spec.describe, spec.aliases, declared));
+    const decl = findCommand(command);
+    if (!decl) throw unknownCommand(command, names);
+    if (wantsHelp(decl, words)) {
+      io.out.write(commandHelp(decl, helpWidth(io)));
       return 0;
     }
-    const args = parseArgs(name, spec.command, declared, rest);
-    const mod = await spec.load();
-    return (await mod.run({ ...args, argv }, io)) ?? 0;
+    // The history records the command line as typed.
+    const args = { ...parseCommand(decl, words), argv };
+    const mod = (await decl.load()) as CommandModule;
+    return (await mod.run(args as never, io)) ?? 0;
   } catch (e) {
     return renderError(e, io);
   }
+}
+
+function unknownCommand(word: string, names: string[]): UsageError {
+  const near = closest(word, names);
+  return new UsageError(`Unknown command "${word}"${near ? `; did you mean \`pond ${near}\`?` : ""}`);
+}
+
+/** Help is wrapped to the terminal: $COLUMNS, else the terminal's width, else 80. */
+function helpWidth(io: IO): number {
+  const env = Number(io.env.COLUMNS);
+  if (Number.isInteger(env) && env > 20) return env;
+  if (io.outIsTTY) return Math.max(40, process.stdout.columns ?? 80);
+  return 80;
 }

@@ -1,25 +1,34 @@
 import { Pond, parseAsOf, resolvePondDir, type AsOf } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import type { TLogView } from "@pond/tlogfs";
+import { UsageError } from "./args.ts";
 import type { IO } from "./io.ts";
 
 /** The pond named by --pond or $POND. */
-export function openPond(args: Record<string, unknown>, io: IO): Pond {
-  return Pond.open(resolvePondDir(args.pond as string | undefined, io.env));
+export function openPond(args: { pond: string | undefined }, io: IO): Pond {
+  return Pond.open(resolvePondDir(args.pond, io.env));
 }
 
 /** The command line as recorded in the pond's history. */
-export function commandLine(args: Record<string, unknown>): string[] {
-  return ["pond", ...((args.argv as string[] | undefined) ?? [])];
+export function commandLine(args: { argv: string[] }): string[] {
+  return ["pond", ...args.argv];
 }
 
-export function asOfOption(args: Record<string, unknown>): AsOf | undefined {
-  const v = args["as-of"] ?? args.asOf;
-  return v === undefined ? undefined : parseAsOf(String(v));
+/**
+ * `--as-of`: a transaction sequence (a whole number ≥ 0) or an ISO 8601 date or time.
+ * Checked here because `Date.parse` also accepts "-1" (year −1) and other non-ISO text.
+ */
+export function asOfOption(args: { asOf?: string | undefined }): AsOf | undefined {
+  const v = args.asOf;
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) {
+    throw new UsageError(`--as-of "${v}" is neither a transaction sequence (0, 1, 2… from \`pond log\`) nor an ISO 8601 time like 2026-01-31T12:00:00Z`);
+  }
+  return parseAsOf(v);
 }
 
 /** A read-only working directory over the pond (as of --as-of when given). */
-export async function readWD(pond: Pond, args: Record<string, unknown>): Promise<{ view: TLogView; wd: WD }> {
+export async function readWD(pond: Pond, args: { asOf?: string | undefined }): Promise<{ view: TLogView; wd: WD }> {
   const view = await pond.view(asOfOption(args));
   return { view, wd: new WD(view) };
 }

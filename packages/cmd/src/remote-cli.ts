@@ -8,12 +8,11 @@ import type { CredentialRefs } from "@pond/steward";
 import type { IO } from "./io.ts";
 
 /** `--access-key-id` etc. as given (each must be a `${env:NAME}` reference; steward refuses literals). */
-export function credentialOptions(args: Record<string, unknown>): CredentialRefs | undefined {
+export function credentialOptions(args: { accessKeyId?: string | undefined; secretAccessKey?: string | undefined; sessionToken?: string | undefined }): CredentialRefs | undefined {
   const refs: CredentialRefs = {};
-  const pick = (v: unknown): string | undefined => (v === undefined ? undefined : String(v));
-  const a = pick(args["access-key-id"]);
-  const s = pick(args["secret-access-key"]);
-  const t = pick(args["session-token"]);
+  const a = args.accessKeyId;
+  const s = args.secretAccessKey;
+  const t = args.sessionToken;
   if (a !== undefined) refs.accessKeyId = a;
   if (s !== undefined) refs.secretAccessKey = s;
   if (t !== undefined) refs.sessionToken = t;

@@ -4,13 +4,17 @@ import { openPond, readWD } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
 import type { IO } from "../io.ts";
 import type { QuerySession } from "@pond/tlogfs";
+import type { ArgsOf } from "../args.ts";
+import type { catCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof catCommand>;
 
 /**
  * `pond cat PATH`: a data file's bytes, byte-exact and streamed; a table's or series'
  * rows (see query/cat-rows.ts). Host mode (`host+csv:` …) needs no pond.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const target = parseEndpoint(args.path as string, io.cwd);
+export async function run(args: Args, io: IO): Promise<number> {
+  const target = parseEndpoint(args.path, io.cwd);
   if (target.kind === "host") {
     const { catHost } = await import("../query/cat-rows.ts");
     return catHost(target, args, io);
@@ -29,7 +33,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   }
 }
 
-async function catPond(path: string, args: Record<string, unknown>, io: IO, pond: ReturnType<typeof openPond>, opening: Promise<QuerySession> | undefined): Promise<number> {
+async function catPond(path: string, args: Args, io: IO, pond: ReturnType<typeof openPond>, opening: Promise<QuerySession> | undefined): Promise<number> {
   const reading = span("pond_read");
   const { view, wd } = await readWD(pond, args);
   const st = await wd.stat(path);
@@ -38,14 +42,14 @@ async function catPond(path: string, args: Record<string, unknown>, io: IO, pond
   }
   const versions = st.versions ?? (await view.versions(st.parentId, st.nodeId));
   reading.end({ versions: versions.length });
-  const version = args.version === undefined ? undefined : Number(args.version);
+  const version = args.version;
   if (version !== undefined && !versions.some((v) => v.version === version)) {
     throw new NotFoundError(`Version ${version} of "${st.path}"`, `It has versions 1 to ${versions[versions.length - 1]!.version}; see \`pond describe ${st.path}\`.`);
   }
   if (st.entryType === "file:table" || st.entryType === "file:series") {
     // Parquet bytes of one stored version go out as they are; everything else is rows.
     const oneVersion = st.entryType === "file:table" || version !== undefined || versions.length === 1;
-    const raw = args.format === "parquet" && oneVersion && !args.sql && !args["time-start"] && !args["time-end"];
+    const raw = args.format === "parquet" && oneVersion && !args.sql && !args.timeStart && !args.timeEnd;
     if (!raw) {
       const { catRows } = await import("../query/cat-rows.ts");
       return catRows(view, st, args, io, opening, wd);

@@ -8,6 +8,10 @@ import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
 import { readHostFile, statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { copyCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof copyCommand>;
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 
@@ -16,11 +20,8 @@ type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
  * in one transaction. Out of the pond: pond paths or globs to `host:///dir`, each file
  * written under its full pond path there.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const all = (args.sources as string[]).map((s) => parseEndpoint(s, io.cwd));
-  if (all.length < 2) {
-    throw new PondError("usage", "copy needs at least one source and a destination", { kind: "usage", hint: "pond copy host:///path/file.csv /dest" });
-  }
+export async function run(args: Args, io: IO): Promise<number> {
+  const all = [...args.sources, args.dest].map((s) => parseEndpoint(s, io.cwd));
   const dest = all[all.length - 1]!;
   const sources = all.slice(0, -1);
   const pond = openPond(args, io);
@@ -35,7 +36,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
   return copyIn(pond, sources as HostEndpoint[], dest.path, args, io.errIsTTY ? terminalProgress("copy") : silentProgress);
 }
 
-async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Record<string, unknown>, progress: Progress): Promise<number> {
+async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Args, progress: Progress): Promise<number> {
   // Check every source before anything is written, so a typo changes nothing.
   const stats = sources.map((s) => ({ src: s, ...statHostFollowing(s.path, s.raw) }));
   for (const s of stats) {
@@ -43,7 +44,7 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: R
       throw new PondError("usage", `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`, { kind: "usage", hint: "Name the files, or copy the folder with host: to store raw bytes." });
     }
   }
-  const parents = Boolean(args.parents);
+  const parents = args.parents;
   const staging = join(pond.paths.data, "_large_files");
   const series = sources.every((s) => s.format === "series" || s.format === "series+csv");
   progress.total(undefined, stats.reduce((a, s) => a + (s.isDirectory ? 0 : s.size), 0) || undefined);
@@ -90,7 +91,7 @@ async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): Asyn
  * text. `seen` holds the folders on the way down (device:inode), so a link back to one of
  * them is reported as a loop instead of copied for ever.
  */
-async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Record<string, unknown>, note: (c: string) => void, progress: Progress, staging: string, seen: string[] = []): Promise<void> {
+async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Args, note: (c: string) => void, progress: Progress, staging: string, seen: string[] = []): Promise<void> {
   if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
   const id = hostDirId(src.path);
   if (seen.includes(id)) {
@@ -107,7 +108,7 @@ async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolea
   const names = readdirSync(src.path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const d of names) {
     const child: HostEndpoint = { ...src, path: join(src.path, d.name), raw: `${src.raw}/${d.name}` };
-    if (d.isSymbolicLink() && args["dereference"] === false) {
+    if (d.isSymbolicLink() && !args.dereference) {
       const r = await wd.symlink(readlinkSync(child.path), joinPond(target, d.name));
       note(`symlink ${r.path} -> ${readlinkSync(child.path)}`);
       continue;
@@ -142,7 +143,7 @@ function parentPath(abs: string): string {
 }
 
 /** `staging`: where a CSV's Parquet is written, beside the pond's large files, so the store takes the file itself. */
-async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<string, unknown>, note: (c: string) => void, parents: boolean, progress: Progress, staging: string): Promise<void> {
+async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, note: (c: string) => void, parents: boolean, progress: Progress, staging: string): Promise<void> {
   let entryType: EntryType = "file:data";
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
@@ -165,10 +166,10 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Record<
   }
 }
 
-async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Record<string, unknown>): Promise<number> {
+async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {
   const bad = sources.find((s) => s.kind !== "pond");
   if (bad) throw new PondError("usage", `Source "${bad.raw}" is a host file; copying out takes pond paths`, { kind: "usage", hint: "Use cp(1) to copy between host folders." });
-  const { view, wd } = await readWD(pond, args);
+  const { view, wd } = await readWD(pond, {});
   // Resolve every source first: a missing one fails before anything is written.
   const files: { path: string; parentId: string; nodeId: string }[] = [];
   for (const s of sources) {

@@ -1,12 +1,16 @@
 import { isoMicros, openPond, readWD } from "../context.ts";
 import type { IO } from "../io.ts";
 import { jsonValue, renderRows } from "../render-table.ts";
+import type { ArgsOf } from "../args.ts";
+import type { describeCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof describeCommand>;
 
 /** `pond describe PATH`: entry type, node id, and every version. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   const { view, wd } = await readWD(pond, args);
-  const st = await wd.stat(args.path as string);
+  const st = await wd.stat(args.path);
   const versions = st.entryType === "directory" ? [] : (st.versions ?? (await view.versions(st.parentId, st.nodeId)));
   const rows = versions.map((v) => ({
     version: v.version,

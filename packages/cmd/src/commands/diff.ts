@@ -4,6 +4,8 @@ import { WD, diffTrees, type TreeChange } from "@pond/tinyfs";
 import { QuerySession, resolveSources, type ResolvedSource, type TLogView } from "@pond/tlogfs";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { diffCommand } from "../commands.ts";
 import { renderQuery, type RowFormat } from "../query/render-rows.ts";
 
 /**
@@ -11,10 +13,10 @@ import { renderQuery, type RowFormat } from "../query/render-rows.ts";
  * transactions (SEQ2 defaults to now). `pond diff --rows SEQ1 [SEQ2] PATH`: the rows of
  * a table or series inserted and deleted in between, with a `change_type` column.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const rest = [...((args.more as string[] | undefined) ?? [])];
+export async function run(args: ArgsOf<typeof diffCommand>, io: IO): Promise<number> {
+  const rest = [...(args.more ?? [])];
   const pond = openPond(args, io);
-  const format = args.format as string | undefined;
+  const format = args.format;
   if (args.rows) {
     const path = rest.pop();
     if (path === undefined || rest.length > 1) throw new PondError("usage", "diff --rows takes SEQ1 [SEQ2] PATH", { kind: "usage", hint: "e.g. pond diff --rows 3 /sensors/t.series" });

@@ -1,14 +1,18 @@
 import { listPattern } from "@pond/tinyfs";
 import { isoMicros, openPond, readWD } from "../context.ts";
 import type { IO } from "../io.ts";
-import { renderRows, type Format } from "../render-table.ts";
+import { renderRows } from "../render-table.ts";
+import type { ArgsOf } from "../args.ts";
+import type { listCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof listCommand>;
 
 /** `pond list [PATTERN] [-l] [-a]`: one absolute pond path per line, sorted. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   const { view, wd } = await readWD(pond, args);
-  const matches = await listPattern(wd, args.pattern as string | undefined, { dot: Boolean(args.all) });
-  const format = (args.format as Format) ?? "text";
+  const matches = await listPattern(wd, args.pattern, { dot: args.all });
+  const format = args.format;
   if (!args.long && format === "text") {
     io.out.write(matches.map((m) => m.path + "\n").join(""));
     return 0;

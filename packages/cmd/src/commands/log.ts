@@ -1,11 +1,15 @@
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { logCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof logCommand>;
 
 /** `pond log [--limit N]`: one block per write transaction, newest first. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   let history = pond.history().reverse();
-  if (args.limit !== undefined) history = history.slice(0, Math.max(0, Number(args.limit)));
+  if (args.limit !== undefined) history = history.slice(0, args.limit);
   if (args.format === "json") {
     io.out.write(JSON.stringify(history.map((t) => ({ ...t, startedAt: new Date(t.startedAt).toISOString() })), null, 2) + "\n");
     return 0;

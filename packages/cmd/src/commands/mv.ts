@@ -2,6 +2,10 @@ import { PondError } from "@pond/diagnostics";
 import { NotFoundError, WD, childPath, compileGlob, parsePath } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { mvCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof mvCommand>;
 
 /**
  * `pond mv SRC... DEST`: renames or moves entries, in one transaction. When DEST is an
@@ -9,8 +13,8 @@ import type { IO } from "../io.ts";
  * be one source and DEST is its new path. Node ids and versions are kept; a directory
  * moves whole without touching anything inside it.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const all = args.paths as string[];
+export async function run(args: Args, io: IO): Promise<number> {
+  const all = args.paths;
   if (all.length < 2) throw new PondError("usage", "mv needs a source and a destination", { kind: "usage", hint: "pond mv /old /new, or pond mv /a /b /existing-dir" });
   const pond = openPond(args, io);
   await pond.write(commandLine(args), async ({ txn, note }) => {

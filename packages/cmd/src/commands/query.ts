@@ -3,16 +3,20 @@ import { extractPondSources, resolveSources } from "@pond/tlogfs";
 import { openPond, readWD } from "../context.ts";
 import type { IO } from "../io.ts";
 import { openSessionEarly, timeRange } from "../query/cat-rows.ts";
-import { renderQuery, type RowFormat } from "../query/render-rows.ts";
+import { renderQuery } from "../query/render-rows.ts";
+import type { ArgsOf } from "../args.ts";
+import type { queryCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof queryCommand>;
 
 /**
  * `pond query "SQL"`: quoted pond paths and globs after FROM/JOIN are tables (a glob
  * reads the union by name of every match). Sandboxed: the query reads only those files.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   const range = timeRange(args);
-  const { sql, sources } = extractPondSources(args.sql as string);
+  const { sql, sources } = extractPondSources(args.sql);
   const opening = openSessionEarly();
   try {
     const { view } = await readWD(pond, args);
@@ -22,7 +26,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     const session = await opening;
     for (const r of resolved) await session.addPondView(r.view, r.sources, range);
     await session.lock();
-    return await renderQuery(session, sql, args.format as RowFormat | undefined, io);
+    return await renderQuery(session, sql, args.format, io);
   } finally {
     (await opening.catch(() => undefined))?.close({ last: true });
   }

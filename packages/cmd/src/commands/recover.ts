@@ -1,9 +1,13 @@
 import { recover } from "@pond/steward";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { recoverCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof recoverCommand>;
 
 /** `pond recover`: settles unfinished transactions; says what it did. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   const report = await recover(pond);
   if (args.format === "json") {

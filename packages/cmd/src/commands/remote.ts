@@ -3,13 +3,17 @@ import { openPond } from "../context.ts";
 import { UsageError } from "../args.ts";
 import type { IO } from "../io.ts";
 import { credentialOptions } from "../remote-cli.ts";
-import { renderRows, type Format } from "../render-table.ts";
+import { renderRows } from "../render-table.ts";
+import type { ArgsOf } from "../args.ts";
+import type { remoteCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof remoteCommand>;
 
 /** `pond remote add NAME URL | list | remove NAME`. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const action = String(args.action);
+export async function run(args: Args, io: IO): Promise<number> {
+  const action = args.action;
   const pond = openPond(args, io);
-  const name = args.name === undefined ? undefined : String(args.name);
+  const name = args.name;
   if (action === "list") {
     const rows = listRemotes(pond).map((r) => ({
       name: r.name,
@@ -22,7 +26,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
       last_pulled_at: r.lastPulled?.at ?? null,
       credentials: r.credentials ? Object.values(r.credentials).join(" ") : null,
     }));
-    renderRows(io, rows, ["name", "url", "endpoint", "mode", "last_pushed", "last_pulled", "credentials"], (args.format as Format) ?? "text");
+    renderRows(io, rows, ["name", "url", "endpoint", "mode", "last_pushed", "last_pulled", "credentials"], args.format);
     return 0;
   }
   if (name === undefined) throw usage(`pond remote ${action} needs a remote NAME`);
@@ -30,10 +34,10 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     if (args.url === undefined) throw usage("pond remote add needs a NAME and a URL (s3://bucket/prefix or file:///folder)");
     const r = await addRemote(pond, {
       name,
-      url: String(args.url),
-      endpoint: args.endpoint === undefined ? undefined : String(args.endpoint),
-      region: args.region === undefined ? undefined : String(args.region),
-      mode: args.mode === undefined ? undefined : String(args.mode),
+      url: args.url,
+      endpoint: args.endpoint,
+      region: args.region,
+      mode: args.mode,
       credentials: credentialOptions(args),
     });
     io.out.write(`Added remote ${r.name}: ${r.url}${r.endpoint ? ` at ${r.endpoint}` : ""} (mode ${r.mode})\n`);

@@ -1,15 +1,19 @@
 import { resolvePondDir, restore } from "@pond/steward";
 import type { IO } from "../io.ts";
 import { amount, credentialOptions, progressFor } from "../remote-cli.ts";
+import type { ArgsOf } from "../args.ts";
+import type { restoreCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof restoreCommand>;
 
 /** `pond restore URL --pond DIR [--writable]`: the whole pond from a remote into a new folder. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
-  const dir = resolvePondDir(args.pond as string | undefined, io.env);
-  const r = await restore(String(args.url), dir, {
-    endpoint: args.endpoint === undefined ? undefined : String(args.endpoint),
-    region: args.region === undefined ? undefined : String(args.region),
-    name: args.name === undefined ? undefined : String(args.name),
-    writable: Boolean(args.writable),
+export async function run(args: Args, io: IO): Promise<number> {
+  const dir = resolvePondDir(args.pond, io.env);
+  const r = await restore(args.url, dir, {
+    endpoint: args.endpoint,
+    region: args.region,
+    name: args.name,
+    writable: args.writable,
     credentials: credentialOptions(args),
     env: io.env,
     progress: progressFor(io, "restore"),

@@ -2,6 +2,8 @@ import { parseAsOf } from "@pond/steward";
 import { NotFoundError, WD, diffTrees, parsePath, revertPaths, revertTree } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { revertCommand } from "../commands.ts";
 import { describeChange, renderChanges } from "./diff.ts";
 
 /**
@@ -9,10 +11,10 @@ import { describeChange, renderChanges } from "./diff.ts";
  * it was at SEQ. Nothing of the history is lost: the revert is itself reverted the same
  * way. `--dry-run` prints the changes it would make and writes nothing.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: ArgsOf<typeof revertCommand>, io: IO): Promise<number> {
   const pond = openPond(args, io);
-  const old = await pond.view(parseAsOf(String(args.seq)));
-  const paths = ((args.paths as string[] | undefined) ?? []).map((p) => parsePath(p).absolute);
+  const old = await pond.view(parseAsOf(args.seq));
+  const paths = (args.paths ?? []).map((p) => parsePath(p).absolute);
   const scope = paths.length > 0 ? paths : undefined;
   const format = args.format === "json" ? "json" : "text";
   const now = await pond.view();
@@ -22,7 +24,7 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
     }
   }
   const planned = await diffTrees(now, old, scope);
-  if (args["dry-run"]) {
+  if (args.dryRun) {
     renderChanges(planned, format, io);
     return 0;
   }

@@ -1,17 +1,21 @@
 import { NotFoundError, WD, compileGlob, parsePath, type Resolved } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { rmCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof rmCommand>;
 
 /**
  * `pond rm [-r] [-f] PATH...`: removes files, symlinks and (with -r) directories, all in
  * one transaction or none. Paths may be globs; a path or pattern that matches nothing is
  * an error unless -f. Removed entries stay readable with --as-of an earlier transaction.
  */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
-  const paths = args.paths as string[];
-  const recursive = Boolean(args.recursive);
-  const force = Boolean(args.force);
+  const paths = args.paths;
+  const recursive = args.recursive;
+  const force = args.force;
   // With -f and nothing to remove, write no transaction at all.
   if (force && (await targets(new WD(await pond.view()), paths, true)).length === 0) return 0;
   await pond.write(commandLine(args), async ({ txn, note }) => {

@@ -1,10 +1,14 @@
 import { listCommits } from "@pond/oplog";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
-import { renderRows, type Format } from "../render-table.ts";
+import { renderRows } from "../render-table.ts";
+import type { ArgsOf } from "../args.ts";
+import type { showCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof showCommand>;
 
 /** `pond show`: the data log's commits. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   const commits = await listCommits(pond.persistence.store);
   const rows = commits.map((c) => {
@@ -19,6 +23,6 @@ export async function run(args: Record<string, unknown>, io: IO): Promise<number
       command: p.command?.join(" ") ?? null,
     };
   });
-  renderRows(io, rows, ["version", "time", "operation", "adds", "removes", "bytes_added", "command"], (args.format as Format) ?? "text");
+  renderRows(io, rows, ["version", "time", "operation", "adds", "removes", "bytes_added", "command"], args.format);
   return 0;
 }

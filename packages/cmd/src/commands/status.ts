@@ -1,9 +1,13 @@
 import { pondStatus } from "@pond/steward";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { statusCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof statusCommand>;
 
 /** `pond status`: pond id, newest transaction, remotes and how far each is behind. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const s = await pondStatus(openPond(args, io));
   if (args.format === "json") {
     io.out.write(JSON.stringify(s, null, 2) + "\n");

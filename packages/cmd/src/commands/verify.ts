@@ -2,12 +2,16 @@ import { verify } from "@pond/steward";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import { progressFor } from "../remote-cli.ts";
+import type { ArgsOf } from "../args.ts";
+import type { verifyCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof verifyCommand>;
 
 /** `pond verify [NAME] [--deep]`: what matches, what is behind, what is wrong. Exit 4 when something is wrong. */
-export async function run(args: Record<string, unknown>, io: IO): Promise<number> {
+export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
-  const name = args.name === undefined ? undefined : String(args.name);
-  const r = await verify(pond, name, { deep: Boolean(args.deep), env: io.env, progress: progressFor(io, "verify") });
+  const name = args.name;
+  const r = await verify(pond, name, { deep: args.deep, env: io.env, progress: progressFor(io, "verify") });
   if (args.format === "json") {
     io.out.write(JSON.stringify(r, null, 2) + "\n");
     return r.wrong.length ? 4 : 0;

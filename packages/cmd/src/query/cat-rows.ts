@@ -7,10 +7,22 @@ import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
 import { renderQuery, renderText, type RowFormat } from "./render-rows.ts";
 import { join } from "node:path";
+import type { ArgsOf } from "../args.ts";
+import type { catCommand } from "../commands.ts";
+
+/** The CSV reading options `cat` and `copy` share. */
+export interface CsvArgs {
+  delimiter?: string | undefined;
+  header?: boolean | undefined;
+  skip?: number | undefined;
+  nullString?: string | undefined;
+  timestampFormat?: string | undefined;
+  timezone?: string | undefined;
+}
 
 /** `--time-start`/`--time-end` as a half-open range in µs. */
-export function timeRange(args: Record<string, unknown>): TimeRange | undefined {
-  const s = args["time-start"] as string | undefined, e = args["time-end"] as string | undefined;
+export function timeRange(args: { timeStart?: string | undefined; timeEnd?: string | undefined }): TimeRange | undefined {
+  const s = args.timeStart, e = args.timeEnd;
   if (s === undefined && e === undefined) return undefined;
   return { start: s === undefined ? undefined : parseTimeBound(s, "--time-start"), end: e === undefined ? undefined : parseTimeBound(e, "--time-end") };
 }
@@ -31,15 +43,15 @@ export function openSessionEarly(): Promise<QuerySession> {
  * `pond cat` of a table or series: its rows (a series: every version, unioned by name).
  * `opening` is a session the caller started early and closes itself.
  */
-export async function catRows(view: TLogView, st: Stat, args: Record<string, unknown>, io: IO, opening?: Promise<QuerySession>, wd: WD = new WD(view)): Promise<number> {
+export async function catRows(view: TLogView, st: Stat, args: ArgsOf<typeof catCommand>, io: IO, opening?: Promise<QuerySession>, wd: WD = new WD(view)): Promise<number> {
   const range = timeRange(args);
-  const version = args.version === undefined ? undefined : Number(args.version);
+  const version = args.version;
   const resolving = span("sources_resolved");
   const sources = await resolveSources(view, wd, st.path, { range, version });
   resolving.end({ files: sources.reduce((n, s) => n + s.files.length, 0) });
   // Without --sql, a small table or series is printed without starting DuckDB (~100 ms),
   // when every value can be written exactly as DuckDB would (see direct-rows.ts).
-  const fmt = (args.format as RowFormat | undefined) ?? (io.outIsTTY ? "table" : "csv");
+  const fmt = args.format ?? (io.outIsTTY ? "table" : "csv");
   if (args.sql === undefined && (fmt === "csv" || fmt === "table")) {
     const direct = await readRowsDirect(sources, range);
     logger.debug(direct ? "rows_read_directly" : "rows_read_by_duckdb", { path: st.path, ...(direct ? { rows: direct.rows.length } : {}) });
@@ -54,7 +66,7 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
     await session.lock();
     viewing.end();
     const querying = span("query_rendered");
-    const code = await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
+    const code = await renderQuery(session, args.sql ?? "SELECT * FROM source", args.format, io);
     querying.end();
     return code;
   } finally {
@@ -63,7 +75,7 @@ export async function catRows(view: TLogView, st: Stat, args: Record<string, unk
 }
 
 /** Host mode: `pond cat host+csv:… | host+table:… | host+delta:…` with no pond. */
-export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args: Record<string, unknown>, io: IO): Promise<number> {
+export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args: ArgsOf<typeof catCommand>, io: IO): Promise<number> {
   const st = statHost(target.path, target.raw);
   const session = await QuerySession.open();
   try {
@@ -76,26 +88,26 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
       await session.addParquetView("source", [{ path: target.path }]);
     } else if (target.format === "delta") {
       if (!st.isDirectory) throw new PondError("usage", `"${target.raw}" is a file; host+delta: takes a Delta table's folder`, { kind: "usage" });
-      const snap = await loadSnapshot(new LocalObjectStore(target.path), args["as-of"] !== undefined && /^\d+$/.test(String(args["as-of"])) ? { version: Number(args["as-of"]) } : undefined);
+      const snap = await loadSnapshot(new LocalObjectStore(target.path), args.asOf !== undefined && /^\d+$/.test(args.asOf) ? { version: Number(args.asOf) } : undefined);
       await session.addParquetView("source", snap.files.map((f) => ({ path: join(target.path, decodeURIComponent(f.path)), partitionValues: f.partitionValues })));
     } else {
       throw new PondError("usage", `"${target.raw}" is raw bytes; pond cat reads host files as host+csv:, host+table: or host+delta:`, { kind: "usage", hint: "Use cat(1) for raw host files." });
     }
     await session.lock();
-    return await renderQuery(session, (args.sql as string | undefined) ?? "SELECT * FROM source", args.format as RowFormat | undefined, io);
+    return await renderQuery(session, args.sql ?? "SELECT * FROM source", args.format, io);
   } finally {
     session.close({ last: true });
   }
 }
 
 /** The CSV reader options given on the command line. */
-export function csvOptions(args: Record<string, unknown>): CsvOptions {
+export function csvOptions(args: CsvArgs): CsvOptions {
   return {
-    delimiter: args.delimiter as string | undefined,
-    header: args.header as boolean | undefined,
-    skip: args.skip as number | undefined,
-    nullString: args["null-string"] as string | undefined,
-    timestampFormat: args["timestamp-format"] as string | undefined,
-    timezone: args.timezone as string | undefined,
+    delimiter: args.delimiter,
+    header: args.header,
+    skip: args.skip,
+    nullString: args.nullString,
+    timestampFormat: args.timestampFormat,
+    timezone: args.timezone,
   };
 }

@@ -5,7 +5,7 @@ import type { EntryType, VersionOptions } from "@pond/tinyfs";
 import { AdoptableFile, convertCsv, prepareParquet, type PreparedParquet } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
-import { csvOptions } from "./cat-rows.ts";
+import { csvOptions, type CsvArgs } from "./cat-rows.ts";
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 
@@ -18,11 +18,11 @@ type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
  */
 export async function prepareIngest(
   src: HostEndpoint,
-  args: Record<string, unknown>,
+  args: CsvArgs & { timestampColumn?: string | undefined },
   stagingDir: string,
 ): Promise<{ entryType: EntryType; content: AsyncIterable<Uint8Array>; options: VersionOptions; cleanup: () => void }> {
   const series = src.format === "series" || src.format === "series+csv";
-  const timestampColumn = args["timestamp-column"] as string | undefined;
+  const timestampColumn = args.timestampColumn;
   let prepared: PreparedParquet;
   let content: AsyncIterable<Uint8Array>;
   let cleanup = () => {};
