@@ -37,7 +37,7 @@ export class TypeChangeError extends PondError {
   constructor(path: string, from: string, to: string) {
     super("type_change", `"${path}" is a ${from}; writing a ${to} there would change its type`, {
       data: { path, from, to },
-      hint: `Remove it first or copy to a new path to store a ${to}.`,
+      hint: `Remove it first with \`pond rm ${path}\` (earlier versions stay readable with --as-of), or copy to a new path to store a ${to}.`,
     });
   }
 }
@@ -76,11 +76,11 @@ export class SymlinkLoopError extends PondError {
 
 /** Another transaction committed first on the same base state. */
 export class TransactionConflictError extends PondError {
-  constructor(baseSeq: number, currentSeq: number) {
-    super("commit_conflict", `Another transaction committed sequence ${currentSeq} after this one began at ${baseSeq}`, {
+  constructor(baseSeq: number, currentSeq: number, attempts = 1) {
+    super("commit_conflict", `Another transaction committed sequence ${currentSeq} after this one began at ${baseSeq}${attempts > 1 ? ` (gave up after ${attempts} attempts)` : ""}`, {
       kind: "busy",
-      data: { baseSeq, currentSeq },
-      hint: "Run the command again.",
+      data: { baseSeq, currentSeq, attempts },
+      hint: "Run the command again; if it keeps happening, look for another writer with `pond log`.",
     });
   }
 }
