@@ -199,6 +199,34 @@ export const lnCommand = command({
   load: () => import("./commands/ln.ts"),
 });
 
+export const diffCommand = command({
+  name: "diff",
+  describe: "What changed between two transactions SEQ1 [SEQ2] (default: now); the rows of one table or series with --rows",
+  positionals: [
+    { name: "seq1", required: true, describe: "The earlier transaction sequence (from `pond log`)" },
+    { name: "more", variadic: true, describe: "[SEQ2] (default: now), then PATH with --rows" },
+  ],
+  options: {
+    rows: { type: "boolean", default: false, describe: "Rows of one table or series inserted and deleted, with a change_type column" },
+    format: { type: "string", choices: ["text", "json", "table", "csv", "jsonl"], describe: "text or json (paths); table, csv, json or jsonl (rows)" },
+  },
+  load: () => import("./commands/diff.ts"),
+});
+
+export const revertCommand = command({
+  name: "revert",
+  describe: "A new transaction making the pond (or PATHs) as it was at SEQ; --dry-run shows the changes",
+  positionals: [
+    { name: "seq", required: true, describe: "The transaction sequence to go back to (from `pond log`)" },
+    { name: "paths", variadic: true, describe: "Only these pond paths" },
+  ],
+  options: {
+    dryRun: { type: "boolean", default: false, describe: "Print the changes and write nothing" },
+    format: textJson,
+  },
+  load: () => import("./commands/revert.ts"),
+});
+
 export const showCommand = command({
   name: "show",
   describe: "Show the data log's commits (version, time, actions, bytes added)",
@@ -356,6 +384,8 @@ export const COMMANDS: readonly Command[] = [
   rmCommand,
   mvCommand,
   lnCommand,
+  diffCommand,
+  revertCommand,
   showCommand,
   logCommand,
   recoverCommand,

@@ -9,3 +9,5 @@ export * from "./wd.ts";
 export * from "./list-pattern.ts";
 export * from "./txn-meta.ts";
 export * from "./bytes.ts";
+export * from "./tree-diff.ts";
+export * from "./tree-revert.ts";
