@@ -136,7 +136,9 @@ describe("commandHelp()", () => {
         expect(o.describe.trim().length).toBeGreaterThan(2);
         const flag = "--" + key.replace(/[A-Z]/g, (x) => "-" + x.toLowerCase());
         const lines = h.split("\n");
-        const at = lines.findIndex((l) => l.includes(flag + " ") || l.endsWith(flag));
+        // The option's own row starts with its flags (`  -n, --limit <n>`), not a description that mentions it.
+        const row = new RegExp(`^\\s+(-\\S+, )*${flag}(?![\\w-])`);
+        const at = lines.findIndex((l) => row.test(l));
         expect(at, `${c.name} ${flag}`).toBeGreaterThan(-1);
         expect(lines[at]! + lines[at + 1]!).toContain(o.describe.slice(0, 10));
       }

@@ -201,7 +201,7 @@ export const lnCommand = command({
 
 export const diffCommand = command({
   name: "diff",
-  describe: "What changed between two transactions SEQ1 [SEQ2] (default: now); the rows of one table or series with --rows",
+  describe: "What changed between two transactions SEQ1 [SEQ2] (default: now): paths, or (--rows PATH) the rows of one table or series",
   positionals: [
     { name: "seq1", required: true, describe: "The earlier transaction sequence (from `pond log`)" },
     { name: "more", variadic: true, describe: "[SEQ2] (default: now), then PATH with --rows" },
