@@ -133,7 +133,7 @@ describe("CSV", () => {
     ["timeseries/vega-datasets/global-temp.csv", "imports", "a year-only time column reads as a number", (r) => expect(r[0]).toEqual({ year: 1880, temp: -0.17 })],
     ["timeseries/ross-poudre-sonde/prospect-Depth_head_6hr.csv", "imports", "mixed …Z and naive times: DT_round has offsets (TIMESTAMPTZ), DT_join none", (r) => expect(typeof r[0]!.DT_round).toBe("string")],
     ["timeseries/twdb-sonde/BAYT_20070323_CDT_YS1772AA_000.csv", "imports", "the units row under the header makes every column text; its first row holds the units", (r) => expect(r[0]).toMatchObject({ Date: "M/D/Y", Time: "hh:mm:ss", Temp: "C" })],
-    ["timeseries/usgs-dataRetrieval-R/RDB1Example.txt", "imports", "the # preamble is skipped, but the RDB type-code row under the header hides the header: columns are column0…", (r) => expect(r[0]).toMatchObject({ column0: "USGS", column1: "02177000" })],
+    ["timeseries/usgs-dataRetrieval-R/RDB1Example.txt", "imports", "the # preamble is skipped and the header kept; the RDB type-code row under it is the first row (every column text)", (r) => expect(r[0]).toMatchObject({ agency_cd: "5s", site_no: "15s" })],
     ["timeseries/usgs-dataRetrieval-R/infoTest.csv", "imports", "spaces after commas are kept in values", (r) => expect(r[0]!.staAbbrev).toBe(" sampleSite")],
   ];
   for (const [file, outcome, why, check] of outcomes) {

@@ -54,3 +54,4 @@ export {
   UnsupportedFeatureError,
   VersionNotFoundError,
 } from "./errors.ts";
+export * from "./durable-file.ts";

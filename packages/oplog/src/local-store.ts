@@ -11,6 +11,7 @@ import { isSystemError } from "@pond/diagnostics";
 import { ObjectNotFoundError } from "./errors.ts";
 import { checkKey, sortByKey } from "./object-key.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
+import { fsyncDir, publishFile } from "./durable-file.ts";
 
 const READ_CHUNK = 1 << 20;
 /** Temp files are `.pond-put-<16 hex>.tmp`; list skips them, so readers never see one. */
@@ -96,21 +97,11 @@ export class LocalObjectStore implements ObjectStore {
       } finally {
         await fh.close();
       }
-      if (opts.ifAbsent) {
-        try {
-          await fsp.link(tmp, file);
-        } catch (e) {
-          if (isSystemError(e, "EEXIST")) return "exists";
-          throw e;
-        }
-      } else {
-        await fsp.rename(tmp, file);
-      }
-    } finally {
+    } catch (e) {
       await fsp.rm(tmp, { force: true });
+      throw e;
     }
-    await fsyncDir(dir);
-    return "created";
+    return publishFile(tmp, file, { ifAbsent: opts.ifAbsent });
   }
 
   async head(key: string): Promise<ObjectMeta | null> {
@@ -199,14 +190,6 @@ async function writeAll(fh: fsp.FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 function randomHex(): string {
   const b = crypto.getRandomValues(new Uint8Array(8));

@@ -6,7 +6,7 @@
  * (sequence, transaction id, command, user, start time), so `pond log` lists every
  * transaction the data log holds.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { writeFileDurable } from "@pond/oplog";
 import { foldControl, type ControlRecord } from "./control-log.ts";
 
 export interface CommitSummary {
@@ -43,13 +43,5 @@ export function completeHistory(records: readonly ControlRecord[], commits: read
 
 /** Replaces the control log with `records` atomically (temp file, fsync, rename). */
 export function writeControlLog(path: string, records: readonly ControlRecord[]): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, records.map((r) => JSON.stringify(r) + "\n").join(""));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeFileDurable(path, records.map((r) => JSON.stringify(r) + "\n").join(""));
 }

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
-import { PondError, isSystemError, logger } from "@pond/diagnostics";
-import { LocalObjectStore, latestVersion } from "@pond/oplog";
+import { PondError, logger } from "@pond/diagnostics";
+import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { uuid7, type TxnMeta } from "@pond/tinyfs";
 import { CommitConflictError, TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
@@ -114,14 +114,11 @@ export class Pond {
   /** Opens an existing pond; a folder that is not one is NotAPondError. */
   static open(dir: string): Pond {
     const paths = pondPaths(dir);
-    let text: string;
-    try {
-      text = readFileSync(paths.identity, "utf8");
-    } catch (e) {
-      if (isSystemError(e, "ENOENT")) throw new NotAPondError(paths.dir, existsSync(paths.dir) ? "it has no control/pond.json" : "the folder does not exist");
-      throw e;
-    }
-    return new Pond(paths, JSON.parse(text) as PondIdentity);
+    const identity = readJsonControlFile<PondIdentity>(paths.identity,
+      `Rewrite it as {"pondId": "<id>", "createdAt": "<ISO time>", "format": 1}; the pond's id is the "id" of the metaData action in ${join(paths.data, "_delta_log", "00000000000000000000.json")}. Or restore the pond from a backup.`,
+      (v) => (typeof v === "object" && v !== null && typeof (v as PondIdentity).pondId === "string" && (v as PondIdentity).format === 1 ? undefined : "it must hold a pondId and format 1"));
+    if (!identity) throw new NotAPondError(paths.dir, existsSync(paths.dir) ? "it has no control/pond.json" : "the folder does not exist");
+    return new Pond(paths, identity);
   }
 
   /** A read-only view, newest or as of a sequence or time. */
@@ -202,6 +199,7 @@ export class Pond {
   }
 }
 
+/** Replaced atomically and durably: every command reads this file first, so a torn one would stop them all. */
 function writeIdentity(paths: PondPaths, identity: PondIdentity): void {
-  writeFileSync(paths.identity, JSON.stringify(identity, null, 2) + "\n");
+  writeFileDurable(paths.identity, JSON.stringify(identity, null, 2) + "\n");
 }

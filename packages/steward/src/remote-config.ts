@@ -4,8 +4,8 @@
  * its credentials. Secrets never enter this file: a credential setting is only ever a
  * `${env:NAME}` reference, resolved from the environment when the remote is used.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { isAbsolute } from "node:path";
+import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { BadRemoteError, MissingCredentialsError, RemoteNotFoundError, SecretOnCommandLineError } from "./errors.ts";
 import type { PondPaths } from "./pond.ts";
 
@@ -145,17 +145,15 @@ export function resolveCredentials(name: string, loc: RemoteLocation, env: Recor
 /** Every remote of the pond, in the order they were added. */
 export function readRemotes(paths: PondPaths): RemoteConfig[] {
   const file = remotesFile(paths);
-  if (!existsSync(file)) return [];
-  const parsed = JSON.parse(readFileSync(file, "utf8")) as { remotes?: RemoteConfig[] };
-  return parsed.remotes ?? [];
+  const parsed = readJsonControlFile<{ remotes?: RemoteConfig[] }>(file,
+    "Fix the JSON by hand (it lists each remote's name and url), or remove the file and add the remotes again with `pond remote add NAME URL`.",
+    (v) => (typeof v === "object" && v !== null && (!("remotes" in v) || Array.isArray((v as { remotes: unknown }).remotes)) ? undefined : 'it must be an object {"remotes": [...]}'));
+  return parsed?.remotes ?? [];
 }
 
 /** Replaces the file atomically (temp + rename), so a crash leaves the old or the new list. */
 export function writeRemotes(paths: PondPaths, remotes: RemoteConfig[]): void {
-  const file = remotesFile(paths);
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify({ remotes }, null, 2) + "\n");
-  renameSync(tmp, file);
+  writeFileDurable(remotesFile(paths), JSON.stringify({ remotes }, null, 2) + "\n");
 }
 
 export function findRemote(remotes: RemoteConfig[], name: string): RemoteConfig {

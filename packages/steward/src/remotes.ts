@@ -56,7 +56,7 @@ export async function addRemote(pond: Pond, input: AddRemoteInput): Promise<Remo
     if (same) throw new RemoteExistsError(same.name, same.url);
     if (mode === "pull") {
       const other = remotes.find((r) => r.mode === "pull");
-      if (other) throw new BadRemoteError(`--mode pull for "${cfg.name}"`, `this pond already follows remote "${other.name}"`, `A mirror follows one remote; remove "${other.name}" first.`);
+      if (other) throw new BadRemoteError(`--mode pull for "${cfg.name}"`, `this pond already follows remote "${other.name}"`, `A mirror follows one remote; remove it first with \`pond remote remove ${other.name}\`.`);
     }
     writeRemotes(pond.paths, [...remotes, cfg]);
     if (mode === "pull") pond.setIdentity({ ...pond.identity, mirrorOf: cfg.name });

@@ -13,7 +13,7 @@
  * leaves no half pond.
  */
 import { span, type Progress } from "@pond/diagnostics";
-import { LocalObjectStore, listCommits, loadSnapshot } from "@pond/oplog";
+import { LocalObjectStore, listCommits, loadSnapshot, fsyncDir, writeFileDurable } from "@pond/oplog";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { PondExistsError, RestoreTargetError } from "./errors.ts";
@@ -77,13 +77,14 @@ export async function restore(url: string, dir: string, opts: RestoreOptions = {
     const finish = span("restore_finish");
     await loadSnapshot(local); // the restored table opens: protocol, metadata, every file of the tip
     const identity: PondIdentity = { pondId: rep.identity.pondId, createdAt: rep.identity.createdAt, format: 1, ...(opts.writable ? {} : { mirrorOf: name }) };
-    writeFileSync(tmp.identity, JSON.stringify(identity, null, 2) + "\n");
+    writeFileDurable(tmp.identity, JSON.stringify(identity, null, 2) + "\n");
     writeControlLog(tmp.controlLog, completeHistory(rep.control, await listCommits(local)));
     const at = new Date().toISOString();
     writeRemotes(tmp, [{ ...cfg, lastPulled: { version: rep.toVersion, at }, ...(opts.writable ? { lastPushed: { version: rep.toVersion, at } } : {}) }]);
     checkTarget(target.dir); // again: someone may have made it meanwhile
     if (existsSync(target.dir)) rmdirSync(target.dir); // empty (checked): rename needs it gone
     renameSync(tmpDir, target.dir);
+    await fsyncDir(dirname(target.dir)); // the restored pond's name survives a crash
     finish.end();
     return { pondId: identity.pondId, dir: target.dir, version: rep.toVersion, files: rep.files, bytes: rep.bytes, mirror: !opts.writable, remote: name };
   } catch (e) {

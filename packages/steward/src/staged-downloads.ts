@@ -33,7 +33,8 @@ import type { Progress } from "@pond/diagnostics";
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
 import { FileHasher } from "./file-hasher.ts";
 import { mapLimit } from "./remote-layout.ts";
-import { fsyncPath, mismatch, type Expectation } from "./transfer.ts";
+import { fsyncFile } from "@pond/oplog";
+import { mismatch, type Expectation } from "./transfer.ts";
 
 /** Objects above this size take this path (smaller ones are read whole, as copyObject does). */
 export const STAGE_ABOVE = 1024 * 1024;
@@ -84,7 +85,7 @@ export class StagedDownloads {
     await this.src.downloadTo!(meta.key, s.tmp);
     // One fsync at a time, in the order downloads end: up to eight at once slowed the
     // downloads by more than they saved (see the measurements above).
-    const sync = () => fsyncPath(s.tmp);
+    const sync = () => fsyncFile(s.tmp);
     s.synced = this.lastSync.then(sync, sync);
     this.lastSync = s.synced;
     s.synced.catch(() => {}); // awaited in settle
@@ -97,7 +98,7 @@ export class StagedDownloads {
    */
   async settle(): Promise<void> {
     if (this.staged.length === 0) return;
-    const synced = Promise.all(this.staged.map((s) => s.synced ?? fsyncPath(s.tmp)));
+    const synced = Promise.all(this.staged.map((s) => s.synced ?? fsyncFile(s.tmp)));
     const threads = Math.min(HASH_THREADS, this.staged.length);
     const hasher = new FileHasher(threads);
     try {

@@ -5,11 +5,10 @@
  * size. A mismatch is found before the last chunk is handed over, so the put fails
  * and the destination never holds the bad object (both stores publish atomically).
  */
-import { linkSync, mkdirSync, renameSync, rmSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { isSystemError, type Progress } from "@pond/diagnostics";
-import type { ObjectMeta, ObjectStore } from "@pond/oplog";
+import type { Progress } from "@pond/diagnostics";
+import { fsyncDir, fsyncFile, publishFile, type ObjectMeta, type ObjectStore } from "@pond/oplog";
 import { concatBytes, sha256Hex } from "@pond/tinyfs";
 
 /** What an object must be; any field may be unknown. */
@@ -138,23 +137,9 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
     await sink.end();
     const sha256 = hasher.digest("hex") as string;
     check(size, sha256);
-    const fh = await open(tmp, "r");
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    let result: "created" | "exists" = "created";
-    if (opts.ifAbsent) {
-      try {
-        linkSync(tmp, final);
-      } catch (e) {
-        if (!isSystemError(e, "EEXIST")) throw e;
-        result = "exists";
-      }
-    } else renameSync(tmp, final);
+    await fsyncFile(tmp);
+    const result = await publishFile(tmp, final, { ifAbsent: opts.ifAbsent, deferDirSync: opts.dirsToSync !== undefined });
     if (opts.dirsToSync) opts.dirsToSync.add(dir);
-    else await fsyncPath(dir);
     opts.progress.tick(1, 0);
     return { key: meta.key, size, sha256, result };
   } finally {
@@ -165,17 +150,7 @@ async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, c
 
 /** Fsyncs each folder once, so the names published in them survive a crash. */
 export async function syncDirs(dirs: Iterable<string>): Promise<void> {
-  await Promise.all([...dirs].map(fsyncPath));
-}
-
-/** Fsyncs a file or a folder (on the thread pool). */
-export async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  await Promise.all([...dirs].map(fsyncDir));
 }
 
 /** Why an object of `size` bytes with `sha256` is not what it must be, or null. */

@@ -37,7 +37,7 @@ export class TypeChangeError extends PondError {
   constructor(path: string, from: string, to: string) {
     super("type_change", `"${path}" is a ${from}; writing a ${to} there would change its type`, {
       data: { path, from, to },
-      hint: `Remove it first or copy to a new path to store a ${to}.`,
+      hint: `Remove it first with \`pond rm ${path}\` (earlier versions stay readable with --as-of), or copy to a new path to store a ${to}.`,
     });
   }
 }

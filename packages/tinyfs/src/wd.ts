@@ -234,7 +234,7 @@ export class WD {
     const l = await this.lookup(p.names, false, p.absolute);
     switch (l.kind) {
       case "found":
-        throw new AlreadyExistsError(p.absolute, "Remove it first, or choose another name for the link.");
+        throw new AlreadyExistsError(p.absolute, `Remove it first with \`pond rm ${p.absolute}\`, or choose another name for the link.`);
       case "missing": {
         const nodeId = txn.newNodeId();
         const version = await this.addVersion(txn, l.parent.nodeId, nodeId, "symlink", new TextEncoder().encode(target), {});
@@ -290,7 +290,7 @@ export class WD {
         const d = l.resolved;
         if (d.nodeId === r.nodeId && d.parentId === r.parentId) return r; // the same entry (mv a a)
         if (d.entryType === "directory") {
-          throw new InvalidMoveError(src.absolute, d.path, "a directory is already there", `Move it inside with \`pond mv ${src.absolute} ${d.path}/\`, or remove the directory first.`);
+          throw new InvalidMoveError(src.absolute, d.path, "a directory is already there", `Move it inside with \`pond mv ${src.absolute} ${d.path}/\`, or remove the directory first with \`pond rm -r ${d.path}\`.`);
         }
         if (d.entryType !== r.entryType) {
           throw new InvalidMoveError(src.absolute, d.path, `a ${d.entryType} is already there and this is a ${r.entryType}`, `Remove it first with \`pond rm ${d.path}\`, or choose another name.`);

@@ -152,7 +152,11 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, n
     content = counted(readHostFile(src.path), progress);
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
-    const prepared = await prepareIngest(src, args, staging);
+    const { seriesSchemaOf } = await import("@pond/tlogfs");
+    // Appending to a series: the new version must keep its time column and column types.
+    const current = await wd.resolve(target, { followSymlinks: true });
+    const appendTo = current?.entryType === "file:series" ? { path: current.path, schema: seriesSchemaOf(await wd.view.versions(current.parentId, current.nodeId)) } : undefined;
+    const prepared = await prepareIngest(src, args, staging, appendTo);
     entryType = prepared.entryType;
     content = prepared.content;
     opts = prepared.options;

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import type { EntryType, VersionOptions } from "@pond/tinyfs";
-import { AdoptableFile, convertCsv, prepareParquet, type PreparedParquet } from "@pond/tlogfs";
+import { AdoptableFile, checkSeriesAppend, convertCsv, prepareParquet, type PreparedParquet, type SeriesSchema } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
 import { csvOptions, type CsvArgs } from "./cat-rows.ts";
@@ -20,9 +20,11 @@ export async function prepareIngest(
   src: HostEndpoint,
   args: CsvArgs & { timestampColumn?: string | undefined },
   stagingDir: string,
+  /** The series this version is appended to, when it exists: its time column is the default, and its column types must hold. */
+  appendTo?: { path: string; schema: SeriesSchema },
 ): Promise<{ entryType: EntryType; content: AsyncIterable<Uint8Array>; options: VersionOptions; cleanup: () => void }> {
   const series = src.format === "series" || src.format === "series+csv";
-  const timestampColumn = args.timestampColumn;
+  const timestampColumn = args.timestampColumn ?? (series ? appendTo?.schema.timestampColumn : undefined);
   let prepared: PreparedParquet;
   let content: AsyncIterable<Uint8Array>;
   let cleanup = () => {};
@@ -46,6 +48,14 @@ export async function prepareIngest(
       kind: "usage",
       hint: "Query it in place with `pond cat host+delta:///folder --sql …`, or copy its Parquet files with host+table:.",
     });
+  }
+  if (series && appendTo) {
+    try {
+      checkSeriesAppend(appendTo.path, appendTo.schema, prepared, `"${src.raw}"`);
+    } catch (e) {
+      cleanup();
+      throw e;
+    }
   }
   const attributes: Record<string, unknown> = { rows: prepared.rows, columns: prepared.columns };
   if (series) attributes.timestamp_column = prepared.timestampColumn;

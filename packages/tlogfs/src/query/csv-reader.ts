@@ -11,6 +11,11 @@ export interface CsvOptions {
   timestampFormat?: string;
   /** Time zone of timestamps that carry no offset (e.g. "America/Chicago"); ingest only. */
   timezone?: string;
+  /**
+   * Sniff types from every row, not a sample (ingest retries with it when a value past the
+   * sample does not parse as its column's sniffed type, so that column is kept as text).
+   */
+  sniffAllRows?: boolean;
 }
 
 const SAMPLE_BYTES = 64 * 1024;
@@ -27,9 +32,13 @@ export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw:
   if (statSync(path).size === 0) {
     throw new PondError("bad_csv", `Cannot read CSV "${raw}": the file is empty (no header, no rows)`, { data: { path }, hint: "Check that the export finished writing." });
   }
-  const args = [sqlString(path), "strict_mode=true"];
+  // A quoted empty field ("") is an empty string, not a missing value (RFC 4180).
+  const args = [sqlString(path), "strict_mode=true", "allow_quoted_nulls=false"];
+  if (opts.sniffAllRows) args.push("sample_size=-1");
   if (opts.header !== undefined) args.push(`header=${opts.header}`);
-  if (opts.skip !== undefined) args.push(`skip=${Math.trunc(opts.skip)}`);
+  // Never let the sniffer skip lines on its own: it drops a header it cannot place (and
+  // any rows above the ones it likes) without a word. Comment lines are still skipped.
+  args.push(`skip=${Math.trunc(opts.skip ?? 0)}`);
   if (opts.nullString !== undefined) args.push(`nullstr=${sqlString(opts.nullString)}`);
   if (opts.timestampFormat !== undefined) args.push(`timestampformat=${sqlString(opts.timestampFormat)}`);
   if (opts.delimiter !== undefined) {
@@ -38,7 +47,7 @@ export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw:
   }
   const sniffed = (await duck.all(`SELECT Delimiter AS d, Quote AS q FROM sniff_csv(${args.join(", ")})`))[0] as { d: string; q: string };
   const sample = readSample(path, opts.skip ?? 0);
-  const firstLine = sample.split(/\r?\n/).find((l) => l.length > 0 && !l.startsWith("#")) ?? "";
+  const firstLine = sample.replace(/^\uFEFF/, "").split(/\r?\n/).find((l) => l.length > 0 && !l.startsWith("#")) ?? "";
   const delimMissing = !firstLine.includes(sniffed.d);
   const quoteMissing = (sniffed.q === "(empty)" || sniffed.q === "") && sample.includes('"');
   if (!delimMissing && !quoteMissing) return `read_csv(${args.join(", ")})`;

@@ -5,3 +5,4 @@ export * from "./csv-reader.ts";
 export * from "./ingest.ts";
 export * from "./query-session.ts";
 export * from "./direct-rows.ts";
+export * from "./series-schema.ts";

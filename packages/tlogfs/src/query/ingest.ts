@@ -60,14 +60,20 @@ export async function prepareParquet(path: string, opts: { series?: boolean; tim
       hint: `Store it as raw bytes with host://${path}, or convert a CSV with host+csv://${path}.`,
     });
   }
-  return inspect(await ingestDuck(), path, `read_parquet(${sqlString(path)})`, opts);
+  return inspect(await ingestDuck(), path, `read_parquet(${sqlString(path)})`, { ...opts, readEveryValue: true });
 }
 
-async function inspect(duck: Duck, path: string, relation: string, opts: { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
+/**
+ * Learns a Parquet file's columns, rows and (series) event-time range. With
+ * `readEveryValue`, every value of every column is decoded once (hashing each row), so a
+ * file whose footer is fine but whose pages are damaged is refused here instead of
+ * failing every later read: `count(*)` alone answers from the footer.
+ */
+async function inspect(duck: Duck, path: string, relation: string, opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean }): Promise<PreparedParquet> {
   let columns: DuckColumn[], rows: number;
   try {
     columns = await duck.columns(`SELECT * FROM ${relation}`);
-    const r = await duck.all(`SELECT count(*)::BIGINT AS n FROM ${relation}`);
+    const r = await duck.all(opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`);
     rows = Number(r[0]!.n);
   } catch (e) {
     throw new PondError("bad_parquet", `Cannot read Parquet file "${opts.raw}": ${duckMessage(e)}`, {
@@ -79,7 +85,16 @@ async function inspect(duck: Duck, path: string, relation: string, opts: { serie
   if (opts.series) {
     const col = detectTimestampColumn(columns, opts.timestampColumn, `"${opts.raw}"`);
     const asTs = col.type === "DATE" ? `CAST(${sqlIdent(col.name)} AS TIMESTAMP)` : sqlIdent(col.name);
-    const r = await duck.all(`SELECT epoch_us(min(${asTs}))::BIGINT AS lo, epoch_us(max(${asTs}))::BIGINT AS hi FROM ${relation}`);
+    const r = await duck.all(`SELECT epoch_us(min(${asTs}))::BIGINT AS lo, epoch_us(max(${asTs}))::BIGINT AS hi, count(*) FILTER (WHERE ${sqlIdent(col.name)} IS NULL)::BIGINT AS nulls FROM ${relation}`);
+    if (Number(r[0]!.nulls) > 0) {
+      // A row with no event time cannot be placed in time: refuse the version, naming the first such row.
+      const first = await duck.all(`SELECT rn FROM (SELECT row_number() OVER () AS rn, ${sqlIdent(col.name)} AS t FROM ${relation}) WHERE t IS NULL ORDER BY rn LIMIT 1`);
+      const row = Number(first[0]!.rn);
+      throw new PondError("null_timestamp", `"${opts.raw}": data row ${row}${opts.csv ? ` (line ${row + 1} of a file with one header line)` : ""} has no value in the timestamp column "${col.name}" (${r[0]!.nulls} row(s) in all)`, {
+        data: { path, column: col.name, row, nulls: Number(r[0]!.nulls) },
+        hint: "Every row of a series needs an event time: fix or drop those rows, or store the file as a table (host+csv: or host+table:).",
+      });
+    }
     Object.assign(prepared, {
       timestampColumn: col.name,
       minEventTime: (r[0]!.lo as bigint | null) ?? null,
@@ -96,22 +111,49 @@ async function inspect(duck: Duck, path: string, relation: string, opts: { serie
  */
 export async function convertCsv(path: string, out: string, opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
   const duck = await ingestDuck();
-  let select = "*";
   try {
-    const reader = await csvReader(duck, path, opts, opts.raw);
-    if (opts.timezone !== undefined) {
-      // Timestamps without an offset are wall-clock times in the given zone. Knowing the
-      // columns costs another sniffing pass (~150 ms on 100 MB), so only when asked.
-      const cols = await duck.columns(`SELECT * FROM ${reader}`);
-      select = cols.map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name))).join(", ");
-    }
-    await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    await writeCsvParquet(duck, path, out, opts);
   } catch (e) {
-    if (e instanceof PondError) throw e;
-    throw new PondError("bad_csv", `Cannot read CSV "${opts.raw}": ${duckMessage(e)}`, {
-      data: { path },
-      hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",
-    });
+    if (e instanceof PondError || !isConversionError(e)) throw csvError(e, opts.raw, path);
+    // A value past the sniffer's sample does not parse as its column's type: sniff every
+    // row instead, so that column is kept as text rather than the file refused (or, as
+    // DuckDB would with ignore_errors, the value turned into NULL).
+    try {
+      await writeCsvParquet(duck, path, out, { ...opts, sniffAllRows: true });
+    } catch (e2) {
+      throw csvError(e2, opts.raw, path);
+    }
   }
-  return { ...(await inspect(duck, out, `read_parquet(${sqlString(out)})`, opts)), parquetPath: out };
+  return { ...(await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true })), parquetPath: out };
+}
+
+async function writeCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<void> {
+  let select = "*";
+  const reader = await csvReader(duck, path, opts, opts.raw);
+  if (opts.timezone !== undefined) {
+    // Timestamps without an offset are wall-clock times in the given zone. Knowing the
+    // columns costs another sniffing pass (~150 ms on 100 MB), so only when asked.
+    const cols = await duck.columns(`SELECT * FROM ${reader}`);
+    select = cols.map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name))).join(", ");
+  }
+  await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+}
+
+function isConversionError(e: unknown): boolean {
+  return /Could not convert|Error when converting column/.test(e instanceof Error ? e.message : String(e));
+}
+
+/** DuckDB's CSV error as a user error: the line, column and value first when DuckDB names them. */
+function csvError(e: unknown, raw: string, path: string): PondError {
+  if (e instanceof PondError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const conv = /Error when converting column "([^"]*)"\. Could not convert string "([^"]*)" to '([^']+)'/.exec(msg);
+  const detail = conv && line
+    ? `line ${line}, column "${conv[1]}": "${conv[2]}" is not a ${conv[3]}, the type of the column's other values`
+    : duckMessage(e).split("\n").filter((l) => l.trim()).slice(0, 4).join("; ");
+  return new PondError("bad_csv", `Cannot read CSV "${raw}": ${detail}`, {
+    data: { path, ...(line ? { line: Number(line) } : {}), ...(conv ? { column: conv[1], value: conv[2], type: conv[3] } : {}) },
+    hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",
+  });
 }

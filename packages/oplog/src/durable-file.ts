@@ -1,0 +1,154 @@
+/**
+ * Writing local files so that a crash leaves either the old file or the new one, whole.
+ * This is the one place Pond's layers do it; nobody else renames a temp file into place.
+ *
+ * The protocol (POSIX, ext4/xfs semantics): write a temp file in the target's folder,
+ * fsync it, then publish it by `rename` (replace) or `link` (put-if-absent: an existing
+ * target is never touched), then fsync the folder so the new name itself survives a
+ * power cut. A temp file a crash leaves behind has a name no reader takes for data
+ * (`TEMP_PREFIX`), and `pond recover` removes it.
+ */
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { PondError, isSystemError } from "@pond/diagnostics";
+
+/** Names of temp files: readers skip them, recovery removes them. */
+export const TEMP_PREFIX = ".tmp-";
+
+/** A fresh temp path beside `target` (same folder, so publishing is a rename, never a copy). */
+export function tempPathFor(target: string): string {
+  const rand = crypto.getRandomValues(new Uint32Array(2));
+  return join(dirname(target), `${TEMP_PREFIX}${rand[0]!.toString(16)}${rand[1]!.toString(16)}.tmp`);
+}
+
+/** fsyncs a folder, so names created, renamed or removed in it survive a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `fsyncDir` for callers that are synchronous (small control files, content staging). */
+export function fsyncDirSync(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** fsyncs a file's bytes (a staged download written by another writer). */
+export async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, "r+");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface PublishOptions {
+  /** Put-if-absent: link instead of rename, and leave an existing target as it is. */
+  ifAbsent?: boolean;
+  /** Keep `staged` where it is (it is linked, not moved); only with ifAbsent. */
+  keepStaged?: boolean;
+  /** Skip the folder fsync: the caller fsyncs the folder once for many files. */
+  deferDirSync?: boolean;
+}
+
+/**
+ * Publishes a staged file, already written and fsynced, at `target` (see the module
+ * comment). "exists" when `ifAbsent` found a file there (the staged file is then
+ * removed unless kept). The staged file never outlives a failed publish.
+ */
+export function publishFileSync(staged: string, target: string, opts: PublishOptions = {}): "created" | "exists" {
+  let result: "created" | "exists" = "created";
+  try {
+    if (opts.ifAbsent) {
+      try {
+        linkSync(staged, target);
+      } catch (e) {
+        if (!isSystemError(e, "EEXIST")) throw e;
+        result = "exists";
+      }
+    } else {
+      renameSync(staged, target);
+    }
+  } finally {
+    if (!opts.keepStaged) rmSync(staged, { force: true });
+  }
+  if (result === "created" && !opts.deferDirSync) fsyncDirSync(dirname(target));
+  return result;
+}
+
+/** `publishFileSync` whose folder fsync does not block the event loop (many files in flight). */
+export async function publishFile(staged: string, target: string, opts: PublishOptions = {}): Promise<"created" | "exists"> {
+  const result = publishFileSync(staged, target, { ...opts, deferDirSync: true });
+  if (result === "created" && !opts.deferDirSync) await fsyncDir(dirname(target));
+  return result;
+}
+
+/**
+ * Replaces `path` with `data`, atomically and durably: a crash leaves the old content or
+ * the new, never a torn or empty file. For control files (pond.json, remotes.json).
+ */
+export function writeFileDurable(path: string, data: string | Uint8Array): void {
+  const tmp = tempPathFor(path);
+  const fd = openSync(tmp, "wx", 0o644);
+  try {
+    try {
+      const bytes = typeof data === "string" ? Buffer.from(data) : data;
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  publishFileSync(tmp, path);
+}
+
+/** A control file that exists but cannot be read as what it must be. */
+export class ControlFileError extends PondError {
+  constructor(path: string, problem: string, fix: string) {
+    super("control_file_damaged", `Control file "${path}" is damaged: ${problem}`, { kind: "integrity", data: { path, problem }, hint: fix });
+  }
+}
+
+/**
+ * Reads a JSON control file, or undefined when it does not exist. A file that is empty,
+ * torn or not JSON, or that `check` rejects, is ControlFileError naming the file, what
+ * is wrong and `fix`: never a parse exception that reads as a bug.
+ */
+export function readJsonControlFile<T>(path: string, fix: string, check: (v: unknown) => string | undefined = () => undefined): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if (isSystemError(e, "ENOENT")) return undefined;
+    throw e;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    throw new ControlFileError(path, text.trim() === "" ? "it is empty" : `it is not valid JSON (${e.message})`, fix);
+  }
+  const problem = check(value);
+  if (problem) throw new ControlFileError(path, problem, fix);
+  return value as T;
+}
+
+/** The file name part of a temp path, for tests and recovery. */
+export function isTempName(name: string): boolean {
+  return basename(name).startsWith(TEMP_PREFIX);
+}

@@ -1,0 +1,43 @@
+// A damaged or half-written control file is a clear error naming the file and the fix,
+// never "this is a bug"; control files are replaced atomically (no temp file left).
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newPond, pond, pondOk } from "./support/pond-cli.ts";
+
+let ctx: Awaited<ReturnType<typeof newPond>>;
+beforeEach(async () => { ctx = await newPond(); });
+afterEach(() => ctx.cleanup());
+
+for (const [what, text] of [["empty", ""], ["torn", '{"pondId": "0193'], ["not an identity", '{"hello": 1}']] as const) {
+  test(`an ${what} control/pond.json: every command exits 4 naming the file and how to rebuild it`, async () => {
+    const f = join(ctx.pondDir, "control", "pond.json");
+    const good = readFileSync(f, "utf8");
+    writeFileSync(f, text);
+    for (const args of [["list"], ["log"], ["status"]]) {
+      const r = await pond(args, { pond: ctx.pondDir });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(f);
+      expect(r.stderr).toContain("metaData");
+      expect(r.stderr).not.toContain("bug");
+    }
+    writeFileSync(f, good);
+    await pondOk(["list"], { pond: ctx.pondDir });
+  });
+}
+
+test("a damaged control/remotes.json is named with the fix; a good one is rewritten with no temp file left", async () => {
+  const o = { pond: ctx.pondDir };
+  await pondOk(["remote", "add", "b", `file://${join(ctx.dir, "remote")}`], o);
+  const f = join(ctx.pondDir, "control", "remotes.json");
+  expect(readdirSync(join(ctx.pondDir, "control")).filter((n) => n.includes("tmp"))).toEqual([]);
+  const good = readFileSync(f, "utf8");
+  writeFileSync(f, good.slice(0, 20));
+  const r = await pond(["remote", "list"], o);
+  expect(r.code).toBe(4);
+  expect(r.stderr).toContain(f);
+  expect(r.stderr).toContain("pond remote add");
+  expect(r.stderr).not.toContain("bug");
+  writeFileSync(f, good);
+  expect((await pondOk(["remote", "list"], o)).stdout).toContain("b");
+});
