@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { userInfo } from "node:os";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { PondError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
@@ -47,8 +46,33 @@ export function resolvePondDir(flag: string | undefined, env: Record<string, str
   return resolve(dir);
 }
 
-export function currentUser(): string {
-  return process.env.USER ?? process.env.LOGNAME ?? userInfo().username;
+/**
+ * Who runs this command, for `pond log`: $USER, then $LOGNAME, then the account name of the
+ * process's uid, then `uid N`. Bun's `os.userInfo()` reads $USER too and says "unknown"
+ * without it (cron, systemd), so the uid is looked up in the passwd file.
+ */
+export function currentUser(env: Record<string, string | undefined> = process.env, passwd = "/etc/passwd"): string {
+  const named = env.USER || env.LOGNAME;
+  if (named) return named;
+  const uid = process.getuid?.();
+  if (uid === undefined) return "unknown";
+  return accountName(uid, passwd) ?? `uid ${uid}`;
+}
+
+/** The name of `uid` in a passwd file (`name:x:uid:gid:…`), or undefined when it has none. */
+export function accountName(uid: number, passwd = "/etc/passwd"): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(passwd, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "EACCES") return undefined;
+    throw e;
+  }
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 3 && f[2] === String(uid) && f[0]) return f[0];
+  }
+  return undefined;
 }
 
 /** What a write callback may report: one human line per change, shown by `pond log`. */
