@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { PondError, logger } from "@pond/diagnostics";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { PondError, isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { uuid7, type TxnMeta } from "@pond/tinyfs";
 import { CommitConflictError, TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
-import { MirrorReadOnlyError, NoPondError, NotAPondError, PondExistsError } from "./errors.ts";
+import { MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
 
 /** The pond's identity file, `control/pond.json`. */
@@ -44,6 +44,20 @@ export function resolvePondDir(flag: string | undefined, env: Record<string, str
   const dir = flag ?? env.POND;
   if (!dir) throw new NoPondError();
   return resolve(dir);
+}
+
+/** The nearest existing path at or above `dir` when it is not a folder (mkdir would fail ENOTDIR). */
+function fileOnTheWay(dir: string): string | undefined {
+  for (let p = dir; ; p = dirname(p)) {
+    let st;
+    try {
+      st = statSync(p, { throwIfNoEntry: false });
+    } catch (e) {
+      if (!isSystemError(e, "ENOTDIR")) throw e; // a file further up: keep climbing to it
+    }
+    if (st) return st.isDirectory() ? undefined : p;
+    if (dirname(p) === p) return undefined;
+  }
 }
 
 /**
@@ -124,6 +138,8 @@ export class Pond {
   static async init(dir: string, command: string[]): Promise<Pond> {
     const paths = pondPaths(dir);
     if (existsSync(paths.identity) || existsSync(join(paths.data, "_delta_log"))) throw new PondExistsError(paths.dir);
+    const file = fileOnTheWay(paths.dir);
+    if (file) throw new PondDirIsFileError(paths.dir, file);
     mkdirSync(paths.data, { recursive: true });
     mkdirSync(paths.control, { recursive: true });
     const identity: PondIdentity = { pondId: uuid7(), createdAt: new Date().toISOString(), format: 1 };

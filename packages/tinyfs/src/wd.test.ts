@@ -339,7 +339,7 @@ describe("WD names", () => {
     const txn = await persistence.begin(meta());
     const nodeId = txn.newNodeId();
     await txn.addVersion(ROOT_ID, nodeId, "file:data", text("old"));
-    await txn.writeDir(ROOT_ID, [...(await txn.listDir(ROOT_ID)), { name: "bad\nname", childNodeId: nodeId, entryType: "file:data", versionLastModified: 1 }].sort((a, b) => (a.name < b.name ? -1 : 1)));
+    await txn.writeDir(ROOT_ID, [...(await txn.listDir(ROOT_ID)), { name: "bad\nname", childNodeId: nodeId, entryType: "file:data" as const, versionLastModified: 1 }].sort((a, b) => (a.name < b.name ? -1 : 1)));
     await txn.commit();
     expect((await (await fs.view()).list("/")).map((x) => x.name)).toContain("bad\nname");
     await fs.transaction(meta(), (wd) => wd.createFile("/bad\nname", "file:data", text("newer")));
