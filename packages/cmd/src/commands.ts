@@ -273,11 +273,25 @@ export const completionCommand = command({
 });
 
 /** Every command, in the order `pond --help` lists them. */
+export const collectCommand = command({
+  name: "collect",
+  describe: "Run collectors: every config under /etc/collect/, or the one named (HydroVu, inbox)",
+  positionals: [{ name: "config", describe: "A config in the pond, e.g. /etc/collect/hydrovu.yaml (default: all under /etc/collect/)" }],
+  options: {
+    dryRun: { type: "boolean", default: false, describe: "Say what each collector would fetch; write nothing" },
+    wait: { type: "number", min: 0, default: 60, valueName: "seconds", describe: "Seconds to wait for the pond's write lock" },
+    listLocations: { type: "boolean", default: false, describe: "HydroVu: print the account's locations (to fill devices:)" },
+    format: textJson,
+  },
+  load: () => import("./commands/collect.ts"),
+});
+
 export const COMMANDS: readonly Command[] = [
   initCommand,
   mkdirCommand,
   listCommand,
   copyCommand,
+  collectCommand,
   catCommand,
   queryCommand,
   describeCommand,

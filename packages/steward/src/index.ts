@@ -13,3 +13,4 @@ export * from "./pull.ts";
 export * from "./restore.ts";
 export * from "./verify.ts";
 export * from "./status.ts";
+export * from "./commit-retry.ts";

@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { PondError, isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
-import { uuid7, type TxnMeta } from "@pond/tinyfs";
-import { CommitConflictError, TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
+import { TransactionConflictError, uuid7, type TxnMeta } from "@pond/tinyfs";
+import { backoffMs, retryPolicyFromEnv, type RetryPolicy } from "./commit-retry.ts";
+import { TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
 import { MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
@@ -175,14 +176,19 @@ export class Pond {
 
   /**
    * Runs one write transaction: takes the write lock, records begin, runs `fn` on a
-   * fresh transaction, commits, records committed (or failed). A commit conflict with
-   * another writer reruns `fn` on the new state, up to 5 times.
+   * fresh transaction, commits, records committed (or failed). This is the one place a
+   * commit conflict is retried: another writer took the next log version first (the
+   * lock keeps pond's own writers apart; any other Delta writer, or a lock on a file
+   * system that does not honour it, can still race), so `fn` reruns on the new state
+   * after a backoff with full jitter, up to `retry.attempts` attempts in all (see
+   * commit-retry.ts). Payload files are content-addressed, so a rerun finds them stored
+   * and never rewrites one. The error after the last attempt says how many there were.
    */
-  async write<T>(command: string[], fn: (ctx: WriteContext) => Promise<T>): Promise<{ result: T; seq: number }> {
+  async write<T>(command: string[], fn: (ctx: WriteContext) => Promise<T>, retry: RetryPolicy = retryPolicyFromEnv()): Promise<{ result: T; seq: number; attempts: number }> {
     if (this.identity.mirrorOf) throw new MirrorReadOnlyError(this.dir, this.identity.mirrorOf);
     const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), command.join(" "));
     const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
-    let done: { result: T; seq: number };
+    let done: { result: T; seq: number; attempts: number };
     try {
       // The first transaction's snapshot is the base: no second listing of the log for it.
       let txn = await this.persistence.begin(meta);
@@ -192,15 +198,16 @@ export class Pond {
           if (attempt > 1) txn = await this.persistence.begin(meta);
           const changes: string[] = [];
           const result = await fn({ txn, note: (c) => changes.push(c) });
-          try {
-            const seq = await txn.commit();
-            appendControl(this.paths.controlLog, { type: "committed", txnId: meta.txnId, seq, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes });
-            done = { result, seq };
+          const r = await txn.tryCommit();
+          if (r.kind === "committed") {
+            appendControl(this.paths.controlLog, { type: "committed", txnId: meta.txnId, seq: r.seq, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes });
+            done = { result, seq: r.seq, attempts: attempt };
             break;
-          } catch (e) {
-            if (!(e instanceof CommitConflictError) || attempt >= 5) throw e;
-            logger.info("commit conflict, retrying", { attempt, version: e.data.version });
           }
+          if (attempt >= retry.attempts) throw new TransactionConflictError(txn.seq, r.version, attempt);
+          const wait = backoffMs(attempt, retry);
+          logger.info("commit conflict, retrying", { attempt, version: r.version, backoffMs: wait });
+          await Bun.sleep(wait);
         }
       } catch (e) {
         const err = e as Error & { code?: string };

@@ -7,7 +7,7 @@ import { FS, WD, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
 import { isMerged } from "./partition-index.ts";
 import { fileRowCache } from "./row-cache.ts";
-import { CommitConflictError } from "./errors.ts";
+import { TransactionConflictError } from "@pond/tinyfs";
 import { TLogPersistence, type TLogOptions } from "./tlog-persistence.ts";
 
 const ROOT = "00000000-0000-7000-8000-000000000000";
@@ -132,7 +132,7 @@ describe("merging a partition's entry files at commit", () => {
       try {
         await append(b, tb, `b${i}`);
       } catch (e) {
-        if (!(e instanceof CommitConflictError)) throw e;
+        if (!(e instanceof TransactionConflictError)) throw e;
         conflicts++;
         await append(b, await b.begin(newTxnMeta(["b"])), `b${i}`);
       }

@@ -12,6 +12,7 @@ import {
 } from "@pond/oplog";
 import {
   NotFoundError,
+  TransactionConflictError,
   TypeChangeError,
   sha256Hex,
   uuid7,
@@ -27,7 +28,7 @@ import {
   type VersionOptions,
 } from "@pond/tinyfs";
 import { checkInline, largeFileKey, readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
-import { CommitConflictError, PondFormatError } from "./errors.ts";
+import { PondFormatError } from "./errors.ts";
 import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
 import type { RowCache } from "./row-cache.ts";
@@ -241,6 +242,9 @@ export class TLogView implements ReadView {
   }
 }
 
+/** What a commit attempt did: committed as `seq`, or lost log `version` to another writer. */
+export type CommitResult = { kind: "committed"; seq: number } | { kind: "conflict"; version: number };
+
 interface PendingVersion {
   parentId: NodeId;
   nodeId: NodeId;
@@ -363,7 +367,19 @@ export class TLogTransaction extends TLogView implements Transaction {
     return this.dirs.size === 0 && this.pending.size === 0 && this.moved.size === 0;
   }
 
+  /** Persistence's commit: the conflict result as the one conflict error (the contract suites expect it). */
   async commit(): Promise<number> {
+    const r = await this.tryCommit();
+    if (r.kind === "conflict") throw new TransactionConflictError(this.base.seq, r.version);
+    return r.seq;
+  }
+
+  /**
+   * Commits, or reports that another writer took the next log version first: a result,
+   * not an exception, so the one place that retries (the steward's write) decides what
+   * to do. The transaction is closed either way.
+   */
+  async tryCommit(): Promise<CommitResult> {
     this.assertOpen();
     this.done = true;
     const version = this.base.seq + 1;
@@ -411,8 +427,8 @@ export class TLogTransaction extends TLogView implements Transaction {
     };
     actions.push({ commitInfo: { timestamp: this.now(), operation: "WRITE", operationParameters: { mode: "Append" }, engineInfo: "pond", pond } });
     const r = await commitLog(this.store, version, actions);
-    if (r.kind === "conflict") throw new CommitConflictError(version, 1);
-    return r.version;
+    if (r.kind === "conflict") return { kind: "conflict", version };
+    return { kind: "committed", seq: r.version };
   }
 
   /**

@@ -148,6 +148,7 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, n
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
   let cleanup = () => {};
+  if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
   if (src.format === "data") {
     content = counted(readHostFile(src.path), progress);
   } else {
@@ -168,6 +169,14 @@ async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, n
   } finally {
     cleanup();
   }
+}
+
+/** A collector config is checked before it is stored: a bad one is refused and nothing is written. */
+async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<void> {
+  const { isConfigPath, parseConfig } = await import("@pond/collect");
+  if (!isConfigPath(target)) return;
+  if (src.format !== "data") throw new PondError("usage", `"${target}" is a collector config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  parseConfig(await Bun.file(src.path).text(), target);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {

@@ -5,4 +5,5 @@ export * from "./csv-reader.ts";
 export * from "./ingest.ts";
 export * from "./query-session.ts";
 export * from "./direct-rows.ts";
+export * from "./rows-parquet.ts";
 export * from "./series-schema.ts";

@@ -1,0 +1,62 @@
+import { PondError, silentProgress, terminalProgress } from "@pond/diagnostics";
+import type { CollectContext, CollectSummary } from "@pond/collect";
+import { WD } from "@pond/tinyfs";
+import { commandLine, openPond } from "../context.ts";
+import type { IO } from "../io.ts";
+import type { ArgsOf } from "../args.ts";
+import type { collectCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof collectCommand>;
+
+/**
+ * `pond collect [CONFIG]`: runs one collector config, or every one under /etc/collect/,
+ * each in its own transaction. One summary line per collector on stdout (or JSON);
+ * a failure's cause also goes to stderr. Exit 1 when any failed.
+ */
+export async function run(args: Args, io: IO): Promise<number> {
+  const collect = await import("@pond/collect");
+  const pond = openPond(args, io);
+  // The write lock's wait: steward reads it from POND_LOCK_TIMEOUT, so --wait sets that
+  // for this process only (a cron run overlapping a long command just starts late).
+  process.env.POND_LOCK_TIMEOUT = String(args.wait);
+  const progress = io.errIsTTY && !args.dryRun ? terminalProgress("collect") : silentProgress;
+  const ctx: CollectContext = { pond, env: io.env, command: commandLine(args), dryRun: Boolean(args.dryRun), progress };
+  const wd = new WD(await pond.view());
+  const json = args.format === "json";
+
+  if (args.listLocations) {
+    if (args.config === undefined) throw new PondError("usage", "--list-locations needs a hydrovu config", { kind: "usage", hint: "pond collect --list-locations /etc/collect/hydrovu.yaml" });
+    const cfg = await collect.readConfig(wd, args.config);
+    if (cfg.kind !== "hydrovu") throw new PondError("usage", `"${cfg.file}" is a ${cfg.kind} collector; --list-locations is for hydrovu`, { kind: "usage" });
+    const locations = await collect.listHydroVuLocations(cfg, ctx);
+    if (json) io.out.write(JSON.stringify(locations, null, 2) + "\n");
+    else for (const l of locations) io.out.write(`${l.id}\t${l.name}\t${l.gps?.latitude ?? ""}\t${l.gps?.longitude ?? ""}\t${l.description ?? ""}\n`);
+    return 0;
+  }
+
+  const paths = await collect.configPaths(wd, args.config);
+  if (paths.length === 0) {
+    throw new PondError("no_collectors", `No collector configs under ${collect.CONFIG_DIR}/`, { hint: `Add one: pond copy -p host:///path/hydrovu.yaml ${collect.CONFIG_DIR}/hydrovu.yaml` });
+  }
+  let summaries: CollectSummary[];
+  try {
+    summaries = await collect.runConfigs(paths, ctx);
+  } finally {
+    progress.done();
+  }
+  if (json) io.out.write(JSON.stringify(summaries, null, 2) + "\n");
+  for (const s of summaries) {
+    if (!json) io.out.write(summaryLine(s) + "\n");
+    if (!s.ok) io.err.write(`pond: ${s.error}\n`);
+    else if (!json) for (const n of s.notes) io.err.write(`pond: ${s.file}: ${n}\n`);
+  }
+  return summaries.every((s) => s.ok) ? 0 : 1;
+}
+
+function summaryLine(s: CollectSummary): string {
+  if (!s.ok) return `${s.file}: ${s.kind}: FAILED, nothing written, ${s.requests} requests`;
+  if (s.plan) return [`${s.file}: ${s.kind}: dry run, would fetch:`, ...s.plan.map((p) => `  ${p}`)].join("\n");
+  const range = s.rowsAdded > 0 ? `, ${s.start} .. ${s.end}` : "";
+  const txn = s.seq !== undefined && s.versionsAdded > 0 ? `, transaction ${s.seq}` : "";
+  return `${s.file}: ${s.kind}: ${s.rowsAdded} rows added in ${s.versionsAdded} versions${range}, ${s.requests} requests${txn}`;
+}
