@@ -1,7 +1,7 @@
 // The baseline for SQL benchmarks: raw DuckDB (the same native engine pond embeds) running
 // one SQL text in a fresh process, so its time is comparable to a `pond` command's.
 // Usage: bun bench/duckdb-baseline.ts "SQL"
-import { openDuckDB } from "../packages/tlogfs/src/sql/duckdb.ts";
+import { openDuckDB } from "@pond/tlogfs/duckdb";
 
 const duck = await openDuckDB();
 try {

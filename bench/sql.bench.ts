@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { openDuckDB } from "../packages/tlogfs/src/sql/duckdb.ts";
+import { openDuckDB } from "@pond/tlogfs/duckdb";
 import { POND_BIN, interleaved, median, report, run } from "./lib.ts";
 
 const BUN = process.execPath;

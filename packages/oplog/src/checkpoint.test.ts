@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { expect, test } from "bun:test";
 import { CHECKPOINT_FIELDS, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { CorruptLogError } from "./errors.ts";
@@ -7,8 +8,9 @@ import { MemoryObjectStore } from "./memory-store.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 import { describeParquet, encodeObjects } from "./parquet-codec.ts";
 import type { Snapshot } from "./snapshot.ts";
+import { FIXTURES } from "../../../test/support/fixtures.ts";
 
-const SPARK = "/work/shared/fixtures/delta/delta-rs/simple_table_with_checkpoint";
+const SPARK = join(FIXTURES, "delta/delta-rs/simple_table_with_checkpoint");
 
 async function metas(store: ObjectStore, keys: string[]): Promise<ObjectMeta[]> {
   return Promise.all(keys.map(async (k) => (await store.head(k)) ?? { key: k, size: 0, lastModified: 0 }));

@@ -11,9 +11,10 @@ import { checkpointKey, commitKey, LAST_CHECKPOINT_KEY } from "./log-file-name.t
 import { MemoryObjectStore } from "./memory-store.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { recordingStore } from "./recording-store.ts";
+import { FIXTURES as SHARED } from "../../../test/support/fixtures.ts";
 
-const FIXTURES = "/work/shared/fixtures/delta/delta-rs";
-const fixture = (name: string) => new LocalObjectStore(path.join(FIXTURES, name));
+const DELTA_RS = path.join(SHARED, "delta/delta-rs");
+const fixture = (name: string) => new LocalObjectStore(path.join(DELTA_RS, name));
 
 const tempDirs: string[] = [];
 function tempDir(): string {

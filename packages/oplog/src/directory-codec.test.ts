@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { expect, test } from "bun:test";
 import type { DirEntry } from "@pond/tinyfs";
 import { decodeDirectory, encodeDirectory } from "./directory-codec.ts";
@@ -62,6 +63,7 @@ test("decodeDirectory() throws CorruptLogError when the stream is truncated", ()
 import * as A from "apache-arrow";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { FIXTURES } from "../../../test/support/fixtures.ts";
 
 const entry = (i: number): DirEntry => ({ name: `n${i}-ü✓`, childNodeId: ID(i), entryType: i % 2 ? "file:data" : "directory", versionLastModified: i * 3 });
 
@@ -95,7 +97,7 @@ test("decodeDirectory() refuses a column of the wrong type or a missing column",
 });
 
 test("decodeDirectory() refuses Arrow C++ streams of other layouts (dictionaries, nested, many types) as CorruptLogError", () => {
-  const dir = resolve(import.meta.dir, "../../../../shared/fixtures/arrow-ipc/arrow-testing/cpp-21.0.0");
+  const dir = join(FIXTURES, "arrow-ipc/arrow-testing/cpp-21.0.0");
   for (const name of ["generated_primitive.stream", "generated_dictionary.stream", "generated_nested.stream", "generated_datetime.stream", "generated_null_trivial.stream"]) {
     expect(() => decodeDirectory(new Uint8Array(readFileSync(resolve(dir, name))), name)).toThrow(CorruptLogError);
   }

@@ -1,8 +1,10 @@
+import { join } from "node:path";
 import { describe, expect, test } from "bun:test";
 import type { OplogEntry } from "./oplog-entry.ts";
 import { decodeEntries, describeParquet, encodeEntries, encodeObjects, ENTRY_ROW_GROUP_SIZE, readParquetObjects, type ParquetField } from "./parquet-codec.ts";
+import { FIXTURES } from "../../../test/support/fixtures.ts";
 
-const PQ = "/work/shared/fixtures/parquet/duckdb";
+const PQ = join(FIXTURES, "parquet/duckdb");
 
 function entry(i: number, over: Partial<OplogEntry> = {}): OplogEntry {
   return {

@@ -40,7 +40,7 @@ export async function readFile(pond: Pond, path: string): Promise<Uint8Array> {
 }
 
 /** Deterministic pseudo-random bytes (see tinyfs' persistence contract). */
-export { randomBytes as bytes } from "@pond/tinyfs/src/persistence-contract.ts";
+export { randomBytes as bytes } from "@pond/tinyfs/testing";
 
 /** Every key (and size) in a folder store. */
 export async function listing(folder: string): Promise<ObjectMeta[]> {

@@ -14,14 +14,14 @@
  */
 import { logger, silentProgress, type Progress } from "@pond/diagnostics";
 import { commitKey, type ObjectStore } from "@pond/oplog";
-import { IntegrityError } from "@pond/tinyfs";
+import { IntegrityError, WD } from "@pond/tinyfs";
 import { BadRemoteError, NoRemoteError, RemoteDivergedError } from "./errors.ts";
 import type { Pond } from "./pond.ts";
 import { findRemote, readRemotes, updateRemote, type RemoteConfig } from "./remote-config.ts";
 import { claimRemote, limiter, mapLimit, pushControlLog, REMOTE_META_PREFIX, writeManifest, type ManifestEntry } from "./remote-layout.ts";
 import { openRemoteStore, type RemoteStoreTuning } from "./remote-store.ts";
 import { planReplication } from "./replication-plan.ts";
-import { copyObject, sha256Of } from "./transfer.ts";
+import { contentHash, copyObject, sha256Of } from "./transfer.ts";
 
 /** Objects larger than this (the S3 store's default part size) are multipart uploads. */
 const LARGE_OBJECT = 8 * 1024 * 1024;
@@ -79,7 +79,7 @@ export async function pushLocked(pond: Pond, cfg: RemoteConfig, opts: PushOption
   await checkNotDiverged(local, remote, plan.srcTip, plan.dstTip, cfg.name);
 
   progress.total(plan.files, plan.bytes);
-  const corrupt = (key: string, detail: string) => new IntegrityError(`${key} in ${local.url}`, detail, { key });
+  const corrupt = (key: string, detail: string) => new IntegrityError(`${key} in ${local.url}`, detail, { key, detail });
   const manifest: ManifestEntry[] = [];
   const concurrency = opts.concurrency ?? 8;
 
@@ -87,9 +87,14 @@ export async function pushLocked(pond: Pond, cfg: RemoteConfig, opts: PushOption
   // multipart upload that already sends parts in parallel and buffers them, so at most
   // 4 of those at once keeps memory flat (measured: same speed, 230 instead of 300 MiB).
   const large = limiter(LARGE_CONCURRENCY);
-  const copied = await mapLimit(plan.payloads, concurrency, (m) =>
-    m.size > LARGE_OBJECT ? large(() => copyObject(local, remote, m, { progress, corrupt })) : copyObject(local, remote, m, { progress, corrupt }),
-  );
+  let copied;
+  try {
+    copied = await mapLimit(plan.payloads, concurrency, (m) =>
+      m.size > LARGE_OBJECT ? large(() => copyObject(local, remote, m, { progress, corrupt })) : copyObject(local, remote, m, { progress, corrupt }),
+    );
+  } catch (e) {
+    throw await namedByPondPath(pond, e);
+  }
   for (const c of copied) manifest.push({ key: c.key, size: c.size, sha256: c.sha256 });
 
   // 3. The manifest, naming the commits and checkpoints too, before any of them is visible.
@@ -127,6 +132,34 @@ export async function pushLocked(pond: Pond, cfg: RemoteConfig, opts: PushOption
     r.lastPushed = { version: plan.srcTip!, at: new Date().toISOString() };
   });
   return { remote: cfg.name, url: remote.url, fromVersion: plan.dstTip, toVersion: plan.srcTip, files: plan.files, bytes: plan.bytes, controlBytes };
+}
+
+/**
+ * A damaged large file found while uploading it, named by the pond paths and versions
+ * that use it (found only now, on the failure path: a walk of the pond). Other errors
+ * are returned as they are.
+ */
+async function namedByPondPath(pond: Pond, e: unknown): Promise<unknown> {
+  if (!(e instanceof IntegrityError) || typeof e.data.key !== "string") return e;
+  const sha256 = contentHash(e.data.key);
+  if (sha256 === null) return e;
+  const view = await pond.persistence.view();
+  const users: string[] = [];
+  for await (const w of new WD(view).walk("/")) {
+    if (w.entry.entryType === "directory" || w.entry.entryType === "symlink") continue;
+    for (const v of await view.versions(w.parentId, w.entry.childNodeId)) if (v.sha256 === sha256) users.push(`"${w.path}" version ${v.version}`);
+  }
+  const payload = payloadHostPath(pond, e.data.key);
+  const detail = (e.data.detail as string | undefined) ?? e.message;
+  return new IntegrityError(users.length ? users.join(", ") : `a payload no current path uses`, `its payload ${payload} is damaged (${detail}); nothing of it was uploaded`, {
+    key: e.data.key,
+    payload,
+    paths: users,
+  });
+}
+
+function payloadHostPath(pond: Pond, key: string): string {
+  return pond.persistence.store.localPath?.(key) ?? key;
 }
 
 /**

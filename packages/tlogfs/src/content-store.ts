@@ -1,8 +1,9 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
 import type { ObjectStore } from "@pond/oplog";
 import { IntegrityError, concatBytes, sha256Hex, type ContentSource } from "@pond/tinyfs";
+import { fileIdentity, type VerifiedPayloads } from "./payload-check.ts";
 
 /** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
 export const LARGE_FILE_THRESHOLD = 64 * 1024;
@@ -26,9 +27,11 @@ function hex(h: Bun.CryptoHasher): string {
  * inline; larger content is written to `_large_files/sha256=<hex>` (streamed, fsynced,
  * published with an atomic link so an existing object is never rewritten).
  * `forceLarge` stores even small content as a large file (Parquet payloads, which
- * DuckDB must scan in place).
+ * DuckDB must scan in place). A large file this call creates is recorded as verified
+ * in `opts.verified` (its hash is the one computed while writing it), so the first read
+ * does not hash it again.
  */
-export async function stageContent(store: ObjectStore, content: ContentSource, opts: { forceLarge?: boolean } = {}): Promise<StagedContent> {
+export async function stageContent(store: ObjectStore, content: ContentSource, opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {}): Promise<StagedContent> {
   if (content instanceof AdoptableFile) {
     const adopted = adoptFile(store, content.path, opts);
     if (adopted) return adopted;
@@ -39,7 +42,7 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
     const sha256 = hex(hasher);
     // Keep a copy: the caller may reuse its buffer once addVersion resolves.
     if (content.length < LARGE_FILE_THRESHOLD && !opts.forceLarge) return { kind: "inline", bytes: new Uint8Array(content), sha256, size: content.length };
-    await publishBytes(store, sha256, content);
+    if (await publishBytes(store, sha256, content)) recordLocal(store, sha256, opts.verified);
     return { kind: "large", sha256, size: content.length };
   }
   // Stream: buffer up to the threshold; past it, spill to a temp object.
@@ -73,18 +76,29 @@ export async function stageContent(store: ObjectStore, content: ContentSource, o
   if (!spill) {
     const bytes = concatBytes(head, size);
     if (opts.forceLarge) {
-      await publishBytes(store, sha256, bytes);
+      if (await publishBytes(store, sha256, bytes)) recordLocal(store, sha256, opts.verified);
       return { kind: "large", sha256, size };
     }
     return { kind: "inline", bytes, sha256, size };
   }
-  await spill.publish(sha256);
+  if (await spill.publish(sha256)) recordLocal(store, sha256, opts.verified);
   return { kind: "large", sha256, size };
+}
+
+/**
+ * Records a large file this process just created (its hash is the one computed from the
+ * bytes written) as verified, with the identity it has now that its temp name is gone,
+ * so the first read does not hash it again (local stores only).
+ */
+function recordLocal(store: ObjectStore, sha256: string, verified: VerifiedPayloads | undefined): void {
+  const p = store.localPath?.(largeFileKey(sha256));
+  if (p !== undefined && verified) verified.record(sha256, fileIdentity(statSync(p, { bigint: true })));
 }
 
 interface Spill {
   write(chunk: Uint8Array): void;
-  publish(sha256: string): Promise<void>;
+  /** True when this call created the large file (false: it was already stored). */
+  publish(sha256: string): Promise<boolean>;
   discard(): void;
 }
 
@@ -92,7 +106,8 @@ interface Spill {
  * Content in a host file the writer made for this purpose and gives up (a CSV converted
  * to Parquet). Read as a stream it is just the file's bytes; a local store on the same
  * filesystem takes the file itself as the large file (hashed, fsynced, linked into
- * place) instead of copying it. The caller removes its path afterwards either way.
+ * place) instead of copying it, and then unlinks `path`. The caller removes its path
+ * afterwards either way (ignoring a missing file).
  */
 export class AdoptableFile implements AsyncIterable<Uint8Array> {
   constructor(readonly path: string) {}
@@ -123,7 +138,7 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
  * go inline, another filesystem): the caller streams it instead.
  * Measured on a 100 MB CSV (20 MB of Parquet): copying it into the pond took ~100 ms.
  */
-function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean }): StagedContent | undefined {
+function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
   const hasher = new Bun.CryptoHasher("sha256");
@@ -143,9 +158,14 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
   const sha256 = hex(hasher);
   const dir = dirname(probe);
   mkdirSync(dir, { recursive: true });
+  const final = store.localPath!(largeFileKey(sha256))!;
   try {
-    linkSync(path, store.localPath!(largeFileKey(sha256))!);
+    linkSync(path, final);
+    // The file is given up (see AdoptableFile): drop its temp name now, so the identity
+    // recorded is the one the large file keeps (an unlink moves the inode's ctime).
+    unlinkSync(path);
     fsyncDir(dir);
+    recordLocal(store, sha256, opts.verified);
   } catch (e) {
     if (isSystemError(e, "EXDEV")) return undefined;
     // Same content already stored: the path is the hash, never rewrite it.
@@ -162,7 +182,7 @@ function openSpill(store: ObjectStore): Spill {
     let n = 0;
     return {
       write(c) { chunks.push(new Uint8Array(c)); n += c.length; },
-      async publish(sha256) { await publishBytes(store, sha256, concatBytes(chunks, n)); },
+      async publish(sha256) { return publishBytes(store, sha256, concatBytes(chunks, n)); },
       discard() { chunks.length = 0; },
     };
   }
@@ -184,9 +204,11 @@ function openSpill(store: ObjectStore): Spill {
       try {
         linkSync(tmp, final);
         fsyncDir(dir);
+        return true;
       } catch (e) {
         // Same content already stored: the path is the hash, never rewrite it.
         if (!isSystemError(e, "EEXIST")) throw e;
+        return false;
       } finally {
         unlinkSync(tmp);
       }
@@ -198,8 +220,8 @@ function openSpill(store: ObjectStore): Spill {
   };
 }
 
-async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Array): Promise<void> {
-  await store.put(largeFileKey(sha256), bytes, { ifAbsent: true });
+async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Array): Promise<boolean> {
+  return (await store.put(largeFileKey(sha256), bytes, { ifAbsent: true })) === "created";
 }
 
 function fsyncDir(dir: string): void {

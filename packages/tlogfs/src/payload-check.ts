@@ -72,6 +72,8 @@ export function checkPayload(r: PayloadRef, verified: VerifiedPayloads | undefin
 
 function hashFile(r: PayloadRef): string {
   payloadHashCount.value++;
+  // A hook tests read through the binary (POND_LOG=debug): each full hash, by payload.
+  logger.debug("payload_hashed", { payload: r.hostPath, label: r.label });
   const hasher = new Bun.CryptoHasher("sha256");
   let fd: number;
   try {
@@ -115,6 +117,8 @@ const COMPACT_FROM_LINES = 4096;
 export function fileVerifiedPayloads(path: string): VerifiedPayloads {
   let entries: Map<string, string> | undefined;
   let lines = 0;
+  // A torn last line (a process killed mid-append) would swallow the next append: start it on a new line.
+  let torn = false;
   const load = (): Map<string, string> => {
     if (entries) return entries;
     entries = new Map();
@@ -124,6 +128,7 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
     } catch (e) {
       if (!isSystemError(e, "ENOENT") && !isSystemError(e, "EACCES")) throw e;
     }
+    torn = text.length > 0 && !text.endsWith("\n");
     for (const line of text.split("\n")) {
       const m = LINE.exec(line);
       if (!m) continue;
@@ -153,7 +158,8 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
           }
           lines = map.size;
         } else {
-          appendFileSync(path, `${sha256} ${identity}\n`);
+          appendFileSync(path, `${torn ? "\n" : ""}${sha256} ${identity}\n`);
+          torn = false;
         }
       } catch (e) {
         if (!isWriteRefused(e)) throw e;

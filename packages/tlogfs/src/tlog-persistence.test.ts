@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalObjectStore, MemoryObjectStore } from "@pond/oplog";
 import { newTxnMeta } from "@pond/tinyfs";
-import { runPersistenceContract } from "@pond/tinyfs/src/persistence-contract.ts";
+import { runPersistenceContract } from "@pond/tinyfs/testing";
 import { createPondTable } from "./create-pond-table.ts";
 import { fileRowCache } from "./row-cache.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";

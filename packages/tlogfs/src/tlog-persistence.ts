@@ -216,6 +216,22 @@ export class TLogView implements ReadView {
     checkPayloads(refs, this.verified);
   }
 
+  /**
+   * Checks the payload files of several pond files at once (the newest version, or the
+   * one named), before a command writes any of them out: a damaged one then fails the
+   * command with nothing written. Inline content is checked as it is read.
+   */
+  async checkFilePayloads(files: readonly { path: string; parentId: NodeId; nodeId: NodeId; version?: number }[]): Promise<void> {
+    const refs: PayloadRef[] = [];
+    for (const f of files) {
+      const row = await this.versionRow(f.parentId, f.nodeId, f.version);
+      if (row.content || row.size === 0) continue;
+      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
+      if (hostPath !== undefined) refs.push({ hostPath, sha256: row.sha256, size: row.size, label: `"${f.path}" version ${row.version}` });
+    }
+    checkPayloads(refs, this.verified);
+  }
+
   async versionRow(parentId: NodeId, nodeId: NodeId, version?: number): Promise<OplogEntry> {
     const rows = await this.fileRows(parentId, nodeId);
     if (rows.length === 0) throw new NotFoundError(`Node ${nodeId}`);
@@ -330,7 +346,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
     if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
     const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;
-    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType) });
+    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), verified: this.verified });
     const info: VersionInfo = {
       version,
       timestamp: BigInt(this.now()) * 1000n,

@@ -190,6 +190,8 @@ async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args
     if (matches.length === 0) throw new NotFoundError(`"${s.path}"`, "Check it with `pond list`.");
     for (const m of matches) await collectOut(wd, m.path, files, 0);
   }
+  // Check every payload before writing any: with one damaged, nothing lands on the host.
+  await view.checkFilePayloads(files);
   for (const f of files) await writeOut(view, f, join(dest.path, f.path));
   return 0;
 }

@@ -7,11 +7,12 @@ import { WD, type VersionInfo } from "@pond/tinyfs";
 import type { TLogView } from "@pond/tlogfs";
 import { describeFromPayloads, recordedSchema } from "./describe-schema.ts";
 import { prepareIngest } from "./ingest.ts";
+import { FIXTURES } from "../../../../test/support/fixtures.ts";
 
-const FIXTURES = resolve(import.meta.dir, "../../../../../shared/fixtures/parquet");
+const PARQUET = join(FIXTURES, "parquet");
 const parquetFiles = [
-  ...readdirSync(join(FIXTURES, "duckdb")).filter((f) => f.endsWith(".parquet")).map((f) => join(FIXTURES, "duckdb", f)),
-  ...readdirSync(join(FIXTURES, "parquet-testing/data")).filter((f) => f.endsWith(".parquet")).map((f) => join(FIXTURES, "parquet-testing/data", f)),
+  ...readdirSync(join(PARQUET, "duckdb")).filter((f) => f.endsWith(".parquet")).map((f) => join(PARQUET, "duckdb", f)),
+  ...readdirSync(join(PARQUET, "parquet-testing/data")).filter((f) => f.endsWith(".parquet")).map((f) => join(PARQUET, "parquet-testing/data", f)),
 ];
 
 describe("describeSchema(): what ingest recorded is what DuckDB reads from the footers", () => {

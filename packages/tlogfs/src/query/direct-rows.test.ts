@@ -10,8 +10,9 @@ import { formatDouble, readRowsDirect } from "./direct-rows.ts";
 import type { ResolvedSource } from "./pond-sources.ts";
 import { QuerySession } from "./query-session.ts";
 import type { TimeRange } from "./time-bounds.ts";
+import { FIXTURES } from "../../../../test/support/fixtures.ts";
 
-const FIXTURES = resolve(import.meta.dir, "../../../../../shared/fixtures");
+
 let duck: Duck;
 let dir: string;
 

@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { assertReadOnly, openDuckDB, readOnlyColumns, sandbox, type Duck } from "./duckdb.ts";
+import { FIXTURES } from "../../../../test/support/fixtures.ts";
 
 // A Parquet file written by another writer (parquet-testing), when this machine has it.
-const FIXTURE = "/work/shared/fixtures/parquet/parquet-testing/data/alltypes_plain.parquet";
+const FIXTURE = join(FIXTURES, "parquet/parquet-testing/data/alltypes_plain.parquet");
 const hasFixture = existsSync(FIXTURE);
 
 describe("openDuckDB", () => {
