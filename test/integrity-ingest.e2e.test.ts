@@ -201,3 +201,35 @@ describe("host sources that are not regular files", () => {
     }
   });
 });
+
+describe("host names that are not UTF-8", () => {
+  test("a folder holding a Latin-1 name is copied: the file is found, stored under an escaped name, byte for byte", async () => {
+    const dir = join(ctx.dir, "latin1");
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/caf`), Buffer.from([0xe9]), Buffer.from(".txt")]), "bytes of a Latin-1 name\n");
+    writeFileSync(join(dir, "plain.txt"), "plain\n");
+    await pondOk(["copy", `host://${dir}`, "/latin1"], P());
+    const listed = (await pondOk(["list", "/latin1/*"], P())).stdout;
+    expect(listed).toContain("caf\\xE9.txt");
+    expect((await pondOk(["cat", "/latin1/caf\\xE9.txt"], P())).stdout).toBe("bytes of a Latin-1 name\n");
+    expect((await pondOk(["cat", "/latin1/plain.txt"], P())).stdout).toBe("plain\n");
+  });
+
+  test("two host names that would read the same are refused, and nothing is stored", async () => {
+    const dir = join(ctx.dir, "clash");
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/a`), Buffer.from([0xff])]), "1");
+    writeFileSync(join(dir, "a\\xFF"), "2");
+    await refused(["copy", `host://${dir}`, "/clash"], 1, "both read as", "Rename one of them");
+  });
+});
+
+test("a socket is refused before reading, naming it", async () => {
+  const sock = join(host, "s.sock");
+  const server = Bun.listen({ unix: sock, socket: { data() {} } });
+  try {
+    await refused(["copy", `host://${sock}`, "/s.bin"], 1, sock, "socket");
+  } finally {
+    server.stop(true);
+  }
+});

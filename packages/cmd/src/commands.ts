@@ -139,6 +139,24 @@ export const queryCommand = command({
   load: () => import("./commands/query.ts"),
 });
 
+export const exportCommand = command({
+  name: "export",
+  describe: "Write tables and series to a host folder as a Hive-partitioned dataset (name=…/year=…/month=…/part-0.parquet) that DuckDB, Spark or pandas read as one table; a rerun replaces what the last export there wrote",
+  positionals: [
+    { name: "pattern", required: true, describe: "A pond path or glob of tables and series, e.g. '/stations/*.series'" },
+    { name: "dest", required: true, describe: "The host folder, host:///absolute/dir or host:relative/dir (made if missing)" },
+  ],
+  options: {
+    format: { type: "string", choices: ["parquet", "csv"], default: "parquet", describe: "File format of the dataset" },
+    partition: { type: "string", choices: ["year", "month", "day"], describe: "Time partitions under each name=… folder (default: one file a source)" },
+    timeStart,
+    timeEnd,
+    asOf,
+    report: { type: "string", choices: ["text", "json"], default: "text", describe: "What to print: one line a file (text), or the whole report as JSON" },
+  },
+  load: () => import("./commands/export.ts"),
+});
+
 export const describeCommand = command({
   name: "describe",
   describe: "Show an entry's type, node id and every version",
@@ -294,6 +312,7 @@ export const COMMANDS: readonly Command[] = [
   collectCommand,
   catCommand,
   queryCommand,
+  exportCommand,
   describeCommand,
   rmCommand,
   mvCommand,

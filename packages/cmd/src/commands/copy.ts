@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, closeSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { mkdirSync, closeSync, lstatSync, openSync, readlinkSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PondError, isSystemError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
@@ -6,7 +6,7 @@ import { NotFoundError, SYMLINK_LIMIT, SymlinkLoopError, WD, listPattern, normal
 import type { TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
-import { readHostFile, statHost } from "../host-files.ts";
+import { listHostFolder, readHostFile, statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { copyCommand } from "../commands.ts";
@@ -14,6 +14,9 @@ import type { copyCommand } from "../commands.ts";
 type Args = ArgsOf<typeof copyCommand>;
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
+/** A host source found inside a folder whose name is not UTF-8 carries its path as bytes (`path` is then only for messages). */
+type HostSource = HostEndpoint & { bytesPath?: Buffer };
+const hostPathOf = (s: HostSource): string | Buffer => s.bytesPath ?? s.path;
 
 /**
  * `pond copy SRC... DEST`. Into the pond: host files and folders (recursively), all
@@ -91,9 +94,9 @@ async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): Asyn
  * text. `seen` holds the folders on the way down (device:inode), so a link back to one of
  * them is reported as a loop instead of copied for ever.
  */
-async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolean, args: Args, note: (c: string) => void, progress: Progress, staging: string, seen: string[] = []): Promise<void> {
+async function copyTree(wd: WD, src: HostSource, target: string, isDir: boolean, args: Args, note: (c: string) => void, progress: Progress, staging: string, seen: string[] = []): Promise<void> {
   if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
-  const id = hostDirId(src.path);
+  const id = hostDirId(hostPathOf(src));
   if (seen.includes(id)) {
     throw new PondError("host_symlink_loop", `Host folder "${src.path}" leads back to a folder it is inside (a symlink loop)`, {
       data: { path: src.path },
@@ -105,26 +108,26 @@ async function copyTree(wd: WD, src: HostEndpoint, target: string, isDir: boolea
     await wd.mkdir(target);
     note(`mkdir ${target}`);
   }
-  const names = readdirSync(src.path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const d of names) {
-    const child: HostEndpoint = { ...src, path: join(src.path, d.name), raw: `${src.raw}/${d.name}` };
-    if (d.isSymbolicLink() && !args.dereference) {
-      const r = await wd.symlink(readlinkSync(child.path), joinPond(target, d.name));
-      note(`symlink ${r.path} -> ${readlinkSync(child.path)}`);
+  for (const d of listHostFolder(hostPathOf(src))) {
+    // A name that is not UTF-8 is reached through its bytes; the pond gets it escaped.
+    const child: HostSource = { ...src, path: d.path.toString(), bytesPath: typeof d.path === "string" ? undefined : d.path, raw: `${src.raw}/${d.name}` };
+    if (lstatSync(d.path).isSymbolicLink() && !args.dereference) {
+      const r = await wd.symlink(readlinkSync(d.path), joinPond(target, d.name));
+      note(`symlink ${r.path} -> ${readlinkSync(d.path)}`);
       continue;
     }
-    const st = statHostFollowing(child.path, child.raw);
+    const st = statHostFollowing(d.path, child.raw);
     await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress, staging, [...seen, id]);
   }
 }
 
-function hostDirId(path: string): string {
+function hostDirId(path: string | Buffer): string {
   const s = statSync(path);
   return `${s.dev}:${s.ino}`;
 }
 
 /** statHost, with a link that loops on itself (ELOOP) or leads nowhere named as such. */
-function statHostFollowing(path: string, raw: string): { isDirectory: boolean; size: number } {
+function statHostFollowing(path: string | Buffer, raw: string): { isDirectory: boolean; size: number } {
   try {
     return statHost(path, raw);
   } catch (e) {
@@ -143,14 +146,14 @@ function parentPath(abs: string): string {
 }
 
 /** `staging`: where a CSV's Parquet is written, beside the pond's large files, so the store takes the file itself. */
-async function copyFile(wd: WD, src: HostEndpoint, target: string, args: Args, note: (c: string) => void, parents: boolean, progress: Progress, staging: string): Promise<void> {
+async function copyFile(wd: WD, src: HostSource, target: string, args: Args, note: (c: string) => void, parents: boolean, progress: Progress, staging: string): Promise<void> {
   let entryType: EntryType = "file:data";
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
   let cleanup = () => {};
   if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
   if (src.format === "data") {
-    content = counted(readHostFile(src.path), progress);
+    content = counted(readHostFile(hostPathOf(src)), progress);
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
     const { seriesSchemaOf } = await import("@pond/tlogfs");

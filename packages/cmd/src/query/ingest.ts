@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import type { EntryType, VersionOptions } from "@pond/tinyfs";
@@ -27,17 +27,29 @@ export async function prepareIngest(
   const timestampColumn = args.timestampColumn ?? (series ? appendTo?.schema.timestampColumn : undefined);
   let prepared: PreparedParquet;
   let content: AsyncIterable<Uint8Array>;
-  let cleanup = () => {};
-  if (src.format === "table" || src.format === "series") {
-    prepared = await prepareParquet(src.path, { series, timestampColumn, raw: src.raw });
-    content = readHostFile(src.path);
-  } else if (src.format === "csv" || src.format === "series+csv") {
+  // `.tmp-` names are skipped by replication and removed by `pond recover`.
+  const temps: string[] = [];
+  const temp = (kind: string) => {
     mkdirSync(stagingDir, { recursive: true });
-    // `.tmp-` names are skipped by replication and removed by `pond recover`.
-    const out = join(stagingDir, `.tmp-csv-${crypto.randomUUID()}`);
-    cleanup = () => rmSync(out, { force: true });
+    const p = join(stagingDir, `.tmp-${kind}-${crypto.randomUUID()}`);
+    temps.push(p);
+    return p;
+  };
+  const cleanup = () => { for (const p of temps) rmSync(p, { force: true }); };
+  if (src.format === "table" || src.format === "series") {
     try {
-      prepared = await convertCsv(src.path, out, { series, timestampColumn, raw: src.raw, ...csvOptions(args) });
+      const r = await readAsItWas(src.path, () => temp("src"), (p) => prepareParquet(p, { series, timestampColumn, raw: src.raw }));
+      prepared = r.result;
+      // The bytes stored are the bytes inspected: the snapshot, or the file up to the size it had.
+      content = r.snapshot ? new AdoptableFile(r.snapshot) : readHostFile(src.path, { limit: r.size });
+    } catch (e) {
+      cleanup();
+      throw e;
+    }
+  } else if (src.format === "csv" || src.format === "series+csv") {
+    const out = temp("csv");
+    try {
+      prepared = (await readAsItWas(src.path, () => temp("src"), (p) => convertCsv(p, out, { series, timestampColumn, raw: src.raw, ...csvOptions(args) }))).result;
     } catch (e) {
       cleanup();
       throw e;
@@ -65,4 +77,36 @@ export async function prepareIngest(
     options: { attributes, minEventTime: prepared.minEventTime ?? null, maxEventTime: prepared.maxEventTime ?? null },
     cleanup,
   };
+}
+
+/**
+ * Runs `read` on host file `path` and checks that the file did not change meanwhile (size,
+ * modification time, inode). When it did (a logger still appending to it), `read` runs
+ * again on a snapshot of the bytes the file had when the copy began, written to the path
+ * `snapshotPath()` gives: what is stored is then the file as it was, never a mix or a
+ * torn last line that arrived mid-read. A file that shrank cannot be read as it was and
+ * is refused.
+ */
+export async function readAsItWas<T>(path: string, snapshotPath: () => string, read: (path: string) => Promise<T>): Promise<{ result: T; size: number; snapshot?: string }> {
+  const before = statSync(path);
+  const result = await read(path);
+  const after = statSync(path);
+  if (after.size === before.size && after.mtimeMs === before.mtimeMs && after.ino === before.ino) return { result, size: before.size };
+  if (after.size < before.size || after.ino !== before.ino) {
+    throw new PondError("host_changed", `Host file "${path}" was replaced or truncated while it was read (${before.size} bytes, then ${after.size})`, {
+      data: { path, before: before.size, after: after.size },
+      hint: "Copy it again once the program writing it is done.",
+    });
+  }
+  const snapshot = snapshotPath();
+  const fd = openSync(snapshot, "wx");
+  try {
+    for await (const chunk of readHostFile(path, { limit: before.size })) {
+      for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off, chunk.length - off);
+    }
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return { result: await read(snapshot), size: before.size, snapshot };
 }

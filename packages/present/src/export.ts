@@ -1,0 +1,147 @@
+/**
+ * `pond export`: tables and series written to a host folder as a Hive-partitioned
+ * dataset (`name=lake/year=2025/month=07/part-0.parquet`) that DuckDB, Spark or pandas
+ * read as one table. The pond's payloads are checked against the log first (every read
+ * does), and nothing is published until DuckDB has written the whole set.
+ *
+ * A rerun into the same folder replaces exactly what the previous export wrote there: the
+ * folder keeps a manifest (`.pond-export.json`) of the files pond wrote; files it does not
+ * list are never touched. New files are renamed over old ones of the same name (each
+ * rename atomic), then files of the old export that the new one no longer has are
+ * removed, then the manifest is replaced.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { PondError } from "@pond/diagnostics";
+import { fsyncDirSync, readJsonControlFile, writeFileDurable } from "@pond/oplog";
+import type { AsOf, Pond } from "@pond/steward";
+import { WD, basename } from "@pond/tinyfs";
+import { QuerySession, resolveSources, type ResolvedSource, type TimeRange } from "@pond/tlogfs";
+import { sqlIdent, sqlString } from "@pond/tlogfs/duckdb";
+
+export type ExportFormat = "parquet" | "csv";
+export type ExportPartition = "year" | "month" | "day";
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Time partitions under each source's `name=` folder (series, or tables with a time column). */
+  partition?: ExportPartition;
+  range?: TimeRange;
+  asOf?: AsOf;
+}
+
+export interface ExportedFile {
+  /** Relative to the export folder. */
+  path: string;
+  bytes: number;
+}
+
+export interface ExportReport {
+  dest: string;
+  sources: { path: string; name: string; versions: number }[];
+  files: ExportedFile[];
+  /** Files of the previous export that this one no longer has, removed. */
+  removed: string[];
+}
+
+const MANIFEST = ".pond-export.json";
+
+interface Manifest {
+  format: 1;
+  files: string[];
+}
+
+/** Exports the tables and series `pattern` names into `dest` (see the module comment). */
+export async function exportData(pond: Pond, pattern: string, dest: string, opts: ExportOptions): Promise<ExportReport> {
+  const view = await pond.view(opts.asOf);
+  const sources = await resolveSources(view, new WD(view), pattern, { range: opts.range });
+  const names = new Map<string, string>();
+  for (const s of sources) {
+    const name = basename(s.path).replace(/\.(series|table)$/, "");
+    const other = names.get(name);
+    if (other) {
+      throw new PondError("export_name_clash", `"${other}" and "${s.path}" would both export as name=${name}`, {
+        data: { paths: [other, s.path] },
+        hint: "Export them in two runs into different folders, or narrow the pattern.",
+      });
+    }
+    names.set(name, s.path);
+  }
+  mkdirSync(dest, { recursive: true });
+  const manifestPath = join(dest, MANIFEST);
+  const previous = readJsonControlFile<Manifest>(manifestPath, `Remove ${manifestPath} (then the files the earlier export wrote are no longer replaced; delete them by hand if needed).`,
+    (v) => (typeof v === "object" && v !== null && Array.isArray((v as Manifest).files) ? undefined : "it must list the files an export wrote"));
+  // Written beside the target, so publishing each file is a rename on one file system.
+  const staging = join(dest, `.pond-export-tmp-${process.pid}-${Date.now().toString(36)}`);
+  mkdirSync(staging);
+  const session = await QuerySession.open();
+  try {
+    for (const s of sources) await writeSource(session, s, join(staging, `name=${basename(s.path).replace(/\.(series|table)$/, "")}`), opts);
+    const files = listFiles(staging).map((p) => ({ path: relative(staging, p), bytes: statSync(p).size }));
+    for (const f of files) {
+      const target = join(dest, f.path);
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(join(staging, f.path), target);
+    }
+    for (const d of new Set(files.map((f) => dirname(join(dest, f.path))))) fsyncDirSync(d);
+    const kept = new Set(files.map((f) => f.path));
+    const removed = (previous?.files ?? []).filter((p) => !kept.has(p) && !p.split("/").includes(".."));
+    for (const p of removed) rmSync(join(dest, p), { force: true });
+    removeEmptyDirs(dest, new Set(removed.map((p) => dirname(join(dest, p)))));
+    writeFileDurable(manifestPath, JSON.stringify({ format: 1, files: [...kept].sort() } satisfies Manifest, null, 2) + "\n");
+    return { dest, sources: sources.map((s) => ({ path: s.path, name: basename(s.path).replace(/\.(series|table)$/, ""), versions: s.files.length })), files, removed };
+  } finally {
+    session.close();
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function writeSource(session: QuerySession, s: ResolvedSource, out: string, opts: ExportOptions): Promise<void> {
+  await session.addPondView("src", [s], opts.range);
+  try {
+    const ts = s.timestampColumn;
+    if (opts.partition && !ts) {
+      throw new PondError("export_no_time_column", `"${s.path}" has no timestamp column to partition by ${opts.partition}`, {
+        data: { path: s.path },
+        hint: "Export it without --partition, or store it as a series.",
+      });
+    }
+    const format = opts.format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
+    const ext = opts.format === "csv" ? "csv" : "parquet";
+    if (!opts.partition) {
+      mkdirSync(out, { recursive: true });
+      await session.all(`COPY (SELECT * FROM src${ts ? ` ORDER BY ${sqlIdent(ts)}` : ""}) TO ${sqlString(join(out, `part-0.${ext}`))} (${format})`);
+      return;
+    }
+    const t = sqlIdent(ts!);
+    const parts = ["year"];
+    const cols = [`strftime(${t}, '%Y') AS year`];
+    if (opts.partition !== "year") { parts.push("month"); cols.push(`strftime(${t}, '%m') AS month`); }
+    if (opts.partition === "day") { parts.push("day"); cols.push(`strftime(${t}, '%d') AS day`); }
+    // Rows without a time cannot be placed in a partition (a series has none: ingest refuses them).
+    await session.all(`COPY (SELECT *, ${cols.join(", ")} FROM src WHERE ${t} IS NOT NULL ORDER BY ${t}) TO ${sqlString(out)} (${format}, PARTITION_BY (${parts.join(", ")}), FILENAME_PATTERN 'part-{i}')`);
+  } finally {
+    await session.all("DROP VIEW src");
+  }
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listFiles(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** Removes folders of removed files that are now empty, up to (not including) `root`. */
+function removeEmptyDirs(root: string, dirs: Set<string>): void {
+  for (let d of [...dirs].sort((a, b) => b.length - a.length)) {
+    while (d.startsWith(root + "/") && existsSync(d) && readdirSync(d).length === 0) {
+      rmSync(d, { recursive: true });
+      d = dirname(d);
+    }
+  }
+}
