@@ -290,6 +290,42 @@ export const completionCommand = command({
   load: () => import("./commands/completion.ts"),
 });
 
+export const maintainCommand = command({
+  name: "maintain",
+  describe: "Maintenance: list snapshots, expire old ones (logical), clean up unneeded files, write a checkpoint, or full (all in order)",
+  positionals: [{ name: "action", required: true, choices: ["snapshots", "expire", "cleanup", "checkpoint", "full"], describe: "What to do" }],
+  options: {
+    olderThan: { type: "string", valueName: "duration", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" },
+    keepLast: { type: "number", min: 1, integer: true, describe: "expire/full: keep only the newest N snapshots" },
+    retention: { type: "string", valueName: "duration", describe: "cleanup/full: delete only files unneeded for longer than this (default: `pond config` maintain.retention, 7d)" },
+    dryRun: { type: "boolean", default: false, describe: "Report what would be done; change nothing" },
+    format: textJsonCsv,
+  },
+  load: () => import("./commands/maintain.ts"),
+});
+
+export const fsckCommand = command({
+  name: "fsck",
+  describe: "Check every unexpired snapshot: files, sizes, hashes, Parquet footers, the log; exit 4 when anything is wrong",
+  options: {
+    quick: { type: "boolean", default: false, describe: "Skip the sha256 of payloads" },
+    format: textJson,
+  },
+  load: () => import("./commands/fsck.ts"),
+});
+
+export const configCommand = command({
+  name: "config",
+  describe: "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last)",
+  positionals: [
+    { name: "action", choices: ["show", "set"], describe: "show (default) or set" },
+    { name: "key", describe: "The setting, e.g. maintain.retention" },
+    { name: "value", describe: "Its new value, e.g. 14d" },
+  ],
+  options: { format: textJson },
+  load: () => import("./commands/config.ts"),
+});
+
 /** Every command, in the order `pond --help` lists them. */
 export const collectCommand = command({
   name: "collect",
@@ -326,6 +362,9 @@ export const COMMANDS: readonly Command[] = [
   restoreCommand,
   verifyCommand,
   statusCommand,
+  maintainCommand,
+  fsckCommand,
+  configCommand,
   completionCommand,
 ];
 

@@ -183,3 +183,20 @@ export class RestoreTargetError extends PondError {
     });
   }
 }
+
+/** `--as-of` names a snapshot that `pond maintain expire` expired. */
+export class SnapshotExpiredError extends PondError {
+  constructor(seq: number, horizon: number, expiredAt: string) {
+    super("snapshot_expired", `Snapshot ${seq} was expired on ${expiredAt} (snapshots before ${horizon} can no longer be read)`, {
+      data: { seq, horizon, expiredAt },
+      hint: `Read --as-of ${horizon} or later, or restore the full history from a remote (\`pond restore\`).`,
+    });
+  }
+}
+
+/** A maintenance flag or `pond config` value that does not parse. */
+export class BadMaintenanceOptionError extends PondError {
+  constructor(what: string, value: string, expected: string) {
+    super("bad_option", `${what} "${value}" is not valid: expected ${expected}`, { kind: "usage", data: { what, value }, hint: `Give ${what} as ${expected}.` });
+  }
+}

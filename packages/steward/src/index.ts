@@ -13,4 +13,5 @@ export * from "./pull.ts";
 export * from "./restore.ts";
 export * from "./verify.ts";
 export * from "./status.ts";
+export * from "./maintenance/index.ts";
 export * from "./commit-retry.ts";

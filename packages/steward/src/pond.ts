@@ -7,6 +7,7 @@ import { backoffMs, retryPolicyFromEnv, type RetryPolicy } from "./commit-retry.
 import { TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
 import { MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
+import { checkNotExpired, readExpiry } from "./maintenance/expiry.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
 
 /** The pond's identity file, `control/pond.json`. */
@@ -165,8 +166,15 @@ export class Pond {
   /** A read-only view, newest or as of a sequence or time. */
   async view(asOf?: AsOf): Promise<TLogView> {
     if (asOf === undefined) return this.persistence.view();
-    if ("seq" in asOf) return this.persistence.view(asOf.seq);
-    return this.persistence.viewAt(asOf.timeMs);
+    // Expired snapshots are refused even while their files still exist: cleanup may delete them at any moment.
+    const expiry = readExpiry(this.paths.control);
+    if ("seq" in asOf) {
+      checkNotExpired(expiry, asOf.seq);
+      return this.persistence.view(asOf.seq);
+    }
+    const view = await this.persistence.viewAt(asOf.timeMs);
+    checkNotExpired(expiry, view.seq);
+    return view;
   }
 
   /** The newest committed data log version. */

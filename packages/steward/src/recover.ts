@@ -1,9 +1,9 @@
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { everyAddedPath, listCommits, type ObjectStore } from "@pond/oplog";
-import { largeFileKey } from "@pond/tlogfs";
+import { listCommits, type ObjectStore } from "@pond/oplog";
 import { appendControl, readControl, foldControl } from "./control-log.ts";
 import type { Pond } from "./pond.ts";
+import { scanPond } from "./maintenance/reachability.ts";
 
 /** What `recover` found and did. */
 export interface RecoveryReport {
@@ -57,26 +57,19 @@ function removeTempFiles(dir: string): { key: string; size: number }[] {
   return removed;
 }
 
+/**
+ * Entry and large files no commit or row in the log names (see reachability.ts, which
+ * also keeps every file an unexpired snapshot can reach, including files of a
+ * checkpoint whose earlier commits were cleaned up). Files only expired snapshots need
+ * are left to `pond maintain cleanup` and its retention.
+ */
 async function removeUnreferenced(pond: Pond, store: ObjectStore): Promise<{ key: string; size: number }[]> {
-  const view = await pond.persistence.view();
-  // Every file a commit in the log added (files merged away later stay: earlier versions
-  // name them), and the snapshot's, some of which may come from a checkpoint whose
-  // earlier commits were cleaned up.
-  const referenced = await everyAddedPath(store);
-  for (const f of view.snapshot.files) referenced.add(f.path);
-  const largeRefs = new Set<string>();
-  for (const f of view.index.allFiles) {
-    for (const r of await view.index.rows(f)) if (r.content === null && r.size > 0) largeRefs.add(largeFileKey(r.sha256));
-  }
+  const scan = await scanPond(pond);
   const removed: { key: string; size: number }[] = [];
-  for await (const o of store.list("")) {
-    const name = o.key.slice(o.key.lastIndexOf("/") + 1);
-    if (o.key.startsWith("_delta_log/")) continue;
-    const orphan = !TEMP_FILE.test(name) && (o.key.startsWith("_large_files/") ? !largeRefs.has(o.key) : o.key.endsWith(".parquet") && !referenced.has(o.key));
-    if (orphan) {
-      await store.delete(o.key);
-      removed.push({ key: o.key, size: o.size });
-    }
+  for (const f of scan.files) {
+    if (f.reachable || !f.orphan || (f.kind !== "entry" && f.kind !== "large")) continue;
+    await store.delete(f.key);
+    removed.push({ key: f.key, size: f.size });
   }
   return removed;
 }

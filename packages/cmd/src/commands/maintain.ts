@@ -1,0 +1,78 @@
+import { PondError } from "@pond/diagnostics";
+import { checkpoint, cleanup, configValue, expire, listSnapshots, parseDuration, type MaintenanceStep } from "@pond/steward";
+import { openPond } from "../context.ts";
+import type { IO } from "../io.ts";
+import { renderRows } from "../render-table.ts";
+import type { ArgsOf } from "../args.ts";
+import type { maintainCommand } from "../commands.ts";
+
+type Args = ArgsOf<typeof maintainCommand>;
+
+/** `pond maintain ACTION`: snapshots, expire, cleanup, checkpoint, full. */
+export async function run(args: Args, io: IO): Promise<number> {
+  const action = args.action;
+  const pond = openPond(args, io);
+  const dryRun = args.dryRun;
+  if (action === "snapshots") {
+    const snaps = await listSnapshots(pond);
+    const format = args.format;
+    if (format === "json") {
+      io.out.write(JSON.stringify(snaps, null, 2) + "\n");
+      return 0;
+    }
+    const rows = snaps.map((s) => ({
+      seq: s.seq,
+      time: s.time,
+      user: s.user,
+      command: s.command,
+      created: s.changes.created.join(" "),
+      appended: s.changes.appended.join(" "),
+      removed: s.changes.removed.join(" "),
+      files_added: s.filesAdded,
+      bytes_added: s.bytesAdded,
+      expired: s.expired,
+    }));
+    renderRows(io, rows, ["seq", "time", "user", "command", "created", "appended", "removed", "files_added", "bytes_added", "expired"], format);
+    return 0;
+  }
+  const steps: MaintenanceStep[] = [];
+  const expireRule = () => {
+    // Neither flag given: the pond's configured defaults (`pond config`).
+    const flagged = args.olderThan !== undefined || args.keepLast !== undefined;
+    const olderThan = flagged ? args.olderThan : configValue(pond.paths.control, "maintain.older-than");
+    const configuredKeep = configValue(pond.paths.control, "maintain.keep-last");
+    const keepLast = flagged ? args.keepLast : configuredKeep === undefined ? undefined : Number(configuredKeep);
+    return {
+      ...(olderThan === undefined ? {} : { olderThanMs: parseDuration("--older-than", olderThan) }),
+      ...(keepLast === undefined ? {} : { keepLast }),
+      label: [olderThan && `--older-than ${olderThan}`, keepLast && `--keep-last ${keepLast}`].filter(Boolean).join(" "),
+      dryRun,
+    };
+  };
+  const retentionMs = () => parseDuration("--retention", args.retention ?? configValue(pond.paths.control, "maintain.retention") ?? "7d");
+  if (action === "expire" || action === "full") {
+    const rule = expireRule();
+    if (rule.olderThanMs === undefined && rule.keepLast === undefined) {
+      throw new PondError("bad_option", `pond maintain ${action} needs --older-than DURATION or --keep-last N`, { kind: "usage", hint: "e.g. `pond maintain expire --older-than 30d` or `--keep-last 100`." });
+    }
+    const retention = retentionMs(); // parsed before anything changes
+    steps.push(await expire(pond, rule));
+    if (action === "full") {
+      steps.push(await checkpoint(pond, { dryRun }));
+      steps.push(await cleanup(pond, { retentionMs: retention, dryRun }));
+    }
+  } else if (action === "checkpoint") {
+    steps.push(await checkpoint(pond, { dryRun }));
+  } else if (action === "cleanup") {
+    steps.push(await cleanup(pond, { retentionMs: retentionMs(), dryRun }));
+  }
+  if (args.format === "json") {
+    io.out.write(JSON.stringify({ dryRun, steps }, null, 2) + "\n");
+    return 0;
+  }
+  for (const s of steps) {
+    io.out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
+    for (const i of s.items) io.out.write(`  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`);
+  }
+  return 0;
+}

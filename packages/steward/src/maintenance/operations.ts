@@ -1,0 +1,122 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { CHECKPOINT_FIELDS, checkpointKey, latestVersion, listCommits, loadSnapshot, writeCheckpoint } from "@pond/oplog";
+import { MirrorReadOnlyError } from "../errors.ts";
+import type { Pond } from "../pond.ts";
+import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
+import { scanPond } from "./reachability.ts";
+import { readRemotes } from "../remote-config.ts";
+
+/** The remote (not a pull source) pushed least far, and the newest version it has (-1: none yet). */
+function pushFloor(pond: Pond): { name: string; version: number } | undefined {
+  let floor: { name: string; version: number } | undefined;
+  for (const r of readRemotes(pond.paths)) {
+    if (r.mode === "pull") continue;
+    const version = r.lastPushed?.version ?? -1;
+    if (floor === undefined || version < floor.version) floor = { name: r.name, version };
+  }
+  return floor;
+}
+
+/** What one maintenance step did (or, with dryRun, would do): the files and bytes it touched. */
+export interface MaintenanceStep {
+  step: "expire" | "checkpoint" | "cleanup";
+  dryRun: boolean;
+  files: number;
+  bytes: number;
+  detail: string;
+  items: { key: string; size: number; why: string }[];
+}
+
+/** Maintenance changes the pond's own files: refused on a mirror, like any write. */
+function checkWritable(pond: Pond): void {
+  if (pond.identity.mirrorOf) throw new MirrorReadOnlyError(pond.dir, pond.identity.mirrorOf);
+}
+
+/** Runs `fn` under the write lock, or without it on a dry run (which must change no byte, not even a lock file). */
+function locked<T>(pond: Pond, what: string, dryRun: boolean, fn: () => Promise<T>): Promise<T> {
+  return dryRun ? fn() : pond.withLock(what, fn);
+}
+
+/**
+ * Moves the horizon: snapshots older than `olderThanMs` (by commit time) or all but the
+ * newest `keepLast` can no longer be read. Logical: deletes nothing. The newest snapshot
+ * is never expired and an expired one never comes back.
+ */
+export async function expire(pond: Pond, rule: { olderThanMs?: number; keepLast?: number; label: string; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
+  checkWritable(pond);
+  const dryRun = rule.dryRun ?? false;
+  return locked(pond, "pond maintain expire", dryRun, async () => {
+    const now = rule.now ?? Date.now();
+    const state = readExpiry(pond.paths.control);
+    const commits = await listCommits(pond.persistence.store);
+    const horizon = planHorizon(commits, state.horizon, { ...rule, now });
+    const newly = commits.filter((c) => c.version >= state.horizon && c.version < horizon);
+    if (!dryRun && horizon > state.horizon) writeExpiry(pond.paths.control, { horizon, history: [...state.history, { horizon, at: now, rule: rule.label }] });
+    return {
+      step: "expire",
+      dryRun,
+      files: 0,
+      bytes: 0,
+      detail:
+        horizon > state.horizon
+          ? `${newly.length} snapshot(s) ${dryRun ? "would be" : ""} expired (${state.horizon}..${horizon - 1}); the oldest readable is now ${horizon}`.replace("  ", " ")
+          : `nothing to expire; the oldest readable snapshot is ${state.horizon}`,
+      items: [],
+    };
+  });
+}
+
+/** Writes a Delta checkpoint of the newest version now (one Parquet file in `_delta_log/`). */
+export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): Promise<MaintenanceStep> {
+  checkWritable(pond);
+  const dryRun = opts.dryRun ?? false;
+  return locked(pond, "pond maintain checkpoint", dryRun, async () => {
+    const store = pond.persistence.store;
+    const version = (await latestVersion(store)) ?? 0;
+    const snap = await loadSnapshot(store, { version });
+    const key = checkpointKey(version);
+    const existing = await store.head(key);
+    if (existing) return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: [] };
+    if (dryRun) return { step: "checkpoint", dryRun, files: 1, bytes: 0, detail: `would write ${key} (${snap.files.length} active files, ${CHECKPOINT_FIELDS.length} columns)`, items: [{ key, size: 0, why: "checkpoint" }] };
+    await writeCheckpoint(store, snap);
+    const size = (await store.head(key))?.size ?? 0;
+    return { step: "checkpoint", dryRun, files: 1, bytes: size, detail: `wrote ${key} (${snap.files.length} active files)`, items: [{ key, size, why: `checkpoint of version ${version}` }] };
+  });
+}
+
+/**
+ * Deletes the files of `data/` that no unexpired snapshot can reach (see reachability.ts)
+ * and that have been unneeded for longer than `retentionMs`: a grace period for readers
+ * still running on an old snapshot, and for a writer's staged files. Holds the write
+ * lock, so no writer is between staging and committing. Log files go last: a crash
+ * midway leaves a log that still names nothing deleted.
+ */
+export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
+  checkWritable(pond);
+  const dryRun = opts.dryRun ?? false;
+  return locked(pond, "pond maintain cleanup", dryRun, async () => {
+    const now = opts.now ?? Date.now();
+    // A remote keeps the full history: what one has not received yet (its pushes
+    // continue from its last pushed version) stays, expired or not.
+    const floor = pushFloor(pond);
+    const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }) });
+    const heldBack = floor !== undefined && scan.horizon < scan.expiry.horizon ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)` : "";
+    const doomed = scan.files.filter((f) => !f.reachable && f.unneededSince !== undefined && f.unneededSince + opts.retentionMs <= now);
+    const waiting = scan.files.filter((f) => !f.reachable && !doomed.includes(f));
+    doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));
+    for (const f of doomed) {
+      if (dryRun) continue;
+      rmSync(join(pond.paths.data, f.key), { force: true });
+    }
+    const bytes = doomed.reduce((s, f) => s + f.size, 0);
+    return {
+      step: "cleanup",
+      dryRun,
+      files: doomed.length,
+      bytes,
+      detail: `${doomed.length} file(s), ${bytes} bytes ${dryRun ? "would be " : ""}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}${heldBack}`,
+      items: doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
+    };
+  });
+}

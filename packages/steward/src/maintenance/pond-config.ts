@@ -1,0 +1,75 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PondError } from "@pond/diagnostics";
+import { BadMaintenanceOptionError } from "../errors.ts";
+import { parseDuration } from "./expiry.ts";
+
+/**
+ * Pond-wide settings in `control/config.json`: they describe this copy of the pond (how
+ * it is maintained), not its data, so they do not travel with backups. Every key is
+ * declared here with its validation; `pond config set` refuses anything else.
+ */
+export interface ConfigKey {
+  key: string;
+  describe: string;
+  /** The default shown by `pond config`; undefined: unset unless given. */
+  default?: string;
+  /** Throws a usage error naming the key when `value` is not valid. */
+  check(value: string): void;
+}
+
+const duration = (key: string) => (v: string) => void parseDuration(key, v);
+
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  { key: "maintain.retention", describe: "Default of cleanup's --retention: how long an unneeded file is kept", default: "7d", check: duration("maintain.retention") },
+  { key: "maintain.older-than", describe: "Default of expire's and full's --older-than", check: duration("maintain.older-than") },
+  {
+    key: "maintain.keep-last",
+    describe: "Default of expire's and full's --keep-last",
+    check: (v) => {
+      if (!/^[1-9]\d*$/.test(v)) throw new BadMaintenanceOptionError("maintain.keep-last", v, "a whole number of at least 1");
+    },
+  },
+];
+
+export function configPath(controlDir: string): string {
+  return join(controlDir, "config.json");
+}
+
+/** The values set in this pond (keys not set are absent). */
+export function readConfig(controlDir: string): Record<string, string> {
+  const path = configPath(controlDir);
+  if (!existsSync(path)) return {};
+  return JSON.parse(readFileSync(path, "utf8")) as Record<string, string>;
+}
+
+/** A key's value: set, else its default, else undefined. */
+export function configValue(controlDir: string, key: string): string | undefined {
+  return readConfig(controlDir)[key] ?? CONFIG_KEYS.find((k) => k.key === key)?.default;
+}
+
+/** Validates and stores one key. An unknown key or a bad value is a usage error; the file is then unchanged. */
+export function setConfig(controlDir: string, key: string, value: string): void {
+  const decl = CONFIG_KEYS.find((k) => k.key === key);
+  if (!decl) {
+    throw new PondError("unknown_config_key", `"${key}" is not a pond setting`, { kind: "usage", data: { key }, hint: `Use one of: ${CONFIG_KEYS.map((k) => k.key).join(", ")} (see \`pond config\`).` });
+  }
+  decl.check(value);
+  const next = { ...readConfig(controlDir), [key]: value };
+  const path = configPath(controlDir);
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, JSON.stringify(next, null, 2) + "\n");
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dirname(path), "r");
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}

@@ -1,0 +1,214 @@
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { CorruptLogError, listCommits, loadSnapshot, parseLogFileName, readCommit, readEntryFile, type AddAction, type OplogEntry } from "@pond/oplog";
+import { largeFileKey } from "@pond/tlogfs";
+import type { Pond } from "../pond.ts";
+import { expiredSince, readExpiry, type ExpiryState } from "./expiry.ts";
+
+/**
+ * Which files of a pond's `data/` folder an unexpired snapshot can reach, and since when
+ * each of the others has been unneeded. This is the one place that decides: cleanup
+ * deletes only what it marks unreachable, recover and fsck use the same sets.
+ *
+ * Reachable, for a horizon H (the oldest unexpired snapshot):
+ * - an entry file active in snapshot H, or added by any commit after H (every snapshot
+ *   from H on is H's files plus adds minus removes, so this is their union);
+ * - a large file that a row of a reachable entry file names;
+ * - the log from the newest checkpoint at or before H on, and `_last_checkpoint`.
+ * Not a snapshot's file, so unneeded since: its removing commit fell behind the horizon
+ * (the expiry's time); a file no commit names (a crash before its commit) or a temp file:
+ * its mtime.
+ */
+export interface PondFile {
+  /** Key under `data/`, with `/` separators. */
+  key: string;
+  size: number;
+  mtimeMs: number;
+  kind: "entry" | "large" | "log" | "temp" | "other";
+  reachable: boolean;
+  /** ms since the epoch; set when not reachable. */
+  unneededSince?: number;
+  /** Unreachable and named by no commit or row still in the log: what a crash before a commit leaves. */
+  orphan?: boolean;
+  why: string;
+}
+
+export interface CommitSummary {
+  version: number;
+  timestamp: number;
+  adds: AddAction[];
+  removes: string[];
+  commitInfo: Record<string, unknown> | null;
+}
+
+export interface PondScan {
+  horizon: number;
+  latest: number;
+  expiry: ExpiryState;
+  commits: CommitSummary[];
+  /** Reachable entry files (add actions), by path. */
+  entryFiles: Map<string, AddAction>;
+  /** Large-file keys that reachable rows name, with the rows' expected size and hash. */
+  largeFiles: Map<string, { size: number; sha256: string; rows: OplogEntry[] }>;
+  files: PondFile[];
+  /** Rows of every reachable entry file, by path. */
+  rows: Map<string, OplogEntry[]>;
+}
+
+/** Temp files writers leave: staged large files, the store's half-written puts, half-saved caches. */
+export const TEMP_FILE = /^(\.tmp-.*|\.pond-put-[0-9a-f]{16}\.tmp|.*\.\d+\.tmp)$/;
+
+/** Reads the log, the horizon and the folder; decodes every reachable entry file once. */
+export async function scanPond(
+  pond: Pond,
+  opts: { now?: number; onEntryError?: (add: AddAction, e: CorruptLogError) => void; /** Treat snapshots from this one on as unexpired (what a remote still lacks). */ horizonCap?: number } = {},
+): Promise<PondScan> {
+  const store = pond.persistence.store;
+  const now = opts.now ?? Date.now();
+  const expiry = readExpiry(pond.paths.control);
+  const listed = await listCommits(store);
+  const commits: CommitSummary[] = [];
+  for (const c of listed) {
+    const actions = await readCommit(store, c.version);
+    const adds: AddAction[] = [];
+    const removes: string[] = [];
+    for (const a of actions) {
+      if ("add" in a) adds.push(a.add);
+      else if ("remove" in a) removes.push(a.remove.path);
+    }
+    commits.push({ version: c.version, timestamp: c.timestamp, adds, removes, commitInfo: c.commitInfo as Record<string, unknown> | null });
+  }
+  const logFiles = walk(join(pond.paths.data, "_delta_log")).map((f) => ({ ...f, key: "_delta_log/" + f.key }));
+  const checkpoints = new Set<number>();
+  for (const f of logFiles) {
+    const p = parseLogFileName(f.key);
+    if (p?.kind === "checkpoint") checkpoints.add(p.version);
+  }
+  const latest = listed.length ? listed[listed.length - 1]!.version : Math.max(-1, ...checkpoints);
+  const earliest = listed.some((c) => c.version === 0) ? 0 : Math.min(...checkpoints, latest);
+  const horizon = Math.max(earliest, Math.min(expiry.horizon, latest, opts.horizonCap ?? Infinity));
+
+  const base = await loadSnapshot(store, { version: horizon });
+  const entryFiles = new Map<string, AddAction>();
+  for (const f of base.files) entryFiles.set(f.path, f);
+  for (const c of commits) if (c.version > horizon) for (const a of c.adds) entryFiles.set(a.path, a);
+  const removedAt = new Map<string, number>();
+  for (const c of commits) if (c.version <= horizon) for (const p of c.removes) removedAt.set(p, c.version);
+
+  const rows = new Map<string, OplogEntry[]>();
+  const largeFiles = new Map<string, { size: number; sha256: string; rows: OplogEntry[] }>();
+  for (const add of entryFiles.values()) {
+    let rs: OplogEntry[];
+    try {
+      rs = await readEntryFile(store, add);
+    } catch (e) {
+      // fsck reports each damaged file and goes on; everyone else stops here.
+      if (!(e instanceof CorruptLogError) || !opts.onEntryError) throw e;
+      opts.onEntryError(add, e);
+      continue;
+    }
+    rows.set(add.path, rs);
+    for (const r of rs) noteLarge(largeFiles, r);
+  }
+
+  // The newest checkpoint at or before the horizon: the log before it is needed by no unexpired snapshot.
+  let keepFrom = 0;
+  for (const v of checkpoints) if (v <= horizon && v > keepFrom) keepFrom = v;
+
+  const files: PondFile[] = [];
+  const dataFiles = walk(pond.paths.data).filter((f) => !f.key.startsWith("_delta_log/"));
+  const unreachableEntries: PondFile[] = [];
+  for (const f of dataFiles) {
+    const name = f.key.slice(f.key.lastIndexOf("/") + 1);
+    if (TEMP_FILE.test(name)) {
+      files.push({ ...f, kind: "temp", reachable: false, unneededSince: f.mtimeMs, why: "a temp file a writer left" });
+    } else if (f.key.startsWith("_large_files/")) {
+      files.push({ ...f, kind: "large", reachable: largeFiles.has(f.key), why: largeFiles.has(f.key) ? "named by a row of an unexpired snapshot" : "" });
+    } else if (f.key.endsWith(".parquet") && f.key.startsWith("part_id=")) {
+      if (entryFiles.has(f.key)) files.push({ ...f, kind: "entry", reachable: true, why: "an entry file of an unexpired snapshot" });
+      else {
+        const r = removedAt.get(f.key);
+        const since = r === undefined ? undefined : expiredSince(expiry, r - 1);
+        const pf: PondFile = {
+          ...f,
+          kind: "entry",
+          reachable: false,
+          unneededSince: since ?? f.mtimeMs,
+          orphan: r === undefined,
+          why: r === undefined ? "no commit in the log names it (a crash before its commit)" : `removed by commit ${r}, behind the horizon ${horizon}`,
+        };
+        files.push(pf);
+        unreachableEntries.push(pf);
+      }
+    } else {
+      files.push({ ...f, kind: "other", reachable: true, why: "not a pond file; left alone" });
+    }
+  }
+  // A large file only unreachable entry files name has been unneeded since the newest of them.
+  const largeSince = new Map<string, number>();
+  for (const e of unreachableEntries) {
+    const add = { path: e.key, size: e.size, partitionValues: { part_id: decodeURIComponent(e.key.slice("part_id=".length, e.key.indexOf("/"))) } } as unknown as AddAction;
+    let rs: OplogEntry[];
+    try {
+      rs = await readEntryFile(store, add);
+    } catch (e) {
+      // An unreadable unreachable file names nothing we can trust; its large files fall back to their mtime.
+      if (e instanceof CorruptLogError) continue;
+      throw e;
+    }
+    for (const r of rs) {
+      if (r.content !== null || r.size === 0) continue;
+      const k = largeFileKey(r.sha256);
+      largeSince.set(k, Math.max(largeSince.get(k) ?? 0, e.unneededSince!));
+    }
+  }
+  for (const f of files) {
+    if (f.kind !== "large" || f.reachable) continue;
+    const s = largeSince.get(f.key);
+    f.unneededSince = s ?? f.mtimeMs;
+    f.orphan = s === undefined;
+    f.why = s === undefined ? "no row names it (a crash before its commit)" : "named only by rows of expired snapshots";
+  }
+  for (const f of logFiles) {
+    const p = parseLogFileName(f.key);
+    const old = p !== null && p.kind !== "last_checkpoint" && p.version < keepFrom;
+    const since = old ? Math.max(expiredSince(expiry, keepFrom - 1) ?? now, mtimeOf(logFiles, keepFrom)) : undefined;
+    files.push({ ...f, kind: "log", reachable: !old, ...(old ? { unneededSince: since } : {}), why: old ? `log before checkpoint ${keepFrom}, which every unexpired snapshot reads from` : "log of unexpired snapshots" });
+  }
+  return { horizon, latest, expiry, commits, entryFiles, largeFiles, files, rows };
+}
+
+function noteLarge(into: PondScan["largeFiles"], r: OplogEntry): void {
+  if (r.content !== null || r.size === 0) return;
+  const k = largeFileKey(r.sha256);
+  const e = into.get(k);
+  if (e) e.rows.push(r);
+  else into.set(k, { size: r.size, sha256: r.sha256, rows: [r] });
+}
+
+function mtimeOf(logFiles: { key: string; mtimeMs: number }[], checkpoint: number): number {
+  return logFiles.find((f) => {
+    const p = parseLogFileName(f.key);
+    return p?.kind === "checkpoint" && p.version === checkpoint;
+  })?.mtimeMs ?? 0;
+}
+
+/** Every regular file under `dir` (recursively), keyed relative to it. */
+export function walk(dir: string): { key: string; size: number; mtimeMs: number }[] {
+  const out: { key: string; size: number; mtimeMs: number }[] = [];
+  let entries;
+  try {
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return out;
+    throw e;
+  }
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const full = join(e.parentPath, e.name);
+    const st = statSync(full);
+    out.push({ key: relative(dir, full).split(sep).join("/"), size: st.size, mtimeMs: st.mtimeMs });
+  }
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
