@@ -47,7 +47,7 @@ const remoteLocation = {
 } as const;
 
 const asOf = { type: "string", valueName: "seq|time", describe: "Read the pond as of a transaction sequence (from `pond log`) or an ISO 8601 time" } as const;
-const rowFormat = { type: "string", choices: ["table", "csv", "json", "jsonl", "parquet"], describe: "Rows as (default: table on a terminal, csv when piped)" } as const;
+const rowFormat = { type: "string", choices: ["table", "csv", "json", "jsonl", "parquet"], describe: "Rows as (default: table on a terminal, csv when piped). json/jsonl: NaN and ±Infinity are null; a repeated column name gets a _1, _2… suffix" } as const;
 const textJson = { type: "string", choices: ["text", "json"], default: "text", describe: "Output format" } as const;
 const textJsonCsv = { type: "string", choices: ["text", "json", "csv"], default: "text", describe: "Output format" } as const;
 const timeStart = { type: "string", valueName: "time", describe: "Keep rows at or after this time (ISO 8601 or epoch seconds)" } as const;

@@ -1,4 +1,3 @@
-import Table from "cli-table3";
 import type { IO } from "./io.ts";
 
 export type Format = "text" | "json" | "csv";
@@ -18,9 +17,8 @@ export function renderRows(io: IO, rows: Record<string, unknown>[], columns: str
     return;
   }
   if (io.outIsTTY || format === "table") {
-    const t = new Table({ head: columns, style: io.outIsTTY ? {} : { head: [], border: [] } });
-    for (const r of rows) t.push(columns.map((c) => text(r[c])));
-    io.out.write(t.toString() + "\n");
+    const right = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number" || typeof r[c] === "bigint"));
+    io.out.write(duckbox(columns.map((c) => [c]), rows.map((r) => columns.map((c) => text(r[c]))), right));
     return;
   }
   const cells = rows.map((r) => columns.map((c) => text(r[c])));
@@ -45,4 +43,50 @@ function text(v: unknown): string {
 export function csvCell(v: unknown): string {
   const s = text(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * DuckDB's "duckbox" table: a box, the header lines centred, one rule under the header and
+ * none between rows, `right[i]` columns (numbers) right-aligned and the rest left-aligned.
+ * Control characters in cells and headers are shown escaped (`\n`, `\x1b`), so a name
+ * or value cannot move the cursor or break the layout.
+ */
+export function duckbox(head: string[][], rows: string[][], right: boolean[]): string {
+  const h = head.map((lines) => lines.map(escapeControl));
+  const body = rows.map((r) => r.map(escapeControl));
+  const widths = h.map((lines, i) => Math.max(...lines.map(width), ...body.map((r) => width(r[i] ?? ""))));
+  const rule = (l: string, m: string, r: string) => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r + "\n";
+  const pad = (s: string, w: number, how: "left" | "right" | "centre") => {
+    const room = w - width(s);
+    if (how === "right") return " ".repeat(room) + s;
+    if (how === "left") return s + " ".repeat(room);
+    const before = Math.floor(room / 2);
+    return " ".repeat(before) + s + " ".repeat(room - before);
+  };
+  let out = rule("┌", "┬", "┐");
+  const depth = Math.max(...h.map((lines) => lines.length));
+  for (let line = 0; line < depth; line++) out += "│" + h.map((lines, i) => ` ${pad(lines[line] ?? "", widths[i]!, "centre")} `).join("│") + "│\n";
+  out += rule("├", "┼", "┤");
+  for (const r of body) out += "│" + r.map((v, i) => ` ${pad(v, widths[i]!, right[i] ? "right" : "left")} `).join("│") + "│\n";
+  return out + rule("└", "┴", "┘");
+}
+
+/** Terminal columns a string takes (wide East Asian characters count two). */
+function width(s: string): number {
+  return Bun.stringWidth(s);
+}
+
+/**
+ * Control characters (C0, DEL, C1) as visible escapes: `\n`, `\t`, `\r`, else `\xNN`.
+ * A lone surrogate (a name that was not valid UTF-8) shows as `\u{d800}`-style too.
+ */
+export function escapeControl(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    if (c === "\r") return "\\r";
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u{${code.toString(16)}}` : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
 }

@@ -30,6 +30,16 @@ export class PondExistsError extends PondError {
   }
 }
 
+/** `init` where the folder, or a folder above it, is a file. */
+export class PondDirIsFileError extends PondError {
+  constructor(dir: string, file: string) {
+    super("pond_dir_is_file", file === dir ? `Cannot create a pond at "${dir}": it is a file, not a folder` : `Cannot create a pond at "${dir}": "${file}" is a file, not a folder`, {
+      data: { dir, file },
+      hint: "Choose a folder path (a new folder is made), or move the file out of the way.",
+    });
+  }
+}
+
 /** Another process holds the write lock for longer than we wait. */
 export class PondLockedError extends PondError {
   constructor(dir: string, holder: string, waitedMs: number) {

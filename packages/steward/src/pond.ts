@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { userInfo } from "node:os";
-import { join, resolve } from "node:path";
-import { PondError, logger } from "@pond/diagnostics";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { PondError, isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { TransactionConflictError, uuid7, type TxnMeta } from "@pond/tinyfs";
 import { backoffMs, retryPolicyFromEnv, type RetryPolicy } from "./commit-retry.ts";
 import { TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
-import { MirrorReadOnlyError, NoPondError, NotAPondError, PondExistsError } from "./errors.ts";
+import { MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
 import { checkNotExpired, readExpiry } from "./maintenance/expiry.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
 
@@ -49,8 +48,47 @@ export function resolvePondDir(flag: string | undefined, env: Record<string, str
   return resolve(dir);
 }
 
-export function currentUser(): string {
-  return process.env.USER ?? process.env.LOGNAME ?? userInfo().username;
+/** The nearest existing path at or above `dir` when it is not a folder (mkdir would fail ENOTDIR). */
+function fileOnTheWay(dir: string): string | undefined {
+  for (let p = dir; ; p = dirname(p)) {
+    let st;
+    try {
+      st = statSync(p, { throwIfNoEntry: false });
+    } catch (e) {
+      if (!isSystemError(e, "ENOTDIR")) throw e; // a file further up: keep climbing to it
+    }
+    if (st) return st.isDirectory() ? undefined : p;
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+/**
+ * Who runs this command, for `pond log`: $USER, then $LOGNAME, then the account name of the
+ * process's uid, then `uid N`. Bun's `os.userInfo()` reads $USER too and says "unknown"
+ * without it (cron, systemd), so the uid is looked up in the passwd file.
+ */
+export function currentUser(env: Record<string, string | undefined> = process.env, passwd = "/etc/passwd"): string {
+  const named = env.USER || env.LOGNAME;
+  if (named) return named;
+  const uid = process.getuid?.();
+  if (uid === undefined) return "unknown";
+  return accountName(uid, passwd) ?? `uid ${uid}`;
+}
+
+/** The name of `uid` in a passwd file (`name:x:uid:gid:…`), or undefined when it has none. */
+export function accountName(uid: number, passwd = "/etc/passwd"): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(passwd, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "EACCES") return undefined;
+    throw e;
+  }
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 3 && f[2] === String(uid) && f[0]) return f[0];
+  }
+  return undefined;
 }
 
 /** What a write callback may report: one human line per change, shown by `pond log`. */
@@ -102,6 +140,8 @@ export class Pond {
   static async init(dir: string, command: string[]): Promise<Pond> {
     const paths = pondPaths(dir);
     if (existsSync(paths.identity) || existsSync(join(paths.data, "_delta_log"))) throw new PondExistsError(paths.dir);
+    const file = fileOnTheWay(paths.dir);
+    if (file) throw new PondDirIsFileError(paths.dir, file);
     mkdirSync(paths.data, { recursive: true });
     mkdirSync(paths.control, { recursive: true });
     const identity: PondIdentity = { pondId: uuid7(), createdAt: new Date().toISOString(), format: 1 };

@@ -12,7 +12,7 @@
  * (see fetch-remote.ts), then the folder is renamed into place: a failed restore
  * leaves no half pond.
  */
-import { span, type Progress } from "@pond/diagnostics";
+import { isSystemError, span, type Progress } from "@pond/diagnostics";
 import { LocalObjectStore, listCommits, loadSnapshot, fsyncDir, writeFileDurable } from "@pond/oplog";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -45,6 +45,8 @@ export interface RestoreReport {
   bytes: number;
   mirror: boolean;
   remote: string;
+  /** Temp folders of earlier restores into the same target that were killed, now removed. */
+  removedLeftovers: { path: string; bytes: number }[];
 }
 
 export async function restore(url: string, dir: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
@@ -67,7 +69,8 @@ export async function restore(url: string, dir: string, opts: RestoreOptions = {
   const remote = openRemoteStore(name, cfg, opts.env ?? process.env, opts.tuning);
 
   mkdirSync(dirname(target.dir), { recursive: true });
-  const tmpDir = join(dirname(target.dir), `.${basename(target.dir)}.restore-${process.pid}-${Date.now().toString(36)}`);
+  const removedLeftovers = removeKilledRestores(target.dir);
+  const tmpDir = join(dirname(target.dir), `${restoreTempPrefix(target.dir)}${process.pid}-${Date.now().toString(36)}`);
   const tmp = pondPaths(tmpDir);
   mkdirSync(tmp.data, { recursive: true });
   mkdirSync(tmp.control, { recursive: true });
@@ -86,7 +89,7 @@ export async function restore(url: string, dir: string, opts: RestoreOptions = {
     renameSync(tmpDir, target.dir);
     await fsyncDir(dirname(target.dir)); // the restored pond's name survives a crash
     finish.end();
-    return { pondId: identity.pondId, dir: target.dir, version: rep.toVersion, files: rep.files, bytes: rep.bytes, mirror: !opts.writable, remote: name };
+    return { pondId: identity.pondId, dir: target.dir, version: rep.toVersion, files: rep.files, bytes: rep.bytes, mirror: !opts.writable, remote: name, removedLeftovers };
   } catch (e) {
     rmSync(tmpDir, { recursive: true, force: true });
     throw e;
@@ -100,4 +103,48 @@ function checkTarget(dir: string): void {
   if (!existsSync(dir)) return;
   if (!statSync(dir).isDirectory()) throw new RestoreTargetError(resolve(dir), "it is a file");
   if (readdirSync(dir).length > 0) throw new RestoreTargetError(resolve(dir), "the folder is not empty");
+}
+
+/** The hidden temp folder of a restore into `dir` is `<parent>/.<name>.restore-<pid>-<time>`. */
+function restoreTempPrefix(dir: string): string {
+  return `.${basename(dir)}.restore-`;
+}
+
+/**
+ * Removes the temp folders that restores into `dir` left when they were killed (a restore
+ * that fails on its own removes its folder). A folder whose pid is still alive belongs to
+ * a restore running now and is kept; a reused pid keeps a leftover one run longer, never
+ * deletes a live one.
+ */
+export function removeKilledRestores(dir: string): { path: string; bytes: number }[] {
+  const parent = dirname(dir);
+  const prefix = restoreTempPrefix(dir);
+  const removed: { path: string; bytes: number }[] = [];
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)-[0-9a-z]+$/.exec(name.slice(prefix.length));
+    if (!m || processAlive(Number(m[1]))) continue;
+    const path = join(parent, name);
+    const bytes = folderBytes(path);
+    rmSync(path, { recursive: true, force: true });
+    removed.push({ path, bytes });
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    if (isSystemError(e, "ESRCH")) return false;
+    if (isSystemError(e, "EPERM")) return true; // alive, another user's
+    throw e;
+  }
+}
+
+function folderBytes(dir: string): number {
+  let bytes = 0;
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) if (e.isFile()) bytes += statSync(join(e.parentPath, e.name)).size;
+  return bytes;
 }

@@ -25,6 +25,17 @@ export class InvalidPathError extends PondError {
   }
 }
 
+/** A new entry's name that a pond refuses: control characters, or not valid UTF-8. */
+export class InvalidNameError extends PondError {
+  constructor(name: string, reason: string) {
+    super("invalid_name", `Cannot create ${JSON.stringify(name)}: ${reason}`, {
+      kind: "user",
+      data: { name, reason },
+      hint: "Give the entry a name without control characters (newline, tab, ESC…) in valid UTF-8, e.g. `pond copy SRC /folder/NEW-NAME` or `pond mv OLD NEW`.",
+    });
+  }
+}
+
 /** A directory where a file was expected, or the other way round. */
 export class WrongTypeError extends PondError {
   constructor(path: string, actual: string, expected: string, hint?: string) {

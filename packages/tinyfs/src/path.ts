@@ -2,7 +2,7 @@
  * Pond paths: absolute, `/`-separated, UTF-8 names. Every other module takes paths
  * through `parsePath`/`normalizePath` so that validation happens once, here.
  */
-import { InvalidPathError } from "./errors.ts";
+import { InvalidNameError, InvalidPathError } from "./errors.ts";
 
 /** The longest name allowed, in UTF-8 bytes (as on most host filesystems). */
 export const MAX_NAME_BYTES = 255;
@@ -34,6 +34,24 @@ export function validateName(name: string, path: string = name): void {
   if (name.length * 3 > MAX_NAME_BYTES && encoder.encode(name).length > MAX_NAME_BYTES) {
     throw new InvalidPathError(path, `the name "${name.slice(0, 20)}…" is longer than ${MAX_NAME_BYTES} UTF-8 bytes`);
   }
+}
+
+/**
+ * Throws InvalidNameError when `name` may not be given to a new entry: a control character
+ * (C0 such as newline, tab or ESC; DEL; C1) breaks listings and terminals, and a name that
+ * was not valid UTF-8 (a lone surrogate, or U+FFFD where the bytes were replaced) cannot be
+ * stored as the UTF-8 it must be. Older ponds may hold such names: they are still read,
+ * looked up and renamed (only names being added are checked), and print escaped.
+ */
+export function validateNewName(name: string): void {
+  // eslint-disable-next-line no-control-regex
+  const control = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
+  if (control) {
+    const code = control[0].charCodeAt(0);
+    const label = code === 10 ? "a newline" : code === 9 ? "a tab" : code === 13 ? "a carriage return" : code === 27 ? "an ESC" : `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new InvalidNameError(name, `the name contains ${label} at character ${control.index + 1}`);
+  }
+  if (!name.isWellFormed() || name.includes("\ufffd")) throw new InvalidNameError(name, "the name is not valid UTF-8 (the host gave bytes that do not decode)");
 }
 
 /**

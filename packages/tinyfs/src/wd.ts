@@ -5,7 +5,7 @@
  */
 import { AlreadyExistsError, InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError, ReadOnlyError, SymlinkLoopError, TypeChangeError, WrongTypeError } from "./errors.ts";
 import { compileGlob } from "./glob.ts";
-import { childPath, comparePaths, parsePath } from "./path.ts";
+import { childPath, comparePaths, parsePath, validateNewName } from "./path.ts";
 import { concatBytes } from "./bytes.ts";
 import type { Persistence, ReadView, Transaction, VersionOptions } from "./persistence.ts";
 import { ROOT_ID, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";
@@ -545,7 +545,10 @@ export class WD {
     const entries = [...(await this.listDir(dirId))];
     const at = lowerBound(entries, entry.name);
     if (entries[at]?.name === entry.name) entries[at] = entry;
-    else entries.splice(at, 0, entry);
+    else {
+      validateNewName(entry.name);
+      entries.splice(at, 0, entry);
+    }
     await txn.writeDir(dirId, entries);
     this.caches.dirs.set(dirId, Promise.resolve(Object.freeze(entries)));
   }

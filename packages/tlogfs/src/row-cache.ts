@@ -161,7 +161,8 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       write();
     } catch (e) {
       if (!isWriteRefused(e)) throw e;
-      if (tmp) rmSync(tmp, { force: true });
+      // On a read-only disk the temp file was never made, and removing it fails too (EROFS).
+      if (tmp) try { rmSync(tmp, { force: true }); } catch (r) { if (!isWriteRefused(r)) throw r; }
       logger.debug("row cache not written", { path, error: (e as Error).message });
     }
   };

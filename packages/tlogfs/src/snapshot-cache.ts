@@ -52,7 +52,8 @@ export function fileSnapshotCache(path: string, tableId: string): SnapshotCache 
         // A pond on a read-only or full disk still opens; it just decodes its checkpoint
         // each time.
         if (!isWriteRefused(e)) throw e;
-        rmSync(tmp, { force: true });
+        // On a read-only disk the temp file was never made, and removing it fails too (EROFS).
+        try { rmSync(tmp, { force: true }); } catch (r) { if (!isWriteRefused(r)) throw r; }
         logger.debug("snapshot cache not written", { path, error: (e as Error).message });
       }
     },

@@ -23,7 +23,10 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   if (report.removed.length) {
     const bytes = report.removed.reduce((a, r) => a + r.size, 0);
-    io.out.write(`removed ${report.removed.length} unreferenced file(s), ${bytes} bytes\n`);
+    io.out.write(`removed ${report.removed.length} unreferenced file(s), ${bytes} bytes (left by a command that failed or was killed before its commit):\n`);
+    // Each file by name, so a user who wondered where the space went sees it; a long list is cut.
+    for (const r of report.removed.slice(0, 20)) io.out.write(`  ${r.key} (${r.size} bytes)\n`);
+    if (report.removed.length > 20) io.out.write(`  … and ${report.removed.length - 20} more (--format json lists all)\n`);
   }
   return 0;
 }

@@ -1,16 +1,24 @@
 import { createReadStream } from "node:fs";
-import Table from "cli-table3";
-import type { QuerySession, TextRows } from "@pond/tlogfs";
+import { statementText, type QuerySession, type TextRows } from "@pond/tlogfs";
 import type { IO } from "../io.ts";
-import { csvCell } from "../render-table.ts";
+import { csvCell, duckbox } from "../render-table.ts";
 
 export type RowFormat = "table" | "csv" | "json" | "jsonl" | "parquet";
 
 /** Rows shown in a terminal table before the rest is cut with a note. */
 const TABLE_ROWS = 40;
 
-/** Runs a user query in a locked session and writes its rows in `format`. */
-export async function renderQuery(session: QuerySession, sql: string, format: RowFormat | undefined, io: IO): Promise<number> {
+/** DuckDB types shown right-aligned in a table, as DuckDB's own CLI does. */
+const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL)/;
+
+/**
+ * Runs a user query in a locked session and writes its rows in `format`. The SQL is taken
+ * as written (a trailing `;` or comment is fine). Nothing reaches stdout until the query
+ * has produced its first chunk (or finished empty), so a query that fails leaves stdout
+ * empty: no CSV header, no lone `[`.
+ */
+export async function renderQuery(session: QuerySession, text: string, format: RowFormat | undefined, io: IO): Promise<number> {
+  const sql = statementText(text);
   const columns = await session.prepare(sql);
   const fmt = format ?? (io.outIsTTY ? "table" : "csv");
   if (fmt === "parquet") {
@@ -20,42 +28,45 @@ export async function renderQuery(session: QuerySession, sql: string, format: Ro
   }
   if (fmt === "json" || fmt === "jsonl") {
     let first = true;
-    if (fmt === "json") io.out.write("[");
-    for await (const rows of session.streamJson(sql)) {
+    for await (const rows of session.streamJson(sql, columns)) {
       if (rows.length === 0) continue;
       if (fmt === "jsonl") io.out.write(rows.join("\n") + "\n");
       else {
-        io.out.write((first ? "\n" : ",\n") + rows.join(",\n"));
+        io.out.write((first ? "[\n" : ",\n") + rows.join(",\n"));
         first = false;
       }
     }
-    if (fmt === "json") io.out.write(first ? "]\n" : "\n]\n");
+    if (fmt === "json") io.out.write(first ? "[]\n" : "\n]\n");
     return 0;
   }
   return renderText(columns, session.streamText(sql, columns), fmt, io);
 }
 
-/** Writes rows already in DuckDB's text as CSV or a boxed table (see `renderQuery`). */
+/** Writes rows already in DuckDB's text as CSV or a duckbox table (see `renderQuery`). */
 export async function renderText(columns: TextRows["columns"], chunks: AsyncIterable<{ rows: unknown[][] }> | Iterable<{ rows: unknown[][] }>, fmt: "csv" | "table", io: IO): Promise<number> {
   if (fmt === "csv") {
-    io.out.write(columns.map((c) => csvCell(c.name)).join(",") + "\n");
+    // The header waits for the first chunk: a query that fails while running prints nothing.
+    let header = columns.map((c) => csvCell(c.name)).join(",") + "\n";
     for await (const chunk of chunks) {
-      let buf = "";
+      let buf = header;
+      header = "";
       for (const r of chunk.rows) buf += r.map((v) => (v === null ? "" : csvCell(v as string))).join(",") + "\n";
       io.out.write(buf);
     }
+    if (header) io.out.write(header);
     return 0;
   }
-  // A boxed table with a typed header, the first rows, and a count.
-  const table = new Table({ head: columns.map((c) => `${c.name}\n${c.type.toLowerCase()}`), style: io.outIsTTY ? {} : { head: [], border: [] } });
+  // A duckbox table with a typed header, the first rows, and a count.
+  const shownRows: string[][] = [];
   let total = 0;
   for await (const chunk of chunks) {
     for (const r of chunk.rows) {
-      if (total < TABLE_ROWS) table.push(r.map((v) => (v === null ? "NULL" : String(v))));
+      if (total < TABLE_ROWS) shownRows.push(r.map((v) => (v === null ? "NULL" : String(v))));
       total++;
     }
   }
-  io.out.write(table.toString() + "\n");
+  const head = columns.map((c) => [c.name, c.type.toLowerCase()]);
+  io.out.write(duckbox(head, shownRows, columns.map((c) => NUMERIC.test(c.type))));
   const shown = Math.min(total, TABLE_ROWS);
   io.out.write(total > shown ? `${total} rows (${shown} shown; use --format csv for all)\n` : `${total} row${total === 1 ? "" : "s"}\n`);
   return 0;

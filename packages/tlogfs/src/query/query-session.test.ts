@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { openDuckDB, type Duck } from "../sql/duckdb.ts";
-import { sqlStringList } from "./query-session.ts";
+import { jsonKeys, nonFiniteToNull, sqlStringList } from "./query-session.ts";
 
 describe("sqlStringList()", () => {
   let duck: Duck;
@@ -65,5 +65,17 @@ describe("QuerySession errors", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("nonFiniteToNull()", () => {
+  test("replaces bare NaN and ±Infinity at any depth, never inside strings", () => {
+    expect(nonFiniteToNull('{"a":NaN,"b":[Infinity,-Infinity,1],"NaN":"Infinity \\" NaN"}')).toBe('{"a":null,"b":[null,null,1],"NaN":"Infinity \\" NaN"}');
+  });
+});
+
+describe("jsonKeys()", () => {
+  test("suffixes repeated names with the first free number", () => {
+    expect(jsonKeys(["a", "a", "a_1", "b"])).toEqual(["a", "a_1", "a_1_1", "b"]);
   });
 });

@@ -151,21 +151,28 @@ export class QuerySession {
 
   /** Streams a query's rows with every value as DuckDB's own text (NULL stays null). */
   async *streamText(sql: string, columns: DuckColumn[]): AsyncIterable<DuckChunk> {
-    const list = columns.map((c, i) => `CAST(q.${sqlIdent(c.name)} AS VARCHAR) AS c${i}`).join(", ");
-    yield* this.guard(this.duck.stream(`SELECT ${list} FROM (${sql}) q`, [], { minRows: 2048 }));
+    const list = columns.map((_, i) => `CAST(c${i} AS VARCHAR) AS c${i}`).join(", ");
+    yield* this.guard(this.duck.stream(`SELECT ${list} FROM ${positional(sql, columns)}`, [], { minRows: 2048 }));
   }
 
-  /** Streams a query's rows as JSON text, one object a row (DuckDB's to_json). */
-  async *streamJson(sql: string): AsyncIterable<string[]> {
-    for await (const chunk of this.guard(this.duck.stream(`SELECT to_json(q)::VARCHAR AS j FROM (${sql}) q`, [], { minRows: 2048 }))) {
-      yield chunk.rows.map((r) => r[0] as string);
+  /**
+   * Streams a query's rows as JSON text, one object a row, keys in column order. Keys are
+   * the column names, a repeated name suffixed `_1`, `_2`… (JSON objects cannot repeat a
+   * key); NaN and ±Infinity, which JSON cannot write, are null.
+   */
+  async *streamJson(sql: string, columns: DuckColumn[]): AsyncIterable<string[]> {
+    const keys = jsonKeys(columns.map((c) => c.name));
+    const obj = `json_object(${keys.map((k, i) => `${sqlString(k)}, c${i}`).join(", ")})::VARCHAR`;
+    for await (const chunk of this.guard(this.duck.stream(`SELECT ${obj} AS j FROM ${positional(sql, columns)}`, [], { minRows: 2048 }))) {
+      yield chunk.rows.map((r) => nonFiniteToNull(r[0] as string));
     }
   }
 
   /** Writes a query's result as Parquet into the session's temp folder; returns its path. */
   async toParquet(sql: string): Promise<string> {
     const out = `${this.duck.tempDirectory}/result.parquet`;
-    await this.run(`COPY (${sql}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    // The newline ends a trailing `-- comment` before the closing parenthesis.
+    await this.run(`COPY (${sql}\n) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
     return out;
   }
 
@@ -208,4 +215,56 @@ function timeLiteral(us: bigint, type: string): string {
   if (type === "DATE") return `CAST(make_timestamp(${us}::BIGINT) AS DATE)`;
   if (type.startsWith("TIMESTAMP WITH TIME ZONE") || type === "TIMESTAMPTZ") return `CAST(make_timestamp(${us}::BIGINT) AS TIMESTAMPTZ)`;
   return `make_timestamp(${us}::BIGINT)`;
+}
+
+/**
+ * The user's query as a relation whose columns are `c0, c1, …` by position: no column name
+ * (`q`, a repeated `a`, a keyword) can then shadow the wrapper's own names. The newline
+ * ends a trailing `-- comment` before the closing parenthesis.
+ */
+function positional(sql: string, columns: DuckColumn[]): string {
+  return `(${sql}\n) AS __pond_rows(${columns.map((_, i) => `c${i}`).join(", ")})`;
+}
+
+/** Column names as unique JSON keys: a repeat gets the first free `_1`, `_2`… suffix. */
+export function jsonKeys(names: string[]): string[] {
+  const used = new Set<string>();
+  return names.map((n) => {
+    let k = n;
+    for (let i = 1; used.has(k); i++) k = `${n}_${i}`;
+    used.add(k);
+    return k;
+  });
+}
+
+/**
+ * DuckDB writes a non-finite DOUBLE as a bare `NaN`, `Infinity` or `-Infinity`, which no
+ * JSON parser accepts; outside string literals each becomes `null`, at any depth.
+ */
+export function nonFiniteToNull(json: string): string {
+  if (!json.includes("NaN") && !json.includes("Infinity")) return json;
+  let out = "";
+  let i = 0;
+  while (i < json.length) {
+    const ch = json[i]!;
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < json.length && json[j] !== '"') j += json[j] === "\\" ? 2 : 1;
+      out += json.slice(i, j + 1);
+      i = j + 1;
+    } else if (json.startsWith("NaN", i)) {
+      out += "null";
+      i += 3;
+    } else if (json.startsWith("-Infinity", i)) {
+      out += "null";
+      i += 9;
+    } else if (json.startsWith("Infinity", i)) {
+      out += "null";
+      i += 8;
+    } else {
+      out += ch;
+      i++;
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { extractPondSources } from "./sql-sources.ts";
+import { extractPondSources, statementText } from "./sql-sources.ts";
 
 describe("extractPondSources()", () => {
   test("replaces quoted pond paths after FROM and JOIN with view names", () => {
@@ -15,5 +15,15 @@ describe("extractPondSources()", () => {
   });
   test("unescapes doubled quotes in a path", () => {
     expect(extractPondSources("SELECT * FROM '/it''s'").sources[0]!.path).toBe("/it's");
+  });
+});
+
+describe("statementText()", () => {
+  test("cuts trailing semicolons, comments and whitespace", () => {
+    expect(statementText("SELECT 1 ; ; -- done\n /* and */ \n")).toBe("SELECT 1");
+  });
+  test("keeps leading comments, strings and a ; between statements", () => {
+    expect(statementText("-- why\nSELECT ';--' AS \"a;\" ;")).toBe("-- why\nSELECT ';--' AS \"a;\"");
+    expect(statementText("SELECT 1; SELECT 2;")).toBe("SELECT 1; SELECT 2");
   });
 });

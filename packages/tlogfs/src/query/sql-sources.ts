@@ -25,6 +25,13 @@ export function extractPondSources(sql: string): { sql: string; sources: { path:
       i = stop;
       continue;
     }
+    if (ch === "/" && sql[i + 1] === "*") {
+      const end = sql.indexOf("*/", i + 2);
+      const stop = end === -1 ? sql.length : end + 2;
+      out += sql.slice(i, stop);
+      i = stop;
+      continue;
+    }
     re.lastIndex = i;
     const m = /[A-Za-z]/.test(ch) && (i === 0 || !/\w/.test(sql[i - 1]!)) ? re.exec(sql) : null;
     if (m && m[3]!.startsWith("/")) {
@@ -55,4 +62,32 @@ function closing(sql: string, start: number, q: string): number {
     j++;
   }
   return sql.length;
+}
+
+/**
+ * The query as one statement that can be wrapped in `SELECT … FROM (<sql>\n) q`: trailing
+ * whitespace, `-- line` and block comments and semicolons are cut (a comment or `;` left
+ * inside the parentheses would swallow or end the wrapper). Leading comments are kept, and
+ * so is a `;` between two statements: DuckDB then refuses the text as several statements.
+ */
+export function statementText(sql: string): string {
+  let end = 0;
+  let i = 0;
+  while (i < sql.length) {
+    const ch = sql[i]!;
+    if (ch === "'" || ch === '"') {
+      i = closing(sql, i, ch);
+      end = i;
+    } else if (ch === "-" && sql[i + 1] === "-") {
+      const nl = sql.indexOf("\n", i);
+      i = nl === -1 ? sql.length : nl;
+    } else if (ch === "/" && sql[i + 1] === "*") {
+      const close = sql.indexOf("*/", i + 2);
+      i = close === -1 ? sql.length : close + 2;
+    } else {
+      if (ch !== ";" && !/\s/.test(ch)) end = i + 1;
+      i++;
+    }
+  }
+  return sql.slice(0, end);
 }
