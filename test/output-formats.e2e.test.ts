@@ -197,6 +197,7 @@ describe("pond query takes SQL as written", () => {
     ["a trailing block comment", "SELECT 1 AS a /* the answer */"],
     ["a leading block comment", "/* why */ SELECT 1 AS a"],
     ["a leading line comment after a space", " -- why\nSELECT 1 AS a"],
+    ["a leading line comment as the first word", "-- why\nSELECT 1 AS a"],
     ["a ; and -- inside a string", "SELECT 1 AS a WHERE ';--' <> ''"],
   ])("%s", async (_what, sql) => {
     const r = await pondOk(["query", "--format", "csv", sql], { pond: p.pondDir });

@@ -96,6 +96,14 @@ describe("tokenize()", () => {
     const flags = new Map([["as-of", { key: "asOf", decl: { type: "string", describe: "" } as const }]]);
     expect(tokenize(["--as-of", "-1", "-"], flags)).toEqual([{ kind: "option", raw: "--as-of", key: "asOf", value: "-1" }, { kind: "positional", value: "-" }]);
   });
+
+  test("a word with white space is a value even when it starts with a dash (SQL that opens with a comment)", () => {
+    const flags = new Map([["as-of", { key: "asOf", decl: { type: "string", describe: "" } as const }]]);
+    expect(tokenize(["-- daily means\nSELECT 1", "--as-of", "2"], flags)).toEqual([
+      { kind: "positional", value: "-- daily means\nSELECT 1" },
+      { kind: "option", raw: "--as-of", key: "asOf", value: "2" },
+    ]);
+  });
 });
 
 describe("closest()", () => {

@@ -118,6 +118,12 @@ export function tokenize(words: readonly string[], byFlag: Map<string, Known>): 
       for (const rest of words.slice(i + 1)) tokens.push({ kind: "positional", value: rest });
       break;
     }
+    // No flag holds white space: a word that does is a value, such as SQL that starts
+    // with a comment (`pond query "-- daily means\nSELECT …"`).
+    if (/\s/.test(w)) {
+      tokens.push({ kind: "positional", value: w });
+      continue;
+    }
     if (w.startsWith("--")) {
       const eq = w.indexOf("=");
       const flag = eq === -1 ? w.slice(2) : w.slice(2, eq);
