@@ -50,7 +50,11 @@ export function report(name: string, value: number, target: number, unit: string
  * background work (writeback of files a benchmark just wrote) then lands on all of them
  * alike instead of on whichever ran during it. `before` runs (untimed) before each one.
  */
-export async function interleaved<K extends string>(n: number, fns: Record<K, () => Promise<Run>>, opts: { before?: () => void } = {}): Promise<Record<K, Run>> {
+export async function interleaved<K extends string>(
+  n: number,
+  fns: Record<K, () => Promise<Run>>,
+  opts: { before?: () => void } = {},
+): Promise<Record<K, Run>> {
   const names = Object.keys(fns) as K[];
   const runs = Object.fromEntries(names.map((k) => [k, [] as Run[]])) as Record<K, Run[]>;
   for (const k of names) await fns[k]();

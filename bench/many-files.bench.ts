@@ -10,7 +10,8 @@ import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import { POND_BIN, median, report, run } from "./lib.ts";
 
-const FILES = 10_000, DIRS = 100;
+const FILES = 10_000,
+  DIRS = 100;
 
 /** The directory file `n` lands in when written by `txns` transactions. */
 function dirOf(n: number, txns: number): string {

@@ -34,7 +34,11 @@ try {
   const chunk = new Uint8Array(FILE_MIB * 1024 * 1024);
   for (let i = 0; i < nFiles; i++) {
     crypto.getRandomValues(chunk.subarray(0, 65536));
-    for (let at = 65536; at < chunk.length; at += 65536) chunk.set(chunk.subarray(0, 65536).map((b, j) => b ^ ((at >> 16) + j)), at);
+    for (let at = 65536; at < chunk.length; at += 65536)
+      chunk.set(
+        chunk.subarray(0, 65536).map((b, j) => b ^ ((at >> 16) + j)),
+        at,
+      );
     writeFileSync(join(src, `f${i}.bin`), chunk);
   }
   for (let i = 0; i < 8; i++) writeFileSync(join(src, `note${i}.txt`), `note ${i}\n`);
@@ -57,16 +61,20 @@ try {
   }
   async function pool<T>(items: T[], fn: (t: T) => Promise<unknown>): Promise<void> {
     let next = 0;
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }));
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < items.length) await fn(items[next++]!);
+      }),
+    );
   }
   const rawUpload = (prefix: string) => timed(() => pool(objects, (k) => client.write(`${prefix}/${k}`, Bun.file(join(data, k)))));
   const rawDownload = (prefix: string, to: string) =>
-    timed(() => pool(objects, async (k) => {
-      mkdirSync(dirname(join(to, k)), { recursive: true });
-      await Bun.write(join(to, k), client.file(`${prefix}/${k}`));
-    }));
+    timed(() =>
+      pool(objects, async (k) => {
+        mkdirSync(dirname(join(to, k)), { recursive: true });
+        await Bun.write(join(to, k), client.file(`${prefix}/${k}`));
+      }),
+    );
 
   // Peak RSS of a pond command, through /usr/bin/time when the machine has it.
   const hasTime = (() => {
@@ -124,7 +132,9 @@ try {
     settle();
     // Keep s3rver's disk use flat: drop this run's raw copy.
     rmSync(join(s3.dir, "bench", `raw${r}`), { recursive: true, force: true });
-    console.log(`run ${r + 1}: raw upload ${a!.toFixed(0)} ms, pond push ${b!.toFixed(0)} ms (${(a! / b!).toFixed(2)}x); raw download ${c!.toFixed(0)} ms, pond restore ${d!.toFixed(0)} ms (${(c! / d!).toFixed(2)}x)`);
+    console.log(
+      `run ${r + 1}: raw upload ${a!.toFixed(0)} ms, pond push ${b!.toFixed(0)} ms (${(a! / b!).toFixed(2)}x); raw download ${c!.toFixed(0)} ms, pond restore ${d!.toFixed(0)} ms (${(c! / d!).toFixed(2)}x)`,
+    );
   }
   const med = (xs: number[]) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
   const mib = totalBytes / 1024 / 1024;
@@ -132,16 +142,26 @@ try {
   const pushMs = med(ups.map((u) => u.push));
   const rawDown = med(downs.map((u) => u.raw));
   const restoreMs = med(downs.map((u) => u.restore));
-  console.log(`pond: ${objects.length} objects, ${mib.toFixed(0)} MiB; medians of ${runs}: raw upload ${(mib / (rawUp / 1000)).toFixed(0)} MiB/s, pond push ${(mib / (pushMs / 1000)).toFixed(0)} MiB/s; raw download ${(mib / (rawDown / 1000)).toFixed(0)} MiB/s, pond restore ${(mib / (restoreMs / 1000)).toFixed(0)} MiB/s`);
+  console.log(
+    `pond: ${objects.length} objects, ${mib.toFixed(0)} MiB; medians of ${runs}: raw upload ${(mib / (rawUp / 1000)).toFixed(0)} MiB/s, pond push ${(mib / (pushMs / 1000)).toFixed(0)} MiB/s; raw download ${(mib / (rawDown / 1000)).toFixed(0)} MiB/s, pond restore ${(mib / (restoreMs / 1000)).toFixed(0)} MiB/s`,
+  );
 
   // Incremental: one small change, then push; bytes sent vs the change plus its log entry.
   const before = new Map([...new Bun.Glob("**/*").scanSync({ cwd: data })].map((k) => [k, statSync(join(data, k)).size]));
   writeFileSync(join(dir, "change.txt"), "one small change\n");
   await run([POND_BIN, "copy", `host://${join(dir, "change.txt")}`, "/change.txt"], { env });
   const change = [...new Bun.Glob("**/*").scanSync({ cwd: data })].filter((k) => !before.has(k)).reduce((n, k) => n + statSync(join(data, k)).size, 0);
-  const remoteBefore = new Map(s3.keys().filter((k) => k.startsWith("pond0/")).map((k) => [k, statSync(s3.objectFile(k)).size]));
+  const remoteBefore = new Map(
+    s3
+      .keys()
+      .filter((k) => k.startsWith("pond0/"))
+      .map((k) => [k, statSync(s3.objectFile(k)).size]),
+  );
   await run([POND_BIN, "push", "r0"], { env });
-  const sent = s3.keys().filter((k) => k.startsWith("pond0/") && remoteBefore.get(k) !== statSync(s3.objectFile(k)).size).reduce((n, k) => n + statSync(s3.objectFile(k)).size, 0);
+  const sent = s3
+    .keys()
+    .filter((k) => k.startsWith("pond0/") && remoteBefore.get(k) !== statSync(s3.objectFile(k)).size)
+    .reduce((n, k) => n + statSync(s3.objectFile(k)).size, 0);
   console.log(`incremental push: the change and its log entry ${change} bytes; sent ${sent} bytes (objects new on the remote, manifest and history included)`);
 
   // The result is the median of the per-run ratios: each run's pair ran back to back.

@@ -28,16 +28,22 @@ try {
   // 1. CSV to table.
   const csv = join(root, "big.csv");
   const rowsFor = Math.round((csvMB * 1024 * 1024) / 60);
-  await duck.run(`COPY (SELECT TIMESTAMP '2020-01-01' + INTERVAL (i) SECOND AS ts, 'site-' || (i % 50) AS site, random() * 100 AS v, i AS n, (i % 7 = 0) AS flag FROM range(${rowsFor}) t(i)) TO '${csv}' (HEADER)`);
+  await duck.run(
+    `COPY (SELECT TIMESTAMP '2020-01-01' + INTERVAL (i) SECOND AS ts, 'site-' || (i % 50) AS site, random() * 100 AS v, i AS n, (i % 7 = 0) AS flag FROM range(${rowsFor}) t(i)) TO '${csv}' (HEADER)`,
+  );
   console.log(`CSV ${(statSync(csv).size / 1048576).toFixed(0)} MB, ${rowsFor} rows`);
   let k = 0;
   // Each run starts with nothing dirty in the page cache: pond fsyncs what it stores,
   // and on ext4 (data=ordered) its first fsync would otherwise also wait for the ~20 MB
   // the baseline just wrote without syncing (measured: ~100 ms at pond's first fsync).
-  const { rawCsv, pondCsv } = await interleaved(5, {
-    rawCsv: () => run([BASELINE, `COPY (FROM read_csv('${csv}')) TO '${join(root, "raw.parquet")}' (FORMAT parquet, COMPRESSION zstd)`]),
-    pondCsv: () => run([POND_BIN, "copy", `host+csv://${csv}`, `/csv${k++}.table`], { env }),
-  }, { before: () => Bun.spawnSync(["sync"]) });
+  const { rawCsv, pondCsv } = await interleaved(
+    5,
+    {
+      rawCsv: () => run([BASELINE, `COPY (FROM read_csv('${csv}')) TO '${join(root, "raw.parquet")}' (FORMAT parquet, COMPRESSION zstd)`]),
+      pondCsv: () => run([POND_BIN, "copy", `host+csv://${csv}`, `/csv${k++}.table`], { env }),
+    },
+    { before: () => Bun.spawnSync(["sync"]) },
+  );
   console.log(`csv→parquet: DuckDB ${rawCsv.ms.toFixed(0)} ms, pond copy ${pondCsv.ms.toFixed(0)} ms`);
 
   // 2. A series of 1,000 versions of 1,000 rows, one day each.
@@ -46,18 +52,24 @@ try {
   const files: string[] = [];
   for (let i = 0; i < 1000; i++) {
     const f = join(dir, `v${String(i).padStart(4, "0")}.parquet`);
-    await duck.run(`COPY (SELECT TIMESTAMP '2020-01-01' + INTERVAL (${i}) DAY + INTERVAL (j * 60) SECOND AS timestamp, j AS sensor, random() AS v FROM range(1000) t(j)) TO '${f}' (FORMAT parquet)`);
+    await duck.run(
+      `COPY (SELECT TIMESTAMP '2020-01-01' + INTERVAL (${i}) DAY + INTERVAL (j * 60) SECOND AS timestamp, j AS sensor, random() AS v FROM range(1000) t(j)) TO '${f}' (FORMAT parquet)`,
+    );
     files.push(f);
   }
   for (let b = 0; b < 1000; b += 100) await run([POND_BIN, "copy", ...files.slice(b, b + 100).map((f) => `host+series://${f}`), "/s.series"], { env });
   const list = `[${files.map((f) => `'${f}'`).join(",")}]`;
   // The page cache is flushed first, and the five commands take turns (see `interleaved`).
   Bun.spawnSync(["sync"]);
-  const tenFiles = `[${files.slice(366, 376).map((f) => `'${f}'`).join(",")}]`;
+  const tenFiles = `[${files
+    .slice(366, 376)
+    .map((f) => `'${f}'`)
+    .join(",")}]`;
   const m = await interleaved(9, {
     rawSeries: () => run([BASELINE, `SELECT avg(v) FROM read_parquet(${list})`]),
     pondSeries: () => run([POND_BIN, "cat", "/s.series", "--sql", "SELECT avg(v) FROM source"], { env }),
-    pondRange: () => run([POND_BIN, "cat", "/s.series", "--sql", "SELECT avg(v) FROM source", "--time-start", "2021-01-01", "--time-end", "2021-01-11"], { env }),
+    pondRange: () =>
+      run([POND_BIN, "cat", "/s.series", "--sql", "SELECT avg(v) FROM source", "--time-start", "2021-01-01", "--time-end", "2021-01-11"], { env }),
     // The floor under the 1% query: raw DuckDB over just the 10 files in the range (days
     // 366-375 from 2020-01-01), and raw DuckDB doing nothing (its start alone).
     rawRange: () => run([BASELINE, `SELECT avg(v) FROM read_parquet(${tenFiles})`]),
@@ -67,13 +79,18 @@ try {
   });
   const { rawSeries, pondSeries, pondRange, rawRange, rawStart, pondStart } = m;
   console.log(`series avg: DuckDB ${rawSeries.ms.toFixed(0)} ms, pond ${pondSeries.ms.toFixed(0)} ms, pond 1% range ${pondRange.ms.toFixed(0)} ms`);
-  console.log(`the floor: raw DuckDB over the 10 files in range ${rawRange.ms.toFixed(0)} ms (${(rawRange.ms / pondSeries.ms).toFixed(2)}x the full pond query), raw DuckDB running SELECT 1 ${rawStart.ms.toFixed(0)} ms (${(rawStart.ms / pondSeries.ms).toFixed(2)}x), pond --version ${pondStart.ms.toFixed(0)} ms (${(pondStart.ms / pondSeries.ms).toFixed(2)}x)`);
+  console.log(
+    `the floor: raw DuckDB over the 10 files in range ${rawRange.ms.toFixed(0)} ms (${(rawRange.ms / pondSeries.ms).toFixed(2)}x the full pond query), raw DuckDB running SELECT 1 ${rawStart.ms.toFixed(0)} ms (${(rawStart.ms / pondSeries.ms).toFixed(2)}x), pond --version ${pondStart.ms.toFixed(0)} ms (${(pondStart.ms / pondSeries.ms).toFixed(2)}x)`,
+  );
   // Both commands pay one fixed cost C (process, DuckDB and pond start); the rest is the
   // query's own work: f for all 1,000 files, r for the 10 in range. (C + r) <= 0.2 (C + f)
   // needs C <= (0.2 f - r) / 0.8. Estimated here with C = raw DuckDB's SELECT 1 (pond's C
   // is at least that), so f and r are what each pond command took beyond it.
-  const f = pondSeries.ms - rawStart.ms, r = Math.max(0, pondRange.ms - rawStart.ms);
-  console.log(`fixed cost allowed by 0.2x: C <= (0.2 * ${f.toFixed(0)} - ${r.toFixed(0)}) / 0.8 = ${((0.2 * f - r) / 0.8).toFixed(0)} ms; raw DuckDB's start is ${rawStart.ms.toFixed(0)} ms, the binary's alone ${pondStart.ms.toFixed(0)} ms`);
+  const f = pondSeries.ms - rawStart.ms,
+    r = Math.max(0, pondRange.ms - rawStart.ms);
+  console.log(
+    `fixed cost allowed by 0.2x: C <= (0.2 * ${f.toFixed(0)} - ${r.toFixed(0)}) / 0.8 = ${((0.2 * f - r) / 0.8).toFixed(0)} ms; raw DuckDB's start is ${rawStart.ms.toFixed(0)} ms, the binary's alone ${pondStart.ms.toFixed(0)} ms`,
+  );
 
   // 3. A 1 GB series: peak RSS of a query over all of it.
   const bigDir = join(root, "bigseries");
@@ -83,16 +100,27 @@ try {
   const big: string[] = [];
   for (let i = 0; i < parts; i++) {
     const f = join(bigDir, `p${i}.parquet`);
-    await duck.run(`COPY (SELECT TIMESTAMP '2022-01-01' + INTERVAL (${i * rowsPerPart} + j) SECOND AS timestamp, hash(j) AS h, random() AS v FROM range(${rowsPerPart}) t(j)) TO '${f}' (FORMAT parquet, COMPRESSION uncompressed)`);
+    await duck.run(
+      `COPY (SELECT TIMESTAMP '2022-01-01' + INTERVAL (${i * rowsPerPart} + j) SECOND AS timestamp, hash(j) AS h, random() AS v FROM range(${rowsPerPart}) t(j)) TO '${f}' (FORMAT parquet, COMPRESSION uncompressed)`,
+    );
     big.push(f);
   }
   const bytes = big.reduce((a, f) => a + statSync(f).size, 0);
   await run([POND_BIN, "copy", ...big.map((f) => `host+series://${f}`), "/big.series"], { env });
-  const bigQuery = await median(3, () => run([POND_BIN, "cat", "/big.series", "--sql", "SELECT count(*), avg(v), max(h), min(timestamp) FROM source"], { env }), 0);
-  console.log(`1 GB series: ${(bytes / 1024 ** 3).toFixed(2)} GiB in ${parts} versions, query ${bigQuery.ms.toFixed(0)} ms, peak RSS ${bigQuery.maxRssMiB.toFixed(0)} MiB`);
+  const bigQuery = await median(
+    3,
+    () => run([POND_BIN, "cat", "/big.series", "--sql", "SELECT count(*), avg(v), max(h), min(timestamp) FROM source"], { env }),
+    0,
+  );
+  console.log(
+    `1 GB series: ${(bytes / 1024 ** 3).toFixed(2)} GiB in ${parts} versions, query ${bigQuery.ms.toFixed(0)} ms, peak RSS ${bigQuery.maxRssMiB.toFixed(0)} MiB`,
+  );
 
   // 4. cat of a small table, end to end.
-  await run([POND_BIN, "copy", `host+csv://${resolve(import.meta.dir, "../../shared/fixtures/timeseries/vega-datasets/seattle-weather.csv")}`, "/small.table"], { env });
+  await run(
+    [POND_BIN, "copy", `host+csv://${resolve(import.meta.dir, "../../shared/fixtures/timeseries/vega-datasets/seattle-weather.csv")}`, "/small.table"],
+    { env },
+  );
   const small = await median(9, () => run([POND_BIN, "cat", "/small.table"], { env }));
 
   report("CSV to table / DuckDB COPY", pondCsv.ms / rawCsv.ms, 1.3, "x");

@@ -5,5 +5,8 @@ const path = require("node:path");
 const root = path.resolve(__dirname, "..");
 const bun = path.join(root, "node_modules", ".bin", "bun");
 const r = spawnSync(bun, ["packages/cmd/build.ts"], { cwd: root, stdio: "inherit" });
-if (r.error) { console.error(`postinstall: cannot run ${bun}: ${r.error.message}`); process.exit(1); }
+if (r.error) {
+  console.error(`postinstall: cannot run ${bun}: ${r.error.message}`);
+  process.exit(1);
+}
 process.exit(r.status ?? 1);

@@ -39,6 +39,17 @@ if (!fs.existsSync(fixtures)) {
   console.error(warning);
   if (extra.length === 0) files = all.filter((f) => !needs.includes(f)).map((f) => path.relative(root, f));
 }
+// A whole run (no test files named) first checks the formatting, so a tree that
+// `npm run format` would change does not pass.
+if (extra.length === 0) {
+  const biome = path.join(root, "node_modules", ".bin", "biome");
+  const f = spawnSync(biome, ["format", "."], { cwd: root, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  if (f.status !== 0) {
+    console.error((f.stderr || "").split("\n").slice(0, 40).join("\n"));
+    console.error("The tree is not formatted: run `npm run format`, then commit.");
+    process.exit(1);
+  }
+}
 const args = ["test", "--timeout", "120000", ...extra, ...files];
 const r = spawnSync(bun, args, { cwd: root, stdio: "inherit", env: { ...process.env, POND_BIN: path.join(root, "bin", "pond"), POND_FIXTURES: fixtures } });
 if (warning) console.error(warning);

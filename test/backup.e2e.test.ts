@@ -98,7 +98,12 @@ describe("push and restore", () => {
     for (const args of [
       ["cat", "/sites.table", "--format", "csv"],
       ["cat", "/temps.series", "--format", "csv"],
-      ["query", "SELECT site, count(*)::INT AS n, sum(temp) AS t, max(extra) AS e FROM '/temps.series' JOIN '/sites.table' USING (site) GROUP BY site ORDER BY site", "--format", "json"],
+      [
+        "query",
+        "SELECT site, count(*)::INT AS n, sum(temp) AS t, max(extra) AS e FROM '/temps.series' JOIN '/sites.table' USING (site) GROUP BY site ORDER BY site",
+        "--format",
+        "json",
+      ],
       ["describe", "/temps.series", "--format", "json"],
     ]) {
       const a = await ok(args, orig);
@@ -223,7 +228,26 @@ describe("secrets", () => {
     const secret = "s3cr3t-VALUE-never-printed";
     const env = { BK_ID: "S3RVER", BK_SECRET: secret, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", POND_LOG: "debug" };
     const outputs: RunResult[] = [];
-    outputs.push(await ok(["remote", "add", "s", "s3://pond-test/secrets", "--endpoint", s3.endpoint, "--access-key-id", "${env:BK_ID}", "--secret-access-key", "${env:BK_SECRET}", "--mode", "push"], dir, env));
+    outputs.push(
+      await ok(
+        [
+          "remote",
+          "add",
+          "s",
+          "s3://pond-test/secrets",
+          "--endpoint",
+          s3.endpoint,
+          "--access-key-id",
+          "${env:BK_ID}",
+          "--secret-access-key",
+          "${env:BK_SECRET}",
+          "--mode",
+          "push",
+        ],
+        dir,
+        env,
+      ),
+    );
     outputs.push(await ok(["mkdir", "/auto"], dir, env)); // auto-push with the references
     outputs.push(await ok(["push", "s"], dir, env));
     outputs.push(await ok(["remote", "list"], dir, env));
@@ -312,7 +336,12 @@ describe("faults with a server that stops", () => {
 
   /** Throws if the remote holds a commit whose files are not all there. */
   function checkConsistent(prefix: string, needs: Map<string, Set<string>>): void {
-    const keys = new Set(srv.keys().filter((k) => k.startsWith(prefix + "/")).map((k) => k.slice(prefix.length + 1)));
+    const keys = new Set(
+      srv
+        .keys()
+        .filter((k) => k.startsWith(prefix + "/"))
+        .map((k) => k.slice(prefix.length + 1)),
+    );
     for (const [commit, need] of needs) {
       if (!keys.has(commit)) continue;
       for (const k of need) if (!keys.has(k)) throw new Error(`the remote holds ${commit} but not ${k}`);

@@ -57,7 +57,8 @@ function violations(file: string, spec: string, pkg: string | undefined): string
   if (pkg !== undefined) {
     if (target === pkg) out.push(`${where}: a package imports itself by name`);
     else if (LAYER[target!]! >= LAYER[pkg]!) out.push(`${where}: ${pkg} (layer ${LAYER[pkg]}) may not import ${target} (layer ${LAYER[target!]})`);
-    if (!manifest(pkg).dependencies?.[`@pond/${target}`] && target !== pkg) out.push(`${where}: @pond/${target} is missing from packages/${pkg}/package.json's dependencies`);
+    if (!manifest(pkg).dependencies?.[`@pond/${target}`] && target !== pkg)
+      out.push(`${where}: @pond/${target} is missing from packages/${pkg}/package.json's dependencies`);
   }
   return out;
 }

@@ -86,7 +86,9 @@ describe("--help of every command describes every positional and every option", 
         const end = lines.findIndex((l, i) => i > at && l === "");
         // A description wrapped or put under a long name continues the row above it.
         const rows: string[] = [];
-        for (const l of lines.slice(at + 1, end)) if (/^ {5}/.test(l) && rows.length) rows[rows.length - 1] += "  " + l.trim(); else rows.push(l);
+        for (const l of lines.slice(at + 1, end))
+          if (/^ {5}/.test(l) && rows.length) rows[rows.length - 1] += "  " + l.trim();
+          else rows.push(l);
         return rows;
       };
       const usageWords = (lines[0]!.match(/<[^>]+>|\[[^\]]+\]/g) ?? []).filter((w) => w !== "[options]");

@@ -32,7 +32,11 @@ describe("--profile imports instrument exports", () => {
     expect(d.schema.rows).toBe(lines.length - 2);
     expect(d.schema.timestampColumn).toBe("timestamp");
     expect(d.schema.columns.map((c) => [c.name, c.type])).toEqual([
-      ["timestamp", "TIMESTAMP WITH TIME ZONE"], ["Temp.C", "DOUBLE"], ["SpCond.mS/cm", "DOUBLE"], ["Depth.m", "DOUBLE"], ["ODO%.%", "DOUBLE"],
+      ["timestamp", "TIMESTAMP WITH TIME ZONE"],
+      ["Temp.C", "DOUBLE"],
+      ["SpCond.mS/cm", "DOUBLE"],
+      ["Depth.m", "DOUBLE"],
+      ["ODO%.%", "DOUBLE"],
     ]);
     // "03/23/07","10:00:24" CDT (UTC−5) is 15:00:24Z; the last row "05/07/07","13:00:24" is 18:00:24Z.
     expect(lines[2]!.startsWith('"03/23/07","10:00:24"')).toBe(true);
@@ -51,7 +55,11 @@ describe("--profile imports instrument exports", () => {
     const file = join(FIXTURES, "timeseries/usgs-dataRetrieval-R/RDB1Example.txt");
     await pondOk(["copy", "-p", `host+series+csv://${file}`, "/usgs/chattooga.series", "--profile", "usgs-rdb"], P());
     const d = await describeJson("/usgs/chattooga.series");
-    const data = readFileSync(file, "utf8").trim().split("\n").filter((l) => !l.startsWith("#")).slice(2);
+    const data = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("#"))
+      .slice(2);
     expect(d.schema.rows).toBe(data.length);
     expect(d.schema.timestampColumn).toBe("datetime");
     expect(typeOf(d, "datetime")).toBe("TIMESTAMP");
@@ -59,7 +67,10 @@ describe("--profile imports instrument exports", () => {
     expect(typeOf(d, "site_no")).toBe("VARCHAR"); // 02177000 keeps its leading zero
     expect(d.versions[0]!.min_event_time).toBe(`${data[0]!.split("\t")[2]}T00:00:00Z`);
     expect(d.versions[0]!.max_event_time).toBe(`${data.at(-1)!.split("\t")[2]}T00:00:00Z`);
-    const sum = await pondOk(["query", "SELECT sum(\"01_00060_00003\")::BIGINT AS s, min(site_no) AS site FROM '/usgs/chattooga.series'", "--format", "jsonl"], P());
+    const sum = await pondOk(
+      ["query", "SELECT sum(\"01_00060_00003\")::BIGINT AS s, min(site_no) AS site FROM '/usgs/chattooga.series'", "--format", "jsonl"],
+      P(),
+    );
     expect(JSON.parse(sum.stdout)).toEqual({ s: data.reduce((a, l) => a + Number(l.split("\t")[3]), 0), site: "02177000" });
   });
 
@@ -67,7 +78,11 @@ describe("--profile imports instrument exports", () => {
     const file = join(FIXTURES, "timeseries/ross-poudre-sonde/prospect-Depth_head_6hr.csv");
     await pondOk(["copy", "-p", `host+series+csv://${file}`, "/poudre/prospect.series", "--profile", "insitu"], P());
     const d = await describeJson("/poudre/prospect.series");
-    const rows = readFileSync(file, "utf8").trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
+    const rows = readFileSync(file, "utf8")
+      .trim()
+      .split(/\r?\n/)
+      .slice(1)
+      .map((l) => l.split(","));
     expect(d.schema.rows).toBe(rows.length);
     expect(d.schema.timestampColumn).toBe("DT_round");
     expect(typeOf(d, "DT_round")).toBe("TIMESTAMP WITH TIME ZONE");
@@ -82,17 +97,33 @@ describe("--profile imports instrument exports", () => {
 
   test("laketech: the long export pivots to <Series Name>.<Parameter> columns, Value − Offset", async () => {
     const csv = join(ctx.dir, "laketech.csv");
-    writeFileSync(csv, [
-      'Timestamp,"Series Name",Location,Parameter,Value,Offset',
-      "2024-05-01 00:00:00,Buoy 1,North,Temperature,12.5,0.5",
-      "2024-05-01 00:00:00,Buoy 1,North,DO,8.25,",
-      "2024-05-01 00:15:00,Buoy 1,North,Temperature,12.75,0.5",
-      "2024-05-01 00:15:00,Buoy 1,North,DO,8.5,",
-      "2024-05-01 00:15:00,Buoy 2,South,Temperature,11,",
-    ].join("\n") + "\n");
+    writeFileSync(
+      csv,
+      [
+        'Timestamp,"Series Name",Location,Parameter,Value,Offset',
+        "2024-05-01 00:00:00,Buoy 1,North,Temperature,12.5,0.5",
+        "2024-05-01 00:00:00,Buoy 1,North,DO,8.25,",
+        "2024-05-01 00:15:00,Buoy 1,North,Temperature,12.75,0.5",
+        "2024-05-01 00:15:00,Buoy 1,North,DO,8.5,",
+        "2024-05-01 00:15:00,Buoy 2,South,Temperature,11,",
+      ].join("\n") + "\n",
+    );
     await pondOk(["copy", "-p", `host+series+csv://${csv}`, "/lake/buoys.series", "--profile", "laketech"], P());
-    const r = await pondOk(["query", "SELECT strftime(timestamp, '%H:%M') AS t, \"Buoy 1.Temperature\" AS a, \"Buoy 1.DO\" AS b, \"Buoy 2.Temperature\" AS c FROM '/lake/buoys.series' ORDER BY t", "--format", "jsonl"], P());
-    expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l))).toEqual([
+    const r = await pondOk(
+      [
+        "query",
+        'SELECT strftime(timestamp, \'%H:%M\') AS t, "Buoy 1.Temperature" AS a, "Buoy 1.DO" AS b, "Buoy 2.Temperature" AS c FROM \'/lake/buoys.series\' ORDER BY t',
+        "--format",
+        "jsonl",
+      ],
+      P(),
+    );
+    expect(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual([
       { t: "00:00", a: 12, b: 8.25, c: null },
       { t: "00:15", a: 12.25, b: 8.5, c: 11 },
     ]);
@@ -111,7 +142,7 @@ describe("--sql reshapes a CSV before it is stored", () => {
   test("rename and convert units, for series and tables", async () => {
     const csv = join(ctx.dir, "f.csv");
     writeFileSync(csv, "when,temp_f\n2024-01-01T00:00:00Z,32\n2024-01-01T01:00:00Z,212\n");
-    const sql = "SELECT \"when\" AS timestamp, round((temp_f - 32) * 5 / 9, 3) AS temp_c FROM source";
+    const sql = 'SELECT "when" AS timestamp, round((temp_f - 32) * 5 / 9, 3) AS temp_c FROM source';
     await pondOk(["copy", `host+series+csv://${csv}`, "/conv.series", "--sql", sql], P());
     const r = await pondOk(["query", "SELECT temp_c FROM '/conv.series' ORDER BY timestamp", "--format", "csv"], P());
     expect(r.stdout).toBe("temp_c\n0.0\n100.0\n");

@@ -34,7 +34,10 @@ async function setup(locations: FakeLocation[], extra = "", fakeOpts: Constructo
 
 /** Every row of a series as {t: unix s, column: value}, sorted by time, with the row count and distinct times. */
 async function seriesRows(pondDir: string, name: string): Promise<Map<number, Record<string, number>>> {
-  const r = await pondOk(["query", `SELECT * EXCLUDE (timestamp), epoch(timestamp)::BIGINT AS t FROM '/data/hv/${name}.series' ORDER BY t`, "--format", "jsonl"], { pond: pondDir });
+  const r = await pondOk(
+    ["query", `SELECT * EXCLUDE (timestamp), epoch(timestamp)::BIGINT AS t FROM '/data/hv/${name}.series' ORDER BY t`, "--format", "jsonl"],
+    { pond: pondDir },
+  );
   const rows = new Map<number, Record<string, number>>();
   for (const line of r.stdout.split("\n").filter(Boolean)) {
     const { t, ...cols } = JSON.parse(line) as Record<string, number | null>;
@@ -53,10 +56,22 @@ async function expectExact(s: Setup, loc: FakeLocation): Promise<void> {
 
 describe("collector configs", () => {
   const cases: [string, string, RegExp][] = [
-    ["an unknown key", "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: ${env:B}\ndestination: /d\ndevices: []\nbase_urll: http://x/\n", /key "base_urll": unknown key; allowed here: .*base_url/],
+    [
+      "an unknown key",
+      "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: ${env:B}\ndestination: /d\ndevices: []\nbase_urll: http://x/\n",
+      /key "base_urll": unknown key; allowed here: .*base_url/,
+    ],
     ["a missing key", "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: ${env:B}\ndevices: []\n", /key "destination": missing; it is required/],
-    ["a wrong type", "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: ${env:B}\ndestination: /d\ndevices:\n  - {id: seven, name: x}\n", /key "devices\[0\]\.id": expected a whole number/],
-    ["a literal secret", "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: hunter2-very-secret\ndestination: /d\ndevices: []\n", /key "client_secret": a secret must be a \$\{env:NAME\} reference/],
+    [
+      "a wrong type",
+      "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: ${env:B}\ndestination: /d\ndevices:\n  - {id: seven, name: x}\n",
+      /key "devices\[0\]\.id": expected a whole number/,
+    ],
+    [
+      "a literal secret",
+      "kind: hydrovu\nclient_id: ${env:A}\nclient_secret: hunter2-very-secret\ndestination: /d\ndevices: []\n",
+      /key "client_secret": a secret must be a \$\{env:NAME\} reference/,
+    ],
     ["an unknown kind", "kind: sftp\n", /key "kind": "sftp" is not a collector; allowed: hydrovu, inbox/],
     ["bad YAML", "kind: [hydrovu\n", /not valid YAML/],
   ];
@@ -98,7 +113,11 @@ describe("collector configs", () => {
 
 describe("HydroVu", () => {
   test("--dry-run plans from the watermark and writes nothing; --list-locations pages through locations", async () => {
-    const locs = [generateLocation(101, "A", { start: T0, count: 30 }), generateLocation(102, "B", { start: T0, count: 30 }), generateLocation(103, "C", { start: T0, count: 30 })];
+    const locs = [
+      generateLocation(101, "A", { start: T0, count: 30 }),
+      generateLocation(102, "B", { start: T0, count: 30 }),
+      generateLocation(103, "C", { start: T0, count: 30 }),
+    ];
     const s = await setup(locs, "start: 2023-11-14T00:00:00Z\n");
     const before = await latestLogVersion(s.pondDir);
     const dry = await s.run(["--dry-run"]);
@@ -162,8 +181,18 @@ describe("HydroVu", () => {
   const fatal: [string, Parameters<FakeHydroVu["inject"]>[1], number, RegExp][] = [
     ["5xx beyond max_retries", { kind: "500" }, 10, /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=0: gave up after 5 attempts; last: HTTP 500/],
     ["bad JSON", { kind: "badjson" }, 1, /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=\d+ page 2: the answer is not valid JSON/],
-    ["a value that is not a number", { kind: "badvalue" }, 1, /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=\d+ page 2: parameter \d+ at \d+: the value "n\/a" is not a number/],
-    ["a Retry-After beyond the cap", { kind: "429", retryAfter: "3600" }, 1, /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=0: HTTP 429: the server asks to wait 3600 s/],
+    [
+      "a value that is not a number",
+      { kind: "badvalue" },
+      1,
+      /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=\d+ page 2: parameter \d+ at \d+: the value "n\/a" is not a number/,
+    ],
+    [
+      "a Retry-After beyond the cap",
+      { kind: "429", retryAfter: "3600" },
+      1,
+      /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=0: HTTP 429: the server asks to wait 3600 s/,
+    ],
     ["a 403 (not retried)", { kind: "status", status: 403 }, 1, /device 102 \(B\): GET \/v1\/locations\/102\/data\?startTime=0: HTTP 403/],
   ];
   for (const [what, failure, times, message] of fatal) {

@@ -6,10 +6,16 @@ import { join } from "node:path";
 import { newPond, pond, pondOk } from "./support/pond-cli.ts";
 
 let ctx: Awaited<ReturnType<typeof newPond>>;
-beforeEach(async () => { ctx = await newPond(); });
+beforeEach(async () => {
+  ctx = await newPond();
+});
 afterEach(() => ctx.cleanup());
 
-for (const [what, text] of [["empty", ""], ["torn", '{"pondId": "0193'], ["not an identity", '{"hello": 1}']] as const) {
+for (const [what, text] of [
+  ["empty", ""],
+  ["torn", '{"pondId": "0193'],
+  ["not an identity", '{"hello": 1}'],
+] as const) {
   test(`an ${what} control/pond.json: every command exits 4 naming the file and how to rebuild it`, async () => {
     const f = join(ctx.pondDir, "control", "pond.json");
     const good = readFileSync(f, "utf8");

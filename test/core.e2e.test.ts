@@ -44,7 +44,8 @@ describe("round trips are byte-exact", () => {
   test("the binaries in fixtures/blobs round-trip", async () => {
     await pondOk(["mkdir", "-p", "/blobs"], P());
     const files: string[] = [];
-    for (const sub of readdirSync(join(FIXTURES, "blobs"))) for (const f of readdirSync(join(FIXTURES, "blobs", sub))) files.push(join(FIXTURES, "blobs", sub, f));
+    for (const sub of readdirSync(join(FIXTURES, "blobs")))
+      for (const f of readdirSync(join(FIXTURES, "blobs", sub))) files.push(join(FIXTURES, "blobs", sub, f));
     expect(files.length).toBeGreaterThanOrEqual(3);
     await pondOk(["copy", ...files.map((f) => `host://${f}`), "/blobs"], P());
     for (const f of files) {
@@ -62,7 +63,15 @@ describe("round trips are byte-exact", () => {
     await pondOk(["mkdir", "/trees"], P());
     await pondOk(["copy", `host://${src}`, "/trees"], P());
     const listed = (await pondOk(["list", "/trees/**"], P())).stdout.trim().split("\n");
-    expect(listed).toEqual(["/trees", "/trees/tree", "/trees/tree/a.txt", "/trees/tree/sub", "/trees/tree/sub/b.txt", "/trees/tree/sub/deeper", "/trees/tree/sub/deeper/c.txt"]);
+    expect(listed).toEqual([
+      "/trees",
+      "/trees/tree",
+      "/trees/tree/a.txt",
+      "/trees/tree/sub",
+      "/trees/tree/sub/b.txt",
+      "/trees/tree/sub/deeper",
+      "/trees/tree/sub/deeper/c.txt",
+    ]);
     const out = join(ctx.dir, "out");
     await pondOk(["copy", "/trees/tree/sub", "/trees/tree/*.txt", `host://${out}`], P());
     expect(readFileSync(join(out, "trees/tree/sub/deeper/c.txt"), "utf8")).toBe("C");
@@ -115,7 +124,10 @@ describe("versions", () => {
     expect((await pondOk(["cat", "/v.txt", "--as-of", String(seqAfterV1)], P())).stdout).toBe("one");
     const d = JSON.parse((await pondOk(["describe", "/v.txt", "--format", "json"], P())).stdout);
     expect(d.type).toBe("file:data");
-    expect(d.versions.map((v: { version: number; size: number }) => [v.version, v.size])).toEqual([[1, 3], [2, 3]]);
+    expect(d.versions.map((v: { version: number; size: number }) => [v.version, v.size])).toEqual([
+      [1, 3],
+      [2, 3],
+    ]);
     expect(d.versions[0].txn).toBe(seqAfterV1);
     const missing = await pond(["cat", "/v.txt", "--version", "9"], P());
     expect(missing.code).toBe(1);
@@ -184,7 +196,8 @@ describe("bad input changes nothing and exits non-zero", () => {
   test("a second init", () => unchanged(["init"], 1, "already"));
   test("cat of a directory", () => unchanged(["cat", "/exists"], 1, "/exists"));
   test("cat of a missing path", () => unchanged(["cat", "/missing.txt"], 1, "/missing.txt"));
-  test("copy of several files to a missing directory", () => unchanged(["copy", `host://${join(host, "v.txt")}`, `host://${join(host, "t.txt")}`, "/newdir"], 1, "/newdir"));
+  test("copy of several files to a missing directory", () =>
+    unchanged(["copy", `host://${join(host, "v.txt")}`, `host://${join(host, "t.txt")}`, "/newdir"], 1, "/newdir"));
   test("an unknown command is a usage error", () => unchanged(["frobnicate"], 2, "frobnicate"));
   test("no pond given says how to set one", async () => {
     const r = await pond(["list"]);
@@ -211,7 +224,11 @@ describe("history", () => {
       await pondOk(["mkdir", "/d"], { pond: t.pondDir });
       await pond(["mkdir", "/d"], { pond: t.pondDir });
       const log = JSON.parse((await pondOk(["log", "--format", "json"], { pond: t.pondDir })).stdout);
-      expect(log.map((x: { status: string; seq?: number }) => [x.status, x.seq ?? null])).toEqual([["failed", null], ["committed", 1], ["committed", 0]]);
+      expect(log.map((x: { status: string; seq?: number }) => [x.status, x.seq ?? null])).toEqual([
+        ["failed", null],
+        ["committed", 1],
+        ["committed", 0],
+      ]);
       expect(log[1].command).toEqual(["pond", "mkdir", "/d"]);
       const text = (await pondOk(["log", "-n", "1"], { pond: t.pondDir })).stdout;
       expect(text).toContain("failed");

@@ -5,7 +5,9 @@ import { POND_BIN, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
 const MB = 1024 * 1024;
 let ctx: Awaited<ReturnType<typeof newPond>>;
-beforeAll(async () => { ctx = await newPond(); });
+beforeAll(async () => {
+  ctx = await newPond();
+});
 afterAll(() => ctx.cleanup());
 
 function sha(b: Uint8Array) {
@@ -16,9 +18,12 @@ function sha(b: Uint8Array) {
 function bigFile(seed: number): Uint8Array {
   const b = new Uint8Array(50 * MB);
   const view = new DataView(b.buffer);
-  let x = seed * 2654435761 >>> 0 || 1;
+  let x = (seed * 2654435761) >>> 0 || 1;
   for (let i = 0; i + 4 <= b.length; i += 4) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     view.setUint32(i, x);
   }
   return b;
@@ -35,13 +40,21 @@ describe("crashes", () => {
     const t0 = performance.now();
     await pondOk(["copy", `host://${join(ctx.dir, "big.bin")}`, "/done.bin"], o);
     const full = performance.now() - t0;
-    const committed = new Map<string, string>([["/seed.txt", sha(new TextEncoder().encode("seed"))], ["/done.bin", sha(first)]]);
-    let whole = 0, absent = 0;
+    const committed = new Map<string, string>([
+      ["/seed.txt", sha(new TextEncoder().encode("seed"))],
+      ["/done.bin", sha(first)],
+    ]);
+    let whole = 0,
+      absent = 0;
     for (let i = 0; i < 22; i++) {
       const bytes = bigFile(i + 1);
       writeFileSync(join(ctx.dir, "big.bin"), bytes);
       const target = `/big-${i}.bin`;
-      const proc = Bun.spawn([POND_BIN, "copy", `host://${join(ctx.dir, "big.bin")}`, target], { env: { ...process.env, POND: ctx.pondDir }, stdout: "ignore", stderr: "ignore" });
+      const proc = Bun.spawn([POND_BIN, "copy", `host://${join(ctx.dir, "big.bin")}`, target], {
+        env: { ...process.env, POND: ctx.pondDir },
+        stdout: "ignore",
+        stderr: "ignore",
+      });
       await Bun.sleep(Math.random() * full * 1.1);
       proc.kill("SIGKILL");
       await proc.exited;

@@ -69,7 +69,9 @@ describe("pond diff", () => {
     await ok(["copy", `host+csv://${hostFile("t2.csv", "k,v\n1,a\n3,c\n")}`, "/t.table"]);
     await ok(["copy", `host+series+csv://${hostFile("s2.csv", "timestamp,v\n2025-01-03T00:00:00Z,3\n")}`, "/s.series"]);
     expect((await ok(["diff", "--rows", String(base), "/t.table", "--format", "csv"])).stdout).toBe("change_type,k,v\ninsert,3,c\ndelete,2,b\n");
-    expect((await ok(["diff", "--rows", String(base), "/s.series", "--format", "csv"])).stdout).toBe("change_type,timestamp,v\ninsert,2025-01-03 00:00:00+00,3\n");
+    expect((await ok(["diff", "--rows", String(base), "/s.series", "--format", "csv"])).stdout).toBe(
+      "change_type,timestamp,v\ninsert,2025-01-03 00:00:00+00,3\n",
+    );
     expect((await ok(["diff", "--rows", String(base), String(base), "/s.series", "--format", "csv"])).stdout).toBe("change_type,timestamp,v\n");
     expect((await ok(["diff", "--rows", String(base - 2), "/t.table", "--format", "csv"])).stdout).toBe("change_type,k,v\ninsert,1,a\ninsert,3,c\n");
   });

@@ -12,21 +12,40 @@ const P = () => ({ pond: ctx.pondDir });
 
 beforeAll(async () => {
   ctx = await newPond();
-  const h = (name: string, text: string) => { writeFileSync(join(ctx.dir, name), text); return `host+series+csv://${join(ctx.dir, name)}`; };
-  await pondOk(["copy", "-p", h("a.csv", "timestamp,v\n2024-01-30T00:00:00Z,1\n2024-01-31T12:00:00Z,2\n"), h("b.csv", "timestamp,v,extra\n2024-02-01T00:00:00Z,10,x\n2024-03-05T00:00:00Z,20,y\n"), "/st/lake.series"], P());
+  const h = (name: string, text: string) => {
+    writeFileSync(join(ctx.dir, name), text);
+    return `host+series+csv://${join(ctx.dir, name)}`;
+  };
+  await pondOk(
+    [
+      "copy",
+      "-p",
+      h("a.csv", "timestamp,v\n2024-01-30T00:00:00Z,1\n2024-01-31T12:00:00Z,2\n"),
+      h("b.csv", "timestamp,v,extra\n2024-02-01T00:00:00Z,10,x\n2024-03-05T00:00:00Z,20,y\n"),
+      "/st/lake.series",
+    ],
+    P(),
+  );
   await pondOk(["copy", h("c.csv", "timestamp,v\n2024-02-10T00:00:00Z,5\n"), "/st/river.series"], P());
 });
 afterAll(() => ctx.cleanup());
 
 function files(dir: string, base = dir): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name), base) : [join(dir, e.name).slice(base.length + 1)])).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? files(join(dir, e.name), base) : [join(dir, e.name).slice(base.length + 1)]))
+    .sort();
 }
 
 async function readDataset(glob: string, format: "parquet" | "csv" = "parquet") {
   const duck = await openDuckDB();
   try {
-    const reader = format === "csv" ? `read_csv('${glob}', hive_partitioning=true, union_by_name=true)` : `read_parquet('${glob}', hive_partitioning=true, union_by_name=true)`;
-    return await duck.all(`SELECT name, count(*)::INTEGER AS n, sum(v)::INTEGER AS s, count(extra)::INTEGER AS e, min(year)::VARCHAR AS y FROM ${reader} GROUP BY name ORDER BY name`);
+    const reader =
+      format === "csv"
+        ? `read_csv('${glob}', hive_partitioning=true, union_by_name=true)`
+        : `read_parquet('${glob}', hive_partitioning=true, union_by_name=true)`;
+    return await duck.all(
+      `SELECT name, count(*)::INTEGER AS n, sum(v)::INTEGER AS s, count(extra)::INTEGER AS e, min(year)::VARCHAR AS y FROM ${reader} GROUP BY name ORDER BY name`,
+    );
   } finally {
     duck.close();
   }

@@ -148,7 +148,13 @@ describe("pond copy of a host folder", () => {
 
   test("onto a missing path creates it as cp -r does, following host symlinks", async () => {
     await ok(["copy", `host://${hostTree()}`, "/new"]);
-    expect(lines((await ok(["list"])).stdout).filter((p) => p.startsWith("/new"))).toEqual(["/new", "/new/one.txt", "/new/sub", "/new/sub/link", "/new/sub/two.txt"]);
+    expect(lines((await ok(["list"])).stdout).filter((p) => p.startsWith("/new"))).toEqual([
+      "/new",
+      "/new/one.txt",
+      "/new/sub",
+      "/new/sub/link",
+      "/new/sub/two.txt",
+    ]);
     expect((await ok(["describe", "/new/sub/link"])).stdout).toContain("file:data");
     expect((await ok(["cat", "/new/sub/link"])).stdout).toBe("1");
   });

@@ -36,28 +36,47 @@ async function refused(args: string[], code: number, ...says: string[]): Promise
 function records(text: string, delim: string): string[][] {
   text = text.replace(/^\uFEFF/, "");
   const out: string[][] = [];
-  let rec: string[] = [], field = "", quoted = false, atLineStart = true;
+  let rec: string[] = [],
+    field = "",
+    quoted = false,
+    atLineStart = true;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
       field += ch;
-      if (ch === "\\" && text[i + 1] === '"') { field += '"'; i++; }
-      else if (ch === '"' && text[i + 1] === '"') { field += '"'; i++; }
-      else if (ch === '"') quoted = false;
+      if (ch === "\\" && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       continue;
     }
-    if (atLineStart && ch === "#") { while (i < text.length && text[i] !== "\n") i++; continue; }
+    if (atLineStart && ch === "#") {
+      while (i < text.length && text[i] !== "\n") i++;
+      continue;
+    }
     atLineStart = false;
-    if (ch === '"') { quoted = true; field += ch; }
-    else if (ch === delim) { rec.push(field); field = ""; }
-    else if (ch === "\n" || ch === "\r") {
+    if (ch === '"') {
+      quoted = true;
+      field += ch;
+    } else if (ch === delim) {
+      rec.push(field);
+      field = "";
+    } else if (ch === "\n" || ch === "\r") {
       if (ch === "\r" && text[i + 1] === "\n") i++;
       rec.push(field);
       if (!(rec.length === 1 && rec[0] === "")) out.push(rec);
-      rec = []; field = ""; atLineStart = true;
+      rec = [];
+      field = "";
+      atLineStart = true;
     } else field += ch;
   }
-  if (field !== "" || rec.length) { rec.push(field); out.push(rec); }
+  if (field !== "" || rec.length) {
+    rec.push(field);
+    out.push(rec);
+  }
   return out;
 }
 
@@ -66,12 +85,25 @@ function csvFixtures(): string[] {
   const duck = join(FIXTURES, "csv-edge/duckdb");
   const ts = join(FIXTURES, "timeseries");
   return [
-    ...readdirSync(spectrum).filter((f) => f.endsWith(".csv")).map((f) => join(spectrum, f)),
-    ...readdirSync(duck).filter((f) => f.endsWith(".csv")).map((f) => join(duck, f)),
-    ...["usgs-dataRetrieval-R/RDB1Example.txt", "usgs-dataRetrieval-R/infoTest.csv", "twdb-sonde/BAYT_20070323_CDT_YS1772AA_000.csv",
-      "vega-datasets/iowa-electricity.csv", "vega-datasets/seattle-weather.csv", "vega-datasets/seattle-weather-hourly-normals.csv",
-      "vega-datasets/co2-concentration.csv", "vega-datasets/weather.csv", "vega-datasets/unemployment.tsv", "vega-datasets/global-temp.csv",
-      "ross-poudre-sonde/prospect-Depth_head_6hr.csv"].map((f) => join(ts, f)),
+    ...readdirSync(spectrum)
+      .filter((f) => f.endsWith(".csv"))
+      .map((f) => join(spectrum, f)),
+    ...readdirSync(duck)
+      .filter((f) => f.endsWith(".csv"))
+      .map((f) => join(duck, f)),
+    ...[
+      "usgs-dataRetrieval-R/RDB1Example.txt",
+      "usgs-dataRetrieval-R/infoTest.csv",
+      "twdb-sonde/BAYT_20070323_CDT_YS1772AA_000.csv",
+      "vega-datasets/iowa-electricity.csv",
+      "vega-datasets/seattle-weather.csv",
+      "vega-datasets/seattle-weather-hourly-normals.csv",
+      "vega-datasets/co2-concentration.csv",
+      "vega-datasets/weather.csv",
+      "vega-datasets/unemployment.tsv",
+      "vega-datasets/global-temp.csv",
+      "ross-poudre-sonde/prospect-Depth_head_6hr.csv",
+    ].map((f) => join(ts, f)),
   ];
 }
 
@@ -109,7 +141,9 @@ describe("CSV: every non-empty field of a file that imports is a non-null value"
     const rows = ["a,b", ...Array.from({ length: 30000 }, (_, i) => `${i},x`), "abc,y"];
     writeFileSync(join(host, "late.csv"), rows.join("\n") + "\n");
     await pondOk(["copy", `host+csv://${join(host, "late.csv")}`, "/late.table"], P());
-    const r = JSON.parse((await pondOk(["query", "SELECT typeof(a) AS t, count(a) AS n, count(*) AS all FROM '/late.table' GROUP BY ALL", "--format", "json"], P())).stdout);
+    const r = JSON.parse(
+      (await pondOk(["query", "SELECT typeof(a) AS t, count(a) AS n, count(*) AS all FROM '/late.table' GROUP BY ALL", "--format", "json"], P())).stdout,
+    );
     expect(r).toEqual([{ t: "VARCHAR", n: 30001, all: 30001 }]);
   });
 
@@ -150,12 +184,18 @@ describe("Parquet is read whole before it is accepted", () => {
 
   test("every Parquet fixture that imports reads back whole", async () => {
     const files: string[] = [];
-    const walk = (d: string) => { for (const e of readdirSync(d, { withFileTypes: true })) e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith(".parquet") && files.push(join(d, e.name)); };
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true }))
+        e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith(".parquet") && files.push(join(d, e.name));
+    };
     walk(join(FIXTURES, "parquet"));
     expect(files.length).toBeGreaterThan(10);
     for (const [i, f] of files.entries()) {
       const r = await pond(["copy", "-p", `host+table://${f}`, `/pq/p${i}.table`], P());
-      if (r.code !== 0) { expect(r.code).toBe(1); continue; }
+      if (r.code !== 0) {
+        expect(r.code).toBe(1);
+        continue;
+      }
       const n = await pond(["query", `SELECT count(*) FROM '/pq/p${i}.table'`], P());
       expect({ f, code: n.code }).toEqual({ f, code: 0 });
     }
@@ -163,7 +203,10 @@ describe("Parquet is read whole before it is accepted", () => {
 });
 
 describe("a series keeps its schema honest", () => {
-  const csv = (name: string, text: string) => { writeFileSync(join(host, name), text); return `host+series+csv://${join(host, name)}`; };
+  const csv = (name: string, text: string) => {
+    writeFileSync(join(host, name), text);
+    return `host+series+csv://${join(host, name)}`;
+  };
 
   test("a changed column type is refused with both types; lossless widening and new columns are fine", async () => {
     await pondOk(["copy", csv("s1.csv", "timestamp,v,n\n2024-01-01T00:00:00Z,1.5,1\n"), "/h.series"], P());

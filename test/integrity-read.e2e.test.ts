@@ -91,7 +91,11 @@ describe("a damaged payload is never read as good", () => {
   test("query and cat of a damaged table exit 4", async () => {
     const undo = damage(await payloadOf("/t.table"));
     try {
-      for (const args of [["query", "SELECT * FROM '/t.table'"], ["cat", "/t.table"], ["cat", "/t.table", "--format", "parquet"]]) {
+      for (const args of [
+        ["query", "SELECT * FROM '/t.table'"],
+        ["cat", "/t.table"],
+        ["cat", "/t.table", "--format", "parquet"],
+      ]) {
         const r = await pond(args, P());
         expect(r.code).toBe(4);
         expect(r.stdout).toBe("");

@@ -13,11 +13,16 @@ const P = (env: Record<string, string> = {}) => ({ pond: ctx.pondDir, env });
 
 beforeAll(async () => {
   ctx = await newPond();
-  const v1 = join(ctx.dir, "v1.csv"), v2 = join(ctx.dir, "v2.csv"), t = join(ctx.dir, "t.csv");
+  const v1 = join(ctx.dir, "v1.csv"),
+    v2 = join(ctx.dir, "v2.csv"),
+    t = join(ctx.dir, "t.csv");
   writeFileSync(v1, "timestamp,v\n" + Array.from({ length: 200 }, (_, i) => `2024-01-01 00:${String(i % 60).padStart(2, "0")}:00,${i}`).join("\n") + "\n");
   writeFileSync(v2, "timestamp,v\n" + Array.from({ length: 200 }, (_, i) => `2024-01-02 00:${String(i % 60).padStart(2, "0")}:00,${i * 2}`).join("\n") + "\n");
   writeFileSync(t, "site,depth\n" + Array.from({ length: 300 }, (_, i) => `s${i},${i / 10}`).join("\n") + "\n");
-  writeFileSync(join(ctx.dir, "big.bin"), new Uint8Array(300_000).map((_, i) => (i * 7) & 255));
+  writeFileSync(
+    join(ctx.dir, "big.bin"),
+    new Uint8Array(300_000).map((_, i) => (i * 7) & 255),
+  );
   await pondOk(["copy", `host+series+csv://${v1}`, "/s.series"], P());
   await pondOk(["copy", `host+series+csv://${v2}`, "/s.series"], P());
   await pondOk(["copy", `host+csv://${t}`, "/t.table"], P());
@@ -76,7 +81,9 @@ describe("a damaged payload is never read as good", () => {
       expectIntegrity(await pond(["copy", "/s.series", `host://${out}`], P()), "/s.series", 2, payload);
       expect(existsSync(out)).toBe(false);
       // Version 1 alone is not damaged, and a range that skips version 2 never reads it.
-      expect((await pond(["cat", "/s.series", "--time-end", "2024-01-02", "--sql", "SELECT count(*) AS n FROM source", "--format", "csv"], P())).stdout).toBe("n\n200\n");
+      expect((await pond(["cat", "/s.series", "--time-end", "2024-01-02", "--sql", "SELECT count(*) AS n FROM source", "--format", "csv"], P())).stdout).toBe(
+        "n\n200\n",
+      );
     } finally {
       undo();
     }
@@ -87,7 +94,12 @@ describe("a damaged payload is never read as good", () => {
     const payload = await payloadOf("/t.table", 1);
     const undo = flipByte(payload, -300);
     try {
-      for (const args of [["query", "SELECT * FROM '/t.table'"], ["cat", "/t.table"], ["cat", "/t.table", "--sql", "SELECT count(*) FROM source"], ["cat", "/t.table", "--format", "parquet"]]) {
+      for (const args of [
+        ["query", "SELECT * FROM '/t.table'"],
+        ["cat", "/t.table"],
+        ["cat", "/t.table", "--sql", "SELECT count(*) FROM source"],
+        ["cat", "/t.table", "--format", "parquet"],
+      ]) {
         expectIntegrity(await pond(args, P()), "/t.table", 1, payload);
       }
       const out = join(ctx.dir, "out-table");

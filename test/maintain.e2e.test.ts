@@ -111,7 +111,9 @@ describe("pond maintain", () => {
     const ok = await pond(["fsck"], P);
     expect(ok.code).toBe(0);
     const large = join(P.pond, "data/_large_files");
-    const files = readdirSync(large).map((n) => ({ n, size: statSync(join(large, n)).size })).sort((a, b) => b.size - a.size);
+    const files = readdirSync(large)
+      .map((n) => ({ n, size: statSync(join(large, n)).size }))
+      .sort((a, b) => b.size - a.size);
     // Flip one byte of the biggest payload (a table's Parquet): same size, different hash.
     const victim = join(large, files[0]!.n);
     const bytes = readFileSync(victim);
@@ -184,7 +186,11 @@ describe("pond maintain with a remote", () => {
     await pondOk(["maintain", "expire", "--keep-last", "1"], P);
     await pondOk(["maintain", "checkpoint"], P);
     for (let k = 0; k < 6; k++) {
-      const p = Bun.spawn([POND_BIN, "maintain", "cleanup", "--retention", "0s"], { env: { ...process.env, POND: P.pond }, stdout: "ignore", stderr: "ignore" });
+      const p = Bun.spawn([POND_BIN, "maintain", "cleanup", "--retention", "0s"], {
+        env: { ...process.env, POND: P.pond },
+        stdout: "ignore",
+        stderr: "ignore",
+      });
       await Bun.sleep(((seed * (k + 7)) % 400) + 20);
       p.kill("SIGKILL");
       await p.exited;

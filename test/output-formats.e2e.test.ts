@@ -25,10 +25,48 @@ function mulberry32(seed: number): () => number {
 const rand = mulberry32(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 
-const NAMES = ["q", "j", "a", "x", "c0", "c1", "__pond_rows", "select", "from", "order", "group", "table", "json", "a b", 'say "hi"', "it's", "température", "日本語", "🌊", "a,b", "line\nbreak"] as const;
+const NAMES = [
+  "q",
+  "j",
+  "a",
+  "x",
+  "c0",
+  "c1",
+  "__pond_rows",
+  "select",
+  "from",
+  "order",
+  "group",
+  "table",
+  "json",
+  "a b",
+  'say "hi"',
+  "it's",
+  "température",
+  "日本語",
+  "🌊",
+  "a,b",
+  "line\nbreak",
+] as const;
 type Kind = "double" | "bigint" | "hugeint" | "text" | "bool";
 const KINDS: Kind[] = ["double", "bigint", "hugeint", "text", "bool"];
-const TEXTS = ["", "plain", "comma, here", 'quote " here', "it's", "new\nline", "crlf\r\nend", "tab\there", "ünïcödé", "日本", "🌊🐟", "NaN", "Infinity", "[1,2]", "null"];
+const TEXTS = [
+  "",
+  "plain",
+  "comma, here",
+  'quote " here',
+  "it's",
+  "new\nline",
+  "crlf\r\nend",
+  "tab\there",
+  "ünïcödé",
+  "日本",
+  "🌊🐟",
+  "NaN",
+  "Infinity",
+  "[1,2]",
+  "null",
+];
 type Value = { sql: string; kind: Kind; js: number | bigint | string | boolean | null; text: string | null };
 
 function value(kind: Kind): Value {
@@ -58,7 +96,12 @@ function value(kind: Kind): Value {
   }
 }
 
-interface Case { names: string[]; kinds: Kind[]; rows: Value[][]; sql: string }
+interface Case {
+  names: string[];
+  kinds: Kind[];
+  rows: Value[][];
+  sql: string;
+}
 
 function randomCase(): Case {
   const n = 1 + Math.floor(rand() * 5);
@@ -82,15 +125,40 @@ function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { field += '"'; i += 2; continue; }
-      if (ch === '"') { quoted = false; i++; continue; }
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') {
+        quoted = false;
+        i++;
+        continue;
+      }
       field += ch;
       i++;
       continue;
     }
-    if (ch === '"') { if (field !== "") throw new Error(`quote inside an unquoted field at ${i}`); quoted = true; i++; continue; }
-    if (ch === ",") { row.push(field); field = ""; i++; continue; }
-    if (ch === "\n") { row.push(field); rows.push(row); row = []; field = ""; i++; continue; }
+    if (ch === '"') {
+      if (field !== "") throw new Error(`quote inside an unquoted field at ${i}`);
+      quoted = true;
+      i++;
+      continue;
+    }
+    if (ch === ",") {
+      row.push(field);
+      field = "";
+      i++;
+      continue;
+    }
+    if (ch === "\n") {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = "";
+      i++;
+      continue;
+    }
     if (ch === "\r") throw new Error(`bare CR outside quotes at ${i}`);
     field += ch;
     i++;
@@ -131,7 +199,9 @@ function uniqueKeys(names: string[]): string[] {
 }
 
 let p: Awaited<ReturnType<typeof newPond>>;
-beforeAll(async () => { p = await newPond(); });
+beforeAll(async () => {
+  p = await newPond();
+});
 afterAll(() => p.cleanup());
 
 describe("pond query --format (random names and values, seeded)", () => {
@@ -149,7 +219,12 @@ describe("pond query --format (random names and values, seeded)", () => {
 
       const jsonl = (await run("jsonl")).stdout;
       expect(jsonl.endsWith("\n")).toBe(true);
-      expect(jsonl.slice(0, -1).split("\n").map((l) => JSON.parse(l))).toEqual(json);
+      expect(
+        jsonl
+          .slice(0, -1)
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).toEqual(json);
 
       const csv = parseCsv((await run("csv")).stdout);
       expect(csv[0]).toEqual(c.names);

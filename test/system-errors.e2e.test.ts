@@ -115,7 +115,11 @@ describe.skipIf(!canSetpriv)("permission denied (the binary run as nobody)", () 
     try {
       chmodSync(p.dir, 0o755);
       const asNobody = (args: string[]) => {
-        const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", POND_BIN, ...args, "--pond", p.pondDir], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch.dir }, stdout: "pipe", stderr: "pipe" });
+        const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", POND_BIN, ...args, "--pond", p.pondDir], {
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch.dir },
+          stdout: "pipe",
+          stderr: "pipe",
+        });
         return { code: r.exitCode, stdout: r.stdout.toString(), stdoutBytes: r.stdout, stderr: r.stderr.toString() };
       };
       chmodSync(scratch.dir, 0o777);

@@ -9,7 +9,9 @@ const P = () => ({ pond: ctx.pondDir });
 const leftovers = () => readdirSync(join(ctx.pondDir, "data", "_large_files")).filter((f) => f.startsWith(".tmp-"));
 const h = (name: string) => join(ctx.dir, name);
 
-beforeAll(async () => { ctx = await newPond(); });
+beforeAll(async () => {
+  ctx = await newPond();
+});
 afterAll(() => ctx.cleanup());
 
 async function jsonRows(args: string[], opts = P()): Promise<Record<string, unknown>[]> {
@@ -19,7 +21,9 @@ async function jsonRows(args: string[], opts = P()): Promise<Record<string, unkn
 /** Parquet fixtures written by many writers, with their row counts read by DuckDB elsewhere. */
 const parquetFiles = [
   ...readdirSync(join(FIXTURES, "parquet/duckdb")).map((f) => join(FIXTURES, "parquet/duckdb", f)),
-  ...readdirSync(join(FIXTURES, "parquet/parquet-testing/data")).filter((f) => f.endsWith(".parquet")).map((f) => join(FIXTURES, "parquet/parquet-testing/data", f)),
+  ...readdirSync(join(FIXTURES, "parquet/parquet-testing/data"))
+    .filter((f) => f.endsWith(".parquet"))
+    .map((f) => join(FIXTURES, "parquet/parquet-testing/data", f)),
 ];
 
 describe("Parquet tables", () => {
@@ -76,7 +80,13 @@ describe("Parquet tables", () => {
     expect((await jsonRows(["cat", "/kv.table", "--as-of", String(seq)])).length).toBe(1);
     const d = JSON.parse((await pondOk(["describe", "/kv.table", "--format", "json"], P())).stdout);
     expect(d.type).toBe("file:table");
-    expect(d.schema).toEqual({ columns: [{ name: "k", type: "BIGINT" }, { name: "v", type: "VARCHAR" }], rows: 2 });
+    expect(d.schema).toEqual({
+      columns: [
+        { name: "k", type: "BIGINT" },
+        { name: "v", type: "VARCHAR" },
+      ],
+      rows: 2,
+    });
     expect(d.versions.map((v: { rows: number }) => v.rows)).toEqual([1, 2]);
   });
 
@@ -118,11 +128,35 @@ describe("CSV", () => {
   /** Each csv-edge/duckdb and sensor export file: imported (with what it gives) or refused (with why). */
   const outcomes: [string, "imports" | "refused", string, (rows: Record<string, unknown>[], err: string) => void][] = [
     ["csv-edge/duckdb/auto__backslash_escape.csv", "imports", "backslash escapes sniffed", (r) => expect(r[1]!.column2).toBe('text"2"')],
-    ["csv-edge/duckdb/auto__duplicate_header_columns.csv", "imports", "duplicate names get suffixes", (r) => expect(Object.keys(r[0]!).slice(0, 3)).toEqual(["a", "a_1", "a_2"])],
-    ["csv-edge/duckdb/auto__empty_header.csv", "imports", "empty header names become columnN", (r) => expect(Object.keys(r[0]!)).toEqual(["column0", "column1", "column2"])],
-    ["csv-edge/duckdb/auto__semicolon_quote.csv", "imports", "semicolon delimiter sniffed", (r) => expect(r[0]).toEqual({ column0: 123, column1: "TEST10", column2: "text1" })],
+    [
+      "csv-edge/duckdb/auto__duplicate_header_columns.csv",
+      "imports",
+      "duplicate names get suffixes",
+      (r) => expect(Object.keys(r[0]!).slice(0, 3)).toEqual(["a", "a_1", "a_2"]),
+    ],
+    [
+      "csv-edge/duckdb/auto__empty_header.csv",
+      "imports",
+      "empty header names become columnN",
+      (r) => expect(Object.keys(r[0]!)).toEqual(["column0", "column1", "column2"]),
+    ],
+    [
+      "csv-edge/duckdb/auto__semicolon_quote.csv",
+      "imports",
+      "semicolon delimiter sniffed",
+      (r) => expect(r[0]).toEqual({ column0: 123, column1: "TEST10", column2: "text1" }),
+    ],
     ["csv-edge/duckdb/auto__utf8bom.csv", "imports", "the BOM is not part of the first name", (r) => expect(r[0]).toEqual({ id: 1, name: "Mark" })],
-    ["csv-edge/duckdb/comments__simple.csv", "imports", "comment lines skipped", (r) => expect(r).toEqual([{ a: 1, b: 3 }, { a: 6, b: 7 }])],
+    [
+      "csv-edge/duckdb/comments__simple.csv",
+      "imports",
+      "comment lines skipped",
+      (r) =>
+        expect(r).toEqual([
+          { a: 1, b: 3 },
+          { a: 6, b: 7 },
+        ]),
+    ],
     ["csv-edge/duckdb/empty.csv", "refused", "an empty file has no header and no rows", (_r, e) => expect(e).toContain("empty")],
     ["csv-edge/duckdb/header_only.csv", "imports", "a header with no rows is an empty table", (r) => expect(r).toEqual([])],
     ["csv-edge/duckdb/people.csv", "imports", "plain", (r) => expect(r[0]).toEqual({ Person: "Anna Andreadi", Region: "West" })],
@@ -130,10 +164,30 @@ describe("CSV", () => {
     ["csv-edge/duckdb/timestamp_timezone.csv", "imports", "offsets become TIMESTAMPTZ, shown in UTC", (r) => expect(r[1]!.time).toBe("2020-01-01 08:00:00+00")],
     ["timeseries/vega-datasets/seattle-weather-hourly-normals.csv", "imports", "8759 hourly rows", (r) => expect(r.length).toBe(8759)],
     ["timeseries/vega-datasets/co2-concentration.csv", "imports", "a header with a space", (r) => expect(Object.keys(r[0]!)).toContain("adjusted CO2")],
-    ["timeseries/vega-datasets/global-temp.csv", "imports", "a year-only time column reads as a number", (r) => expect(r[0]).toEqual({ year: 1880, temp: -0.17 })],
-    ["timeseries/ross-poudre-sonde/prospect-Depth_head_6hr.csv", "imports", "mixed …Z and naive times: DT_round has offsets (TIMESTAMPTZ), DT_join none", (r) => expect(typeof r[0]!.DT_round).toBe("string")],
-    ["timeseries/twdb-sonde/BAYT_20070323_CDT_YS1772AA_000.csv", "imports", "the units row under the header makes every column text; its first row holds the units", (r) => expect(r[0]).toMatchObject({ Date: "M/D/Y", Time: "hh:mm:ss", Temp: "C" })],
-    ["timeseries/usgs-dataRetrieval-R/RDB1Example.txt", "imports", "the # preamble is skipped and the header kept; the RDB type-code row under it is the first row (every column text)", (r) => expect(r[0]).toMatchObject({ agency_cd: "5s", site_no: "15s" })],
+    [
+      "timeseries/vega-datasets/global-temp.csv",
+      "imports",
+      "a year-only time column reads as a number",
+      (r) => expect(r[0]).toEqual({ year: 1880, temp: -0.17 }),
+    ],
+    [
+      "timeseries/ross-poudre-sonde/prospect-Depth_head_6hr.csv",
+      "imports",
+      "mixed …Z and naive times: DT_round has offsets (TIMESTAMPTZ), DT_join none",
+      (r) => expect(typeof r[0]!.DT_round).toBe("string"),
+    ],
+    [
+      "timeseries/twdb-sonde/BAYT_20070323_CDT_YS1772AA_000.csv",
+      "imports",
+      "the units row under the header makes every column text; its first row holds the units",
+      (r) => expect(r[0]).toMatchObject({ Date: "M/D/Y", Time: "hh:mm:ss", Temp: "C" }),
+    ],
+    [
+      "timeseries/usgs-dataRetrieval-R/RDB1Example.txt",
+      "imports",
+      "the # preamble is skipped and the header kept; the RDB type-code row under it is the first row (every column text)",
+      (r) => expect(r[0]).toMatchObject({ agency_cd: "5s", site_no: "15s" }),
+    ],
     ["timeseries/usgs-dataRetrieval-R/infoTest.csv", "imports", "spaces after commas are kept in values", (r) => expect(r[0]!.staAbbrev).toBe(" sampleSite")],
   ];
   for (const [file, outcome, why, check] of outcomes) {
@@ -179,7 +233,25 @@ describe("CSV", () => {
 
   test("options for when sniffing is wrong: --delimiter, --no-header, --skip, --null-string, --timestamp-format, --timezone", async () => {
     writeFileSync(h("opts.csv"), "junk line\n1|NA|01/02/2026 03:04\n2|x|12/31/2026 23:00\n");
-    await pondOk(["copy", `host+csv://${h("opts.csv")}`, "/opts.table", "--delimiter", "|", "--no-header", "--skip", "1", "--null-string", "NA", "--timestamp-format", "%m/%d/%Y %H:%M", "--timezone", "America/Chicago"], P());
+    await pondOk(
+      [
+        "copy",
+        `host+csv://${h("opts.csv")}`,
+        "/opts.table",
+        "--delimiter",
+        "|",
+        "--no-header",
+        "--skip",
+        "1",
+        "--null-string",
+        "NA",
+        "--timestamp-format",
+        "%m/%d/%Y %H:%M",
+        "--timezone",
+        "America/Chicago",
+      ],
+      P(),
+    );
     const rows = await jsonRows(["cat", "/opts.table"]);
     expect(rows).toEqual([
       { column0: 1, column1: null, column2: "2026-01-02 09:04:00+00" },
@@ -196,12 +268,23 @@ describe("series", () => {
     await pondOk(["copy", `host+series+csv://${h("s1.csv")}`, `host+series+csv://${h("s2.csv")}`, "/s.series"], P());
     expect(await latestLogVersion(ctx.pondDir)).toBe(before + 1);
     const rows = await jsonRows(["cat", "/s.series", "--sql", "SELECT site, v, extra FROM source ORDER BY v"]);
-    expect(rows).toEqual([{ site: "a", v: 1, extra: null }, { site: "b", v: 2, extra: null }, { site: "a", v: 3, extra: "x" }]);
+    expect(rows).toEqual([
+      { site: "a", v: 1, extra: null },
+      { site: "b", v: 2, extra: null },
+      { site: "a", v: 3, extra: "x" },
+    ]);
     const d = JSON.parse((await pondOk(["describe", "/s.series", "--format", "json"], P())).stdout);
     expect(d.schema.timestampColumn).toBe("timestamp");
     expect(d.schema.rows).toBe(3);
     expect(d.schema.columns.map((c: { name: string }) => c.name)).toEqual(["timestamp", "site", "v", "extra"]);
-    expect(d.versions.map((v: { version: number; rows: number; min_event_time: string; max_event_time: string }) => [v.version, v.rows, v.min_event_time, v.max_event_time])).toEqual([
+    expect(
+      d.versions.map((v: { version: number; rows: number; min_event_time: string; max_event_time: string }) => [
+        v.version,
+        v.rows,
+        v.min_event_time,
+        v.max_event_time,
+      ]),
+    ).toEqual([
       [1, 2, "2020-01-01T00:00:00Z", "2020-06-01T00:00:00Z"],
       [2, 1, "2021-01-01T00:00:00Z", "2021-01-01T00:00:00Z"],
     ]);
@@ -241,19 +324,38 @@ describe("series", () => {
       }
       // The commit that would have made the 64th entry file merged the older ones instead.
       const log = join(t.pondDir, "data", "_delta_log");
-      const removes = readdirSync(log).filter((f) => f.endsWith(".json")).map((f) => readFileSync(join(log, f), "utf8").split("\n").filter((l) => l.startsWith('{"remove"')).length);
+      const removes = readdirSync(log)
+        .filter((f) => f.endsWith(".json"))
+        .map(
+          (f) =>
+            readFileSync(join(log, f), "utf8")
+              .split("\n")
+              .filter((l) => l.startsWith('{"remove"')).length,
+        );
       expect(removes.filter((n) => n > 0)).toEqual([63]);
       expect((await pondOk(["cat", "/station/c.series", "--sql", "SELECT count(*) AS n, sum(v) AS s FROM source"], o)).stdout).toBe("n,s\n70,2415\n");
       // Read as a Delta table by DuckDB, through the log's own reader: each version's row once, none twice.
-      const delta = await pondOk(["cat", `host+delta://${join(t.pondDir, "data")}`, "--sql", "SELECT count(*) AS n, count(DISTINCT version) AS d, max(version) AS m FROM source WHERE file_type = 'file:series'"], o);
+      const delta = await pondOk(
+        [
+          "cat",
+          `host+delta://${join(t.pondDir, "data")}`,
+          "--sql",
+          "SELECT count(*) AS n, count(DISTINCT version) AS d, max(version) AS m FROM source WHERE file_type = 'file:series'",
+        ],
+        o,
+      );
       expect(delta.stdout).toBe("n,d,m\n70,70,70\n");
       const d = JSON.parse((await pondOk(["describe", "/station/c.series", "--format", "json"], o)).stdout);
       expect(d.versions.map((v: { version: number }) => v.version)).toEqual([...Array(70).keys()].map((i) => i + 1));
       // Each version still names the transaction that wrote it (the mkdir was 1, version k came with k + 1).
       expect(d.versions.map((v: { txn: number }) => v.txn)).toEqual([...Array(70).keys()].map((i) => i + 2));
-      const asOf = async () => (await pondOk(["cat", "/station/c.series", "--as-of", "11", "--sql", "SELECT count(*) AS n, max(v) AS m FROM source"], o)).stdout;
+      const asOf = async () =>
+        (await pondOk(["cat", "/station/c.series", "--as-of", "11", "--sql", "SELECT count(*) AS n, max(v) AS m FROM source"], o)).stdout;
       expect(await asOf()).toBe("n,m\n10,9\n");
-      const partFiles = () => readdirSync(join(t.pondDir, "data")).filter((f) => f.startsWith("part_id=")).flatMap((f) => readdirSync(join(t.pondDir, "data", f))).length;
+      const partFiles = () =>
+        readdirSync(join(t.pondDir, "data"))
+          .filter((f) => f.startsWith("part_id="))
+          .flatMap((f) => readdirSync(join(t.pondDir, "data", f))).length;
       const before = partFiles();
       await pondOk(["recover"], o);
       expect(partFiles()).toBe(before);
@@ -269,7 +371,9 @@ describe("series", () => {
       await pondOk(["restore", `file://${folder}`], restored);
       expect((await pondOk(["verify", "usb", "--deep"], o)).code).toBe(0);
       expect((await pondOk(["describe", "/station/c.series", "--format", "json"], restored)).stdout).toBe(JSON.stringify(d, null, 2) + "\n");
-      expect((await pondOk(["cat", "/station/c.series", "--as-of", "11", "--sql", "SELECT count(*) AS n, max(v) AS m FROM source"], restored)).stdout).toBe("n,m\n10,9\n");
+      expect((await pondOk(["cat", "/station/c.series", "--as-of", "11", "--sql", "SELECT count(*) AS n, max(v) AS m FROM source"], restored)).stdout).toBe(
+        "n,m\n10,9\n",
+      );
     } finally {
       t.cleanup();
     }
@@ -304,9 +408,22 @@ describe("series", () => {
       // Remove the payloads of the 2020 and 2022 versions: a range inside 2021 must not need them.
       const d = JSON.parse((await pondOk(["describe", "/r.series", "--format", "json"], o)).stdout);
       for (const v of [d.versions[0], d.versions[2]]) rmSync(join(t.pondDir, "data", "_large_files", `sha256=${v.sha256}`));
-      const ranged = await jsonRows(["cat", "/r.series", "--time-start", "2021-01-01", "--time-end", "2021-07-01T00:00:00Z", "--sql", "SELECT v FROM source"], o);
+      const ranged = await jsonRows(
+        ["cat", "/r.series", "--time-start", "2021-01-01", "--time-end", "2021-07-01T00:00:00Z", "--sql", "SELECT v FROM source"],
+        o,
+      );
       expect(ranged.map((r) => r.v)).toEqual([20211]);
-      const epoch = await jsonRows(["query", "SELECT count(*)::INT AS n FROM '/r.series'", "--time-start", String(Date.UTC(2021, 0, 1) / 1000), "--time-end", String(Date.UTC(2022, 0, 1) / 1000)], o);
+      const epoch = await jsonRows(
+        [
+          "query",
+          "SELECT count(*)::INT AS n FROM '/r.series'",
+          "--time-start",
+          String(Date.UTC(2021, 0, 1) / 1000),
+          "--time-end",
+          String(Date.UTC(2022, 0, 1) / 1000),
+        ],
+        o,
+      );
       expect(epoch).toEqual([{ n: 2 }]);
       // Without the range the missing payloads are needed, and their absence is reported.
       const full = await pond(["cat", "/r.series"], o);
@@ -374,8 +491,14 @@ describe("query", () => {
     await pondOk(["copy", `host+series+csv://${h("sa.csv")}`, "/sensors/a.series"], P());
     await pondOk(["copy", `host+series+csv://${h("sb.csv")}`, "/sensors/b.series"], P());
     await pondOk(["copy", `host+csv://${h("sites.csv")}`, "/sites.table"], P());
-    const rows = await jsonRows(["query", "SELECT name, avg(temp) AS t, count(*)::INT AS n FROM '/sensors/*.series' s JOIN '/sites.table' USING (site) GROUP BY name ORDER BY name"]);
-    expect(rows).toEqual([{ name: "Alpha", t: 2, n: 2 }, { name: "Bravo", t: 10, n: 1 }]);
+    const rows = await jsonRows([
+      "query",
+      "SELECT name, avg(temp) AS t, count(*)::INT AS n FROM '/sensors/*.series' s JOIN '/sites.table' USING (site) GROUP BY name ORDER BY name",
+    ]);
+    expect(rows).toEqual([
+      { name: "Alpha", t: 2, n: 2 },
+      { name: "Bravo", t: 10, n: 1 },
+    ]);
     const viaAlias = await jsonRows(["sql", "SELECT count(*)::INT AS n FROM '/sensors/a.series'"]);
     expect(viaAlias).toEqual([{ n: 2 }]);
   });
@@ -456,7 +579,12 @@ describe("query", () => {
 
 describe("host mode needs no pond", () => {
   test("host+csv with --sql", async () => {
-    const r = await pondOk(["cat", `host+csv://${join(FIXTURES, "timeseries/vega-datasets/seattle-weather.csv")}`, "--sql", "SELECT count(*) AS n FROM source"]);
+    const r = await pondOk([
+      "cat",
+      `host+csv://${join(FIXTURES, "timeseries/vega-datasets/seattle-weather.csv")}`,
+      "--sql",
+      "SELECT count(*) AS n FROM source",
+    ]);
     expect(r.stdout).toBe("n\n1461\n");
   });
   test("host+delta simple_table: 3 rows with id 5, 7, 9; version 0 by time travel", async () => {
@@ -465,15 +593,30 @@ describe("host mode needs no pond", () => {
     expect((await pondOk(["cat", `host+delta://${dir}`, "--as-of", "0", "--sql", "SELECT count(*) AS n FROM source"])).stdout).toBe("n\n5\n");
   });
   test("host+delta simple_table_with_checkpoint: 11 rows", async () => {
-    const r = await pondOk(["cat", `host+delta://${join(FIXTURES, "delta/delta-rs/simple_table_with_checkpoint")}`, "--sql", "SELECT count(*) AS n FROM source"]);
+    const r = await pondOk([
+      "cat",
+      `host+delta://${join(FIXTURES, "delta/delta-rs/simple_table_with_checkpoint")}`,
+      "--sql",
+      "SELECT count(*) AS n FROM source",
+    ]);
     expect(r.stdout).toBe("n\n11\n");
   });
   test("host+delta delta-0.8.0-partitioned: 7 rows with string partitions year/month/day", async () => {
-    const r = await pondOk(["cat", `host+delta://${join(FIXTURES, "delta/delta-rs/delta-0.8.0-partitioned")}`, "--sql", "SELECT count(*) AS n, count(DISTINCT year) AS years, typeof(any_value(month)) AS t FROM source"]);
+    const r = await pondOk([
+      "cat",
+      `host+delta://${join(FIXTURES, "delta/delta-rs/delta-0.8.0-partitioned")}`,
+      "--sql",
+      "SELECT count(*) AS n, count(DISTINCT year) AS years, typeof(any_value(month)) AS t FROM source",
+    ]);
     expect(r.stdout).toBe("n,years,t\n7,2,VARCHAR\n");
   });
   test("host+table of a fixture", async () => {
-    const r = await pondOk(["cat", `host+table://${join(FIXTURES, "parquet/parquet-testing/data/alltypes_plain.parquet")}`, "--sql", "SELECT count(*) AS n FROM source"]);
+    const r = await pondOk([
+      "cat",
+      `host+table://${join(FIXTURES, "parquet/parquet-testing/data/alltypes_plain.parquet")}`,
+      "--sql",
+      "SELECT count(*) AS n FROM source",
+    ]);
     expect(r.stdout).toBe("n\n8\n");
   });
 });

@@ -174,7 +174,5 @@ for (const log of result.logs) console.error(log);
 
 const ms = Math.round(performance.now() - started);
 const mb = (statSync(outfile).size / 1e6).toFixed(1);
-const duck = state.native
-  ? `DuckDB ${state.native.version} embedded (${state.native.files.map((f) => f.name).join(" + ")})`
-  : "no DuckDB";
+const duck = state.native ? `DuckDB ${state.native.version} embedded (${state.native.files.map((f) => f.name).join(" + ")})` : "no DuckDB";
 console.log(`built ${relative(process.cwd(), outfile) || outfile} (${mb} MB, ${duck}${bytecode ? ", bytecode" : ""}${splitting ? ", split" : ""}) in ${ms} ms`);

@@ -68,7 +68,8 @@ export function generateLocation(id: number, name: string, opts: { start: number
     { parameterId: "1", unitId: "10", readings: times.map((t) => [t, value(id, 1, t)]) },
     { parameterId: "2", unitId: "20", readings: times.map((t) => [t, value(id, 2, t)]) },
   ];
-  if (opts.withPh ?? true) params.push({ parameterId: "3", unitId: "30", readings: times.slice(Math.floor(times.length / 2)).map((t) => [t, value(id, 3, t)]) });
+  if (opts.withPh ?? true)
+    params.push({ parameterId: "3", unitId: "30", readings: times.slice(Math.floor(times.length / 2)).map((t) => [t, value(id, 3, t)]) });
   return { id, name, parameters: params };
 }
 
@@ -202,7 +203,12 @@ export class FakeHydroVu {
   }
 
   private locationList(page: number): Response {
-    const all = [...this.locations.values()].map((l) => ({ id: l.id, name: l.name, description: `fake ${l.name}`, gps: { latitude: 40 + l.id / 1000, longitude: -105 } }));
+    const all = [...this.locations.values()].map((l) => ({
+      id: l.id,
+      name: l.name,
+      description: `fake ${l.name}`,
+      gps: { latitude: 40 + l.id / 1000, longitude: -105 },
+    }));
     const per = 2;
     const slice = all.slice((page - 1) * per, page * per);
     const headers: Record<string, string> = {};
@@ -226,7 +232,15 @@ export class FakeHydroVu {
       if (page > 1) own.delete(times[(page - 1) * n]!); // …so this page lacks it
     }
     const parameters = loc.parameters
-      .map((p) => ({ parameterId: p.parameterId, unitId: p.unitId, customParameter: false, readings: p.readings.filter((r) => own.has(r[0])).reverse().map(([timestamp, value]) => ({ timestamp, value }) as { timestamp: number; value: unknown }) }))
+      .map((p) => ({
+        parameterId: p.parameterId,
+        unitId: p.unitId,
+        customParameter: false,
+        readings: p.readings
+          .filter((r) => own.has(r[0]))
+          .reverse()
+          .map(([timestamp, value]) => ({ timestamp, value }) as { timestamp: number; value: unknown }),
+      }))
       .filter((p) => p.readings.length > 0);
     if (spoil && parameters[0]?.readings[0]) parameters[0].readings[0].value = "n/a";
     const headers: Record<string, string> = {};

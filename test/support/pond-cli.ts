@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-
 /** The compiled binary under test (npm test sets POND_BIN; default bin/pond). */
 export const POND_BIN = process.env.POND_BIN ?? resolve(import.meta.dir, "../../bin/pond");
 

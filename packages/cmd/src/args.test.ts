@@ -56,7 +56,14 @@ describe("parseCommand()", () => {
     expect(parseCommand(list, []).pattern).toBeUndefined();
   });
   test("a typed positional is converted and choices are checked", () => {
-    const d = { name: "x", describe: "x", positionals: [{ name: "action", required: true, choices: ["add", "list"], describe: "a" }, { name: "count", type: "number", describe: "c" }] } as const satisfies CommandDecl;
+    const d = {
+      name: "x",
+      describe: "x",
+      positionals: [
+        { name: "action", required: true, choices: ["add", "list"], describe: "a" },
+        { name: "count", type: "number", describe: "c" },
+      ],
+    } as const satisfies CommandDecl;
     const a = parseCommand(d, ["add", "12"]);
     const c: number | undefined = a.count;
     expect(c).toBe(12);
@@ -69,7 +76,7 @@ describe("parseCommand()", () => {
     expect(() => parse(["a", "b", "--limit"])).toThrow("--limit needs a value: a whole number of at least 1");
     expect(() => parse(["a", "b", "--limit", "x"])).toThrow('--limit takes a whole number of at least 1, not "x"');
     expect(() => parse(["a", "b", "-n", "-5"])).toThrow('--limit takes a whole number of at least 1, not "-5"');
-    expect(() => parse(["a", "b", "-n", "1.5"])).toThrow("not \"1.5\"");
+    expect(() => parse(["a", "b", "-n", "1.5"])).toThrow('not "1.5"');
     expect(() => parse(["a", "b", "--format", "jsn"])).toThrow('--format must be one of text, json, not "jsn" (did you mean json?)');
     expect(() => parse(["a", "b", "-pz"])).toThrow("pond copy has no option -z");
     expect(() => parse(["a", "b", "--parents=yes"])).toThrow('--parents is a flag and takes no value (got "yes")');
@@ -94,7 +101,10 @@ describe("splitCommand()", () => {
 describe("tokenize()", () => {
   test("a value-taking option takes the next word whatever it is", () => {
     const flags = new Map([["as-of", { key: "asOf", decl: { type: "string", describe: "" } as const }]]);
-    expect(tokenize(["--as-of", "-1", "-"], flags)).toEqual([{ kind: "option", raw: "--as-of", key: "asOf", value: "-1" }, { kind: "positional", value: "-" }]);
+    expect(tokenize(["--as-of", "-1", "-"], flags)).toEqual([
+      { kind: "option", raw: "--as-of", key: "asOf", value: "-1" },
+      { kind: "positional", value: "-" },
+    ]);
   });
 
   test("a word with white space is a value even when it starts with a dash (SQL that opens with a comment)", () => {

@@ -41,11 +41,21 @@ export interface CommandDecl {
   options?: { readonly [key: string]: OptionDecl };
 }
 
-type OptionValue<O> = O extends { choices: readonly (infer C)[] } ? C : O extends { type: "number" } ? number : O extends { type: "boolean" } ? boolean : string;
+type OptionValue<O> = O extends { choices: readonly (infer C)[] }
+  ? C
+  : O extends { type: "number" }
+    ? number
+    : O extends { type: "boolean" }
+      ? boolean
+      : string;
 type OptionValues<Os> = { [K in keyof Os]: Os[K] extends { default: unknown } ? OptionValue<Os[K]> : OptionValue<Os[K]> | undefined };
 type PositionalValue<P> = P extends { choices: readonly (infer C)[] } ? C : P extends { type: "number" } ? number : string;
 type PositionalValues<Ps extends readonly PositionalDecl[]> = {
-  [P in Ps[number] as P["name"]]: P extends { variadic: true } ? PositionalValue<P>[] : P extends { required: true } ? PositionalValue<P> : PositionalValue<P> | undefined;
+  [P in Ps[number] as P["name"]]: P extends { variadic: true }
+    ? PositionalValue<P>[]
+    : P extends { required: true }
+      ? PositionalValue<P>
+      : PositionalValue<P> | undefined;
 };
 
 /** What every command receives besides its own: the global options and the raw command line. */
@@ -183,11 +193,17 @@ export function parseCommand<D extends CommandDecl>(decl: D, words: readonly str
         negated = true;
       }
     }
-    if (key === undefined) throw unknownOption(t.raw, cmd, [...byFlag.keys()].map((f) => (f.length === 1 ? "-" : "--") + f));
+    if (key === undefined)
+      throw unknownOption(
+        t.raw,
+        cmd,
+        [...byFlag.keys()].map((f) => (f.length === 1 ? "-" : "--") + f),
+      );
     const o = options[key]!;
     const flag = "--" + flagName(key);
     if (o.type === "boolean") {
-      if (t.value !== undefined && t.value !== "true" && t.value !== "false") throw new UsageError(`${t.raw} is a flag and takes no value (got "${t.value}")`, cmd);
+      if (t.value !== undefined && t.value !== "true" && t.value !== "false")
+        throw new UsageError(`${t.raw} is a flag and takes no value (got "${t.value}")`, cmd);
       out[key] = negated ? false : t.value !== "false";
       continue;
     }
@@ -224,13 +240,19 @@ function assignPositionals(decl: CommandDecl, words: string[], out: Record<strin
 }
 
 function missing(decl: CommandDecl, slot: PositionalDecl): UsageError {
-  return new UsageError(`pond ${decl.name} needs ${slot.variadic ? "at least one " : ""}${slot.name.toUpperCase()} (${slot.describe}): ${usageLine(decl)}`, decl.name);
+  return new UsageError(
+    `pond ${decl.name} needs ${slot.variadic ? "at least one " : ""}${slot.name.toUpperCase()} (${slot.describe}): ${usageLine(decl)}`,
+    decl.name,
+  );
 }
 
 function convertPositional(decl: CommandDecl, slot: PositionalDecl, w: string): unknown {
   if (slot.choices && !slot.choices.includes(w)) {
     const near = closest(w, slot.choices);
-    throw new UsageError(`Unknown ${slot.name} "${w}" for pond ${decl.name}: use ${slot.choices.join(", ")}${near ? ` (did you mean ${near}?)` : ""}`, decl.name);
+    throw new UsageError(
+      `Unknown ${slot.name} "${w}" for pond ${decl.name}: use ${slot.choices.join(", ")}${near ? ` (did you mean ${near}?)` : ""}`,
+      decl.name,
+    );
   }
   if (slot.type === "number") {
     const v = Number(w);
@@ -266,7 +288,10 @@ function convertOption(flag: string, o: OptionDecl, value: string, cmd: string):
 function unknownOption(raw: string, cmd: string | undefined, known: string[]): UsageError {
   const near = closest(raw, known);
   const where = cmd ? `pond ${cmd}` : "pond";
-  return new UsageError(`${where} has no option ${raw}${near ? `; did you mean ${near}?` : ""}${near ? "" : ` (a value that starts with "-" goes after \`--\`)`}`, cmd);
+  return new UsageError(
+    `${where} has no option ${raw}${near ? `; did you mean ${near}?` : ""}${near ? "" : ` (a value that starts with "-" goes after \`--\`)`}`,
+    cmd,
+  );
 }
 
 /** Optimal string alignment distance (a swap of two letters counts once). */
@@ -348,7 +373,14 @@ export function commandHelp(decl: CommandDecl, width = 80): string {
   if (decl.aliases?.length) lines.push(`Aliases: ${decl.aliases.map((a) => `pond ${a}`).join(", ")}`, "");
   const slots = decl.positionals ?? [];
   if (slots.length) {
-    lines.push("Positionals:", ...table(slots.map((s) => [s.name, s.describe + (s.choices ? ` (${s.choices.join(", ")})` : "")] as const), width), "");
+    lines.push(
+      "Positionals:",
+      ...table(
+        slots.map((s) => [s.name, s.describe + (s.choices ? ` (${s.choices.join(", ")})` : "")] as const),
+        width,
+      ),
+      "",
+    );
   }
   const rows = [...Object.entries(decl.options ?? {}), ...Object.entries(GLOBAL_OPTIONS)].map(([k, o]) => optionRow(k, o));
   lines.push("Options:", ...table(rows, width), "");
@@ -363,7 +395,10 @@ export function topHelp(commands: readonly CommandDecl[], width = 80): string {
     wrap("Usage: pond [--pond DIR] <command> [options]    (pond <command> --help for its options)", width, 7),
     "",
     "Commands:",
-    ...table(commands.map((c) => [usageLine(c), c.describe] as const), width),
+    ...table(
+      commands.map((c) => [usageLine(c), c.describe] as const),
+      width,
+    ),
     "",
     "Options:",
     ...table([...Object.entries(GLOBAL_OPTIONS).map(([k, o]) => optionRow(k, o)), ["--version", "Show the version"] as const], width),

@@ -47,7 +47,11 @@ const remoteLocation = {
 } as const;
 
 const asOf = { type: "string", valueName: "seq|time", describe: "Read the pond as of a transaction sequence (from `pond log`) or an ISO 8601 time" } as const;
-const rowFormat = { type: "string", choices: ["table", "csv", "json", "jsonl", "parquet"], describe: "Rows as (default: table on a terminal, csv when piped). json/jsonl: NaN and ±Infinity are null; a repeated column name gets a _1, _2… suffix" } as const;
+const rowFormat = {
+  type: "string",
+  choices: ["table", "csv", "json", "jsonl", "parquet"],
+  describe: "Rows as (default: table on a terminal, csv when piped). json/jsonl: NaN and ±Infinity are null; a repeated column name gets a _1, _2… suffix",
+} as const;
 const textJson = { type: "string", choices: ["text", "json"], default: "text", describe: "Output format" } as const;
 const textJsonCsv = { type: "string", choices: ["text", "json", "csv"], default: "text", describe: "Output format" } as const;
 const timeStart = { type: "string", valueName: "time", describe: "Keep rows at or after this time (ISO 8601 or epoch seconds)" } as const;
@@ -101,8 +105,16 @@ export const copyCommand = command({
     nullString: { type: "string", valueName: "text", describe: "CSV: the text that means NULL" },
     timestampFormat: { type: "string", valueName: "format", describe: "CSV: strptime format of timestamps" },
     timezone: { type: "string", valueName: "zone", describe: "CSV: time zone of timestamps without an offset" },
-    sql: { type: "string", valueName: "select", describe: "Store the result of this SELECT over the file as the table `source` (CSV, or host+series: Parquet)" },
-    profile: { type: "string", choices: ["laketech", "ysi", "usgs-rdb", "insitu"], describe: "A named recipe for an instrument export (README: Instrument exports)" },
+    sql: {
+      type: "string",
+      valueName: "select",
+      describe: "Store the result of this SELECT over the file as the table `source` (CSV, or host+series: Parquet)",
+    },
+    profile: {
+      type: "string",
+      choices: ["laketech", "ysi", "usgs-rdb", "insitu"],
+      describe: "A named recipe for an instrument export (README: Instrument exports)",
+    },
     allowDuplicate: { type: "boolean", default: false, describe: "Series: append even when a version already holds the same data" },
   },
   load: () => import("./commands/copy.ts"),
@@ -144,7 +156,8 @@ export const queryCommand = command({
 
 export const exportCommand = command({
   name: "export",
-  describe: "Write tables and series to a host folder as a Hive-partitioned dataset (name=…/year=…/month=…/part-0.parquet) that DuckDB, Spark or pandas read as one table; a rerun replaces what the last export there wrote",
+  describe:
+    "Write tables and series to a host folder as a Hive-partitioned dataset (name=…/year=…/month=…/part-0.parquet) that DuckDB, Spark or pandas read as one table; a rerun replaces what the last export there wrote",
   positionals: [
     { name: "pattern", required: true, describe: "A pond path or glob of tables and series, e.g. '/stations/*.series'" },
     { name: "dest", required: true, describe: "The host folder, host:///absolute/dir or host:relative/dir (made if missing)" },
@@ -261,7 +274,11 @@ export const remoteCommand = command({
   ],
   options: {
     ...remoteLocation,
-    mode: { type: "string", choices: ["push", "pull", "manual"], describe: "push: also push after every write; pull: this pond mirrors the remote (read-only); default manual" },
+    mode: {
+      type: "string",
+      choices: ["push", "pull", "manual"],
+      describe: "push: also push after every write; pull: this pond mirrors the remote (read-only); default manual",
+    },
     format: textJsonCsv,
   },
   load: () => import("./commands/remote.ts"),
@@ -317,7 +334,14 @@ export const statusCommand = command({
 export const completionCommand = command({
   name: "completion",
   describe: "Print a shell completion script: `source <(pond completion bash)`, or see `pond completion --help`",
-  positionals: [{ name: "shell", required: true, choices: ["bash", "zsh", "fish"], describe: "bash: source <(pond completion bash); zsh: source <(pond completion zsh); fish: pond completion fish | source" }],
+  positionals: [
+    {
+      name: "shell",
+      required: true,
+      choices: ["bash", "zsh", "fish"],
+      describe: "bash: source <(pond completion bash); zsh: source <(pond completion zsh); fish: pond completion fish | source",
+    },
+  ],
   load: () => import("./commands/completion.ts"),
 });
 
@@ -328,7 +352,11 @@ export const maintainCommand = command({
   options: {
     olderThan: { type: "string", valueName: "duration", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" },
     keepLast: { type: "number", min: 1, integer: true, describe: "expire/full: keep only the newest N snapshots" },
-    retention: { type: "string", valueName: "duration", describe: "cleanup/full: delete only files unneeded for longer than this (default: `pond config` maintain.retention, 7d)" },
+    retention: {
+      type: "string",
+      valueName: "duration",
+      describe: "cleanup/full: delete only files unneeded for longer than this (default: `pond config` maintain.retention, 7d)",
+    },
     dryRun: { type: "boolean", default: false, describe: "Report what would be done; change nothing" },
     format: textJsonCsv,
   },

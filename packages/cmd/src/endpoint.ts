@@ -5,13 +5,17 @@ import { PondError } from "@pond/diagnostics";
 export type HostFormat = "data" | "table" | "csv" | "series" | "series+csv" | "delta";
 
 /** A command-line location: a host file (`host:…`, `host+table:…`) or a pond path. */
-export type Endpoint =
-  | { kind: "host"; format: HostFormat; path: string; raw: string }
-  | { kind: "pond"; path: string; raw: string };
+export type Endpoint = { kind: "host"; format: HostFormat; path: string; raw: string } | { kind: "pond"; path: string; raw: string };
 
 const HOST_RE = /^host(\+[a-z+]+)?:(.*)$/s;
 const FORMATS: Record<string, HostFormat> = {
-  "": "data", "+table": "table", "+csv": "csv", "+series": "series", "+series+csv": "series+csv", "+csv+series": "series+csv", "+delta": "delta",
+  "": "data",
+  "+table": "table",
+  "+csv": "csv",
+  "+series": "series",
+  "+series+csv": "series+csv",
+  "+csv+series": "series+csv",
+  "+delta": "delta",
 };
 
 /**

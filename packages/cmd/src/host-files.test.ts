@@ -44,7 +44,10 @@ test("pondNameOf() keeps valid UTF-8 and spells each odd byte as \\xNN", () => {
   // Latin-1 "café.txt": é is the lone byte E9.
   expect(pondNameOf(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x74]))).toEqual({ name: "caf\\xE9.t", escaped: true });
   // A valid character beside odd bytes survives; a truncated sequence and a lone continuation byte are escaped.
-  expect(pondNameOf(Buffer.concat([Buffer.from("é"), Buffer.from([0xe2, 0x82]), Buffer.from("x"), Buffer.from([0x80])]))).toEqual({ name: "é\\xE2\\x82x\\x80", escaped: true });
+  expect(pondNameOf(Buffer.concat([Buffer.from("é"), Buffer.from([0xe2, 0x82]), Buffer.from("x"), Buffer.from([0x80])]))).toEqual({
+    name: "é\\xE2\\x82x\\x80",
+    escaped: true,
+  });
 });
 
 test("listHostFolder() finds a name that is not UTF-8 by its bytes, and readHostFile() reads it", async () => {
@@ -54,7 +57,10 @@ test("listHostFolder() finds a name that is not UTF-8 by its bytes, and readHost
     writeFileSync(odd, "latin-1 name");
     writeFileSync(join(dir, "plain.txt"), "x");
     const kids = listHostFolder(dir);
-    expect(kids.map((k) => [k.name, k.escaped])).toEqual([["caf\\xE9.txt", true], ["plain.txt", false]]);
+    expect(kids.map((k) => [k.name, k.escaped])).toEqual([
+      ["caf\\xE9.txt", true],
+      ["plain.txt", false],
+    ]);
     const bytes: Uint8Array[] = [];
     for await (const c of readHostFile(kids[0]!.path)) bytes.push(c);
     expect(Buffer.concat(bytes).toString()).toBe("latin-1 name");

@@ -52,10 +52,14 @@ export function listHostFolder(dir: string | Buffer): HostChild[] {
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < out.length; i++) {
     if (out[i]!.name === out[i - 1]!.name) {
-      throw new PondError("host_name_clash", `Host folder "${base.toString("utf8")}" holds two names that both read as "${out[i]!.name}" (one of them is not valid UTF-8)`, {
-        data: { path: base.toString("utf8"), name: out[i]!.name },
-        hint: "Rename one of them on the host (e.g. with `convmv -f latin1 -t utf8`), then copy again.",
-      });
+      throw new PondError(
+        "host_name_clash",
+        `Host folder "${base.toString("utf8")}" holds two names that both read as "${out[i]!.name}" (one of them is not valid UTF-8)`,
+        {
+          data: { path: base.toString("utf8"), name: out[i]!.name },
+          hint: "Rename one of them on the host (e.g. with `convmv -f latin1 -t utf8`), then copy again.",
+        },
+      );
     }
   }
   return out;
@@ -110,7 +114,15 @@ export function statHost(path: string | Buffer, raw: string): { isDirectory: boo
     throw e;
   }
   if (!s.isFile() && !s.isDirectory()) {
-    const what = s.isFIFO() ? "a FIFO (named pipe)" : s.isSocket() ? "a socket" : s.isCharacterDevice() ? "a character device" : s.isBlockDevice() ? "a block device" : "not a regular file";
+    const what = s.isFIFO()
+      ? "a FIFO (named pipe)"
+      : s.isSocket()
+        ? "a socket"
+        : s.isCharacterDevice()
+          ? "a character device"
+          : s.isBlockDevice()
+            ? "a block device"
+            : "not a regular file";
     throw new PondError("host_not_regular", `Host file "${path}" is ${what}, not a regular file (from "${raw}")`, {
       data: { path },
       hint: "Copy regular files only; to store a stream, write it to a file first (e.g. `head -c 1M /dev/urandom > f`).",

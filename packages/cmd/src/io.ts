@@ -30,7 +30,10 @@ export function fdSink(fd: number): Sink {
         try {
           off += writeSync(fd, bytes, off, bytes.length - off);
         } catch (e) {
-          if (isSystemError(e, "EAGAIN")) { Bun.sleepSync(1); continue; }
+          if (isSystemError(e, "EAGAIN")) {
+            Bun.sleepSync(1);
+            continue;
+          }
           if (isSystemError(e, "EPIPE")) process.exit(0); // reader went away (| head): stop quietly
           throw e;
         }
@@ -75,12 +78,21 @@ export function processIO(): IO {
 }
 
 /** A captured IO for tests. */
-export function memoryIO(env: Record<string, string | undefined> = {}, cwd = process.cwd()): IO & { stdout(): string; stderr(): string; stdoutBytes(): Uint8Array } {
-  const out: Uint8Array[] = [], err: Uint8Array[] = [];
+export function memoryIO(
+  env: Record<string, string | undefined> = {},
+  cwd = process.cwd(),
+): IO & { stdout(): string; stderr(): string; stdoutBytes(): Uint8Array } {
+  const out: Uint8Array[] = [],
+    err: Uint8Array[] = [];
   const enc = new TextEncoder();
   const sink = (into: Uint8Array[]): Sink => ({ write: (d) => void into.push(typeof d === "string" ? enc.encode(d) : d.slice()) });
   return {
-    out: sink(out), err: sink(err), outIsTTY: false, errIsTTY: false, cwd, env,
+    out: sink(out),
+    err: sink(err),
+    outIsTTY: false,
+    errIsTTY: false,
+    cwd,
+    env,
     stdoutBytes: () => Buffer.concat(out),
     stdout: () => Buffer.concat(out).toString("utf8"),
     stderr: () => Buffer.concat(err).toString("utf8"),

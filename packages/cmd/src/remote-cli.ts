@@ -8,7 +8,11 @@ import type { CredentialRefs } from "@pond/steward";
 import type { IO } from "./io.ts";
 
 /** `--access-key-id` etc. as given (each must be a `${env:NAME}` reference; steward refuses literals). */
-export function credentialOptions(args: { accessKeyId?: string | undefined; secretAccessKey?: string | undefined; sessionToken?: string | undefined }): CredentialRefs | undefined {
+export function credentialOptions(args: {
+  accessKeyId?: string | undefined;
+  secretAccessKey?: string | undefined;
+  sessionToken?: string | undefined;
+}): CredentialRefs | undefined {
   const refs: CredentialRefs = {};
   const a = args.accessKeyId;
   const s = args.secretAccessKey;

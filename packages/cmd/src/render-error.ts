@@ -34,7 +34,10 @@ const SYSTEM_PROBLEMS: Record<string, { what: string; fix: string }> = {
   EDQUOT: { what: "the disk quota is used up", fix: `Free space within your quota, then run the command again. ${AFTER_A_FAILED_WRITE}` },
   EACCES: { what: "permission denied", fix: "Run as a user who may write there (check the owner and mode with `ls -ld`), or choose another folder." },
   EPERM: { what: "the operation is not permitted", fix: "Run as a user who may write there (check the owner, mode and attributes), or choose another folder." },
-  EROFS: { what: "the file system is read-only", fix: "Read commands (list, cat, query, log) work on a read-only pond; to write, remount it read-write or copy the pond to a writable disk." },
+  EROFS: {
+    what: "the file system is read-only",
+    fix: "Read commands (list, cat, query, log) work on a read-only pond; to write, remount it read-write or copy the pond to a writable disk.",
+  },
   ENOTDIR: { what: "a part of the path is a file, not a folder", fix: "Name a folder (or a path inside one), or move the file out of the way." },
   EISDIR: { what: "it is a folder, not a file", fix: "Name a file, or a path inside the folder." },
   ENAMETOOLONG: { what: "the name is too long for this file system", fix: "Use a shorter name or folder path." },
@@ -46,7 +49,10 @@ function systemProblem(e: unknown): { message: string; hint: string } | undefine
   if (typeof e !== "object" || e === null) return undefined;
   const err = e as NodeJS.ErrnoException & { dest?: string };
   // mkdir of a path that is a file: the destination is a file where a folder must be.
-  const mkdirOnFile = err.code === "EEXIST" && err.syscall === "mkdir" ? { what: "a file is there, and a folder is needed", fix: "Name a folder as the destination, or move the file out of the way." } : undefined;
+  const mkdirOnFile =
+    err.code === "EEXIST" && err.syscall === "mkdir"
+      ? { what: "a file is there, and a folder is needed", fix: "Name a folder as the destination, or move the file out of the way." }
+      : undefined;
   const known = mkdirOnFile ?? (typeof err.code === "string" ? SYSTEM_PROBLEMS[err.code] : undefined);
   if (!known || typeof err.syscall !== "string") return undefined;
   const where = err.path ? ` "${err.path}"${err.dest ? ` → "${err.dest}"` : ""}` : "";

@@ -9,14 +9,27 @@ function ttyIO(): IO & { text(): string } {
 
 describe("duckbox()", () => {
   test("draws one rule under the header, none between rows, numbers right-aligned", () => {
-    expect(duckbox([["n", "integer"], ["name", "varchar"]], [["1", "a"], ["100", "日本"]], [true, false])).toBe(
+    expect(
+      duckbox(
+        [
+          ["n", "integer"],
+          ["name", "varchar"],
+        ],
+        [
+          ["1", "a"],
+          ["100", "日本"],
+        ],
+        [true, false],
+      ),
+    ).toBe(
       "┌─────────┬─────────┐\n" +
-      "│    n    │  name   │\n" +
-      "│ integer │ varchar │\n" +
-      "├─────────┼─────────┤\n" +
-      "│       1 │ a       │\n" +
-      "│     100 │ 日本    │\n" +
-      "└─────────┴─────────┘\n");
+        "│    n    │  name   │\n" +
+        "│ integer │ varchar │\n" +
+        "├─────────┼─────────┤\n" +
+        "│       1 │ a       │\n" +
+        "│     100 │ 日本    │\n" +
+        "└─────────┴─────────┘\n",
+    );
   });
 });
 

@@ -17,13 +17,25 @@ export function renderRows(io: IO, rows: Record<string, unknown>[], columns: str
     return;
   }
   if (io.outIsTTY || format === "table") {
-    const right = columns.map((c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number" || typeof r[c] === "bigint"));
-    io.out.write(duckbox(columns.map((c) => [c]), rows.map((r) => columns.map((c) => text(r[c]))), right));
+    const right = columns.map(
+      (c) => rows.length > 0 && rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === "number" || typeof r[c] === "bigint"),
+    );
+    io.out.write(
+      duckbox(
+        columns.map((c) => [c]),
+        rows.map((r) => columns.map((c) => text(r[c]))),
+        right,
+      ),
+    );
     return;
   }
   const cells = rows.map((r) => columns.map((c) => text(r[c])));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i]!.length)));
-  const line = (vals: string[]) => vals.map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]!))).join("  ").trimEnd() + "\n";
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => (i === vals.length - 1 ? v : v.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd() + "\n";
   io.out.write(line(columns));
   for (const row of cells) io.out.write(line(row));
 }

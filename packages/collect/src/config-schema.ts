@@ -42,7 +42,12 @@ export function checkObject(file: string, obj: unknown, schema: Schema, prefix =
 }
 
 function checkValue(file: string, key: string, v: unknown, f: Field): void {
-  const bad = () => new CollectConfigError(file, key, `expected ${describeType(f)}, got ${typeof v === "object" ? (Array.isArray(v) ? "a list" : "a mapping") : f.type === "secret" ? typeof v : JSON.stringify(v)}`);
+  const bad = () =>
+    new CollectConfigError(
+      file,
+      key,
+      `expected ${describeType(f)}, got ${typeof v === "object" ? (Array.isArray(v) ? "a list" : "a mapping") : f.type === "secret" ? typeof v : JSON.stringify(v)}`,
+    );
   switch (f.type) {
     case "string":
       if (typeof v !== "string" || v === "") throw bad();
@@ -77,14 +82,23 @@ function checkValue(file: string, key: string, v: unknown, f: Field): void {
 
 export function describeType(f: Field): string {
   switch (f.type) {
-    case "string": return "a non-empty string";
-    case "secret": return "a ${env:NAME} reference";
-    case "pond-path": return "an absolute pond path like /data/site";
-    case "host-path": return "an absolute host path like /home/me/exports";
-    case "number": return `${f.integer ? "a whole number" : "a number"}${f.min !== undefined ? ` ≥ ${f.min}` : ""}`;
-    case "boolean": return "true or false";
-    case "time": return "an ISO 8601 time like 2024-01-01T00:00:00Z";
-    case "enum": return `one of ${f.values.join(", ")}`;
-    case "list": return `a list of mappings with keys ${Object.keys(f.of).join(", ")}`;
+    case "string":
+      return "a non-empty string";
+    case "secret":
+      return "a ${env:NAME} reference";
+    case "pond-path":
+      return "an absolute pond path like /data/site";
+    case "host-path":
+      return "an absolute host path like /home/me/exports";
+    case "number":
+      return `${f.integer ? "a whole number" : "a number"}${f.min !== undefined ? ` ≥ ${f.min}` : ""}`;
+    case "boolean":
+      return "true or false";
+    case "time":
+      return "an ISO 8601 time like 2024-01-01T00:00:00Z";
+    case "enum":
+      return `one of ${f.values.join(", ")}`;
+    case "list":
+      return `a list of mappings with keys ${Object.keys(f.of).join(", ")}`;
   }
 }

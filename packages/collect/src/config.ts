@@ -29,7 +29,12 @@ export function parseConfig(text: string, file: string): CollectorConfig {
     throw e;
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new CollectConfigError(file, undefined, "expected a YAML mapping with a kind: key", `Start the file with kind: (${Object.keys(KINDS).join(" or ")}).`);
+    throw new CollectConfigError(
+      file,
+      undefined,
+      "expected a YAML mapping with a kind: key",
+      `Start the file with kind: (${Object.keys(KINDS).join(" or ")}).`,
+    );
   }
   const kind = (doc as Record<string, unknown>).kind;
   if (kind === undefined) throw new CollectConfigError(file, "kind", `missing; it is required (one of ${Object.keys(KINDS).join(", ")})`);

@@ -25,7 +25,11 @@ export class MissingSecretError extends PondError {
 
 /** An HTTP request that failed for good (after retries, or at once for a 4xx). */
 export class HttpRequestError extends PondError {
-  constructor(readonly request: string, detail: string, readonly status?: number) {
+  constructor(
+    readonly request: string,
+    detail: string,
+    readonly status?: number,
+  ) {
     super("http_failed", `${request}: ${detail}`, { data: { request, status } });
   }
 }

@@ -28,7 +28,10 @@ function scripted(responses: (Response | Error)[], opts: ConstructorParameters<t
 
 describe("HttpClient", () => {
   test("request() retries 5xx and resets with exponential backoff bounded by the cap", async () => {
-    const { client, sleeps } = scripted([new Response("", { status: 503 }), Object.assign(new Error("reset"), { code: "ECONNRESET" }), new Response("", { status: 500 }), new Response("ok")], { backoffBaseMs: 100, backoffCapMs: 300 });
+    const { client, sleeps } = scripted(
+      [new Response("", { status: 503 }), Object.assign(new Error("reset"), { code: "ECONNRESET" }), new Response("", { status: 500 }), new Response("ok")],
+      { backoffBaseMs: 100, backoffCapMs: 300 },
+    );
     const r = await client.request("GET /x", "http://h/x");
     expect(r.text).toBe("ok");
     expect(sleeps).toEqual([100, 200, 300]);
@@ -42,7 +45,10 @@ describe("HttpClient", () => {
   });
 
   test("request() gives up after maxRetries naming the request and the last cause", async () => {
-    const { client } = scripted(Array.from({ length: 3 }, () => new Response("", { status: 502, statusText: "Bad Gateway" })), { maxRetries: 2 });
+    const { client } = scripted(
+      Array.from({ length: 3 }, () => new Response("", { status: 502, statusText: "Bad Gateway" })),
+      { maxRetries: 2 },
+    );
     const e = await client.request("GET /v1/x", "http://h/x").catch((x) => x);
     expect(e).toBeInstanceOf(HttpRequestError);
     expect(e.message).toBe("GET /v1/x: gave up after 3 attempts; last: HTTP 502 Bad Gateway");
@@ -73,7 +79,10 @@ describe("HttpClient", () => {
   });
 
   test("request() keeps at most requestsPerMinute requests in any 60 s window", async () => {
-    const { client, calls } = scripted(Array.from({ length: 5 }, () => new Response("ok")), { requestsPerMinute: 2 });
+    const { client, calls } = scripted(
+      Array.from({ length: 5 }, () => new Response("ok")),
+      { requestsPerMinute: 2 },
+    );
     for (let i = 0; i < 5; i++) await client.request("GET /x", "http://h/x");
     for (let i = 2; i < calls.length; i++) expect(calls[i]! - calls[i - 2]!).toBeGreaterThanOrEqual(60_000);
   });

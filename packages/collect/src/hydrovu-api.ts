@@ -35,15 +35,33 @@ export class HydroVuApi {
   private token: string | undefined;
   private readonly base: string;
 
-  constructor(base: string, private readonly creds: { clientId: string; clientSecret: string }, readonly http: HttpClient) {
+  constructor(
+    base: string,
+    private readonly creds: { clientId: string; clientSecret: string },
+    readonly http: HttpClient,
+  ) {
     this.base = base.endsWith("/") ? base : base + "/";
   }
 
   private async authenticate(): Promise<string> {
-    const body = new URLSearchParams({ grant_type: "client_credentials", client_id: this.creds.clientId, client_secret: this.creds.clientSecret, scope: "read:locations read:data" });
+    const body = new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: this.creds.clientId,
+      client_secret: this.creds.clientSecret,
+      scope: "read:locations read:data",
+    });
     const what = "POST /oauth/token";
-    const r = await this.http.request(what, this.base + "oauth/token", { method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" } });
-    if (r.status === 401 || r.status === 404) throw new HttpRequestError(what, r.status === 401 ? "HTTP 401: the client id or secret was refused" : "HTTP 404: no token endpoint (check base_url)", r.status);
+    const r = await this.http.request(what, this.base + "oauth/token", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    if (r.status === 401 || r.status === 404)
+      throw new HttpRequestError(
+        what,
+        r.status === 401 ? "HTTP 401: the client id or secret was refused" : "HTTP 404: no token endpoint (check base_url)",
+        r.status,
+      );
     const j = parseJson(r.text, what) as { access_token?: unknown };
     if (typeof j.access_token !== "string" || j.access_token === "") throw new BadResponseError(what, "the answer has no access_token");
     return (this.token = j.access_token);
@@ -93,10 +111,13 @@ export class HydroVuApi {
       const params = (page.json as { parameters?: unknown }).parameters;
       if (!Array.isArray(params)) throw new BadResponseError(where, "the answer has no parameters list");
       for (const p of params as HydroVuParameter[]) {
-        if (!p || (typeof p.parameterId !== "string" && typeof p.parameterId !== "number") || !Array.isArray(p.readings)) throw new BadResponseError(where, "a parameter lacks parameterId or readings");
+        if (!p || (typeof p.parameterId !== "string" && typeof p.parameterId !== "number") || !Array.isArray(p.readings))
+          throw new BadResponseError(where, "a parameter lacks parameterId or readings");
         for (const r of p.readings) {
-          if (!r || typeof r.timestamp !== "number" || !Number.isInteger(r.timestamp)) throw new BadResponseError(where, `parameter ${p.parameterId}: a reading's timestamp ${JSON.stringify(r?.timestamp)} is not whole unix seconds`);
-          if (typeof r.value !== "number" || !Number.isFinite(r.value)) throw new BadResponseError(where, `parameter ${p.parameterId} at ${r.timestamp}: the value ${JSON.stringify(r.value)} is not a number`);
+          if (!r || typeof r.timestamp !== "number" || !Number.isInteger(r.timestamp))
+            throw new BadResponseError(where, `parameter ${p.parameterId}: a reading's timestamp ${JSON.stringify(r?.timestamp)} is not whole unix seconds`);
+          if (typeof r.value !== "number" || !Number.isFinite(r.value))
+            throw new BadResponseError(where, `parameter ${p.parameterId} at ${r.timestamp}: the value ${JSON.stringify(r.value)} is not a number`);
         }
       }
       yield { n: page.n, parameters: params as HydroVuParameter[], bytes: page.bytes };

@@ -48,7 +48,12 @@ export async function planHydroVu(cfg: HydroVuConfig, wd: WD): Promise<DevicePla
 function apiFor(cfg: HydroVuConfig, ctx: CollectContext): HydroVuApi {
   const clientId = resolveSecretRef(cfg.file, "client_id", cfg.client_id, ctx.env);
   const clientSecret = resolveSecretRef(cfg.file, "client_secret", cfg.client_secret, ctx.env);
-  const http = new HttpClient({ timeoutSeconds: cfg.request_timeout, maxRetries: cfg.max_retries, requestsPerMinute: cfg.requests_per_minute, fetch: ctx.fetch });
+  const http = new HttpClient({
+    timeoutSeconds: cfg.request_timeout,
+    maxRetries: cfg.max_retries,
+    requestsPerMinute: cfg.requests_per_minute,
+    fetch: ctx.fetch,
+  });
   return new HydroVuApi(cfg.base_url ?? HYDROVU_DEFAULT_BASE, { clientId, clientSecret }, http);
 }
 
@@ -71,7 +76,9 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
   const summary = emptySummary(cfg.file, "hydrovu");
   const plans = await planHydroVu(cfg, new WD(await ctx.pond.view()));
   if (ctx.dryRun) {
-    summary.plan = plans.map((p) => `device ${p.id} (${p.name}) → ${p.series} from ${isoFromSeconds(p.startTime)}${p.watermark === null ? " (new series)" : ""}`);
+    summary.plan = plans.map(
+      (p) => `device ${p.id} (${p.name}) → ${p.series} from ${isoFromSeconds(p.startTime)}${p.watermark === null ? " (new series)" : ""}`,
+    );
     return summary;
   }
   const api = apiFor(cfg, ctx);
@@ -102,7 +109,8 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
   if (fetched.every((d) => d.rows.size === 0)) return summary;
   const staging = join(ctx.pond.paths.data, "_large_files");
   mkdirSync(staging, { recursive: true });
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   const { seq } = await ctx.pond.write(ctx.command, async ({ txn, note }) => {
     const wd = new WD(txn);
     summary.rowsAdded = 0;
@@ -137,9 +145,18 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
  * pages advance in time but may overlap and repeat, so the last page is the lookahead
  * that proves nothing earlier is still to come, and the next run fetches it again.
  */
-async function fetchDevice(api: HydroVuApi, plan: DevicePlan, names: FriendlyNames, budget: number, ctx: CollectContext): Promise<{ device: DeviceRows; points: number; truncated: boolean }> {
+async function fetchDevice(
+  api: HydroVuApi,
+  plan: DevicePlan,
+  names: FriendlyNames,
+  budget: number,
+  ctx: CollectContext,
+): Promise<{ device: DeviceRows; points: number; truncated: boolean }> {
   const device: DeviceRows = { plan, rows: new Map(), columns: new Set() };
-  let points = 0, pages = 0, cutoff = Infinity, truncated = false;
+  let points = 0,
+    pages = 0,
+    cutoff = Infinity,
+    truncated = false;
   for await (const page of api.data(plan.id, plan.startTime)) {
     pages++;
     let pageMin = Infinity;
@@ -179,7 +196,11 @@ async function writeDeviceVersion(wd: WD, d: DeviceRows, times: number[], stagin
     await writeRowsParquet(jsonl, parquet, [{ name: TIMESTAMP, type: "epoch_s" }, ...columns.map((name) => ({ name, type: "DOUBLE" as const }))], TIMESTAMP);
     const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(parquet), {
       parents: true,
-      attributes: { rows: times.length, columns: [{ name: TIMESTAMP, type: "TIMESTAMP WITH TIME ZONE" }, ...columns.map((name) => ({ name, type: "DOUBLE" }))], timestamp_column: TIMESTAMP },
+      attributes: {
+        rows: times.length,
+        columns: [{ name: TIMESTAMP, type: "TIMESTAMP WITH TIME ZONE" }, ...columns.map((name) => ({ name, type: "DOUBLE" }))],
+        timestamp_column: TIMESTAMP,
+      },
       minEventTime: BigInt(times[0]!) * 1_000_000n,
       maxEventTime: BigInt(times[times.length - 1]!) * 1_000_000n,
     });

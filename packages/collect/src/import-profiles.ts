@@ -41,7 +41,10 @@ export function isProfile(name: string): name is ProfileName {
 /** The reading plan for `path` under profile `name`; a file that does not fit says why. */
 export function profilePlan(name: string, path: string, raw: string, opts: ProfileOptions = {}): ProfilePlan {
   if (!isProfile(name)) {
-    throw new PondError("usage", `--profile ${name} is not a known profile`, { kind: "usage", hint: `Use one of ${PROFILES.join(", ")}, or --sql for any other layout.` });
+    throw new PondError("usage", `--profile ${name} is not a known profile`, {
+      kind: "usage",
+      hint: `Use one of ${PROFILES.join(", ")}, or --sql for any other layout.`,
+    });
   }
   switch (name) {
     case "laketech":
@@ -60,12 +63,28 @@ export function profilePlan(name: string, path: string, raw: string, opts: Profi
 }
 
 /** US zone abbreviations YSI software writes into file names; fixed offsets from UTC, hours. */
-const ZONE_ABBREVIATIONS: Record<string, number> = { UTC: 0, GMT: 0, EST: -5, EDT: -4, CST: -6, CDT: -5, MST: -7, MDT: -6, PST: -8, PDT: -7, AKST: -9, AKDT: -8, HST: -10 };
+const ZONE_ABBREVIATIONS: Record<string, number> = {
+  UTC: 0,
+  GMT: 0,
+  EST: -5,
+  EDT: -4,
+  CST: -6,
+  CDT: -5,
+  MST: -7,
+  MDT: -6,
+  PST: -8,
+  PDT: -7,
+  AKST: -9,
+  AKDT: -8,
+  HST: -10,
+};
 
 function ysi(path: string, raw: string, opts: ProfileOptions): ProfilePlan {
   const [header, units, first] = headLines(path, 3).map(splitCsvLine);
   if (!header || !units || header.length !== units.length || header[0] !== "Date" || header[1] !== "Time") {
-    throw new PondError("bad_profile", `"${raw}" does not look like a YSI export: expected "Date","Time",… and a units row under it`, { hint: "Check the file, or import it with --sql." });
+    throw new PondError("bad_profile", `"${raw}" does not look like a YSI export: expected "Date","Time",… and a units row under it`, {
+      hint: "Check the file, or import it with --sql.",
+    });
   }
   const year = (first?.[0] ?? "").split("/")[2]?.length === 4 ? "%Y" : "%y";
   const names = header.slice(2).map((n, i) => `${n}.${units[i + 2]}`);
@@ -73,14 +92,22 @@ function ysi(path: string, raw: string, opts: ProfileOptions): ProfilePlan {
   let ts: string;
   if (opts.timezone !== undefined) ts = `timezone('${opts.timezone.replaceAll("'", "''")}', ${local})`;
   else {
-    const abbr = basename(path).split(/[_.\-]/).find((p) => p in ZONE_ABBREVIATIONS);
+    const abbr = basename(path)
+      .split(/[_.\-]/)
+      .find((p) => p in ZONE_ABBREVIATIONS);
     if (abbr === undefined) {
-      throw new PondError("bad_profile", `"${raw}": a YSI export's times have no zone and its file name names none`, { kind: "usage", hint: "Give --timezone, e.g. --timezone America/Chicago." });
+      throw new PondError("bad_profile", `"${raw}": a YSI export's times have no zone and its file name names none`, {
+        kind: "usage",
+        hint: "Give --timezone, e.g. --timezone America/Chicago.",
+      });
     }
     ts = `timezone('UTC', ${local} - INTERVAL (${ZONE_ABBREVIATIONS[abbr]}) HOUR)`;
   }
   return {
-    input: { format: "csv", csv: { header: false, skip: 2, columns: [["Date", "VARCHAR"], ["Time", "VARCHAR"], ...names.map((n) => [n, "DOUBLE"] as [string, string])] } },
+    input: {
+      format: "csv",
+      csv: { header: false, skip: 2, columns: [["Date", "VARCHAR"], ["Time", "VARCHAR"], ...names.map((n) => [n, "DOUBLE"] as [string, string])] },
+    },
     sql: `SELECT ${ts} AS timestamp, ${names.map((n) => `"${n.replaceAll('"', '""')}"`).join(", ")} FROM source ORDER BY timestamp`,
     timestampColumn: "timestamp",
   };
@@ -92,7 +119,9 @@ function usgsRdb(path: string, raw: string): ProfilePlan {
   const header = lines[at]?.split("\t");
   const types = lines[at + 1]?.split("\t");
   if (!header || !types || header.length !== types.length || !types.every((t) => /^\d+[sndt]$/.test(t))) {
-    throw new PondError("bad_profile", `"${raw}" does not look like USGS RDB: expected a tab-separated header and a type row like 5s 15s 20d 14n`, { hint: "Check the file, or import it with --sql." });
+    throw new PondError("bad_profile", `"${raw}" does not look like USGS RDB: expected a tab-separated header and a type row like 5s 15s 20d 14n`, {
+      hint: "Check the file, or import it with --sql.",
+    });
   }
   const cols: [string, string][] = header.map((n, i) => [n, "VARCHAR"]);
   const select = header.map((n, i) => {
@@ -108,7 +137,12 @@ function headLines(path: string, n: number): string[] {
   try {
     const buf = Buffer.alloc(64 * 1024);
     const got = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, got).toString("utf8").replace(/^\uFEFF/, "").split(/\r?\n/).slice(0, n);
+    return buf
+      .subarray(0, got)
+      .toString("utf8")
+      .replace(/^\uFEFF/, "")
+      .split(/\r?\n/)
+      .slice(0, n);
   } finally {
     closeSync(fd);
   }
@@ -117,16 +151,21 @@ function headLines(path: string, n: number): string[] {
 /** One CSV line's fields, quotes removed (the header rows of exports: no embedded newlines). */
 function splitCsvLine(line: string): string[] {
   const out: string[] = [];
-  let cur = "", q = false;
+  let cur = "",
+    q = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (q) {
-      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (c === '"') q = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') q = false;
       else cur += c;
     } else if (c === '"') q = true;
-    else if (c === ",") { out.push(cur); cur = ""; }
-    else cur += c;
+    else if (c === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
   }
   out.push(cur);
   return out;

@@ -17,7 +17,10 @@ export async function configPaths(wd: WD, path?: string): Promise<string[]> {
     if (e instanceof NotFoundError) return [];
     throw e;
   }
-  return entries.filter((e) => e.entryType === "file:data" && !e.name.startsWith(".")).map((e) => e.path).sort();
+  return entries
+    .filter((e) => e.entryType === "file:data" && !e.name.startsWith("."))
+    .map((e) => e.path)
+    .sort();
 }
 
 /** Reads and checks one config from the pond. */
@@ -41,7 +44,12 @@ export async function runConfigs(paths: string[], ctx: CollectContext): Promise<
       out.push(await runConfig(cfg, ctx));
     } catch (e) {
       if (!(e instanceof PondError)) throw e;
-      out.push({ ...emptySummary(path, kind), ok: false, error: e.message + (e.hint ? ` (${e.hint})` : ""), requests: (e.data.requests as number | undefined) ?? 0 });
+      out.push({
+        ...emptySummary(path, kind),
+        ok: false,
+        error: e.message + (e.hint ? ` (${e.hint})` : ""),
+        requests: (e.data.requests as number | undefined) ?? 0,
+      });
     }
   }
   return out;

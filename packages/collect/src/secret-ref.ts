@@ -9,8 +9,12 @@ const REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
  */
 export function checkSecretRef(file: string, key: string, value: unknown): string {
   if (typeof value !== "string" || !REF.test(value)) {
-    throw new CollectConfigError(file, key, "a secret must be a ${env:NAME} reference; a literal value is refused and was not stored",
-      `Write ${key}: \${env:SOME_VARIABLE} and set SOME_VARIABLE where pond collect runs.`);
+    throw new CollectConfigError(
+      file,
+      key,
+      "a secret must be a ${env:NAME} reference; a literal value is refused and was not stored",
+      `Write ${key}: \${env:SOME_VARIABLE} and set SOME_VARIABLE where pond collect runs.`,
+    );
   }
   return value;
 }

@@ -17,11 +17,7 @@ export class PondError extends Error {
   readonly data: Record<string, unknown>;
   readonly hint?: string;
 
-  constructor(
-    code: string,
-    message: string,
-    opts: { kind?: ErrorKind; data?: Record<string, unknown>; hint?: string; cause?: unknown } = {},
-  ) {
+  constructor(code: string, message: string, opts: { kind?: ErrorKind; data?: Record<string, unknown>; hint?: string; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "PondError";
     this.code = code;

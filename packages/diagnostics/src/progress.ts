@@ -16,7 +16,11 @@ export const silentProgress: Progress = { total() {}, tick() {}, done() {} };
 
 /** A one-line bar on stderr, redrawn at most 10 times a second. */
 export function terminalProgress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
-  let files = 0, bytes = 0, totalFiles: number | undefined, totalBytes: number | undefined, last = 0;
+  let files = 0,
+    bytes = 0,
+    totalFiles: number | undefined,
+    totalBytes: number | undefined,
+    last = 0;
   const draw = (force = false) => {
     const now = Date.now();
     if (!force && now - last < 100) return;
@@ -30,15 +34,30 @@ export function terminalProgress(label: string, stream: NodeJS.WriteStream = pro
     stream.write(`\r${label} [${bar}] ${f} ${b}\x1b[K`);
   };
   return {
-    total(f, b) { totalFiles = f; totalBytes = b; draw(true); },
-    tick(f, b) { files += f; bytes += b; draw(); },
-    done() { draw(true); stream.write("\n"); },
+    total(f, b) {
+      totalFiles = f;
+      totalBytes = b;
+      draw(true);
+    },
+    tick(f, b) {
+      files += f;
+      bytes += b;
+      draw();
+    },
+    done() {
+      draw(true);
+      stream.write("\n");
+    },
   };
 }
 
 export function fmtBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0, v = n;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  let i = 0,
+    v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
   return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
 }

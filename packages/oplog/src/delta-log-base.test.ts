@@ -7,7 +7,11 @@ describe("loadSnapshot() with a base snapshot", () => {
   test("replays only the commits after the base, reads no checkpoint, and gives the same files", async () => {
     const inner = new MemoryObjectStore();
     const add = (v: number) => ({ add: { path: `f${v}.parquet`, partitionValues: {}, size: v, modificationTime: v, dataChange: true } });
-    await commit(inner, 0, [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: { id: "t", format: { provider: "parquet", options: {} }, schemaString: "{}", partitionColumns: [], configuration: {} } }, add(0)]);
+    await commit(inner, 0, [
+      { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+      { metaData: { id: "t", format: { provider: "parquet", options: {} }, schemaString: "{}", partitionColumns: [], configuration: {} } },
+      add(0),
+    ]);
     for (let v = 1; v <= 130; v++) await commit(inner, v, [add(v)]);
     const base = await loadSnapshot(inner, { version: 120 });
     const { store, calls } = recordingStore(inner);
@@ -21,7 +25,10 @@ describe("loadSnapshot() with a base snapshot", () => {
   });
   test("ignores a base that is newer than the version asked for", async () => {
     const store = new MemoryObjectStore();
-    await commit(store, 0, [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: { id: "t", format: { provider: "parquet", options: {} }, schemaString: "{}", partitionColumns: [], configuration: {} } }]);
+    await commit(store, 0, [
+      { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
+      { metaData: { id: "t", format: { provider: "parquet", options: {} }, schemaString: "{}", partitionColumns: [], configuration: {} } },
+    ]);
     await commit(store, 1, [{ add: { path: "a.parquet", partitionValues: {}, size: 1, modificationTime: 1, dataChange: true } }]);
     const base = await loadSnapshot(store);
     expect((await loadSnapshot(store, { version: 0, base })).files).toEqual([]);

@@ -74,7 +74,14 @@ describe("loadSnapshot() on tables written by Spark and delta-rs", () => {
     expect(counts).toEqual([6, 22, 6, 6]);
     const v3 = await loadSnapshot(fixture("simple_table"), { version: 3 });
     expect(paths(v3.files)).toEqual(
-      [V2[0], V2[1], V2[2], V2[3], "part-00000-f17fcbf5-e0dc-40ba-adae-ce66d1fcaef6-c000.snappy.parquet", "part-00001-bb70d2ba-c196-4df2-9c85-f34969ad3aa9-c000.snappy.parquet"].sort(),
+      [
+        V2[0],
+        V2[1],
+        V2[2],
+        V2[3],
+        "part-00000-f17fcbf5-e0dc-40ba-adae-ce66d1fcaef6-c000.snappy.parquet",
+        "part-00001-bb70d2ba-c196-4df2-9c85-f34969ad3aa9-c000.snappy.parquet",
+      ].sort(),
     );
     expect(v3.timestamp).toBe(1587968614187);
   });
@@ -100,7 +107,10 @@ describe("loadSnapshot() on tables written by Spark and delta-rs", () => {
     expect(snap.metadata.id).toBe("cf3741a3-5f93-434f-99ac-9a4bebcdf06c");
     expect(snap.timestamp).toBe(1615751716705);
     // The hint, the checkpoint, and commit 10 for its commit time; no replay of commits 0–9.
-    const gets = calls.filter((c) => c.op === "get").map((c) => c.key).sort();
+    const gets = calls
+      .filter((c) => c.op === "get")
+      .map((c) => c.key)
+      .sort();
     expect(gets).toEqual([checkpointKey(10), commitKey(10), LAST_CHECKPOINT_KEY].sort());
   });
 
@@ -194,7 +204,8 @@ describe("loadSnapshot() errors", () => {
 
   test("loadSnapshot() throws CorruptLogError when a commit between checkpoint and target is missing", async () => {
     const store = new MemoryObjectStore();
-    for (let v = 0; v <= 5; v++) await commit(store, v, v === 0 ? [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: meta() }] : [addOf(v)]);
+    for (let v = 0; v <= 5; v++)
+      await commit(store, v, v === 0 ? [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: meta() }] : [addOf(v)]);
     await store.delete(commitKey(3));
     const err = await errorOf(loadSnapshot(store));
     expect(err).toBeInstanceOf(CorruptLogError);
@@ -358,7 +369,10 @@ describe("a generated table of 250 commits with checkpoints every 100", () => {
 describe("commit()", () => {
   test("commit() returns a conflict and leaves the file alone when the version exists", async () => {
     const store = new MemoryObjectStore();
-    expect(await commit(store, 0, [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: meta() }])).toEqual({ kind: "committed", version: 0 });
+    expect(await commit(store, 0, [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: meta() }])).toEqual({
+      kind: "committed",
+      version: 0,
+    });
     const before = await store.get(commitKey(0));
     expect(await commit(store, 0, [{ commitInfo: { operation: "OTHER" } }])).toEqual({ kind: "conflict", version: 0 });
     expect(await store.get(commitKey(0))).toEqual(before);
@@ -397,7 +411,10 @@ describe("commit()", () => {
 
   test("commit() writes no checkpoint at version 0 or off the interval", async () => {
     const store = new MemoryObjectStore();
-    for (let v = 0; v <= 4; v++) await commit(store, v, v === 0 ? [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: meta() }] : [addOf(v)], { checkpointInterval: 3 });
+    for (let v = 0; v <= 4; v++)
+      await commit(store, v, v === 0 ? [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, { metaData: meta() }] : [addOf(v)], {
+        checkpointInterval: 3,
+      });
     const keys: string[] = [];
     for await (const m of store.list("_delta_log/")) keys.push(m.key);
     expect(keys.filter((k) => k.includes("checkpoint"))).toEqual([checkpointKey(3), LAST_CHECKPOINT_KEY]);
@@ -447,5 +464,15 @@ function meta() {
 }
 
 function addOf(v: number): Action {
-  return { add: { path: `f${v}.parquet`, partitionValues: {}, size: 100 + v, modificationTime: v, dataChange: true, stats: `{"numRecords":${v}}`, tags: { "pond.version": String(v) } } };
+  return {
+    add: {
+      path: `f${v}.parquet`,
+      partitionValues: {},
+      size: 100 + v,
+      modificationTime: v,
+      dataChange: true,
+      stats: `{"numRecords":${v}}`,
+      tags: { "pond.version": String(v) },
+    },
+  };
 }

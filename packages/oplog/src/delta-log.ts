@@ -63,8 +63,10 @@ export async function loadSnapshot(store: ObjectStore, opts: { version?: number;
   let target: number;
   if (opts.version !== undefined) {
     target = opts.version;
-    if (!Number.isSafeInteger(target) || target < 0) throw new VersionNotFoundError(store.url, `version ${target}`, "is not a version number", { version: target });
-    if (target > latest) throw new VersionNotFoundError(store.url, `version ${target}`, `does not exist (the latest is ${latest})`, { version: target, latest });
+    if (!Number.isSafeInteger(target) || target < 0)
+      throw new VersionNotFoundError(store.url, `version ${target}`, "is not a version number", { version: target });
+    if (target > latest)
+      throw new VersionNotFoundError(store.url, `version ${target}`, `does not exist (the latest is ${latest})`, { version: target, latest });
     checkReachable(store, log, target);
   } else if (opts.timestamp !== undefined) {
     target = await versionAt(store, log, reader, opts.timestamp);
@@ -76,7 +78,8 @@ export async function loadSnapshot(store: ObjectStore, opts: { version?: number;
   const cp = newestCheckpoint(log, target);
   // A base snapshot at or after the checkpoint (and not past the target) saves decoding
   // the checkpoint: replay only the commits after it.
-  const base = opts.base !== undefined && opts.base.version <= target && opts.base.version >= (cp ?? -1) && opts.base.metadata.id !== undefined ? opts.base : undefined;
+  const base =
+    opts.base !== undefined && opts.base.version <= target && opts.base.version >= (cp ?? -1) && opts.base.metadata.id !== undefined ? opts.base : undefined;
   const first = base ? base.version + 1 : cp === null ? 0 : cp + 1;
   const versions: number[] = [];
   for (let v = first; v <= target; v++) versions.push(v);
@@ -114,7 +117,8 @@ function replay(
   if (!metadata) throw new CorruptLogError(where, `has no metaData action for version ${target}`);
   checkReadable(protocol, store.url, where);
   for (const f of files.values()) {
-    if (f.deletionVector != null) throw new UnsupportedFeatureError(store.url, "deletionVectors", `reader feature "deletionVectors" is not supported (file ${f.path} has one)`);
+    if (f.deletionVector != null)
+      throw new UnsupportedFeatureError(store.url, "deletionVectors", `reader feature "deletionVectors" is not supported (file ${f.path} has one)`);
   }
   return { protocol, metadata, files: [...files.values()] };
 }
@@ -157,9 +161,9 @@ async function replayForward(store: ObjectStore, base: Snapshot): Promise<Snapsh
 }
 
 /** Each commit that still exists, oldest first, with counts of its file actions (for `pond show`). */
-export async function listCommits(store: ObjectStore): Promise<
-  { version: number; timestamp: number; commitInfo: CommitInfo | null; actions: { add: number; remove: number; bytesAdded: number } }[]
-> {
+export async function listCommits(
+  store: ObjectStore,
+): Promise<{ version: number; timestamp: number; commitInfo: CommitInfo | null; actions: { add: number; remove: number; bytesAdded: number } }[]> {
   const log = await listLog(store);
   const reader = new CommitReader(store, log);
   const versions = [...log.commits.keys()].sort((a, b) => a - b);
@@ -291,7 +295,10 @@ function checkReachable(store: ObjectStore, log: LogListing, version: number): v
     if (cp === null) {
       const earliest = earliestReachable(log);
       if (earliest !== null && earliest > version) {
-        throw new VersionNotFoundError(store.url, `version ${version}`, `is no longer in the log (the earliest readable version is ${earliest})`, { version, earliest });
+        throw new VersionNotFoundError(store.url, `version ${version}`, `is no longer in the log (the earliest readable version is ${earliest})`, {
+          version,
+          earliest,
+        });
       }
     }
     throw new CorruptLogError(commitKey(v), `is missing (needed to read version ${version})`);
@@ -329,12 +336,10 @@ async function versionAt(store: ObjectStore, log: LogListing, reader: CommitRead
   }
   if (found < 0) {
     const first = vs.length ? await reader.time(vs[0]) : NaN;
-    throw new VersionNotFoundError(
-      store.url,
-      `time ${isoTime(timestamp)}`,
-      `is before the first readable version (${vs[0]}, committed ${isoTime(first)})`,
-      { timestamp, earliest: vs[0] },
-    );
+    throw new VersionNotFoundError(store.url, `time ${isoTime(timestamp)}`, `is before the first readable version (${vs[0]}, committed ${isoTime(first)})`, {
+      timestamp,
+      earliest: vs[0],
+    });
   }
   checkReachable(store, log, vs[found]);
   return vs[found];

@@ -98,7 +98,13 @@ test("decodeDirectory() refuses a column of the wrong type or a missing column",
 
 test("decodeDirectory() refuses Arrow C++ streams of other layouts (dictionaries, nested, many types) as CorruptLogError", () => {
   const dir = join(FIXTURES, "arrow-ipc/arrow-testing/cpp-21.0.0");
-  for (const name of ["generated_primitive.stream", "generated_dictionary.stream", "generated_nested.stream", "generated_datetime.stream", "generated_null_trivial.stream"]) {
+  for (const name of [
+    "generated_primitive.stream",
+    "generated_dictionary.stream",
+    "generated_nested.stream",
+    "generated_datetime.stream",
+    "generated_null_trivial.stream",
+  ]) {
     expect(() => decodeDirectory(new Uint8Array(readFileSync(resolve(dir, name))), name)).toThrow(CorruptLogError);
   }
 });

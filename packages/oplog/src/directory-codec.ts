@@ -67,13 +67,22 @@ function entriesOf({ fields, batches }: IpcStream, source: string): DirEntry[] {
     if (fields[i]!.type !== want) throw new CorruptLogError(source, `is not a directory snapshot: column ${name} is of type ${fields[i]!.type}, not ${want}`);
     return i;
   };
-  const iName = col("name", "utf8"), iId = col("child_node_id", "utf8"), iType = col("entry_type", "utf8"), iVer = col("version_last_modified", "int64");
+  const iName = col("name", "utf8"),
+    iId = col("child_node_id", "utf8"),
+    iType = col("entry_type", "utf8"),
+    iVer = col("version_last_modified", "int64");
   const out: DirEntry[] = [];
   for (const raw of batches) {
     const b = recordBatch(raw.header, raw.body, fields);
-    const names = b.strings(iName), ids = b.strings(iId), types = b.strings(iType), versions = b.int64s(iVer);
+    const names = b.strings(iName),
+      ids = b.strings(iId),
+      types = b.strings(iType),
+      versions = b.int64s(iVer);
     for (let i = 0; i < b.length; i++) {
-      const name = names[i], childNodeId = ids[i], entryType = types[i], version = versions[i];
+      const name = names[i],
+        childNodeId = ids[i],
+        entryType = types[i],
+        version = versions[i];
       if (typeof name !== "string" || typeof childNodeId !== "string" || version == null || typeof entryType !== "string" || !isEntryType(entryType)) {
         throw new CorruptLogError(source, `has an invalid entry at row ${out.length} (name ${JSON.stringify(name)}, type ${JSON.stringify(entryType)})`);
       }
@@ -159,8 +168,11 @@ class Table {
 }
 
 const UTF8 = new TextDecoder("utf-8", { fatal: true });
-const HEADER_SCHEMA = 1, HEADER_DICTIONARY_BATCH = 2, HEADER_RECORD_BATCH = 3;
-const TYPE_INT = 2, TYPE_UTF8 = 5;
+const HEADER_SCHEMA = 1,
+  HEADER_DICTIONARY_BATCH = 2,
+  HEADER_RECORD_BATCH = 3;
+const TYPE_INT = 2,
+  TYPE_UTF8 = 5;
 
 interface IpcStream {
   fields: FieldInfo[];
@@ -241,7 +253,8 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
   if (buffers.length !== nb) throw new Error(`a record batch has ${buffers.length} buffers; its columns need ${nb}`);
   const buffer = (i: number): Uint8Array => {
     const p = buffers.start + i * 16;
-    const offset = Number(view.getBigInt64(p, true)), len = Number(view.getBigInt64(p + 8, true));
+    const offset = Number(view.getBigInt64(p, true)),
+      len = Number(view.getBigInt64(p + 8, true));
     if (offset < 0 || len < 0 || offset + len > body.byteLength) throw new Error("a buffer lies outside its message body");
     return new Uint8Array(body.buffer, body.byteOffset + offset, len);
   };
@@ -261,7 +274,8 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
     length,
     strings(c) {
       const valid = validity(c);
-      const offsets = buffer(firstBuffer[c]! + 1), data = buffer(firstBuffer[c]! + 2);
+      const offsets = buffer(firstBuffer[c]! + 1),
+        data = buffer(firstBuffer[c]! + 2);
       if (offsets.length < (length + 1) * 4) throw new Error(`column ${fields[c]!.name}'s offsets are too short`);
       const ov = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
       const out: (string | null)[] = new Array(length);
@@ -270,7 +284,8 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
           out[i] = null;
           continue;
         }
-        const s = ov.getInt32(i * 4, true), e = ov.getInt32(i * 4 + 4, true);
+        const s = ov.getInt32(i * 4, true),
+          e = ov.getInt32(i * 4 + 4, true);
         if (s < 0 || e < s || e > data.length) throw new Error(`column ${fields[c]!.name} has a value outside its data`);
         out[i] = UTF8.decode(data.subarray(s, e));
       }

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { ControlFileError, TEMP_PREFIX, publishFileSync, readJsonControlFile, tempPathFor, writeFileDurable } from "./durable-file.ts";
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), "durable-")); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "durable-"));
+});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("writeFileDurable()", () => {

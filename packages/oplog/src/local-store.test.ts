@@ -6,10 +6,14 @@ import { InvalidKeyError } from "./errors.ts";
 import { LocalObjectStore } from "./local-store.ts";
 import { runObjectStoreContract } from "./object-store-contract.ts";
 
-runObjectStoreContract("LocalObjectStore", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pond-local-store-"));
-  return { store: new LocalObjectStore(dir), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-}, { downloadTo: true });
+runObjectStoreContract(
+  "LocalObjectStore",
+  async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pond-local-store-"));
+    return { store: new LocalObjectStore(dir), cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  },
+  { downloadTo: true },
+);
 
 let dir: string;
 beforeEach(() => {

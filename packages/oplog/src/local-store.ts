@@ -190,7 +190,6 @@ async function writeAll(fh: fsp.FileHandle, bytes: Uint8Array): Promise<void> {
   }
 }
 
-
 function randomHex(): string {
   const b = crypto.getRandomValues(new Uint8Array(8));
   let s = "";

@@ -52,7 +52,16 @@ describe("encodeEntries() / decodeEntries()", () => {
   test("encodeEntries() writes the OplogEntry schema without part_id, timestamp as TIMESTAMP(MICROS, UTC)", async () => {
     const d = await describeParquet(encodeEntries([entry(0)]));
     expect(d.columns.map((c) => c.path)).toEqual([
-      "node_id", "file_type", "version", "timestamp", "content", "sha256", "size", "min_event_time", "max_event_time", "attributes",
+      "node_id",
+      "file_type",
+      "version",
+      "timestamp",
+      "content",
+      "sha256",
+      "size",
+      "min_event_time",
+      "max_event_time",
+      "attributes",
     ]);
     const ts = d.columns.find((c) => c.path === "timestamp");
     expect(ts?.type).toBe("INT64");
@@ -95,12 +104,12 @@ describe("encodeObjects() / readParquetObjects()", () => {
 
   test("readParquetObjects() returns nested structs, maps and lists as encodeObjects() wrote them", async () => {
     const rows = [
-      { id: 1, s: { path: "a b", m: { k: "v", "é": null }, l: ["x", "y"], n: 2 ** 40, b: true } },
+      { id: 1, s: { path: "a b", m: { k: "v", é: null }, l: ["x", "y"], n: 2 ** 40, b: true } },
       { id: 2, s: null },
       { id: 3, s: { path: null, m: {}, l: [], n: null, b: false } },
     ];
     const back = await readParquetObjects(encodeObjects(fields, rows));
-    expect(back[0]).toEqual({ id: 1, s: { path: "a b", m: { k: "v", "é": null }, l: ["x", "y"], n: 2n ** 40n, b: true } });
+    expect(back[0]).toEqual({ id: 1, s: { path: "a b", m: { k: "v", é: null }, l: ["x", "y"], n: 2n ** 40n, b: true } });
     expect(back[1].s ?? null).toBeNull();
     expect(back[2]).toEqual({ id: 3, s: { path: null, m: {}, l: [], n: null, b: false } });
   });

@@ -117,11 +117,15 @@ export async function readParquetRaw(bytes: Uint8Array, opts: { maxRows?: number
     const e = c.element;
     const logical = e.logical_type?.type;
     const unit =
-      e.type === "INT96" ? "NANOS"
-      : e.logical_type?.type === "TIMESTAMP" ? e.logical_type.unit
-      : e.converted_type === "TIMESTAMP_MILLIS" ? "MILLIS"
-      : e.converted_type === "TIMESTAMP_MICROS" ? "MICROS"
-      : undefined;
+      e.type === "INT96"
+        ? "NANOS"
+        : e.logical_type?.type === "TIMESTAMP"
+          ? e.logical_type.unit
+          : e.converted_type === "TIMESTAMP_MILLIS"
+            ? "MILLIS"
+            : e.converted_type === "TIMESTAMP_MICROS"
+              ? "MICROS"
+              : undefined;
     return {
       name: e.name,
       physical: c.children.length ? "" : (e.type ?? ""),

@@ -58,7 +58,13 @@ test("pondTableActions() returns protocol 1/2 and metaData partitioned by part_i
   const [protocol, metaData] = pondTableActions("pond-1", 123);
   expect(protocol).toEqual({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } });
   expect(metaData).toMatchObject({
-    metaData: { id: "pond-1", format: { provider: "parquet", options: {} }, partitionColumns: ["part_id"], schemaString: OPLOG_SCHEMA_STRING, createdTime: 123 },
+    metaData: {
+      id: "pond-1",
+      format: { provider: "parquet", options: {} },
+      partitionColumns: ["part_id"],
+      schemaString: OPLOG_SCHEMA_STRING,
+      createdTime: 123,
+    },
   });
 });
 

@@ -61,7 +61,12 @@ const SAFE_PART_ID = /^[A-Za-z0-9._-]+$/;
  * action for the commit that will be `opts.version`: partitionValues, size, stats
  * ({numRecords, minValues, maxValues, nullCount}) and tags {"pond.version"}.
  */
-export async function writeEntryFile(store: ObjectStore, partId: string, rows: readonly OplogEntry[], opts: { version: number; rowVersions?: readonly number[] }): Promise<AddAction> {
+export async function writeEntryFile(
+  store: ObjectStore,
+  partId: string,
+  rows: readonly OplogEntry[],
+  opts: { version: number; rowVersions?: readonly number[] },
+): Promise<AddAction> {
   if (opts.rowVersions && opts.rowVersions.length !== rows.length) throw new RangeError(`BUG: ${opts.rowVersions.length} row versions for ${rows.length} rows`);
   if (!SAFE_PART_ID.test(partId)) throw new InvalidKeyError(`part_id=${partId}`, "a part_id must be letters, digits, '.', '_' or '-'");
   for (const r of rows) if (r.part_id !== partId) throw new EntryPartitionError(partId, r.part_id, r.node_id);

@@ -21,7 +21,11 @@ export function checkReadable(protocol: Protocol, url: string, file: string): vo
   const v = protocol.minReaderVersion;
   if (!Number.isInteger(v) || v < 1) throw new CorruptLogError(file, `has a protocol with an invalid minReaderVersion (${JSON.stringify(v)})`);
   if (v > MAX_READER_VERSION) {
-    throw new UnsupportedFeatureError(url, `readerVersion${v}`, `it needs Delta reader version ${v}, and this reader supports versions 1 to ${MAX_READER_VERSION}`);
+    throw new UnsupportedFeatureError(
+      url,
+      `readerVersion${v}`,
+      `it needs Delta reader version ${v}, and this reader supports versions 1 to ${MAX_READER_VERSION}`,
+    );
   }
   // Reader version 2 exists only for column mapping.
   if (v === 2) throw new UnsupportedFeatureError(url, "columnMapping");

@@ -38,7 +38,10 @@ describe("S3ObjectStore on a server with conditional writes", () => {
 
   test("put() with ifAbsent lets one of two store instances win when the server honours If-None-Match", async () => {
     const prefix = `race${++n}`;
-    const stores = Array.from({ length: 10 }, () => new S3ObjectStore({ bucket: conditional.bucket, prefix, endpoint: conditional.endpoint, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }));
+    const stores = Array.from(
+      { length: 10 },
+      () => new S3ObjectStore({ bucket: conditional.bucket, prefix, endpoint: conditional.endpoint, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" }),
+    );
     const results = await Promise.all(stores.map((s, i) => s.put("_delta_log/00000000000000000001.json", new Uint8Array([i]), { ifAbsent: true })));
     expect(results.filter((r) => r === "created")).toHaveLength(1);
   });
@@ -91,7 +94,13 @@ describe("S3ObjectStore", () => {
     free.stop(true);
     const store = new S3ObjectStore({ bucket: "b", endpoint: `http://127.0.0.1:${port}`, accessKeyId: "S3RVER", secretAccessKey: "S3RVER" });
     const t0 = Date.now();
-    for (const call of [() => store.head("x"), () => store.get("x"), () => store.put("x", new Uint8Array(1), { ifAbsent: true }), () => Array.fromAsync(store.list("")), () => store.downloadTo("x", join(plain.dir, "never-written"))]) {
+    for (const call of [
+      () => store.head("x"),
+      () => store.get("x"),
+      () => store.put("x", new Uint8Array(1), { ifAbsent: true }),
+      () => Array.fromAsync(store.list("")),
+      () => store.downloadTo("x", join(plain.dir, "never-written")),
+    ]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RemoteUnreachableError);
       expect((err as Error).message).toContain(`127.0.0.1:${port}`);
@@ -100,8 +109,18 @@ describe("S3ObjectStore", () => {
   });
 
   test("a wrong access key fails with RemoteAccessDeniedError that names neither key nor secret", async () => {
-    const store = new S3ObjectStore({ bucket: plain.bucket, endpoint: plain.endpoint, accessKeyId: "AKIAWRONGKEY1234", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET" });
-    for (const call of [() => store.head("x"), () => store.put("x", new Uint8Array(1)), () => store.put("y", new Uint8Array(1), { ifAbsent: true }), () => store.downloadTo("x", join(plain.dir, "never-written"))]) {
+    const store = new S3ObjectStore({
+      bucket: plain.bucket,
+      endpoint: plain.endpoint,
+      accessKeyId: "AKIAWRONGKEY1234",
+      secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET",
+    });
+    for (const call of [
+      () => store.head("x"),
+      () => store.put("x", new Uint8Array(1)),
+      () => store.put("y", new Uint8Array(1), { ifAbsent: true }),
+      () => store.downloadTo("x", join(plain.dir, "never-written")),
+    ]) {
       const err = await call().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RemoteAccessDeniedError);
       const text = `${(err as Error).message} ${JSON.stringify((err as RemoteAccessDeniedError).data)} ${(err as RemoteAccessDeniedError).hint}`;
@@ -123,7 +142,12 @@ describe("S3ObjectStore", () => {
       server.pause();
       const t0 = Date.now();
       const file = join(server.dir, "downloaded");
-      for (const call of [() => store.head("x"), () => store.get("x"), () => store.put("y", new Uint8Array(1), { ifAbsent: true }), () => store.downloadTo("x", file)]) {
+      for (const call of [
+        () => store.head("x"),
+        () => store.get("x"),
+        () => store.put("y", new Uint8Array(1), { ifAbsent: true }),
+        () => store.downloadTo("x", file),
+      ]) {
         await expect(call()).rejects.toBeInstanceOf(RemoteTimeoutError);
       }
       expect(Date.now() - t0).toBeLessThan(4 * 800 + 2500);

@@ -62,8 +62,33 @@ const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 /** Extra time a body may take per byte on top of `timeoutMs`: 1 ms per KB is a 1 MB/s floor. */
 const MS_PER_BYTE = 1 / 1000;
 
-const AUTH_CODES = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "ExpiredToken", "InvalidToken", "TokenRefreshRequired", "AuthorizationHeaderMalformed", "InvalidSecurity", "MissingSecurityHeader"]);
-const NETWORK_CODES = new Set(["ConnectionRefused", "ConnectionClosed", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "FailedToOpenSocket", "ConnectionTimeout", "UnableToConnect", "DNSError"]);
+const AUTH_CODES = new Set([
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "AccessDenied",
+  "ExpiredToken",
+  "InvalidToken",
+  "TokenRefreshRequired",
+  "AuthorizationHeaderMalformed",
+  "InvalidSecurity",
+  "MissingSecurityHeader",
+]);
+const NETWORK_CODES = new Set([
+  "ConnectionRefused",
+  "ConnectionClosed",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "FailedToOpenSocket",
+  "ConnectionTimeout",
+  "UnableToConnect",
+  "DNSError",
+]);
 
 export class S3ObjectStore implements ObjectStore {
   readonly url: string;
@@ -157,16 +182,19 @@ export class S3ObjectStore implements ObjectStore {
     let stalled = false;
     let lastSize = -1;
     let lastMove = Date.now();
-    const watchdog = setInterval(() => {
-      const size = statSync(hostPath, { throwIfNoEntry: false })?.size ?? -1;
-      if (size !== lastSize) {
-        lastSize = size;
-        lastMove = Date.now();
-      } else if (Date.now() - lastMove > this.timeoutMs) {
-        stalled = true;
-        abort.abort();
-      }
-    }, Math.min(1000, this.timeoutMs / 4));
+    const watchdog = setInterval(
+      () => {
+        const size = statSync(hostPath, { throwIfNoEntry: false })?.size ?? -1;
+        if (size !== lastSize) {
+          lastSize = size;
+          lastMove = Date.now();
+        } else if (Date.now() - lastMove > this.timeoutMs) {
+          stalled = true;
+          abort.abort();
+        }
+      },
+      Math.min(1000, this.timeoutMs / 4),
+    );
     try {
       let res: Response;
       try {
@@ -356,12 +384,15 @@ export class S3ObjectStore implements ObjectStore {
       },
     });
     // The upload pulls as it sends; if it stops pulling for timeoutMs, the server has stalled.
-    const watchdog = setInterval(() => {
-      if (Date.now() - lastPull > this.timeoutMs) {
-        stalled = true;
-        controller.error(new RemoteTimeoutError(this.url, this.endpoint, what, this.timeoutMs));
-      }
-    }, Math.min(1000, this.timeoutMs / 4));
+    const watchdog = setInterval(
+      () => {
+        if (Date.now() - lastPull > this.timeoutMs) {
+          stalled = true;
+          controller.error(new RemoteTimeoutError(this.url, this.endpoint, what, this.timeoutMs));
+        }
+      },
+      Math.min(1000, this.timeoutMs / 4),
+    );
     try {
       await this.client.write(this.full(key), new Response(stream), { partSize: this.partSize, queueSize: this.queueSize });
     } catch (e) {
@@ -436,4 +467,3 @@ function describeNetwork(code: string): string {
       return `network error ${code}`;
   }
 }
-

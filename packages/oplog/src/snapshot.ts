@@ -54,7 +54,9 @@ export function decodeRowVersions(text: string): number[] | undefined {
   for (const run of text.split(",")) {
     const m = /^(\d{1,15}):(-?\d{1,15}):(\d{1,9})$/.exec(run);
     if (!m) return undefined;
-    const first = Number(m[1]), step = Number(m[2]), n = Number(m[3]);
+    const first = Number(m[1]),
+      step = Number(m[2]),
+      n = Number(m[3]);
     for (let k = 0; k < n; k++) out.push(first + k * step);
   }
   return out;

@@ -69,8 +69,11 @@ export async function exportData(pond: Pond, pattern: string, dest: string, opts
   }
   mkdirSync(dest, { recursive: true });
   const manifestPath = join(dest, MANIFEST);
-  const previous = readJsonControlFile<Manifest>(manifestPath, `Remove ${manifestPath} (then the files the earlier export wrote are no longer replaced; delete them by hand if needed).`,
-    (v) => (typeof v === "object" && v !== null && Array.isArray((v as Manifest).files) ? undefined : "it must list the files an export wrote"));
+  const previous = readJsonControlFile<Manifest>(
+    manifestPath,
+    `Remove ${manifestPath} (then the files the earlier export wrote are no longer replaced; delete them by hand if needed).`,
+    (v) => (typeof v === "object" && v !== null && Array.isArray((v as Manifest).files) ? undefined : "it must list the files an export wrote"),
+  );
   // Written beside the target, so publishing each file is a rename on one file system.
   const staging = join(dest, `.pond-export-tmp-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(staging);
@@ -89,7 +92,12 @@ export async function exportData(pond: Pond, pattern: string, dest: string, opts
     for (const p of removed) rmSync(join(dest, p), { force: true });
     removeEmptyDirs(dest, new Set(removed.map((p) => dirname(join(dest, p)))));
     writeFileDurable(manifestPath, JSON.stringify({ format: 1, files: [...kept].sort() } satisfies Manifest, null, 2) + "\n");
-    return { dest, sources: sources.map((s) => ({ path: s.path, name: basename(s.path).replace(/\.(series|table)$/, ""), versions: s.files.length })), files, removed };
+    return {
+      dest,
+      sources: sources.map((s) => ({ path: s.path, name: basename(s.path).replace(/\.(series|table)$/, ""), versions: s.files.length })),
+      files,
+      removed,
+    };
   } finally {
     session.close();
     rmSync(staging, { recursive: true, force: true });
@@ -116,10 +124,18 @@ async function writeSource(session: QuerySession, s: ResolvedSource, out: string
     const t = sqlIdent(ts!);
     const parts = ["year"];
     const cols = [`strftime(${t}, '%Y') AS year`];
-    if (opts.partition !== "year") { parts.push("month"); cols.push(`strftime(${t}, '%m') AS month`); }
-    if (opts.partition === "day") { parts.push("day"); cols.push(`strftime(${t}, '%d') AS day`); }
+    if (opts.partition !== "year") {
+      parts.push("month");
+      cols.push(`strftime(${t}, '%m') AS month`);
+    }
+    if (opts.partition === "day") {
+      parts.push("day");
+      cols.push(`strftime(${t}, '%d') AS day`);
+    }
     // Rows without a time cannot be placed in a partition (a series has none: ingest refuses them).
-    await session.all(`COPY (SELECT *, ${cols.join(", ")} FROM src WHERE ${t} IS NOT NULL ORDER BY ${t}) TO ${sqlString(out)} (${format}, PARTITION_BY (${parts.join(", ")}), FILENAME_PATTERN 'part-{i}')`);
+    await session.all(
+      `COPY (SELECT *, ${cols.join(", ")} FROM src WHERE ${t} IS NOT NULL ORDER BY ${t}) TO ${sqlString(out)} (${format}, PARTITION_BY (${parts.join(", ")}), FILENAME_PATTERN 'part-{i}')`,
+    );
   } finally {
     await session.all("DROP VIEW src");
   }

@@ -17,7 +17,11 @@ describe("backoffMs()", () => {
 describe("retryPolicyFromEnv()", () => {
   test("defaults, overrides, and a usage error naming a bad variable", () => {
     expect(retryPolicyFromEnv({})).toEqual(DEFAULT_RETRY);
-    expect(retryPolicyFromEnv({ POND_COMMIT_ATTEMPTS: "2", POND_COMMIT_BACKOFF_MS: "0", POND_COMMIT_BACKOFF_MAX_MS: "7" })).toEqual({ attempts: 2, baseMs: 0, maxMs: 7 });
+    expect(retryPolicyFromEnv({ POND_COMMIT_ATTEMPTS: "2", POND_COMMIT_BACKOFF_MS: "0", POND_COMMIT_BACKOFF_MAX_MS: "7" })).toEqual({
+      attempts: 2,
+      baseMs: 0,
+      maxMs: 7,
+    });
     expect(() => retryPolicyFromEnv({ POND_COMMIT_ATTEMPTS: "0" })).toThrow(/POND_COMMIT_ATTEMPTS/);
     expect(() => retryPolicyFromEnv({ POND_COMMIT_BACKOFF_MS: "-1" })).toThrow(/POND_COMMIT_BACKOFF_MS/);
   });
@@ -30,15 +34,19 @@ describe("Pond.write() retries a lost commit in one place", () => {
     const pond = await newPond(join(kit.dir, "p"));
     let calls = 0;
     try {
-      const out = await pond.write(["pond", "test"], async ({ txn }) => {
-        calls++;
-        await new WD(txn).createFile(`/mine-${calls}.txt`, "file:data", new TextEncoder().encode("x"));
-        if (calls <= losses) {
-          const other = await pond.persistence.begin(newTxnMeta(["other"]));
-          await new WD(other).createFile(`/other-${calls}.txt`, "file:data", new TextEncoder().encode("y"));
-          await other.commit();
-        }
-      }, { attempts, baseMs: 1, maxMs: 2 });
+      const out = await pond.write(
+        ["pond", "test"],
+        async ({ txn }) => {
+          calls++;
+          await new WD(txn).createFile(`/mine-${calls}.txt`, "file:data", new TextEncoder().encode("x"));
+          if (calls <= losses) {
+            const other = await pond.persistence.begin(newTxnMeta(["other"]));
+            await new WD(other).createFile(`/other-${calls}.txt`, "file:data", new TextEncoder().encode("y"));
+            await other.commit();
+          }
+        },
+        { attempts, baseMs: 1, maxMs: 2 },
+      );
       return { out, calls, pond, kit };
     } catch (e) {
       return { error: e, calls, pond, kit };

@@ -32,7 +32,11 @@ export function retryPolicyFromEnv(env: Record<string, string | undefined> = pro
     const v = env[name];
     if (v === undefined || v === "") return dflt;
     if (!/^\d+$/.test(v) || Number(v) < min) {
-      throw new PondError("bad_setting", `${name}=${JSON.stringify(v)} is not a whole number of at least ${min}`, { kind: "usage", data: { name, value: v }, hint: `Unset it (default ${dflt}) or give a number like ${dflt}.` });
+      throw new PondError("bad_setting", `${name}=${JSON.stringify(v)} is not a whole number of at least ${min}`, {
+        kind: "usage",
+        data: { name, value: v },
+        hint: `Unset it (default ${dflt}) or give a number like ${dflt}.`,
+      });
     }
     return Number(v);
   };

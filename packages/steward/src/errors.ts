@@ -33,10 +33,14 @@ export class PondExistsError extends PondError {
 /** `init` where the folder, or a folder above it, is a file. */
 export class PondDirIsFileError extends PondError {
   constructor(dir: string, file: string) {
-    super("pond_dir_is_file", file === dir ? `Cannot create a pond at "${dir}": it is a file, not a folder` : `Cannot create a pond at "${dir}": "${file}" is a file, not a folder`, {
-      data: { dir, file },
-      hint: "Choose a folder path (a new folder is made), or move the file out of the way.",
-    });
+    super(
+      "pond_dir_is_file",
+      file === dir ? `Cannot create a pond at "${dir}": it is a file, not a folder` : `Cannot create a pond at "${dir}": "${file}" is a file, not a folder`,
+      {
+        data: { dir, file },
+        hint: "Choose a folder path (a new folder is made), or move the file out of the way.",
+      },
+    );
   }
 }
 
@@ -197,6 +201,10 @@ export class SnapshotExpiredError extends PondError {
 /** A maintenance flag or `pond config` value that does not parse. */
 export class BadMaintenanceOptionError extends PondError {
   constructor(what: string, value: string, expected: string) {
-    super("bad_option", `${what} "${value}" is not valid: expected ${expected}`, { kind: "usage", data: { what, value }, hint: `Give ${what} as ${expected}.` });
+    super("bad_option", `${what} "${value}" is not valid: expected ${expected}`, {
+      kind: "usage",
+      data: { what, value },
+      hint: `Give ${what} as ${expected}.`,
+    });
   }
 }

@@ -112,7 +112,11 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   for (let i = 0; i < plan.commits.length; i++) {
     const { meta: m } = plan.commits[i]!;
     if ((await local.put(m.key, commitBytes[i]!, { ifAbsent: true })) === "exists" && sha256Of(await local.get(m.key)) !== sha256Of(commitBytes[i]!)) {
-      throw new RemoteDivergedError(remote.url, `this pond already has a different version ${plan.commits[i]!.version}`, "Restore the pond again from the remote into a new folder.");
+      throw new RemoteDivergedError(
+        remote.url,
+        `this pond already has a different version ${plan.commits[i]!.version}`,
+        "Restore the pond again from the remote into a new folder.",
+      );
     }
     progress.tick(1, m.size);
   }
@@ -128,7 +132,9 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
 /** The local log must be a prefix of the remote's: not ahead, and equal at the local tip. */
 async function checkFastForward(remote: ObjectStore, local: ObjectStore, remoteTip: number, localTip: number): Promise<void> {
   const hint = "This copy has commits the remote does not. Restore a fresh mirror from the remote (`pond restore`) into a new folder.";
-  if (localTip > remoteTip) throw new RemoteDivergedError(remote.url, `this pond has version ${localTip} and the remote only ${remoteTip}`, hint, { localTip, remoteTip });
+  if (localTip > remoteTip)
+    throw new RemoteDivergedError(remote.url, `this pond has version ${localTip} and the remote only ${remoteTip}`, hint, { localTip, remoteTip });
   const [mine, theirs] = await Promise.all([local.get(commitKey(localTip)), remote.get(commitKey(localTip))]);
-  if (sha256Of(mine) !== sha256Of(theirs)) throw new RemoteDivergedError(remote.url, `its version ${localTip} is not this pond's version ${localTip}`, hint, { version: localTip });
+  if (sha256Of(mine) !== sha256Of(theirs))
+    throw new RemoteDivergedError(remote.url, `its version ${localTip} is not this pond's version ${localTip}`, hint, { version: localTip });
 }

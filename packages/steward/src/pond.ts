@@ -120,7 +120,10 @@ export function parseAsOf(s: string): AsOf {
 export class Pond {
   readonly persistence: TLogPersistence;
 
-  private constructor(readonly paths: PondPaths, readonly identity: PondIdentity) {
+  private constructor(
+    readonly paths: PondPaths,
+    readonly identity: PondIdentity,
+  ) {
     this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
@@ -149,16 +152,28 @@ export class Pond {
     await createPondTable(new LocalObjectStore(paths.data), identity.pondId, meta);
     writeIdentity(paths, identity);
     appendControl(paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq: -1, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
-    appendControl(paths.controlLog, { type: "committed", txnId: meta.txnId, seq: 0, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes: ["created pond " + identity.pondId] });
+    appendControl(paths.controlLog, {
+      type: "committed",
+      txnId: meta.txnId,
+      seq: 0,
+      endedAt: Date.now(),
+      durationMs: Date.now() - meta.startedAt,
+      changes: ["created pond " + identity.pondId],
+    });
     return new Pond(paths, identity);
   }
 
   /** Opens an existing pond; a folder that is not one is NotAPondError. */
   static open(dir: string): Pond {
     const paths = pondPaths(dir);
-    const identity = readJsonControlFile<PondIdentity>(paths.identity,
+    const identity = readJsonControlFile<PondIdentity>(
+      paths.identity,
       `Rewrite it as {"pondId": "<id>", "createdAt": "<ISO time>", "format": 1}; the pond's id is the "id" of the metaData action in ${join(paths.data, "_delta_log", "00000000000000000000.json")}. Or restore the pond from a backup.`,
-      (v) => (typeof v === "object" && v !== null && typeof (v as PondIdentity).pondId === "string" && (v as PondIdentity).format === 1 ? undefined : "it must hold a pondId and format 1"));
+      (v) =>
+        typeof v === "object" && v !== null && typeof (v as PondIdentity).pondId === "string" && (v as PondIdentity).format === 1
+          ? undefined
+          : "it must hold a pondId and format 1",
+    );
     if (!identity) throw new NotAPondError(paths.dir, existsSync(paths.dir) ? "it has no control/pond.json" : "the folder does not exist");
     return new Pond(paths, identity);
   }
@@ -192,7 +207,11 @@ export class Pond {
    * commit-retry.ts). Payload files are content-addressed, so a rerun finds them stored
    * and never rewrites one. The error after the last attempt says how many there were.
    */
-  async write<T>(command: string[], fn: (ctx: WriteContext) => Promise<T>, retry: RetryPolicy = retryPolicyFromEnv()): Promise<{ result: T; seq: number; attempts: number }> {
+  async write<T>(
+    command: string[],
+    fn: (ctx: WriteContext) => Promise<T>,
+    retry: RetryPolicy = retryPolicyFromEnv(),
+  ): Promise<{ result: T; seq: number; attempts: number }> {
     if (this.identity.mirrorOf) throw new MirrorReadOnlyError(this.dir, this.identity.mirrorOf);
     const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), command.join(" "));
     const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
@@ -200,7 +219,15 @@ export class Pond {
     try {
       // The first transaction's snapshot is the base: no second listing of the log for it.
       let txn = await this.persistence.begin(meta);
-      appendControl(this.paths.controlLog, { type: "begin", txnId: meta.txnId, baseSeq: txn.seq, command, user: meta.user, startedAt: meta.startedAt, pid: process.pid });
+      appendControl(this.paths.controlLog, {
+        type: "begin",
+        txnId: meta.txnId,
+        baseSeq: txn.seq,
+        command,
+        user: meta.user,
+        startedAt: meta.startedAt,
+        pid: process.pid,
+      });
       try {
         for (let attempt = 1; ; attempt++) {
           if (attempt > 1) txn = await this.persistence.begin(meta);
@@ -208,7 +235,14 @@ export class Pond {
           const result = await fn({ txn, note: (c) => changes.push(c) });
           const r = await txn.tryCommit();
           if (r.kind === "committed") {
-            appendControl(this.paths.controlLog, { type: "committed", txnId: meta.txnId, seq: r.seq, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, changes });
+            appendControl(this.paths.controlLog, {
+              type: "committed",
+              txnId: meta.txnId,
+              seq: r.seq,
+              endedAt: Date.now(),
+              durationMs: Date.now() - meta.startedAt,
+              changes,
+            });
             done = { result, seq: r.seq, attempts: attempt };
             break;
           }
@@ -219,7 +253,14 @@ export class Pond {
         }
       } catch (e) {
         const err = e as Error & { code?: string };
-        appendControl(this.paths.controlLog, { type: "failed", txnId: meta.txnId, endedAt: Date.now(), durationMs: Date.now() - meta.startedAt, error: err.message, code: err.code ?? "error" });
+        appendControl(this.paths.controlLog, {
+          type: "failed",
+          txnId: meta.txnId,
+          endedAt: Date.now(),
+          durationMs: Date.now() - meta.startedAt,
+          error: err.message,
+          code: err.code ?? "error",
+        });
         throw e;
       }
       // Remotes in `push` mode get the new commit now, still under the lock so pushes

@@ -48,7 +48,17 @@ describe("push()", () => {
     const after = await listing(remoteDir);
     const added = after.filter((m) => !before.has(m.key));
     // The change's entry files, its commit, this push's manifest and a control segment: nothing else.
-    const kinds = added.map((m) => (m.key.startsWith("_pond/manifests/") ? "manifest" : m.key.startsWith("_pond/control/") ? "control" : m.key === commitKey(version) ? "commit" : m.key.endsWith(".parquet") ? "entries" : m.key));
+    const kinds = added.map((m) =>
+      m.key.startsWith("_pond/manifests/")
+        ? "manifest"
+        : m.key.startsWith("_pond/control/")
+          ? "control"
+          : m.key === commitKey(version)
+            ? "commit"
+            : m.key.endsWith(".parquet")
+              ? "entries"
+              : m.key,
+    );
     expect(kinds.filter((k) => !["manifest", "control", "commit", "entries"].includes(k))).toEqual([]);
     expect(kinds.filter((k) => k === "commit")).toHaveLength(1);
     expect(rep!.files).toBe(added.filter((m) => !m.key.startsWith("_pond/")).length);

@@ -58,7 +58,12 @@ export async function push(pond: Pond, name: string | undefined, opts: PushOptio
   const targets = name !== undefined ? [findRemote(remotes, name)] : remotes.filter((r) => r.mode !== "pull");
   if (targets.length === 0) throw new NoRemoteError("push to");
   for (const r of targets) {
-    if (r.mode === "pull") throw new BadRemoteError(`remote "${r.name}"`, "this pond is a mirror that pulls from it", "A mirror follows its remote; push from the pond that owns it.");
+    if (r.mode === "pull")
+      throw new BadRemoteError(
+        `remote "${r.name}"`,
+        "this pond is a mirror that pulls from it",
+        "A mirror follows its remote; push from the pond that owns it.",
+      );
   }
   return pond.withLock(`pond push ${targets.map((t) => t.name).join(" ")}`, async () => {
     const out: PushReport[] = [];
@@ -125,7 +130,11 @@ export async function pushLocked(pond: Pond, cfg: RemoteConfig, opts: PushOption
   if (plan.lastCheckpoint) await copyObject(local, remote, plan.lastCheckpoint, { progress, corrupt });
 
   // 6. History.
-  const controlBytes = await pushControlLog(remote, remoteList.filter((m) => m.key.startsWith(REMOTE_META_PREFIX)), pond.paths.controlLog);
+  const controlBytes = await pushControlLog(
+    remote,
+    remoteList.filter((m) => m.key.startsWith(REMOTE_META_PREFIX)),
+    pond.paths.controlLog,
+  );
   progress.done();
 
   updateRemote(pond.paths, cfg.name, (r) => {
@@ -151,11 +160,15 @@ async function namedByPondPath(pond: Pond, e: unknown): Promise<unknown> {
   }
   const payload = payloadHostPath(pond, e.data.key);
   const detail = (e.data.detail as string | undefined) ?? e.message;
-  return new IntegrityError(users.length ? users.join(", ") : `a payload no current path uses`, `its payload ${payload} is damaged (${detail}); nothing of it was uploaded`, {
-    key: e.data.key,
-    payload,
-    paths: users,
-  });
+  return new IntegrityError(
+    users.length ? users.join(", ") : `a payload no current path uses`,
+    `its payload ${payload} is damaged (${detail}); nothing of it was uploaded`,
+    {
+      key: e.data.key,
+      payload,
+      paths: users,
+    },
+  );
 }
 
 function payloadHostPath(pond: Pond, key: string): string {
@@ -186,7 +199,11 @@ function divergedHint(name: string): string {
  * local commit stands whatever happens; a failure is reported (a warning on stderr)
  * and the next `pond push` catches up. The caller holds the write lock.
  */
-export async function autoPush(pond: Pond, seq: number, env: Record<string, string | undefined> = process.env): Promise<{ remote: string; ok: boolean; error?: string }[]> {
+export async function autoPush(
+  pond: Pond,
+  seq: number,
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ remote: string; ok: boolean; error?: string }[]> {
   const results: { remote: string; ok: boolean; error?: string }[] = [];
   let remotes: RemoteConfig[];
   try {
@@ -202,7 +219,9 @@ export async function autoPush(pond: Pond, seq: number, env: Record<string, stri
       results.push({ remote: r.name, ok: true });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      logger.warn(`auto-push to remote "${r.name}" failed; the commit (version ${seq}) is kept locally, and \`pond push ${r.name}\` will catch up. Cause: ${message}`);
+      logger.warn(
+        `auto-push to remote "${r.name}" failed; the commit (version ${seq}) is kept locally, and \`pond push ${r.name}\` will catch up. Cause: ${message}`,
+      );
       results.push({ remote: r.name, ok: false, error: message });
     }
   }

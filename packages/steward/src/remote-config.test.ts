@@ -40,7 +40,10 @@ describe("checkEndpoint()", () => {
 
 describe("credentials", () => {
   test("checkCredentialRefs() stores ${env:NAME} references and refuses a literal without repeating it", () => {
-    expect(checkCredentialRefs({ accessKeyId: "${env:MY_ID}", secretAccessKey: "${env:MY_SECRET}" })).toEqual({ accessKeyId: "${env:MY_ID}", secretAccessKey: "${env:MY_SECRET}" });
+    expect(checkCredentialRefs({ accessKeyId: "${env:MY_ID}", secretAccessKey: "${env:MY_SECRET}" })).toEqual({
+      accessKeyId: "${env:MY_ID}",
+      secretAccessKey: "${env:MY_SECRET}",
+    });
     let err: SecretOnCommandLineError | undefined;
     try {
       checkCredentialRefs({ secretAccessKey: "wJalrXUtnFEMI/K7MDENG" });
@@ -54,12 +57,17 @@ describe("credentials", () => {
 
   test("resolveCredentials() reads references from the environment, else the standard AWS variables", () => {
     const env = { MY_ID: "id1", MY_SECRET: "s1", AWS_ACCESS_KEY_ID: "id2", AWS_SECRET_ACCESS_KEY: "s2" };
-    expect(resolveCredentials("r", { url: "s3://b", credentials: { accessKeyId: "${env:MY_ID}", secretAccessKey: "${env:MY_SECRET}" } }, env)).toEqual({ accessKeyId: "id1", secretAccessKey: "s1" });
+    expect(resolveCredentials("r", { url: "s3://b", credentials: { accessKeyId: "${env:MY_ID}", secretAccessKey: "${env:MY_SECRET}" } }, env)).toEqual({
+      accessKeyId: "id1",
+      secretAccessKey: "s1",
+    });
     expect(resolveCredentials("r", { url: "s3://b" }, env)).toEqual({ accessKeyId: "id2", secretAccessKey: "s2" });
   });
 
   test("resolveCredentials() names the unset variable a reference points to", () => {
-    expect(() => resolveCredentials("backup", { url: "s3://b", credentials: { secretAccessKey: "${env:NOT_SET_X}" } }, { AWS_ACCESS_KEY_ID: "a" })).toThrow(/NOT_SET_X/);
+    expect(() => resolveCredentials("backup", { url: "s3://b", credentials: { secretAccessKey: "${env:NOT_SET_X}" } }, { AWS_ACCESS_KEY_ID: "a" })).toThrow(
+      /NOT_SET_X/,
+    );
     expect(() => resolveCredentials("backup", { url: "s3://b" }, {})).toThrow(MissingCredentialsError);
   });
 });

@@ -47,16 +47,22 @@ export function parseRemoteUrl(url: string): ParsedRemoteUrl {
   if (s3) {
     const bucket = s3[1]!;
     if (bucket.includes("@") || bucket.includes(":")) {
-      throw new BadRemoteError(`remote URL "${redactUserinfo(url)}"`, "credentials or a port do not belong in an s3:// URL", "Give the endpoint with --endpoint and credentials through the environment.");
+      throw new BadRemoteError(
+        `remote URL "${redactUserinfo(url)}"`,
+        "credentials or a port do not belong in an s3:// URL",
+        "Give the endpoint with --endpoint and credentials through the environment.",
+      );
     }
     if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new BadRemoteError(`remote URL "${url}"`, `"${bucket}" is not a valid bucket name`);
     const prefix = (s3[2] ?? "").replace(/\/+$/, "");
-    if (prefix.split("/").some((seg) => seg === "." || seg === "..") || prefix.includes("//")) throw new BadRemoteError(`remote URL "${url}"`, "the prefix has an empty, '.' or '..' segment");
+    if (prefix.split("/").some((seg) => seg === "." || seg === "..") || prefix.includes("//"))
+      throw new BadRemoteError(`remote URL "${url}"`, "the prefix has an empty, '.' or '..' segment");
     return { kind: "s3", bucket, prefix };
   }
   if (url.startsWith("file://")) {
     const path = decodeURIComponent(url.slice("file://".length));
-    if (!isAbsolute(path)) throw new BadRemoteError(`remote URL "${url}"`, "a file URL needs an absolute path", "Write file:///absolute/folder (three slashes).");
+    if (!isAbsolute(path))
+      throw new BadRemoteError(`remote URL "${url}"`, "a file URL needs an absolute path", "Write file:///absolute/folder (three slashes).");
     return { kind: "file", path: path.length > 1 ? path.replace(/\/+$/, "") : path };
   }
   throw new BadRemoteError(`remote URL "${redactUserinfo(url)}"`, "it is neither s3:// nor file://");
@@ -70,9 +76,11 @@ export function checkEndpoint(endpoint: string): string {
   } catch {
     throw new BadRemoteError(`endpoint "${redactUserinfo(endpoint)}"`, "it is not a URL", "Give one like https://s3.example.com or http://127.0.0.1:9000.");
   }
-  if (u.username || u.password) throw new BadRemoteError("the endpoint", "it contains credentials", "Give credentials through the environment, never in a URL.");
+  if (u.username || u.password)
+    throw new BadRemoteError("the endpoint", "it contains credentials", "Give credentials through the environment, never in a URL.");
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new BadRemoteError(`endpoint "${endpoint}"`, "it must start with http:// or https://");
-  if (u.search || (u.pathname !== "/" && u.pathname !== "")) throw new BadRemoteError(`endpoint "${endpoint}"`, "it must not have a path; the bucket and prefix go in the s3:// URL");
+  if (u.search || (u.pathname !== "/" && u.pathname !== ""))
+    throw new BadRemoteError(`endpoint "${endpoint}"`, "it must not have a path; the bucket and prefix go in the s3:// URL");
   return `${u.protocol}//${u.host}`;
 }
 
@@ -145,9 +153,14 @@ export function resolveCredentials(name: string, loc: RemoteLocation, env: Recor
 /** Every remote of the pond, in the order they were added. */
 export function readRemotes(paths: PondPaths): RemoteConfig[] {
   const file = remotesFile(paths);
-  const parsed = readJsonControlFile<{ remotes?: RemoteConfig[] }>(file,
+  const parsed = readJsonControlFile<{ remotes?: RemoteConfig[] }>(
+    file,
     "Fix the JSON by hand (it lists each remote's name and url), or remove the file and add the remotes again with `pond remote add NAME URL`.",
-    (v) => (typeof v === "object" && v !== null && (!("remotes" in v) || Array.isArray((v as { remotes: unknown }).remotes)) ? undefined : 'it must be an object {"remotes": [...]}'));
+    (v) =>
+      typeof v === "object" && v !== null && (!("remotes" in v) || Array.isArray((v as { remotes: unknown }).remotes))
+        ? undefined
+        : 'it must be an object {"remotes": [...]}',
+  );
   return parsed?.remotes ?? [];
 }
 
@@ -158,7 +171,11 @@ export function writeRemotes(paths: PondPaths, remotes: RemoteConfig[]): void {
 
 export function findRemote(remotes: RemoteConfig[], name: string): RemoteConfig {
   const r = remotes.find((x) => x.name === name);
-  if (!r) throw new RemoteNotFoundError(name, remotes.map((x) => x.name));
+  if (!r)
+    throw new RemoteNotFoundError(
+      name,
+      remotes.map((x) => x.name),
+    );
   return r;
 }
 

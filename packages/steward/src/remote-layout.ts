@@ -101,7 +101,11 @@ export async function writeManifest(store: ObjectStore, tip: number, entries: Ma
  * What the manifests (among `listing`) with a tip above `afterTip` say each object
  * must be. Two manifests that disagree about one key are reported as `conflicts`.
  */
-export async function readManifests(store: ObjectStore, listing: readonly ObjectMeta[], afterTip = -1): Promise<{ expected: Map<string, ManifestEntry>; conflicts: string[] }> {
+export async function readManifests(
+  store: ObjectStore,
+  listing: readonly ObjectMeta[],
+  afterTip = -1,
+): Promise<{ expected: Map<string, ManifestEntry>; conflicts: string[] }> {
   const keys = listing.filter((m) => {
     const tip = parseTipPrefixed(m.key, MANIFEST_PREFIX);
     return tip !== null && tip > afterTip;

@@ -37,6 +37,11 @@ function remoteTimeoutMs(env: Record<string, string | undefined>): number {
   const v = env.POND_REMOTE_TIMEOUT;
   if (v === undefined || v === "") return 30_000;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new BadRemoteError(`POND_REMOTE_TIMEOUT="${v}"`, "it is not a positive number of seconds", "Set it to a number of seconds, e.g. POND_REMOTE_TIMEOUT=60.");
+  if (!Number.isFinite(n) || n <= 0)
+    throw new BadRemoteError(
+      `POND_REMOTE_TIMEOUT="${v}"`,
+      "it is not a positive number of seconds",
+      "Set it to a number of seconds, e.g. POND_REMOTE_TIMEOUT=60.",
+    );
   return n * 1000;
 }

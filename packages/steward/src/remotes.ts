@@ -38,7 +38,12 @@ export async function addRemote(pond: Pond, input: AddRemoteInput): Promise<Remo
   const parsed = parseRemoteUrl(input.url);
   const credentials = input.credentials ? checkCredentialRefs(input.credentials) : undefined;
   const mode = (input.mode ?? "manual") as RemoteMode;
-  if (!REMOTE_MODES.includes(mode)) throw new BadRemoteError(`--mode ${input.mode}`, `modes are ${REMOTE_MODES.join(", ")}`, "Use --mode push to push after every write, --mode pull to follow the remote as a mirror.");
+  if (!REMOTE_MODES.includes(mode))
+    throw new BadRemoteError(
+      `--mode ${input.mode}`,
+      `modes are ${REMOTE_MODES.join(", ")}`,
+      "Use --mode push to push after every write, --mode pull to follow the remote as a mirror.",
+    );
   if (parsed.kind === "file" && (input.endpoint || input.region || credentials)) {
     throw new BadRemoteError(`remote URL "${input.url}"`, "--endpoint, --region and credentials apply to s3:// remotes only");
   }
@@ -56,7 +61,12 @@ export async function addRemote(pond: Pond, input: AddRemoteInput): Promise<Remo
     if (same) throw new RemoteExistsError(same.name, same.url);
     if (mode === "pull") {
       const other = remotes.find((r) => r.mode === "pull");
-      if (other) throw new BadRemoteError(`--mode pull for "${cfg.name}"`, `this pond already follows remote "${other.name}"`, `A mirror follows one remote; remove it first with \`pond remote remove ${other.name}\`.`);
+      if (other)
+        throw new BadRemoteError(
+          `--mode pull for "${cfg.name}"`,
+          `this pond already follows remote "${other.name}"`,
+          `A mirror follows one remote; remove it first with \`pond remote remove ${other.name}\`.`,
+        );
     }
     writeRemotes(pond.paths, [...remotes, cfg]);
     if (mode === "pull") pond.setIdentity({ ...pond.identity, mirrorOf: cfg.name });
@@ -69,7 +79,10 @@ export async function removeRemote(pond: Pond, name: string): Promise<{ removed:
   return pond.withLock(`pond remote remove ${name}`, async () => {
     const remotes = readRemotes(pond.paths);
     const removed = findRemote(remotes, name);
-    writeRemotes(pond.paths, remotes.filter((r) => r !== removed));
+    writeRemotes(
+      pond.paths,
+      remotes.filter((r) => r !== removed),
+    );
     const wasMirror = pond.identity.mirrorOf === name;
     if (wasMirror) {
       const { mirrorOf: _, ...rest } = pond.identity;

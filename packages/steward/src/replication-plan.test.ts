@@ -39,7 +39,14 @@ describe("planReplication()", () => {
   });
 
   test("planReplication() ignores temp files, the remote's _pond/ objects and unknown log files", () => {
-    const src = [m(c(0)), m("_large_files/.tmp-123"), m("p/.pond-put-0123456789abcdef.tmp"), m("_delta_log/.tmp/x.json"), m("_delta_log/00000000000000000000.crc"), m("_pond/identity.json")];
+    const src = [
+      m(c(0)),
+      m("_large_files/.tmp-123"),
+      m("p/.pond-put-0123456789abcdef.tmp"),
+      m("_delta_log/.tmp/x.json"),
+      m("_delta_log/00000000000000000000.crc"),
+      m("_pond/identity.json"),
+    ];
     const plan = planReplication(src, []);
     expect(plan.payloads).toEqual([]);
     expect(plan.files).toBe(1);

@@ -68,7 +68,8 @@ export function planReplication(src: readonly ObjectMeta[], dst: readonly Object
     } else plan.checkpoints.push(m);
   }
   plan.commits.sort((a, b) => a.version - b.version);
-  if (srcLastCheckpoint && (have.get(srcLastCheckpoint.key) !== srcLastCheckpoint.size || plan.checkpoints.length > 0 || plan.commits.length > 0)) plan.lastCheckpoint = srcLastCheckpoint;
+  if (srcLastCheckpoint && (have.get(srcLastCheckpoint.key) !== srcLastCheckpoint.size || plan.checkpoints.length > 0 || plan.commits.length > 0))
+    plan.lastCheckpoint = srcLastCheckpoint;
   const all = [...plan.payloads, ...plan.commits.map((c) => c.meta), ...plan.checkpoints, ...(plan.lastCheckpoint ? [plan.lastCheckpoint] : [])];
   plan.files = all.length;
   plan.bytes = all.reduce((n, m) => n + m.size, 0);

@@ -5,7 +5,14 @@ import { LocalObjectStore, commitKey } from "@pond/oplog";
 import { WD } from "@pond/tinyfs";
 import { largeFileKey } from "@pond/tlogfs";
 import { bytes, newPond, readFile, tempKit, writeFile, type Kit } from "./backup-test-kit.ts";
-import { MirrorReadOnlyError, PondExistsError, RemoteObjectCorruptError, RemoteObjectMissingError, RemoteOwnedByOtherPondError, RestoreTargetError } from "./errors.ts";
+import {
+  MirrorReadOnlyError,
+  PondExistsError,
+  RemoteObjectCorruptError,
+  RemoteObjectMissingError,
+  RemoteOwnedByOtherPondError,
+  RestoreTargetError,
+} from "./errors.ts";
 import { Pond } from "./pond.ts";
 import { pull } from "./pull.ts";
 import { push } from "./push.ts";
@@ -141,7 +148,11 @@ describe("restore()", () => {
     await store.delete(segs[segs.length - 1]!);
     await restore(url, join(kit.dir, "copy"));
     const copy = Pond.open(join(kit.dir, "copy"));
-    const commands = (p: Pond) => p.history().filter((t) => t.status === "committed").map((t) => [t.seq, t.command.join(" ")]);
+    const commands = (p: Pond) =>
+      p
+        .history()
+        .filter((t) => t.status === "committed")
+        .map((t) => [t.seq, t.command.join(" ")]);
     expect(commands(copy)).toEqual(commands(pond));
   });
 });

@@ -89,7 +89,16 @@ export async function restore(url: string, dir: string, opts: RestoreOptions = {
     renameSync(tmpDir, target.dir);
     await fsyncDir(dirname(target.dir)); // the restored pond's name survives a crash
     finish.end();
-    return { pondId: identity.pondId, dir: target.dir, version: rep.toVersion, files: rep.files, bytes: rep.bytes, mirror: !opts.writable, remote: name, removedLeftovers };
+    return {
+      pondId: identity.pondId,
+      dir: target.dir,
+      version: rep.toVersion,
+      files: rep.files,
+      bytes: rep.bytes,
+      mirror: !opts.writable,
+      remote: name,
+      removedLeftovers,
+    };
   } catch (e) {
     rmSync(tmpDir, { recursive: true, force: true });
     throw e;

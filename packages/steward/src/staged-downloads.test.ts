@@ -46,7 +46,12 @@ describe("staged downloads (large objects from a store with downloadTo)", () => 
     const localDir = join(kit.dir, "local");
     await fetchFromRemote(store, new LocalObjectStore(localDir));
     const keys = big.map((b) => largeFileKey(sha(b)));
-    expect(calls.filter((c) => c.op === "downloadTo").map((c) => c.key).sort()).toEqual(keys.sort());
+    expect(
+      calls
+        .filter((c) => c.op === "downloadTo")
+        .map((c) => c.key)
+        .sort(),
+    ).toEqual(keys.sort());
     expect(calls.filter((c) => c.op === "getStream")).toEqual([]);
     for (const b of big) expect(sha(readFileSync(join(localDir, largeFileKey(sha(b)))))).toBe(sha(b));
     expect(tempFiles(localDir)).toEqual([]);

@@ -38,7 +38,9 @@ export async function pondStatus(pond: Pond): Promise<PondStatus> {
     createdAt: pond.identity.createdAt,
     ...(pond.identity.mirrorOf ? { mirrorOf: pond.identity.mirrorOf } : {}),
     version,
-    ...(last ? { lastTransaction: { seq: last.seq, status: last.status, command: last.command, startedAt: new Date(last.startedAt).toISOString(), user: last.user } } : {}),
+    ...(last
+      ? { lastTransaction: { seq: last.seq, status: last.status, command: last.command, startedAt: new Date(last.startedAt).toISOString(), user: last.user } }
+      : {}),
     remotes: readRemotes(pond.paths).map((r) => ({
       name: r.name,
       url: r.url,

@@ -116,7 +116,13 @@ export async function copyObject(src: ObjectStore, dst: ObjectStore, meta: Objec
  * through `put` with a stream costs an awaited write per 64 KiB network chunk, about
  * twice the CPU.
  */
-async function streamToFile(src: ObjectStore, final: string, meta: ObjectMeta, check: (size: number, sha256: string) => void, opts: CopyOptions): Promise<Copied> {
+async function streamToFile(
+  src: ObjectStore,
+  final: string,
+  meta: ObjectMeta,
+  check: (size: number, sha256: string) => void,
+  opts: CopyOptions,
+): Promise<Copied> {
   const dir = dirname(final);
   mkdirSync(dir, { recursive: true });
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
@@ -157,7 +163,8 @@ export async function syncDirs(dirs: Iterable<string>): Promise<void> {
 export function mismatch(key: string, listedSize: number | undefined, expect: Expectation | undefined, size: number, sha256: string): string | null {
   const named = contentHash(key);
   if (named !== null && named !== sha256) return `its content hashes to ${sha256}, not to the ${named} its name says`;
-  if (expect?.sha256 !== undefined && expect.sha256 !== sha256) return `its content hashes to ${sha256}; ${expect.source ?? "the manifest"} says ${expect.sha256}`;
+  if (expect?.sha256 !== undefined && expect.sha256 !== sha256)
+    return `its content hashes to ${sha256}; ${expect.source ?? "the manifest"} says ${expect.sha256}`;
   if (expect?.size !== undefined && expect.size !== size) return `it has ${size} bytes; ${expect.source ?? "the manifest"} says ${expect.size}`;
   if (listedSize !== undefined && listedSize !== size) return `it has ${size} bytes; the store listed ${listedSize}`;
   return null;
@@ -166,4 +173,3 @@ export function mismatch(key: string, listedSize: number | undefined, expect: Ex
 export function sha256Of(bytes: Uint8Array): string {
   return sha256Hex(bytes);
 }
-

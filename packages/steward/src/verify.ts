@@ -90,8 +90,12 @@ async function verifyLocked(pond: Pond, name: string, remote: ObjectStore, opts:
   const remoteTip = plan.dstTip;
   if (remoteTip === null) rep.behind.push(`the remote has no commits yet (run \`pond push ${name}\`)`);
   else if (remoteTip === localTip) rep.matches.push(`tip: version ${localTip} on both sides`);
-  else if (remoteTip < localTip) rep.behind.push(`the remote is ${localTip - remoteTip} version(s) behind: it has ${remoteTip}, this pond ${localTip} (run \`pond push ${name}\`)`);
-  else rep.behind.push(`this pond is ${remoteTip - localTip} version(s) behind the remote: it has ${localTip}, the remote ${remoteTip} (run \`pond pull ${name}\`)`);
+  else if (remoteTip < localTip)
+    rep.behind.push(`the remote is ${localTip - remoteTip} version(s) behind: it has ${remoteTip}, this pond ${localTip} (run \`pond push ${name}\`)`);
+  else
+    rep.behind.push(
+      `this pond is ${remoteTip - localTip} version(s) behind the remote: it has ${localTip}, the remote ${remoteTip} (run \`pond pull ${name}\`)`,
+    );
 
   const localSize = new Map(localList.map((m) => [m.key, m.size]));
   const remoteSize = new Map(remoteList.map((m) => [m.key, m.size]));
@@ -161,7 +165,10 @@ async function deepCheck(
   progress: Progress,
 ): Promise<void> {
   const objects = remoteList.filter((m) => isReplicated(m.key));
-  progress.total(objects.length, objects.reduce((n, m) => n + m.size, 0));
+  progress.total(
+    objects.length,
+    objects.reduce((n, m) => n + m.size, 0),
+  );
   let ok = 0;
   let bytes = 0;
   let sizeOnly = 0;
@@ -178,7 +185,13 @@ async function deepCheck(
     const sha256 = hasher.digest("hex") as string;
     const manifest = expected.get(m.key);
     const ref = referenced.get(m.key);
-    let problem = mismatch(m.key, m.size, manifest ? { ...manifest, source: "its push manifest" } : ref ? { size: ref.size, source: `${ref.by}` } : undefined, size, sha256);
+    let problem = mismatch(
+      m.key,
+      m.size,
+      manifest ? { ...manifest, source: "its push manifest" } : ref ? { size: ref.size, source: `${ref.by}` } : undefined,
+      size,
+      sha256,
+    );
     const version = commitVersion(m.key);
     if (!problem && version !== null && version <= common && localSize.has(m.key)) {
       if (sha256Of(await local.get(m.key)) !== sha256) problem = `its content differs from this pond's version ${version}`;
@@ -190,7 +203,9 @@ async function deepCheck(
     }
   });
   progress.done();
-  rep.matches.push(`${ok} of ${objects.length} remote object(s) re-hashed (${bytes} bytes) match their names, manifests and the log${sizeOnly ? ` (${sizeOnly} without a recorded hash: size checked only)` : ""}`);
+  rep.matches.push(
+    `${ok} of ${objects.length} remote object(s) re-hashed (${bytes} bytes) match their names, manifests and the log${sizeOnly ? ` (${sizeOnly} without a recorded hash: size checked only)` : ""}`,
+  );
 }
 
 function commitVersion(key: string): number | null {

@@ -88,11 +88,15 @@ export class SymlinkLoopError extends PondError {
 /** Another transaction committed first on the same base state. */
 export class TransactionConflictError extends PondError {
   constructor(baseSeq: number, currentSeq: number, attempts = 1) {
-    super("commit_conflict", `Another transaction committed sequence ${currentSeq} after this one began at ${baseSeq}${attempts > 1 ? ` (gave up after ${attempts} attempts)` : ""}`, {
-      kind: "busy",
-      data: { baseSeq, currentSeq, attempts },
-      hint: "Run the command again; if it keeps happening, look for another writer with `pond log`.",
-    });
+    super(
+      "commit_conflict",
+      `Another transaction committed sequence ${currentSeq} after this one began at ${baseSeq}${attempts > 1 ? ` (gave up after ${attempts} attempts)` : ""}`,
+      {
+        kind: "busy",
+        data: { baseSeq, currentSeq, attempts },
+        hint: "Run the command again; if it keeps happening, look for another writer with `pond log`.",
+      },
+    );
   }
 }
 

@@ -37,16 +37,9 @@ export interface Glob {
   couldMatchBelow(names: readonly string[]): boolean;
 }
 
-type Segment =
-  | { kind: "globstar" }
-  | { kind: "literal"; name: string }
-  | { kind: "pattern"; re: RegExp; explicitDot: boolean };
+type Segment = { kind: "globstar" } | { kind: "literal"; name: string } | { kind: "pattern"; re: RegExp; explicitDot: boolean };
 
-type Token =
-  | { t: "lit"; c: string }
-  | { t: "star" }
-  | { t: "any" }
-  | { t: "class"; negate: boolean; items: Array<[string, string]> };
+type Token = { t: "lit"; c: string } | { t: "star" } | { t: "any" } | { t: "class"; negate: boolean; items: Array<[string, string]> };
 
 /** Brace expansion beyond this many alternatives is refused (it is almost surely a mistake). */
 const MAX_ALTERNATIVES = 10_000;

@@ -29,7 +29,19 @@ const TABLE: Array<[string | undefined, boolean, string[]]> = [
   [
     undefined,
     false,
-    ["/data", "/data.csv", "/data/2024", "/data/2024/a.csv", "/data/2024/b.csv", "/data/2025", "/data/2025/c.csv", "/data/notes.txt", "/empty", "/latest", "/odd [1].txt"],
+    [
+      "/data",
+      "/data.csv",
+      "/data/2024",
+      "/data/2024/a.csv",
+      "/data/2024/b.csv",
+      "/data/2025",
+      "/data/2025/c.csv",
+      "/data/notes.txt",
+      "/empty",
+      "/latest",
+      "/odd [1].txt",
+    ],
   ],
   [
     undefined,

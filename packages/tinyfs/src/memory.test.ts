@@ -78,6 +78,8 @@ describe("MemoryPersistence", () => {
   test("writeDir() throws InvalidPathError when an entry name is not a valid name", async () => {
     const p = new MemoryPersistence();
     const txn = await p.begin(meta());
-    await expect(txn.writeDir(ROOT_ID, [{ name: "a/b", childNodeId: txn.newNodeId(), entryType: "directory", versionLastModified: 1 }])).rejects.toMatchObject({ code: "invalid_path" });
+    await expect(txn.writeDir(ROOT_ID, [{ name: "a/b", childNodeId: txn.newNodeId(), entryType: "directory", versionLastModified: 1 }])).rejects.toMatchObject({
+      code: "invalid_path",
+    });
   });
 });

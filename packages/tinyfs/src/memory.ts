@@ -3,7 +3,15 @@
  * directory snapshots and file nodes) and keeps the old ones, so `view(asOf)` is a
  * lookup. Used by tests and as the reference for what a backend must do.
  */
-import { AlreadyExistsError, IntegrityError, NotFoundError, TransactionClosedError, TransactionConflictError, TypeChangeError, WrongTypeError } from "./errors.ts";
+import {
+  AlreadyExistsError,
+  IntegrityError,
+  NotFoundError,
+  TransactionClosedError,
+  TransactionConflictError,
+  TypeChangeError,
+  WrongTypeError,
+} from "./errors.ts";
 import { validateName } from "./path.ts";
 import type { ReadView, Transaction, Persistence, VersionOptions } from "./persistence.ts";
 import { ROOT_ID, isEntryType, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";

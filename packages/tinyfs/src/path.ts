@@ -48,7 +48,16 @@ export function validateNewName(name: string): void {
   const control = /[\u0000-\u001f\u007f-\u009f]/.exec(name);
   if (control) {
     const code = control[0].charCodeAt(0);
-    const label = code === 10 ? "a newline" : code === 9 ? "a tab" : code === 13 ? "a carriage return" : code === 27 ? "an ESC" : `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    const label =
+      code === 10
+        ? "a newline"
+        : code === 9
+          ? "a tab"
+          : code === 13
+            ? "a carriage return"
+            : code === 27
+              ? "an ESC"
+              : `the control character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
     throw new InvalidNameError(name, `the name contains ${label} at character ${control.index + 1}`);
   }
   if (!name.isWellFormed() || name.includes("\ufffd")) throw new InvalidNameError(name, "the name is not valid UTF-8 (the host gave bytes that do not decode)");

@@ -16,10 +16,7 @@ import { FS, type WD } from "./wd.ts";
 import { InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError } from "./errors.ts";
 import { listPattern } from "./list-pattern.ts";
 
-export function runPersistenceContract(
-  name: string,
-  make: () => Promise<{ persistence: Persistence; cleanup?: () => Promise<void> }>,
-): void {
+export function runPersistenceContract(name: string, make: () => Promise<{ persistence: Persistence; cleanup?: () => Promise<void> }>): void {
   let persistence: Persistence;
   let cleanup: (() => Promise<void>) | undefined;
 
@@ -208,7 +205,10 @@ export function runPersistenceContract(
       expect(names).toEqual(["a", "m", "z"]);
       await commitWith(async (txn) => {
         const entries = await txn.listDir(dirId);
-        await txn.writeDir(dirId, entries.filter((e) => e.name !== "m"));
+        await txn.writeDir(
+          dirId,
+          entries.filter((e) => e.name !== "m"),
+        );
       });
       expect((await (await persistence.view()).listDir(dirId)).map((e) => e.name)).toEqual(["a", "z"]);
     });
@@ -330,7 +330,10 @@ export function runPersistenceContract(
     test("two transactions on the same state never lose a committed write", async () => {
       const t1 = await persistence.begin(meta());
       const t2 = await persistence.begin(meta());
-      for (const [t, n] of [[t1, "one"], [t2, "two"]] as const) {
+      for (const [t, n] of [
+        [t1, "one"],
+        [t2, "two"],
+      ] as const) {
         const id = t.newNodeId();
         await t.addVersion(ROOT_ID, id, "file:data", text(n));
         await t.writeDir(ROOT_ID, [...(await t.listDir(ROOT_ID)), entry(n, id, "file:data")]);
@@ -370,7 +373,10 @@ export function runPersistenceContract(
 
     test("mkdir() throws AlreadyExistsError when the directory exists and -p is not given", async () => {
       await write((wd) => wd.mkdir("/d"));
-      const e = await expectCode(write((wd) => wd.mkdir("/d")), "already_exists");
+      const e = await expectCode(
+        write((wd) => wd.mkdir("/d")),
+        "already_exists",
+      );
       expect(e.message).toContain('"/d"');
       expect(e.hint).toContain("-p");
     });
@@ -388,12 +394,21 @@ export function runPersistenceContract(
 
     test("mkdir() with parents throws WrongTypeError when a file is in the way", async () => {
       await write((wd) => wd.createFile("/f", "file:data", text("x")));
-      await expectCode(write((wd) => wd.mkdir("/f", { parents: true })), "wrong_type");
-      await expectCode(write((wd) => wd.mkdir("/f/sub", { parents: true })), "wrong_type");
+      await expectCode(
+        write((wd) => wd.mkdir("/f", { parents: true })),
+        "wrong_type",
+      );
+      await expectCode(
+        write((wd) => wd.mkdir("/f/sub", { parents: true })),
+        "wrong_type",
+      );
     });
 
     test("mkdir() throws NotFoundError naming the parent with a hint to use -p when the parent is missing", async () => {
-      const e = await expectCode(write((wd) => wd.mkdir("/no/such")), "not_found");
+      const e = await expectCode(
+        write((wd) => wd.mkdir("/no/such")),
+        "not_found",
+      );
       expect(e.message).toContain('"/no"');
       expect(e.hint).toContain("-p");
       expect((await persistence.view()).seq).toBe(0);
@@ -449,15 +464,24 @@ export function runPersistenceContract(
         await wd.createFile("/t", "file:data", text("x"));
         await wd.mkdir("/d");
       });
-      const e = await expectCode(write((wd) => wd.createFile("/t", "file:table", text("y"))), "type_change");
+      const e = await expectCode(
+        write((wd) => wd.createFile("/t", "file:table", text("y"))),
+        "type_change",
+      );
       expect(e.message).toContain('"/t"');
       expect(e.hint).toBeTruthy();
-      await expectCode(write((wd) => wd.createFile("/d", "file:data", text("y"))), "wrong_type");
+      await expectCode(
+        write((wd) => wd.createFile("/d", "file:data", text("y"))),
+        "wrong_type",
+      );
       expect((await persistence.view()).seq).toBe(1);
     });
 
     test("createFile() throws NotFoundError naming the parent without parents, and creates it with parents", async () => {
-      const e = await expectCode(write((wd) => wd.createFile("/x/y/f", "file:data", text("z"))), "not_found");
+      const e = await expectCode(
+        write((wd) => wd.createFile("/x/y/f", "file:data", text("z"))),
+        "not_found",
+      );
       expect(e.message).toContain("/x/y");
       await write((wd) => wd.createFile("/x/y/f", "file:data", text("z"), { parents: true }));
       expect(decode(await (await fs().view()).readAll("/x/y/f"))).toBe("z");
@@ -607,7 +631,11 @@ export function runPersistenceContract(
         await wd.createFile("/d/e/f", "file:data", text("x"));
       });
       const before = await seqNow();
-      const e = await expectError(write((wd) => wd.remove("/d")), IsDirectoryError, "is_directory");
+      const e = await expectError(
+        write((wd) => wd.remove("/d")),
+        IsDirectoryError,
+        "is_directory",
+      );
       expect(e.message).toContain('"/d"');
       expect(e.hint).toContain("pond rm -r /d");
       expect(await seqNow()).toBe(before);
@@ -618,9 +646,17 @@ export function runPersistenceContract(
     });
 
     test("remove() throws NotFoundError naming a missing path, InvalidPathError for the root", async () => {
-      const e = await expectError(write((wd) => wd.remove("/nope")), NotFoundError, "not_found");
+      const e = await expectError(
+        write((wd) => wd.remove("/nope")),
+        NotFoundError,
+        "not_found",
+      );
       expect(e.message).toContain('"/nope"');
-      await expectError(write((wd) => wd.remove("/", { recursive: true })), InvalidPathError, "invalid_path");
+      await expectError(
+        write((wd) => wd.remove("/", { recursive: true })),
+        InvalidPathError,
+        "invalid_path",
+      );
       expect(await seqNow()).toBe(0);
     });
 
@@ -660,7 +696,9 @@ export function runPersistenceContract(
       let wd = await fs().view();
       const st = await wd.stat("/y/g");
       expect(st.nodeId).toBe(before.nodeId);
-      expect(st.versions!.map((v) => [v.version, v.sha256, v.size, v.timestamp, v.txnSeq])).toEqual(before.versions!.map((v) => [v.version, v.sha256, v.size, v.timestamp, v.txnSeq]));
+      expect(st.versions!.map((v) => [v.version, v.sha256, v.size, v.timestamp, v.txnSeq])).toEqual(
+        before.versions!.map((v) => [v.version, v.sha256, v.size, v.timestamp, v.txnSeq]),
+      );
       expect(decode(await wd.readAll("/y/g", { version: 1 }))).toBe("1");
       expect(await wd.readAll("/y/g")).toEqual(randomBytes(70_000, 7));
       await write((wd) => wd.createFile("/y/g", "file:data", text("3")));
@@ -711,9 +749,17 @@ export function runPersistenceContract(
         await wd.mkdir("/d");
       });
       const before = await seqNow();
-      const e = await expectError(write((wd) => wd.rename("/a", "/t")), InvalidMoveError, "invalid_move");
+      const e = await expectError(
+        write((wd) => wd.rename("/a", "/t")),
+        InvalidMoveError,
+        "invalid_move",
+      );
       expect(e.message).toContain('"/t"');
-      await expectError(write((wd) => wd.rename("/a", "/d")), InvalidMoveError, "invalid_move");
+      await expectError(
+        write((wd) => wd.rename("/a", "/d")),
+        InvalidMoveError,
+        "invalid_move",
+      );
       expect(await seqNow()).toBe(before);
       await write((wd) => wd.rename("/a", "/b"));
       const wd = await fs().view();
@@ -724,12 +770,32 @@ export function runPersistenceContract(
     test("rename() refuses a directory into itself or the root with InvalidMoveError, a missing source or parent with NotFoundError", async () => {
       await write((wd) => wd.mkdir("/a/b", { parents: true }));
       const before = await seqNow();
-      const e = await expectError(write((wd) => wd.rename("/a", "/a/b/c")), InvalidMoveError, "invalid_move");
+      const e = await expectError(
+        write((wd) => wd.rename("/a", "/a/b/c")),
+        InvalidMoveError,
+        "invalid_move",
+      );
       expect(e.message).toContain("into itself");
-      await expectError(write((wd) => wd.rename("/a", "/a/x")), InvalidMoveError, "invalid_move");
-      await expectError(write((wd) => wd.rename("/", "/z")), InvalidMoveError, "invalid_move");
-      await expectError(write((wd) => wd.rename("/nope", "/z")), NotFoundError, "not_found");
-      const m = await expectError(write((wd) => wd.rename("/a", "/no/such")), NotFoundError, "not_found");
+      await expectError(
+        write((wd) => wd.rename("/a", "/a/x")),
+        InvalidMoveError,
+        "invalid_move",
+      );
+      await expectError(
+        write((wd) => wd.rename("/", "/z")),
+        InvalidMoveError,
+        "invalid_move",
+      );
+      await expectError(
+        write((wd) => wd.rename("/nope", "/z")),
+        NotFoundError,
+        "not_found",
+      );
+      const m = await expectError(
+        write((wd) => wd.rename("/a", "/no/such")),
+        NotFoundError,
+        "not_found",
+      );
       expect(m.message).toContain('"/no"');
       expect(await seqNow()).toBe(before);
     });
@@ -828,7 +894,6 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<PondError>
   expect((e as PondError).code).toBe(code);
   return e as PondError;
 }
-
 
 /** Awaits `p`, expects it to reject with an instance of `cls` carrying `code`, and returns that error. */
 async function expectError(p: Promise<unknown>, cls: new (...args: never[]) => PondError, code: string): Promise<PondError> {

@@ -52,13 +52,7 @@ export interface Transaction extends ReadView {
    * `TypeChangeError`. Once the promise resolves the backend owns a copy of the bytes:
    * the caller may reuse its buffer. Version timestamps come from the backend's clock.
    */
-  addVersion(
-    parentId: NodeId,
-    nodeId: NodeId,
-    entryType: EntryType,
-    content: ContentSource,
-    opts?: VersionOptions,
-  ): Promise<VersionInfo>;
+  addVersion(parentId: NodeId, nodeId: NodeId, entryType: EntryType, content: ContentSource, opts?: VersionOptions): Promise<VersionInfo>;
   /**
    * Makes every version of file or symlink node `nodeId`, addressed under `fromParentId`,
    * addressable under `toParentId` too, with the same numbers, timestamps, hashes and

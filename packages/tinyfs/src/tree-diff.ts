@@ -65,18 +65,38 @@ export async function diffTrees(from: ReadView, to: ReadView, under?: readonly s
   for (const [id, pb] of b) {
     const pa = a.get(id);
     if (!pa) {
-      out.push({ change: "created", path: pb.path, entryType: pb.entryType, ...(pb.entryType === "directory" ? {} : { toVersion: pb.version, toSize: await size(to, pb, id) }) });
+      out.push({
+        change: "created",
+        path: pb.path,
+        entryType: pb.entryType,
+        ...(pb.entryType === "directory" ? {} : { toVersion: pb.version, toSize: await size(to, pb, id) }),
+      });
       continue;
     }
     if (pa.dirId !== pb.dirId || pa.name !== pb.name) out.push({ change: "moved", path: pb.path, fromPath: pa.path, entryType: pb.entryType });
     if (pb.entryType !== "directory" && pa.version !== pb.version) {
-      out.push({ change: "changed", path: pb.path, entryType: pb.entryType, fromVersion: pa.version, toVersion: pb.version, fromSize: await size(from, pa, id), toSize: await size(to, pb, id) });
+      out.push({
+        change: "changed",
+        path: pb.path,
+        entryType: pb.entryType,
+        fromVersion: pa.version,
+        toVersion: pb.version,
+        fromSize: await size(from, pa, id),
+        toSize: await size(to, pb, id),
+      });
     }
   }
   for (const [id, pa] of a) {
     if (b.has(id)) continue;
-    out.push({ change: "removed", path: pa.path, entryType: pa.entryType, ...(pa.entryType === "directory" ? {} : { fromVersion: pa.version, fromSize: await size(from, pa, id) }) });
+    out.push({
+      change: "removed",
+      path: pa.path,
+      entryType: pa.entryType,
+      ...(pa.entryType === "directory" ? {} : { fromVersion: pa.version, fromSize: await size(from, pa, id) }),
+    });
   }
   const inScope = (p: string) => !under || under.some((u) => u === "/" || p === u || p.startsWith(u + "/"));
-  return out.filter((c) => inScope(c.path) || (c.fromPath !== undefined && inScope(c.fromPath))).sort((x, y) => comparePaths(x.path, y.path) || x.change.localeCompare(y.change));
+  return out
+    .filter((c) => inScope(c.path) || (c.fromPath !== undefined && inScope(c.fromPath)))
+    .sort((x, y) => comparePaths(x.path, y.path) || x.change.localeCompare(y.change));
 }

@@ -36,7 +36,8 @@ export async function revertPaths(txn: Transaction, old: ReadView, paths: readon
     const name = names[names.length - 1]!;
     const entries = await txn.listDir(parentNow);
     const i = entries.findIndex((e) => e.name === name);
-    if (!was.entry && i < 0) throw new NotFoundError(`"${abs}"`, "It exists neither now nor at that transaction; check the path with `pond list --as-of`.", { path: abs });
+    if (!was.entry && i < 0)
+      throw new NotFoundError(`"${abs}"`, "It exists neither now nor at that transaction; check the path with `pond list --as-of`.", { path: abs });
     if (was.entry) {
       const restored = await restoreEntry(txn, old, parentNow, was.entry, was.dirId);
       if (i >= 0) entries[i] = restored;
@@ -134,4 +135,3 @@ function sameEntries(a: readonly DirEntry[], b: readonly DirEntry[]): boolean {
     return x !== undefined && x.childNodeId === e.childNodeId && x.entryType === e.entryType && x.versionLastModified === e.versionLastModified;
   });
 }
-

@@ -15,7 +15,12 @@ describe("uuid7()", () => {
     const ms = 1_700_000_123_456;
     const id = uuid7(ms);
     expect(uuid7Time(id)).toBe(ms);
-    expect(id.slice(0, 13)).toBe(ms.toString(16).padStart(12, "0").replace(/^(.{8})/, "$1-"));
+    expect(id.slice(0, 13)).toBe(
+      ms
+        .toString(16)
+        .padStart(12, "0")
+        .replace(/^(.{8})/, "$1-"),
+    );
   });
 
   test("uuid7() is strictly increasing within one millisecond", () => {

@@ -327,7 +327,14 @@ describe("FS", () => {
 });
 
 describe("WD names", () => {
-  test.each([["a newline", "a\nb"], ["a tab", "a\tb"], ["an ESC", "a\u001b[31mb"], ["the control character U+007F", "a\u007fb"], ["not valid UTF-8", "a\ud800b"], ["not valid UTF-8", "a\ufffdb"]])("createFile() and mkdir() refuse a name with %s", async (reason, name) => {
+  test.each([
+    ["a newline", "a\nb"],
+    ["a tab", "a\tb"],
+    ["an ESC", "a\u001b[31mb"],
+    ["the control character U+007F", "a\u007fb"],
+    ["not valid UTF-8", "a\ud800b"],
+    ["not valid UTF-8", "a\ufffdb"],
+  ])("createFile() and mkdir() refuse a name with %s", async (reason, name) => {
     const e = await rejection(fs.transaction(meta(), (wd) => wd.createFile(`/data/${name}`, "file:data", text("x"))));
     expect(e.code).toBe("invalid_name");
     expect(e.message).toContain(reason);
@@ -339,7 +346,12 @@ describe("WD names", () => {
     const txn = await persistence.begin(meta());
     const nodeId = txn.newNodeId();
     await txn.addVersion(ROOT_ID, nodeId, "file:data", text("old"));
-    await txn.writeDir(ROOT_ID, [...(await txn.listDir(ROOT_ID)), { name: "bad\nname", childNodeId: nodeId, entryType: "file:data" as const, versionLastModified: 1 }].sort((a, b) => (a.name < b.name ? -1 : 1)));
+    await txn.writeDir(
+      ROOT_ID,
+      [...(await txn.listDir(ROOT_ID)), { name: "bad\nname", childNodeId: nodeId, entryType: "file:data" as const, versionLastModified: 1 }].sort((a, b) =>
+        a.name < b.name ? -1 : 1,
+      ),
+    );
     await txn.commit();
     expect((await (await fs.view()).list("/")).map((x) => x.name)).toContain("bad\nname");
     await fs.transaction(meta(), (wd) => wd.createFile("/bad\nname", "file:data", text("newer")));

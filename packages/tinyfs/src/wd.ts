@@ -3,7 +3,17 @@
  * (read-only) or one Transaction (read-write); `FS` makes them. Every error names the
  * path the caller gave and says what to do; backends only ever see node ids.
  */
-import { AlreadyExistsError, InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError, ReadOnlyError, SymlinkLoopError, TypeChangeError, WrongTypeError } from "./errors.ts";
+import {
+  AlreadyExistsError,
+  InvalidMoveError,
+  InvalidPathError,
+  IsDirectoryError,
+  NotFoundError,
+  ReadOnlyError,
+  SymlinkLoopError,
+  TypeChangeError,
+  WrongTypeError,
+} from "./errors.ts";
 import { compileGlob } from "./glob.ts";
 import { childPath, comparePaths, parsePath, validateNewName } from "./path.ts";
 import { concatBytes } from "./bytes.ts";
@@ -290,10 +300,20 @@ export class WD {
         const d = l.resolved;
         if (d.nodeId === r.nodeId && d.parentId === r.parentId) return r; // the same entry (mv a a)
         if (d.entryType === "directory") {
-          throw new InvalidMoveError(src.absolute, d.path, "a directory is already there", `Move it inside with \`pond mv ${src.absolute} ${d.path}/\`, or remove the directory first with \`pond rm -r ${d.path}\`.`);
+          throw new InvalidMoveError(
+            src.absolute,
+            d.path,
+            "a directory is already there",
+            `Move it inside with \`pond mv ${src.absolute} ${d.path}/\`, or remove the directory first with \`pond rm -r ${d.path}\`.`,
+          );
         }
         if (d.entryType !== r.entryType) {
-          throw new InvalidMoveError(src.absolute, d.path, `a ${d.entryType} is already there and this is a ${r.entryType}`, `Remove it first with \`pond rm ${d.path}\`, or choose another name.`);
+          throw new InvalidMoveError(
+            src.absolute,
+            d.path,
+            `a ${d.entryType} is already there and this is a ${r.entryType}`,
+            `Remove it first with \`pond rm ${d.path}\`, or choose another name.`,
+          );
         }
         parent = await this.parentOf(d);
         name = baseName(d.path);
@@ -344,7 +364,10 @@ export class WD {
     }
     const versions = st.versions!;
     if (opts.version !== undefined && !versions.some((v) => v.version === opts.version)) {
-      throw new NotFoundError(`Version ${opts.version} of "${st.path}"`, `It has versions 1 to ${versions.length}; see \`pond describe ${st.path}\`.`, { path: st.path, version: opts.version });
+      throw new NotFoundError(`Version ${opts.version} of "${st.path}"`, `It has versions 1 to ${versions.length}; see \`pond describe ${st.path}\`.`, {
+        path: st.path,
+        version: opts.version,
+      });
     }
     yield* this.view.read(st.parentId, st.nodeId, opts.version);
   }
@@ -418,7 +441,13 @@ export class WD {
     const descend = (w: WalkEntry) => g.couldMatchBelow(namesOf(w.path));
     for await (const w of this.walkDir(start.resolved.nodeId, startPath, { descend })) {
       if (g.matchNames(namesOf(w.path))) {
-        out.push({ path: w.path, parentId: w.parentId, nodeId: w.entry.childNodeId, entryType: w.entry.entryType, versionLastModified: w.entry.versionLastModified });
+        out.push({
+          path: w.path,
+          parentId: w.parentId,
+          nodeId: w.entry.childNodeId,
+          entryType: w.entry.entryType,
+          versionLastModified: w.entry.versionLastModified,
+        });
       }
     }
     return out.sort((a, b) => comparePaths(a.path, b.path));
@@ -514,7 +543,14 @@ export class WD {
     return p;
   }
 
-  private async addVersion(txn: Transaction, parentId: NodeId, nodeId: NodeId, entryType: EntryType, content: ContentSource, opts: VersionOptions): Promise<VersionInfo> {
+  private async addVersion(
+    txn: Transaction,
+    parentId: NodeId,
+    nodeId: NodeId,
+    entryType: EntryType,
+    content: ContentSource,
+    opts: VersionOptions,
+  ): Promise<VersionInfo> {
     const key = `${parentId}/${nodeId}`;
     this.caches.versions.delete(key);
     this.caches.links.delete(key);

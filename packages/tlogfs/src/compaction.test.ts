@@ -36,7 +36,11 @@ async function dump(wd: WD, dir = "/"): Promise<unknown[]> {
 async function work(fs: FS, commits: number): Promise<void> {
   for (let i = 0; i < commits; i++) {
     await fs.transaction(newTxnMeta(["t", String(i)]), async (wd) => {
-      await wd.createFile("/s.series", "file:series", new TextEncoder().encode(`series ${i}`), { minEventTime: BigInt(i) * 1000n, maxEventTime: BigInt(i) * 1000n + 999n, attributes: { i } });
+      await wd.createFile("/s.series", "file:series", new TextEncoder().encode(`series ${i}`), {
+        minEventTime: BigInt(i) * 1000n,
+        maxEventTime: BigInt(i) * 1000n + 999n,
+        attributes: { i },
+      });
       if (i % 5 === 0) await wd.createFile(`/d${i % 3}/f.data`, "file:data", new TextEncoder().encode(`data ${i}`), { parents: true });
       if (i % 7 === 3) await wd.createFile("/s.series", "file:series", new TextEncoder().encode(`second in ${i}`), { attributes: { i, second: true } });
       if (i === 11) await wd.symlink("/s.series", "/link");
@@ -71,7 +75,7 @@ describe("merging a partition's entry files at commit", () => {
     expect(view.index.files(ROOT).some(isMerged)).toBe(true);
     // Some commits merged; none lost a row.
     const latest = await loadSnapshot(store);
-    expect(latest.files.length).toBeLessThan((await (await plain.view()).snapshot.files.length));
+    expect(latest.files.length).toBeLessThan(await (await plain.view()).snapshot.files.length);
 
     const expected = await dump(await new FS(plain).view());
     expect(await dump(await new FS(merging).view())).toEqual(expected);

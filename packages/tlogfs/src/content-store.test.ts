@@ -46,7 +46,12 @@ describe("stageContent() of an AdoptableFile", () => {
     try {
       const small = join(dir, "small");
       writeFileSync(small, "a,b\n1,2\n");
-      expect(await stageContent(store, new AdoptableFile(small))).toEqual({ kind: "inline", bytes: new TextEncoder().encode("a,b\n1,2\n"), sha256: sha256Hex(new TextEncoder().encode("a,b\n1,2\n")), size: 8 });
+      expect(await stageContent(store, new AdoptableFile(small))).toEqual({
+        kind: "inline",
+        bytes: new TextEncoder().encode("a,b\n1,2\n"),
+        sha256: sha256Hex(new TextEncoder().encode("a,b\n1,2\n")),
+        size: 8,
+      });
       const big = join(dir, "big");
       const bytes = randomBytes(2 * LARGE_FILE_THRESHOLD, 2);
       writeFileSync(big, bytes);
@@ -68,7 +73,10 @@ describe("stageContent() records what it writes as verified", () => {
       const rec = fileVerifiedPayloads(join(dir, "control", "verified-payloads.txt"));
       const bytes = randomBytes(2 * LARGE_FILE_THRESHOLD, 7);
       const sha = sha256Hex(bytes);
-      const stream = async function* () { yield bytes.subarray(0, 1000); yield bytes.subarray(1000); };
+      const stream = async function* () {
+        yield bytes.subarray(0, 1000);
+        yield bytes.subarray(1000);
+      };
       await stageContent(store, stream(), { verified: rec });
       const final = store.localPath!(largeFileKey(sha))!;
       expect(rec.has(sha, fileIdentity(statSync(final, { bigint: true })))).toBe(true);

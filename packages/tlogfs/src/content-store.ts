@@ -14,9 +14,7 @@ export function largeFileKey(sha256: string): string {
 }
 
 /** Where staged content ended up: inline bytes, or a content-addressed large file. */
-export type StagedContent =
-  | { kind: "inline"; bytes: Uint8Array; sha256: string; size: number }
-  | { kind: "large"; sha256: string; size: number };
+export type StagedContent = { kind: "inline"; bytes: Uint8Array; sha256: string; size: number } | { kind: "large"; sha256: string; size: number };
 
 function hex(h: Bun.CryptoHasher): string {
   return h.digest("hex") as string;
@@ -31,7 +29,11 @@ function hex(h: Bun.CryptoHasher): string {
  * in `opts.verified` (its hash is the one computed while writing it), so the first read
  * does not hash it again.
  */
-export async function stageContent(store: ObjectStore, content: ContentSource, opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {}): Promise<StagedContent> {
+export async function stageContent(
+  store: ObjectStore,
+  content: ContentSource,
+  opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {},
+): Promise<StagedContent> {
   if (content instanceof AdoptableFile) {
     const adopted = adoptFile(store, content.path, opts);
     if (adopted) return adopted;
@@ -181,9 +183,16 @@ function openSpill(store: ObjectStore): Spill {
     const chunks: Uint8Array[] = [];
     let n = 0;
     return {
-      write(c) { chunks.push(new Uint8Array(c)); n += c.length; },
-      async publish(sha256) { return publishBytes(store, sha256, concatBytes(chunks, n)); },
-      discard() { chunks.length = 0; },
+      write(c) {
+        chunks.push(new Uint8Array(c));
+        n += c.length;
+      },
+      async publish(sha256) {
+        return publishBytes(store, sha256, concatBytes(chunks, n));
+      },
+      discard() {
+        chunks.length = 0;
+      },
     };
   }
   const dir = dirname(probe);
@@ -191,7 +200,12 @@ function openSpill(store: ObjectStore): Spill {
   const tmp = tempPathFor(probe);
   const fd = openSync(tmp, "wx");
   let closed = false;
-  const close = () => { if (!closed) { closed = true; closeSync(fd); } };
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      closeSync(fd);
+    }
+  };
   return {
     write(c) {
       let off = 0;
@@ -205,7 +219,11 @@ function openSpill(store: ObjectStore): Spill {
     },
     discard() {
       close();
-      try { unlinkSync(tmp); } catch (e) { if (!isSystemError(e, "ENOENT")) throw e; }
+      try {
+        unlinkSync(tmp);
+      } catch (e) {
+        if (!isSystemError(e, "ENOENT")) throw e;
+      }
     },
   };
 }
@@ -213,7 +231,6 @@ function openSpill(store: ObjectStore): Spill {
 async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Array): Promise<boolean> {
   return (await store.put(largeFileKey(sha256), bytes, { ifAbsent: true })) === "created";
 }
-
 
 /**
  * Streams a large file, checking its size and hash as it goes; throws IntegrityError
@@ -230,7 +247,9 @@ export async function* readLargeFile(store: ObjectStore, sha256: string, size: n
   }
   const got = hex(hasher);
   if (n !== size || got !== sha256) {
-    throw new IntegrityError(largeFileKey(sha256), `expected ${size} bytes with sha256 ${sha256}, found ${n} bytes with sha256 ${got}`, { key: largeFileKey(sha256) });
+    throw new IntegrityError(largeFileKey(sha256), `expected ${size} bytes with sha256 ${sha256}, found ${n} bytes with sha256 ${got}`, {
+      key: largeFileKey(sha256),
+    });
   }
 }
 
@@ -240,4 +259,3 @@ export function checkInline(bytes: Uint8Array, sha256: string, what: string): Ui
   if (got !== sha256) throw new IntegrityError(what, `inline content has sha256 ${got}, the log says ${sha256}`);
   return bytes;
 }
-

@@ -7,12 +7,7 @@ import { directoryRow, type PondCommitInfo } from "./tlog-persistence.ts";
  * empty root directory. Refuses a store that already has a version 0.
  */
 export async function createPondTable(store: ObjectStore, pondId: string, meta: TxnMeta, now: number = Date.now()): Promise<void> {
-  const root = await writeEntryFile(
-    store,
-    ROOT_ID,
-    [directoryRow(ROOT_ID, 1, BigInt(now) * 1000n, [])],
-    { version: 0 },
-  );
+  const root = await writeEntryFile(store, ROOT_ID, [directoryRow(ROOT_ID, 1, BigInt(now) * 1000n, [])], { version: 0 });
   const pond: PondCommitInfo = { seq: 0, txnId: meta.txnId, command: meta.command, user: meta.user, startedAt: meta.startedAt };
   const r = await commit(store, 0, [
     ...pondTableActions(pondId, now),

@@ -187,7 +187,8 @@ function mayContain(f: ActiveFile, nodeId: string): boolean {
   if (!f.stats) return true;
   try {
     const s = JSON.parse(f.stats) as { minValues?: { node_id?: string }; maxValues?: { node_id?: string } };
-    const lo = s.minValues?.node_id, hi = s.maxValues?.node_id;
+    const lo = s.minValues?.node_id,
+      hi = s.maxValues?.node_id;
     if (lo === undefined || hi === undefined) return true;
     return lo <= nodeId && nodeId <= hi;
   } catch (e) {

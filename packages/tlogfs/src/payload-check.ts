@@ -96,7 +96,8 @@ function hashFile(r: PayloadRef): string {
   return hasher.digest("hex") as string;
 }
 
-const PAYLOAD_HINT = "The file under data/_large_files changed on disk. Restore it from a backup (`pond restore` into a new folder and copy that file back), then read again.";
+const PAYLOAD_HINT =
+  "The file under data/_large_files changed on disk. Restore it from a backup (`pond restore` into a new folder and copy that file back), then read again.";
 
 function payloadError(r: PayloadRef, detail: string): IntegrityError {
   return new IntegrityError(`${r.label} (payload ${r.hostPath})`, detail, { payload: r.hostPath, sha256: r.sha256 }, PAYLOAD_HINT);

@@ -57,7 +57,14 @@ describe("fileRowCache()", () => {
       ];
       // Paths in the partition's own folder are kept short, others whole; times past 2^53 µs as text.
       const own = `part_id=${PART}/part-1.parquet`;
-      cache.save(PART, new Map([["part_id=x/a.parquet", rows], ["part_id=x/b.parquet", []], [own, [row({ version: 4 })]]]));
+      cache.save(
+        PART,
+        new Map([
+          ["part_id=x/a.parquet", rows],
+          ["part_id=x/b.parquet", []],
+          [own, [row({ version: 4 })]],
+        ]),
+      );
       const back = fileRowCache(dir, "pond-1").load(PART).files;
       expect([...back.keys()]).toEqual(["part_id=x/a.parquet", "part_id=x/b.parquet", own]);
       expect(back.get("part_id=x/a.parquet")).toEqual(rows);
@@ -85,7 +92,13 @@ describe("fileRowCache()", () => {
     withDir((dir) => {
       const cache = fileRowCache(dir, "pond-1");
       cache.save(PART, new Map([["a.parquet", [row()]]]));
-      cache.append(PART, new Map([["b.parquet", [row({ version: 2 })]], ["c.parquet", []]]));
+      cache.append(
+        PART,
+        new Map([
+          ["b.parquet", [row({ version: 2 })]],
+          ["c.parquet", []],
+        ]),
+      );
       fileRowCache(dir, "pond-2").append(PART, new Map([["x.parquet", [row({ version: 9 })]]]));
       const journal = readdirSync(dir).find((n) => n.endsWith(".jsonl"))!;
       // A killed process's half line, then a later append: only the half line is lost.
@@ -120,7 +133,8 @@ describe("fileRowCache()", () => {
     const { dir, store, calls, cacheDir } = await recordedPond();
     try {
       const fs = new FS(new TLogPersistence(store));
-      const commit = (i: number) => fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), { attributes: { i } }));
+      const commit = (i: number) =>
+        fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), { attributes: { i } }));
       const rootPartReads = () => calls.filter((x) => x.op === "get" && x.key.startsWith(`part_id=${PART}/`)).length;
       let i = 0;
       for (; i < ROW_CACHE_FROM_FILES; i++) await commit(i);
@@ -147,7 +161,13 @@ describe("fileRowCache()", () => {
       const commits = ROW_CACHE_FROM_FILES + 8;
       const fs = new FS(new TLogPersistence(store));
       for (let i = 0; i < commits; i++) {
-        await fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), { minEventTime: BigInt(i) * 1000n, maxEventTime: BigInt(i) * 1000n + 999n, attributes: { i } }));
+        await fs.transaction(newTxnMeta(["t"]), (wd) =>
+          wd.createFile("/s.series", "file:series", new TextEncoder().encode(`version ${i}`), {
+            minEventTime: BigInt(i) * 1000n,
+            maxEventTime: BigInt(i) * 1000n + 999n,
+            attributes: { i },
+          }),
+        );
       }
       const plain = await new FS(new TLogPersistence(store)).view();
       const expected = (await plain.stat("/s.series")).versions!;
@@ -159,7 +179,9 @@ describe("fileRowCache()", () => {
       expect(existsSync(cacheDir) && readdirSync(cacheDir).length).toBe(1);
 
       // One more commit; the next process reads only that commit's entry file.
-      await fs.transaction(newTxnMeta(["t"]), (wd) => wd.createFile("/s.series", "file:series", new TextEncoder().encode("last"), { attributes: { i: "last" } }));
+      await fs.transaction(newTxnMeta(["t"]), (wd) =>
+        wd.createFile("/s.series", "file:series", new TextEncoder().encode("last"), { attributes: { i: "last" } }),
+      );
       calls.length = 0;
       const next = await new FS(new TLogPersistence(store, { rowCache: fileRowCache(cacheDir, "pond-1") })).view();
       const versions = (await next.stat("/s.series")).versions!;

@@ -125,7 +125,10 @@ function decodeInto(into: Map<string, OplogEntry[]>, e: Encoded, partId: string,
   for (const [short, rows] of Object.entries(e.files)) {
     const p = fullPath(short, partId);
     if (skipKnown && into.has(p)) continue;
-    into.set(p, rows.map((r) => fromCached(r, e.strings, partId)));
+    into.set(
+      p,
+      rows.map((r) => fromCached(r, e.strings, partId)),
+    );
     added += cacheWeight(rows);
   }
   return added;
@@ -162,7 +165,12 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
     } catch (e) {
       if (!isWriteRefused(e)) throw e;
       // On a read-only disk the temp file was never made, and removing it fails too (EROFS).
-      if (tmp) try { rmSync(tmp, { force: true }); } catch (r) { if (!isWriteRefused(r)) throw r; }
+      if (tmp)
+        try {
+          rmSync(tmp, { force: true });
+        } catch (r) {
+          if (!isWriteRefused(r)) throw r;
+        }
       logger.debug("row cache not written", { path, error: (e as Error).message });
     }
   };
@@ -201,19 +209,24 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
     save(partId, files) {
       const path = `${stem(partId)}.json`;
       const tmp = `${path}.${process.pid}.tmp`;
-      writing(path, () => {
-        writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) }));
-        renameSync(tmp, path);
-        // Lines another process appended after this one loaded are lost with the journal:
-        // their files are read again and journaled by the next command that needs them.
-        rmSync(`${stem(partId)}.jsonl`, { force: true });
-      }, tmp);
+      writing(
+        path,
+        () => {
+          writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) }));
+          renameSync(tmp, path);
+          // Lines another process appended after this one loaded are lost with the journal:
+          // their files are read again and journaled by the next command that needs them.
+          rmSync(`${stem(partId)}.jsonl`, { force: true });
+        },
+        tmp,
+      );
     },
     append(partId, files) {
       const path = `${stem(partId)}.jsonl`;
       // Led by a newline, so a line torn by a killed process spoils only itself.
       let text = "\n";
-      for (const [p, rows] of files) text += JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(new Map([[p, rows]]), partId) } satisfies JournalLine) + "\n";
+      for (const [p, rows] of files)
+        text += JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(new Map([[p, rows]]), partId) } satisfies JournalLine) + "\n";
       // One write with O_APPEND: lines of processes appending at once do not interleave.
       writing(path, () => appendFileSync(path, text));
     },

@@ -53,7 +53,11 @@ export function fileSnapshotCache(path: string, tableId: string): SnapshotCache 
         // each time.
         if (!isWriteRefused(e)) throw e;
         // On a read-only disk the temp file was never made, and removing it fails too (EROFS).
-        try { rmSync(tmp, { force: true }); } catch (r) { if (!isWriteRefused(r)) throw r; }
+        try {
+          rmSync(tmp, { force: true });
+        } catch (r) {
+          if (!isWriteRefused(r)) throw r;
+        }
         logger.debug("snapshot cache not written", { path, error: (e as Error).message });
       }
     },

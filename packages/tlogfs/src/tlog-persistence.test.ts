@@ -33,5 +33,8 @@ runPersistenceContract("TLogPersistence merging from 3 entry files, with a row c
   const dir = mkdtempSync(join(tmpdir(), "tlogfs-contract-"));
   const store = new LocalObjectStore(join(dir, "data"));
   await createPondTable(store, "test-pond", newTxnMeta(["test"]));
-  return { persistence: new TLogPersistence(store, { compactFromFiles: 3, rowCache: fileRowCache(join(dir, "row-cache"), "test-pond") }), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    persistence: new TLogPersistence(store, { compactFromFiles: 3, rowCache: fileRowCache(join(dir, "row-cache"), "test-pond") }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 });

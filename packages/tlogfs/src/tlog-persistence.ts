@@ -94,7 +94,10 @@ export class TLogPersistence implements Persistence {
   private readonly verified?: VerifiedPayloads;
   readonly log: Logger;
 
-  constructor(readonly store: ObjectStore, opts: TLogOptions = {}) {
+  constructor(
+    readonly store: ObjectStore,
+    opts: TLogOptions = {},
+  ) {
     this.now = opts.now ?? Date.now;
     this.compact = { fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES, maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES };
     this.log = opts.logger ?? logger;
@@ -106,7 +109,8 @@ export class TLogPersistence implements Persistence {
   async view(asOf?: number): Promise<TLogView> {
     const base = this.cache?.load();
     const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
-    if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id)) this.cache.save(snapshot);
+    if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id))
+      this.cache.save(snapshot);
     return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
   }
 
@@ -156,7 +160,6 @@ export class TLogView implements ReadView {
     if (rows.length === 0) throw new NotFoundError(`Node ${nodeId}`);
     return rows.map((r) => this.toInfo(r));
   }
-
 
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
@@ -242,7 +245,6 @@ export class TLogView implements ReadView {
     return row;
   }
 
-
   /**
    * The host path of a table or series version's payload (always a large file, so
    * DuckDB can scan it in place), from its version record alone.
@@ -327,7 +329,6 @@ export class TLogTransaction extends TLogView implements Transaction {
     yield* super.read(parentId, nodeId, version);
   }
 
-
   async writeDir(dirId: NodeId, entries: DirEntry[]): Promise<void> {
     this.assertOpen();
     const names = new Set<string>();
@@ -335,7 +336,10 @@ export class TLogTransaction extends TLogView implements Transaction {
       if (names.has(e.name)) throw new PondFormatError(`Directory ${dirId}`, `duplicate name "${e.name}"`);
       names.add(e.name);
     }
-    this.dirs.set(dirId, entries.map((e) => ({ ...e })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+    this.dirs.set(
+      dirId,
+      entries.map((e) => ({ ...e })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    );
   }
 
   async addVersion(parentId: NodeId, nodeId: NodeId, entryType: EntryType, content: ContentSource, opts: VersionOptions = {}): Promise<VersionInfo> {
@@ -366,7 +370,8 @@ export class TLogTransaction extends TLogView implements Transaction {
     const from = key(fromParentId, nodeId);
     const rows = await this.fileRows(fromParentId, nodeId);
     const mine = this.pending.get(from) ?? [];
-    if (rows.length === 0 && mine.length === 0) throw new NotFoundError(`Node ${nodeId}`, `It is not a file or symlink in directory ${fromParentId}.`, { parentId: fromParentId, nodeId });
+    if (rows.length === 0 && mine.length === 0)
+      throw new NotFoundError(`Node ${nodeId}`, `It is not a file or symlink in directory ${fromParentId}.`, { parentId: fromParentId, nodeId });
     if (fromParentId === toParentId) return;
     const to = key(toParentId, nodeId);
     this.moved.delete(from);
@@ -375,7 +380,11 @@ export class TLogTransaction extends TLogView implements Transaction {
     const there = new Set((await super.fileRows(toParentId, nodeId)).map((r) => r.version));
     const copy = rows.filter((r) => !there.has(r.version));
     if (copy.length > 0) this.moved.set(to, { toParentId, rows: copy });
-    if (mine.length > 0) this.pending.set(to, mine.map((p) => ({ ...p, parentId: toParentId })));
+    if (mine.length > 0)
+      this.pending.set(
+        to,
+        mine.map((p) => ({ ...p, parentId: toParentId })),
+      );
   }
 
   /** True when the transaction has written nothing. */
@@ -467,18 +476,29 @@ export class TLogTransaction extends TLogView implements Transaction {
     // A row whose version is unknown (a merged file's tag that does not match its rows)
     // would lose it in a new merge: leave the files as they are, readable as ever.
     if (versions.some((v) => v === undefined)) return [];
-    const order = rows.map((_, i) => i).sort((a, b) => (rows[a]!.node_id < rows[b]!.node_id ? -1 : rows[a]!.node_id > rows[b]!.node_id ? 1 : rows[a]!.version - rows[b]!.version));
+    const order = rows
+      .map((_, i) => i)
+      .sort((a, b) => (rows[a]!.node_id < rows[b]!.node_id ? -1 : rows[a]!.node_id > rows[b]!.node_id ? 1 : rows[a]!.version - rows[b]!.version));
     if (!partRows.some((r) => r.file_type === "directory" && r.node_id === partId)) {
       const row = await this.base.index.newestDirRow(partId);
       if (row) partRows.push(row);
     }
     const actions: Action[] = [];
     if (rows.length > 0) {
-      actions.push({ add: await writeEntryFile(this.store, partId, order.map((i) => rows[i]!), { version, rowVersions: order.map((i) => versions[i]!) }) });
+      actions.push({
+        add: await writeEntryFile(
+          this.store,
+          partId,
+          order.map((i) => rows[i]!),
+          { version, rowVersions: order.map((i) => versions[i]!) },
+        ),
+      });
     }
     const deletionTimestamp = Number(ts / 1000n);
     for (const f of old) {
-      actions.push({ remove: { path: f.path, deletionTimestamp, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size } });
+      actions.push({
+        remove: { path: f.path, deletionTimestamp, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size },
+      });
     }
     return actions;
   }
@@ -535,4 +555,3 @@ export function directoryRow(dirId: NodeId, version: number, timestamp: bigint, 
 function key(parentId: NodeId, nodeId: NodeId): string {
   return `${parentId}/${nodeId}`;
 }
-

@@ -44,7 +44,10 @@ async function catPond(path: string, args: Args, io: IO, pond: ReturnType<typeof
   reading.end({ versions: versions.length });
   const version = args.version;
   if (version !== undefined && !versions.some((v) => v.version === version)) {
-    throw new NotFoundError(`Version ${version} of "${st.path}"`, `It has versions 1 to ${versions[versions.length - 1]!.version}; see \`pond describe ${st.path}\`.`);
+    throw new NotFoundError(
+      `Version ${version} of "${st.path}"`,
+      `It has versions 1 to ${versions[versions.length - 1]!.version}; see \`pond describe ${st.path}\`.`,
+    );
   }
   if (st.entryType === "file:table" || st.entryType === "file:series") {
     // Parquet bytes of one stored version go out as they are; everything else is rows.
@@ -55,7 +58,9 @@ async function catPond(path: string, args: Args, io: IO, pond: ReturnType<typeof
       return catRows(view, st, args, io, opening, wd);
     }
   } else if (args.sql) {
-    throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, { hint: "Store it as a table with host+table: or host+csv:." });
+    throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, {
+      hint: "Store it as a table with host+table: or host+csv:.",
+    });
   }
   for await (const chunk of view.readPath(st.path, st.parentId, st.nodeId, version)) io.out.write(chunk);
   return 0;

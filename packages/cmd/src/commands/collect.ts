@@ -25,7 +25,11 @@ export async function run(args: Args, io: IO): Promise<number> {
   const json = args.format === "json";
 
   if (args.listLocations) {
-    if (args.config === undefined) throw new PondError("usage", "--list-locations needs a hydrovu config", { kind: "usage", hint: "pond collect --list-locations /etc/collect/hydrovu.yaml" });
+    if (args.config === undefined)
+      throw new PondError("usage", "--list-locations needs a hydrovu config", {
+        kind: "usage",
+        hint: "pond collect --list-locations /etc/collect/hydrovu.yaml",
+      });
     const cfg = await collect.readConfig(wd, args.config);
     if (cfg.kind !== "hydrovu") throw new PondError("usage", `"${cfg.file}" is a ${cfg.kind} collector; --list-locations is for hydrovu`, { kind: "usage" });
     const locations = await collect.listHydroVuLocations(cfg, ctx);
@@ -36,7 +40,9 @@ export async function run(args: Args, io: IO): Promise<number> {
 
   const paths = await collect.configPaths(wd, args.config);
   if (paths.length === 0) {
-    throw new PondError("no_collectors", `No collector configs under ${collect.CONFIG_DIR}/`, { hint: `Add one: pond copy -p host:///path/hydrovu.yaml ${collect.CONFIG_DIR}/hydrovu.yaml` });
+    throw new PondError("no_collectors", `No collector configs under ${collect.CONFIG_DIR}/`, {
+      hint: `Add one: pond copy -p host:///path/hydrovu.yaml ${collect.CONFIG_DIR}/hydrovu.yaml`,
+    });
   }
   let summaries: CollectSummary[];
   try {

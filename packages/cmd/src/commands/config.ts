@@ -10,14 +10,22 @@ export async function run(args: ArgsOf<typeof configCommand>, io: IO): Promise<n
   const pond = openPond(args, io);
   if (args.action === "set") {
     if (args.key === undefined || args.value === undefined) {
-      throw new PondError("bad_config_set", "pond config set needs a KEY and a VALUE", { kind: "usage", hint: "e.g. `pond config set maintain.retention 14d`; `pond config` lists the keys." });
+      throw new PondError("bad_config_set", "pond config set needs a KEY and a VALUE", {
+        kind: "usage",
+        hint: "e.g. `pond config set maintain.retention 14d`; `pond config` lists the keys.",
+      });
     }
     setConfig(pond.paths.control, args.key, args.value);
     io.out.write(`${args.key} = ${args.value}\n`);
     return 0;
   }
   const set = readConfig(pond.paths.control);
-  const rows = CONFIG_KEYS.map((k) => ({ key: k.key, value: set[k.key] ?? k.default ?? null, source: set[k.key] !== undefined ? "set" : k.default !== undefined ? "default" : "unset", describe: k.describe }));
+  const rows = CONFIG_KEYS.map((k) => ({
+    key: k.key,
+    value: set[k.key] ?? k.default ?? null,
+    source: set[k.key] !== undefined ? "set" : k.default !== undefined ? "default" : "unset",
+    describe: k.describe,
+  }));
   if (args.format === "json") {
     io.out.write(JSON.stringify(rows, null, 2) + "\n");
     return 0;

@@ -36,7 +36,13 @@ export async function run(args: Args, io: IO): Promise<number> {
       hint: "Name host files as host:///absolute/path or host:relative/path; to copy out, make the destination host:///dir.",
     });
   }
-  return copyIn(pond, sources as HostEndpoint[], dest.path, Object.assign(args, { warn: (m: string) => io.err.write(m) }), io.errIsTTY ? terminalProgress("copy") : silentProgress);
+  return copyIn(
+    pond,
+    sources as HostEndpoint[],
+    dest.path,
+    Object.assign(args, { warn: (m: string) => io.err.write(m) }),
+    io.errIsTTY ? terminalProgress("copy") : silentProgress,
+  );
 }
 
 async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: Args, progress: Progress): Promise<number> {
@@ -44,7 +50,10 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
   const stats = sources.map((s) => ({ src: s, ...statHostFollowing(s.path, s.raw) }));
   for (const s of stats) {
     if (s.isDirectory && s.src.format !== "data") {
-      throw new PondError("usage", `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`, { kind: "usage", hint: "Name the files, or copy the folder with host: to store raw bytes." });
+      throw new PondError("usage", `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`, {
+        kind: "usage",
+        hint: "Name the files, or copy the folder with host: to store raw bytes.",
+      });
     }
   }
   const parents = args.parents;
@@ -52,27 +61,33 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
   const series = sources.every((s) => s.format === "series" || s.format === "series+csv");
   progress.total(undefined, stats.reduce((a, s) => a + (s.isDirectory ? 0 : s.size), 0) || undefined);
   try {
-  await pond.write(commandLine(args), async ({ txn, note }) => {
-    const wd = new WD(txn);
-    const destPath = parsePath(dest);
-    const existing = await wd.resolve(destPath.absolute, { followSymlinks: true });
-    const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
-    if (intoDir) {
-      if (!existing) await wd.mkdir(destPath.absolute, { parents });
-      for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, staging);
-    } else if (!existing && sources.length === 1 && stats[0]!.isDirectory) {
-      // As cp -r: a folder copied onto a path that does not exist becomes that directory.
-      if (parents) await wd.mkdir(parentPath(destPath.absolute), { parents: true });
-      await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, staging);
-    } else if (existing || sources.length === 1 || series) {
-      for (const s of stats) {
-        if (s.isDirectory) throw new PondError("wrong_type", `Cannot copy folder "${s.src.raw}" onto file "${destPath.absolute}"`, { hint: "Copy it into a directory instead." });
-        await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, staging);
+    await pond.write(commandLine(args), async ({ txn, note }) => {
+      const wd = new WD(txn);
+      const destPath = parsePath(dest);
+      const existing = await wd.resolve(destPath.absolute, { followSymlinks: true });
+      const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
+      if (intoDir) {
+        if (!existing) await wd.mkdir(destPath.absolute, { parents });
+        for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, staging);
+      } else if (!existing && sources.length === 1 && stats[0]!.isDirectory) {
+        // As cp -r: a folder copied onto a path that does not exist becomes that directory.
+        if (parents) await wd.mkdir(parentPath(destPath.absolute), { parents: true });
+        await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, staging);
+      } else if (existing || sources.length === 1 || series) {
+        for (const s of stats) {
+          if (s.isDirectory)
+            throw new PondError("wrong_type", `Cannot copy folder "${s.src.raw}" onto file "${destPath.absolute}"`, {
+              hint: "Copy it into a directory instead.",
+            });
+          await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, staging);
+        }
+      } else {
+        throw new NotFoundError(
+          `Directory "${destPath.absolute}"`,
+          `To copy several sources, create it first (\`pond mkdir ${destPath.absolute}\`) or write "${destPath.absolute}/" with -p.`,
+        );
       }
-    } else {
-      throw new NotFoundError(`Directory "${destPath.absolute}"`, `To copy several sources, create it first (\`pond mkdir ${destPath.absolute}\`) or write "${destPath.absolute}/" with -p.`);
-    }
-  });
+    });
   } finally {
     progress.done();
   }
@@ -94,7 +109,17 @@ async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): Asyn
  * text. `seen` holds the folders on the way down (device:inode), so a link back to one of
  * them is reported as a loop instead of copied for ever.
  */
-async function copyTree(wd: WD, src: HostSource, target: string, isDir: boolean, args: Args, note: (c: string) => void, progress: Progress, staging: string, seen: string[] = []): Promise<void> {
+async function copyTree(
+  wd: WD,
+  src: HostSource,
+  target: string,
+  isDir: boolean,
+  args: Args,
+  note: (c: string) => void,
+  progress: Progress,
+  staging: string,
+  seen: string[] = [],
+): Promise<void> {
   if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
   const id = hostDirId(hostPathOf(src));
   if (seen.includes(id)) {
@@ -132,10 +157,16 @@ function statHostFollowing(path: string | Buffer, raw: string): { isDirectory: b
     return statHost(path, raw);
   } catch (e) {
     if (isSystemError(e, "ELOOP")) {
-      throw new PondError("host_symlink_loop", `Host symlink "${path}" is a loop (too many levels of symbolic links)`, { data: { path }, hint: "Fix or remove that symlink, or copy with --no-dereference." });
+      throw new PondError("host_symlink_loop", `Host symlink "${path}" is a loop (too many levels of symbolic links)`, {
+        data: { path },
+        hint: "Fix or remove that symlink, or copy with --no-dereference.",
+      });
     }
     if (e instanceof PondError && e.code === "host_not_found" && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
-      throw new PondError("host_dangling_symlink", `Host symlink "${path}" points at "${readlinkSync(path)}", which does not exist`, { data: { path }, hint: "Fix or remove that symlink, or copy with --no-dereference to store it as a link." });
+      throw new PondError("host_dangling_symlink", `Host symlink "${path}" points at "${readlinkSync(path)}", which does not exist`, {
+        data: { path },
+        hint: "Fix or remove that symlink, or copy with --no-dereference to store it as a link.",
+      });
     }
     throw e;
   }
@@ -146,7 +177,16 @@ function parentPath(abs: string): string {
 }
 
 /** `staging`: where a CSV's Parquet is written, beside the pond's large files, so the store takes the file itself. */
-async function copyFile(wd: WD, src: HostSource, target: string, args: Args, note: (c: string) => void, parents: boolean, progress: Progress, staging: string): Promise<void> {
+async function copyFile(
+  wd: WD,
+  src: HostSource,
+  target: string,
+  args: Args,
+  note: (c: string) => void,
+  parents: boolean,
+  progress: Progress,
+  staging: string,
+): Promise<void> {
   let entryType: EntryType = "file:data";
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
@@ -159,7 +199,10 @@ async function copyFile(wd: WD, src: HostSource, target: string, args: Args, not
     const { seriesSchemaOf } = await import("@pond/tlogfs");
     // Appending to a series: the new version must keep its time column and column types.
     const current = await wd.resolve(target, { followSymlinks: true });
-    const appendTo = current?.entryType === "file:series" ? { path: current.path, schema: seriesSchemaOf(await wd.view.versions(current.parentId, current.nodeId)) } : undefined;
+    const appendTo =
+      current?.entryType === "file:series"
+        ? { path: current.path, schema: seriesSchemaOf(await wd.view.versions(current.parentId, current.nodeId)) }
+        : undefined;
     const prepared = await prepareIngest(src, args, staging, appendTo);
     entryType = prepared.entryType;
     content = prepared.content;
@@ -180,7 +223,14 @@ async function copyFile(wd: WD, src: HostSource, target: string, args: Args, not
  * host source file, has the same sha256 as one the series already has is skipped with a
  * note on stderr (unless --allow-duplicate). The source's hash is recorded on each version.
  */
-async function skipDuplicate(wd: WD, src: HostEndpoint, target: string, content: AsyncIterable<Uint8Array> | Uint8Array, opts: VersionOptions, args: Args & { warn?: (m: string) => void }): Promise<boolean> {
+async function skipDuplicate(
+  wd: WD,
+  src: HostEndpoint,
+  target: string,
+  content: AsyncIterable<Uint8Array> | Uint8Array,
+  opts: VersionOptions,
+  args: Args & { warn?: (m: string) => void },
+): Promise<boolean> {
   const sourceSha = await sha256Of(readHostFile(src.path));
   opts.attributes = { ...opts.attributes, source_sha256: sourceSha };
   if (args.allowDuplicate) return false;
@@ -190,7 +240,9 @@ async function skipDuplicate(wd: WD, src: HostEndpoint, target: string, content:
   const payloadSha = content instanceof AdoptableFile ? await sha256Of(content) : sourceSha;
   const same = ((await wd.stat(target)).versions ?? []).find((v) => v.sha256 === payloadSha || v.attributes.source_sha256 === sourceSha);
   if (!same) return false;
-  args.warn?.(`pond: skipped "${src.raw}": ${target} version ${same.version} already holds the same data (sha256 ${sourceSha.slice(0, 12)}…); pass --allow-duplicate to append it anyway\n`);
+  args.warn?.(
+    `pond: skipped "${src.raw}": ${target} version ${same.version} already holds the same data (sha256 ${sourceSha.slice(0, 12)}…); pass --allow-duplicate to append it anyway\n`,
+  );
   return true;
 }
 
@@ -210,7 +262,11 @@ async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {
   const bad = sources.find((s) => s.kind !== "pond");
-  if (bad) throw new PondError("usage", `Source "${bad.raw}" is a host file; copying out takes pond paths`, { kind: "usage", hint: "Use cp(1) to copy between host folders." });
+  if (bad)
+    throw new PondError("usage", `Source "${bad.raw}" is a host file; copying out takes pond paths`, {
+      kind: "usage",
+      hint: "Use cp(1) to copy between host folders.",
+    });
   const { view, wd } = await readWD(pond, {});
   // Resolve every source first: a missing one fails before anything is written.
   const files: { path: string; parentId: string; nodeId: string }[] = [];
@@ -274,4 +330,3 @@ function joinPond(dir: string, name: string): string {
 function baseName(hostPath: string): string {
   return hostPath.slice(hostPath.lastIndexOf("/") + 1);
 }
-

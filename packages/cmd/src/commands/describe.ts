@@ -27,7 +27,13 @@ export async function run(args: Args, io: IO): Promise<number> {
     schema = await describeSchema(view, st, versions);
   }
   if (args.format === "json") {
-    io.out.write(JSON.stringify({ path: st.path, type: st.entryType, node_id: st.nodeId, parent_id: st.parentId, ...(schema ? { schema } : {}), versions: rows }, jsonValue, 2) + "\n");
+    io.out.write(
+      JSON.stringify(
+        { path: st.path, type: st.entryType, node_id: st.nodeId, parent_id: st.parentId, ...(schema ? { schema } : {}), versions: rows },
+        jsonValue,
+        2,
+      ) + "\n",
+    );
     return 0;
   }
   io.out.write(`path     ${st.path}\ntype     ${st.entryType}\nnode id  ${st.nodeId}\n`);

@@ -12,7 +12,10 @@ type Args = ArgsOf<typeof exportCommand>;
 export async function run(args: Args, io: IO): Promise<number> {
   const dest = parseEndpoint(args.dest, io.cwd);
   if (dest.kind !== "host" || dest.format !== "data") {
-    throw new PondError("usage", `The destination "${args.dest}" must be a host folder`, { kind: "usage", hint: "Write host:///absolute/dir or host:relative/dir." });
+    throw new PondError("usage", `The destination "${args.dest}" must be a host folder`, {
+      kind: "usage",
+      hint: "Write host:///absolute/dir or host:relative/dir.",
+    });
   }
   const pond = openPond(args, io);
   const { exportData } = await import("@pond/present");
@@ -26,7 +29,9 @@ export async function run(args: Args, io: IO): Promise<number> {
     io.out.write(JSON.stringify(report, null, 2) + "\n");
   } else {
     for (const f of report.files) io.out.write(`${f.path}\t${f.bytes}\n`);
-    io.err.write(`exported ${report.sources.length} source(s) to ${report.dest}: ${report.files.length} file(s), ${report.files.reduce((n, f) => n + f.bytes, 0)} bytes${report.removed.length ? `; removed ${report.removed.length} file(s) of the previous export` : ""}\n`);
+    io.err.write(
+      `exported ${report.sources.length} source(s) to ${report.dest}: ${report.files.length} file(s), ${report.files.reduce((n, f) => n + f.bytes, 0)} bytes${report.removed.length ? `; removed ${report.removed.length} file(s) of the previous export` : ""}\n`,
+    );
   }
   return 0;
 }

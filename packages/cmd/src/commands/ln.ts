@@ -24,7 +24,11 @@ export async function run(args: Args, io: IO): Promise<number> {
     const at = await wd.resolve(link, { followSymlinks: true });
     if (at?.entryType === "directory") {
       const name = target.replace(/\/+$/, "").slice(target.replace(/\/+$/, "").lastIndexOf("/") + 1);
-      if (name === "" || name === "." || name === "..") throw new PondError("usage", `"${link}" is a directory and "${target}" has no name to give the link`, { kind: "usage", hint: `Name the link: pond ln -s ${target} ${childPath(at.path, "name")}` });
+      if (name === "" || name === "." || name === "..")
+        throw new PondError("usage", `"${link}" is a directory and "${target}" has no name to give the link`, {
+          kind: "usage",
+          hint: `Name the link: pond ln -s ${target} ${childPath(at.path, "name")}`,
+        });
       link = childPath(at.path, name);
     }
     const r = await wd.symlink(target, link);

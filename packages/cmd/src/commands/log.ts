@@ -11,7 +11,13 @@ export async function run(args: Args, io: IO): Promise<number> {
   let history = pond.history().reverse();
   if (args.limit !== undefined) history = history.slice(0, args.limit);
   if (args.format === "json") {
-    io.out.write(JSON.stringify(history.map((t) => ({ ...t, startedAt: new Date(t.startedAt).toISOString() })), null, 2) + "\n");
+    io.out.write(
+      JSON.stringify(
+        history.map((t) => ({ ...t, startedAt: new Date(t.startedAt).toISOString() })),
+        null,
+        2,
+      ) + "\n",
+    );
     return 0;
   }
   for (const t of history) {

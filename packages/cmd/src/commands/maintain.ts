@@ -53,7 +53,10 @@ export async function run(args: Args, io: IO): Promise<number> {
   if (action === "expire" || action === "full") {
     const rule = expireRule();
     if (rule.olderThanMs === undefined && rule.keepLast === undefined) {
-      throw new PondError("bad_option", `pond maintain ${action} needs --older-than DURATION or --keep-last N`, { kind: "usage", hint: "e.g. `pond maintain expire --older-than 30d` or `--keep-last 100`." });
+      throw new PondError("bad_option", `pond maintain ${action} needs --older-than DURATION or --keep-last N`, {
+        kind: "usage",
+        hint: "e.g. `pond maintain expire --older-than 30d` or `--keep-last 100`.",
+      });
     }
     const retention = retentionMs(); // parsed before anything changes
     steps.push(await expire(pond, rule));
@@ -72,7 +75,8 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   for (const s of steps) {
     io.out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
-    for (const i of s.items) io.out.write(`  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`);
+    for (const i of s.items)
+      io.out.write(`  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`);
   }
   return 0;
 }

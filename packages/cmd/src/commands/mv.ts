@@ -15,7 +15,8 @@ type Args = ArgsOf<typeof mvCommand>;
  */
 export async function run(args: Args, io: IO): Promise<number> {
   const all = args.paths;
-  if (all.length < 2) throw new PondError("usage", "mv needs a source and a destination", { kind: "usage", hint: "pond mv /old /new, or pond mv /a /b /existing-dir" });
+  if (all.length < 2)
+    throw new PondError("usage", "mv needs a source and a destination", { kind: "usage", hint: "pond mv /old /new, or pond mv /a /b /existing-dir" });
   const pond = openPond(args, io);
   await pond.write(commandLine(args), async ({ txn, note }) => {
     const wd = new WD(txn);
@@ -34,7 +35,8 @@ export async function run(args: Args, io: IO): Promise<number> {
     const target = await wd.resolve(dest.absolute, { followSymlinks: true });
     const intoDir = target?.entryType === "directory";
     if (!intoDir && (sources.length > 1 || dest.trailingSlash)) {
-      const what = sources.length > 1 ? `Moving ${sources.length} entries needs an existing directory` : `Moving into "${dest.absolute}/" needs an existing directory`;
+      const what =
+        sources.length > 1 ? `Moving ${sources.length} entries needs an existing directory` : `Moving into "${dest.absolute}/" needs an existing directory`;
       throw new PondError("not_found", `${what}; "${dest.absolute}" ${target ? `is a ${target.entryType}` : "does not exist"}`, {
         data: { path: dest.absolute },
         hint: `Create it first with \`pond mkdir ${dest.absolute}\`.`,

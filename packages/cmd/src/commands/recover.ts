@@ -19,7 +19,9 @@ export async function run(args: Args, io: IO): Promise<number> {
     return 0;
   }
   for (const r of report.reconciled) {
-    io.out.write(`transaction ${r.txnId} (${r.command.join(" ")}): ${r.outcome === "committed" ? `had committed as version ${r.seq}` : "never committed; nothing of it is visible"}\n`);
+    io.out.write(
+      `transaction ${r.txnId} (${r.command.join(" ")}): ${r.outcome === "committed" ? `had committed as version ${r.seq}` : "never committed; nothing of it is visible"}\n`,
+    );
   }
   if (report.removed.length) {
     const bytes = report.removed.reduce((a, r) => a + r.size, 0);

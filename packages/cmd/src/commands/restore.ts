@@ -24,7 +24,10 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   for (const l of r.removedLeftovers) io.err.write(`pond: removed ${l.path} (${l.bytes} bytes), left by a restore that was killed\n`);
   io.out.write(`Restored pond ${r.pondId} at version ${r.version} into ${r.dir} (${amount(r.files, r.bytes)})\n`);
-  if (r.mirror) io.out.write(`It is a read-only mirror of remote ${r.remote}: \`pond pull\` keeps it up to date. If the original is lost, restore with --writable instead.\n`);
+  if (r.mirror)
+    io.out.write(
+      `It is a read-only mirror of remote ${r.remote}: \`pond pull\` keeps it up to date. If the original is lost, restore with --writable instead.\n`,
+    );
   else io.out.write(`It is writable, and pushes to remote ${r.remote} (\`pond push ${r.remote}\`). Keep one writer per remote.\n`);
   return 0;
 }

@@ -41,12 +41,15 @@ async function targets(wd: WD, patterns: string[], force: boolean): Promise<Reso
       const abs = parsePath(pattern, wd.cwd).absolute;
       const r = await wd.resolve(abs);
       if (r) found.set(r.path, r);
-      else if (!force) throw new NotFoundError(`"${abs}"`, `See what is there with \`pond list ${parentOf(abs)}\`, or pass -f to ignore missing paths.`, { path: abs });
+      else if (!force)
+        throw new NotFoundError(`"${abs}"`, `See what is there with \`pond list ${parentOf(abs)}\`, or pass -f to ignore missing paths.`, { path: abs });
       continue;
     }
     const matches = await wd.globAll(pattern, { dot: true });
     if (matches.length === 0 && !force) {
-      throw new NotFoundError(`Anything matching "${pattern}"`, "Check the pattern with `pond list`, or pass -f to ignore patterns that match nothing.", { pattern });
+      throw new NotFoundError(`Anything matching "${pattern}"`, "Check the pattern with `pond list`, or pass -f to ignore patterns that match nothing.", {
+        pattern,
+      });
     }
     for (const m of matches) found.set(m.path, m);
   }

@@ -28,7 +28,9 @@ export async function run(args: Args, io: IO): Promise<number> {
   if (r.wrong.length) {
     io.out.write("wrong:\n");
     for (const w of r.wrong) io.out.write(`  WRONG   ${w.key ? `${w.key}: ` : ""}${w.problem}\n`);
-    io.err.write(`pond: ${r.wrong.length} problem(s) found on ${r.remote}\n  Push again from the original pond to repair the remote (\`pond push ${r.remote}\`).\n`);
+    io.err.write(
+      `pond: ${r.wrong.length} problem(s) found on ${r.remote}\n  Push again from the original pond to repair the remote (\`pond push ${r.remote}\`).\n`,
+    );
     return 4;
   }
   io.out.write(r.behind.length ? "No damage found; see what is behind above.\n" : "Clean: the remote matches this pond.\n");

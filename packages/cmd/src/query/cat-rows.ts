@@ -22,7 +22,8 @@ export interface CsvArgs {
 
 /** `--time-start`/`--time-end` as a half-open range in µs. */
 export function timeRange(args: { timeStart?: string | undefined; timeEnd?: string | undefined }): TimeRange | undefined {
-  const s = args.timeStart, e = args.timeEnd;
+  const s = args.timeStart,
+    e = args.timeEnd;
   if (s === undefined && e === undefined) return undefined;
   return { start: s === undefined ? undefined : parseTimeBound(s, "--time-start"), end: e === undefined ? undefined : parseTimeBound(e, "--time-end") };
 }
@@ -43,7 +44,14 @@ export function openSessionEarly(): Promise<QuerySession> {
  * `pond cat` of a table or series: its rows (a series: every version, unioned by name).
  * `opening` is a session the caller started early and closes itself.
  */
-export async function catRows(view: TLogView, st: Stat, args: ArgsOf<typeof catCommand>, io: IO, opening?: Promise<QuerySession>, wd: WD = new WD(view)): Promise<number> {
+export async function catRows(
+  view: TLogView,
+  st: Stat,
+  args: ArgsOf<typeof catCommand>,
+  io: IO,
+  opening?: Promise<QuerySession>,
+  wd: WD = new WD(view),
+): Promise<number> {
   const range = timeRange(args);
   const version = args.version;
   const resolving = span("sources_resolved");
@@ -83,15 +91,26 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
       await session.addCsvView("source", target.path, csvOptions(args), target.raw);
     } else if (target.format === "table" || target.format === "series") {
       if (!hasParquetMagic(target.path)) {
-        throw new PondError("not_parquet", `"${target.raw}" is not a Parquet file: it lacks the PAR1 magic`, { hint: `Read raw bytes with cat(1), or a CSV with host+csv://${target.path}.` });
+        throw new PondError("not_parquet", `"${target.raw}" is not a Parquet file: it lacks the PAR1 magic`, {
+          hint: `Read raw bytes with cat(1), or a CSV with host+csv://${target.path}.`,
+        });
       }
       await session.addParquetView("source", [{ path: target.path }]);
     } else if (target.format === "delta") {
       if (!st.isDirectory) throw new PondError("usage", `"${target.raw}" is a file; host+delta: takes a Delta table's folder`, { kind: "usage" });
-      const snap = await loadSnapshot(new LocalObjectStore(target.path), args.asOf !== undefined && /^\d+$/.test(args.asOf) ? { version: Number(args.asOf) } : undefined);
-      await session.addParquetView("source", snap.files.map((f) => ({ path: join(target.path, decodeURIComponent(f.path)), partitionValues: f.partitionValues })));
+      const snap = await loadSnapshot(
+        new LocalObjectStore(target.path),
+        args.asOf !== undefined && /^\d+$/.test(args.asOf) ? { version: Number(args.asOf) } : undefined,
+      );
+      await session.addParquetView(
+        "source",
+        snap.files.map((f) => ({ path: join(target.path, decodeURIComponent(f.path)), partitionValues: f.partitionValues })),
+      );
     } else {
-      throw new PondError("usage", `"${target.raw}" is raw bytes; pond cat reads host files as host+csv:, host+table: or host+delta:`, { kind: "usage", hint: "Use cat(1) for raw host files." });
+      throw new PondError("usage", `"${target.raw}" is raw bytes; pond cat reads host files as host+csv:, host+table: or host+delta:`, {
+        kind: "usage",
+        hint: "Use cat(1) for raw host files.",
+      });
     }
     await session.lock();
     return await renderQuery(session, args.sql ?? "SELECT * FROM source", args.format, io);

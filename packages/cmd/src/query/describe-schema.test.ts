@@ -11,8 +11,12 @@ import { FIXTURES } from "../../../../test/support/fixtures.ts";
 
 const PARQUET = join(FIXTURES, "parquet");
 const parquetFiles = [
-  ...readdirSync(join(PARQUET, "duckdb")).filter((f) => f.endsWith(".parquet")).map((f) => join(PARQUET, "duckdb", f)),
-  ...readdirSync(join(PARQUET, "parquet-testing/data")).filter((f) => f.endsWith(".parquet")).map((f) => join(PARQUET, "parquet-testing/data", f)),
+  ...readdirSync(join(PARQUET, "duckdb"))
+    .filter((f) => f.endsWith(".parquet"))
+    .map((f) => join(PARQUET, "duckdb", f)),
+  ...readdirSync(join(PARQUET, "parquet-testing/data"))
+    .filter((f) => f.endsWith(".parquet"))
+    .map((f) => join(PARQUET, "parquet-testing/data", f)),
 ];
 
 describe("describeSchema(): what ingest recorded is what DuckDB reads from the footers", () => {
@@ -37,7 +41,10 @@ describe("describeSchema(): what ingest recorded is what DuckDB reads from the f
         const p = await prepareIngest({ kind: "host", format: "table", path, raw: path }, {}, staging);
         await wd.createFile(`/t${i}.table`, p.entryType, p.content, p.options);
       }
-      for (const [name, files] of [["same", same], ["differ", differ]] as const) {
+      for (const [name, files] of [
+        ["same", same],
+        ["differ", differ],
+      ] as const) {
         for (const path of files) {
           const p = await prepareIngest({ kind: "host", format: "series+csv", path, raw: path }, {}, staging);
           await wd.createFile(`/${name}.series`, p.entryType, p.content, p.options).finally(p.cleanup);
@@ -56,7 +63,10 @@ describe("describeSchema(): what ingest recorded is what DuckDB reads from the f
       const fromFooters = await describeFromPayloads(view, versions);
       if (recorded === undefined) {
         // Only named nested types decline (see recordedSchema).
-        expect(fromFooters.columns.some((c) => /STRUCT|MAP|UNION/.test(c.type)), path).toBe(true);
+        expect(
+          fromFooters.columns.some((c) => /STRUCT|MAP|UNION/.test(c.type)),
+          path,
+        ).toBe(true);
         continue;
       }
       expect(recorded, path).toEqual(fromFooters);

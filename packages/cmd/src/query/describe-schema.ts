@@ -44,10 +44,12 @@ export function recordedSchema(chosen: VersionInfo[]): Schema | undefined {
 export async function describeFromPayloads(view: TLogView, chosen: VersionInfo[]): Promise<Schema> {
   const paths = chosen.map((v) => view.payloadPath(v)).filter((p): p is string => p !== undefined);
   // DuckDB reads the footers in place: check them against the log first, as every read does.
-  view.checkPayloads(chosen.flatMap((v) => {
-    const hostPath = view.payloadPath(v);
-    return hostPath === undefined ? [] : [{ hostPath, sha256: v.sha256, size: v.size, label: `version ${v.version}` }];
-  }));
+  view.checkPayloads(
+    chosen.flatMap((v) => {
+      const hostPath = view.payloadPath(v);
+      return hostPath === undefined ? [] : [{ hostPath, sha256: v.sha256, size: v.size, label: `version ${v.version}` }];
+    }),
+  );
   const session = await QuerySession.open();
   try {
     const list = `[${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(", ")}]`;

@@ -18,10 +18,18 @@ export function wantsTransform(args: TransformArgs): boolean {
  * `pond copy host+csv:…|host+series+csv:…|host+series:… DEST --sql "SELECT … FROM source"`
  * or `--profile NAME`: the file as read is `source`, the query's result is stored.
  */
-export async function prepareTransform(src: HostEndpoint, args: TransformArgs, stagingDir: string): Promise<{ prepared: PreparedParquet; content: AsyncIterable<Uint8Array>; cleanup: () => void }> {
+export async function prepareTransform(
+  src: HostEndpoint,
+  args: TransformArgs,
+  stagingDir: string,
+): Promise<{ prepared: PreparedParquet; content: AsyncIterable<Uint8Array>; cleanup: () => void }> {
   if (args.sql !== undefined && args.profile !== undefined) throw new PondError("usage", "Give --sql or --profile, not both", { kind: "usage" });
   if (src.format === "data" || src.format === "delta" || src.format === "table") {
-    throw new PondError("usage", `--sql and --profile reshape CSV (host+csv:, host+series+csv:) or series Parquet (host+series:); "${src.raw}" is host+${src.format}:`, { kind: "usage" });
+    throw new PondError(
+      "usage",
+      `--sql and --profile reshape CSV (host+csv:, host+series+csv:) or series Parquet (host+series:); "${src.raw}" is host+${src.format}:`,
+      { kind: "usage" },
+    );
   }
   const series = src.format === "series" || src.format === "series+csv";
   let input: SqlIngestInput = src.format === "series" ? { format: "parquet" } : { format: "csv", csv: csvOptions(args) };
@@ -42,7 +50,13 @@ export async function prepareTransform(src: HostEndpoint, args: TransformArgs, s
   const out = join(stagingDir, `.tmp-sql-${crypto.randomUUID()}`);
   const cleanup = () => rmSync(out, { force: true });
   try {
-    const prepared = await convertWithSql(src.path, out, input, sql!, { series, timestampColumn, raw: src.raw, firstZonedTimestamp: firstZoned, builtIn: args.profile !== undefined });
+    const prepared = await convertWithSql(src.path, out, input, sql!, {
+      series,
+      timestampColumn,
+      raw: src.raw,
+      firstZonedTimestamp: firstZoned,
+      builtIn: args.profile !== undefined,
+    });
     return { prepared, content: new AdoptableFile(out), cleanup };
   } catch (e) {
     cleanup();

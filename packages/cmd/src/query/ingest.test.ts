@@ -14,7 +14,14 @@ test("readAsItWas() reads the file once when it does not change", () =>
     const f = join(dir, "a.csv");
     writeFileSync(f, "t,v\n1,2\n");
     const seen: string[] = [];
-    const r = await readAsItWas(f, () => join(dir, "snap"), async (p) => { seen.push(readFileSync(p, "utf8")); return 7; });
+    const r = await readAsItWas(
+      f,
+      () => join(dir, "snap"),
+      async (p) => {
+        seen.push(readFileSync(p, "utf8"));
+        return 7;
+      },
+    );
     expect(r).toEqual({ result: 7, size: 8 });
     expect(seen).toEqual(["t,v\n1,2\n"]);
   }));
@@ -24,11 +31,15 @@ test("readAsItWas() reads again from a snapshot of the first bytes when the file
     const f = join(dir, "log.csv");
     writeFileSync(f, "t,v\n1,2\n");
     const seen: string[] = [];
-    const r = await readAsItWas(f, () => join(dir, "snap"), async (p) => {
-      seen.push(readFileSync(p, "utf8"));
-      if (seen.length === 1) appendFileSync(f, "3,"); // a logger mid-line
-      return seen.length;
-    });
+    const r = await readAsItWas(
+      f,
+      () => join(dir, "snap"),
+      async (p) => {
+        seen.push(readFileSync(p, "utf8"));
+        if (seen.length === 1) appendFileSync(f, "3,"); // a logger mid-line
+        return seen.length;
+      },
+    );
     expect(r.result).toBe(2);
     expect(r.snapshot).toBe(join(dir, "snap"));
     expect(seen).toEqual(["t,v\n1,2\n", "t,v\n1,2\n"]);
@@ -38,5 +49,13 @@ test("readAsItWas() refuses a file truncated while read", () =>
   withDir(async (dir) => {
     const f = join(dir, "x.csv");
     writeFileSync(f, "t,v\n1,2\n");
-    await expect(readAsItWas(f, () => join(dir, "snap"), async () => { truncateSync(f, 2); })).rejects.toMatchObject({ code: "host_changed" });
+    await expect(
+      readAsItWas(
+        f,
+        () => join(dir, "snap"),
+        async () => {
+          truncateSync(f, 2);
+        },
+      ),
+    ).rejects.toMatchObject({ code: "host_changed" });
   }));

@@ -36,13 +36,19 @@ export async function prepareIngest(
     temps.push(p);
     return p;
   };
-  const cleanup = () => { for (const p of temps) rmSync(p, { force: true }); };
+  const cleanup = () => {
+    for (const p of temps) rmSync(p, { force: true });
+  };
   if (wantsTransform(args)) {
     ({ prepared, content } = await prepareTransform(src, { ...args, timestampColumn }, stagingDir));
     temps.push(prepared.parquetPath);
   } else if (src.format === "table" || src.format === "series") {
     try {
-      const r = await readAsItWas(src.path, () => temp("src"), (p) => prepareParquet(p, { series, timestampColumn, raw: src.raw }));
+      const r = await readAsItWas(
+        src.path,
+        () => temp("src"),
+        (p) => prepareParquet(p, { series, timestampColumn, raw: src.raw }),
+      );
       prepared = r.result;
       // The bytes stored are the bytes inspected: the snapshot, or the file up to the size it had.
       content = r.snapshot ? new AdoptableFile(r.snapshot) : readHostFile(src.path, { limit: r.size });
@@ -53,7 +59,13 @@ export async function prepareIngest(
   } else if (src.format === "csv" || src.format === "series+csv") {
     const out = temp("csv");
     try {
-      prepared = (await readAsItWas(src.path, () => temp("src"), (p) => convertCsv(p, out, { series, timestampColumn, raw: src.raw, ...csvOptions(args) }))).result;
+      prepared = (
+        await readAsItWas(
+          src.path,
+          () => temp("src"),
+          (p) => convertCsv(p, out, { series, timestampColumn, raw: src.raw, ...csvOptions(args) }),
+        )
+      ).result;
     } catch (e) {
       cleanup();
       throw e;
@@ -91,7 +103,11 @@ export async function prepareIngest(
  * torn last line that arrived mid-read. A file that shrank cannot be read as it was and
  * is refused.
  */
-export async function readAsItWas<T>(path: string, snapshotPath: () => string, read: (path: string) => Promise<T>): Promise<{ result: T; size: number; snapshot?: string }> {
+export async function readAsItWas<T>(
+  path: string,
+  snapshotPath: () => string,
+  read: (path: string) => Promise<T>,
+): Promise<{ result: T; size: number; snapshot?: string }> {
   const before = statSync(path);
   const result = await read(path);
   const after = statSync(path);

@@ -43,7 +43,12 @@ export async function renderQuery(session: QuerySession, text: string, format: R
 }
 
 /** Writes rows already in DuckDB's text as CSV or a duckbox table (see `renderQuery`). */
-export async function renderText(columns: TextRows["columns"], chunks: AsyncIterable<{ rows: unknown[][] }> | Iterable<{ rows: unknown[][] }>, fmt: "csv" | "table", io: IO): Promise<number> {
+export async function renderText(
+  columns: TextRows["columns"],
+  chunks: AsyncIterable<{ rows: unknown[][] }> | Iterable<{ rows: unknown[][] }>,
+  fmt: "csv" | "table",
+  io: IO,
+): Promise<number> {
   if (fmt === "csv") {
     // The header waits for the first chunk: a query that fails while running prints nothing.
     let header = columns.map((c) => csvCell(c.name)).join(",") + "\n";
@@ -66,7 +71,13 @@ export async function renderText(columns: TextRows["columns"], chunks: AsyncIter
     }
   }
   const head = columns.map((c) => [c.name, c.type.toLowerCase()]);
-  io.out.write(duckbox(head, shownRows, columns.map((c) => NUMERIC.test(c.type))));
+  io.out.write(
+    duckbox(
+      head,
+      shownRows,
+      columns.map((c) => NUMERIC.test(c.type)),
+    ),
+  );
   const shown = Math.min(total, TABLE_ROWS);
   io.out.write(total > shown ? `${total} rows (${shown} shown; use --format csv for all)\n` : `${total} row${total === 1 ? "" : "s"}\n`);
   return 0;

@@ -42,7 +42,11 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
     });
   } catch (e) {
     if (!(e instanceof PondError)) throw e;
-    problems.push({ path: "data/_delta_log", problem: `the data log cannot be replayed: ${e.message}`, fix: "restore the pond from a remote (`pond restore`)" });
+    problems.push({
+      path: "data/_delta_log",
+      problem: `the data log cannot be replayed: ${e.message}`,
+      fix: "restore the pond from a remote (`pond restore`)",
+    });
     return report;
   }
   Object.assign(report, { horizon: scan.horizon, latest: scan.latest, snapshots: scan.latest - scan.horizon + 1, entryFiles: scan.entryFiles.size });
@@ -50,7 +54,11 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
     await loadSnapshot(pond.persistence.store, { version: scan.latest });
   } catch (e) {
     if (!(e instanceof PondError)) throw e;
-    problems.push({ path: "data/_delta_log", problem: `the newest version does not replay: ${e.message}`, fix: "restore the pond from a remote (`pond restore`)" });
+    problems.push({
+      path: "data/_delta_log",
+      problem: `the newest version does not replay: ${e.message}`,
+      fix: "restore the pond from a remote (`pond restore`)",
+    });
   }
   for (const [path, rows] of scan.rows) {
     for (const r of rows) if (r.file_type === "directory") checkDirectory(path, r, problems);
@@ -114,7 +122,11 @@ function checkControlLog(pond: Pond, scan: PondScan, problems: FsckProblem[]): v
   const recorded = new Set<string>();
   for (const t of history) {
     if (t.status === "incomplete") {
-      problems.push({ path: "control/transactions.jsonl", problem: `transaction ${t.txnId} (${t.command.join(" ")}) began and never ended`, fix: "run `pond recover`" });
+      problems.push({
+        path: "control/transactions.jsonl",
+        problem: `transaction ${t.txnId} (${t.command.join(" ")}) began and never ended`,
+        fix: "run `pond recover`",
+      });
       continue;
     }
     if (t.status !== "committed" || t.seq === undefined) continue;
@@ -123,12 +135,20 @@ function checkControlLog(pond: Pond, scan: PondScan, problems: FsckProblem[]): v
     if (!c) continue; // before the oldest commit still in the log (cleaned up after a checkpoint)
     const txnId = (c.commitInfo?.pond as { txnId?: string } | undefined)?.txnId;
     if (t.seq > 0 && txnId !== undefined && txnId !== t.txnId) {
-      problems.push({ path: "control/transactions.jsonl", problem: `says transaction ${t.txnId} committed version ${t.seq}, but that commit is transaction ${txnId}`, fix: "restore the pond from a remote (`pond restore`)" });
+      problems.push({
+        path: "control/transactions.jsonl",
+        problem: `says transaction ${t.txnId} committed version ${t.seq}, but that commit is transaction ${txnId}`,
+        fix: "restore the pond from a remote (`pond restore`)",
+      });
     }
   }
   for (const c of scan.commits) {
     const txnId = (c.commitInfo?.pond as { txnId?: string } | undefined)?.txnId;
     if (c.version === 0 || txnId === undefined || recorded.has(txnId)) continue;
-    problems.push({ path: "control/transactions.jsonl", problem: `has no committed record of data log version ${c.version} (transaction ${txnId})`, fix: "the data is intact; only `pond log` lacks this transaction (restoring from a remote rebuilds the record)" });
+    problems.push({
+      path: "control/transactions.jsonl",
+      problem: `has no committed record of data log version ${c.version} (transaction ${txnId})`,
+      fix: "the data is intact; only `pond log` lacks this transaction (restoring from a remote rebuilds the record)",
+    });
   }
 }

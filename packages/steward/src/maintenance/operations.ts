@@ -43,7 +43,10 @@ function locked<T>(pond: Pond, what: string, dryRun: boolean, fn: () => Promise<
  * newest `keepLast` can no longer be read. Logical: deletes nothing. The newest snapshot
  * is never expired and an expired one never comes back.
  */
-export async function expire(pond: Pond, rule: { olderThanMs?: number; keepLast?: number; label: string; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
+export async function expire(
+  pond: Pond,
+  rule: { olderThanMs?: number; keepLast?: number; label: string; dryRun?: boolean; now?: number },
+): Promise<MaintenanceStep> {
   checkWritable(pond);
   const dryRun = rule.dryRun ?? false;
   return locked(pond, "pond maintain expire", dryRun, async () => {
@@ -60,7 +63,10 @@ export async function expire(pond: Pond, rule: { olderThanMs?: number; keepLast?
       bytes: 0,
       detail:
         horizon > state.horizon
-          ? `${newly.length} snapshot(s) ${dryRun ? "would be" : ""} expired (${state.horizon}..${horizon - 1}); the oldest readable is now ${horizon}`.replace("  ", " ")
+          ? `${newly.length} snapshot(s) ${dryRun ? "would be" : ""} expired (${state.horizon}..${horizon - 1}); the oldest readable is now ${horizon}`.replace(
+              "  ",
+              " ",
+            )
           : `nothing to expire; the oldest readable snapshot is ${state.horizon}`,
       items: [],
     };
@@ -78,10 +84,25 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
     const key = checkpointKey(version);
     const existing = await store.head(key);
     if (existing) return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: [] };
-    if (dryRun) return { step: "checkpoint", dryRun, files: 1, bytes: 0, detail: `would write ${key} (${snap.files.length} active files, ${CHECKPOINT_FIELDS.length} columns)`, items: [{ key, size: 0, why: "checkpoint" }] };
+    if (dryRun)
+      return {
+        step: "checkpoint",
+        dryRun,
+        files: 1,
+        bytes: 0,
+        detail: `would write ${key} (${snap.files.length} active files, ${CHECKPOINT_FIELDS.length} columns)`,
+        items: [{ key, size: 0, why: "checkpoint" }],
+      };
     await writeCheckpoint(store, snap);
     const size = (await store.head(key))?.size ?? 0;
-    return { step: "checkpoint", dryRun, files: 1, bytes: size, detail: `wrote ${key} (${snap.files.length} active files)`, items: [{ key, size, why: `checkpoint of version ${version}` }] };
+    return {
+      step: "checkpoint",
+      dryRun,
+      files: 1,
+      bytes: size,
+      detail: `wrote ${key} (${snap.files.length} active files)`,
+      items: [{ key, size, why: `checkpoint of version ${version}` }],
+    };
   });
 }
 
@@ -101,7 +122,10 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // continue from its last pushed version) stays, expired or not.
     const floor = pushFloor(pond);
     const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }) });
-    const heldBack = floor !== undefined && scan.horizon < scan.expiry.horizon ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)` : "";
+    const heldBack =
+      floor !== undefined && scan.horizon < scan.expiry.horizon
+        ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)`
+        : "";
     const doomed = scan.files.filter((f) => !f.reachable && f.unneededSince !== undefined && f.unneededSince + opts.retentionMs <= now);
     const waiting = scan.files.filter((f) => !f.reachable && !doomed.includes(f));
     doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));

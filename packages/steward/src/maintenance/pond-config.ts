@@ -21,7 +21,12 @@ export interface ConfigKey {
 const duration = (key: string) => (v: string) => void parseDuration(key, v);
 
 export const CONFIG_KEYS: readonly ConfigKey[] = [
-  { key: "maintain.retention", describe: "Default of cleanup's --retention: how long an unneeded file is kept", default: "7d", check: duration("maintain.retention") },
+  {
+    key: "maintain.retention",
+    describe: "Default of cleanup's --retention: how long an unneeded file is kept",
+    default: "7d",
+    check: duration("maintain.retention"),
+  },
   { key: "maintain.older-than", describe: "Default of expire's and full's --older-than", check: duration("maintain.older-than") },
   {
     key: "maintain.keep-last",
@@ -52,7 +57,11 @@ export function configValue(controlDir: string, key: string): string | undefined
 export function setConfig(controlDir: string, key: string, value: string): void {
   const decl = CONFIG_KEYS.find((k) => k.key === key);
   if (!decl) {
-    throw new PondError("unknown_config_key", `"${key}" is not a pond setting`, { kind: "usage", data: { key }, hint: `Use one of: ${CONFIG_KEYS.map((k) => k.key).join(", ")} (see \`pond config\`).` });
+    throw new PondError("unknown_config_key", `"${key}" is not a pond setting`, {
+      kind: "usage",
+      data: { key },
+      hint: `Use one of: ${CONFIG_KEYS.map((k) => k.key).join(", ")} (see \`pond config\`).`,
+    });
   }
   decl.check(value);
   const next = { ...readConfig(controlDir), [key]: value };

@@ -61,7 +61,11 @@ export const TEMP_FILE = /^(\.tmp-.*|\.pond-put-[0-9a-f]{16}\.tmp|.*\.\d+\.tmp)$
 /** Reads the log, the horizon and the folder; decodes every reachable entry file once. */
 export async function scanPond(
   pond: Pond,
-  opts: { now?: number; onEntryError?: (add: AddAction, e: CorruptLogError) => void; /** Treat snapshots from this one on as unexpired (what a remote still lacks). */ horizonCap?: number } = {},
+  opts: {
+    now?: number;
+    onEntryError?: (add: AddAction, e: CorruptLogError) => void /** Treat snapshots from this one on as unexpired (what a remote still lacks). */;
+    horizonCap?: number;
+  } = {},
 ): Promise<PondScan> {
   const store = pond.persistence.store;
   const now = opts.now ?? Date.now();
@@ -147,7 +151,11 @@ export async function scanPond(
   // A large file only unreachable entry files name has been unneeded since the newest of them.
   const largeSince = new Map<string, number>();
   for (const e of unreachableEntries) {
-    const add = { path: e.key, size: e.size, partitionValues: { part_id: decodeURIComponent(e.key.slice("part_id=".length, e.key.indexOf("/"))) } } as unknown as AddAction;
+    const add = {
+      path: e.key,
+      size: e.size,
+      partitionValues: { part_id: decodeURIComponent(e.key.slice("part_id=".length, e.key.indexOf("/"))) },
+    } as unknown as AddAction;
     let rs: OplogEntry[];
     try {
       rs = await readEntryFile(store, add);
@@ -173,7 +181,13 @@ export async function scanPond(
     const p = parseLogFileName(f.key);
     const old = p !== null && p.kind !== "last_checkpoint" && p.version < keepFrom;
     const since = old ? Math.max(expiredSince(expiry, keepFrom - 1) ?? now, mtimeOf(logFiles, keepFrom)) : undefined;
-    files.push({ ...f, kind: "log", reachable: !old, ...(old ? { unneededSince: since } : {}), why: old ? `log before checkpoint ${keepFrom}, which every unexpired snapshot reads from` : "log of unexpired snapshots" });
+    files.push({
+      ...f,
+      kind: "log",
+      reachable: !old,
+      ...(old ? { unneededSince: since } : {}),
+      why: old ? `log before checkpoint ${keepFrom}, which every unexpired snapshot reads from` : "log of unexpired snapshots",
+    });
   }
   return { horizon, latest, expiry, commits, entryFiles, largeFiles, files, rows };
 }
@@ -187,10 +201,12 @@ function noteLarge(into: PondScan["largeFiles"], r: OplogEntry): void {
 }
 
 function mtimeOf(logFiles: { key: string; mtimeMs: number }[], checkpoint: number): number {
-  return logFiles.find((f) => {
-    const p = parseLogFileName(f.key);
-    return p?.kind === "checkpoint" && p.version === checkpoint;
-  })?.mtimeMs ?? 0;
+  return (
+    logFiles.find((f) => {
+      const p = parseLogFileName(f.key);
+      return p?.kind === "checkpoint" && p.version === checkpoint;
+    })?.mtimeMs ?? 0
+  );
 }
 
 /** Every regular file under `dir` (recursively), keyed relative to it. */
@@ -211,4 +227,3 @@ export function walk(dir: string): { key: string; size: number; mtimeMs: number 
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
-

@@ -30,7 +30,10 @@ const DELIMITERS = [",", ";", "\t", "|"];
  */
 export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw: string): Promise<string> {
   if (statSync(path).size === 0) {
-    throw new PondError("bad_csv", `Cannot read CSV "${raw}": the file is empty (no header, no rows)`, { data: { path }, hint: "Check that the export finished writing." });
+    throw new PondError("bad_csv", `Cannot read CSV "${raw}": the file is empty (no header, no rows)`, {
+      data: { path },
+      hint: "Check that the export finished writing.",
+    });
   }
   // A quoted empty field ("") is an empty string, not a missing value (RFC 4180).
   const args = [sqlString(path), "strict_mode=true", "allow_quoted_nulls=false"];
@@ -47,7 +50,11 @@ export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw:
   }
   const sniffed = (await duck.all(`SELECT Delimiter AS d, Quote AS q FROM sniff_csv(${args.join(", ")})`))[0] as { d: string; q: string };
   const sample = readSample(path, opts.skip ?? 0);
-  const firstLine = sample.replace(/^\uFEFF/, "").split(/\r?\n/).find((l) => l.length > 0 && !l.startsWith("#")) ?? "";
+  const firstLine =
+    sample
+      .replace(/^\uFEFF/, "")
+      .split(/\r?\n/)
+      .find((l) => l.length > 0 && !l.startsWith("#")) ?? "";
   const delimMissing = !firstLine.includes(sniffed.d);
   const quoteMissing = (sniffed.q === "(empty)" || sniffed.q === "") && sample.includes('"');
   if (!delimMissing && !quoteMissing) return `read_csv(${args.join(", ")})`;
@@ -58,11 +65,24 @@ export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw:
   const names = firstLine.split(delim).map((n, i) => (header ? n.replace(/^"|"$/g, "") || `column${i}` : `column${i}`));
   const columns = `{${names.map((n, i) => `${sqlString(uniqueName(n, i, names))}: 'VARCHAR'`).join(", ")}}`;
   const dialect = [`delim=${sqlString(delim)}`, `quote='"'`, `escape='"'`];
-  const strict = [sqlString(path), "auto_detect=false", ...dialect, `header=${header}`, `columns=${columns}`, "strict_mode=true", ...(opts.skip ? [`skip=${Math.trunc(opts.skip)}`] : [])];
+  const strict = [
+    sqlString(path),
+    "auto_detect=false",
+    ...dialect,
+    `header=${header}`,
+    `columns=${columns}`,
+    "strict_mode=true",
+    ...(opts.skip ? [`skip=${Math.trunc(opts.skip)}`] : []),
+  ];
   try {
     await duck.all(`SELECT count(*) FROM read_csv(${strict.join(", ")})`);
   } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).replace(/^Invalid Input Error: /, "").split("\n").filter((l) => l.trim()).slice(0, 3).join("; ");
+    const msg = (e instanceof Error ? e.message : String(e))
+      .replace(/^Invalid Input Error: /, "")
+      .split("\n")
+      .filter((l) => l.trim())
+      .slice(0, 3)
+      .join("; ");
     throw new PondError("bad_csv", `Cannot read CSV "${raw}" exactly: ${msg}`, {
       data: { path },
       hint: "Fix the file (every row needs the header's number of fields, and quotes must close), or give --delimiter if it is not one of , ; tab |.",

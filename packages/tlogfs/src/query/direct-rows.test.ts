@@ -12,7 +12,6 @@ import { QuerySession } from "./query-session.ts";
 import type { TimeRange } from "./time-bounds.ts";
 import { FIXTURES } from "../../../../test/support/fixtures.ts";
 
-
 let duck: Duck;
 let dir: string;
 
@@ -31,7 +30,15 @@ async function source(files: string[], opts: { entryType?: "file:table" | "file:
   const out: ResolvedSource = { path: "/t", entryType: opts.entryType ?? "file:series", files: [], skipped: [], timestampColumn: opts.timestampColumn };
   for (const [i, f] of files.entries()) {
     const columns = await duck.columns(`SELECT * FROM read_parquet(${sqlString(f)}, hive_partitioning=false)`);
-    out.files.push({ hostPath: f, version: i + 1, size: statSync(f).size, sha256: sha256Hex(readFileSync(f)), columns, minEventTime: null, maxEventTime: null });
+    out.files.push({
+      hostPath: f,
+      version: i + 1,
+      size: statSync(f).size,
+      sha256: sha256Hex(readFileSync(f)),
+      columns,
+      minEventTime: null,
+      maxEventTime: null,
+    });
   }
   return out;
 }
@@ -59,7 +66,41 @@ async function parquet(name: string, select: string): Promise<string> {
 
 describe("formatDouble", () => {
   test("matches CAST(DOUBLE AS VARCHAR) on edge values and 20,000 random doubles", async () => {
-    const values: number[] = [0, -0, 0.1, 1, -1, 100, 1e15, 1e16, 1e17, 1.5e17, 1e20, 1e21, 1e22, 1e100, 1.5e300, 1e-4, 1e-5, 1.5e-5, 1e-7, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1.7976931348623157e308, 0.30000000000000004, 123456789.123, 9007199254740993, 12345678901234567890, 999999999999999.9, 9999999999999998, 0.00009999999999999999, NaN, Infinity, -Infinity];
+    const values: number[] = [
+      0,
+      -0,
+      0.1,
+      1,
+      -1,
+      100,
+      1e15,
+      1e16,
+      1e17,
+      1.5e17,
+      1e20,
+      1e21,
+      1e22,
+      1e100,
+      1.5e300,
+      1e-4,
+      1e-5,
+      1.5e-5,
+      1e-7,
+      5e-324,
+      2.2250738585072014e-308,
+      1.7976931348623157e308,
+      -1.7976931348623157e308,
+      0.30000000000000004,
+      123456789.123,
+      9007199254740993,
+      12345678901234567890,
+      999999999999999.9,
+      9999999999999998,
+      0.00009999999999999999,
+      NaN,
+      Infinity,
+      -Infinity,
+    ];
     const bits = new DataView(new ArrayBuffer(8));
     for (let i = 0; i < 10_000; i++) {
       bits.setUint32(0, (Math.random() * 2 ** 32) >>> 0);
@@ -67,8 +108,11 @@ describe("formatDouble", () => {
       values.push(bits.getFloat64(0)); // any bit pattern: every exponent
       values.push((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 40 - 20)); // everyday magnitudes
     }
-    const literal = (v: number) => (Number.isNaN(v) ? "'nan'" : v === Infinity ? "'inf'" : v === -Infinity ? "'-inf'" : Object.is(v, -0) ? "'-0.0'" : sqlString(String(v)));
-    const rows = await duck.rows(`SELECT CAST(CAST(s AS DOUBLE) AS VARCHAR) FROM (VALUES ${values.map((v, i) => `(${i}, ${literal(v)})`).join(", ")}) t(i, s) ORDER BY i`);
+    const literal = (v: number) =>
+      Number.isNaN(v) ? "'nan'" : v === Infinity ? "'inf'" : v === -Infinity ? "'-inf'" : Object.is(v, -0) ? "'-0.0'" : sqlString(String(v));
+    const rows = await duck.rows(
+      `SELECT CAST(CAST(s AS DOUBLE) AS VARCHAR) FROM (VALUES ${values.map((v, i) => `(${i}, ${literal(v)})`).join(", ")}) t(i, s) ORDER BY i`,
+    );
     const mismatches = values.map((v, i) => [v, formatDouble(v), rows.rows[i]![0]] as const).filter(([, mine, theirs]) => mine !== theirs);
     expect(mismatches.slice(0, 10)).toEqual([]);
   });
@@ -94,7 +138,14 @@ describe("readRowsDirect agrees with DuckDB", () => {
     }
     // Those whose columns are all of the types read here; the others have FLOAT, DECIMAL,
     // BLOB or nested columns.
-    expect(direct.sort()).toEqual(["datapage_v1-snappy-compressed-checksum.parquet", "delta_binary_packed.parquet", "pandas-date.parquet", "timestamp-ms.parquet", "timestamp.parquet", "tz.parquet"]);
+    expect(direct.sort()).toEqual([
+      "datapage_v1-snappy-compressed-checksum.parquet",
+      "delta_binary_packed.parquet",
+      "pandas-date.parquet",
+      "timestamp-ms.parquet",
+      "timestamp.parquet",
+      "tz.parquet",
+    ]);
   });
 
   test("timestamps of every unit and zone, dates, and edge values", async () => {
@@ -131,14 +182,23 @@ describe("readRowsDirect agrees with DuckDB", () => {
   test("a series of several versions, whole and kept to a time range", async () => {
     const versions: string[] = [];
     for (let i = 0; i < 3; i++) {
-      versions.push(await parquet(`v${i}`, `SELECT TIMESTAMP '2024-01-01' + INTERVAL (${i}) DAY + INTERVAL (j * 7) MINUTE AS timestamp, j AS n, j / 7 AS v FROM range(300) t(j)`));
+      versions.push(
+        await parquet(
+          `v${i}`,
+          `SELECT TIMESTAMP '2024-01-01' + INTERVAL (${i}) DAY + INTERVAL (j * 7) MINUTE AS timestamp, j AS n, j / 7 AS v FROM range(300) t(j)`,
+        ),
+      );
     }
     const src = await source(versions, { timestampColumn: "timestamp" });
     const whole = await readRowsDirect([src]);
     expect(whole!.rows.length).toBe(900);
     expect(whole!.rows).toEqual(await viaDuckDB(src));
     const us = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
-    for (const range of [{ start: us("2024-01-02T05:00:00Z"), end: us("2024-01-03T01:03:00Z") }, { start: us("2024-01-02T00:00:00Z") }, { end: us("2024-01-01T00:07:00Z") }] as TimeRange[]) {
+    for (const range of [
+      { start: us("2024-01-02T05:00:00Z"), end: us("2024-01-03T01:03:00Z") },
+      { start: us("2024-01-02T00:00:00Z") },
+      { end: us("2024-01-01T00:07:00Z") },
+    ] as TimeRange[]) {
       const mine = await readRowsDirect([src], range);
       expect(mine!.rows.length).toBeGreaterThan(0);
       expect(mine!.rows).toEqual(await viaDuckDB(src, range));

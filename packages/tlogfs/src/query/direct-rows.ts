@@ -48,7 +48,14 @@ interface TypeRule {
   format: Format;
 }
 
-const plainInt = (c: RawColumn) => (c.physical === "INT32" || c.physical === "INT64") && !c.unit && c.converted !== "DECIMAL" && c.converted !== "DATE" && c.converted !== "TIME_MILLIS" && c.converted !== "TIME_MICROS" && (c.logical === undefined || c.logical === "INTEGER");
+const plainInt = (c: RawColumn) =>
+  (c.physical === "INT32" || c.physical === "INT64") &&
+  !c.unit &&
+  c.converted !== "DECIMAL" &&
+  c.converted !== "DATE" &&
+  c.converted !== "TIME_MILLIS" &&
+  c.converted !== "TIME_MICROS" &&
+  (c.logical === undefined || c.logical === "INTEGER");
 const formatInt: Format = (v) => {
   if (typeof v === "bigint") return v.toString();
   if (typeof v === "number" && Number.isInteger(v)) return String(v);
@@ -144,7 +151,11 @@ export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRang
     const sha256 = sha256Hex(bytes);
     if (bytes.length !== f.size || sha256 !== f.sha256) {
       const where = `${sources.find((s) => s.files.includes(f))?.path ?? "a table"} version ${f.version}`;
-      throw new IntegrityError(where, `its payload ${f.hostPath} has ${bytes.length} bytes with sha256 ${sha256}; the log says ${f.size} bytes with sha256 ${f.sha256}`, { path: f.hostPath });
+      throw new IntegrityError(
+        where,
+        `its payload ${f.hostPath} has ${bytes.length} bytes with sha256 ${sha256}; the log says ${f.size} bytes with sha256 ${f.sha256}`,
+        { path: f.hostPath },
+      );
     }
     try {
       const raw = await readParquetRaw(bytes, { maxRows: limits.maxRows - rows.length });
@@ -186,7 +197,8 @@ const UNIT_OF: Record<"MILLIS" | "MICROS" | "NANOS", "ms" | "us" | "ns"> = { MIL
 /** A raw timestamp in the Parquet unit, converted exactly to `to` (else Decline). */
 function toUnit(v: unknown, unit: "MILLIS" | "MICROS" | "NANOS", to: "s" | "ms" | "us" | "ns"): bigint {
   if (typeof v !== "bigint") throw new Decline();
-  const from = PER[UNIT_OF[unit]], target = PER[to];
+  const from = PER[UNIT_OF[unit]],
+    target = PER[to];
   if (from === target) return v;
   if (from < target) return v * (target / from);
   const d = from / target;
@@ -227,7 +239,9 @@ export function formatTimestamp(t: bigint, unit: "s" | "ms" | "us" | "ns"): stri
   const digits = { s: 0, ms: 3, us: 6, ns: 9 }[unit];
   let fracText = "";
   if (frac !== 0n) fracText = "." + frac.toString().padStart(digits, "0").replace(/0+$/, "");
-  const hh = Math.floor(secs / 3600), mm = Math.floor((secs % 3600) / 60), ss = secs % 60;
+  const hh = Math.floor(secs / 3600),
+    mm = Math.floor((secs % 3600) / 60),
+    ss = secs % 60;
   return `${formatDate(Number(days))} ${pad2(hh)}:${pad2(mm)}:${pad2(ss)}${fracText}`;
 }
 

@@ -6,9 +6,7 @@ import type { PreparedParquet } from "./ingest.ts";
 import { detectTimestampColumn } from "./time-bounds.ts";
 
 /** How to read the input before the query: a CSV (sniffed unless `columns` fixes it) or Parquet. */
-export type SqlIngestInput =
-  | { format: "csv"; csv: CsvOptions & { columns?: [string, string][]; comment?: string } }
-  | { format: "parquet" };
+export type SqlIngestInput = { format: "csv"; csv: CsvOptions & { columns?: [string, string][]; comment?: string } } | { format: "parquet" };
 
 /**
  * Imports a host file through a user's (or a profile's) SELECT: the file as read is the
@@ -17,7 +15,13 @@ export type SqlIngestInput =
  * beside `out`) and the query checked to be one read-only statement, so `--sql` can
  * reshape the data but not read or write anything else on the host.
  */
-export async function convertWithSql(path: string, out: string, input: SqlIngestInput, sql: string, opts: { series?: boolean; timestampColumn?: string; raw: string; firstZonedTimestamp?: boolean; builtIn?: boolean }): Promise<PreparedParquet> {
+export async function convertWithSql(
+  path: string,
+  out: string,
+  input: SqlIngestInput,
+  sql: string,
+  opts: { series?: boolean; timestampColumn?: string; raw: string; firstZonedTimestamp?: boolean; builtIn?: boolean },
+): Promise<PreparedParquet> {
   const duck = await openDuckDB({ threads: 2 });
   try {
     let reader: string;
@@ -26,7 +30,10 @@ export async function convertWithSql(path: string, out: string, input: SqlIngest
       await duck.run(`CREATE TEMP TABLE source AS SELECT * FROM ${reader}`);
     } catch (e) {
       if (e instanceof PondError) throw e;
-      throw new PondError("bad_csv", `Cannot read "${opts.raw}": ${message(e)}`, { data: { path }, hint: "Check the file and the --profile or reader options." });
+      throw new PondError("bad_csv", `Cannot read "${opts.raw}": ${message(e)}`, {
+        data: { path },
+        hint: "Check the file and the --profile or reader options.",
+      });
     }
     await sandbox(duck, [dirname(out)]);
     try {
@@ -45,11 +52,16 @@ export async function convertWithSql(path: string, out: string, input: SqlIngest
     const prepared: PreparedParquet = { parquetPath: out, columns, rows };
     if (opts.series) {
       // A profile may ask for the first TIMESTAMP WITH TIME ZONE column (exports whose time column has no fixed name).
-      const zoned = opts.firstZonedTimestamp && opts.timestampColumn === undefined ? columns.find((c) => c.type === "TIMESTAMP WITH TIME ZONE")?.name : undefined;
+      const zoned =
+        opts.firstZonedTimestamp && opts.timestampColumn === undefined ? columns.find((c) => c.type === "TIMESTAMP WITH TIME ZONE")?.name : undefined;
       const col = detectTimestampColumn(columns, opts.timestampColumn ?? zoned, `the result of --sql over "${opts.raw}"`);
       const asTs = col.type === "DATE" ? `CAST(${sqlIdent(col.name)} AS TIMESTAMP)` : sqlIdent(col.name);
       const r = await duck.all(`SELECT epoch_us(min(${asTs}))::BIGINT AS lo, epoch_us(max(${asTs}))::BIGINT AS hi FROM ${rel}`);
-      Object.assign(prepared, { timestampColumn: col.name, minEventTime: (r[0]!.lo as bigint | null) ?? null, maxEventTime: (r[0]!.hi as bigint | null) ?? null });
+      Object.assign(prepared, {
+        timestampColumn: col.name,
+        minEventTime: (r[0]!.lo as bigint | null) ?? null,
+        maxEventTime: (r[0]!.hi as bigint | null) ?? null,
+      });
     }
     return prepared;
   } finally {

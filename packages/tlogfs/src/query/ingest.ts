@@ -22,7 +22,8 @@ export function hasParquetMagic(path: string): boolean {
   if (size < 12) return false;
   const fd = openSync(path, "r");
   try {
-    const head = Buffer.alloc(4), tail = Buffer.alloc(4);
+    const head = Buffer.alloc(4),
+      tail = Buffer.alloc(4);
     readSync(fd, head, 0, 4, 0);
     readSync(fd, tail, 0, 4, size - 4);
     return head.toString("latin1") === "PAR1" && tail.toString("latin1") === "PAR1";
@@ -40,7 +41,10 @@ let shared: Promise<Duck> | undefined;
 function ingestDuck(): Promise<Duck> {
   if (!shared) {
     shared = openDuckDB();
-    shared.then((d) => process.once("exit", () => d.close()), () => {});
+    shared.then(
+      (d) => process.once("exit", () => d.close()),
+      () => {},
+    );
   }
   return shared;
 }
@@ -69,11 +73,18 @@ export async function prepareParquet(path: string, opts: { series?: boolean; tim
  * file whose footer is fine but whose pages are damaged is refused here instead of
  * failing every later read: `count(*)` alone answers from the footer.
  */
-async function inspect(duck: Duck, path: string, relation: string, opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean }): Promise<PreparedParquet> {
+async function inspect(
+  duck: Duck,
+  path: string,
+  relation: string,
+  opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean },
+): Promise<PreparedParquet> {
   let columns: DuckColumn[], rows: number;
   try {
     columns = await duck.columns(`SELECT * FROM ${relation}`);
-    const r = await duck.all(opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`);
+    const r = await duck.all(
+      opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`,
+    );
     rows = Number(r[0]!.n);
   } catch (e) {
     throw new PondError("bad_parquet", `Cannot read Parquet file "${opts.raw}": ${duckMessage(e)}`, {
@@ -85,15 +96,23 @@ async function inspect(duck: Duck, path: string, relation: string, opts: { serie
   if (opts.series) {
     const col = detectTimestampColumn(columns, opts.timestampColumn, `"${opts.raw}"`);
     const asTs = col.type === "DATE" ? `CAST(${sqlIdent(col.name)} AS TIMESTAMP)` : sqlIdent(col.name);
-    const r = await duck.all(`SELECT epoch_us(min(${asTs}))::BIGINT AS lo, epoch_us(max(${asTs}))::BIGINT AS hi, count(*) FILTER (WHERE ${sqlIdent(col.name)} IS NULL)::BIGINT AS nulls FROM ${relation}`);
+    const r = await duck.all(
+      `SELECT epoch_us(min(${asTs}))::BIGINT AS lo, epoch_us(max(${asTs}))::BIGINT AS hi, count(*) FILTER (WHERE ${sqlIdent(col.name)} IS NULL)::BIGINT AS nulls FROM ${relation}`,
+    );
     if (Number(r[0]!.nulls) > 0) {
       // A row with no event time cannot be placed in time: refuse the version, naming the first such row.
-      const first = await duck.all(`SELECT rn FROM (SELECT row_number() OVER () AS rn, ${sqlIdent(col.name)} AS t FROM ${relation}) WHERE t IS NULL ORDER BY rn LIMIT 1`);
+      const first = await duck.all(
+        `SELECT rn FROM (SELECT row_number() OVER () AS rn, ${sqlIdent(col.name)} AS t FROM ${relation}) WHERE t IS NULL ORDER BY rn LIMIT 1`,
+      );
       const row = Number(first[0]!.rn);
-      throw new PondError("null_timestamp", `"${opts.raw}": data row ${row}${opts.csv ? ` (line ${row + 1} of a file with one header line)` : ""} has no value in the timestamp column "${col.name}" (${r[0]!.nulls} row(s) in all)`, {
-        data: { path, column: col.name, row, nulls: Number(r[0]!.nulls) },
-        hint: "Every row of a series needs an event time: fix or drop those rows, or store the file as a table (host+csv: or host+table:).",
-      });
+      throw new PondError(
+        "null_timestamp",
+        `"${opts.raw}": data row ${row}${opts.csv ? ` (line ${row + 1} of a file with one header line)` : ""} has no value in the timestamp column "${col.name}" (${r[0]!.nulls} row(s) in all)`,
+        {
+          data: { path, column: col.name, row, nulls: Number(r[0]!.nulls) },
+          hint: "Every row of a series needs an event time: fix or drop those rows, or store the file as a table (host+csv: or host+table:).",
+        },
+      );
     }
     Object.assign(prepared, {
       timestampColumn: col.name,
@@ -109,7 +128,11 @@ async function inspect(duck: Duck, path: string, relation: string, opts: { serie
  * dates unless told) into the file `out`, strictly: ragged rows, bad quoting or undecodable
  * bytes fail with DuckDB's line number and reason.
  */
-export async function convertCsv(path: string, out: string, opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
+export async function convertCsv(
+  path: string,
+  out: string,
+  opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string },
+): Promise<PreparedParquet> {
   const duck = await ingestDuck();
   try {
     await writeCsvParquet(duck, path, out, opts);
@@ -134,7 +157,9 @@ async function writeCsvParquet(duck: Duck, path: string, out: string, opts: CsvO
     // Timestamps without an offset are wall-clock times in the given zone. Knowing the
     // columns costs another sniffing pass (~150 ms on 100 MB), so only when asked.
     const cols = await duck.columns(`SELECT * FROM ${reader}`);
-    select = cols.map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name))).join(", ");
+    select = cols
+      .map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)))
+      .join(", ");
   }
   await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
 }
@@ -149,9 +174,14 @@ function csvError(e: unknown, raw: string, path: string): PondError {
   const msg = e instanceof Error ? e.message : String(e);
   const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
   const conv = /Error when converting column "([^"]*)"\. Could not convert string "([^"]*)" to '([^']+)'/.exec(msg);
-  const detail = conv && line
-    ? `line ${line}, column "${conv[1]}": "${conv[2]}" is not a ${conv[3]}, the type of the column's other values`
-    : duckMessage(e).split("\n").filter((l) => l.trim()).slice(0, 4).join("; ");
+  const detail =
+    conv && line
+      ? `line ${line}, column "${conv[1]}": "${conv[2]}" is not a ${conv[3]}, the type of the column's other values`
+      : duckMessage(e)
+          .split("\n")
+          .filter((l) => l.trim())
+          .slice(0, 4)
+          .join("; ");
   return new PondError("bad_csv", `Cannot read CSV "${raw}": ${detail}`, {
     data: { path, ...(line ? { line: Number(line) } : {}), ...(conv ? { column: conv[1], value: conv[2], type: conv[3] } : {}) },
     hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",

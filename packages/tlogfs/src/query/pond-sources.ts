@@ -62,7 +62,15 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
       }
       const hostPath = view.payloadPath(v);
       if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
-      files.push({ hostPath, version: v.version, size: v.size, sha256: v.sha256, columns: v.attributes.columns, minEventTime: v.minEventTime ?? null, maxEventTime: v.maxEventTime ?? null });
+      files.push({
+        hostPath,
+        version: v.version,
+        size: v.size,
+        sha256: v.sha256,
+        columns: v.attributes.columns,
+        minEventTime: v.minEventTime ?? null,
+        maxEventTime: v.maxEventTime ?? null,
+      });
     }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;

@@ -12,7 +12,7 @@ describe("sqlStringList()", () => {
   const cases: [string, string[]][] = [
     ["none", []],
     ["one", ["/a/b.parquet"]],
-    ["quotes, commas, spaces and non-ASCII", ["/p/it's.parquet", "/p/a, b.parquet", "/p/ünï code.parquet", "/p/\"q\".parquet"]],
+    ["quotes, commas, spaces and non-ASCII", ["/p/it's.parquet", "/p/a, b.parquet", "/p/ünï code.parquet", '/p/"q".parquet']],
     ["a newline in a path (the literal is kept)", ["/p/one\nline.parquet", "/p/two.parquet"]],
     ["empty strings and a trailing slash", ["", "/p/", ""]],
     ["a thousand", Array.from({ length: 1000 }, (_, i) => `/pond/data/_large_files/sha256=${i.toString(16).padStart(64, "0")}`)],
@@ -52,7 +52,17 @@ describe("QuerySession errors", () => {
         await session.lock();
         writeFileSync(payload, "PAR1 not parquet at all PAR1"); // damaged after it was checked
         const cols = await session.prepare("SELECT sum(v) AS s FROM t").catch((e) => e);
-        const err = cols instanceof Error ? cols : await (async () => { try { for await (const _ of session.streamText("SELECT sum(v) AS s FROM t", cols)) {} } catch (e) { return e; } })();
+        const err =
+          cols instanceof Error
+            ? cols
+            : await (async () => {
+                try {
+                  for await (const _ of session.streamText("SELECT sum(v) AS s FROM t", cols)) {
+                  }
+                } catch (e) {
+                  return e;
+                }
+              })();
         expect(err).toBeInstanceOf(IntegrityError);
         expect((err as Error).message).toContain(`"/s.series" version 3`);
         expect((err as Error).message).toContain(payload);

@@ -66,7 +66,8 @@ export class QuerySession {
     const relation = this.parquetRelation(files, schemas.size !== 1 || schemas.has("null"));
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
-      if (!tsCol) throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
+      if (!tsCol)
+        throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
       const type = (await this.duck.columns(`SELECT ${sqlIdent(tsCol)} FROM ${relation}`))[0]!.type;
       const lit = (us: bigint) => timeLiteral(us, type);
       const conds: string[] = [];
@@ -81,7 +82,9 @@ export class QuerySession {
   async addParquetView(name: string, files: { path: string; partitionValues?: Record<string, string | null> }[]): Promise<void> {
     const parts = files.map((f) => {
       this.allowedFiles.add(f.path);
-      const extra = Object.entries(f.partitionValues ?? {}).map(([k, v]) => `, ${v === null ? "NULL" : sqlString(v)} AS ${sqlIdent(k)}`).join("");
+      const extra = Object.entries(f.partitionValues ?? {})
+        .map(([k, v]) => `, ${v === null ? "NULL" : sqlString(v)} AS ${sqlIdent(k)}`)
+        .join("");
       // The log's partition values are the truth; paths like year=2020/ must not add them again.
       return `SELECT *${extra} FROM read_parquet(${sqlString(f.path)}, hive_partitioning=false)`;
     });
@@ -135,8 +138,12 @@ export class QuerySession {
     const m = PAYLOAD_IN_MESSAGE.exec(message);
     const hostPath = m ? [...this.payloadLabels.keys()].find((p) => p.endsWith(`sha256=${m[1]}`)) : undefined;
     if (!hostPath) return new QueryError(message, sql);
-    return new IntegrityError(`${this.payloadLabels.get(hostPath)!} (payload ${hostPath})`, `DuckDB could not read it: ${message}`, { payload: hostPath },
-      "The file under data/_large_files is damaged or missing. Restore it from a backup (`pond restore` into a new folder and copy that file back), then query again.");
+    return new IntegrityError(
+      `${this.payloadLabels.get(hostPath)!} (payload ${hostPath})`,
+      `DuckDB could not read it: ${message}`,
+      { payload: hostPath },
+      "The file under data/_large_files is damaged or missing. Restore it from a backup (`pond restore` into a new folder and copy that file back), then query again.",
+    );
   }
 
   /** Checks a user query is one read-only statement and returns its result columns. */

@@ -12,7 +12,10 @@ let shared: Promise<Duck> | undefined;
 function rowsDuck(): Promise<Duck> {
   if (!shared) {
     shared = openDuckDB();
-    shared.then((d) => process.once("exit", () => d.close({ last: true })), () => {});
+    shared.then(
+      (d) => process.once("exit", () => d.close({ last: true })),
+      () => {},
+    );
   }
   return shared;
 }

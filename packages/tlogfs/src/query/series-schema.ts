@@ -36,7 +36,8 @@ export function seriesSchemaOf(versions: readonly { attributes: Record<string, u
   for (const v of versions) {
     const cols = v.attributes.columns;
     if (Array.isArray(cols)) {
-      for (const c of cols as SchemaColumn[]) if (typeof c?.name === "string" && !byName.has(c.name)) byName.set(c.name, { name: c.name, type: String(c.type) });
+      for (const c of cols as SchemaColumn[])
+        if (typeof c?.name === "string" && !byName.has(c.name)) byName.set(c.name, { name: c.name, type: String(c.type) });
     }
     if (typeof v.attributes.timestamp_column === "string") timestampColumn = v.attributes.timestamp_column;
   }
@@ -50,10 +51,14 @@ export function seriesSchemaOf(versions: readonly { attributes: Record<string, u
  */
 export function checkSeriesAppend(path: string, existing: SeriesSchema, incoming: { columns: SchemaColumn[]; timestampColumn?: string }, source: string): void {
   if (existing.timestampColumn !== undefined && incoming.timestampColumn !== existing.timestampColumn) {
-    throw new PondError("series_timestamp_mismatch", `${source} has its event time in column "${incoming.timestampColumn}", but series "${path}" keeps it in "${existing.timestampColumn}"`, {
-      data: { path, expected: existing.timestampColumn, found: incoming.timestampColumn ?? null },
-      hint: `Rename the column to "${existing.timestampColumn}" in the source (or store it as a new series).`,
-    });
+    throw new PondError(
+      "series_timestamp_mismatch",
+      `${source} has its event time in column "${incoming.timestampColumn}", but series "${path}" keeps it in "${existing.timestampColumn}"`,
+      {
+        data: { path, expected: existing.timestampColumn, found: incoming.timestampColumn ?? null },
+        hint: `Rename the column to "${existing.timestampColumn}" in the source (or store it as a new series).`,
+      },
+    );
   }
   for (const c of incoming.columns) {
     const old = existing.columns.find((e) => e.name === c.name);

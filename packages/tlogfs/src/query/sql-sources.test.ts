@@ -4,7 +4,10 @@ import { extractPondSources, statementText } from "./sql-sources.ts";
 describe("extractPondSources()", () => {
   test("replaces quoted pond paths after FROM and JOIN with view names", () => {
     const r = extractPondSources("SELECT * FROM '/sensors/*.series' a JOIN '/sites.table' b USING (site)");
-    expect(r.sources).toEqual([{ path: "/sensors/*.series", view: "__pond_source_0" }, { path: "/sites.table", view: "__pond_source_1" }]);
+    expect(r.sources).toEqual([
+      { path: "/sensors/*.series", view: "__pond_source_0" },
+      { path: "/sites.table", view: "__pond_source_1" },
+    ]);
     expect(r.sql).toBe('SELECT * FROM "__pond_source_0" a JOIN "__pond_source_1" b USING (site)');
   });
   test("leaves other strings, comparisons and comments alone, and reuses a view for a repeated path", () => {

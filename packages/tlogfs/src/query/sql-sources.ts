@@ -56,7 +56,10 @@ function closing(sql: string, start: number, q: string): number {
   let j = start + 1;
   while (j < sql.length) {
     if (sql[j] === q) {
-      if (sql[j + 1] === q) { j += 2; continue; }
+      if (sql[j + 1] === q) {
+        j += 2;
+        continue;
+      }
       return j + 1;
     }
     j++;

@@ -28,7 +28,11 @@ describe("overlaps()", () => {
 });
 
 describe("detectTimestampColumn()", () => {
-  const cols = [{ name: "site", type: "VARCHAR" }, { name: "ts", type: "TIMESTAMP" }, { name: "v", type: "DOUBLE" }];
+  const cols = [
+    { name: "site", type: "VARCHAR" },
+    { name: "ts", type: "TIMESTAMP" },
+    { name: "v", type: "DOUBLE" },
+  ];
   test("finds a candidate name", () => expect(detectTimestampColumn(cols, undefined, "x").name).toBe("ts"));
   test("uses the named column", () => expect(() => detectTimestampColumn(cols, "v", "x")).toThrow("not a timestamp"));
   test("lists the columns when none is found", () => {

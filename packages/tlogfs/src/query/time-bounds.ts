@@ -59,15 +59,23 @@ export function detectTimestampColumn(columns: { name: string; type: string }[],
   const timed = columns.filter((c) => TIME_TYPES.test(c.type));
   if (timed.length === 1) return timed[0]!;
   if (timed.length > 1) {
-    throw new PondError("ambiguous_timestamp_column", `${what} has several time columns (${timed.map((c) => `"${c.name}" ${c.type}`).join(", ")}) and none of the usual names`, {
-      data: { candidates: timed.map((c) => c.name) },
-      hint: `Name the event-time column with --timestamp-column, e.g. --timestamp-column ${timed[0]!.name}.`,
-    });
+    throw new PondError(
+      "ambiguous_timestamp_column",
+      `${what} has several time columns (${timed.map((c) => `"${c.name}" ${c.type}`).join(", ")}) and none of the usual names`,
+      {
+        data: { candidates: timed.map((c) => c.name) },
+        hint: `Name the event-time column with --timestamp-column, e.g. --timestamp-column ${timed[0]!.name}.`,
+      },
+    );
   }
-  throw new PondError("no_timestamp_column", `${what} has no timestamp column (looked for ${TIMESTAMP_CANDIDATES.join(", ")}, and for any DATE or TIMESTAMP column)`, {
-    data: { columns: columns.map((c) => c.name) },
-    hint: `Its columns are: ${columns.map((c) => c.name).join(", ")}. Name one with --timestamp-column NAME.`,
-  });
+  throw new PondError(
+    "no_timestamp_column",
+    `${what} has no timestamp column (looked for ${TIMESTAMP_CANDIDATES.join(", ")}, and for any DATE or TIMESTAMP column)`,
+    {
+      data: { columns: columns.map((c) => c.name) },
+      hint: `Its columns are: ${columns.map((c) => c.name).join(", ")}. Name one with --timestamp-column NAME.`,
+    },
+  );
 }
 
 const TIME_TYPES = /^(TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMPTZ|DATE)$/;

@@ -92,7 +92,13 @@ describe("openDuckDB", () => {
   });
 
   test("describe: statement kinds, and the columns of a single statement, without running it", async () => {
-    expect(await duck.describe("SELECT 1 AS a, 'x' AS b")).toEqual({ kinds: ["SELECT"], columns: [{ name: "a", type: "INTEGER" }, { name: "b", type: "VARCHAR" }] });
+    expect(await duck.describe("SELECT 1 AS a, 'x' AS b")).toEqual({
+      kinds: ["SELECT"],
+      columns: [
+        { name: "a", type: "INTEGER" },
+        { name: "b", type: "VARCHAR" },
+      ],
+    });
     expect(await duck.describe("SELECT 1; SELECT 2")).toEqual({ kinds: ["SELECT", "SELECT"] });
     await duck.describe("CREATE TABLE never_made (a INT)");
     expect(await duck.all("SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'never_made'")).toEqual([{ n: 0n }]);
@@ -185,7 +191,10 @@ describe("sandbox", () => {
   });
 
   test("read_csv('/etc/passwd') fails", async () => {
-    await fails("SELECT * FROM read_csv('/etc/passwd')", /Permission Error: Cannot access file "\/etc\/passwd" - file system operations are disabled by configuration/);
+    await fails(
+      "SELECT * FROM read_csv('/etc/passwd')",
+      /Permission Error: Cannot access file "\/etc\/passwd" - file system operations are disabled by configuration/,
+    );
   });
 
   test("glob and read_text outside fail", async () => {
@@ -194,7 +203,10 @@ describe("sandbox", () => {
   });
 
   test("COPY … TO outside fails", async () => {
-    await fails("COPY (SELECT 1) TO '/tmp/x.csv'", /Permission Error: Cannot access file "\/tmp\/x\.csv" - file system operations are disabled by configuration/);
+    await fails(
+      "COPY (SELECT 1) TO '/tmp/x.csv'",
+      /Permission Error: Cannot access file "\/tmp\/x\.csv" - file system operations are disabled by configuration/,
+    );
     await fails(`EXPORT DATABASE '${join(root, "exp")}'`, /Permission Error: Cannot access directory/);
   });
 
@@ -227,9 +239,9 @@ describe("sandbox", () => {
       // DuckDB creates the folder when it first spills.
       if (existsSync(temp)) spilled = Math.max(spilled, readdirSync(temp).filter((f) => f.startsWith("duckdb_temp_storage")).length);
     }, 10);
-    const [row] = await duck.all(
-      "SELECT count(*) AS n, max(s) AS m FROM (SELECT md5(range::VARCHAR) || md5((range + 1)::VARCHAR) AS s FROM range(2000000) ORDER BY s DESC)",
-    ).finally(() => clearInterval(poll));
+    const [row] = await duck
+      .all("SELECT count(*) AS n, max(s) AS m FROM (SELECT md5(range::VARCHAR) || md5((range + 1)::VARCHAR) AS s FROM range(2000000) ORDER BY s DESC)")
+      .finally(() => clearInterval(poll));
     expect(row.n).toBe(2000000n);
     expect(spilled).toBeGreaterThan(0);
   }, 60_000);

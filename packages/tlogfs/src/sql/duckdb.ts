@@ -254,7 +254,8 @@ class DuckImpl implements Duck {
     try {
       this.conn.closeSync();
     } finally {
-      if (opts.last && isOneShotProcess()) leftToExit.push(this.instance); // never collected, so never torn down before the exit
+      if (opts.last && isOneShotProcess())
+        leftToExit.push(this.instance); // never collected, so never torn down before the exit
       else this.instance.closeSync();
       if (this.ownTemp) rmSync(this.tempDirectory, { recursive: true, force: true });
     }

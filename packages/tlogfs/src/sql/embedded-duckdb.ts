@@ -105,7 +105,9 @@ export function extractEmbedded(dirName: string, files: EmbeddedFile[], roots: s
       problems.push(`${dir}: ${(e as Error).message}`);
     }
   }
-  throw new Error(`cannot extract DuckDB's native library to a cache folder (set XDG_CACHE_HOME or POND_CACHE_DIR to a writable folder):\n  ${problems.join("\n  ")}`);
+  throw new Error(
+    `cannot extract DuckDB's native library to a cache folder (set XDG_CACHE_HOME or POND_CACHE_DIR to a writable folder):\n  ${problems.join("\n  ")}`,
+  );
 }
 
 /**
