@@ -40,7 +40,7 @@ export class TableNotFoundError extends PondError {
 export class VersionNotFoundError extends PondError {
   constructor(url: string, what: string, reason: string, data: Record<string, unknown> = {}) {
     super("version_not_found", `Cannot read Delta table at ${url}: ${what} ${reason}`, {
-      data: { url, ...data },
+      data: { url, what, reason, ...data },
       hint: "`pond show` lists the versions that exist.",
     });
     this.name = "VersionNotFoundError";

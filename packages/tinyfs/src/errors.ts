@@ -14,6 +14,20 @@ export class AlreadyExistsError extends PondError {
   }
 }
 
+/**
+ * A directory's entry list that names one entry twice. WD never builds one, so reaching a
+ * backend with it is a bug in the caller, not a user's mistake.
+ */
+export class DuplicateNameError extends PondError {
+  constructor(dirId: string, name: string) {
+    super("duplicate_name", `Directory ${dirId} would list ${JSON.stringify(name)} twice`, {
+      kind: "bug",
+      data: { dirId, name },
+      hint: "This is a bug in pond: a directory snapshot must name each entry once.",
+    });
+  }
+}
+
 /** A malformed pond path (escapes "/", empty name, NUL, name over 255 bytes). */
 export class InvalidPathError extends PondError {
   constructor(path: string, reason: string) {

@@ -4,7 +4,7 @@
  * lookup. Used by tests and as the reference for what a backend must do.
  */
 import {
-  AlreadyExistsError,
+  DuplicateNameError,
   IntegrityError,
   NotFoundError,
   TransactionClosedError,
@@ -193,7 +193,7 @@ class MemoryTransaction extends MemoryView implements Transaction {
     for (const e of entries) {
       validateName(e.name);
       if (!isEntryType(e.entryType)) throw new TypeError(`BUG: unknown entry type "${e.entryType}" for "${e.name}"`);
-      if (names.has(e.name)) throw new AlreadyExistsError(e.name, `A directory snapshot lists "${e.name}" twice; this is a bug in the caller.`);
+      if (names.has(e.name)) throw new DuplicateNameError(dirId, e.name);
       names.add(e.name);
       copy.push(Object.freeze({ name: e.name, childNodeId: e.childNodeId, entryType: e.entryType, versionLastModified: e.versionLastModified }));
     }

@@ -13,7 +13,7 @@ import { newTxnMeta } from "./txn-meta.ts";
 import { ROOT_ID, type DirEntry, type NodeId, type TxnMeta } from "./types.ts";
 import { isUuid7 } from "./uuid7.ts";
 import { FS, type WD } from "./wd.ts";
-import { InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError } from "./errors.ts";
+import { DuplicateNameError, InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError, TransactionClosedError } from "./errors.ts";
 import { listPattern } from "./list-pattern.ts";
 
 export function runPersistenceContract(name: string, make: () => Promise<{ persistence: Persistence; cleanup?: () => Promise<void> }>): void {
@@ -213,11 +213,26 @@ export function runPersistenceContract(name: string, make: () => Promise<{ persi
       expect((await (await persistence.view()).listDir(dirId)).map((e) => e.name)).toEqual(["a", "z"]);
     });
 
-    test("writeDir() rejects an entry list with a name twice", async () => {
+    test("writeDir() rejects an entry list with a name twice as DuplicateNameError", async () => {
       const txn = await persistence.begin(meta());
       const id = txn.newNodeId();
-      await expect(txn.writeDir(ROOT_ID, [entry("x", id, "directory"), entry("x", txn.newNodeId(), "directory")])).rejects.toThrow();
+      const e = await expectError(
+        txn.writeDir(ROOT_ID, [entry("x", id, "directory"), entry("x", txn.newNodeId(), "directory")]),
+        DuplicateNameError,
+        "duplicate_name",
+      );
+      expect([e.kind, e.data.name]).toEqual(["bug", "x"]);
       await txn.abort();
+    });
+
+    test("writeDir() rejects a name no path can reach (a '/', empty, '.', '..', NUL) as InvalidPathError", async () => {
+      const txn = await persistence.begin(meta());
+      for (const bad of ["a/b", "", ".", "..", "a\0b"]) {
+        const e = await expectError(txn.writeDir(ROOT_ID, [entry(bad, txn.newNodeId(), "directory")]), InvalidPathError, "invalid_path");
+        expect(e.kind).toBe("user");
+      }
+      await txn.abort();
+      expect(await (await persistence.view()).listDir(ROOT_ID)).toEqual([]);
     });
 
     test("a transaction sees its own writes before commit", async () => {
@@ -270,12 +285,14 @@ export function runPersistenceContract(name: string, make: () => Promise<{ persi
     test("a transaction rejects writes after commit or abort", async () => {
       const txn = await persistence.begin(meta());
       await txn.commit();
-      await expect(txn.writeDir(ROOT_ID, [])).rejects.toThrow();
-      await expect(txn.addVersion(ROOT_ID, txn.newNodeId(), "file:data", text("x"))).rejects.toThrow();
-      await expect(txn.commit()).rejects.toThrow();
+      await expectError(txn.writeDir(ROOT_ID, []), TransactionClosedError, "transaction_closed");
+      await expectError(txn.addVersion(ROOT_ID, txn.newNodeId(), "file:data", text("x")), TransactionClosedError, "transaction_closed");
+      await expectError(txn.moveNode(ROOT_ID, ROOT_ID, txn.newNodeId()), TransactionClosedError, "transaction_closed");
+      await expectError(txn.commit(), TransactionClosedError, "transaction_closed");
       const aborted = await persistence.begin(meta());
       await aborted.abort();
-      await expect(aborted.commit()).rejects.toThrow();
+      const e = await expectError(aborted.commit(), TransactionClosedError, "transaction_closed");
+      expect(e.kind).toBe("bug");
       expect((await persistence.view()).seq).toBe(1);
     });
 
@@ -297,7 +314,7 @@ export function runPersistenceContract(name: string, make: () => Promise<{ persi
 
     test("view(asOf) rejects a sequence that was never committed", async () => {
       await commitWith(async () => {});
-      await expect(persistence.view(5)).rejects.toThrow();
+      await expectError(persistence.view(5), NotFoundError, "not_found");
     });
 
     test("readlink() returns a symlink's newest target", async () => {

@@ -36,6 +36,12 @@ export interface VersionOptions {
  * A write transaction: a ReadView that also sees its own uncommitted writes.
  * Nothing is visible to other views until `commit` resolves; `abort` (or dropping the
  * transaction) leaves the backend as it was.
+ *
+ * Errors every backend throws alike (checked by `runPersistenceContract`, class and code):
+ * `writeDir` with a name no path can reach (`/`, empty, `.`, `..`, NUL) throws
+ * `InvalidPathError`, with a name twice `DuplicateNameError`; any write or commit after
+ * `commit` or `abort` throws `TransactionClosedError`; losing the race for the next
+ * sequence throws `TransactionConflictError` from `commit`.
  */
 export interface Transaction extends ReadView {
   readonly meta: TxnMeta;
@@ -72,7 +78,7 @@ export interface Transaction extends ReadView {
  * `runPersistenceContract`.
  */
 export interface Persistence {
-  /** The newest committed state, or the state as of `asOf` (a sequence number). */
+  /** The newest committed state, or the state as of `asOf` (a sequence number; one never committed throws `NotFoundError`). */
   view(asOf?: number): Promise<ReadView>;
   /** Starts a write transaction on top of the newest committed state. */
   begin(meta: TxnMeta): Promise<Transaction>;

@@ -9,13 +9,18 @@ import {
   type ObjectStore,
   type OplogEntry,
   type Snapshot,
+  VersionNotFoundError,
 } from "@pond/oplog";
 import {
+  DuplicateNameError,
   NotFoundError,
+  TransactionClosedError,
   TransactionConflictError,
   TypeChangeError,
+  isEntryType,
   sha256Hex,
   uuid7,
+  validateName,
   type ContentSource,
   type DirEntry,
   type EntryType,
@@ -106,9 +111,18 @@ export class TLogPersistence implements Persistence {
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
   }
 
+  /** Persistence's view: a sequence the log cannot produce is the contract's NotFoundError, as in every backend. */
   async view(asOf?: number): Promise<TLogView> {
     const base = this.cache?.load();
-    const snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
+    let snapshot: Snapshot;
+    try {
+      snapshot = await loadSnapshot(this.store, { ...(asOf === undefined ? {} : { version: asOf }), ...(base ? { base } : {}) });
+    } catch (e) {
+      if (asOf === undefined || !(e instanceof VersionNotFoundError)) throw e;
+      throw new NotFoundError(`Transaction sequence ${asOf}`, `Version ${asOf} ${e.data.reason}; \`pond log\` lists the transactions that can be read.`, {
+        asOf,
+      });
+    }
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id))
       this.cache.save(snapshot);
     return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
@@ -330,10 +344,12 @@ export class TLogTransaction extends TLogView implements Transaction {
   }
 
   async writeDir(dirId: NodeId, entries: DirEntry[]): Promise<void> {
-    this.assertOpen();
+    this.assertOpen("write a directory");
     const names = new Set<string>();
     for (const e of entries) {
-      if (names.has(e.name)) throw new PondFormatError(`Directory ${dirId}`, `duplicate name "${e.name}"`);
+      validateName(e.name);
+      if (!isEntryType(e.entryType)) throw new TypeError(`BUG: unknown entry type "${e.entryType}" for "${e.name}"`);
+      if (names.has(e.name)) throw new DuplicateNameError(dirId, e.name);
       names.add(e.name);
     }
     this.dirs.set(
@@ -343,7 +359,7 @@ export class TLogTransaction extends TLogView implements Transaction {
   }
 
   async addVersion(parentId: NodeId, nodeId: NodeId, entryType: EntryType, content: ContentSource, opts: VersionOptions = {}): Promise<VersionInfo> {
-    this.assertOpen();
+    this.assertOpen("add a version");
     const k = key(parentId, nodeId);
     const mine = this.pending.get(k) ?? [];
     const committed = await this.fileRows(parentId, nodeId);
@@ -366,7 +382,7 @@ export class TLogTransaction extends TLogView implements Transaction {
   }
 
   async moveNode(fromParentId: NodeId, toParentId: NodeId, nodeId: NodeId): Promise<void> {
-    this.assertOpen();
+    this.assertOpen("move a node");
     const from = key(fromParentId, nodeId);
     const rows = await this.fileRows(fromParentId, nodeId);
     const mine = this.pending.get(from) ?? [];
@@ -405,7 +421,7 @@ export class TLogTransaction extends TLogView implements Transaction {
    * to do. The transaction is closed either way.
    */
   async tryCommit(): Promise<CommitResult> {
-    this.assertOpen();
+    this.assertOpen("commit");
     this.done = true;
     const version = this.base.seq + 1;
     const ts = BigInt(this.now()) * 1000n;
@@ -529,8 +545,8 @@ export class TLogTransaction extends TLogView implements Transaction {
     // another transaction's identical content, so deleting them here is unsafe.
   }
 
-  private assertOpen(): void {
-    if (this.done) throw new Error("BUG: transaction already committed or aborted");
+  private assertOpen(operation: string): void {
+    if (this.done) throw new TransactionClosedError(operation);
   }
 }
 
