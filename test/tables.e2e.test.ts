@@ -592,6 +592,18 @@ describe("host mode needs no pond", () => {
     expect((await pondOk(["cat", `host+delta://${dir}`, "--sql", "SELECT id FROM source ORDER BY id"])).stdout).toBe("id\n5\n7\n9\n");
     expect((await pondOk(["cat", `host+delta://${dir}`, "--as-of", "0", "--sql", "SELECT count(*) AS n FROM source"])).stdout).toBe("n\n5\n");
   });
+  test("host+delta --as-of: a bad value or a missing version is named (not read as the newest); host+csv refuses --as-of", async () => {
+    const dir = join(FIXTURES, "delta/delta-rs/simple_table");
+    const bad = await pond(["cat", `host+delta://${dir}`, "--as-of", "yesterday"]);
+    expect([bad.code, bad.stdout]).toEqual([2, ""]);
+    expect(bad.stderr).toContain('--as-of "yesterday" is neither a transaction sequence');
+    const missing = await pond(["cat", `host+delta://${dir}`, "--as-of", "99"]);
+    expect([missing.code, missing.stdout]).toEqual([1, ""]);
+    expect(missing.stderr).toContain("version 99 does not exist (the latest is 4)");
+    const csv = await pond(["cat", `host+csv://${join(FIXTURES, "timeseries/vega-datasets/seattle-weather.csv")}`, "--as-of", "0"]);
+    expect([csv.code, csv.stdout]).toEqual([2, ""]);
+    expect(csv.stderr).toContain("is a single CSV file with none");
+  });
   test("host+delta simple_table_with_checkpoint: 11 rows", async () => {
     const r = await pondOk([
       "cat",

@@ -1,5 +1,5 @@
 import { writeSync } from "node:fs";
-import { isSystemError } from "@pond/diagnostics";
+import { isSystemError, isattyLibc } from "@pond/diagnostics";
 
 /**
  * Where a command writes. stdout carries data only (byte-exact for `cat`); stderr
@@ -42,23 +42,13 @@ export function fdSink(fd: number): Sink {
   };
 }
 
-let libc: { symbols: { isatty(fd: number): number } } | null | undefined;
-
 /**
  * isatty(3) through libc. `process.stdout.isTTY` builds Node's stream machinery (~9 ms,
  * and `node:tty` ~10 ms) before answering; this costs ~2.5 ms, and only when asked.
+ * Where libc cannot be opened, Node's streams answer instead.
  */
 export function isatty(fd: number): boolean {
-  if (libc === undefined) {
-    try {
-      const { dlopen, FFIType } = require("bun:ffi") as typeof import("bun:ffi");
-      libc = dlopen("libc.so.6", { isatty: { args: [FFIType.i32], returns: FFIType.i32 } });
-    } catch {
-      libc = null;
-    }
-  }
-  if (libc === null) return Boolean((fd === 1 ? process.stdout : process.stderr).isTTY);
-  return libc.symbols.isatty(fd) === 1;
+  return isattyLibc(fd) ?? Boolean((fd === 1 ? process.stdout : process.stderr).isTTY);
 }
 
 export function processIO(): IO {

@@ -3,3 +3,4 @@ export * from "./log.ts";
 export * from "./timing.ts";
 export * from "./progress.ts";
 export * from "./lifetime.ts";
+export * from "./libc.ts";

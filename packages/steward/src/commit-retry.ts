@@ -3,7 +3,7 @@
  * jitter (AWS's "full jitter": sleep a uniform random time in [0, min(max, base·2^(n-1))]),
  * so writers that collided once do not collide again in lockstep.
  */
-import { PondError } from "@pond/diagnostics";
+import { BadSettingError } from "./errors.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included (≥ 1). */
@@ -31,13 +31,7 @@ export function retryPolicyFromEnv(env: Record<string, string | undefined> = pro
   const read = (name: string, dflt: number, min: number): number => {
     const v = env[name];
     if (v === undefined || v === "") return dflt;
-    if (!/^\d+$/.test(v) || Number(v) < min) {
-      throw new PondError("bad_setting", `${name}=${JSON.stringify(v)} is not a whole number of at least ${min}`, {
-        kind: "usage",
-        data: { name, value: v },
-        hint: `Unset it (default ${dflt}) or give a number like ${dflt}.`,
-      });
-    }
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new BadSettingError(name, v, `a whole number of at least ${min}`, String(dflt));
     return Number(v);
   };
   const p = {

@@ -55,6 +55,28 @@ export class PondLockedError extends PondError {
   }
 }
 
+/** flock(2) failed for a reason other than another holder (ENOLCK on a network file system, …). */
+export class LockFailedError extends PondError {
+  constructor(lockPath: string, errno: number) {
+    super("lock_failed", `Cannot lock "${lockPath}": flock(2) failed with errno ${errno}${errno === 37 ? " (ENOLCK: no locks available)" : ""}`, {
+      kind: "user",
+      data: { lockPath, errno },
+      hint: "Put the pond on a local file system that supports flock(2), or check the folder's permissions.",
+    });
+  }
+}
+
+/** An environment setting (POND_LOCK_TIMEOUT, POND_COMMIT_ATTEMPTS, …) that is not a value it can take. */
+export class BadSettingError extends PondError {
+  constructor(name: string, value: string, expected: string, dflt: string) {
+    super("bad_setting", `${name}=${JSON.stringify(value)} is not ${expected}`, {
+      kind: "usage",
+      data: { name, value },
+      hint: `Unset it (default ${dflt}) or set it to ${expected}.`,
+    });
+  }
+}
+
 /** A write to a read-only mirror. */
 export class MirrorReadOnlyError extends PondError {
   constructor(dir: string, remote: string) {

@@ -1,17 +1,7 @@
-import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
-import { PondLockedError } from "./errors.ts";
-
-const LOCK_EX = 2;
-const LOCK_NB = 4;
-const EWOULDBLOCK_RESULT = -1;
-
-let libc: { symbols: { flock(fd: number, op: number): number } } | undefined;
-function flock(fd: number, op: number): number {
-  libc ??= dlopen("libc.so.6", { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } });
-  return libc.symbols.flock(fd, op);
-}
+import { EINTR, EWOULDBLOCK, LOCK_EX, LOCK_NB, flock } from "@pond/diagnostics";
+import { BadSettingError, LockFailedError, PondLockedError } from "./errors.ts";
 
 /** A held write lock; `release` is idempotent. */
 export interface HeldLock {
@@ -29,7 +19,16 @@ export async function acquireWriteLock(lockPath: string, pondDir: string, timeou
   const fd = openSync(lockPath, "a+");
   const t0 = Date.now();
   let delay = 5;
-  while (flock(fd, LOCK_EX | LOCK_NB) === EWOULDBLOCK_RESULT) {
+  for (;;) {
+    const r = flock(fd, LOCK_EX | LOCK_NB);
+    if (r.ok) break;
+    if (r.errno === EINTR) continue;
+    // Only EWOULDBLOCK means another process holds it; anything else (ENOLCK on a network
+    // file system, EBADF…) is a failure to name, not a lock to wait for.
+    if (r.errno !== EWOULDBLOCK) {
+      closeSync(fd);
+      throw new LockFailedError(lockPath, r.errno);
+    }
     if (Date.now() - t0 >= timeoutMs) {
       const holder = readFileSync(lockPath, "utf8").trim() || "another process";
       closeSync(fd);
@@ -56,6 +55,6 @@ export function lockTimeoutMs(): number {
   const v = process.env.POND_LOCK_TIMEOUT;
   if (v === undefined || v === "") return 60_000;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`POND_LOCK_TIMEOUT="${v}" is not a number of seconds`);
+  if (!Number.isFinite(n) || n < 0) throw new BadSettingError("POND_LOCK_TIMEOUT", v, "a number of seconds, at least 0", "60");
   return n * 1000;
 }

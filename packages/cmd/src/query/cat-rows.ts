@@ -7,7 +7,8 @@ import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
 import { renderQuery, renderText, type RowFormat } from "./render-rows.ts";
 import { join } from "node:path";
-import type { ArgsOf } from "../args.ts";
+import { UsageError, type ArgsOf } from "../args.ts";
+import { asOfOption } from "../context.ts";
 import type { catCommand } from "../commands.ts";
 
 /** The CSV reading options `cat` and `copy` share. */
@@ -85,6 +86,15 @@ export async function catRows(
 /** Host mode: `pond cat host+csv:… | host+table:… | host+delta:…` with no pond. */
 export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args: ArgsOf<typeof catCommand>, io: IO): Promise<number> {
   const st = statHost(target.path, target.raw);
+  // --as-of means a version: a Delta table has them (a sequence or a time, checked as for a
+  // pond); a plain file has none, so the option there is a mistake to name, not to ignore.
+  const asOf = asOfOption(args);
+  if (asOf !== undefined && target.format !== "delta") {
+    throw new UsageError(
+      `--as-of reads a version, and "${target.raw}" is a single ${target.format === "csv" || target.format === "series+csv" ? "CSV" : "Parquet"} file with none`,
+      "cat",
+    );
+  }
   const session = await QuerySession.open();
   try {
     if (target.format === "csv" || target.format === "series+csv") {
@@ -100,7 +110,7 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
       if (!st.isDirectory) throw new PondError("usage", `"${target.raw}" is a file; host+delta: takes a Delta table's folder`, { kind: "usage" });
       const snap = await loadSnapshot(
         new LocalObjectStore(target.path),
-        args.asOf !== undefined && /^\d+$/.test(args.asOf) ? { version: Number(args.asOf) } : undefined,
+        asOf === undefined ? undefined : "seq" in asOf ? { version: asOf.seq } : { timestamp: asOf.timeMs },
       );
       await session.addParquetView(
         "source",

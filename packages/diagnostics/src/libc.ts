@@ -1,0 +1,88 @@
+/**
+ * The one module that calls libc through Bun's FFI: `flock(2)` for the write lock and
+ * `isatty(3)` for the CLI (Node's tty machinery costs ~10 ms before it answers). The
+ * library is opened on first use, once, with every symbol Pond needs. A call that fails
+ * reports its errno, read right after the call on the same thread, so a caller can
+ * handle the one failure it means (EWOULDBLOCK) and name any other.
+ */
+import { PondError } from "./errors.ts";
+
+interface LibcSymbols {
+  flock(fd: number, op: number): number;
+  isatty(fd: number): number;
+  errnoLocation(): number | null;
+}
+
+/** flock(2) operations. */
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** errno values Pond tells apart (Linux and macOS agree on these). */
+export const EINTR = 4;
+export const EWOULDBLOCK = process.platform === "darwin" ? 35 : 11;
+
+const LIBRARY = process.platform === "darwin" ? "libSystem.B.dylib" : "libc.so.6";
+
+let loaded: { symbols: LibcSymbols } | { error: Error } | undefined;
+
+/** libc's symbols, or the reason it could not be opened (a platform without `libc.so.6`). */
+function open(): { symbols: LibcSymbols } | { error: Error } {
+  if (loaded) return loaded;
+  try {
+    const { dlopen, FFIType, read } = require("bun:ffi") as typeof import("bun:ffi");
+    const lib = dlopen(LIBRARY, {
+      flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+      isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+      [process.platform === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
+    });
+    const s = lib.symbols as unknown as Record<string, (...a: number[]) => number>;
+    const errnoAt = (process.platform === "darwin" ? s.__error : s.__errno_location) as unknown as () => number | null;
+    loaded = {
+      symbols: {
+        flock: (fd, op) => s.flock!(fd, op),
+        isatty: (fd) => s.isatty!(fd),
+        errnoLocation: () => {
+          const p = errnoAt();
+          return p === null ? null : read.i32(p as never, 0);
+        },
+      },
+    };
+  } catch (e) {
+    loaded = { error: e as Error };
+  }
+  return loaded;
+}
+
+/** Raised when libc cannot be opened and the caller has no other way (the write lock). */
+export class LibcUnavailableError extends PondError {
+  constructor(what: string, cause: Error) {
+    super("libc_unavailable", `Cannot ${what}: ${LIBRARY} could not be loaded (${cause.message})`, {
+      kind: "bug",
+      data: { library: LIBRARY, what },
+      hint: "Pond needs the C library of a Linux or macOS system; run it there.",
+      cause,
+    });
+  }
+}
+
+/**
+ * flock(2) on `fd`: `{ok: true}`, or `{ok: false, errno}` with the errno of the failed call.
+ * Throws LibcUnavailableError when libc cannot be opened.
+ */
+export function flock(fd: number, op: number): { ok: true } | { ok: false; errno: number } {
+  const lib = open();
+  if ("error" in lib) throw new LibcUnavailableError("lock a file", lib.error);
+  if (lib.symbols.flock(fd, op) === 0) return { ok: true };
+  return { ok: false, errno: lib.symbols.errnoLocation() ?? -1 };
+}
+
+/**
+ * isatty(3), or undefined when libc cannot be opened: then the caller asks Node's
+ * streams instead, which answer the same question, only slower.
+ */
+export function isattyLibc(fd: number): boolean | undefined {
+  const lib = open();
+  if ("error" in lib) return undefined;
+  return lib.symbols.isatty(fd) === 1;
+}
