@@ -5,7 +5,7 @@
  * other engines read ours and we read theirs.
  */
 import type { AddAction, Metadata, Protocol } from "./actions.ts";
-import { CorruptLogError } from "./errors.ts";
+import { CorruptLogError, UndecodableError } from "./errors.ts";
 import { checkpointKey, LAST_CHECKPOINT_KEY } from "./log-file-name.ts";
 import type { ObjectMeta, ObjectStore } from "./object-store.ts";
 import { encodeObjects, readParquetObjects, type ParquetField } from "./parquet-codec.ts";
@@ -99,7 +99,8 @@ export async function readCheckpoint(store: ObjectStore, parts: readonly ObjectM
       try {
         return await readParquetObjects(bytes, { columns: ["protocol", "metaData", "add"] });
       } catch (e) {
-        throw new CorruptLogError(p.key, `is not a readable Parquet checkpoint (${(e as Error).message})`, e);
+        if (e instanceof UndecodableError) throw new CorruptLogError(p.key, `is not a readable Parquet checkpoint (${e.data.detail})`, e);
+        throw e;
       }
     }),
   );

@@ -6,7 +6,7 @@
  */
 import type * as Arrow from "apache-arrow";
 import { isEntryType, type DirEntry } from "@pond/tinyfs";
-import { CorruptLogError } from "./errors.ts";
+import { CorruptLogError, UndecodableError } from "./errors.ts";
 
 let arrowModule: typeof Arrow | undefined;
 function arrow(): typeof Arrow {
@@ -55,10 +55,30 @@ export function decodeDirectory(bytes: Uint8Array, source = "directory snapshot"
   try {
     return entriesOf(readIpcStream(bytes), source);
   } catch (e) {
-    if (e instanceof CorruptLogError) throw e;
-    throw new CorruptLogError(source, `is not a valid Arrow IPC stream (${(e as Error).message})`, e);
+    // What the reader found wrong with the bytes (UndecodableError), or an offset read from
+    // them that points outside them (RangeError from a DataView or typed-array bound).
+    // Anything else is a bug in this reader, reported as one, not as a damaged file.
+    if (e instanceof UndecodableError || e instanceof RangeError) {
+      throw new CorruptLogError(source, `is not a valid Arrow IPC stream (${e instanceof UndecodableError ? e.data.detail : e.message})`, e);
+    }
+    throw e;
   }
 }
+
+function bad(detail: string): UndecodableError {
+  return new UndecodableError("Arrow IPC stream", detail);
+}
+
+/** UTF-8 text of `bytes`; invalid UTF-8 is a property of the bytes (TextDecoder throws a TypeError). */
+function utf8(bytes: Uint8Array): string {
+  try {
+    return UTF8.decode(bytes);
+  } catch (e) {
+    throw new UndecodableError("Arrow IPC stream", `a string is not valid UTF-8`, e);
+  }
+}
+
+const MAX_VERSION = BigInt(Number.MAX_SAFE_INTEGER);
 
 function entriesOf({ fields, batches }: IpcStream, source: string): DirEntry[] {
   const col = (name: string, want: "utf8" | "int64"): number => {
@@ -85,6 +105,11 @@ function entriesOf({ fields, batches }: IpcStream, source: string): DirEntry[] {
         version = versions[i];
       if (typeof name !== "string" || typeof childNodeId !== "string" || version == null || typeof entryType !== "string" || !isEntryType(entryType)) {
         throw new CorruptLogError(source, `has an invalid entry at row ${out.length} (name ${JSON.stringify(name)}, type ${JSON.stringify(entryType)})`);
+      }
+      // A version is a count of versions: a negative one, or one past 2^53 that a number
+      // cannot hold exactly, is damage, not a version.
+      if (version < 0n || version > MAX_VERSION) {
+        throw new CorruptLogError(source, `has an invalid entry at row ${out.length} (${JSON.stringify(name)} has version ${version})`);
       }
       out.push({ name, childNodeId, entryType, versionLastModified: Number(version) });
     }
@@ -149,7 +174,7 @@ class Table {
     const p = this.ref(id);
     if (!p) return null;
     const len = this.view.getUint32(p, true);
-    return UTF8.decode(new Uint8Array(this.view.buffer, this.view.byteOffset + p + 4, len));
+    return utf8(new Uint8Array(this.view.buffer, this.view.byteOffset + p + 4, len));
   }
   /** A vector field: its element count and the position of its first element. */
   vector(id: number): { length: number; start: number } {
@@ -186,41 +211,41 @@ function readIpcStream(bytes: Uint8Array): IpcStream {
   let fields: FieldInfo[] | undefined;
   const batches: IpcStream["batches"] = [];
   for (;;) {
-    if (at + 4 > bytes.length) throw new Error(fields ? "the stream ends without its end marker" : "no schema message");
+    if (at + 4 > bytes.length) throw bad(fields ? "the stream ends without its end marker" : "no schema message");
     let metaLen = view.getInt32(at, true);
     at += 4;
     if (metaLen === -1) {
       // Continuation marker (format ≥ 0.15), then the length.
-      if (at + 4 > bytes.length) throw new Error("the stream ends inside a message header");
+      if (at + 4 > bytes.length) throw bad("the stream ends inside a message header");
       metaLen = view.getInt32(at, true);
       at += 4;
     }
     if (metaLen === 0) break; // end of stream
-    if (metaLen < 0 || at + metaLen > bytes.length) throw new Error(`a message header of ${metaLen} bytes does not fit in the stream`);
+    if (metaLen < 0 || at + metaLen > bytes.length) throw bad(`a message header of ${metaLen} bytes does not fit in the stream`);
     const meta = new DataView(bytes.buffer, bytes.byteOffset + at, metaLen);
     const message = new Table(meta, meta.getUint32(0, true));
     const headerType = message.u8(1);
     const header = message.table(2);
     const bodyLength = message.i64(3);
     at += metaLen;
-    if (bodyLength < 0 || at + bodyLength > bytes.length) throw new Error(`a message body of ${bodyLength} bytes does not fit in the stream`);
+    if (bodyLength < 0 || at + bodyLength > bytes.length) throw bad(`a message body of ${bodyLength} bytes does not fit in the stream`);
     const body = new DataView(bytes.buffer, bytes.byteOffset + at, bodyLength);
     at += bodyLength;
-    if (!header) throw new Error("a message has no header");
+    if (!header) throw bad("a message has no header");
     if (headerType === HEADER_SCHEMA) {
-      if (fields) throw new Error("a second schema message");
-      if (header.i16(0) !== 0) throw new Error("big-endian data");
+      if (fields) throw bad("a second schema message");
+      if (header.i16(0) !== 0) throw bad("big-endian data");
       fields = header.tables(1).map(fieldInfo);
     } else if (headerType === HEADER_RECORD_BATCH) {
-      if (!fields) throw new Error("a record batch before the schema");
+      if (!fields) throw bad("a record batch before the schema");
       batches.push({ header, body });
     } else if (headerType === HEADER_DICTIONARY_BATCH) {
-      throw new Error("dictionary-encoded columns");
+      throw bad("dictionary-encoded columns");
     } else {
-      throw new Error(`a message of header type ${headerType}`);
+      throw bad(`a message of header type ${headerType}`);
     }
   }
-  if (!fields) throw new Error("no schema message");
+  if (!fields) throw bad("no schema message");
   return { fields, batches };
 }
 
@@ -236,11 +261,11 @@ function fieldInfo(f: Table): FieldInfo {
 
 function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
   const length = rb.i64(0);
-  if (rb.table(3)) throw new Error("compressed record batches");
+  if (rb.table(3)) throw bad("compressed record batches");
   const nodes = rb.vector(1);
   const buffers = rb.vector(2);
   const view = rb.view;
-  if (nodes.length !== fields.length) throw new Error(`a record batch has ${nodes.length} columns; the schema ${fields.length}`);
+  if (nodes.length !== fields.length) throw bad(`a record batch has ${nodes.length} columns; the schema ${fields.length}`);
   // Buffers in column order: Utf8 has validity, offsets, data; Int has validity, data.
   const firstBuffer: number[] = [];
   let nb = 0;
@@ -248,14 +273,14 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
     firstBuffer.push(nb);
     if (f.type === "utf8") nb += 3;
     else if (f.type === "int64") nb += 2;
-    else throw new Error(`column ${f.name} is of ${f.type}, which a directory snapshot does not hold`);
+    else throw bad(`column ${f.name} is of ${f.type}, which a directory snapshot does not hold`);
   }
-  if (buffers.length !== nb) throw new Error(`a record batch has ${buffers.length} buffers; its columns need ${nb}`);
+  if (buffers.length !== nb) throw bad(`a record batch has ${buffers.length} buffers; its columns need ${nb}`);
   const buffer = (i: number): Uint8Array => {
     const p = buffers.start + i * 16;
     const offset = Number(view.getBigInt64(p, true)),
       len = Number(view.getBigInt64(p + 8, true));
-    if (offset < 0 || len < 0 || offset + len > body.byteLength) throw new Error("a buffer lies outside its message body");
+    if (offset < 0 || len < 0 || offset + len > body.byteLength) throw bad("a buffer lies outside its message body");
     return new Uint8Array(body.buffer, body.byteOffset + offset, len);
   };
   const node = (c: number) => {
@@ -264,10 +289,10 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
   };
   const validity = (c: number): ((i: number) => boolean) => {
     const { length: n, nullCount } = node(c);
-    if (n !== length) throw new Error(`column ${fields[c]!.name} has ${n} rows; its batch ${length}`);
+    if (n !== length) throw bad(`column ${fields[c]!.name} has ${n} rows; its batch ${length}`);
     if (nullCount === 0) return () => true;
     const bits = buffer(firstBuffer[c]!);
-    if (bits.length * 8 < length) throw new Error(`column ${fields[c]!.name}'s validity bitmap is too short`);
+    if (bits.length * 8 < length) throw bad(`column ${fields[c]!.name}'s validity bitmap is too short`);
     return (i) => ((bits[i >> 3]! >> (i & 7)) & 1) === 1;
   };
   return {
@@ -276,7 +301,7 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
       const valid = validity(c);
       const offsets = buffer(firstBuffer[c]! + 1),
         data = buffer(firstBuffer[c]! + 2);
-      if (offsets.length < (length + 1) * 4) throw new Error(`column ${fields[c]!.name}'s offsets are too short`);
+      if (offsets.length < (length + 1) * 4) throw bad(`column ${fields[c]!.name}'s offsets are too short`);
       const ov = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
       const out: (string | null)[] = new Array(length);
       for (let i = 0; i < length; i++) {
@@ -286,15 +311,15 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
         }
         const s = ov.getInt32(i * 4, true),
           e = ov.getInt32(i * 4 + 4, true);
-        if (s < 0 || e < s || e > data.length) throw new Error(`column ${fields[c]!.name} has a value outside its data`);
-        out[i] = UTF8.decode(data.subarray(s, e));
+        if (s < 0 || e < s || e > data.length) throw bad(`column ${fields[c]!.name} has a value outside its data`);
+        out[i] = utf8(data.subarray(s, e));
       }
       return out;
     },
     int64s(c) {
       const valid = validity(c);
       const data = buffer(firstBuffer[c]! + 1);
-      if (data.length < length * 8) throw new Error(`column ${fields[c]!.name}'s data is too short`);
+      if (data.length < length * 8) throw bad(`column ${fields[c]!.name}'s data is too short`);
       const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
       const out: (bigint | null)[] = new Array(length);
       for (let i = 0; i < length; i++) out[i] = valid(i) ? dv.getBigInt64(i * 8, true) : null;

@@ -71,6 +71,24 @@ export class CorruptLogError extends PondError {
   }
 }
 
+/**
+ * Bytes a decoder (Parquet, Arrow IPC) cannot read: truncated, damaged, or of a layout it
+ * does not take. Raised only around the decoding itself, so a caller that knows what the
+ * bytes are (a log file, an entry file) translates exactly this into CorruptLogError,
+ * and a bug in Pond's own code is never reported as a damaged file.
+ */
+export class UndecodableError extends PondError {
+  constructor(format: string, detail: string, cause?: unknown) {
+    super("undecodable", `Cannot decode ${format}: ${detail}`, {
+      kind: "integrity",
+      data: { format, detail },
+      hint: "The bytes are damaged or were not written by Pond; restore the file from a backup.",
+      cause,
+    });
+    this.name = "UndecodableError";
+  }
+}
+
 /** Rows handed to `writeEntryFile` that belong to another partition than the one named. */
 export class EntryPartitionError extends PondError {
   constructor(partId: string, rowPartId: string, nodeId: string) {

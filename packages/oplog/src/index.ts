@@ -51,6 +51,7 @@ export {
   RemoteTimeoutError,
   RemoteUnreachableError,
   TableNotFoundError,
+  UndecodableError,
   UnsupportedFeatureError,
   VersionNotFoundError,
 } from "./errors.ts";

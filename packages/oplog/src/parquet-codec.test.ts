@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { OplogEntry } from "./oplog-entry.ts";
 import { decodeEntries, describeParquet, encodeEntries, encodeObjects, ENTRY_ROW_GROUP_SIZE, readParquetObjects, type ParquetField } from "./parquet-codec.ts";
 import { FIXTURES } from "../../../test/support/fixtures.ts";
+import { UndecodableError } from "./errors.ts";
 
 const PQ = join(FIXTURES, "parquet/duckdb");
 
@@ -132,4 +133,16 @@ describe("encodeObjects() / readParquetObjects()", () => {
   test("readParquetObjects() rejects bytes that are not Parquet", async () => {
     await expect(readParquetObjects(new TextEncoder().encode("definitely not parquet"))).rejects.toThrow();
   });
+});
+
+test("readParquetObjects() reports bytes hyparquet cannot parse as UndecodableError (undecodable), naming Parquet", async () => {
+  for (const bytes of [new TextEncoder().encode("not parquet at all"), new Uint8Array(0), encodeEntries([]).subarray(0, 20)]) {
+    const e = await readParquetObjects(bytes).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(e).toBeInstanceOf(UndecodableError);
+    expect([(e as UndecodableError).code, (e as UndecodableError).kind]).toEqual(["undecodable", "integrity"]);
+    expect((e as Error).message).toStartWith("Cannot decode Parquet: ");
+  }
 });

@@ -11,6 +11,7 @@
 import type * as HyparquetWriter from "hyparquet-writer";
 import type { CompressionCodec, Compressors, FileMetaData, ParquetParsers, SchemaElement } from "hyparquet";
 import type { OplogEntry } from "./oplog-entry.ts";
+import { UndecodableError } from "./errors.ts";
 
 /**
  * A column in a neutral schema description: a leaf, a struct, a string→string map or
@@ -64,21 +65,36 @@ export function encodeObjects(fields: readonly ParquetField[], rows: readonly Re
 export async function readParquetObjects(bytes: Uint8Array, opts: { columns?: string[] } = {}): Promise<Record<string, unknown>[]> {
   const hp = await import("hyparquet");
   const file = toArrayBuffer(bytes);
-  const metadata = hp.parquetMetadata(file, { parsers: RAW_TIMESTAMPS });
-  const compressors = await compressorsFor(metadata);
-  let columns: string[] | undefined;
-  if (opts.columns) {
-    const present = new Set(hp.parquetSchema(metadata).children.map((c) => c.element.name));
-    columns = opts.columns.filter((c) => present.has(c));
-  }
-  return hp.parquetReadObjects({
-    file,
-    metadata,
-    columns,
-    compressors,
-    utf8: false,
-    parsers: RAW_TIMESTAMPS,
+  // Whatever hyparquet throws while it parses these bytes is about the bytes: say so,
+  // as UndecodableError, and leave errors of Pond's own code below as they are.
+  const parse = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw new UndecodableError("Parquet", (e as Error)?.message ?? String(e), e);
+    }
+  };
+  // The footer, its codecs and its schema come from the bytes too.
+  const { metadata, compressors, columns } = await parse(async () => {
+    const metadata = hp.parquetMetadata(file, { parsers: RAW_TIMESTAMPS });
+    const compressors = await compressorsFor(metadata);
+    let columns: string[] | undefined;
+    if (opts.columns) {
+      const present = new Set(hp.parquetSchema(metadata).children.map((c) => c.element.name));
+      columns = opts.columns.filter((c) => present.has(c));
+    }
+    return { metadata, compressors, columns };
   });
+  return parse(() =>
+    hp.parquetReadObjects({
+      file,
+      metadata,
+      columns,
+      compressors,
+      utf8: false,
+      parsers: RAW_TIMESTAMPS,
+    }),
+  );
 }
 
 /** A top-level column as a Parquet footer describes it (see `readParquetRaw`). */

@@ -4,7 +4,7 @@
  * directory). The file layout itself is the Parquet codec's business.
  */
 import type { Action, AddAction } from "./actions.ts";
-import { CorruptLogError, EntryPartitionError, InvalidKeyError, ObjectNotFoundError, UnsupportedFeatureError } from "./errors.ts";
+import { CorruptLogError, EntryPartitionError, InvalidKeyError, ObjectNotFoundError, UndecodableError, UnsupportedFeatureError } from "./errors.ts";
 import type { ObjectStore } from "./object-store.ts";
 import type { OplogEntry } from "./oplog-entry.ts";
 import { decodeEntries, encodeEntries } from "./parquet-codec.ts";
@@ -108,7 +108,8 @@ export async function readEntryFile(store: ObjectStore, add: AddAction): Promise
   try {
     return await decodeEntries(bytes, partId);
   } catch (e) {
-    throw new CorruptLogError(key, `is not a readable entry file (${(e as Error).message})`, e);
+    if (e instanceof UndecodableError) throw new CorruptLogError(key, `is not a readable entry file (${e.data.detail})`, e);
+    throw e;
   }
 }
 
