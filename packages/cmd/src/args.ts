@@ -1,4 +1,4 @@
-import { PondError } from "@pond/diagnostics";
+import { UsageError } from "./errors.ts";
 
 /**
  * The command line, parsed without a framework (yargs cost ~30 ms of every run in the
@@ -71,11 +71,7 @@ export type ArgsOf<D extends CommandDecl> = GlobalArgs &
   (D["options"] extends object ? OptionValues<D["options"]> : {});
 
 /** A wrong command line: exit 2, with a pointer to the command's help. */
-export class UsageError extends PondError {
-  constructor(message: string, command?: string) {
-    super("usage", message, { kind: "usage", hint: `Run \`pond ${command ? command + " " : ""}--help\` for usage.` });
-  }
-}
+export { UsageError };
 
 /** Options every command takes, before or after the command's name. */
 export const GLOBAL_OPTIONS: { readonly [key: string]: OptionDecl } = {

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
-import { PondError } from "@pond/diagnostics";
+import { BadEndpointError } from "./errors.ts";
 
 /** How a host file is to be read (or written): raw bytes, or converted into a table or series. */
 export type HostFormat = "data" | "table" | "csv" | "series" | "series+csv" | "delta";
@@ -28,23 +28,24 @@ export function parseEndpoint(s: string, cwd: string): Endpoint {
   const suffix = m[1] ?? "";
   const format = FORMATS[suffix];
   if (format === undefined) {
-    throw new PondError("bad_endpoint", `Unknown host format "host${suffix}:" in "${s}"`, {
-      kind: "usage",
-      data: { endpoint: s },
-      hint: "Use host:, host+table:, host+csv:, host+series:, host+series+csv: or host+delta:.",
-    });
+    throw new BadEndpointError(
+      `Unknown host format "host${suffix}:" in "${s}"`,
+      s,
+      "Use host:, host+table:, host+csv:, host+series:, host+series+csv: or host+delta:.",
+    );
   }
   let rest = m[2]!;
   if (rest.startsWith("//")) {
     rest = rest.slice(2);
     if (!rest.startsWith("/")) {
-      throw new PondError("bad_endpoint", `"${s}" names a host ("${rest.split("/")[0]}"); only local files are supported`, {
-        kind: "usage",
-        hint: "Write host:///absolute/path (three slashes) or host:relative/path.",
-      });
+      throw new BadEndpointError(
+        `"${s}" names a host ("${rest.split("/")[0]}"); only local files are supported`,
+        s,
+        "Write host:///absolute/path (three slashes) or host:relative/path.",
+      );
     }
   }
-  if (rest === "") throw new PondError("bad_endpoint", `"${s}" names no file`, { kind: "usage", hint: "Write host:///absolute/path or host:relative/path." });
+  if (rest === "") throw new BadEndpointError(`"${s}" names no file`, s, "Write host:///absolute/path or host:relative/path.");
   const path = isAbsolute(rest) ? resolve(rest) : resolve(cwd, rest);
   return { kind: "host", format, path, raw: s };
 }

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
-import { isSystemError, PondError } from "@pond/diagnostics";
+import { isSystemError } from "@pond/diagnostics";
+import { HostNameClashError, HostNotFoundError, HostNotRegularError, HostPermissionError } from "./errors.ts";
 
 const CHUNK = 4 * 1024 * 1024;
 
@@ -52,14 +53,7 @@ export function listHostFolder(dir: string | Buffer): HostChild[] {
   out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (let i = 1; i < out.length; i++) {
     if (out[i]!.name === out[i - 1]!.name) {
-      throw new PondError(
-        "host_name_clash",
-        `Host folder "${base.toString("utf8")}" holds two names that both read as "${out[i]!.name}" (one of them is not valid UTF-8)`,
-        {
-          data: { path: base.toString("utf8"), name: out[i]!.name },
-          hint: "Rename one of them on the host (e.g. with `convmv -f latin1 -t utf8`), then copy again.",
-        },
-      );
+      throw new HostNameClashError(base.toString("utf8"), out[i]!.name);
     }
   }
   return out;
@@ -103,13 +97,10 @@ export function statHost(path: string | Buffer, raw: string): { isDirectory: boo
     s = statSync(path);
   } catch (e) {
     if (isSystemError(e, "ENOENT") || isSystemError(e, "ENOTDIR")) {
-      throw new PondError("host_not_found", `Host file "${path}" does not exist (from "${raw}")`, {
-        data: { path },
-        hint: "Check the path; host files are written host:///absolute/path or host:relative/path.",
-      });
+      throw new HostNotFoundError(path, raw);
     }
     if (isSystemError(e, "EACCES")) {
-      throw new PondError("host_permission", `Cannot read host file "${path}": permission denied`, { data: { path }, hint: "Check the file's permissions." });
+      throw new HostPermissionError(path);
     }
     throw e;
   }
@@ -123,17 +114,21 @@ export function statHost(path: string | Buffer, raw: string): { isDirectory: boo
           : s.isBlockDevice()
             ? "a block device"
             : "not a regular file";
-    throw new PondError("host_not_regular", `Host file "${path}" is ${what}, not a regular file (from "${raw}")`, {
-      data: { path },
-      hint: "Copy regular files only; to store a stream, write it to a file first (e.g. `head -c 1M /dev/urandom > f`).",
-    });
+    throw new HostNotRegularError(
+      path,
+      what,
+      raw,
+      "Copy regular files only; to store a stream, write it to a file first (e.g. `head -c 1M /dev/urandom > f`).",
+    );
   }
   // /proc and /sys files say they are empty regular files and then yield bytes that change as they are read.
   if (s.isFile() && /^\/(proc|sys)(\/|$)/.test(realpathSync(path))) {
-    throw new PondError("host_not_regular", `Host file "${path}" is a kernel pseudo-file under /proc or /sys, not a regular file (from "${raw}")`, {
-      data: { path },
-      hint: "Save what you need first (e.g. `cat /proc/… > f`), then copy that file.",
-    });
+    throw new HostNotRegularError(
+      path,
+      "a kernel pseudo-file under /proc or /sys",
+      raw,
+      "Save what you need first (e.g. `cat /proc/… > f`), then copy that file.",
+    );
   }
   return { isDirectory: s.isDirectory(), size: s.size };
 }

@@ -77,6 +77,17 @@ export class BadSettingError extends PondError {
   }
 }
 
+/** An --as-of that is neither a transaction sequence nor a time. */
+export class BadAsOfError extends PondError {
+  constructor(value: string) {
+    super("bad_as_of", `--as-of "${value}" is neither a transaction sequence nor an ISO 8601 time`, {
+      kind: "usage",
+      data: { value },
+      hint: "Give a sequence from `pond log` (e.g. --as-of 3) or a time like 2026-01-31T12:00:00Z.",
+    });
+  }
+}
+
 /** A write to a read-only mirror. */
 export class MirrorReadOnlyError extends PondError {
   constructor(dir: string, remote: string) {

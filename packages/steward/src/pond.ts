@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { PondError, isSystemError, logger } from "@pond/diagnostics";
+import { isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { TransactionConflictError, uuid7, type TxnMeta } from "@pond/tinyfs";
 import { backoffMs, retryPolicyFromEnv, type RetryPolicy } from "./commit-retry.ts";
 import { TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
-import { MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
+import { BadAsOfError, MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
 import { checkNotExpired, readExpiry } from "./maintenance/expiry.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
 
@@ -105,10 +105,7 @@ export function parseAsOf(s: string): AsOf {
   if (/^\d+$/.test(s)) return { seq: Number(s) };
   const t = Date.parse(s);
   if (Number.isNaN(t)) {
-    throw new PondError("bad_as_of", `--as-of "${s}" is neither a transaction sequence nor an ISO 8601 time`, {
-      kind: "usage",
-      hint: "Give a sequence from `pond log` (e.g. --as-of 3) or a time like 2026-01-31T12:00:00Z.",
-    });
+    throw new BadAsOfError(s);
   }
   return { timeMs: t };
 }

@@ -1,11 +1,21 @@
-import { PondError, logger, span } from "@pond/diagnostics";
+import { logger, span } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { WD, type Stat } from "@pond/tinyfs";
-import { QuerySession, hasParquetMagic, parseTimeBound, readRowsDirect, resolveSources, type CsvOptions, type TLogView, type TimeRange } from "@pond/tlogfs";
+import {
+  NotParquetError,
+  QuerySession,
+  hasParquetMagic,
+  parseTimeBound,
+  readRowsDirect,
+  resolveSources,
+  type CsvOptions,
+  type TLogView,
+  type TimeRange,
+} from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
-import { renderQuery, renderText, type RowFormat } from "./render-rows.ts";
+import { renderQuery, renderText } from "./render-rows.ts";
 import { join } from "node:path";
 import { UsageError, type ArgsOf } from "../args.ts";
 import { asOfOption } from "../context.ts";
@@ -101,13 +111,11 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
       await session.addCsvView("source", target.path, csvOptions(args), target.raw);
     } else if (target.format === "table" || target.format === "series") {
       if (!hasParquetMagic(target.path)) {
-        throw new PondError("not_parquet", `"${target.raw}" is not a Parquet file: it lacks the PAR1 magic`, {
-          hint: `Read raw bytes with cat(1), or a CSV with host+csv://${target.path}.`,
-        });
+        throw new NotParquetError(target.raw, `Read raw bytes with cat(1), or a CSV with host+csv://${target.path}.`);
       }
       await session.addParquetView("source", [{ path: target.path }]);
     } else if (target.format === "delta") {
-      if (!st.isDirectory) throw new PondError("usage", `"${target.raw}" is a file; host+delta: takes a Delta table's folder`, { kind: "usage" });
+      if (!st.isDirectory) throw new UsageError(`"${target.raw}" is a file; host+delta: takes a Delta table's folder`, "cat");
       const snap = await loadSnapshot(
         new LocalObjectStore(target.path),
         asOf === undefined ? undefined : "seq" in asOf ? { version: asOf.seq } : { timestamp: asOf.timeMs },
@@ -117,10 +125,11 @@ export async function catHost(target: Extract<Endpoint, { kind: "host" }>, args:
         snap.files.map((f) => ({ path: join(target.path, decodeURIComponent(f.path)), partitionValues: f.partitionValues })),
       );
     } else {
-      throw new PondError("usage", `"${target.raw}" is raw bytes; pond cat reads host files as host+csv:, host+table: or host+delta:`, {
-        kind: "usage",
-        hint: "Use cat(1) for raw host files.",
-      });
+      throw new UsageError(
+        `"${target.raw}" is raw bytes; pond cat reads host files as host+csv:, host+table: or host+delta:`,
+        "cat",
+        "Use cat(1) for raw host files.",
+      );
     }
     await session.lock();
     return await renderQuery(session, args.sql ?? "SELECT * FROM source", args.format, io);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Pond } from "@pond/steward";
 import { WD, type VersionInfo } from "@pond/tinyfs";
 import type { TLogView } from "@pond/tlogfs";

@@ -1,9 +1,9 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PondError } from "@pond/diagnostics";
 import { AdoptableFile, convertWithSql, type PreparedParquet, type SqlIngestInput } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { csvOptions, type CsvArgs } from "./cat-rows.ts";
+import { UsageError } from "../errors.ts";
 
 type TransformArgs = CsvArgs & { timestampColumn?: string | undefined; sql?: string | undefined; profile?: string | undefined };
 
@@ -23,12 +23,11 @@ export async function prepareTransform(
   args: TransformArgs,
   stagingDir: string,
 ): Promise<{ prepared: PreparedParquet; content: AsyncIterable<Uint8Array>; cleanup: () => void }> {
-  if (args.sql !== undefined && args.profile !== undefined) throw new PondError("usage", "Give --sql or --profile, not both", { kind: "usage" });
+  if (args.sql !== undefined && args.profile !== undefined) throw new UsageError("Give --sql or --profile, not both", "copy");
   if (src.format === "data" || src.format === "delta" || src.format === "table") {
-    throw new PondError(
-      "usage",
+    throw new UsageError(
       `--sql and --profile reshape CSV (host+csv:, host+series+csv:) or series Parquet (host+series:); "${src.raw}" is host+${src.format}:`,
-      { kind: "usage" },
+      "copy",
     );
   }
   const series = src.format === "series" || src.format === "series+csv";
@@ -37,7 +36,7 @@ export async function prepareTransform(
   let timestampColumn = args.timestampColumn;
   let firstZoned = false;
   if (args.profile !== undefined) {
-    if (src.format === "series") throw new PondError("usage", "--profile reads CSV exports; use host+series+csv: or host+csv:", { kind: "usage" });
+    if (src.format === "series") throw new UsageError("--profile reads CSV exports; use host+series+csv: or host+csv:", "copy");
     const { profilePlan } = await import("@pond/collect");
     const plan = profilePlan(String(args.profile), src.path, src.raw, { timezone: args.timezone });
     input = plan.input;

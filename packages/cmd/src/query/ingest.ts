@@ -1,12 +1,12 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { PondError } from "@pond/diagnostics";
 import type { EntryType, VersionOptions } from "@pond/tinyfs";
 import { AdoptableFile, checkSeriesAppend, convertCsv, prepareParquet, type PreparedParquet, type SeriesSchema } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { readHostFile } from "../host-files.ts";
 import { csvOptions, type CsvArgs } from "./cat-rows.ts";
 import { prepareTransform, wantsTransform } from "./ingest-transform.ts";
+import { HostChangedError, UsageError } from "../errors.ts";
 
 type HostEndpoint = Extract<Endpoint, { kind: "host" }>;
 
@@ -72,10 +72,11 @@ export async function prepareIngest(
     }
     content = new AdoptableFile(prepared.parquetPath);
   } else {
-    throw new PondError("usage", `"${src.raw}": host+${src.format}: cannot be copied into a pond`, {
-      kind: "usage",
-      hint: "Query it in place with `pond cat host+delta:///folder --sql …`, or copy its Parquet files with host+table:.",
-    });
+    throw new UsageError(
+      `"${src.raw}": host+${src.format}: cannot be copied into a pond`,
+      "copy",
+      "Query it in place with `pond cat host+delta:///folder --sql …`, or copy its Parquet files with host+table:.",
+    );
   }
   if (series && appendTo) {
     try {
@@ -113,10 +114,7 @@ export async function readAsItWas<T>(
   const after = statSync(path);
   if (after.size === before.size && after.mtimeMs === before.mtimeMs && after.ino === before.ino) return { result, size: before.size };
   if (after.size < before.size || after.ino !== before.ino) {
-    throw new PondError("host_changed", `Host file "${path}" was replaced or truncated while it was read (${before.size} bytes, then ${after.size})`, {
-      data: { path, before: before.size, after: after.size },
-      hint: "Copy it again once the program writing it is done.",
-    });
+    throw new HostChangedError(path, before.size, after.size);
   }
   const snapshot = snapshotPath();
   const fd = openSync(snapshot, "wx");

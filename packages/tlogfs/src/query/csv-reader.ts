@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { PondError } from "@pond/diagnostics";
+import { BadCsvError, SqlError } from "../errors.ts";
 import { sqlString, type Duck } from "../sql/duckdb.ts";
 
 /** What the user may tell the CSV reader when its sniffing is wrong. */
@@ -30,10 +30,7 @@ const DELIMITERS = [",", ";", "\t", "|"];
  */
 export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw: string): Promise<string> {
   if (statSync(path).size === 0) {
-    throw new PondError("bad_csv", `Cannot read CSV "${raw}": the file is empty (no header, no rows)`, {
-      data: { path },
-      hint: "Check that the export finished writing.",
-    });
+    throw new BadCsvError(`Cannot read CSV "${raw}": the file is empty (no header, no rows)`, { path }, "Check that the export finished writing.");
   }
   // A quoted empty field ("") is an empty string, not a missing value (RFC 4180).
   const args = [sqlString(path), "strict_mode=true", "allow_quoted_nulls=false"];
@@ -77,16 +74,18 @@ export async function csvReader(duck: Duck, path: string, opts: CsvOptions, raw:
   try {
     await duck.all(`SELECT count(*) FROM read_csv(${strict.join(", ")})`);
   } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e))
+    if (!(e instanceof SqlError)) throw e;
+    const msg = e.message
       .replace(/^Invalid Input Error: /, "")
       .split("\n")
       .filter((l) => l.trim())
       .slice(0, 3)
       .join("; ");
-    throw new PondError("bad_csv", `Cannot read CSV "${raw}" exactly: ${msg}`, {
-      data: { path },
-      hint: "Fix the file (every row needs the header's number of fields, and quotes must close), or give --delimiter if it is not one of , ; tab |.",
-    });
+    throw new BadCsvError(
+      `Cannot read CSV "${raw}" exactly: ${msg}`,
+      { path },
+      "Fix the file (every row needs the header's number of fields, and quotes must close), or give --delimiter if it is not one of , ; tab |.",
+    );
   }
   return `read_csv(${[...args, ...dialect].join(", ")})`;
 }

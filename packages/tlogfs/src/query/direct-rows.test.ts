@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { IntegrityError, sha256Hex } from "@pond/tinyfs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { openDuckDB, sqlString, type Duck } from "../sql/duckdb.ts";
 import { formatDouble, readRowsDirect } from "./direct-rows.ts";
 import type { ResolvedSource } from "./pond-sources.ts";

@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import { PondError } from "@pond/diagnostics";
+import { BadCsvError, BadSqlError, SqlError } from "../errors.ts";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import type { PreparedParquet } from "./ingest.ts";
@@ -29,11 +29,8 @@ export async function convertWithSql(
       reader = input.format === "parquet" ? `read_parquet(${sqlString(path)})` : await readerFor(duck, path, input.csv, opts.raw);
       await duck.run(`CREATE TEMP TABLE source AS SELECT * FROM ${reader}`);
     } catch (e) {
-      if (e instanceof PondError) throw e;
-      throw new PondError("bad_csv", `Cannot read "${opts.raw}": ${message(e)}`, {
-        data: { path },
-        hint: "Check the file and the --profile or reader options.",
-      });
+      if (!(e instanceof SqlError)) throw e;
+      throw new BadCsvError(`Cannot read "${opts.raw}": ${message(e)}`, { path }, "Check the file and the --profile or reader options.");
     }
     await sandbox(duck, [dirname(out)]);
     try {
@@ -41,10 +38,8 @@ export async function convertWithSql(
       if (!opts.builtIn) await readOnlyColumns(duck, sql);
       await duck.run(`COPY (${sql}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
     } catch (e) {
-      throw new PondError("bad_sql", `--sql over "${opts.raw}" failed: ${message(e)}`, {
-        kind: "usage",
-        hint: 'Write one SELECT over the table `source`, e.g. --sql "SELECT ts AS timestamp, temp_f - 32 AS temp FROM source".',
-      });
+      if (!(e instanceof SqlError)) throw e;
+      throw new BadSqlError(opts.raw, message(e));
     }
     const rel = `read_parquet(${sqlString(out)})`;
     const columns = await duck.columns(`SELECT * FROM ${rel}`);

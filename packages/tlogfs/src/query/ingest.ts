@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { PondError } from "@pond/diagnostics";
+import { BadCsvError, BadParquetError, NotParquetError, NullTimestampError, SqlError } from "../errors.ts";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import { detectTimestampColumn } from "./time-bounds.ts";
@@ -59,10 +60,7 @@ function duckMessage(e: unknown): string {
  */
 export async function prepareParquet(path: string, opts: { series?: boolean; timestampColumn?: string; raw: string }): Promise<PreparedParquet> {
   if (!hasParquetMagic(path)) {
-    throw new PondError("not_parquet", `"${opts.raw}" is not a Parquet file: it lacks the PAR1 magic`, {
-      data: { path },
-      hint: `Store it as raw bytes with host://${path}, or convert a CSV with host+csv://${path}.`,
-    });
+    throw new NotParquetError(opts.raw, `Store it as raw bytes with host://${path}, or convert a CSV with host+csv://${path}.`, { path });
   }
   return inspect(await ingestDuck(), path, `read_parquet(${sqlString(path)})`, { ...opts, readEveryValue: true });
 }
@@ -87,10 +85,8 @@ async function inspect(
     );
     rows = Number(r[0]!.n);
   } catch (e) {
-    throw new PondError("bad_parquet", `Cannot read Parquet file "${opts.raw}": ${duckMessage(e)}`, {
-      data: { path },
-      hint: "The file may be damaged or truncated; store it as raw bytes with host:/// if you only need the bytes.",
-    });
+    if (!(e instanceof SqlError)) throw e;
+    throw new BadParquetError(opts.raw, path, duckMessage(e));
   }
   const prepared: PreparedParquet = { parquetPath: path, columns, rows };
   if (opts.series) {
@@ -105,14 +101,7 @@ async function inspect(
         `SELECT rn FROM (SELECT row_number() OVER () AS rn, ${sqlIdent(col.name)} AS t FROM ${relation}) WHERE t IS NULL ORDER BY rn LIMIT 1`,
       );
       const row = Number(first[0]!.rn);
-      throw new PondError(
-        "null_timestamp",
-        `"${opts.raw}": data row ${row}${opts.csv ? ` (line ${row + 1} of a file with one header line)` : ""} has no value in the timestamp column "${col.name}" (${r[0]!.nulls} row(s) in all)`,
-        {
-          data: { path, column: col.name, row, nulls: Number(r[0]!.nulls) },
-          hint: "Every row of a series needs an event time: fix or drop those rows, or store the file as a table (host+csv: or host+table:).",
-        },
-      );
+      throw new NullTimestampError(opts.raw, path, col.name, row, Number(r[0]!.nulls), opts.csv === true);
     }
     Object.assign(prepared, {
       timestampColumn: col.name,
@@ -137,13 +126,15 @@ export async function convertCsv(
   try {
     await writeCsvParquet(duck, path, out, opts);
   } catch (e) {
-    if (e instanceof PondError || !isConversionError(e)) throw csvError(e, opts.raw, path);
+    if (!(e instanceof SqlError)) throw e;
+    if (!isConversionError(e)) throw csvError(e, opts.raw, path);
     // A value past the sniffer's sample does not parse as its column's type: sniff every
     // row instead, so that column is kept as text rather than the file refused (or, as
     // DuckDB would with ignore_errors, the value turned into NULL).
     try {
       await writeCsvParquet(duck, path, out, { ...opts, sniffAllRows: true });
     } catch (e2) {
+      if (!(e2 instanceof SqlError)) throw e2;
       throw csvError(e2, opts.raw, path);
     }
   }
@@ -169,9 +160,8 @@ function isConversionError(e: unknown): boolean {
 }
 
 /** DuckDB's CSV error as a user error: the line, column and value first when DuckDB names them. */
-function csvError(e: unknown, raw: string, path: string): PondError {
-  if (e instanceof PondError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
+function csvError(e: SqlError, raw: string, path: string): PondError {
+  const msg = e.message;
   const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
   const conv = /Error when converting column "([^"]*)"\. Could not convert string "([^"]*)" to '([^']+)'/.exec(msg);
   const detail =
@@ -182,8 +172,9 @@ function csvError(e: unknown, raw: string, path: string): PondError {
           .filter((l) => l.trim())
           .slice(0, 4)
           .join("; ");
-  return new PondError("bad_csv", `Cannot read CSV "${raw}": ${detail}`, {
-    data: { path, ...(line ? { line: Number(line) } : {}), ...(conv ? { column: conv[1], value: conv[2], type: conv[3] } : {}) },
-    hint: "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",
-  });
+  return new BadCsvError(
+    `Cannot read CSV "${raw}": ${detail}`,
+    { path, ...(line ? { line: Number(line) } : {}), ...(conv ? { column: conv[1], value: conv[2], type: conv[3] } : {}) },
+    "Fix the file, or tell the reader what sniffing got wrong: --delimiter, --header/--no-header, --skip N, --null-string, --timestamp-format, --timezone.",
+  );
 }

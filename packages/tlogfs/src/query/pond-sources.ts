@@ -1,7 +1,7 @@
-import { PondError } from "@pond/diagnostics";
 import { NotFoundError, isGlob, type VersionInfo, type WD } from "@pond/tinyfs";
 import type { TLogView } from "../tlog-persistence.ts";
 import { overlaps, type TimeRange } from "./time-bounds.ts";
+import { NotLocalError, NotQueryableError } from "../errors.ts";
 
 /** One stored Parquet payload a query may scan. */
 export interface PayloadFile {
@@ -40,10 +40,7 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
   for (const m of matches) {
     if (m.entryType !== "file:table" && m.entryType !== "file:series") {
       if (isGlob(pattern) && m.entryType === "directory") continue;
-      throw new PondError("not_queryable", `"${m.path}" is a ${m.entryType}; SQL reads tables and series`, {
-        data: { path: m.path },
-        hint: "Store data as a table with host+table: or host+csv:, or as a series with host+series:.",
-      });
+      throw new NotQueryableError(m.path, m.entryType);
     }
     // A stat already read the versions; a glob match did not.
     const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
@@ -61,7 +58,7 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
         continue;
       }
       const hostPath = view.payloadPath(v);
-      if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
+      if (hostPath === undefined) throw new NotLocalError(m.path, v.version);
       files.push({
         hostPath,
         version: v.version,

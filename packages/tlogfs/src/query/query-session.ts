@@ -1,20 +1,11 @@
-import { PondError } from "@pond/diagnostics";
 import { IntegrityError } from "@pond/tinyfs";
+import { QueryError, SqlError } from "../errors.ts";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
 import type { ResolvedSource } from "./pond-sources.ts";
 import type { TimeRange } from "./time-bounds.ts";
 
-/** A query's failure: DuckDB's message, as a user error (exit 1). */
-export class QueryError extends PondError {
-  constructor(message: string, sql?: string) {
-    super("query_error", message, { data: sql ? { sql } : {}, hint: "Check the SQL; `pond describe PATH` shows a table's columns." });
-  }
-}
-
-function duckMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+export { QueryError };
 
 const PAYLOAD_IN_MESSAGE = /sha256=([0-9a-f]{64})/;
 
@@ -99,8 +90,8 @@ export class QuerySession {
     try {
       reader = await csvReader(this.duck, path, opts, raw);
     } catch (e) {
-      if (e instanceof PondError) throw e;
-      throw new QueryError(`Cannot read CSV "${raw}": ${duckMessage(e)}`);
+      if (!(e instanceof SqlError)) throw e;
+      throw new QueryError(`Cannot read CSV "${raw}": ${e.message}`);
     }
     await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
   }
@@ -130,9 +121,9 @@ export class QuerySession {
    * removed under it) is an integrity failure naming the pond file, the version and the
    * payload; anything else is the query's own error.
    */
-  private failure(e: unknown, sql?: string): PondError {
-    if (e instanceof PondError) return e;
-    const message = duckMessage(e);
+  private failure(e: unknown, sql?: string): unknown {
+    if (!(e instanceof SqlError)) return e; // Pond's own errors, and bugs, as they are
+    const message = e.message;
     // Only a payload this session registered (and so allowed) counts: a query naming
     // some other payload file is refused by the sandbox, which is the query's error.
     const m = PAYLOAD_IN_MESSAGE.exec(message);

@@ -1,4 +1,4 @@
-import { PondError } from "@pond/diagnostics";
+import { SeriesTimestampMismatchError, SeriesTypeMismatchError } from "../errors.ts";
 
 /** A column as ingest records it (DuckDB's type text). */
 export interface SchemaColumn {
@@ -51,22 +51,12 @@ export function seriesSchemaOf(versions: readonly { attributes: Record<string, u
  */
 export function checkSeriesAppend(path: string, existing: SeriesSchema, incoming: { columns: SchemaColumn[]; timestampColumn?: string }, source: string): void {
   if (existing.timestampColumn !== undefined && incoming.timestampColumn !== existing.timestampColumn) {
-    throw new PondError(
-      "series_timestamp_mismatch",
-      `${source} has its event time in column "${incoming.timestampColumn}", but series "${path}" keeps it in "${existing.timestampColumn}"`,
-      {
-        data: { path, expected: existing.timestampColumn, found: incoming.timestampColumn ?? null },
-        hint: `Rename the column to "${existing.timestampColumn}" in the source (or store it as a new series).`,
-      },
-    );
+    throw new SeriesTimestampMismatchError(path, source, existing.timestampColumn, incoming.timestampColumn);
   }
   for (const c of incoming.columns) {
     const old = existing.columns.find((e) => e.name === c.name);
     if (old && !compatibleTypes(old.type, c.type)) {
-      throw new PondError("series_type_mismatch", `${source}: column "${c.name}" is ${c.type}, but series "${path}" stores it as ${old.type}`, {
-        data: { path, column: c.name, expected: old.type, found: c.type },
-        hint: `Convert the column to ${old.type} before appending (for a CSV: fix the values, or cast it with DuckDB), or store this data as a new series.`,
-      });
+      throw new SeriesTypeMismatchError(path, source, c.name, old.type, c.type);
     }
   }
 }

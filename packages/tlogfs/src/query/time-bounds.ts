@@ -1,4 +1,4 @@
-import { PondError } from "@pond/diagnostics";
+import { AmbiguousTimestampColumnError, BadTimeError, BadTimestampColumnError, NoTimestampColumnError } from "../errors.ts";
 
 /** Column names tried, in order, when a series does not name its time column. */
 export const TIMESTAMP_CANDIDATES = ["timestamp", "Timestamp", "time", "ts", "datetime", "event_time"] as const;
@@ -14,11 +14,7 @@ export function parseTimeBound(s: string, flag: string): bigint {
   if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(iso)) iso = iso.replace(" ", "T") + "Z";
   const ms = Date.parse(iso);
   if (Number.isNaN(ms)) {
-    throw new PondError("bad_time", `${flag} "${s}" is not a time`, {
-      kind: "usage",
-      data: { value: s },
-      hint: "Give ISO 8601 (2026-03-01, 2026-03-01T12:00:00Z, 2026-03-01T12:00:00-06:00) or epoch seconds.",
-    });
+    throw new BadTimeError(flag, s);
   }
   const frac = /\.(\d+)/.exec(iso.split(/[T ]/)[1] ?? "")?.[1] ?? "";
   const extraMicros = frac.length > 3 ? BigInt(frac.slice(3, 6).padEnd(3, "0")) : 0n;
@@ -44,10 +40,11 @@ export function detectTimestampColumn(columns: { name: string; type: string }[],
   if (explicit !== undefined) {
     const c = columns.find((c) => c.name === explicit);
     if (!c) {
-      throw new PondError("no_timestamp_column", `${what} has no column "${explicit}"`, {
-        data: { columns: columns.map((c) => c.name) },
-        hint: `Its columns are: ${columns.map((c) => c.name).join(", ")}.`,
-      });
+      throw new NoTimestampColumnError(
+        `${what} has no column "${explicit}"`,
+        columns.map((c) => c.name),
+        `Its columns are: ${columns.map((c) => c.name).join(", ")}.`,
+      );
     }
     return checkTimeType(c, what);
   }
@@ -59,22 +56,12 @@ export function detectTimestampColumn(columns: { name: string; type: string }[],
   const timed = columns.filter((c) => TIME_TYPES.test(c.type));
   if (timed.length === 1) return timed[0]!;
   if (timed.length > 1) {
-    throw new PondError(
-      "ambiguous_timestamp_column",
-      `${what} has several time columns (${timed.map((c) => `"${c.name}" ${c.type}`).join(", ")}) and none of the usual names`,
-      {
-        data: { candidates: timed.map((c) => c.name) },
-        hint: `Name the event-time column with --timestamp-column, e.g. --timestamp-column ${timed[0]!.name}.`,
-      },
-    );
+    throw new AmbiguousTimestampColumnError(what, timed);
   }
-  throw new PondError(
-    "no_timestamp_column",
+  throw new NoTimestampColumnError(
     `${what} has no timestamp column (looked for ${TIMESTAMP_CANDIDATES.join(", ")}, and for any DATE or TIMESTAMP column)`,
-    {
-      data: { columns: columns.map((c) => c.name) },
-      hint: `Its columns are: ${columns.map((c) => c.name).join(", ")}. Name one with --timestamp-column NAME.`,
-    },
+    columns.map((c) => c.name),
+    `Its columns are: ${columns.map((c) => c.name).join(", ")}. Name one with --timestamp-column NAME.`,
   );
 }
 
@@ -82,10 +69,7 @@ const TIME_TYPES = /^(TIMESTAMP|TIMESTAMP WITH TIME ZONE|TIMESTAMP_S|TIMESTAMP_M
 
 function checkTimeType(c: { name: string; type: string }, what: string): { name: string; type: string } {
   if (!TIME_TYPES.test(c.type)) {
-    throw new PondError("bad_timestamp_column", `Column "${c.name}" of ${what} is ${c.type}, not a timestamp`, {
-      data: { column: c.name, type: c.type },
-      hint: "Convert it to a timestamp first, or use --timestamp-format so the CSV reader parses it.",
-    });
+    throw new BadTimestampColumnError(what, c.name, c.type);
   }
   return c;
 }

@@ -14,6 +14,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isOneShotProcess } from "@pond/diagnostics";
+import { SqlError } from "../errors.ts";
+
+/** Runs a call into DuckDB; whatever the engine throws comes out as SqlError with its message. */
+async function engine<T>(fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new SqlError(e instanceof Error ? e.message : String(e), e);
+  }
+}
 
 export interface DuckColumn {
   name: string;
@@ -158,30 +168,30 @@ class DuckImpl implements Duck {
   async run(sql: string, params?: unknown[]): Promise<void> {
     this.check();
     const [v, t] = this.bind(params);
-    await this.conn.run(sql, v as never, t as never);
+    await engine(() => this.conn.run(sql, v as never, t as never));
   }
 
   async all(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> {
     this.check();
     const [v, t] = this.bind(params);
-    const reader = await this.conn.runAndReadAll(sql, v as never, t as never);
+    const reader = await engine(() => this.conn.runAndReadAll(sql, v as never, t as never));
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
   async rows(sql: string, params?: unknown[]): Promise<DuckChunk> {
     this.check();
     const [v, t] = this.bind(params);
-    const reader = await this.conn.runAndReadAll(sql, v as never, t as never);
+    const reader = await engine(() => this.conn.runAndReadAll(sql, v as never, t as never));
     return { columns: this.columnsOf(reader), rows: reader.getRowsJS() as unknown[][] };
   }
 
   async columns(sql: string, params?: unknown[]): Promise<DuckColumn[]> {
     this.check();
-    const prepared = await this.conn.prepare(sql);
+    const prepared = await engine(() => this.conn.prepare(sql));
     try {
       if (params && params.length) {
         const [v, t] = this.bind(params);
-        prepared.bind(v as never, t as never);
+        await engine(() => prepared.bind(v as never, t as never));
       }
       return this.columnsOf(prepared);
     } finally {
@@ -192,13 +202,13 @@ class DuckImpl implements Duck {
   async *stream(sql: string, params?: unknown[], opts: { minRows?: number } = {}): AsyncIterable<DuckChunk> {
     this.check();
     const [v, t] = this.bind(params);
-    const result = await this.conn.stream(sql, v as never, t as never);
+    const result = await engine(() => this.conn.stream(sql, v as never, t as never));
     const columns = this.columnsOf(result);
     const convert = this.duckdb.JSDuckDBValueConverter;
     const min = Math.max(1, opts.minRows ?? 1);
     let pending: unknown[][] = [];
     for (;;) {
-      const chunk = await result.fetchChunk();
+      const chunk = await engine(() => result.fetchChunk());
       if (!chunk || chunk.rowCount === 0) break;
       const rows = chunk.convertRows(convert) as unknown[][];
       if (pending.length === 0 && rows.length >= min) {
@@ -232,12 +242,12 @@ class DuckImpl implements Duck {
       // A text with no statement (blanks, comments, ";") makes the bindings throw this
       // message and nothing else; DuckDB's parser errors have their own.
       if (e instanceof Error && e.message === "Error in native callback") return { kinds: [] };
-      throw e;
+      throw new SqlError(e instanceof Error ? e.message : String(e), e);
     }
     const kinds: string[] = [];
     let columns: DuckColumn[] | undefined;
     for (let i = 0; i < extracted.count; i++) {
-      const prepared = await extracted.prepare(i);
+      const prepared = await engine(() => extracted.prepare(i));
       try {
         kinds.push(this.duckdb.StatementType[prepared.statementType] ?? String(prepared.statementType));
         if (extracted.count === 1) columns = this.columnsOf(prepared);
@@ -319,7 +329,7 @@ export async function assertReadOnly(duck: Duck, sql: string): Promise<void> {
 export async function readOnlyColumns(duck: Duck, sql: string): Promise<DuckColumn[]> {
   const { kinds, columns } = await duck.describe(sql);
   const bad = kinds.filter((k) => !READ_ONLY.has(k));
-  if (kinds.length === 0) throw new Error("empty SQL: give one SELECT query");
-  if (bad.length > 0) throw new Error(`only SELECT queries are allowed, not ${[...new Set(bad)].join(", ")}`);
+  if (kinds.length === 0) throw new SqlError("empty SQL: give one SELECT query");
+  if (bad.length > 0) throw new SqlError(`only SELECT queries are allowed, not ${[...new Set(bad)].join(", ")}`);
   return columns ?? (await duck.columns(sql));
 }
