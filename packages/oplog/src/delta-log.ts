@@ -16,6 +16,7 @@ import { listLog, listLogForLatest, readLastCheckpoint, type LogListing } from "
 import type { ObjectStore } from "./object-store.ts";
 import { checkReadable } from "./protocol-support.ts";
 import type { ActiveFile, Snapshot } from "./snapshot.ts";
+import { mapLimit } from "./concurrency.ts";
 
 /** How many log files replay fetches at once. */
 const FETCH_CONCURRENCY = 32;
@@ -347,17 +348,4 @@ async function versionAt(store: ObjectStore, log: LogListing, reader: CommitRead
 
 function isoTime(ms: number): string {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

@@ -56,3 +56,4 @@ export {
   VersionNotFoundError,
 } from "./errors.ts";
 export * from "./durable-file.ts";
+export { limiter, mapLimit } from "./concurrency.ts";

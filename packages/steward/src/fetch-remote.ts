@@ -11,11 +11,11 @@
  * never meets a commit whose files are missing.
  */
 import { silentProgress, span, type Progress } from "@pond/diagnostics";
-import { commitKey, parseActions, type ObjectStore } from "@pond/oplog";
+import { commitKey, mapLimit, parseActions, type ObjectStore } from "@pond/oplog";
 import type { ControlRecord } from "./control-log.ts";
 import { NotAPondRemoteError, RemoteDivergedError, RemoteObjectCorruptError, RemoteObjectMissingError } from "./errors.ts";
 import { addKey, addsOf, largeFilesOf } from "./log-references.ts";
-import { checkSamePond, mapLimit, readManifests, readRemoteControl, REMOTE_META_PREFIX, requireRemoteIdentity, type RemoteIdentity } from "./remote-layout.ts";
+import { checkSamePond, readManifests, readRemoteControl, REMOTE_META_PREFIX, requireRemoteIdentity, type RemoteIdentity } from "./remote-layout.ts";
 import { planReplication } from "./replication-plan.ts";
 import { StagedDownloads } from "./staged-downloads.ts";
 import { copyObject, mismatch, sha256Of, syncDirs, type Expectation } from "./transfer.ts";

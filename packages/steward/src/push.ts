@@ -13,12 +13,12 @@
  * push lists both sides again and sends what is still missing.
  */
 import { logger, silentProgress, type Progress } from "@pond/diagnostics";
-import { commitKey, type ObjectStore } from "@pond/oplog";
+import { commitKey, limiter, mapLimit, type ObjectStore } from "@pond/oplog";
 import { IntegrityError, WD } from "@pond/tinyfs";
 import { BadRemoteError, NoRemoteError, RemoteDivergedError } from "./errors.ts";
 import type { Pond } from "./pond.ts";
 import { findRemote, readRemotes, updateRemote, type RemoteConfig } from "./remote-config.ts";
-import { claimRemote, limiter, mapLimit, pushControlLog, REMOTE_META_PREFIX, writeManifest, type ManifestEntry } from "./remote-layout.ts";
+import { claimRemote, pushControlLog, REMOTE_META_PREFIX, writeManifest, type ManifestEntry } from "./remote-layout.ts";
 import { openRemoteStore, type RemoteStoreTuning } from "./remote-store.ts";
 import { planReplication } from "./replication-plan.ts";
 import { contentHash, copyObject, sha256Of } from "./transfer.ts";

@@ -17,7 +17,7 @@
  *   concatenates the segments by offset and drops repeated lines.
  */
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
-import { ObjectNotFoundError } from "@pond/oplog";
+import { ObjectNotFoundError, mapLimit } from "@pond/oplog";
 import { uuid7 } from "@pond/tinyfs";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import type { ControlRecord } from "./control-log.ts";
@@ -215,44 +215,4 @@ function readBytes(path: string, offset: number, length: number): Uint8Array {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Runs `fn` over `items`, at most `limit` at a time. After a failure it starts no new
- * work and waits for what is in flight, then throws the first error: when it
- * returns or throws, nothing it started is still running.
- */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let firstError: { e: unknown } | undefined;
-  const worker = async () => {
-    while (next < items.length && !firstError) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (e) {
-        firstError ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (firstError) throw firstError.e;
-  return out;
-}
-
-/** At most `n` calls of the returned function's argument run at once; the rest wait their turn. */
-export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (fn) => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }

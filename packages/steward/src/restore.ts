@@ -14,7 +14,7 @@
  */
 import { isSystemError, span, type Progress } from "@pond/diagnostics";
 import { LocalObjectStore, listCommits, loadSnapshot, fsyncDir, writeFileDurable } from "@pond/oplog";
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { PondExistsError, RestoreTargetError } from "./errors.ts";
 import { fetchFromRemote } from "./fetch-remote.ts";

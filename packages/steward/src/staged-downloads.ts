@@ -32,8 +32,7 @@ import { dirname, join } from "node:path";
 import type { Progress } from "@pond/diagnostics";
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
 import { FileHasher } from "./file-hasher.ts";
-import { mapLimit } from "./remote-layout.ts";
-import { fsyncFile } from "@pond/oplog";
+import { fsyncFile, mapLimit } from "@pond/oplog";
 import { mismatch, type Expectation } from "./transfer.ts";
 
 /** Objects above this size take this path (smaller ones are read whole, as copyObject does). */
