@@ -3,6 +3,7 @@
  * that hold OplogEntry rows (`part_id=<id>/part-<uuid>.parquet`, one partition per
  * directory). The file layout itself is the Parquet codec's business.
  */
+import { uuid7 } from "@pond/tinyfs";
 import type { Action, AddAction } from "./actions.ts";
 import { CorruptLogError, EntryPartitionError, InvalidKeyError, ObjectNotFoundError, UndecodableError, UnsupportedFeatureError } from "./errors.ts";
 import type { ObjectStore } from "./object-store.ts";
@@ -71,7 +72,7 @@ export async function writeEntryFile(
   if (!SAFE_PART_ID.test(partId)) throw new InvalidKeyError(`part_id=${partId}`, "a part_id must be letters, digits, '.', '_' or '-'");
   for (const r of rows) if (r.part_id !== partId) throw new EntryPartitionError(partId, r.part_id, r.node_id);
   const bytes = encodeEntries(rows);
-  const path = `part_id=${partId}/part-${Bun.randomUUIDv7()}.parquet`;
+  const path = `part_id=${partId}/part-${uuid7()}.parquet`;
   if ((await store.put(path, bytes, { ifAbsent: true })) === "exists") {
     // A fresh UUIDv7 cannot collide; if it does, something else wrote here.
     throw new CorruptLogError(path, "already exists, though its name was just generated");

@@ -9,7 +9,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Progress } from "@pond/diagnostics";
 import { fsyncDir, fsyncFile, publishFile, type ObjectMeta, type ObjectStore } from "@pond/oplog";
-import { concatBytes, sha256Hex } from "@pond/tinyfs";
+import { concatBytes, newSha256, sha256Hex } from "@pond/tinyfs";
 
 /** What an object must be; any field may be unknown. */
 export interface Expectation {
@@ -66,7 +66,7 @@ export async function copyObject(src: ObjectStore, dst: ObjectStore, meta: Objec
     opts.progress.tick(1, bytes.length);
     return { key, size: bytes.length, sha256, result };
   }
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = newSha256();
   let size = 0;
   let sha256 = "";
   async function* verified(): AsyncIterable<Uint8Array> {
@@ -90,7 +90,7 @@ export async function copyObject(src: ObjectStore, dst: ObjectStore, meta: Objec
       parts = [];
       partBytes = 0;
     }
-    sha256 = hasher.digest("hex") as string;
+    sha256 = hasher.hex();
     check(size, sha256);
     for (const block of [pending, partBytes ? concatBytes(parts, partBytes) : undefined]) {
       if (!block) continue;
@@ -130,7 +130,7 @@ async function streamToFile(
   const sink = Bun.file(tmp).writer({ highWaterMark: 4 * BLOCK });
   let ended = false;
   try {
-    const hasher = new Bun.CryptoHasher("sha256");
+    const hasher = newSha256();
     let size = 0;
     for await (const chunk of src.getStream(meta.key)) {
       hasher.update(chunk);
@@ -141,7 +141,7 @@ async function streamToFile(
     }
     ended = true;
     await sink.end();
-    const sha256 = hasher.digest("hex") as string;
+    const sha256 = hasher.hex();
     check(size, sha256);
     await fsyncFile(tmp);
     const result = await publishFile(tmp, final, { ifAbsent: opts.ifAbsent, deferDirSync: opts.dirsToSync !== undefined });

@@ -11,12 +11,13 @@
  * pond's commit of the same version.
  */
 import { silentProgress, type Progress } from "@pond/diagnostics";
-import { commitKey, parseLogFileName, readCommit, type ObjectMeta, type ObjectStore } from "@pond/oplog";
+import { commitKey, mapLimit, parseLogFileName, readCommit, type ObjectMeta, type ObjectStore } from "@pond/oplog";
+import { newSha256 } from "@pond/tinyfs";
 import { NoRemoteError } from "./errors.ts";
 import { addKey, addsOf, largeFilesOf } from "./log-references.ts";
 import type { Pond } from "./pond.ts";
 import { findRemote, readRemotes } from "./remote-config.ts";
-import { mapLimit, readManifests, readRemoteIdentity, REMOTE_META_PREFIX } from "./remote-layout.ts";
+import { readManifests, readRemoteIdentity, REMOTE_META_PREFIX } from "./remote-layout.ts";
 import { openRemoteStore } from "./remote-store.ts";
 import { isReplicated, planReplication } from "./replication-plan.ts";
 import { contentHash, mismatch, sha256Of } from "./transfer.ts";
@@ -173,7 +174,7 @@ async function deepCheck(
   let bytes = 0;
   let sizeOnly = 0;
   await mapLimit(objects, 8, async (m) => {
-    const hasher = new Bun.CryptoHasher("sha256");
+    const hasher = newSha256();
     let size = 0;
     for await (const chunk of remote.getStream(m.key)) {
       hasher.update(chunk);
@@ -182,7 +183,7 @@ async function deepCheck(
     }
     progress.tick(1, 0);
     bytes += size;
-    const sha256 = hasher.digest("hex") as string;
+    const sha256 = hasher.hex();
     const manifest = expected.get(m.key);
     const ref = referenced.get(m.key);
     let problem = mismatch(

@@ -16,7 +16,7 @@ import { validateName } from "./path.ts";
 import type { ReadView, Transaction, Persistence, VersionOptions } from "./persistence.ts";
 import { ROOT_ID, isEntryType, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";
 import { uuid7 } from "./uuid7.ts";
-import { concatBytes, sha256Hex } from "./bytes.ts";
+import { concatBytes, newSha256, sha256Hex, type Sha256 } from "./bytes.ts";
 
 /** Bytes yielded per chunk by `read`, so readers see a stream as with a disk backend. */
 const READ_CHUNK = 64 * 1024;
@@ -123,7 +123,7 @@ class MemoryView implements ReadView {
     if (!stored || !Number.isInteger(want)) {
       throw new NotFoundError(`Version ${version} of node ${nodeId}`, `It has versions 1 to ${node.versions.length}.`, { nodeId, version });
     }
-    const hasher = new Bun.CryptoHasher("sha256");
+    const hasher = newSha256();
     const { bytes, info } = stored;
     for (let off = 0; off < bytes.length; off += READ_CHUNK) {
       const chunk = bytes.slice(off, off + READ_CHUNK);
@@ -148,8 +148,8 @@ class MemoryView implements ReadView {
   }
 }
 
-function checkHash(hasher: Bun.CryptoHasher, info: VersionInfo, nodeId: NodeId): void {
-  const actual = hasher.digest("hex");
+function checkHash(hasher: Sha256, info: VersionInfo, nodeId: NodeId): void {
+  const actual = hasher.hex();
   if (actual !== info.sha256) {
     throw new IntegrityError(`node ${nodeId} version ${info.version}`, `sha256 is ${actual}, expected ${info.sha256}`, { nodeId, version: info.version });
   }

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, statSync
 import { dirname } from "node:path";
 import { isSystemError } from "@pond/diagnostics";
 import { fsyncDirSync, publishFile, tempPathFor, type ObjectStore } from "@pond/oplog";
-import { IntegrityError, concatBytes, sha256Hex, type ContentSource } from "@pond/tinyfs";
+import { IntegrityError, concatBytes, newSha256, sha256Hex, type ContentSource, type Sha256 } from "@pond/tinyfs";
 import { fileIdentity, type VerifiedPayloads } from "./payload-check.ts";
 
 /** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
@@ -16,8 +16,8 @@ export function largeFileKey(sha256: string): string {
 /** Where staged content ended up: inline bytes, or a content-addressed large file. */
 export type StagedContent = { kind: "inline"; bytes: Uint8Array; sha256: string; size: number } | { kind: "large"; sha256: string; size: number };
 
-function hex(h: Bun.CryptoHasher): string {
-  return h.digest("hex") as string;
+function hex(h: Sha256): string {
+  return h.hex();
 }
 
 /**
@@ -38,7 +38,7 @@ export async function stageContent(
     const adopted = adoptFile(store, content.path, opts);
     if (adopted) return adopted;
   }
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = newSha256();
   if (content instanceof Uint8Array) {
     hasher.update(content);
     const sha256 = hex(hasher);
@@ -143,7 +143,7 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
 function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = newSha256();
   let size = 0;
   const fd = openSync(path, "r");
   try {
@@ -238,7 +238,7 @@ async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Arra
  * so the caller must treat the error as fatal).
  */
 export async function* readLargeFile(store: ObjectStore, sha256: string, size: number): AsyncIterable<Uint8Array> {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = newSha256();
   let n = 0;
   for await (const chunk of store.getStream(largeFileKey(sha256))) {
     hasher.update(chunk);

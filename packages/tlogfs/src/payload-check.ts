@@ -16,7 +16,7 @@
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
-import { IntegrityError } from "@pond/tinyfs";
+import { IntegrityError, newSha256 } from "@pond/tinyfs";
 
 /** Where verified payloads are remembered between processes. */
 export interface VerifiedPayloads {
@@ -74,7 +74,7 @@ function hashFile(r: PayloadRef): string {
   payloadHashCount.value++;
   // A hook tests read through the binary (POND_LOG=debug): each full hash, by payload.
   logger.debug("payload_hashed", { payload: r.hostPath, label: r.label });
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = newSha256();
   let fd: number;
   try {
     fd = openSync(r.hostPath, "r");
@@ -93,7 +93,7 @@ function hashFile(r: PayloadRef): string {
   } finally {
     closeSync(fd);
   }
-  return hasher.digest("hex") as string;
+  return hasher.hex();
 }
 
 const PAYLOAD_HINT =
