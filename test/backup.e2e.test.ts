@@ -7,6 +7,7 @@ import { LocalObjectStore, readCommit, readEntryFile, type AddAction } from "@po
 import { largeFileKey } from "@pond/tlogfs";
 import { startS3Server, type S3Server } from "./support/s3-server.ts";
 import { POND_BIN, pond, pondOk, tempDir, type RunResult } from "./support/pond-cli.ts";
+import { seededRandom, sha256 as sha } from "./support/kit.ts";
 
 /** Every test here runs the binary many times; 5 s (bun's default) is too tight on a busy machine. */
 const TIMEOUT = 60_000;
@@ -35,13 +36,9 @@ function p(args: string[], pondDir?: string, env: Record<string, string> = {}): 
 function ok(args: string[], pondDir?: string, env: Record<string, string> = {}): Promise<RunResult> {
   return pondOk(args, { pond: pondDir, env: { ...s3.env, ...env } });
 }
-function sha(b: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(b).digest("hex");
-}
+const payloads = seededRandom("backup e2e payloads");
 function random(nBytes: number): Uint8Array {
-  const b = new Uint8Array(nBytes);
-  for (let i = 0; i < nBytes; i += 65536) crypto.getRandomValues(b.subarray(i, Math.min(nBytes, i + 65536)));
-  return b;
+  return payloads.bytes(nBytes);
 }
 function hostFile(name: string, content: Uint8Array | string): string {
   const f = join(host, name);

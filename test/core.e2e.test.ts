@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from "node:path";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { FIXTURES, POND_BIN, latestLogVersion, newPond, pond, pondOk, tempDir } from "./support/pond-cli.ts";
+import { sha256 as sha } from "./support/kit.ts";
 
 let ctx: Awaited<ReturnType<typeof newPond>>;
 let host: string;
@@ -14,10 +15,6 @@ beforeAll(async () => {
   mkdirSync(host);
 });
 afterAll(() => ctx.cleanup());
-
-function sha(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-}
 
 describe("round trips are byte-exact", () => {
   const random200k = new Uint8Array(200 * 1024);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { POND_BIN, newPond, pond, pondOk } from "./support/pond-cli.ts";
+import { randomBytes, seededRandom, sha256 as sha } from "./support/kit.ts";
 
 const MB = 1024 * 1024;
 let ctx: Awaited<ReturnType<typeof newPond>>;
@@ -10,23 +11,9 @@ beforeAll(async () => {
 });
 afterAll(() => ctx.cleanup());
 
-function sha(b: Uint8Array) {
-  return new Bun.CryptoHasher("sha256").update(b).digest("hex");
-}
-
 /** 50 MB of bytes that differ per `seed`, so each copy is new content. */
 function bigFile(seed: number): Uint8Array {
-  const b = new Uint8Array(50 * MB);
-  const view = new DataView(b.buffer);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i + 4 <= b.length; i += 4) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    view.setUint32(i, x);
-  }
-  return b;
+  return randomBytes(50 * MB, seed);
 }
 
 describe("crashes", () => {
@@ -46,6 +33,7 @@ describe("crashes", () => {
     ]);
     let whole = 0,
       absent = 0;
+    const moments = seededRandom("crash kill moments");
     for (let i = 0; i < 22; i++) {
       const bytes = bigFile(i + 1);
       writeFileSync(join(ctx.dir, "big.bin"), bytes);
@@ -55,7 +43,7 @@ describe("crashes", () => {
         stdout: "ignore",
         stderr: "ignore",
       });
-      await Bun.sleep(Math.random() * full * 1.1);
+      await Bun.sleep(moments.next() * full * 1.1);
       proc.kill("SIGKILL");
       await proc.exited;
       await pondOk(["recover"], o);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from "node:path";
 import { POND_BIN, pond, pondOk, tempDir } from "./support/pond-cli.ts";
 import { startS3Server, type S3Server } from "./support/s3-server.ts";
+import { seededRandom } from "./support/kit.ts";
 
 const TREE_FILES = 1500;
 let tmp: ReturnType<typeof tempDir>;
@@ -124,6 +125,7 @@ describe("a killed rm -r or mv leaves the old or the new state", () => {
       let olds = 0;
       let news = 0;
       const base = await lastSeq(dir);
+      const moments = seededRandom(`kill moments of ${args.join(" ")}`);
       for (let i = 0; i < 10; i++) {
         // A kill that came too late finished the command: go back with revert, and check that too.
         if ((await listAll(dir)).join("\n") === newState.join("\n")) {
@@ -131,7 +133,7 @@ describe("a killed rm -r or mv leaves the old or the new state", () => {
           expect(await listAll(dir)).toEqual(oldState);
         }
         const proc = Bun.spawn([POND_BIN, ...args], { env: { ...process.env, POND: dir }, stdout: "ignore", stderr: "ignore" });
-        await Bun.sleep(Math.random() * full * 1.2);
+        await Bun.sleep(moments.next() * full * 1.2);
         proc.kill("SIGKILL");
         await proc.exited;
         await pondOk(["recover"], o);

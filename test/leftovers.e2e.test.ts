@@ -2,6 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { POND_BIN, newPond, pond, pondOk, tempDir } from "./support/pond-cli.ts";
+import { seededRandom } from "./support/kit.ts";
+
+const payloads = seededRandom("leftovers payloads");
 
 /** What a killed or failed command leaves is cleaned by its next run or by `pond recover`, which says so. */
 const t = tempDir("pond-leftovers-");
@@ -12,7 +15,7 @@ describe("leftovers", () => {
     const p = await newPond();
     try {
       const big = join(t.dir, "big.bin");
-      writeFileSync(big, randomBytes(48 << 20));
+      writeFileSync(big, payloads.bytes(48 << 20));
       await pondOk(["copy", `host://${big}`, "/big.bin"], { pond: p.pondDir });
       const folder = join(t.dir, "usb");
       await pondOk(["remote", "add", "usb", `file://${folder}`], { pond: p.pondDir });
@@ -44,7 +47,7 @@ describe("leftovers", () => {
     try {
       const good = join(t.dir, "good.bin");
       const bad = join(t.dir, "bad.parquet");
-      writeFileSync(good, randomBytes(200_000));
+      writeFileSync(good, payloads.bytes(200_000));
       writeFileSync(bad, "not parquet\n");
       await pondOk(["mkdir", "/d"], { pond: p.pondDir });
       const c = await pond(["copy", `host://${good}`, `host+table://${bad}`, "/d/"], { pond: p.pondDir });
@@ -62,9 +65,3 @@ describe("leftovers", () => {
     }
   });
 });
-
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let off = 0; off < n; off += 65536) crypto.getRandomValues(out.subarray(off, Math.min(n, off + 65536)));
-  return out;
-}

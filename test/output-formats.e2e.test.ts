@@ -3,27 +3,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { newPond, pond, pondOk } from "./support/pond-cli.ts";
+import { seededRandom } from "./support/kit.ts";
 
 /**
  * Every output format of `pond query`, fed random column names and values through the real
  * binary, and parsed back: JSON.parse for json/jsonl, an RFC 4180 parser for csv, DuckDB
- * for parquet, the box layout for table. The seed is printed; POND_FORMAT_SEED=N replays it.
+ * for parquet, the box layout for table. The seed is printed; POND_SEED=N replays it.
  */
-const SEED = Number(process.env.POND_FORMAT_SEED ?? Math.floor(Math.random() * 2 ** 31));
-console.log(`output-formats seed: ${SEED} (replay with POND_FORMAT_SEED=${SEED})`);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = mulberry32(SEED);
-const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+const rand = seededRandom("output-formats");
+const pick = <T>(xs: readonly T[]): T => rand.pick(xs);
 
 const NAMES = [
   "q",
@@ -70,7 +58,7 @@ const TEXTS = [
 type Value = { sql: string; kind: Kind; js: number | bigint | string | boolean | null; text: string | null };
 
 function value(kind: Kind): Value {
-  if (rand() < 0.15) return { sql: "NULL", kind, js: null, text: null };
+  if (rand.next() < 0.15) return { sql: "NULL", kind, js: null, text: null };
   switch (kind) {
     case "double": {
       const v = pick([Number.NaN, Infinity, -Infinity, 0, 1.5, -2.25, 1e300, 123456.789]);
@@ -90,7 +78,7 @@ function value(kind: Kind): Value {
       return { sql: `'${v.replace(/'/g, "''")}'`, kind, js: v, text: v };
     }
     case "bool": {
-      const v = rand() < 0.5;
+      const v = rand.next() < 0.5;
       return { sql: String(v), kind, js: v, text: String(v) };
     }
   }
@@ -104,11 +92,11 @@ interface Case {
 }
 
 function randomCase(): Case {
-  const n = 1 + Math.floor(rand() * 5);
+  const n = 1 + Math.floor(rand.next() * 5);
   const names: string[] = [];
-  for (let i = 0; i < n; i++) names.push(i > 0 && rand() < 0.2 ? pick(names) : pick(NAMES));
+  for (let i = 0; i < n; i++) names.push(i > 0 && rand.next() < 0.2 ? pick(names) : pick(NAMES));
   const kinds = names.map(() => pick(KINDS));
-  const rows = Array.from({ length: 1 + Math.floor(rand() * 4) }, () => kinds.map(value));
+  const rows = Array.from({ length: 1 + Math.floor(rand.next() * 4) }, () => kinds.map(value));
   const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
   const values = rows.map((r) => `(${r.map((v) => v.sql).join(", ")})`).join(", ");
   const sql = `SELECT ${names.map((nm, i) => `v${i} AS ${ident(nm)}`).join(", ")} FROM (VALUES ${values}) t(${names.map((_, i) => `v${i}`).join(", ")})`;

@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { tempFolder, type TempFolder } from "./kit.ts";
 
 /** The compiled binary under test (npm test sets POND_BIN; default bin/pond). */
 export const POND_BIN = process.env.POND_BIN ?? resolve(import.meta.dir, "../../bin/pond");
@@ -32,10 +31,9 @@ export async function pondOk(args: string[], opts: Parameters<typeof pond>[1] = 
   return r;
 }
 
-/** A fresh temp folder, removed by the returned cleanup. */
-export function tempDir(prefix = "pond-test-"): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+/** A fresh temp folder, removed by the returned cleanup (the kit's `tempFolder`, no files). */
+export function tempDir(prefix = "pond-test-"): TempFolder {
+  return tempFolder({}, prefix);
 }
 
 /** A new pond in a temp folder. */

@@ -19,14 +19,13 @@ import { push } from "./push.ts";
 import { addRemote, removeRemote } from "./remotes.ts";
 import { CONTROL_PREFIX } from "./remote-layout.ts";
 import { restore } from "./restore.ts";
+import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
 beforeEach(() => {
   kit = tempKit();
 });
 afterEach(() => kit.cleanup());
-
-const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 async function backedUp(): Promise<{ pond: Pond; url: string; remoteDir: string; big: Uint8Array }> {
   const pond = await newPond(join(kit.dir, "orig"));

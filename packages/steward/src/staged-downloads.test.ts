@@ -12,14 +12,13 @@ import { pull } from "./pull.ts";
 import { push } from "./push.ts";
 import { addRemote } from "./remotes.ts";
 import { restore } from "./restore.ts";
+import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
 beforeEach(() => {
   kit = tempKit();
 });
 afterEach(() => kit.cleanup());
-
-const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 /** Temp files (`.tmp-…`, `.pond-put-…`) anywhere under `dir`. */
 function tempFiles(dir: string): string[] {

@@ -7,14 +7,13 @@ import { bytes, newPond, tempKit, writeFile, type Kit } from "./backup-test-kit.
 import { push } from "./push.ts";
 import { addRemote } from "./remotes.ts";
 import { verify } from "./verify.ts";
+import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
 beforeEach(() => {
   kit = tempKit();
 });
 afterEach(() => kit.cleanup());
-
-const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
 
 async function setup() {
   const pond = await newPond(join(kit.dir, "p"));

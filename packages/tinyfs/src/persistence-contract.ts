@@ -15,6 +15,9 @@ import { isUuid7 } from "./uuid7.ts";
 import { FS, type WD } from "./wd.ts";
 import { DuplicateNameError, InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError, TransactionClosedError } from "./errors.ts";
 import { listPattern } from "./list-pattern.ts";
+import { randomBytes } from "./random.ts";
+
+export { SEED_VARIABLE, randomBytes, randomFrom, seededRandom, type Random } from "./random.ts";
 
 export function runPersistenceContract(name: string, make: () => Promise<{ persistence: Persistence; cleanup?: () => Promise<void> }>): void {
   let persistence: Persistence;
@@ -851,22 +854,6 @@ function decode(b: Uint8Array): string {
 
 function sha256(b: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(b).digest("hex");
-}
-
-/**
- * Deterministic pseudo-random bytes (xorshift32), so a failure reproduces; different
- * seeds give different bytes, incompressible enough to land in _large_files.
- */
-export function randomBytes(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed * 2654435761 + 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
 }
 
 /** Streams `data` in chunks of the given sizes, cycling through them. */

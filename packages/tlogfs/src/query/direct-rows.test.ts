@@ -11,6 +11,7 @@ import type { ResolvedSource } from "./pond-sources.ts";
 import { QuerySession } from "./query-session.ts";
 import type { TimeRange } from "./time-bounds.ts";
 import { FIXTURES } from "../../../../test/support/fixtures.ts";
+import { seededRandom } from "../../../../test/support/kit.ts";
 
 let duck: Duck;
 let dir: string;
@@ -102,11 +103,12 @@ describe("formatDouble", () => {
       -Infinity,
     ];
     const bits = new DataView(new ArrayBuffer(8));
+    const rnd = seededRandom("formatDouble doubles");
     for (let i = 0; i < 10_000; i++) {
-      bits.setUint32(0, (Math.random() * 2 ** 32) >>> 0);
-      bits.setUint32(4, (Math.random() * 2 ** 32) >>> 0);
+      bits.setUint32(0, (rnd.next() * 2 ** 32) >>> 0);
+      bits.setUint32(4, (rnd.next() * 2 ** 32) >>> 0);
       values.push(bits.getFloat64(0)); // any bit pattern: every exponent
-      values.push((Math.random() - 0.5) * 10 ** Math.floor(Math.random() * 40 - 20)); // everyday magnitudes
+      values.push((rnd.next() - 0.5) * 10 ** Math.floor(rnd.next() * 40 - 20)); // everyday magnitudes
     }
     const literal = (v: number) =>
       Number.isNaN(v) ? "'nan'" : v === Infinity ? "'inf'" : v === -Infinity ? "'-inf'" : Object.is(v, -0) ? "'-0.0'" : sqlString(String(v));
