@@ -428,7 +428,10 @@ export class TLogTransaction extends TLogView implements Transaction {
     const mine = new Set(rows.filter((r) => r.node_id === nodeId).map((r) => r.version));
     for (const v of versions) if (!mine.has(v)) throw new NotFoundError(`Version ${v} of node ${nodeId}`);
     let m = this.merges.get(parentId);
-    if (!m) this.merges.set(parentId, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.merges.set(parentId, m);
+    }
     for (const v of versions) m.set(`${nodeId}/${v}`, merged);
   }
 

@@ -5,6 +5,7 @@ import { WD, listPattern, type NodeId, type VersionInfo } from "@pond/tinyfs";
 import {
   AdoptableFile,
   RESERVED_COLUMNS,
+  TLogPersistence,
   largeFileKey,
   stageContent,
   writeMergedFile,
@@ -57,8 +58,25 @@ export interface Segment {
   weight: number;
   /** The merged file's sha256, when this is one. */
   merged?: string;
-  /** Versions with the same key may share a merged file (column types, time column); undefined: never merged. */
-  key?: string;
+  /** The time column and each column's type (by lowercase name); undefined: never merged. */
+  schema?: SegmentSchema;
+}
+
+/** What segments in one merged file must agree on: the time column, and the type of every column two of them share. */
+export interface SegmentSchema {
+  timestampColumn: string | null;
+  types: Record<string, string>;
+}
+
+/** `b` added to `a` when they agree (the union of their columns), else undefined. */
+export function unionSchema(a: SegmentSchema, b: SegmentSchema): SegmentSchema | undefined {
+  if (a.timestampColumn !== b.timestampColumn) return undefined;
+  const types = { ...a.types };
+  for (const [name, type] of Object.entries(b.types)) {
+    if (types[name] !== undefined && types[name] !== type) return undefined;
+    types[name] = type;
+  }
+  return { timestampColumn: a.timestampColumn, types };
 }
 
 /** A planned merge: segments [from, to] of one series. */
@@ -78,16 +96,18 @@ export function planRuns(segments: readonly Segment[], targetBytes: number, maxI
   let i = 0;
   while (i < segments.length - 1 && budget >= 2) {
     const first = segments[i]!;
-    if (first.key === undefined) {
+    if (first.schema === undefined) {
       i++;
       continue;
     }
     let sum = 0;
     let max = 0;
     let best = -1;
+    let schema: SegmentSchema | undefined = first.schema;
     for (let j = i; j < segments.length && j - i < budget; j++) {
       const s = segments[j]!;
-      if (s.key !== first.key || sum + s.weight > targetBytes) break;
+      schema = s.schema && schema && unionSchema(schema, s.schema);
+      if (!schema || sum + s.weight > targetBytes) break;
       sum += s.weight;
       max = Math.max(max, s.weight);
       if (j > i && max * 2 <= sum) best = j;
@@ -114,24 +134,37 @@ export function segmentsOf(view: TLogView, versions: readonly VersionInfo[]): Se
       last.weight += v.size;
       continue;
     }
-    const seg: Segment = { versions: [v], weight: v.size, key: mergeKey(v) };
+    const seg: Segment = { versions: [v], weight: v.size };
+    const schema = schemaOf(v);
+    if (schema) seg.schema = schema;
     if (stored.mergedVersion !== undefined) seg.merged = stored.sha256;
     out.push(seg);
   }
-  // A merged file whose versions do not all share one key (never written so) is left alone.
-  for (const s of out) if (s.versions.some((v) => mergeKey(v) !== s.key)) s.key = undefined;
+  // A merged file whose versions do not agree (never written so) is left alone.
+  for (const s of out) {
+    for (const v of s.versions.slice(1)) {
+      const b = schemaOf(v);
+      s.schema = s.schema && b && unionSchema(s.schema, b);
+    }
+    if (!s.schema) delete s.schema;
+  }
   return out;
 }
 
-/** What makes two versions mergeable into one file: the time column and each column's type; undefined when not mergeable. */
-function mergeKey(v: VersionInfo): string | undefined {
+/** The time column and column types a version recorded; undefined when it cannot be merged (no record, a hidden column's name, a name twice). */
+function schemaOf(v: VersionInfo): SegmentSchema | undefined {
   const cols = v.attributes.columns;
   if (!Array.isArray(cols) || cols.length === 0) return undefined;
-  if (!cols.every((c) => typeof c?.name === "string" && typeof c?.type === "string" && !RESERVED_COLUMNS.has(c.name))) return undefined;
+  const types: Record<string, string> = {};
+  for (const c of cols as { name?: unknown; type?: unknown }[]) {
+    if (typeof c?.name !== "string" || typeof c.type !== "string" || RESERVED_COLUMNS.has(c.name)) return undefined;
+    // DuckDB matches names without regard to case: two that differ only so are one column.
+    const name = c.name.toLowerCase();
+    if (types[name] !== undefined) return undefined;
+    types[name] = c.type;
+  }
   const ts = v.attributes.timestamp_column;
-  // Types by name, whatever their order: a merged file unions its versions' columns by name.
-  const types = [...(cols as { name: string; type: string }[])].map((c) => `${c.name.toLowerCase()}:${c.type}`).sort();
-  return JSON.stringify([typeof ts === "string" ? ts : null, types]);
+  return { timestampColumn: typeof ts === "string" ? ts : null, types };
 }
 
 /** One series and its planned runs. */
@@ -181,7 +214,8 @@ function describeRun(p: SeriesPlan, r: Run): { versions: VersionInfo[]; files: n
 export async function merge(pond: Pond, opts: MergeOptions): Promise<MaintenanceStep> {
   const dryRun = opts.dryRun ?? false;
   if (dryRun) {
-    const plans = await planPond(await pond.view(), opts);
+    // Read without the caches: a dry run must not change a byte, not even a cache file.
+    const plans = await planPond(await new TLogPersistence(pond.persistence.store).view(), opts);
     const items = plans.flatMap((p) => p.runs.map((r) => describeRun(p, r))).map((d) => ({ key: "(new merged file)", size: d.bytes, why: d.label }));
     const files = plans.reduce((n, p) => n + p.runs.reduce((m, r) => m + r.to - r.from + 1, 0), 0);
     return {
@@ -207,7 +241,10 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
         const d = describeRun(p, r);
         const key = `${p.nodeId}:${d.versions.map((v) => `${v.version}=${txn.storedPayload(v).sha256}`).join(",")}`;
         let out = written.get(key);
-        if (!out) written.set(key, (out = await writeRun(txn, p, r)));
+        if (!out) {
+          out = await writeRun(txn, p, r);
+          written.set(key, out);
+        }
         await txn.mergeVersions(
           p.parentId,
           p.nodeId,

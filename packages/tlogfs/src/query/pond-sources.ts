@@ -88,16 +88,25 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
             maxEventTime: null,
             merged: { versions: [], all: false },
           };
-          merged.set(stored.sha256, (g = { file, overlaps: false }));
+          g = { file, overlaps: false };
+          merged.set(stored.sha256, g);
           files.push(file);
-          g.file.minEventTime = v.minEventTime ?? null;
-          g.file.maxEventTime = v.maxEventTime ?? null;
         }
         const f = g.file;
+        if (m.entryType === "file:series" && opts.range && !overlaps(opts.range, v.minEventTime, v.maxEventTime)) {
+          // Left out as it would be unmerged: its rows, and its columns, are not read.
+          skipped.push(v.version);
+          continue;
+        }
+        if (!g.overlaps) {
+          f.version = v.version;
+          f.minEventTime = v.minEventTime ?? null;
+          f.maxEventTime = v.maxEventTime ?? null;
+        }
+        g.overlaps = true;
         f.merged!.versions.push({ version: v.version, sha256: v.sha256, columns: v.attributes.columns });
         f.minEventTime = f.minEventTime === null || v.minEventTime == null ? null : v.minEventTime < f.minEventTime ? v.minEventTime : f.minEventTime;
         f.maxEventTime = f.maxEventTime === null || v.maxEventTime == null ? null : v.maxEventTime > f.maxEventTime ? v.maxEventTime : f.maxEventTime;
-        if (!(m.entryType === "file:series" && opts.range) || overlaps(opts.range, v.minEventTime, v.maxEventTime)) g.overlaps = true;
         continue;
       }
       if (m.entryType === "file:series" && opts.range && !overlaps(opts.range, v.minEventTime, v.maxEventTime)) {
@@ -119,10 +128,7 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
     for (const [sha, g] of merged) {
       const held = versions.filter((v) => view.storedPayload(v).sha256 === sha).length;
       g.file.merged!.all = g.file.merged!.versions.length === held;
-      if (!g.overlaps) {
-        files.splice(files.indexOf(g.file), 1);
-        skipped.push(...g.file.merged!.versions.map((p) => p.version));
-      }
+      if (!g.overlaps) files.splice(files.indexOf(g.file), 1);
     }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;

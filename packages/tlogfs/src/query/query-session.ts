@@ -82,26 +82,40 @@ export class QuerySession {
    * versions keeps their rows and the columns they had.
    */
   private payloadRelation(files: PayloadFile[]): string {
-    if (files.every((f) => !f.merged || f.merged.all)) {
-      // Reading by name costs a schema pass over every footer; skip it when every version
-      // recorded the same columns (a merged file has one more: its version column).
-      const merged = files.some((f) => f.merged);
-      const schemas = new Set(files.map((f) => JSON.stringify(f.columns ?? null)));
-      const rel = this.parquetRelation(
-        files.map((f) => f.hostPath),
-        merged || schemas.size !== 1 || schemas.has("null"),
-      );
-      return merged ? `(SELECT * EXCLUDE (${sqlIdent(VERSION_COLUMN)}) FROM ${rel})` : rel;
-    }
-    const parts = files.map((f) => {
-      const rel = this.parquetRelation([f.hostPath], false);
-      if (!f.merged) return `SELECT * FROM ${rel}`;
-      if (f.merged.all) return `SELECT * EXCLUDE (${sqlIdent(VERSION_COLUMN)}) FROM ${rel}`;
+    // Whole files (a version's own, or a merged file all of whose versions are read) go to
+    // one read_parquet in a row; a merged file read for some of its versions is a piece of its own.
+    const pieces: string[] = [];
+    let group: PayloadFile[] = [];
+    const flush = () => {
+      if (group.length > 0) pieces.push(this.wholeFiles(group));
+      group = [];
+    };
+    for (const f of files) {
+      if (!f.merged || f.merged.all) {
+        group.push(f);
+        continue;
+      }
+      flush();
       const cols = partColumns(f.merged.versions);
       const list = cols ? cols.map(sqlIdent).join(", ") : `* EXCLUDE (${sqlIdent(VERSION_COLUMN)})`;
-      return `SELECT ${list} FROM ${rel} WHERE ${sqlIdent(VERSION_COLUMN)} IN (${f.merged.versions.map((p) => p.version).join(", ")})`;
-    });
-    return parts.length === 1 ? `(${parts[0]})` : `(${parts.join(" UNION ALL BY NAME ")})`;
+      const rel = this.parquetRelation([f.hostPath], false);
+      pieces.push(`(SELECT ${list} FROM ${rel} WHERE ${sqlIdent(VERSION_COLUMN)} IN (${f.merged.versions.map((p) => p.version).join(", ")}))`);
+    }
+    flush();
+    return pieces.length === 1 ? pieces[0]! : `(${pieces.map((p) => `SELECT * FROM ${p}`).join(" UNION ALL BY NAME ")})`;
+  }
+
+  /** Files read whole, by column name; a merged file's version column hidden. */
+  private wholeFiles(files: PayloadFile[]): string {
+    // Reading by name costs a schema pass over every footer; skip it when every version
+    // recorded the same columns (a merged file has one more: its version column).
+    const merged = files.some((f) => f.merged);
+    const schemas = new Set(files.map((f) => JSON.stringify(f.columns ?? null)));
+    const rel = this.parquetRelation(
+      files.map((f) => f.hostPath),
+      merged || schemas.size !== 1 || schemas.has("null"),
+    );
+    return merged ? `(SELECT * EXCLUDE (${sqlIdent(VERSION_COLUMN)}) FROM ${rel})` : rel;
   }
 
   /** A view over host Parquet files (host mode), with constant partition columns per file when given. */
