@@ -109,7 +109,7 @@ describe("pond maintain merge", () => {
     expect((await pondOk(["fsck"], P)).stdout).toContain("whole");
     // The bytes of a merged version are a Parquet file of exactly its rows.
     const out = join(dir, "v3.parquet");
-    writeFileSync(out, (await pondOk(["cat", "/w/seattle.series", "--version", "3", "--format", "parquet"], P)).stdout);
+    writeFileSync(out, (await pondOk(["cat", "/w/seattle.series", "--version", "3", "--format", "parquet"], P)).stdoutBytes);
     expect((await pondOk(["cat", `host+table://${out}`, "--format", "csv"], P)).stdout).toBe(before[5] as string);
   }, 240_000);
 
@@ -205,5 +205,42 @@ describe("pond maintain merge", () => {
     expect(await observe(R, "/w/seattle.series", seq + 1, 6, range)).toEqual(before);
     expect((await pondOk(["verify", "usb", "--deep"], P)).code).toBe(0);
     expect((await pondOk(["fsck"], R)).stdout).toContain("whole");
+  }, 240_000);
+
+  test("automatic maintenance: a write that leaves maintain.auto-merge-after versions unmerged merges them; a failure never fails the write; config --help lists the keys", async () => {
+    const { dir, P } = await setup();
+    const help = (await pondOk(["config", "--help"], P)).stdout;
+    for (const k of ["maintain.auto (on)", "maintain.target-size (128MiB)", "maintain.max-input-files (1000)", "maintain.auto-merge-after (100)"])
+      expect(help).toContain(k);
+    expect((await pond(["config", "set", "maintain.auto", "maybe"], P)).code).toBe(2);
+    await pondOk(["config", "set", "maintain.auto-merge-after", "4"], P);
+    const write = async (i: number) => {
+      const file = join(dir, `a${i}.csv`);
+      writeFileSync(file, `timestamp,v\n2024-03-01T00:${String(i).padStart(2, "0")}:00Z,${i}\n`);
+      return pondOk(["copy", `host+series+csv://${file}`, "/a.series"], P);
+    };
+    for (let i = 0; i < 4; i++) await write(i);
+    const described = (await pondOk(["describe", "/a.series", "--format", "json"], P)).stdout;
+    expect((await pondOk(["log"], P)).stdout).not.toContain("(automatic)");
+    await write(4); // versions 1..4 unmerged besides the newest: merged after this write
+    const log = (await pondOk(["log", "-n", "1"], P)).stdout;
+    expect(log).toContain("pond maintain merge (automatic)");
+    expect(log).toContain("merged /a.series versions 1..4");
+    const after = JSON.parse((await pondOk(["describe", "/a.series", "--format", "json"], P)).stdout);
+    expect(after.versions.slice(0, 4)).toEqual(JSON.parse(described).versions);
+    expect((await pondOk(["cat", "/a.series", "--sql", "SELECT sum(v) AS s FROM source"], P)).stdout).toBe("s\n10\n");
+    // A setting broken by hand: the write still succeeds, the merge is skipped with a warning.
+    const cfg = join(P.pond, "control/config.json");
+    writeFileSync(cfg, JSON.stringify({ "maintain.auto-merge-after": "2", "maintain.target-size": "bogus" }));
+    await write(5);
+    const r = await write(6);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("automatic maintenance failed");
+    expect((await pondOk(["cat", "/a.series", "--sql", "SELECT count(*) AS n FROM source"], P)).stdout).toBe("n\n7\n");
+    await pondOk(["config", "set", "maintain.auto", "off"], P);
+    writeFileSync(cfg, JSON.stringify({ "maintain.auto": "off", "maintain.auto-merge-after": "2" }));
+    const quiet = await write(7);
+    expect(quiet.stderr).toBe("");
+    expect((await pondOk(["log", "-n", "1"], P)).stdout).not.toContain("(automatic)");
   }, 240_000);
 });

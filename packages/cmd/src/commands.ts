@@ -397,7 +397,7 @@ export const configCommand = command({
     {
       name: "key",
       describe:
-        "The setting (default): maintain.retention (7d), maintain.older-than (unset), maintain.keep-last (unset), maintain.target-size (128MiB), maintain.max-input-files (1000), maintain.auto (on), maintain.auto-merge-after (64), maintain.auto-budget (10s)",
+        "The setting (default): maintain.retention (7d), maintain.older-than (unset), maintain.keep-last (unset), maintain.target-size (128MiB), maintain.max-input-files (1000), maintain.auto (on), maintain.auto-merge-after (100), maintain.auto-budget (10s)",
     },
     { name: "value", describe: "Its new value, e.g. 14d" },
   ],

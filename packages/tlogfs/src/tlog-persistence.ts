@@ -435,6 +435,16 @@ export class TLogTransaction extends TLogView implements Transaction {
     for (const v of versions) m.set(`${nodeId}/${v}`, merged);
   }
 
+  /** The series this transaction added versions to (what automatic maintenance looks at after it commits). */
+  get appendedSeries(): { parentId: NodeId; nodeId: NodeId }[] {
+    const out: { parentId: NodeId; nodeId: NodeId }[] = [];
+    for (const list of this.pending.values()) {
+      const p = list[0];
+      if (p?.entryType === "file:series") out.push({ parentId: p.parentId, nodeId: p.nodeId });
+    }
+    return out;
+  }
+
   /** True when the transaction has written nothing. */
   get isEmpty(): boolean {
     return this.dirs.size === 0 && this.pending.size === 0 && this.moved.size === 0 && this.merges.size === 0;

@@ -178,11 +178,11 @@ interface SeriesPlan {
 
 async function planPond(view: TLogView, opts: MergeOptions): Promise<SeriesPlan[]> {
   const wd = new WD(view);
-  let targets: { path: string; parentId: NodeId; nodeId: NodeId; entryType: string }[];
+  let targets = await listPattern(wd, opts.pattern ?? "/**", { dot: true });
   if (opts.nodes) {
-    targets = opts.nodes.map((n) => ({ ...n, path: `node ${n.nodeId}`, entryType: "file:series" }));
-  } else {
-    targets = await listPattern(wd, opts.pattern ?? "/**", { dot: true });
+    // Named by node (automatic maintenance): found in the tree for their paths, which the log shows.
+    const want = new Set(opts.nodes.map((n) => `${n.parentId}/${n.nodeId}`));
+    targets = targets.filter((t) => want.has(`${t.parentId}/${t.nodeId}`));
   }
   const plans: SeriesPlan[] = [];
   let budget = opts.maxInputFiles;

@@ -58,7 +58,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     key: "maintain.auto-merge-after",
     describe: "Automatic maintenance merges a series once this many of its versions are not merged",
-    default: "64",
+    default: "100",
     check: wholeNumber("maintain.auto-merge-after", 2),
   },
   {
