@@ -137,3 +137,23 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
   return out;
 }
+
+/** The identity of each version `src` reads (its number and its own payload's hash), merged or not. */
+export function sourceVersionKeys(src: ResolvedSource): string[] {
+  return src.files.flatMap((f) => (f.merged ? f.merged.versions.map((p) => `${p.version}/${p.sha256}`) : [`${f.version}/${f.sha256}`]));
+}
+
+/** `src` reading only the versions whose key (see `sourceVersionKeys`) `keep` accepts; a merged file then keeps only their rows. */
+export function selectVersions(src: ResolvedSource, keep: (key: string) => boolean): ResolvedSource {
+  const files: PayloadFile[] = [];
+  for (const f of src.files) {
+    if (!f.merged) {
+      if (keep(`${f.version}/${f.sha256}`)) files.push(f);
+      continue;
+    }
+    const parts = f.merged.versions.filter((p) => keep(`${p.version}/${p.sha256}`));
+    if (parts.length === 0) continue;
+    files.push(parts.length === f.merged.versions.length ? f : { ...f, version: parts[0]!.version, merged: { versions: parts, all: false } });
+  }
+  return { ...src, files };
+}
