@@ -125,7 +125,7 @@ describe("SIGKILL of maintenance at random moments", () => {
         await pondOk(cmd.args, { pond: dir });
         await readDeltaTable(dir);
         const last = Math.max(...before.keys());
-        expect({ what, content: [...(await readSnapshot(dir, last))] }).toEqual({ what, content: before.get(last) });
+        expect({ what, content: [...(await readSnapshot(dir, last))] }).toEqual({ what, content: before.get(last)! });
       }
       console.log(`${cmd.name}: uninterrupted ${Math.round(full)} ms; kills: ${outcomes.join(", ")}`);
     }
