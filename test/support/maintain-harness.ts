@@ -202,10 +202,12 @@ const hash = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest(
 
 /**
  * Every version of every file of snapshot `seq`, read through the library (path → version → sha256
- * of the bytes read). A fresh Pond each time, so no cache of an earlier read hides a deleted file.
+ * of the bytes read). A fresh Pond unless `opened` is given (one opened after the last change:
+ * no cache of an earlier read may hide a deleted file). `cache` (content sha256 and size → sha256
+ * of the bytes read), shared by reads with no change between them, reads each content once.
  */
-export async function readSnapshot(pondDir: string, seq: number): Promise<Map<string, string>> {
-  const pond = Pond.open(pondDir);
+export async function readSnapshot(pondDir: string, seq: number, opened?: Pond, cache?: Map<string, string>): Promise<Map<string, string>> {
+  const pond = opened ?? Pond.open(pondDir);
   const wd = new WD(await pond.view({ seq }));
   const out = new Map<string, string>();
   const walk = async (dir: string) => {
@@ -215,7 +217,15 @@ export async function readSnapshot(pondDir: string, seq: number): Promise<Map<st
         continue;
       }
       if (!e.entryType.startsWith("file:")) continue;
-      for (const v of (await wd.stat(e.path)).versions ?? []) out.set(`${e.path} v${v.version}`, hash(await wd.readAll(e.path, { version: v.version })));
+      for (const v of (await wd.stat(e.path)).versions ?? []) {
+        const key = `${v.sha256}:${v.size}`;
+        let h = cache?.get(key);
+        if (h === undefined) {
+          h = hash(await wd.readAll(e.path, { version: v.version }));
+          cache?.set(key, h);
+        }
+        out.set(`${e.path} v${v.version}`, h);
+      }
     }
   };
   await walk("/");
