@@ -4,7 +4,7 @@ import { CHECKPOINT_FIELDS, checkpointKey, latestVersion, listCommits, loadSnaps
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { scanPond } from "./reachability.ts";
+import { scanPond, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
 
 /** The remote (not a pull source) pushed least far, and the newest version it has (-1: none yet). */
@@ -33,6 +33,13 @@ function checkWritable(pond: Pond): void {
   if (pond.identity.mirrorOf) throw new MirrorReadOnlyError(pond.dir, pond.identity.mirrorOf);
 }
 
+/**
+ * What the dry runs of expire and checkpoint so far would have written, per pond: the dry run
+ * of a cleanup after them in the same command (`full --dry-run`) plans against it, so that it
+ * reports what the real `full` would delete.
+ */
+const dryRunPlans = new WeakMap<Pond, ScanPlan>();
+
 /** Runs `fn` under the write lock, or without it on a dry run (which must change no byte, not even a lock file). */
 function locked<T>(pond: Pond, what: string, dryRun: boolean, fn: () => Promise<T>): Promise<T> {
   return dryRun ? fn() : pond.withLock(what, fn);
@@ -55,7 +62,11 @@ export async function expire(
     const commits = await listCommits(pond.persistence.store);
     const horizon = planHorizon(commits, state.horizon, { ...rule, now });
     const newly = commits.filter((c) => c.version >= state.horizon && c.version < horizon);
-    if (!dryRun && horizon > state.horizon) writeExpiry(pond.paths.control, { horizon, history: [...state.history, { horizon, at: now, rule: rule.label }] });
+    if (horizon > state.horizon) {
+      const next = { horizon, history: [...state.history, { horizon, at: now, rule: rule.label }] };
+      if (dryRun) dryRunPlans.set(pond, { ...dryRunPlans.get(pond), expiry: next });
+      else writeExpiry(pond.paths.control, next);
+    }
     return {
       step: "expire",
       dryRun,
@@ -84,7 +95,8 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
     const key = checkpointKey(version);
     const existing = await store.head(key);
     if (existing) return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: [] };
-    if (dryRun)
+    if (dryRun) {
+      dryRunPlans.set(pond, { ...dryRunPlans.get(pond), checkpoint: { version, mtimeMs: Date.now() } });
       return {
         step: "checkpoint",
         dryRun,
@@ -93,6 +105,7 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
         detail: `would write ${key} (${snap.files.length} active files, ${CHECKPOINT_FIELDS.length} columns)`,
         items: [{ key, size: 0, why: "checkpoint" }],
       };
+    }
     await writeCheckpoint(store, snap);
     const size = (await store.head(key))?.size ?? 0;
     return {
@@ -121,7 +134,8 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // A remote keeps the full history: what one has not received yet (its pushes
     // continue from its last pushed version) stays, expired or not.
     const floor = pushFloor(pond);
-    const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }) });
+    const plan = dryRun ? dryRunPlans.get(pond) : undefined;
+    const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }), ...(plan ? { plan } : {}) });
     const heldBack =
       floor !== undefined && scan.horizon < scan.expiry.horizon
         ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)`

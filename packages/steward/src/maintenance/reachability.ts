@@ -1,6 +1,17 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { CorruptLogError, listCommits, loadSnapshot, parseLogFileName, readCommit, readEntryFile, type AddAction, type OplogEntry } from "@pond/oplog";
+import {
+  CorruptLogError,
+  decodeDirectory,
+  listCommits,
+  loadSnapshot,
+  parseLogFileName,
+  readCommit,
+  readEntryFile,
+  type AddAction,
+  type OplogEntry,
+} from "@pond/oplog";
+import { ROOT_ID } from "@pond/tinyfs";
 import { largeFileKey } from "@pond/tlogfs";
 import type { Pond } from "../pond.ts";
 import { expiredSince, readExpiry, type ExpiryState } from "./expiry.ts";
@@ -31,6 +42,12 @@ export interface PondFile {
   /** Unreachable and named by no commit or row still in the log: what a crash before a commit leaves. */
   orphan?: boolean;
   why: string;
+}
+
+/** What a dry run of expire and checkpoint would have written, for the dry run of the cleanup after them (`full --dry-run`). */
+export interface ScanPlan {
+  expiry?: ExpiryState;
+  checkpoint?: { version: number; mtimeMs: number };
 }
 
 export interface CommitSummary {
@@ -65,11 +82,13 @@ export async function scanPond(
     now?: number;
     onEntryError?: (add: AddAction, e: CorruptLogError) => void /** Treat snapshots from this one on as unexpired (what a remote still lacks). */;
     horizonCap?: number;
+    /** A dry run's plan: what the expire and checkpoint before it would have written. */
+    plan?: ScanPlan;
   } = {},
 ): Promise<PondScan> {
   const store = pond.persistence.store;
   const now = opts.now ?? Date.now();
-  const expiry = readExpiry(pond.paths.control);
+  const expiry = opts.plan?.expiry ?? readExpiry(pond.paths.control);
   const listed = await listCommits(store);
   const commits: CommitSummary[] = [];
   for (const c of listed) {
@@ -87,6 +106,11 @@ export async function scanPond(
   for (const f of logFiles) {
     const p = parseLogFileName(f.key);
     if (p?.kind === "checkpoint") checkpoints.add(p.version);
+  }
+  if (opts.plan?.checkpoint) {
+    checkpoints.add(opts.plan.checkpoint.version);
+    const key = `_delta_log/${String(opts.plan.checkpoint.version).padStart(20, "0")}.checkpoint.parquet`;
+    if (!logFiles.some((f) => f.key === key)) logFiles.push({ key, size: 0, mtimeMs: opts.plan.checkpoint.mtimeMs });
   }
   const latest = listed.length ? listed[listed.length - 1]!.version : Math.max(-1, ...checkpoints);
   const earliest = listed.some((c) => c.version === 0) ? 0 : Math.min(...checkpoints, latest);
@@ -114,6 +138,11 @@ export async function scanPond(
     rows.set(add.path, rs);
     for (const r of rs) noteLarge(largeFiles, r);
   }
+  // Entry files keep the rows of nodes removed before the horizon too: their payloads are
+  // needed only while a tree of an unexpired snapshot reaches the node.
+  const laterAdded = new Set<string>();
+  for (const c of commits) if (c.version > horizon) for (const a of c.adds) laterAdded.add(a.path);
+  const removedNodes = removedNodePayloads(rows, laterAdded, largeFiles, commits, expiry);
 
   // The newest checkpoint at or before the horizon: the log before it is needed by no unexpired snapshot.
   let keepFrom = 0;
@@ -172,10 +201,16 @@ export async function scanPond(
   }
   for (const f of files) {
     if (f.kind !== "large" || f.reachable) continue;
-    const s = largeSince.get(f.key);
+    const r = removedNodes.get(f.key);
+    const s = r === undefined ? largeSince.get(f.key) : Math.max(r, largeSince.get(f.key) ?? 0);
     f.unneededSince = s ?? f.mtimeMs;
     f.orphan = s === undefined;
-    f.why = s === undefined ? "no row names it (a crash before its commit)" : "named only by rows of expired snapshots";
+    f.why =
+      s === undefined
+        ? "no row names it (a crash before its commit)"
+        : r !== undefined
+          ? "a payload of files removed before the horizon"
+          : "named only by rows of expired snapshots";
   }
   for (const f of logFiles) {
     const p = parseLogFileName(f.key);
@@ -190,6 +225,127 @@ export async function scanPond(
     });
   }
   return { horizon, latest, expiry, commits, entryFiles, largeFiles, files, rows };
+}
+
+/**
+ * The payloads that only nodes no unexpired snapshot reaches name, each with since when it has
+ * been unneeded (ms), removed from `largeFiles`. A directory version is seen by an unexpired
+ * snapshot when it is the newest one in the horizon's entry files or is in an entry file added
+ * after the horizon; a node is reached when such a version of a reached directory lists it
+ * (from the root). An unreached node was removed when the directory that listed it last got
+ * its next version (or, if that directory is gone too, when it was removed): the first commit
+ * after that row's time, and it has been unneeded since the expiry that passed the commit before.
+ * A removal it cannot date counts from the horizon's last move; wherever it cannot tell (a
+ * directory that does not decode, no expiry yet) the payload stays needed: a file is deleted
+ * only when this proves no unexpired snapshot reaches it.
+ */
+function removedNodePayloads(
+  rows: Map<string, OplogEntry[]>,
+  laterAdded: Set<string>,
+  largeFiles: PondScan["largeFiles"],
+  commits: CommitSummary[],
+  expiry: ExpiryState,
+): Map<string, number> {
+  const out = new Map<string, number>();
+  const dirs = new Map<string, Map<number, OplogEntry>>();
+  const live = new Map<string, Set<number>>();
+  const baseNewest = new Map<string, number>();
+  const addLive = (node: string, version: number) => {
+    const l = live.get(node);
+    if (l) l.add(version);
+    else live.set(node, new Set([version]));
+  };
+  for (const [path, rs] of rows) {
+    for (const r of rs) {
+      if (r.file_type !== "directory") continue;
+      const m = dirs.get(r.node_id) ?? new Map<number, OplogEntry>();
+      dirs.set(r.node_id, m);
+      m.set(r.version, r);
+      if (laterAdded.has(path)) addLive(r.node_id, r.version);
+      else baseNewest.set(r.node_id, Math.max(baseNewest.get(r.node_id) ?? 0, r.version));
+    }
+  }
+  for (const [node, v] of baseNewest) addLive(node, v);
+  if (!live.has(ROOT_ID)) return out;
+  // Every directory version's children; one that does not decode: give up (keep everything).
+  const children = new Map<string, Map<number, Set<string>>>();
+  try {
+    for (const [node, versions] of dirs) {
+      const byVersion = new Map<number, Set<string>>();
+      for (const [v, r] of versions) {
+        if (!r.content) return out;
+        byVersion.set(v, new Set(decodeDirectory(r.content, `directory ${node} version ${v}`).map((e) => e.childNodeId)));
+      }
+      children.set(node, byVersion);
+    }
+  } catch (e) {
+    if (e instanceof CorruptLogError) return out;
+    throw e;
+  }
+  const reached = new Set([ROOT_ID]);
+  const queue = [ROOT_ID];
+  while (queue.length) {
+    const d = queue.pop()!;
+    for (const v of live.get(d) ?? []) {
+      for (const c of children.get(d)?.get(v) ?? []) {
+        if (reached.has(c)) continue;
+        reached.add(c);
+        if (dirs.has(c)) queue.push(c);
+      }
+    }
+  }
+  // Each node → the directories that ever listed it, with the last version that did.
+  const lastListed = new Map<string, Map<string, number>>();
+  for (const [d, byVersion] of children) {
+    for (const [v, cs] of byVersion) {
+      for (const c of cs) {
+        const m = lastListed.get(c) ?? new Map<string, number>();
+        lastListed.set(c, m);
+        if ((m.get(d) ?? -1) < v) m.set(d, v);
+      }
+    }
+  }
+  const lastMove = expiry.history.at(-1)?.at;
+  const removedMemo = new Map<string, number | null>();
+  /** When `node` left the last tree that held it (µs), or null when that cannot be told. */
+  const removedAt = (node: string): number | null => {
+    if (removedMemo.has(node)) return removedMemo.get(node)!;
+    removedMemo.set(node, null); // a cycle cannot be dated
+    let when = -1;
+    for (const [d, last] of lastListed.get(node) ?? []) {
+      const next = [...dirs.get(d)!.keys()].filter((v) => v > last).sort((a, b) => a - b)[0];
+      const t = next !== undefined ? Number(dirs.get(d)!.get(next)!.timestamp) : reached.has(d) ? null : removedAt(d);
+      if (t === null || !Number.isFinite(t)) return null;
+      when = Math.max(when, t);
+    }
+    const result = when < 0 ? null : when;
+    removedMemo.set(node, result);
+    return result;
+  };
+  for (const [key, ref] of largeFiles) {
+    let since = 0;
+    for (const r of ref.rows) {
+      if (reached.has(r.node_id)) {
+        since = -1;
+        break;
+      }
+      const t = removedAt(r.node_id);
+      // The first commit after the row that dropped the node is at or after its removal. When
+      // that cannot be told (the directory's old versions were merged away), the last move of
+      // the horizon: no snapshot a reader may still use has reached the node since then.
+      const c = t === null ? undefined : commits.find((c) => c.timestamp * 1000 > t);
+      const s = (c === undefined ? undefined : expiredSince(expiry, c.version - 1)) ?? lastMove;
+      if (s === undefined) {
+        since = -1;
+        break;
+      }
+      since = Math.max(since, s);
+    }
+    if (since < 0) continue;
+    out.set(key, since);
+    largeFiles.delete(key);
+  }
+  return out;
 }
 
 function noteLarge(into: PondScan["largeFiles"], r: OplogEntry): void {
