@@ -1,1 +1,4 @@
 export * from "./export.ts";
+export * from "./site-build.ts";
+export * from "./site-config.ts";
+export * from "./site-errors.ts";
