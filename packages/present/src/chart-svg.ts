@@ -102,8 +102,10 @@ const TIME_STEPS: { s: number; months?: number }[] = [
   { s: 91 * D, months: 3 },
   { s: 182 * D, months: 6 },
   { s: 365 * D, months: 12 },
+  { s: 2 * 365 * D, months: 24 },
   { s: 5 * 365 * D, months: 60 },
   { s: 10 * 365 * D, months: 120 },
+  { s: 20 * 365 * D, months: 240 },
   { s: 50 * 365 * D, months: 600 },
 ];
 
@@ -114,10 +116,8 @@ export function timeTicks(start: number, end: number, count = 6): { t: number; l
   const out: number[] = [];
   if (step.months) {
     const d = new Date(start * 1000);
-    let y = d.getUTCFullYear();
-    let m = d.getUTCMonth();
-    m = Math.ceil((y * 12 + m + (d.getUTCDate() > 1 || d.getUTCHours() > 0 ? 1 : 0)) / step.months) * step.months;
-    y = Math.floor(m / 12);
+    const first = d.getUTCFullYear() * 12 + d.getUTCMonth() + (d.getUTCDate() > 1 || d.getUTCHours() > 0 ? 1 : 0);
+    const m = Math.ceil(first / step.months) * step.months;
     for (let k = m; ; k += step.months) {
       const t = Date.UTC(Math.floor(k / 12), k % 12, 1) / 1000;
       if (t > end) break;
