@@ -36,7 +36,10 @@ function readChunk(path: string): { key: string; t: number[]; f: (number | null)
   if (!m) throw new Error(`${path} is not a chunk script`);
   const p = JSON.parse(m[2]!) as { u: number; t: number[]; f: (number | null)[][] };
   let acc = 0;
-  const t = p.t.map((d, i) => (acc = i === 0 ? d : acc + d) * p.u);
+  const t = p.t.map((d, i) => {
+    acc = i === 0 ? d : acc + d;
+    return acc * p.u;
+  });
   return { key: JSON.parse(m[1]!), t, f: p.f };
 }
 

@@ -60,10 +60,10 @@ export async function writeStationParquet(dir: string, minutes: number, seed: nu
 }
 
 /** Fills the pond at `pondDir` (already initialised): vega series, /st/station.series and its reductions. */
-export async function fillSitePond(pondDir: string, workDir: string, opts: { minutes: number; seed: number }): Promise<void> {
+export async function fillSitePond(pondDir: string, workDir: string, opts: { minutes: number; seed: number; vega?: boolean }): Promise<void> {
   const P = { pond: pondDir };
   await pondOk(["mkdir", "-p", "/vega", "/st", "/etc/reduce"], P);
-  for (const [path, file] of Object.entries(VEGA)) await pondOk(["copy", `host+series+csv://${join(FIXTURES, file)}`, path], P);
+  if (opts.vega !== false) for (const [path, file] of Object.entries(VEGA)) await pondOk(["copy", `host+series+csv://${join(FIXTURES, file)}`, path], P);
   const files = await writeStationParquet(workDir, opts.minutes, opts.seed);
   await pondOk(["copy", `host+series://${files.raw}`, "/st/station.series"], P);
   for (const [label] of RESOLUTIONS) await pondOk(["copy", "-p", `host+series://${files[label]}`, `/reduced/station/res=${label}.series`], P);

@@ -22,12 +22,9 @@ import { QuerySession } from "@pond/tlogfs";
 import { SITE_ASSETS } from "./site-assets.ts";
 import { parseSiteConfig, SITE_CONFIG_PATH, type SiteConfig } from "./site-config.ts";
 import { SiteConfigError, SiteInputError } from "./site-errors.ts";
-import { indexHtml, seriesHtml } from "./site-html.ts";
+import { indexHtml, MAX_POINTS, seriesHtml } from "./site-html.ts";
 import { levelsIn, readReduceConfigs, reductionFolder } from "./site-reductions.ts";
 import { buildSeriesPage, type SeriesChoice, type SeriesPage, slugFor } from "./site-series.ts";
-
-/** A view shows at most about this many points per chart (the page script uses the same number). */
-export const MAX_POINTS = 2000;
 
 const MARKER = ".pond-site.json";
 

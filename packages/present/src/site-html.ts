@@ -5,6 +5,9 @@
  */
 import type { SeriesPage } from "./site-series.ts";
 
+/** A view shows at most about this many points per chart (the page script's MAX_POINTS is the same). */
+export const MAX_POINTS = 2000;
+
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
@@ -104,6 +107,14 @@ export function seriesManifest(p: SeriesPage): Record<string, unknown> {
   };
 }
 
+/** The chunk files of the level a page opens with (the whole range): loaded by the page itself, not on demand. */
+function openingChunks(p: SeriesPage): string[] {
+  const rows = (l: SeriesPage["levels"][number]) => l.chunks.reduce((n, c) => n + c.rows, 0);
+  const level = p.levels.find((l) => rows(l) <= MAX_POINTS) ?? p.levels[p.levels.length - 1];
+  if (!level || p.start === null) return [];
+  return level.chunks.map((_, i) => `data/${encodeURIComponent(p.slug)}/${encodeURIComponent(level.id)}-${i}.js`);
+}
+
 /** A series page: a toolbar, a status line, and the charts the script draws. */
 export function seriesHtml(siteTitle: string, p: SeriesPage): string {
   const levels = p.levels.map((l) => (l.id === "raw" ? "raw rows" : l.id)).join(", ");
@@ -120,6 +131,9 @@ ${p.warnings.map((w) => `<p class="warn">${escapeHtml(w)}</p>`).join("\n")}
 <p class="meta">Drag across a chart or use the mouse wheel to zoom; shift+drag to pan; double-click to show everything.</p>
 <div id="charts"></div>
 <script>window.POND_SERIES = ${scriptJson(seriesManifest(p))};</script>
-<script src="../assets/pond-site.js"></script>`,
+<script src="../assets/pond-site.js"></script>
+${openingChunks(p)
+  .map((f) => `<script src="../${f}"></script>`)
+  .join("\n")}`,
   );
 }
