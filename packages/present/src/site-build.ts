@@ -15,6 +15,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename as hostBasename, dirname, join } from "node:path";
+import { type Progress, silentProgress } from "@pond/diagnostics";
 import { fsyncDirSync } from "@pond/oplog";
 import type { AsOf, Pond } from "@pond/steward";
 import { compileGlob, isGlob, WD } from "@pond/tinyfs";
@@ -32,6 +33,8 @@ export interface SiteBuildOptions {
   asOf?: AsOf;
   /** The build time printed on the index page (tests pass a fixed one). */
   now?: Date;
+  /** Told the number of series, then ticked once a series (with the bytes written for it). */
+  progress?: Progress;
 }
 
 export interface SiteReport {
@@ -75,7 +78,14 @@ export async function buildSite(pond: Pond, dest: string, opts: SiteBuildOptions
   try {
     const pages: SeriesPage[] = [];
     const taken = new Set<string>();
-    for (const c of choices) pages.push(await buildSeriesPage(session, view, wd, c, slugFor(c.path, taken), write));
+    const progress = opts.progress ?? silentProgress;
+    progress.total(choices.length, undefined);
+    for (const c of choices) {
+      const before = bytes;
+      pages.push(await buildSeriesPage(session, view, wd, c, slugFor(c.path, taken), write));
+      progress.tick(1, bytes - before);
+    }
+    progress.done();
     for (const [rel, text] of Object.entries(SITE_ASSETS)) write(rel, text);
     for (const p of pages) write(`series/${p.slug}.html`, seriesHtml(title, p));
     write("index.html", indexHtml(title, pages, cfg.groups, opts.now ?? new Date()));

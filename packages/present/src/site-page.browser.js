@@ -154,7 +154,10 @@
     const lvl = M.levels.find((l) => l.id === state.level);
     const res = lvl.id === "raw" ? "raw rows" : `${lvl.id} ${M.bands.some((x) => x) ? "averages (band: min–max)" : "reduction"}`;
     const f = (s) => new Date(s * 1000).toISOString().replace("T", " ").replace(/:00\.000Z$|\.000Z$/, "Z");
-    el.textContent = `${f(state.range[0])} – ${f(state.range[1])} · ${res} · ${state.points} points`;
+    const t = state.charts.length ? state.charts[0].data[0] : [];
+    let inView = 0;
+    for (let i = 0; i < t.length; i++) if (t[i] >= state.range[0] && t[i] <= state.range[1]) inView++;
+    el.textContent = `${f(state.range[0])} – ${f(state.range[1])} · ${res} · ${inView} points in view`;
     el.dataset.level = state.level;
     el.dataset.points = String(state.points);
   }

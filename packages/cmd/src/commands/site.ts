@@ -1,4 +1,4 @@
-import { PondError } from "@pond/diagnostics";
+import { PondError, silentProgress, terminalProgress } from "@pond/diagnostics";
 import type { ArgsOf } from "../args.ts";
 import type { siteCommand } from "../commands.ts";
 import { asOfOption, openPond } from "../context.ts";
@@ -18,7 +18,7 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   const pond = openPond(args, io);
   const { buildSite } = await import("@pond/present");
-  const report = await buildSite(pond, dest.path, { asOf: asOfOption(args) });
+  const report = await buildSite(pond, dest.path, { asOf: asOfOption(args), progress: io.errIsTTY ? terminalProgress("site build") : silentProgress });
   if (args.format === "json") {
     io.out.write(JSON.stringify(report, null, 2) + "\n");
     return 0;
