@@ -33,7 +33,8 @@ test("a browser is installed for the site tests (required in CI)", () => {
 const PAGES = [
   { page: "series/st.station.html", charts: 5, series: 4, level: "6h", points: 1460 },
   { page: "series/vega.seattle-weather.html", charts: 4, series: 2, level: "raw", points: 1461 },
-  { page: "series/vega.hourly-normals.html", charts: 3, series: 2, level: "raw", points: 8759 },
+  // No reductions and 8,759 rows: site build computes 1d buckets (avg with a min–max band) to open with.
+  { page: "series/vega.hourly-normals.html", charts: 3, series: 4, level: "1d", points: 365 },
   { page: "series/vega.co2.html", charts: 2, series: 2, level: "raw", points: 741 },
 ] as const;
 
@@ -181,6 +182,20 @@ describe.skipIf(!CHROMIUM)("site in headless Chromium", () => {
       await page.close();
     }
   }, 120_000);
+
+  test("a series without reductions opens at buckets site build computed and zooms to its raw rows", async () => {
+    const { page, problems } = await open(`file://${out}/series/vega.hourly-normals.html`);
+    await page.waitForFunction("window.pondSite && window.pondSite.ready", { timeout: 15_000 });
+    expect(await page.evaluate("pondSite.level")).toBe("1d");
+    await page.evaluate("pondSite.setRange(Date.UTC(2010, 5, 1) / 1000, Date.UTC(2010, 5, 4) / 1000)");
+    await page.waitForFunction("pondSite.level === 'raw'", { timeout: 10_000 });
+    const t = (await page.evaluate("Array.from(pondSite.charts[0].data[0])")) as number[];
+    const inView = t.filter((x) => x >= Date.UTC(2010, 5, 1) / 1000 && x <= Date.UTC(2010, 5, 4) / 1000);
+    expect(inView.length).toBe(73); // hourly, both ends included
+    expect(await page.$eval("#status", (e) => e.textContent)).toContain("raw rows · 73 points in view");
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 60_000);
 
   test("hovering a chart shows the values under the cursor in its legend", async () => {
     const { page, problems } = await open(`file://${out}/series/st.station.html`);

@@ -59,7 +59,7 @@ describe("pond site build", () => {
     expect(report.series.map((s) => [s.path, s.rows, s.defaultLevel])).toEqual([
       ["/st/station.series", MINUTES, "1h"],
       ["/vega/co2.series", 741, "raw"],
-      ["/vega/hourly-normals.series", 8759, "raw"],
+      ["/vega/hourly-normals.series", 8759, "1d"],
       ["/vega/seattle-weather.series", 1461, "raw"],
     ]);
     expect(report.series[0]!.levels.map((l) => [l.id, l.rows])).toEqual([

@@ -23,7 +23,8 @@ import { QuerySession } from "@pond/tlogfs";
 import { SITE_ASSETS } from "./site-assets.ts";
 import { parseSiteConfig, SITE_CONFIG_PATH, type SiteConfig } from "./site-config.ts";
 import { SiteConfigError, SiteInputError } from "./site-errors.ts";
-import { indexHtml, MAX_POINTS, seriesHtml } from "./site-html.ts";
+import { MAX_POINTS } from "./site-data.ts";
+import { indexHtml, seriesHtml } from "./site-html.ts";
 import { levelsIn, readReduceConfigs, reductionFolder } from "./site-reductions.ts";
 import { buildSeriesPage, type SeriesChoice, type SeriesPage, slugFor } from "./site-series.ts";
 

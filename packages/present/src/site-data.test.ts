@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { CHUNK_ROWS, decodeChunk, encodeChunk, medianStepMs, writeChunks } from "./site-data.ts";
+import { autoResolutions, CHUNK_ROWS, decodeChunk, encodeChunk, MAX_POINTS, medianStepMs, writeChunks } from "./site-data.ts";
 
 describe("chunk encoding", () => {
   test("encodeChunk() round-trips times exactly and values to 7 significant digits, nulls kept", () => {
@@ -37,5 +37,21 @@ describe("chunk encoding", () => {
     const t = [0, 60, 120, 180, 100_000, 100_060, 100_120];
     expect(medianStepMs(t)).toBe(60);
     expect(medianStepMs([5])).toBe(0);
+  });
+});
+
+describe("autoResolutions", () => {
+  test("autoResolutions() steps up at least 8x from the raw step until the span fits MAX_POINTS", () => {
+    const year = 365 * 86_400_000;
+    expect(autoResolutions(525_600, year, 60_000).map(([l]) => l)).toEqual(["15m", "6h"]);
+    expect(autoResolutions(8759, year, 3_600_000).map(([l]) => l)).toEqual(["1d"]);
+    expect(autoResolutions(MAX_POINTS, year, 60_000)).toEqual([]);
+    for (const [rows, span, step] of [
+      [525_600, year, 60_000],
+      [10_000_000, 10 * year, 30_000],
+    ]) {
+      const levels = autoResolutions(rows!, span!, step!);
+      expect(span! / levels[levels.length - 1]![1]).toBeLessThanOrEqual(MAX_POINTS);
+    }
   });
 });

@@ -20,6 +20,9 @@ import { sqlIdent } from "@pond/tlogfs/duckdb";
 /** Rows a chunk file holds at most (a view of ≤ 2,000 points overlaps 2–3 chunks). */
 export const CHUNK_ROWS = 2000;
 
+/** A view shows at most about this many points per chart (the page script's MAX_POINTS is the same). */
+export const MAX_POINTS = 2000;
+
 /** One field of a level's chunks: which column of which chart it is. */
 export interface ChartFields {
   /** The chart's column (in the source series). */
@@ -141,4 +144,47 @@ export function writeChunks(rows: LevelRows, keyPrefix: string, write: (index: n
     chunks.push({ t0: rows.t[from]!, t1: rows.t[to - 1]!, rows: to - from, bytes: Buffer.byteLength(text) });
   }
   return chunks;
+}
+
+/**
+ * Per bucket of `ms` milliseconds: avg, min and max of each column (fields in that order,
+ * per column), bucket start as the time. For series with no reductions, so their pages
+ * still open with at most MAX_POINTS points.
+ */
+export async function readBucketRows(session: QuerySession, view: string, timeColumn: string, columns: string[], ms: number): Promise<LevelRows> {
+  const ts = `CAST(${sqlIdent(timeColumn)} AS TIMESTAMP)`;
+  const aggs = columns.flatMap((c) => ["avg", "min", "max"].map((a) => `${a}(CAST(${sqlIdent(c)} AS DOUBLE))`));
+  const sub = `SELECT time_bucket(INTERVAL '${Math.round(ms)} milliseconds', ${ts}) AS b, ${aggs.map((a, i) => `${a} AS f${i}`).join(", ")} FROM ${sqlIdent(view)} WHERE ${sqlIdent(timeColumn)} IS NOT NULL GROUP BY b`;
+  const rows = await session.all(`SELECT epoch_ms(b)::DOUBLE AS t, * EXCLUDE (b) FROM (${sub}) ORDER BY t`);
+  const t = rows.map((r) => r.t as number);
+  const fields = aggs.map((_, i) => rows.map((r) => (typeof r[`f${i}`] === "number" && Number.isFinite(r[`f${i}`]) ? (r[`f${i}`] as number) : null)));
+  return { t, fields };
+}
+
+const STEPS: [string, number][] = [
+  ["1m", 60_000],
+  ["15m", 900_000],
+  ["1h", 3_600_000],
+  ["6h", 21_600_000],
+  ["1d", 86_400_000],
+  ["7d", 604_800_000],
+  ["30d", 2_592_000_000],
+  ["365d", 31_536_000_000],
+];
+
+/**
+ * Bucket sizes for a series of `rows` rows over `spanMs` with median step `stepMs`: each at
+ * least 8× the one before (from the raw step), until one gives at most MAX_POINTS buckets.
+ */
+export function autoResolutions(rows: number, spanMs: number, stepMs: number): [string, number][] {
+  if (rows <= MAX_POINTS) return [];
+  const out: [string, number][] = [];
+  let prev = Math.max(stepMs, 1);
+  for (const [label, ms] of STEPS) {
+    if (ms < prev * 8) continue;
+    out.push([label, ms]);
+    prev = ms;
+    if (spanMs / ms <= MAX_POINTS) break;
+  }
+  return out;
 }

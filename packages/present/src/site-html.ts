@@ -3,10 +3,8 @@
  * series. Pages are static; a series page carries its manifest inline (no fetch, so it
  * works from a file:// URL) and loads the chart library and its script from assets/.
  */
+import { MAX_POINTS } from "./site-data.ts";
 import type { SeriesPage } from "./site-series.ts";
-
-/** A view shows at most about this many points per chart (the page script's MAX_POINTS is the same). */
-export const MAX_POINTS = 2000;
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

@@ -5,7 +5,7 @@
 import { basename, type WD } from "@pond/tinyfs";
 import { type QuerySession, resolveSources, type TLogView } from "@pond/tlogfs";
 import { sqlIdent } from "@pond/tlogfs/duckdb";
-import { type ChartFields, type LevelManifest, medianStepMs, readLevelRows, writeChunks } from "./site-data.ts";
+import { autoResolutions, type ChartFields, type LevelManifest, medianStepMs, readBucketRows, readLevelRows, writeChunks } from "./site-data.ts";
 import { SiteConfigError, SiteInputError } from "./site-errors.ts";
 import type { ReductionLevel } from "./site-reductions.ts";
 
@@ -124,6 +124,27 @@ export async function buildSeriesPage(
       const level = await reductionLevel(session, view, wd, r, charted, slug, write);
       if (typeof level === "string") warnings.push(level);
       else levels.push(level);
+    }
+    if (choice.reductions.length === 0 && raw.t.length > 0) {
+      // No reductions (pond reduce not run for it): levels computed here, so the page
+      // still opens with at most MAX_POINTS points and zooms down to the raw rows.
+      for (const [label, ms] of autoResolutions(raw.t.length, raw.t[raw.t.length - 1]! - raw.t[0]!, levels[0]!.resolutionMs)) {
+        const rows = await readBucketRows(session, "src", ts, charted, ms);
+        levels.push({
+          id: label,
+          resolutionMs: ms,
+          source: `${choice.path} (${label} buckets computed by site build)`,
+          charts: charted.map((column, i) => ({ column, value: 3 * i, min: 3 * i + 1, max: 3 * i + 2 })),
+          chunks: writeChunks(rows, `${slug}/${label}`, (i, text) => write(`data/${slug}/${label}-${i}.js`, text)),
+        });
+      }
+      if (levels.length > 1)
+        warnings.push(
+          `no reductions found: levels ${levels
+            .slice(1)
+            .map((l) => l.id)
+            .join(", ")} computed by site build (run pond reduce to keep them in the pond)`,
+        );
     }
     levels.sort((a, b) => a.resolutionMs - b.resolutionMs);
     return {
