@@ -405,6 +405,36 @@ export const configCommand = command({
   load: () => import("./commands/config.ts"),
 });
 
+export const siteCommand = command({
+  name: "site",
+  describe: "Build a static web site of the pond's series (charts, offline, no server needed): site build host:///folder",
+  positionals: [
+    { name: "action", required: true, choices: ["build"], describe: "build: write the site" },
+    { name: "dest", required: true, describe: "The host folder, host:///absolute/dir or host:relative/dir (new, empty, or a site built before)" },
+  ],
+  options: {
+    asOf,
+    format: { type: "string", choices: ["text", "json"], default: "text", describe: "What to print: a summary (text), or the whole report as JSON" },
+  },
+  load: () => import("./commands/site.ts"),
+});
+
+export const chartCommand = command({
+  name: "chart",
+  describe: "Draw one chart of a series to an SVG or PNG file, without a browser",
+  positionals: [{ name: "path", required: true, describe: "A pond series, e.g. /st/lake.series" }],
+  options: {
+    out: { type: "string", valueName: "host:///x.svg|x.png", describe: "The file to write (required): .svg or .png (host:///absolute or host:relative)" },
+    columns: { type: "string", valueName: "a,b", describe: "Columns to draw, comma-separated (default: every numeric column)" },
+    timeStart,
+    timeEnd,
+    width: { type: "number", min: 200, integer: true, default: 900, describe: "Width in pixels (at most 8000)" },
+    title: { type: "string", describe: "Title above the chart (default: the path)" },
+    asOf,
+  },
+  load: () => import("./commands/chart.ts"),
+});
+
 /** Every command, in the order `pond --help` lists them. */
 export const collectCommand = command({
   name: "collect",
@@ -428,6 +458,8 @@ export const COMMANDS: readonly Command[] = [
   catCommand,
   queryCommand,
   exportCommand,
+  siteCommand,
+  chartCommand,
   describeCommand,
   rmCommand,
   mvCommand,

@@ -1,1 +1,5 @@
 export * from "./export.ts";
+export * from "./site-build.ts";
+export * from "./site-config.ts";
+export * from "./site-errors.ts";
+export * from "./chart.ts";

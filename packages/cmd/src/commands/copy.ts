@@ -192,6 +192,7 @@ async function copyFile(
   let opts = {};
   let cleanup = () => {};
   if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
+  if (target === "/etc/site.yaml") await checkSiteConfig(src, target);
   if (src.format === "data") {
     content = counted(readHostFile(hostPathOf(src)), progress);
   } else {
@@ -258,6 +259,13 @@ async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<
   if (!isConfigPath(target)) return;
   if (src.format !== "data") throw new PondError("usage", `"${target}" is a collector config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
   parseConfig(await Bun.file(src.path).text(), target);
+}
+
+/** `/etc/site.yaml` is checked before it is stored, like a collector config. */
+async function checkSiteConfig(src: HostEndpoint, target: string): Promise<void> {
+  const { parseSiteConfig } = await import("@pond/present");
+  if (src.format !== "data") throw new PondError("usage", `"${target}" is the site config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  parseSiteConfig(await Bun.file(src.path).text(), target);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {
