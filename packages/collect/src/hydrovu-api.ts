@@ -64,7 +64,8 @@ export class HydroVuApi {
       );
     const j = parseJson(r.text, what) as { access_token?: unknown };
     if (typeof j.access_token !== "string" || j.access_token === "") throw new BadResponseError(what, "the answer has no access_token");
-    return (this.token = j.access_token);
+    this.token = j.access_token;
+    return j.access_token;
   }
 
   /** GET with the bearer token; a 401 re-authenticates once (tokens expire mid-run). 404 → null. */

@@ -167,7 +167,10 @@ async function fetchDevice(
         pageMin = Math.min(pageMin, r.timestamp);
         if (r.timestamp < plan.startTime) continue; // the API repeats readings before startTime
         let row = device.rows.get(r.timestamp);
-        if (!row) device.rows.set(r.timestamp, (row = {}));
+        if (!row) {
+          row = {};
+          device.rows.set(r.timestamp, row);
+        }
         if (!(col in row)) row[col] = r.value; // a reading repeated on a later page: keep the first
         device.columns.add(col);
       }
