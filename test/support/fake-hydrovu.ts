@@ -5,7 +5,8 @@
  * cursors are opaque, readings repeated at the start of the next page, a reading moved
  * into the previous page (out of order across pages), a parameter that appears
  * mid-history, a dormant logger, expiring tokens, and failures injected on demand:
- * 429 with Retry-After, 500, dropped connections, hangs, bad JSON, non-numeric values.
+ * 429 with Retry-After, 500, dropped connections, hangs, bad JSON, non-numeric values,
+ * and an error answer that echoes the credentials it was sent.
  */
 
 export interface FakeParameter {
@@ -29,7 +30,9 @@ export type Failure =
   | { kind: "badjson" }
   | { kind: "badvalue" }
   | { kind: "401" }
-  | { kind: "status"; status: number };
+  | { kind: "status"; status: number }
+  /** A 400 whose body quotes the request's form, as some OAuth servers answer a bad grant. */
+  | { kind: "echo" };
 
 interface Injected {
   path: RegExp;
@@ -146,7 +149,7 @@ export class FakeHydroVu {
     const hit = this.injected.find((f) => f.remaining > 0 && f.path.test(path) && (f.page === undefined || f.page === page));
     if (hit) {
       hit.remaining--;
-      const r = await this.fail(hit.failure, path);
+      const r = await this.fail(hit.failure, path, req);
       if (r) return r;
     }
     if (req.method === "POST" && path === "/oauth/token") return this.token(await req.text());
@@ -161,7 +164,7 @@ export class FakeHydroVu {
     return new Response("not found", { status: 404 });
   }
 
-  private async fail(f: Failure, path: string): Promise<Response | null> {
+  private async fail(f: Failure, path: string, req: Request): Promise<Response | null> {
     switch (f.kind) {
       case "429":
         return new Response("slow down", { status: 429, headers: f.retryAfter === undefined ? {} : { "retry-after": f.retryAfter } });
@@ -187,6 +190,8 @@ export class FakeHydroVu {
         });
         return new Response(stream, { headers: { "content-type": "application/json" } });
       }
+      case "echo":
+        return new Response(`invalid_grant for request body ${await req.clone().text()}`, { status: 400 });
       case "badvalue":
         return null; // served normally, with one value spoiled
     }

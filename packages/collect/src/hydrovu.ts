@@ -45,7 +45,7 @@ export async function planHydroVu(cfg: HydroVuConfig, wd: WD): Promise<DevicePla
   return plans;
 }
 
-function apiFor(cfg: HydroVuConfig, ctx: CollectContext): HydroVuApi {
+function apiFor(cfg: HydroVuConfig, ctx: CollectContext): { api: HydroVuApi; secrets: string[] } {
   const clientId = resolveSecretRef(cfg.file, "client_id", cfg.client_id, ctx.env);
   const clientSecret = resolveSecretRef(cfg.file, "client_secret", cfg.client_secret, ctx.env);
   const http = new HttpClient({
@@ -54,16 +54,16 @@ function apiFor(cfg: HydroVuConfig, ctx: CollectContext): HydroVuApi {
     requestsPerMinute: cfg.requests_per_minute,
     fetch: ctx.fetch,
   });
-  return new HydroVuApi(cfg.base_url ?? HYDROVU_DEFAULT_BASE, { clientId, clientSecret }, http);
+  return { api: new HydroVuApi(cfg.base_url ?? HYDROVU_DEFAULT_BASE, { clientId, clientSecret }, http), secrets: [clientId, clientSecret] };
 }
 
 /** `pond collect --list-locations CONFIG`: the account's locations, to fill `devices:`. */
 export async function listHydroVuLocations(cfg: HydroVuConfig, ctx: CollectContext): Promise<HydroVuLocation[]> {
-  const api = apiFor(cfg, ctx);
+  const { api, secrets } = apiFor(cfg, ctx);
   try {
     return await api.locations();
   } catch (e) {
-    throw asRunError(cfg, "listing locations", e);
+    throw asRunError(cfg, "listing locations", e, secrets);
   }
 }
 
@@ -81,7 +81,7 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
     );
     return summary;
   }
-  const api = apiFor(cfg, ctx);
+  const { api, secrets } = apiFor(cfg, ctx);
   const fetched: DeviceRows[] = [];
   let current = "fetching parameter names";
   try {
@@ -102,7 +102,7 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
     }
   } catch (e) {
     summary.requests = api.http.requests;
-    throw asRunError(cfg, current, e);
+    throw asRunError(cfg, current, e, secrets);
   } finally {
     summary.requests = api.http.requests;
   }
@@ -214,7 +214,22 @@ async function writeDeviceVersion(wd: WD, d: DeviceRows, times: number[], stagin
   }
 }
 
-function asRunError(cfg: HydroVuConfig, what: string, e: unknown): unknown {
-  if (e instanceof PondError && (e.code === "http_failed" || e.code === "bad_response")) return new CollectRunError(cfg.file, what, e.message);
+/**
+ * An HTTP or response error as the run's failure. The cause may quote a server's answer,
+ * and some servers echo the form they were sent (client id and secret): every resolved
+ * secret is blanked out of it, so no value reaches the terminal, a log or `pond log`.
+ */
+function asRunError(cfg: HydroVuConfig, what: string, e: unknown, secrets: string[]): unknown {
+  if (e instanceof PondError && (e.code === "http_failed" || e.code === "bad_response")) return new CollectRunError(cfg.file, what, redact(e.message, secrets));
   return e;
+}
+
+/** `text` with each secret (and its URL-encoded form) replaced by "***". */
+export function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of secrets) {
+    if (s.length === 0) continue;
+    for (const form of new Set([s, encodeURIComponent(s), new URLSearchParams({ s }).toString().slice(2)])) out = out.split(form).join("***");
+  }
+  return out;
 }
