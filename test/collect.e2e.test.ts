@@ -284,6 +284,22 @@ describe("HydroVu", () => {
     expect((await s.run()).stderr).not.toContain("collect [");
   });
 
+  test("two overlapping runs: the one that commits second leaves out a device the first already wrote", async () => {
+    const a = generateLocation(101, "A", { start: T0, count: 300 });
+    const s = await setup([a]);
+    s.fake.inject(/\/v1\/locations\/101\/data/, { kind: "hang", ms: 1500 }, 1, 3);
+    const slow = pond(["collect"], { pond: s.pondDir, env: ENV });
+    // The slow run is waiting for page 3; a second run fetches everything and commits first.
+    while (!s.fake.log.some((l) => l.includes("/101/data") && l.includes(btoa(JSON.stringify({ page: 3, startTime: 0 }))))) await Bun.sleep(20);
+    const fast = await s.run();
+    expect(fast.stdout).toContain("300 rows added in 1 versions");
+    const r = await slow;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("0 rows added in 0 versions");
+    expect(r.stderr).toContain("device 101 (A): another run wrote /data/hv/A.series meanwhile; the next run continues from it");
+    await expectExact(s, a);
+  }, 60_000);
+
   test("--wait waits for the write lock; --wait 0 fails at once when the pond is busy", async () => {
     const s = await setup([generateLocation(101, "A", { start: T0, count: 20 })]);
     // Hold the pond's write lock from this process (flock on control/lock), as a long command would.

@@ -1,0 +1,23 @@
+import { FakeHydroVu, generateLocation } from "../test/support/fake-hydrovu.ts";
+const fake = new FakeHydroVu([generateLocation(1, "a", { start: 1_600_000_000, count: 40000, step: 60 })], { pageSize: 400 });
+const texts: string[] = [];
+let cursor = "";
+const tok = (await (await fetch(`${fake.url}oauth/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: "fake-id", client_secret: "fake-secret" }) })).json()) as any;
+for (;;) { const r = await fetch(`${fake.url}v1/locations/1/data?startTime=0`, { headers: { authorization: `Bearer ${tok.access_token}`, "X-ISI-Start-Page": cursor } }); texts.push(await r.text()); cursor = r.headers.get("x-isi-next-page") ?? ""; if (!cursor) break; }
+fake.stop();
+const cpu = (f: () => void, label: string) => { const c0 = process.cpuUsage(); const t0 = performance.now(); for (let i = 0; i < 10; i++) f(); const c = process.cpuUsage(c0); console.log(label, ((c.user + c.system) / 1000 / 10).toFixed(1), "ms cpu/device", ((performance.now() - t0) / 10).toFixed(1), "ms wall"); };
+let parsed: any[] = [];
+cpu(() => { parsed = texts.map((t) => JSON.parse(t)); }, "parse");
+cpu(() => { for (const j of parsed) for (const p of j.parameters) for (const r of p.readings) { if (typeof r.timestamp !== "number" || !Number.isInteger(r.timestamp)) throw 1; if (typeof r.value !== "number" || !Number.isFinite(r.value)) throw 2; } }, "validate");
+let rows = new Map<number, (number | undefined)[]>();
+cpu(() => { rows = new Map(); for (const j of parsed) for (const p of j.parameters) { const col = Number(p.parameterId) - 1; for (const r of p.readings) { let row = rows.get(r.timestamp); if (!row) { row = []; rows.set(r.timestamp, row); } if (row[col] === undefined) row[col] = r.value; } } }, "rows");
+const keys = [',"a":', ',"b":', ',"c":'];
+let out = "";
+cpu(() => { const times = Float64Array.from(rows.keys()).sort(); let chunk = ""; for (const t of times) { chunk += `{"timestamp":${t}`; const row = rows.get(t)!; for (let i = 0; i < row.length; i++) if (row[i] !== undefined) chunk += keys[i]! + row[i]!; chunk += "}\n"; } out = chunk; }, "jsonl");
+console.log(out.length, rows.size);
+cpu(() => { let n = 0; for (const row of rows.values()) for (let i = 0; i < row.length; i++) if (row[i] !== undefined) n += String(row[i]).length; }, "String(v) only");
+cpu(() => { let n = 0; for (const t of rows.keys()) n += String(t).length; }, "String(t) only");
+cpu(() => { const times = Float64Array.from(rows.keys()).sort(); }, "sort");
+cpu(() => { const times = Array.from(rows.keys()).sort((a, b) => a - b); }, "sort arr");
+cpu(() => { const times = Float64Array.from(rows.keys()).sort(); const parts: string[] = []; for (const t of times) { const row = rows.get(t)!; let l = '{"timestamp":' + t; for (let i = 0; i < row.length; i++) if (row[i] !== undefined) l += keys[i]! + row[i]!; parts.push(l); } out = parts.join("}\n"); }, "jsonl via join");
+cpu(() => { const times = Float64Array.from(rows.keys()).sort(); const parts: string[] = []; for (const t of times) { const row = rows.get(t)!; parts.push(JSON.stringify(row)); } out = parts.join("\n"); }, "stringify arrays");

@@ -1,0 +1,18 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Pond } from "@pond/steward";
+import { WD } from "@pond/tinyfs";
+import { silentProgress } from "@pond/diagnostics";
+import { runConfigs } from "@pond/collect";
+import { FakeHydroVu, generateLocation } from "../test/support/fake-hydrovu.ts";
+const ids = Array.from({ length: 10 }, (_, i) => 1000 + i);
+const fake = new FakeHydroVu(ids.map((id) => generateLocation(id, `d${id}`, { start: 1_600_000_000, count: 40000, step: 60 })), { pageSize: 400 });
+const dir = join(mkdtempSync(join(tmpdir(), "prof-")), "p");
+const pond = await Pond.init(dir, ["init"]);
+const yaml = `kind: hydrovu\nclient_id: \${env:HV_ID}\nclient_secret: \${env:HV_SECRET}\nbase_url: ${fake.url}\ndestination: /hv\nrequests_per_minute: 1000000\ndevices:\n${ids.map((id) => `  - {id: ${id}, name: d${id}}`).join("\n")}\n`;
+await pond.write(["x"], async ({ txn }) => { await new WD(txn).createFile("/etc/collect/hv.yaml", "file:data", new TextEncoder().encode(yaml), { parents: true }); });
+const t0 = performance.now();
+const r = await runConfigs(["/etc/collect/hv.yaml"], { pond, env: { HV_ID: "fake-id", HV_SECRET: "fake-secret" }, command: ["collect"], dryRun: false, progress: silentProgress });
+console.log(JSON.stringify(r[0]).slice(0, 300), (performance.now() - t0).toFixed(0), "ms", (process.memoryUsage().rss / 2 ** 20).toFixed(0), "MiB");
+fake.stop();
