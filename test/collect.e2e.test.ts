@@ -137,7 +137,8 @@ describe("HydroVu", () => {
     const a = generateLocation(101, "A", { start: T0, count: 950 });
     const b = generateLocation(102, "B", { start: T0, count: 420, withPh: false });
     const dormant = generateLocation(103, "Dormant", { start: T0 - 86400 * 30, count: 40 });
-    const s = await setup([a, b, dormant], "max_points_per_run: 1500\n");
+    // Tokens expire after 7 uses, so every run re-authenticates mid-run, several times.
+    const s = await setup([a, b, dormant], "max_points_per_run: 1500\n", { tokenUses: 7 });
     s.fake.inject(/\/v1\/locations\/101\/data/, { kind: "429", retryAfter: "1" }, 1, 2);
     s.fake.inject(/\/v1\/locations\/101\/data/, { kind: "500" }, 2, 3);
     s.fake.inject(/\/v1\/locations\/102\/data/, { kind: "drop" }, 1, 2);
@@ -151,6 +152,7 @@ describe("HydroVu", () => {
     const afterFirst = await seriesRows(s.pondDir, "A");
     expect(afterFirst.size).toBeGreaterThan(0);
     expect(afterFirst.size).toBeLessThan(950);
+    expect(s.fake.log.filter((l) => l.startsWith("POST /oauth/token")).length).toBeGreaterThan(1);
 
     s.fake.expireTokens();
     s.fake.inject(/\/v1\/locations\/103\/data/, { kind: "500" }, 1);
@@ -230,6 +232,72 @@ describe("HydroVu", () => {
     expect((await s.run()).code).toBe(0);
     await expectExact(s, a);
     await expectExact(s, b);
+  }, 60_000);
+
+  test("secrets are never printed: a refused secret, and a server that echoes the form in its error", async () => {
+    const s = await setup([generateLocation(101, "A", { start: T0, count: 10 })]);
+    const wrong = await s.run([], { HV_SECRET: "wrong-secret-4711" });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("POST /oauth/token: HTTP 401: the client id or secret was refused");
+    s.fake.inject(/\/oauth\/token/, { kind: "echo" }, 1);
+    const echoed = await s.run(["--format", "json"]);
+    expect(echoed.code).toBe(1);
+    expect(echoed.stderr).toContain("POST /oauth/token: HTTP 400");
+    expect(echoed.stderr).toContain("client_secret=***");
+    const log = await pondOk(["log"], { pond: s.pondDir });
+    for (const out of [wrong.stdout, wrong.stderr, echoed.stdout, echoed.stderr, log.stdout]) {
+      expect(out).not.toContain("wrong-secret-4711");
+      expect(out).not.toContain("fake-secret");
+      expect(out).not.toContain("fake-id");
+    }
+  });
+
+  test("an inactive device is not fetched; a parameter or unit without a friendly name is named by its ids", async () => {
+    const a = generateLocation(101, "A", { start: T0, count: 20, withPh: false });
+    a.parameters.push({ parameterId: "77", unitId: "99", readings: a.parameters[0]!.readings.map(([t]) => [t, t % 13]) });
+    const off = generateLocation(102, "Off", { start: T0, count: 20 });
+    const s = await setup([a, off]);
+    const yaml = (await pondOk(["cat", "/etc/collect/hv.yaml"], { pond: s.pondDir })).stdout.replace(
+      "{id: 102, name: Off}",
+      "{id: 102, name: Off, active: false}",
+    );
+    writeFileSync(join(s.dir, "hv2.yaml"), yaml);
+    await pondOk(["copy", `host://${join(s.dir, "hv2.yaml")}`, "/etc/collect/hv.yaml"], { pond: s.pondDir });
+    expect((await s.run()).code).toBe(0);
+    const rows = await seriesRows(s.pondDir, "A");
+    expect(rows.size).toBe(20);
+    expect(rows.get(T0)!["77.99"]).toBe(T0 % 13);
+    expect(s.fake.log.some((l) => l.includes("/102/"))).toBe(false);
+    expect((await pond(["describe", "/data/hv/Off.series"], { pond: s.pondDir })).code).not.toBe(0);
+  });
+
+  test("a progress bar is drawn on stderr when it is a terminal", async () => {
+    const s = await setup([generateLocation(101, "A", { start: T0, count: 300 })]);
+    const env = { ...(process.env as Record<string, string>), ...ENV, POND: s.pondDir };
+    // script(1) gives the command a pseudo-terminal, as cron does not.
+    const p = Bun.spawn(["script", "-qec", `${POND_BIN} collect`, "/dev/null"], { env, stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/\rcollect \[#+-*\] 1\/1 files/);
+    expect(out).toContain("300 rows added in 1 versions");
+    // Not a terminal: no bar.
+    expect((await s.run()).stderr).not.toContain("collect [");
+  });
+
+  test("two overlapping runs: the one that commits second leaves out a device the first already wrote", async () => {
+    const a = generateLocation(101, "A", { start: T0, count: 300 });
+    const s = await setup([a]);
+    s.fake.inject(/\/v1\/locations\/101\/data/, { kind: "hang", ms: 1500 }, 1, 3);
+    const slow = pond(["collect"], { pond: s.pondDir, env: ENV });
+    // The slow run is waiting for page 3; a second run fetches everything and commits first.
+    while (!s.fake.log.some((l) => l.includes("/101/data") && l.includes(btoa(JSON.stringify({ page: 3, startTime: 0 }))))) await Bun.sleep(20);
+    const fast = await s.run();
+    expect(fast.stdout).toContain("300 rows added in 1 versions");
+    const r = await slow;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("0 rows added in 0 versions");
+    expect(r.stderr).toContain("device 101 (A): another run wrote /data/hv/A.series meanwhile; the next run continues from it");
+    await expectExact(s, a);
   }, 60_000);
 
   test("--wait waits for the write lock; --wait 0 fails at once when the pond is busy", async () => {

@@ -5,7 +5,8 @@
  * cursors are opaque, readings repeated at the start of the next page, a reading moved
  * into the previous page (out of order across pages), a parameter that appears
  * mid-history, a dormant logger, expiring tokens, and failures injected on demand:
- * 429 with Retry-After, 500, dropped connections, hangs, bad JSON, non-numeric values.
+ * 429 with Retry-After, 500, dropped connections, hangs, bad JSON, non-numeric values,
+ * and an error answer that echoes the credentials it was sent.
  */
 
 export interface FakeParameter {
@@ -29,7 +30,9 @@ export type Failure =
   | { kind: "badjson" }
   | { kind: "badvalue" }
   | { kind: "401" }
-  | { kind: "status"; status: number };
+  | { kind: "status"; status: number }
+  /** A 400 whose body quotes the request's form, as some OAuth servers answer a bad grant. */
+  | { kind: "echo" };
 
 interface Injected {
   path: RegExp;
@@ -137,6 +140,17 @@ export class FakeHydroVu {
     return rows;
   }
 
+  /** A location's distinct times in order, cached until its readings change (extendLocation). */
+  private readonly times = new Map<number, { count: number; times: number[] }>();
+  private timesOf(loc: FakeLocation): number[] {
+    const count = loc.parameters.reduce((a, p) => a + p.readings.length, 0);
+    const hit = this.times.get(loc.id);
+    if (hit?.count === count) return hit.times;
+    const times = [...new Set(loc.parameters.flatMap((p) => p.readings.map((r) => r[0])))].sort((a, b) => a - b);
+    this.times.set(loc.id, { count, times });
+    return times;
+  }
+
   private async handle(req: Request): Promise<Response> {
     const u = new URL(req.url);
     const path = u.pathname.replace(/^\/public-api/, "");
@@ -146,7 +160,7 @@ export class FakeHydroVu {
     const hit = this.injected.find((f) => f.remaining > 0 && f.path.test(path) && (f.page === undefined || f.page === page));
     if (hit) {
       hit.remaining--;
-      const r = await this.fail(hit.failure, path);
+      const r = await this.fail(hit.failure, path, req);
       if (r) return r;
     }
     if (req.method === "POST" && path === "/oauth/token") return this.token(await req.text());
@@ -161,7 +175,7 @@ export class FakeHydroVu {
     return new Response("not found", { status: 404 });
   }
 
-  private async fail(f: Failure, path: string): Promise<Response | null> {
+  private async fail(f: Failure, path: string, req: Request): Promise<Response | null> {
     switch (f.kind) {
       case "429":
         return new Response("slow down", { status: 429, headers: f.retryAfter === undefined ? {} : { "retry-after": f.retryAfter } });
@@ -187,6 +201,8 @@ export class FakeHydroVu {
         });
         return new Response(stream, { headers: { "content-type": "application/json" } });
       }
+      case "echo":
+        return new Response(`invalid_grant for request body ${await req.clone().text()}`, { status: 400 });
       case "badvalue":
         return null; // served normally, with one value spoiled
     }
@@ -220,23 +236,30 @@ export class FakeHydroVu {
     const loc = this.locations.get(id);
     if (!loc) return new Response("no such location", { status: 404 });
     const end = endTime === null ? Infinity : Number(endTime);
-    const times = [...new Set(loc.parameters.flatMap((p) => p.readings.map((r) => r[0])))].filter((t) => t >= startTime && t <= end).sort((a, b) => a - b);
-    if (times.length === 0) return new Response(JSON.stringify({ message: "no data" }), { status: 404 });
+    // The times at or after startTime (and up to endTime) are all[from, to): indexed, not copied.
+    const all = this.timesOf(loc);
+    const from = firstAtOrAfter(all, startTime);
+    const count = firstAtOrAfter(all, end + 1) - from;
+    const at = (i: number) => all[from + i]!;
+    if (count <= 0) return new Response(JSON.stringify({ message: "no data" }), { status: 404 });
     const n = this.o.pageSize;
-    const pages = Math.ceil(times.length / n);
+    const pages = Math.ceil(count / n);
     if (page > pages) return new Response("bad cursor", { status: 400 });
-    const own = new Set(times.slice((page - 1) * n, page * n));
-    if (page > 1) for (const t of times.slice(Math.max(0, (page - 1) * n - this.o.overlap), (page - 1) * n)) own.add(t); // repeated
+    const own = new Set<number>();
+    for (let i = (page - 1) * n; i < Math.min(count, page * n); i++) own.add(at(i));
+    if (page > 1) for (let i = Math.max(0, (page - 1) * n - this.o.overlap); i < (page - 1) * n; i++) own.add(at(i)); // repeated
     if (this.o.outOfOrder) {
-      if (page < pages) own.add(times[page * n]!); // the next page's first reading, early
-      if (page > 1) own.delete(times[(page - 1) * n]!); // …so this page lacks it
+      if (page < pages) own.add(at(page * n)); // the next page's first reading, early
+      if (page > 1) own.delete(at((page - 1) * n)); // …so this page lacks it
     }
     const parameters = loc.parameters
       .map((p) => ({
         parameterId: p.parameterId,
         unitId: p.unitId,
         customParameter: false,
+        // Readings are in time order: only the slice between the page's first and last time can be on it.
         readings: p.readings
+          .slice(lowerBound(p.readings, Math.min(...own)), lowerBound(p.readings, Math.max(...own) + 1))
           .filter((r) => own.has(r[0]))
           .reverse()
           .map(([timestamp, value]) => ({ timestamp, value }) as { timestamp: number; value: unknown }),
@@ -247,4 +270,28 @@ export class FakeHydroVu {
     if (page < pages) headers["x-isi-next-page"] = btoa(JSON.stringify({ page: page + 1, startTime }));
     return Response.json({ locationId: id, parameters }, { headers });
   }
+}
+
+/** The first index whose value is ≥ t, in sorted numbers. */
+function firstAtOrAfter(sorted: number[], t: number): number {
+  let lo = 0,
+    hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index whose time is ≥ t, in readings sorted by time. */
+function lowerBound(readings: [number, number][], t: number): number {
+  let lo = 0,
+    hi = readings.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (readings[mid]![0] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

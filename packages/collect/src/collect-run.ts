@@ -27,6 +27,8 @@ export interface CollectSummary {
   requests: number;
   /** The transaction that holds the new versions. */
   seq?: number;
+  /** Inbox: files imported now, skipped as unreadable (on_error: skip), already imported or skipped before. */
+  files?: { imported: number; skipped: number; known: number };
   /** Things worth a line: devices cut short by max_points_per_run, files skipped. */
   notes: string[];
   /** --dry-run: what would be fetched, one line each. */

@@ -75,7 +75,7 @@ function checkValue(file: string, key: string, v: unknown, f: Field): void {
       return;
     case "list":
       if (!Array.isArray(v)) throw bad();
-      v.forEach((item, i) => checkObject(file, item, f.of, `${key}[${i}].`));
+      for (const [i, item] of v.entries()) checkObject(file, item, f.of, `${key}[${i}].`);
       return;
   }
 }

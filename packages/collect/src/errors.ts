@@ -36,10 +36,10 @@ export class HttpRequestError extends PondError {
 
 /** One collector's run failed; nothing of it was written. */
 export class CollectRunError extends PondError {
-  constructor(file: string, what: string, cause: string) {
+  constructor(file: string, what: string, cause: string, hint?: string) {
     super("collect_failed", `Collector "${file}" failed (nothing written): ${what}: ${cause}`, {
       data: { file, what },
-      hint: "The next run starts from the same point, so nothing is lost; fix the cause (network, credentials, config) or just run again.",
+      hint: hint ?? "The next run starts from the same point, so nothing is lost; fix the cause (network, credentials, config) or just run again.",
     });
   }
 }

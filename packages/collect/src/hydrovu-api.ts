@@ -64,7 +64,8 @@ export class HydroVuApi {
       );
     const j = parseJson(r.text, what) as { access_token?: unknown };
     if (typeof j.access_token !== "string" || j.access_token === "") throw new BadResponseError(what, "the answer has no access_token");
-    return (this.token = j.access_token);
+    this.token = j.access_token;
+    return j.access_token;
   }
 
   /** GET with the bearer token; a 401 re-authenticates once (tokens expire mid-run). 404 → null. */
@@ -124,15 +125,26 @@ export class HydroVuApi {
     }
   }
 
+  /**
+   * The pages of a listing, in order. The next page is asked for as soon as a page's
+   * headers name it, before the page is parsed and used, so the server prepares one page
+   * while the caller works on the previous (one request in flight, never more). A caller
+   * that stops early leaves that one request unused; its failure is then ignored.
+   */
   private async *pages(what: string, path: string): AsyncIterable<{ n: number; json: unknown; bytes: number }> {
     let cursor = "";
+    let pending = this.get(what, path, { "X-ISI-Start-Page": cursor });
     for (let n = 1; ; n++) {
-      const r = await this.get(what, path, { "X-ISI-Start-Page": cursor });
+      const r = await pending;
       if (!r) return;
-      yield { n, json: parseJson(r.text, `${what} page ${n}`), bytes: r.text.length };
       const next = r.headers.get("x-isi-next-page");
+      if (next && next === cursor) throw new BadResponseError(`${what} page ${n}`, "the next-page cursor did not move (the server would loop)");
+      if (next) {
+        pending = this.get(what, path, { "X-ISI-Start-Page": next });
+        pending.catch(() => {}); // awaited on the next turn, unless the caller stops first
+      }
+      yield { n, json: parseJson(r.text, `${what} page ${n}`), bytes: r.text.length };
       if (!next) return;
-      if (next === cursor) throw new BadResponseError(`${what} page ${n}`, "the next-page cursor did not move (the server would loop)");
       cursor = next;
     }
   }

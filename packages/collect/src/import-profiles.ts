@@ -48,11 +48,7 @@ export function profilePlan(name: string, path: string, raw: string, opts: Profi
   }
   switch (name) {
     case "laketech":
-      return {
-        input: { format: "csv", csv: {} },
-        sql: `PIVOT (SELECT "Timestamp" AS timestamp, "Series Name" || '.' || "Parameter" AS name, CAST("Value" AS DOUBLE) - coalesce(CAST("Offset" AS DOUBLE), 0) AS v FROM source) ON name USING first(v) GROUP BY timestamp ORDER BY timestamp`,
-        timestampColumn: "timestamp",
-      };
+      return laketech(path, raw);
     case "ysi":
       return ysi(path, raw, opts);
     case "usgs-rdb":
@@ -60,6 +56,27 @@ export function profilePlan(name: string, path: string, raw: string, opts: Profi
     case "insitu":
       return { input: { format: "csv", csv: { nullString: "NA" } }, sql: "SELECT * FROM source" };
   }
+}
+
+const LAKETECH_HEADER = ["Timestamp", "Series Name", "Location", "Parameter", "Value", "Offset"];
+
+/**
+ * The columns are read typed and strictly (not sniffed), so a value that is not a number
+ * fails naming its line, as DuckDB's reader reports it, instead of failing later in the pivot.
+ */
+function laketech(path: string, raw: string): ProfilePlan {
+  const header = splitCsvLine(headLines(path, 1)[0] ?? "").map((h) => h.trim());
+  if (header.join(",") !== LAKETECH_HEADER.join(",")) {
+    throw new PondError("bad_profile", `"${raw}" does not look like a LakeTech export: expected the header ${LAKETECH_HEADER.join(",")}`, {
+      hint: "Check the file, or import it with --sql.",
+    });
+  }
+  const types = ["TIMESTAMP", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "DOUBLE"];
+  return {
+    input: { format: "csv", csv: { header: true, columns: LAKETECH_HEADER.map((n, i) => [n, types[i]!] as [string, string]) } },
+    sql: `PIVOT (SELECT "Timestamp" AS timestamp, "Series Name" || '.' || "Parameter" AS name, "Value" - coalesce("Offset", 0) AS v FROM source) ON name USING first(v) GROUP BY timestamp ORDER BY timestamp`,
+    timestampColumn: "timestamp",
+  };
 }
 
 /** US zone abbreviations YSI software writes into file names; fixed offsets from UTC, hours. */
@@ -93,7 +110,7 @@ function ysi(path: string, raw: string, opts: ProfileOptions): ProfilePlan {
   if (opts.timezone !== undefined) ts = `timezone('${opts.timezone.replaceAll("'", "''")}', ${local})`;
   else {
     const abbr = basename(path)
-      .split(/[_.\-]/)
+      .split(/[_.-]/)
       .find((p) => p in ZONE_ABBREVIATIONS);
     if (abbr === undefined) {
       throw new PondError("bad_profile", `"${raw}": a YSI export's times have no zone and its file name names none`, {
@@ -123,7 +140,7 @@ function usgsRdb(path: string, raw: string): ProfilePlan {
       hint: "Check the file, or import it with --sql.",
     });
   }
-  const cols: [string, string][] = header.map((n, i) => [n, "VARCHAR"]);
+  const cols: [string, string][] = header.map((n) => [n, "VARCHAR"]);
   const select = header.map((n, i) => {
     const q = `"${n.replaceAll('"', '""')}"`;
     const t = types[i]!.slice(-1);

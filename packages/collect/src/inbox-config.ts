@@ -10,6 +10,8 @@ export interface InboxConfig {
   sql?: string;
   destination: string;
   on_error?: "fail" | "skip";
+  /** Zone of times the files write without one (the ysi profile, sql: over naive times). */
+  timezone?: string;
 }
 
 export const INBOX_SCHEMA: Schema = {
@@ -20,4 +22,5 @@ export const INBOX_SCHEMA: Schema = {
   sql: { type: "string" },
   destination: { type: "pond-path", required: true },
   on_error: { type: "enum", values: ["fail", "skip"] },
+  timezone: { type: "string" },
 };

@@ -9,3 +9,5 @@ export * from "./inbox-config.ts";
 export * from "./run-configs.ts";
 export * from "./series-watermark.ts";
 export * from "./import-profiles.ts";
+export * from "./import-file.ts";
+export { runInbox, skippedRecordPath, type SkippedFile } from "./inbox.ts";

@@ -3,6 +3,7 @@ import { NotFoundError, WD } from "@pond/tinyfs";
 import { emptySummary, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CONFIG_DIR, parseConfig, type CollectorConfig } from "./config.ts";
 import { runHydroVu } from "./hydrovu.ts";
+import { runInbox } from "./inbox.ts";
 
 /** The config files `pond collect` runs: one named path, or every file under /etc/collect/ (sorted). */
 export async function configPaths(wd: WD, path?: string): Promise<string[]> {
@@ -10,7 +11,7 @@ export async function configPaths(wd: WD, path?: string): Promise<string[]> {
     await wd.stat(path); // NotFoundError names it
     return [path];
   }
-  let entries;
+  let entries: Awaited<ReturnType<WD["list"]>>;
   try {
     entries = await wd.list(CONFIG_DIR);
   } catch (e) {
@@ -59,9 +60,7 @@ export async function runConfig(cfg: CollectorConfig, ctx: CollectContext): Prom
   switch (cfg.kind) {
     case "hydrovu":
       return runHydroVu(cfg, ctx);
-    case "inbox": {
-      const { runInbox } = await import("./inbox.ts");
+    case "inbox":
       return runInbox(cfg, ctx);
-    }
   }
 }

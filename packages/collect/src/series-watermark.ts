@@ -1,4 +1,4 @@
-import { NotFoundError, WD } from "@pond/tinyfs";
+import { NotFoundError, type WD } from "@pond/tinyfs";
 
 /**
  * The newest event time a series holds (µs), from the max_event_time each version
@@ -6,7 +6,7 @@ import { NotFoundError, WD } from "@pond/tinyfs";
  * exist or holds no rows.
  */
 export async function seriesWatermark(wd: WD, path: string): Promise<bigint | null> {
-  let versions;
+  let versions: NonNullable<Awaited<ReturnType<WD["stat"]>>["versions"]>;
   try {
     versions = (await wd.stat(path)).versions ?? [];
   } catch (e) {

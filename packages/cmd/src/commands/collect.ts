@@ -63,6 +63,7 @@ function summaryLine(s: CollectSummary): string {
   if (!s.ok) return `${s.file}: ${s.kind}: FAILED, nothing written, ${s.requests} requests`;
   if (s.plan) return [`${s.file}: ${s.kind}: dry run, would fetch:`, ...s.plan.map((p) => `  ${p}`)].join("\n");
   const range = s.rowsAdded > 0 ? `, ${s.start} .. ${s.end}` : "";
-  const txn = s.seq !== undefined && s.versionsAdded > 0 ? `, transaction ${s.seq}` : "";
-  return `${s.file}: ${s.kind}: ${s.rowsAdded} rows added in ${s.versionsAdded} versions${range}, ${s.requests} requests${txn}`;
+  const txn = s.seq !== undefined && (s.versionsAdded > 0 || (s.files?.skipped ?? 0) > 0) ? `, transaction ${s.seq}` : "";
+  const work = s.files ? `${s.files.imported} files imported, ${s.files.skipped} skipped, ${s.files.known} already imported` : `${s.requests} requests`;
+  return `${s.file}: ${s.kind}: ${s.rowsAdded} rows added in ${s.versionsAdded} versions${range}, ${work}${txn}`;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { AdoptableFile, convertWithSql, type PreparedParquet, type SqlIngestInput } from "@pond/tlogfs";
+import { AdoptableFile, type PreparedParquet } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { csvOptions, type CsvArgs } from "./cat-rows.ts";
 import { UsageError } from "../errors.ts";
@@ -31,31 +31,29 @@ export async function prepareTransform(
     );
   }
   const series = src.format === "series" || src.format === "series+csv";
-  let input: SqlIngestInput = src.format === "series" ? { format: "parquet" } : { format: "csv", csv: csvOptions(args) };
-  let sql = args.sql;
-  let timestampColumn = args.timestampColumn;
-  let firstZoned = false;
-  if (args.profile !== undefined) {
-    if (src.format === "series") throw new UsageError("--profile reads CSV exports; use host+series+csv: or host+csv:", "copy");
-    const { profilePlan } = await import("@pond/collect");
-    const plan = profilePlan(String(args.profile), src.path, src.raw, { timezone: args.timezone });
-    input = plan.input;
-    sql = plan.sql;
-    timestampColumn ??= plan.timestampColumn;
-    firstZoned = args.profile === "insitu" && timestampColumn === undefined;
+  if (args.profile !== undefined && src.format === "series") {
+    throw new UsageError("--profile reads CSV exports; use host+series+csv: or host+csv:", "copy");
   }
+  const { convertImport } = await import("@pond/collect");
   mkdirSync(stagingDir, { recursive: true });
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
   const out = join(stagingDir, `.tmp-sql-${crypto.randomUUID()}`);
   const cleanup = () => rmSync(out, { force: true });
   try {
-    const prepared = await convertWithSql(src.path, out, input, sql!, {
+    const prepared = await convertImport(
+      src.path,
+      src.raw,
+      {
+        profile: args.profile === undefined ? undefined : String(args.profile),
+        sql: args.sql,
+        timezone: args.timezone,
+        timestampColumn: args.timestampColumn,
+        csv: csvOptions(args),
+        parquet: src.format === "series",
+      },
+      out,
       series,
-      timestampColumn,
-      raw: src.raw,
-      firstZonedTimestamp: firstZoned,
-      builtIn: args.profile !== undefined,
-    });
+    );
     return { prepared, content: new AdoptableFile(out), cleanup };
   } catch (e) {
     cleanup();
