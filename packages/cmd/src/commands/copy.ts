@@ -192,6 +192,7 @@ async function copyFile(
   let opts = {};
   let cleanup = () => {};
   if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
+  if (target.startsWith("/etc/reduce/")) await checkReduceConfig(src, target);
   if (src.format === "data") {
     content = counted(readHostFile(hostPathOf(src)), progress);
   } else {
@@ -258,6 +259,14 @@ async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<
   if (!isConfigPath(target)) return;
   if (src.format !== "data") throw new PondError("usage", `"${target}" is a collector config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
   parseConfig(await Bun.file(src.path).text(), target);
+}
+
+/** A reduction config is checked before it is stored, as a collector config is. */
+async function checkReduceConfig(src: HostEndpoint, target: string): Promise<void> {
+  const { isReduceConfigPath, parseReduceConfig } = await import("@pond/present");
+  if (!isReduceConfigPath(target)) return;
+  if (src.format !== "data") throw new PondError("usage", `"${target}" is a reduction config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  parseReduceConfig(await Bun.file(src.path).text(), target);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {

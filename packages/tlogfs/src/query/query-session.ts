@@ -63,8 +63,14 @@ export class QuerySession {
     // Reading by name costs a schema pass over every footer; skip it when every version
     // recorded the same columns.
     const schemas = new Set(sources.flatMap((s) => s.files.map((f) => JSON.stringify(f.columns ?? null))));
-    const relation = this.parquetRelation(files, schemas.size !== 1 || schemas.has("null"));
+    const byName = schemas.size !== 1 || schemas.has("null");
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
+    const relation = sources.some((s) => s.newestRowPerTime && s.files.length > 1)
+      ? `(${sources
+          .filter((s) => s.files.length > 0)
+          .map((s) => this.newestRowRelation(s, byName))
+          .join(" UNION ALL BY NAME ")})`
+      : this.parquetRelation(files, byName);
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
       if (!tsCol)
         throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
@@ -103,6 +109,21 @@ export class QuerySession {
       throw new QueryError(`Cannot read CSV "${raw}": ${duckMessage(e)}`);
     }
     await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
+  }
+
+  /**
+   * One source's rows; for a series whose versions replace earlier rows at the same time
+   * (`newestRowPerTime`), only the newest version's row at each time. Files are listed in
+   * version order, so DuckDB's `file_index` (a virtual column: a data column of that name
+   * would hide it, and no reduced series has one) orders rows by version.
+   */
+  private newestRowRelation(s: ResolvedSource, byName: boolean): string {
+    const rel = this.parquetRelation(
+      s.files.map((f) => f.hostPath),
+      byName,
+    );
+    if (!s.newestRowPerTime || !s.timestampColumn || s.files.length < 2) return `(SELECT * FROM ${rel})`;
+    return `(SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY ${sqlIdent(s.timestampColumn)} ORDER BY file_index DESC) = 1)`;
   }
 
   private parquetRelation(files: string[], byName: boolean): string {
