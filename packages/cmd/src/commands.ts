@@ -394,6 +394,11 @@ export const collectCommand = command({
     dryRun: { type: "boolean", default: false, describe: "Say what each collector would fetch; write nothing" },
     wait: { type: "number", min: 0, default: 60, valueName: "seconds", describe: "Seconds to wait for the pond's write lock" },
     listLocations: { type: "boolean", default: false, describe: "HydroVu: print the account's locations (to fill devices:)" },
+    thenReduce: {
+      type: "boolean",
+      default: false,
+      describe: "Then run every reduction under /etc/reduce/ (as `pond reduce`; with --format json, its JSON follows the collectors')",
+    },
     format: textJson,
   },
   load: () => import("./commands/collect.ts"),
@@ -401,8 +406,7 @@ export const collectCommand = command({
 
 export const reduceCommand = command({
   name: "reduce",
-  describe:
-    "Downsample series: run every reduction config under /etc/reduce/, or the one named; writes <out>/<name>/res=<dur>.series, incrementally",
+  describe: "Downsample series: run every reduction config under /etc/reduce/, or the one named; writes <out>/<name>/res=<dur>.series, incrementally",
   positionals: [
     {
       name: "config",

@@ -5,7 +5,10 @@ const F = "/etc/reduce/lake.yaml";
 
 describe("parseReduceConfig", () => {
   test("parseReduceConfig() reads a full config with per-column aggregations", () => {
-    const c = parseReduceConfig("in: /st/*.series\nout: /reduced/\nresolutions: [1h, 6h, 1d, 7d]\naggregations: {temp: [avg, max], rain: [sum]}\nlateness: 2d\n", F);
+    const c = parseReduceConfig(
+      "in: /st/*.series\nout: /reduced/\nresolutions: [1h, 6h, 1d, 7d]\naggregations: {temp: [avg, max], rain: [sum]}\nlateness: 2d\n",
+      F,
+    );
     expect(c.in).toBe("/st/*.series");
     expect(c.out).toBe("/reduced");
     expect(c.resolutions.map((r) => [r.spelling, r.micros, r.interval])).toEqual([

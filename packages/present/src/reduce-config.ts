@@ -61,7 +61,11 @@ const DURATION_HELP = "a whole number and a unit s, m, h, d or w, like 15m, 1h, 
 
 /** True when a pond path is one `pond reduce` reads as a config (so writing it must validate it). */
 export function isReduceConfigPath(pondPath: string): boolean {
-  return pondPath.startsWith(REDUCE_CONFIG_DIR + "/") && pondPath.length > REDUCE_CONFIG_DIR.length + 1 && !pondPath.slice(REDUCE_CONFIG_DIR.length + 1).includes("/");
+  return (
+    pondPath.startsWith(REDUCE_CONFIG_DIR + "/") &&
+    pondPath.length > REDUCE_CONFIG_DIR.length + 1 &&
+    !pondPath.slice(REDUCE_CONFIG_DIR.length + 1).includes("/")
+  );
 }
 
 /** Parses `1h`, `7d`… or returns undefined. */
@@ -101,7 +105,8 @@ export function parseReduceConfig(text: string, file: string): ReduceConfig {
     throw new ReduceConfigError(file, "out", `expected an absolute pond folder like /reduced (no glob), got ${show(out)}`);
 
   const rawRes = required("resolutions", `a list of durations, ${DURATION_HELP}`);
-  if (!Array.isArray(rawRes) || rawRes.length === 0) throw new ReduceConfigError(file, "resolutions", `expected a non-empty list of durations (${DURATION_HELP}), got ${show(rawRes)}`);
+  if (!Array.isArray(rawRes) || rawRes.length === 0)
+    throw new ReduceConfigError(file, "resolutions", `expected a non-empty list of durations (${DURATION_HELP}), got ${show(rawRes)}`);
   const resolutions: Resolution[] = [];
   rawRes.forEach((r, i) => {
     const res = typeof r === "string" ? parseResolution(r) : undefined;

@@ -53,7 +53,11 @@ async function writeFile(path: string, text: string): Promise<void> {
 }
 
 /** Appends one version of rows {t (µs), a, n, b?} to a series, stored as `pond copy host+series:` stores it. */
-async function appendVersion(series: string, rows: { t: number; a: number | null | "NaN"; n: number | null; b?: number | null }[], withB: boolean): Promise<void> {
+async function appendVersion(
+  series: string,
+  rows: { t: number; a: number | string | null; n: number | null; b?: number | null }[],
+  withB: boolean,
+): Promise<void> {
   const jsonl = join(root, `rows-${crypto.randomUUID()}.jsonl`);
   const parquet = jsonl.replace(/\.jsonl$/, ".parquet");
   writeFileSync(jsonl, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
@@ -91,7 +95,8 @@ describe("pond reduce, incremental against full", () => {
   test(`runReduction() incrementally equals a full recompute over random appends (REDUCE_SEED=${SEED})`, async () => {
     console.log(`reduce differential: REDUCE_SEED=${SEED} REDUCE_ROUNDS=${ROUNDS}`);
     const rand = rng(SEED);
-    const cfg = (out: string) => `in: /st/*.series\nout: ${out}\nresolutions: [1h, 1d, 7d]\naggregations: [avg, min, max, count, sum, first, last]\nlateness: 1d\n`;
+    const cfg = (out: string) =>
+      `in: /st/*.series\nout: ${out}\nresolutions: [1h, 1d, 7d]\naggregations: [avg, min, max, count, sum, first, last]\nlateness: 1d\n`;
     await writeFile("/etc/reduce/inc.yaml", cfg("/inc"));
     await writeFile("/etc/reduce/full.yaml", cfg("/full"));
     const series = ["/st/lake.series", "/st/river.series"];
@@ -112,7 +117,8 @@ describe("pond reduce, incremental against full", () => {
             t += MIN_US * (rand() < 0.05 ? 60 + Math.floor(rand() * 600) : 1); // gaps too
             let at = t;
             const r = rand();
-            if (r < 0.08) at = t - Math.floor(rand() * 3 * DAY_US); // late, some beyond lateness
+            if (r < 0.08)
+              at = t - Math.floor(rand() * 3 * DAY_US); // late, some beyond lateness
             else if (r < 0.12) at = t - MIN_US * Math.floor(rand() * 30); // repeats a recent time
             const a = rand() < 0.05 ? null : rand() < 0.01 ? "NaN" : Math.round((rand() * 200 - 50) * 1e6) / 1e3 + rand() * 1e-9;
             rows.push({ t: at, a, n: rand() < 0.05 ? null : Math.floor(rand() * 1000 - 200), ...(hasB.get(s) ? { b: rand() < 0.1 ? null : rand() } : {}) });
@@ -148,13 +154,17 @@ describe("pond reduce, incremental against full", () => {
         const [a, b] = [await readOutput(session, incPath), await readOutput(session, o.output)];
         if (JSON.stringify(a) !== JSON.stringify(b)) {
           const i = a.findIndex((x, k) => x !== b[k]);
-          throw new Error(`REDUCE_SEED=${SEED} round ${round}: ${incPath} differs from ${o.output} at row ${i} of ${a.length}/${b.length}:\n  ${a[i]}\n  ${b[i]}`);
+          throw new Error(
+            `REDUCE_SEED=${SEED} round ${round}: ${incPath} differs from ${o.output} at row ${i} of ${a.length}/${b.length}:\n  ${a[i]}\n  ${b[i]}`,
+          );
         }
         expect(a.length).toBeGreaterThan(0);
       }
       session.close();
     }
-    console.log(`reduce differential: output runs by mode ${JSON.stringify(Object.fromEntries(modes))}, ${partialReads} incremental runs read only some versions`);
+    console.log(
+      `reduce differential: output runs by mode ${JSON.stringify(Object.fromEntries(modes))}, ${partialReads} incremental runs read only some versions`,
+    );
     // The comparison means something only if most runs were incremental and read a part of the input.
     expect(modes.get("incremental") ?? 0).toBeGreaterThan(ROUNDS);
     expect(partialReads).toBeGreaterThan(0);

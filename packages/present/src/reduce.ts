@@ -99,7 +99,7 @@ export async function reduceConfigPaths(wd: WD, config?: string): Promise<string
     await wd.stat(path); // NotFoundError names it
     return [path];
   }
-  let entries;
+  let entries: Awaited<ReturnType<WD["list"]>>;
   try {
     entries = await wd.list(REDUCE_CONFIG_DIR);
   } catch (e) {
@@ -137,13 +137,13 @@ export async function runReductions(pond: Pond, paths: string[], opts: ReduceOpt
 /** Runs one config (a pond path): every output it names, in one transaction. */
 export async function runReduction(pond: Pond, path: string, opts: ReduceOptions): Promise<ReduceSummary> {
   const progress = opts.progress ?? silentProgress;
-  if (opts.dryRun) {
-    const view = await pond.view();
-    const cfg = await readReduceConfig(new WD(view), path);
-    const summary: ReduceSummary = { file: cfg.file, ok: true, dryRun: true, outputs: [], notes: [] };
-    await reduceAll(view, new WD(view), cfg, summary, progress, undefined);
-    return summary;
-  }
+  // The plan first, without the write lock: a dry run is just this, and a run with
+  // nothing new starts no transaction (nothing to commit, nothing in `pond log`).
+  const view = await pond.view();
+  const cfg = await readReduceConfig(new WD(view), path);
+  const plan: ReduceSummary = { file: cfg.file, ok: true, dryRun: Boolean(opts.dryRun), outputs: [], notes: [] };
+  await reduceAll(view, new WD(view), cfg, plan, opts.dryRun ? progress : silentProgress, undefined);
+  if (opts.dryRun || plan.outputs.every((o) => o.mode === "up to date")) return plan;
   const staging = join(pond.paths.data, "_large_files");
   mkdirSync(staging, { recursive: true });
   let summary!: ReduceSummary;
@@ -366,7 +366,11 @@ async function computeIncremental(
     for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
     if (reduced !== null && res === cfg.resolutions[0]) {
       const late = Number(
-        (await session.all(`SELECT count(*)::BIGINT AS n FROM __pond_new WHERE ${sqlIdent(ts)}::TIMESTAMP < make_timestamp(${reduced - cfg.lateness.micros}::BIGINT)`))[0]!.n,
+        (
+          await session.all(
+            `SELECT count(*)::BIGINT AS n FROM __pond_new WHERE ${sqlIdent(ts)}::TIMESTAMP < make_timestamp(${reduced - cfg.lateness.micros}::BIGINT)`,
+          )
+        )[0]!.n,
       );
       if (late > 0)
         summary.notes.push(
@@ -427,7 +431,8 @@ function outputAggregates(cfg: ReduceConfig, src: ResolvedSource, ts: string, co
   for (const [name, aggs] of cfg.aggregations.columns) {
     const c = columns.find((x) => x.name === name);
     if (!c) continue; // a glob's series need not all have every column; a column that appears later is picked up then
-    if (name === ts) throw new PondError("bad_reduce_config", `Reduction "${cfg.file}", key "aggregations.${name}": "${name}" is the time column of "${src.path}"`, {});
+    if (name === ts)
+      throw new PondError("bad_reduce_config", `Reduction "${cfg.file}", key "aggregations.${name}": "${name}" is the time column of "${src.path}"`, {});
     for (const agg of aggs) {
       if ((agg === "avg" || agg === "sum") && !isNumericType(c.type))
         throw new PondError(
@@ -459,6 +464,8 @@ function stateOf(v: VersionInfo): ReduceState | undefined {
 async function parquetInfo(session: QuerySession, file: string): Promise<{ rows: number; columns: InputColumn[]; min: bigint | null; max: bigint | null }> {
   const rel = `read_parquet(${sqlString(file)})`;
   const columns = (await session.all(`DESCRIBE SELECT * FROM ${rel}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-  const r = (await session.all(`SELECT count(*)::BIGINT AS n, epoch_us(min("timestamp"))::BIGINT AS lo, epoch_us(max("timestamp"))::BIGINT AS hi FROM ${rel}`))[0]!;
+  const r = (
+    await session.all(`SELECT count(*)::BIGINT AS n, epoch_us(min("timestamp"))::BIGINT AS lo, epoch_us(max("timestamp"))::BIGINT AS hi FROM ${rel}`)
+  )[0]!;
   return { rows: Number(r.n), columns, min: (r.lo as bigint | null) ?? null, max: (r.hi as bigint | null) ?? null };
 }

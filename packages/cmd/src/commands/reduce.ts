@@ -54,7 +54,8 @@ function outputLine(o: ReduceOutputSummary, dryRun: boolean): string {
   if (o.mode === "up to date") return head + "up to date";
   const why = o.reason ? ` (${o.reason})` : "";
   if (dryRun) {
-    const what = o.mode === "incremental" ? `${o.versionsRead} new input version(s), and the older ones their buckets need` : `all ${o.versionsTotal} input version(s)`;
+    const what =
+      o.mode === "incremental" ? `${o.versionsRead} new input version(s), and the older ones their buckets need` : `all ${o.versionsTotal} input version(s)`;
     return `${head}would run ${o.mode}${why}: ${what}`;
   }
   return `${head}${o.mode}${why}: read ${o.versionsRead} of ${o.versionsTotal} input version(s), wrote ${o.buckets} bucket(s) as v${o.version}`;

@@ -115,7 +115,8 @@ export class QuerySession {
    * One source's rows; for a series whose versions replace earlier rows at the same time
    * (`newestRowPerTime`), only the newest version's row at each time. Files are listed in
    * version order, so DuckDB's `file_index` (a virtual column: a data column of that name
-   * would hide it, and no reduced series has one) orders rows by version.
+   * would hide it, and no reduced series has one) orders rows by version. Rows come out
+   * in time order.
    */
   private newestRowRelation(s: ResolvedSource, byName: boolean): string {
     const rel = this.parquetRelation(
@@ -123,7 +124,9 @@ export class QuerySession {
       byName,
     );
     if (!s.newestRowPerTime || !s.timestampColumn || s.files.length < 2) return `(SELECT * FROM ${rel})`;
-    return `(SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY ${sqlIdent(s.timestampColumn)} ORDER BY file_index DESC) = 1)`;
+    // Rows in time order: the window scrambles the files' order, and these series are read as time series.
+    const t = sqlIdent(s.timestampColumn);
+    return `(SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY ${t} ORDER BY file_index DESC) = 1 ORDER BY ${t})`;
   }
 
   private parquetRelation(files: string[], byName: boolean): string {
