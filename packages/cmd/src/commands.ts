@@ -444,9 +444,32 @@ export const collectCommand = command({
     dryRun: { type: "boolean", default: false, describe: "Say what each collector would fetch; write nothing" },
     wait: { type: "number", min: 0, default: 60, valueName: "seconds", describe: "Seconds to wait for the pond's write lock" },
     listLocations: { type: "boolean", default: false, describe: "HydroVu: print the account's locations (to fill devices:)" },
+    thenReduce: {
+      type: "boolean",
+      default: false,
+      describe: "Then run every reduction under /etc/reduce/ (as `pond reduce`; with --format json, its JSON follows the collectors')",
+    },
     format: textJson,
   },
   load: () => import("./commands/collect.ts"),
+});
+
+export const reduceCommand = command({
+  name: "reduce",
+  describe: "Downsample series: run every reduction config under /etc/reduce/, or the one named; writes <out>/<name>/res=<dur>.series, incrementally",
+  positionals: [
+    {
+      name: "config",
+      describe:
+        "A config in the pond, /etc/reduce/lake.yaml or just lake (default: all under /etc/reduce/). A config: in: /st/*.series, out: /reduced, resolutions: [1h, 6h, 1d, 7d], aggregations: [avg, min, max] (or {temp: [avg, max]}), lateness: 1d",
+    },
+  ],
+  options: {
+    dryRun: { type: "boolean", default: false, describe: "Say what each output would read and recompute; write nothing" },
+    wait: { type: "number", min: 0, default: 60, valueName: "seconds", describe: "Seconds to wait for the pond's write lock" },
+    format: textJson,
+  },
+  load: () => import("./commands/reduce.ts"),
 });
 
 export const COMMANDS: readonly Command[] = [
@@ -455,6 +478,7 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   copyCommand,
   collectCommand,
+  reduceCommand,
   catCommand,
   queryCommand,
   exportCommand,

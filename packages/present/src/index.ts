@@ -3,3 +3,6 @@ export * from "./site-build.ts";
 export * from "./site-config.ts";
 export * from "./site-errors.ts";
 export * from "./chart.ts";
+export * from "./reduce-config.ts";
+export * from "./reduce-sql.ts";
+export * from "./reduce.ts";

@@ -56,7 +56,12 @@ export async function run(args: Args, io: IO): Promise<number> {
     if (!s.ok) io.err.write(`pond: ${s.error}\n`);
     else if (!json) for (const n of s.notes) io.err.write(`pond: ${s.file}: ${n}\n`);
   }
-  return summaries.every((s) => s.ok) ? 0 : 1;
+  const collected = summaries.every((s) => s.ok) ? 0 : 1;
+  if (!args.thenReduce || args.dryRun) return collected;
+  // Reductions run after the collectors, on whatever they stored (a failed collector stored nothing).
+  const { reduce } = await import("./reduce.ts");
+  const reduced = await reduce(pond, { dryRun: false, json, command: commandLine(args) }, io);
+  return Math.max(collected, reduced);
 }
 
 function summaryLine(s: CollectSummary): string {

@@ -193,6 +193,7 @@ async function copyFile(
   let cleanup = () => {};
   if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
   if (target === "/etc/site.yaml") await checkSiteConfig(src, target);
+  if (target.startsWith("/etc/reduce/")) await checkReduceConfig(src, target);
   if (src.format === "data") {
     content = counted(readHostFile(hostPathOf(src)), progress);
   } else {
@@ -266,6 +267,14 @@ async function checkSiteConfig(src: HostEndpoint, target: string): Promise<void>
   const { parseSiteConfig } = await import("@pond/present");
   if (src.format !== "data") throw new PondError("usage", `"${target}" is the site config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
   parseSiteConfig(await Bun.file(src.path).text(), target);
+}
+
+/** A reduction config is checked before it is stored, as a collector config is. */
+async function checkReduceConfig(src: HostEndpoint, target: string): Promise<void> {
+  const { isReduceConfigPath, parseReduceConfig } = await import("@pond/present");
+  if (!isReduceConfigPath(target)) return;
+  if (src.format !== "data") throw new PondError("usage", `"${target}" is a reduction config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  parseReduceConfig(await Bun.file(src.path).text(), target);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {

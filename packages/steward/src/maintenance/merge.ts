@@ -188,7 +188,11 @@ async function planPond(view: TLogView, opts: MergeOptions): Promise<SeriesPlan[
   let budget = opts.maxInputFiles;
   for (const t of targets) {
     if (t.entryType !== "file:series" || budget < 2) continue;
-    const segments = segmentsOf(view, await view.versions(t.parentId, t.nodeId));
+    const versions = await view.versions(t.parentId, t.nodeId);
+    // A reduction's versions replace earlier rows at the same time, in version order
+    // (`newest_row_per_time`, see present's reduce.ts); a merged file would lose that order.
+    if (versions[versions.length - 1]?.attributes.newest_row_per_time === true) continue;
+    const segments = segmentsOf(view, versions);
     const runs = planRuns(segments, opts.targetBytes, budget);
     if (runs.length === 0) continue;
     for (const r of runs) budget -= r.to - r.from + 1;

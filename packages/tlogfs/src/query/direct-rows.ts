@@ -119,6 +119,8 @@ export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRang
   if (files.length === 0) return null;
   // A merged file holds other versions' rows and a hidden column: DuckDB reads it.
   if (files.some((f) => f.merged)) return null;
+  // Rows of earlier versions replaced by later ones: DuckDB's view keeps the newest.
+  if (sources.some((s) => s.newestRowPerTime && s.files.length > 1)) return null;
   const recorded = JSON.stringify(files[0]!.columns ?? null);
   if (!files.every((f) => JSON.stringify(f.columns ?? null) === recorded)) return null;
   const columns = files[0]!.columns as DuckColumn[] | undefined;

@@ -40,6 +40,12 @@ export interface ResolvedSource {
   /** Versions left out by the time range. */
   skipped: number[];
   timestampColumn?: string;
+  /**
+   * The series' versions carry `newest_row_per_time: true` (written by `pond reduce`): a
+   * row replaces the rows of earlier versions at the same time, so a query sees, for each
+   * value of the time column, the row of the newest version that has one.
+   */
+  newestRowPerTime?: boolean;
 }
 
 /**
@@ -129,7 +135,15 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
     }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
-    out.push({ path: m.path, entryType: m.entryType, files, skipped, timestampColumn: typeof tsCol === "string" ? tsCol : undefined });
+    const newest = chosen[chosen.length - 1]?.attributes;
+    out.push({
+      path: m.path,
+      entryType: m.entryType,
+      files,
+      skipped,
+      timestampColumn: typeof tsCol === "string" ? tsCol : undefined,
+      ...(m.entryType === "file:series" && newest?.newest_row_per_time === true ? { newestRowPerTime: true } : {}),
+    });
   }
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
   return out;

@@ -52,8 +52,13 @@ export class QuerySession {
       files = [newest.files[newest.files.length - 1]!];
       where = " WHERE false";
     }
-    const relation = this.payloadRelation(files);
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
+    const relation = sources.some((s) => s.newestRowPerTime && s.files.length > 1)
+      ? `(${sources
+          .filter((s) => s.files.length > 0)
+          .map((s) => this.newestRowRelation(s))
+          .join(" UNION ALL BY NAME ")})`
+      : this.payloadRelation(files);
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
       if (!tsCol)
         throw new QueryError(`--time-start/--time-end need a series with a timestamp column; ${sources.map((s) => `"${s.path}"`).join(", ")} has none`);
@@ -134,6 +139,27 @@ export class QuerySession {
       throw new QueryError(`Cannot read CSV "${raw}": ${e.message}`);
     }
     await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${reader}`);
+  }
+
+  /**
+   * One source's rows; for a series whose versions replace earlier rows at the same time
+   * (`newestRowPerTime`), only the newest version's row at each time. Files are listed in
+   * version order, so DuckDB's `file_index` (a virtual column: a data column of that name
+   * would hide it, and no reduced series has one) orders rows by version. Rows come out
+   * in time order. `pond maintain merge` leaves these series alone (a merged file has no
+   * one `file_index`), so every file here is a version's own.
+   */
+  private newestRowRelation(s: ResolvedSource): string {
+    if (!s.newestRowPerTime || !s.timestampColumn || s.files.length < 2) return `(SELECT * FROM ${this.payloadRelation(s.files)})`;
+    if (s.files.some((f) => f.merged)) throw new Error(`"${s.path}" keeps the newest row per time but has merged files: merge must skip such series`);
+    const schemas = new Set(s.files.map((f) => JSON.stringify(f.columns ?? null)));
+    const rel = this.parquetRelation(
+      s.files.map((f) => f.hostPath),
+      schemas.size !== 1 || schemas.has("null"),
+    );
+    // Rows in time order: the window scrambles the files' order, and these series are read as time series.
+    const t = sqlIdent(s.timestampColumn);
+    return `(SELECT * FROM ${rel} QUALIFY row_number() OVER (PARTITION BY ${t} ORDER BY file_index DESC) = 1 ORDER BY ${t})`;
   }
 
   private parquetRelation(files: string[], byName: boolean): string {
