@@ -434,7 +434,7 @@ export class TLogTransaction extends TLogView implements Transaction {
    * rewritten (files from a foreign checkpoint, rows of unknown versions).
    */
   async mergeVersions(parentId: NodeId, nodeId: NodeId, versions: readonly number[], merged: { sha256: string; size: number }): Promise<void> {
-    this.assertOpen();
+    this.assertOpen("merge versions");
     const files = this.base.index.files(parentId);
     if (files.some((f) => f.addedInVersion === null))
       throw new PondFormatError(`Directory ${parentId}`, "holds entry files from another writer's checkpoint; they cannot be rewritten by a merge");

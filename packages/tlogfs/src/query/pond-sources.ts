@@ -81,7 +81,7 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
         let g = merged.get(stored.sha256);
         if (!g) {
           const hostPath = view.payloadPath(v);
-          if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
+          if (hostPath === undefined) throw new NotLocalError(m.path, v.version);
           const file: PayloadFile = {
             hostPath,
             version: v.version,
