@@ -2,7 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import type { Persistence } from "./persistence.ts";
 import { ROOT_ID } from "./types.ts";
-import { FS, type WD } from "./wd.ts";
+import { FS } from "./fs.ts";
+import type { WD } from "./wd.ts";
 import { InvalidMoveError, InvalidPathError, IsDirectoryError, NotFoundError } from "./errors.ts";
 import { randomBytes } from "./random.ts";
 import { meta, text, decode, expectError, useFreshBackend, type MakeBackend } from "./contract-kit.ts";

@@ -4,7 +4,9 @@ import { MemoryPersistence } from "./memory.ts";
 import type { ReadView } from "./persistence.ts";
 import { newTxnMeta } from "./txn-meta.ts";
 import { ROOT_ID, type NodeId } from "./types.ts";
-import { FS, SYMLINK_LIMIT, WD, isTransaction } from "./wd.ts";
+import { FS } from "./fs.ts";
+import { SYMLINK_LIMIT, WD } from "./wd.ts";
+import { isTransaction } from "./wd-types.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
