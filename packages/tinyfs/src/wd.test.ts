@@ -29,10 +29,22 @@ function counting(view: ReadView): ReadView & { calls: Record<string, number> } 
     get seq() {
       return view.seq;
     },
-    listDir: (id: NodeId) => (calls.listDir!++, view.listDir(id)),
-    versions: (p: NodeId, n: NodeId) => (calls.versions!++, view.versions(p, n)),
-    read: (p: NodeId, n: NodeId, v?: number) => (calls.read!++, view.read(p, n, v)),
-    readlink: (p: NodeId, n: NodeId) => (calls.readlink!++, view.readlink(p, n)),
+    listDir: (id: NodeId) => {
+      calls.listDir!++;
+      return view.listDir(id);
+    },
+    versions: (p: NodeId, n: NodeId) => {
+      calls.versions!++;
+      return view.versions(p, n);
+    },
+    read: (p: NodeId, n: NodeId, v?: number) => {
+      calls.read!++;
+      return view.read(p, n, v);
+    },
+    readlink: (p: NodeId, n: NodeId) => {
+      calls.readlink!++;
+      return view.readlink(p, n);
+    },
   };
 }
 

@@ -30,7 +30,7 @@ export interface EmbeddedFile {
 export function cacheRoots(env: Record<string, string | undefined> = process.env): string[] {
   const roots: string[] = [];
   if (env.POND_CACHE_DIR) roots.push(env.POND_CACHE_DIR);
-  if (env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith("/")) roots.push(join(env.XDG_CACHE_HOME, "pond"));
+  if (env.XDG_CACHE_HOME?.startsWith("/")) roots.push(join(env.XDG_CACHE_HOME, "pond"));
   const home = env.HOME || safeHomedir();
   if (home) roots.push(join(home, ".cache", "pond"));
   roots.push(join(tmpdir(), `pond-${process.getuid?.() ?? "user"}`));
