@@ -16,6 +16,7 @@
 import { chmodSync, closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { DuckDBUnavailableError } from "../errors.ts";
 
 export interface EmbeddedFile {
   /** File name in the cache folder, e.g. "libduckdb.so". */
@@ -105,8 +106,9 @@ export function extractEmbedded(dirName: string, files: EmbeddedFile[], roots: s
       problems.push(`${dir}: ${(e as Error).message}`);
     }
   }
-  throw new Error(
+  throw new DuckDBUnavailableError(
     `cannot extract DuckDB's native library to a cache folder (set XDG_CACHE_HOME or POND_CACHE_DIR to a writable folder):\n  ${problems.join("\n  ")}`,
+    "Set POND_CACHE_DIR (or XDG_CACHE_HOME) to a folder of yours that others cannot write, on a file system that allows executables.",
   );
 }
 
@@ -128,7 +130,11 @@ export function loadEmbeddedDuckDB(dirName: string, files: EmbeddedFile[]): unkn
       : /GLIBC|GLIBCXX|CXXABI|not found/i.test(msg)
         ? " (DuckDB needs glibc >= 2.25 and libstdc++.so.6 from GCC >= 6; musl is not supported by this build)"
         : "";
-    throw new Error(`cannot load DuckDB from ${addon}: ${msg}${hint}`);
+    throw new DuckDBUnavailableError(
+      `cannot load DuckDB from ${addon}: ${msg}${hint}`,
+      "Set POND_CACHE_DIR to a folder on a file system that allows executables, on a glibc Linux.",
+      e,
+    );
   }
   return mod.exports;
 }
