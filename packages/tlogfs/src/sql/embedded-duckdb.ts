@@ -55,11 +55,13 @@ function trustworthy(dir: string): boolean {
   return (st.mode & 0o022) === 0;
 }
 
+/** The file's size, or -1 when there is none yet; any other stat failure is the caller's to report. */
 function sizeOf(path: string): number {
   try {
     return statSync(path).size;
-  } catch {
-    return -1;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === "ENOENT") return -1;
+    throw e;
   }
 }
 
