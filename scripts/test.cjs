@@ -39,14 +39,21 @@ if (!fs.existsSync(fixtures)) {
   console.error(warning);
   if (extra.length === 0) files = all.filter((f) => !needs.includes(f)).map((f) => path.relative(root, f));
 }
-// A whole run (no test files named) first checks the formatting, so a tree that
-// `npm run format` would change does not pass.
+// A whole run (no test files named) first checks the formatting and the linter, so a
+// tree that `npm run format` would change, or that `npm run lint` faults, does not pass.
 if (extra.length === 0) {
   const biome = path.join(root, "node_modules", ".bin", "biome");
   const f = spawnSync(biome, ["format", "."], { cwd: root, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   if (f.status !== 0) {
     console.error((f.stderr || "").split("\n").slice(0, 40).join("\n"));
     console.error("The tree is not formatted: run `npm run format`, then commit.");
+    process.exit(1);
+  }
+  // Then the linter (biome.json: recommended rules, a few off with reasons in README.md).
+  const l = spawnSync(biome, ["lint", "."], { cwd: root, stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  if (l.status !== 0) {
+    console.error((l.stderr || "").split("\n").slice(0, 60).join("\n"));
+    console.error("The linter found problems: run `npm run lint` to see them all, fix them, then commit.");
     process.exit(1);
   }
 }

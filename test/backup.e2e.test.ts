@@ -314,7 +314,7 @@ describe("faults with a server that stops", () => {
     const out = new Map<string, Set<string>>();
     const all = new Set<string>();
     for (let v = 0; ; v++) {
-      let actions;
+      let actions: Awaited<ReturnType<typeof readCommit>>;
       try {
         actions = await readCommit(store, v);
       } catch {

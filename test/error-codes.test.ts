@@ -44,6 +44,7 @@ const CODES: Record<string, ErrorKind> = {
   remote_bucket_not_found: "user",
   remote_error: "user",
   // tlogfs
+  duckdb_unavailable: "user",
   sql_failed: "user",
   query_error: "user",
   pond_format: "integrity",

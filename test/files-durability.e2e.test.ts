@@ -56,7 +56,7 @@ function checkDeltaTable(pondDir: string): number {
     .filter((f) => /^\d{20}\.json$/.test(f))
     .sort();
   expect(commits.length).toBeGreaterThan(0);
-  commits.forEach((f, i) => expect(f).toBe(`${String(i).padStart(20, "0")}.json`));
+  for (const [i, f] of commits.entries()) expect(f).toBe(`${String(i).padStart(20, "0")}.json`);
   const live = new Map<string, number>();
   let partitionColumns: string[] = [];
   for (const [i, f] of commits.entries()) {

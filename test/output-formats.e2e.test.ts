@@ -202,7 +202,7 @@ describe("pond query --format (random names and values, seeded)", () => {
       expect(json.length).toBe(c.rows.length);
       for (const [ri, row] of c.rows.entries()) {
         expect(Object.keys(json[ri]!)).toEqual(keys);
-        row.forEach((v, i) => expect(json[ri]![keys[i]!]).toEqual(expectedJson(v) as never));
+        for (const [i, v] of row.entries()) expect(json[ri]![keys[i]!]).toEqual(expectedJson(v) as never);
       }
 
       const jsonl = (await run("jsonl")).stdout;
@@ -217,7 +217,7 @@ describe("pond query --format (random names and values, seeded)", () => {
       const csv = parseCsv((await run("csv")).stdout);
       expect(csv[0]).toEqual(c.names);
       expect(csv.length).toBe(c.rows.length + 1);
-      for (const [ri, row] of c.rows.entries()) row.forEach((v, i) => expectedCsv(v)(csv[ri + 1]![i]!));
+      for (const [ri, row] of c.rows.entries()) for (const [i, v] of row.entries()) expectedCsv(v)(csv[ri + 1]![i]!);
 
       const table = (await run("table")).stdout;
       const lines = table.split("\n");

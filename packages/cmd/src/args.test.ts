@@ -137,7 +137,7 @@ describe("commandHelp()", () => {
   test("wraps to the width it is given", () => {
     for (const width of [40, 60, 100]) {
       // Only a single word longer than the width (a URL) may overflow.
-      const fits = (line: string) => line.length <= width || !line.trim().includes(" ") || line.startsWith("Usage:") || /^  -/.test(line);
+      const fits = (line: string) => line.length <= width || !line.trim().includes(" ") || line.startsWith("Usage:") || /^ {2}-/.test(line);
       for (const line of topHelp(COMMANDS, width).split("\n")) expect(fits(line), line).toBe(true);
       for (const c of COMMANDS) for (const line of commandHelp(c, width).split("\n")) expect(fits(line), line).toBe(true);
     }

@@ -65,12 +65,15 @@ export interface GlobalArgs {
   argv: string[];
 }
 
+// biome-ignore lint/complexity/noBannedTypes: `{}` is the identity of `&`: a declaration without positionals or options adds no keys
+type NoKeys = {};
+
 /** The parsed, converted arguments of a command declaration. */
 export type ArgsOf<D extends CommandDecl> = GlobalArgs &
-  (D["positionals"] extends readonly PositionalDecl[] ? PositionalValues<D["positionals"]> : {}) &
-  (D["options"] extends object ? OptionValues<D["options"]> : {});
+  (D["positionals"] extends readonly PositionalDecl[] ? PositionalValues<D["positionals"]> : NoKeys) &
+  (D["options"] extends object ? OptionValues<D["options"]> : NoKeys);
 
-/** A wrong command line: exit 2, with a pointer to the command's help. */
+/** A wrong command line (errors.ts): re-exported for the commands that import it from here. */
 export { UsageError };
 
 /** Options every command takes, before or after the command's name. */

@@ -26,6 +26,7 @@ import type { IO } from "./io.ts";
 /** A command's implementation: a function of its parsed options and an IO. */
 export interface CommandModule {
   // The parameter is each command's own ArgsOf type; the registry only passes parseCommand's result through.
+  // biome-ignore lint/suspicious/noConfusingVoidType: a command that returns nothing exits 0
   run(args: never, io: IO): Promise<number | void>;
 }
 

@@ -5,21 +5,24 @@
  *
  * Replay lists `_delta_log/` (from the block of `_last_checkpoint` on, see
  * log-listing.ts), picks the newest complete checkpoint at or before the target
- * version, and applies the JSON commits after it, each file read once.
+ * version, and applies the JSON commits after it, each file read once (commit-reader.ts).
+ * Which version a time names, and whether it can still be rebuilt, is time-travel.ts;
+ * questions over the whole history (listCommits, everyAddedPath) are log-history.ts.
  */
 import { logger as defaultLogger, type Logger } from "@pond/diagnostics";
-import { parseActions, serializeActions, type Action, type CommitInfo, type Metadata, type Protocol } from "./actions.ts";
+import { parseActions, serializeActions, type Action, type Metadata, type Protocol } from "./actions.ts";
 import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { CorruptLogError, ObjectNotFoundError, TableNotFoundError, UnsupportedFeatureError, VersionNotFoundError } from "./errors.ts";
 import { commitKey } from "./log-file-name.ts";
-import { listLog, listLogForLatest, readLastCheckpoint, type LogListing } from "./log-listing.ts";
+import { listLog, listLogForLatest, readLastCheckpoint } from "./log-listing.ts";
 import type { ObjectStore } from "./object-store.ts";
 import { checkReadable } from "./protocol-support.ts";
 import type { ActiveFile, Snapshot } from "./snapshot.ts";
 import { mapLimit } from "./concurrency.ts";
+import { CommitReader, FETCH_CONCURRENCY, filePath } from "./commit-reader.ts";
+import { checkReachable, newestCheckpoint, versionAt } from "./time-travel.ts";
 
-/** How many log files replay fetches at once. */
-const FETCH_CONCURRENCY = 32;
+export { everyAddedPath, listCommits } from "./log-history.ts";
 
 /** The newest version in the log, or null when there is no log. Reads `_last_checkpoint` and lists from there. */
 export async function latestVersion(store: ObjectStore): Promise<number | null> {
@@ -161,45 +164,6 @@ async function replayForward(store: ObjectStore, base: Snapshot): Promise<Snapsh
   return { ...replay(store, base, versions, commits, `snapshot ${base.version} + commits to ${version}`), version, timestamp };
 }
 
-/** Each commit that still exists, oldest first, with counts of its file actions (for `pond show`). */
-export async function listCommits(
-  store: ObjectStore,
-): Promise<{ version: number; timestamp: number; commitInfo: CommitInfo | null; actions: { add: number; remove: number; bytesAdded: number } }[]> {
-  const log = await listLog(store);
-  const reader = new CommitReader(store, log);
-  const versions = [...log.commits.keys()].sort((a, b) => a - b);
-  return mapLimit(versions, FETCH_CONCURRENCY, async (version) => {
-    const actions = await reader.actions(version);
-    let add = 0;
-    let remove = 0;
-    let bytesAdded = 0;
-    let commitInfo: CommitInfo | null = null;
-    for (const a of actions) {
-      if ("add" in a) {
-        add++;
-        bytesAdded += a.add.size;
-      } else if ("remove" in a) remove++;
-      else if ("commitInfo" in a) commitInfo = a.commitInfo;
-    }
-    return { version, timestamp: await reader.time(version), commitInfo, actions: { add, remove, bytesAdded } };
-  });
-}
-
-/**
- * The path of every data file that a commit still in the log added, whether or not a
- * later commit removed it: what time travel to any readable version may need (a file
- * merged away stays readable as of the versions before the merge).
- */
-export async function everyAddedPath(store: ObjectStore): Promise<Set<string>> {
-  const log = await listLog(store);
-  const reader = new CommitReader(store, log);
-  const paths = new Set<string>();
-  await mapLimit([...log.commits.keys()], FETCH_CONCURRENCY, async (version) => {
-    for (const a of await reader.actions(version)) if ("add" in a) paths.add(filePath(a.add, "add", version));
-  });
-  return paths;
-}
-
 export type CommitResult = { kind: "committed"; version: number } | { kind: "conflict"; version: number };
 
 /**
@@ -225,127 +189,4 @@ export async function commit(
     }
   }
   return { kind: "committed", version };
-}
-
-// ---------------------------------------------------------------------------
-
-/** Reads each commit file at most once per operation, and knows its commit time. */
-class CommitReader {
-  private readonly cache = new Map<number, Promise<Action[]>>();
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly log: LogListing,
-  ) {}
-
-  actions(version: number): Promise<Action[]> {
-    let p = this.cache.get(version);
-    if (!p) {
-      const meta = this.log.commits.get(version);
-      const key = commitKey(version);
-      if (!meta) p = Promise.reject(new CorruptLogError(key, "is missing"));
-      else
-        p = this.store.get(key).then(
-          (bytes) => parseActions(bytes, key),
-          (e: unknown) => {
-            // Listed a moment ago, gone now: only log cleanup deletes commits.
-            if (e instanceof ObjectNotFoundError) throw new CorruptLogError(key, "disappeared while it was being read", e);
-            throw e;
-          },
-        );
-      this.cache.set(version, p);
-    }
-    return p;
-  }
-
-  /** Commit time of `version`: commitInfo.timestamp, else the file's mtime. */
-  async time(version: number): Promise<number> {
-    const meta = this.log.commits.get(version);
-    if (!meta) {
-      // Only a checkpoint is left of this version; its file time is all there is.
-      const parts = this.log.checkpoints.get(version);
-      if (parts) return parts[0].lastModified;
-      throw new CorruptLogError(commitKey(version), "is missing");
-    }
-    for (const a of await this.actions(version)) {
-      if ("commitInfo" in a && typeof a.commitInfo.timestamp === "number") return a.commitInfo.timestamp;
-    }
-    return meta.lastModified;
-  }
-}
-
-function filePath(action: { path?: unknown } | null, kind: string, version: number): string {
-  if (typeof action?.path !== "string") throw new CorruptLogError(commitKey(version), `has ${kind === "add" ? "an" : "a"} ${kind} action without a path`);
-  return action.path;
-}
-
-function newestCheckpoint(log: LogListing, atOrBefore: number): number | null {
-  let best: number | null = null;
-  for (const v of log.checkpoints.keys()) if (v <= atOrBefore && (best === null || v > best)) best = v;
-  return best;
-}
-
-/**
- * Throws unless `version` can be rebuilt: from its newest checkpoint, or from version
- * 0, every commit up to it must exist. A hole before the oldest checkpoint is log
- * cleanup (VersionNotFoundError); a hole after it is a missing file (CorruptLogError).
- */
-function checkReachable(store: ObjectStore, log: LogListing, version: number): void {
-  const cp = newestCheckpoint(log, version);
-  for (let v = cp === null ? 0 : cp + 1; v <= version; v++) {
-    if (log.commits.has(v)) continue;
-    if (cp === null) {
-      const earliest = earliestReachable(log);
-      if (earliest !== null && earliest > version) {
-        throw new VersionNotFoundError(store.url, `version ${version}`, `is no longer in the log (the earliest readable version is ${earliest})`, {
-          version,
-          earliest,
-        });
-      }
-    }
-    throw new CorruptLogError(commitKey(v), `is missing (needed to read version ${version})`);
-  }
-}
-
-/** The oldest version that can be rebuilt: 0 if its commit exists, else the oldest checkpoint. */
-function earliestReachable(log: LogListing): number | null {
-  if (log.commits.has(0)) return 0;
-  let min: number | null = null;
-  for (const v of log.checkpoints.keys()) if (min === null || v < min) min = v;
-  return min;
-}
-
-/**
- * The newest readable version whose commit time is at or before `timestamp`. Commit
- * times rise with versions (Delta writers ensure it), so this is a binary search that
- * reads about log2(n) commit files; replay reuses them.
- */
-async function versionAt(store: ObjectStore, log: LogListing, reader: CommitReader, timestamp: number): Promise<number> {
-  const earliest = earliestReachable(log) ?? 0;
-  const candidates = new Set<number>();
-  for (const v of log.commits.keys()) if (v >= earliest) candidates.add(v);
-  for (const v of log.checkpoints.keys()) if (v >= earliest) candidates.add(v);
-  const vs = [...candidates].sort((a, b) => a - b);
-  let lo = 0;
-  let hi = vs.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if ((await reader.time(vs[mid])) <= timestamp) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  if (found < 0) {
-    const first = vs.length ? await reader.time(vs[0]) : NaN;
-    throw new VersionNotFoundError(store.url, `time ${isoTime(timestamp)}`, `is before the first readable version (${vs[0]}, committed ${isoTime(first)})`, {
-      timestamp,
-      earliest: vs[0],
-    });
-  }
-  checkReachable(store, log, vs[found]);
-  return vs[found];
-}
-
-function isoTime(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms);
 }

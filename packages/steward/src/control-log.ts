@@ -1,4 +1,5 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { ControlFileError } from "@pond/oplog";
 
 /**
  * The steward's own record of write transactions: `control/transactions.jsonl`, one
@@ -33,7 +34,12 @@ export function readControl(path: string): ControlRecord[] {
     } catch (e) {
       // Only the last line can be torn by a crash mid-append; anything else is damage.
       if (e instanceof SyntaxError && i >= lines.length - 2) continue;
-      throw new Error(`control log ${path} line ${i + 1} is not JSON: ${(e as Error).message}`);
+      if (!(e instanceof SyntaxError)) throw e;
+      throw new ControlFileError(
+        path,
+        `line ${i + 1} is not JSON (${e.message})`,
+        `The data log, not this file, is the record of what was committed: restore ${path} from a backup, or move it aside (pond log then shows only the transactions after it).`,
+      );
     }
   }
   return out;

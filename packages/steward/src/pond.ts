@@ -51,7 +51,7 @@ export function resolvePondDir(flag: string | undefined, env: Record<string, str
 /** The nearest existing path at or above `dir` when it is not a folder (mkdir would fail ENOTDIR). */
 function fileOnTheWay(dir: string): string | undefined {
   for (let p = dir; ; p = dirname(p)) {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(p, { throwIfNoEntry: false });
     } catch (e) {

@@ -21,7 +21,7 @@ import { findRemote, readRemotes, updateRemote, type RemoteConfig } from "./remo
 import { claimRemote, pushControlLog, REMOTE_META_PREFIX, writeManifest, type ManifestEntry } from "./remote-layout.ts";
 import { openRemoteStore, type RemoteStoreTuning } from "./remote-store.ts";
 import { planReplication } from "./replication-plan.ts";
-import { contentHash, copyObject, sha256Of } from "./transfer.ts";
+import { contentHash, copyObject, sha256Of, type Copied } from "./transfer.ts";
 
 /** Objects larger than this (the S3 store's default part size) are multipart uploads. */
 const LARGE_OBJECT = 8 * 1024 * 1024;
@@ -92,7 +92,7 @@ export async function pushLocked(pond: Pond, cfg: RemoteConfig, opts: PushOption
   // multipart upload that already sends parts in parallel and buffers them, so at most
   // 4 of those at once keeps memory flat (measured: same speed, 230 instead of 300 MiB).
   const large = limiter(LARGE_CONCURRENCY);
-  let copied;
+  let copied: Copied[];
   try {
     copied = await mapLimit(plan.payloads, concurrency, (m) =>
       m.size > LARGE_OBJECT ? large(() => copyObject(local, remote, m, { progress, corrupt })) : copyObject(local, remote, m, { progress, corrupt }),
@@ -104,9 +104,9 @@ export async function pushLocked(pond: Pond, cfg: RemoteConfig, opts: PushOption
 
   // 3. The manifest, naming the commits and checkpoints too, before any of them is visible.
   const commitBytes = await mapLimit(plan.commits, 16, (c) => local.get(c.meta.key));
-  plan.commits.forEach((c, i) => manifest.push({ key: c.meta.key, size: commitBytes[i]!.length, sha256: sha256Of(commitBytes[i]!) }));
+  for (const [i, c] of plan.commits.entries()) manifest.push({ key: c.meta.key, size: commitBytes[i]!.length, sha256: sha256Of(commitBytes[i]!) });
   const checkpointBytes = await mapLimit(plan.checkpoints, 4, (m) => local.get(m.key));
-  plan.checkpoints.forEach((m, i) => manifest.push({ key: m.key, size: checkpointBytes[i]!.length, sha256: sha256Of(checkpointBytes[i]!) }));
+  for (const [i, m] of plan.checkpoints.entries()) manifest.push({ key: m.key, size: checkpointBytes[i]!.length, sha256: sha256Of(checkpointBytes[i]!) });
   if (manifest.length) await writeManifest(remote, plan.srcTip, manifest);
 
   // 4. Commits, oldest first, one at a time.

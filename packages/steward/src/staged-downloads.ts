@@ -26,13 +26,13 @@
  * published one has been renamed away); callers run it
  * whether or not anything failed.
  */
-import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { Progress } from "@pond/diagnostics";
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
 import { FileHasher } from "./file-hasher.ts";
-import { fsyncFile, mapLimit } from "@pond/oplog";
+import { fsyncFile, mapLimit, publishFileSync, tempPathFor } from "@pond/oplog";
 import { mismatch, type Expectation } from "./transfer.ts";
 
 /** Objects above this size take this path (smaller ones are read whole, as copyObject does). */
@@ -78,8 +78,8 @@ export class StagedDownloads {
     const final = this.dst.localPath!(meta.key)!;
     const dir = dirname(final);
     mkdirSync(dir, { recursive: true });
-    // `.tmp-` names are skipped by replication and removed by `pond recover`.
-    const s: Staged = { meta, expect, tmp: join(dir, `.tmp-${crypto.randomUUID()}`), final };
+    // Temp names (`.tmp-…`) are skipped by replication and removed by `pond recover`.
+    const s: Staged = { meta, expect, tmp: tempPathFor(final), final };
     this.staged.push(s); // before the download starts: a failed one leaves a file too
     await this.src.downloadTo!(meta.key, s.tmp);
     // One fsync at a time, in the order downloads end: up to eight at once slowed the
@@ -112,7 +112,7 @@ export class StagedDownloads {
     }
     await synced;
     for (const s of this.staged) {
-      renameSync(s.tmp, s.final);
+      publishFileSync(s.tmp, s.final, { deferDirSync: true });
       this.opts.dirsToSync.add(dirname(s.final));
       this.opts.progress.tick(1, 0);
     }

@@ -6,9 +6,9 @@
  * and the destination never holds the bad object (both stores publish atomically).
  */
 import { mkdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { Progress } from "@pond/diagnostics";
-import { fsyncDir, fsyncFile, publishFile, type ObjectMeta, type ObjectStore } from "@pond/oplog";
+import { fsyncDir, fsyncFile, publishFile, tempPathFor, type ObjectMeta, type ObjectStore } from "@pond/oplog";
 import { concatBytes, newSha256, sha256Hex } from "@pond/tinyfs";
 
 /** What an object must be; any field may be unknown. */
@@ -125,8 +125,8 @@ async function streamToFile(
 ): Promise<Copied> {
   const dir = dirname(final);
   mkdirSync(dir, { recursive: true });
-  // `.tmp-` names are skipped by replication and removed by `pond recover`.
-  const tmp = join(dir, `.tmp-${crypto.randomUUID()}`);
+  // Temp names (`.tmp-…`) are skipped by replication and removed by `pond recover`.
+  const tmp = tempPathFor(final);
   const sink = Bun.file(tmp).writer({ highWaterMark: 4 * BLOCK });
   let ended = false;
   try {

@@ -336,5 +336,5 @@ function escapeRegExp(c: string): string {
 }
 
 function escapeClassChar(c: string): string {
-  return /[\\\]\[^-]/.test(c) ? "\\" + c : c;
+  return /[\\\][^-]/.test(c) ? "\\" + c : c;
 }

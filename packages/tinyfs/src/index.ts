@@ -6,6 +6,8 @@ export * from "./glob.ts";
 export * from "./uuid7.ts";
 export * from "./memory.ts";
 export * from "./wd.ts";
+export * from "./wd-types.ts";
+export * from "./fs.ts";
 export * from "./list-pattern.ts";
 export * from "./txn-meta.ts";
 export * from "./bytes.ts";

@@ -3,7 +3,8 @@ import type { PondError } from "@pond/diagnostics";
 import { listPattern } from "./list-pattern.ts";
 import { MemoryPersistence } from "./memory.ts";
 import { newTxnMeta } from "./txn-meta.ts";
-import { FS, WD } from "./wd.ts";
+import { FS } from "./fs.ts";
+import { WD } from "./wd.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 let fs: FS;

@@ -5,7 +5,8 @@
 import { NotFoundError } from "./errors.ts";
 import { compileGlob } from "./glob.ts";
 import { comparePaths } from "./path.ts";
-import type { Resolved, WD } from "./wd.ts";
+import type { WD } from "./wd.ts";
+import type { Resolved } from "./wd-types.ts";
 
 export interface ListPatternOptions {
   /** Include names starting with "." (`pond list -a`). */

@@ -55,7 +55,7 @@ async function locate(old: ReadView, names: readonly string[]): Promise<{ dirId:
   for (let i = 0; i < names.length; i++) {
     const e = (await old.listDir(dirId)).find((x) => x.name === names[i]);
     if (i === names.length - 1) return { dirId, ...(e ? { entry: e } : {}) };
-    if (!e || e.entryType !== "directory") return { dirId };
+    if (e?.entryType !== "directory") return { dirId };
     dirId = e.childNodeId;
   }
   return { dirId };

@@ -4,7 +4,9 @@ import { MemoryPersistence } from "./memory.ts";
 import type { ReadView } from "./persistence.ts";
 import { newTxnMeta } from "./txn-meta.ts";
 import { ROOT_ID, type NodeId } from "./types.ts";
-import { FS, SYMLINK_LIMIT, WD, isTransaction } from "./wd.ts";
+import { FS } from "./fs.ts";
+import { SYMLINK_LIMIT, WD } from "./wd.ts";
+import { isTransaction } from "./wd-types.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -27,10 +29,22 @@ function counting(view: ReadView): ReadView & { calls: Record<string, number> } 
     get seq() {
       return view.seq;
     },
-    listDir: (id: NodeId) => (calls.listDir!++, view.listDir(id)),
-    versions: (p: NodeId, n: NodeId) => (calls.versions!++, view.versions(p, n)),
-    read: (p: NodeId, n: NodeId, v?: number) => (calls.read!++, view.read(p, n, v)),
-    readlink: (p: NodeId, n: NodeId) => (calls.readlink!++, view.readlink(p, n)),
+    listDir: (id: NodeId) => {
+      calls.listDir!++;
+      return view.listDir(id);
+    },
+    versions: (p: NodeId, n: NodeId) => {
+      calls.versions!++;
+      return view.versions(p, n);
+    },
+    read: (p: NodeId, n: NodeId, v?: number) => {
+      calls.read!++;
+      return view.read(p, n, v);
+    },
+    readlink: (p: NodeId, n: NodeId) => {
+      calls.readlink!++;
+      return view.readlink(p, n);
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * The working-directory API: pond paths over any Persistence. A WD wraps one ReadView
- * (read-only) or one Transaction (read-write); `FS` makes them. Every error names the
- * path the caller gave and says what to do; backends only ever see node ids.
+ * (read-only) or one Transaction (read-write); `FS` (fs.ts) makes them. Every error names
+ * the path the caller gave and says what to do; backends only ever see node ids. The
+ * values it takes and returns are in wd-types.ts.
  */
 import {
   AlreadyExistsError,
@@ -17,68 +18,22 @@ import {
 import { compileGlob } from "./glob.ts";
 import { childPath, comparePaths, parsePath, validateNewName } from "./path.ts";
 import { concatBytes } from "./bytes.ts";
-import type { Persistence, ReadView, Transaction, VersionOptions } from "./persistence.ts";
-import { ROOT_ID, type ContentSource, type DirEntry, type EntryType, type NodeId, type TxnMeta, type VersionInfo } from "./types.ts";
+import type { ReadView, Transaction, VersionOptions } from "./persistence.ts";
+import { ROOT_ID, type ContentSource, type DirEntry, type EntryType, type NodeId, type VersionInfo } from "./types.ts";
+import {
+  isTransaction,
+  type CreateFileOptions,
+  type CreateFileResult,
+  type ListedEntry,
+  type ResolveOptions,
+  type Resolved,
+  type Stat,
+  type WalkEntry,
+  type WalkOptions,
+} from "./wd-types.ts";
 
 /** How many symlinks one resolution may follow before it is called a loop (as Linux's ELOOP). */
 export const SYMLINK_LIMIT = 40;
-
-/**
- * Where a path leads. `path` is canonical: the absolute path of the node with every
- * followed symlink replaced by its target. For a directory `versionLastModified` is
- * the one recorded in its parent's entry (1 for the root).
- */
-export interface Resolved {
-  path: string;
-  parentId: NodeId;
-  nodeId: NodeId;
-  entryType: EntryType;
-  versionLastModified: number;
-}
-
-/** `stat`'s answer: `versions` for files and symlinks (ascending), none for directories. */
-export type Stat = Resolved & { versions?: VersionInfo[] };
-
-/** A directory child, with its absolute path (under the directory path as given) and parent id. */
-export type ListedEntry = DirEntry & { path: string; parentId: NodeId };
-
-/** One entry met by `walk`. */
-export interface WalkEntry {
-  path: string;
-  parentId: NodeId;
-  entry: DirEntry;
-}
-
-export interface ResolveOptions {
-  /**
-   * Follow a symlink in the last name too (names before it are always followed).
-   * Defaults to false for `resolve` (like lstat) and true for `stat` (like stat).
-   */
-  followSymlinks?: boolean;
-}
-
-export interface WalkOptions {
-  /** Return false to skip a directory's contents (it is still yielded itself). */
-  descend?: (w: WalkEntry) => boolean;
-}
-
-export type CreateFileOptions = VersionOptions & {
-  /** Create missing parent directories (`-p`). */
-  parents?: boolean;
-};
-
-export interface CreateFileResult {
-  resolved: Resolved;
-  version: VersionInfo;
-  /** True when the path was new (version 1); false when a version was added. */
-  created: boolean;
-}
-
-/** True when `view` can write: a Transaction rather than a plain ReadView. */
-export function isTransaction(view: ReadView): view is Transaction {
-  const t = view as Partial<Transaction>;
-  return typeof t.writeDir === "function" && typeof t.addVersion === "function" && typeof t.commit === "function";
-}
 
 const ROOT: Resolved = Object.freeze({ path: "/", parentId: ROOT_ID, nodeId: ROOT_ID, entryType: "directory", versionLastModified: 1 });
 
@@ -587,33 +542,6 @@ export class WD {
     }
     await txn.writeDir(dirId, entries);
     this.caches.dirs.set(dirId, Promise.resolve(Object.freeze(entries)));
-  }
-}
-
-/**
- * Opens WDs over a Persistence: read-only views, and transactions that commit when the
- * callback returns and abort (then rethrow) when it throws.
- */
-export class FS {
-  constructor(readonly persistence: Persistence) {}
-
-  /** A read-only WD over the newest state, or the state as of sequence `asOf`. */
-  async view(asOf?: number, cwd: string = "/"): Promise<WD> {
-    return new WD(await this.persistence.view(asOf), cwd);
-  }
-
-  /** Runs `fn` in one transaction; resolves to its result and the committed sequence. */
-  async transaction<T>(meta: TxnMeta, fn: (wd: WD) => Promise<T>, cwd: string = "/"): Promise<{ result: T; seq: number }> {
-    const txn = await this.persistence.begin(meta);
-    let result: T;
-    try {
-      result = await fn(new WD(txn, cwd));
-    } catch (e) {
-      await txn.abort();
-      throw e;
-    }
-    const seq = await txn.commit();
-    return { result, seq };
   }
 }
 

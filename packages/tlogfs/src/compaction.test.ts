@@ -124,7 +124,7 @@ describe("merging a partition's entry files at commit", () => {
     await createPondTable(store, "pond-1", newTxnMeta(["test"]));
     const a = new TLogPersistence(store, { compactFromFiles: 4 });
     const b = new TLogPersistence(store, { compactFromFiles: 4 });
-    const append = async (p: TLogPersistence, txn: Awaited<ReturnType<TLogPersistence["begin"]>>, label: string) => {
+    const append = async (_p: TLogPersistence, txn: Awaited<ReturnType<TLogPersistence["begin"]>>, label: string) => {
       await new WD(txn).createFile("/s.series", "file:series", new TextEncoder().encode(label), { attributes: { label } });
       return txn.commit();
     };

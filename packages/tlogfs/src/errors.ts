@@ -17,6 +17,13 @@ export class SqlError extends PondError {
   }
 }
 
+/** DuckDB's native library cannot be extracted to a cache folder or loaded from it. */
+export class DuckDBUnavailableError extends PondError {
+  constructor(message: string, hint: string, cause?: unknown) {
+    super("duckdb_unavailable", message, { kind: "user", data: {}, hint, cause });
+  }
+}
+
 /** A query's failure: DuckDB's message, as a user error (exit 1). */
 export class QueryError extends PondError {
   constructor(message: string, sql?: string) {

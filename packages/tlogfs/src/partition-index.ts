@@ -179,7 +179,7 @@ function noteVersions(f: ActiveFile, rows: readonly OplogEntry[]): void {
   }
   const versions = decodeRowVersions(tag);
   if (versions?.length !== rows.length) return;
-  rows.forEach((r, i) => rowVersion.set(r, versions[i]!));
+  for (const [i, r] of rows.entries()) rowVersion.set(r, versions[i]!);
 }
 
 /** False only when the file's stats prove it holds no row of `nodeId`. */

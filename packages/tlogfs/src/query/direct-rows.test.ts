@@ -93,7 +93,9 @@ describe("formatDouble", () => {
       -1.7976931348623157e308,
       0.30000000000000004,
       123456789.123,
+      // biome-ignore lint/correctness/noPrecisionLoss: a literal no double holds exactly, on purpose
       9007199254740993,
+      // biome-ignore lint/correctness/noPrecisionLoss: a literal no double holds exactly, on purpose
       12345678901234567890,
       999999999999999.9,
       9999999999999998,

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { PondError } from "@pond/diagnostics";
+import type { PondError } from "@pond/diagnostics";
 import { BadCsvError, BadParquetError, NotParquetError, NullTimestampError, SqlError } from "../errors.ts";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";

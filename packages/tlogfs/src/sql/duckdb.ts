@@ -189,7 +189,7 @@ class DuckImpl implements Duck {
     this.check();
     const prepared = await engine(() => this.conn.prepare(sql));
     try {
-      if (params && params.length) {
+      if (params?.length) {
         const [v, t] = this.bind(params);
         await engine(() => prepared.bind(v as never, t as never));
       }

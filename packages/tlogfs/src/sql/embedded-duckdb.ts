@@ -16,6 +16,7 @@
 import { chmodSync, closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { DuckDBUnavailableError } from "../errors.ts";
 
 export interface EmbeddedFile {
   /** File name in the cache folder, e.g. "libduckdb.so". */
@@ -30,7 +31,7 @@ export interface EmbeddedFile {
 export function cacheRoots(env: Record<string, string | undefined> = process.env): string[] {
   const roots: string[] = [];
   if (env.POND_CACHE_DIR) roots.push(env.POND_CACHE_DIR);
-  if (env.XDG_CACHE_HOME && env.XDG_CACHE_HOME.startsWith("/")) roots.push(join(env.XDG_CACHE_HOME, "pond"));
+  if (env.XDG_CACHE_HOME?.startsWith("/")) roots.push(join(env.XDG_CACHE_HOME, "pond"));
   const home = env.HOME || safeHomedir();
   if (home) roots.push(join(home, ".cache", "pond"));
   roots.push(join(tmpdir(), `pond-${process.getuid?.() ?? "user"}`));
@@ -54,11 +55,13 @@ function trustworthy(dir: string): boolean {
   return (st.mode & 0o022) === 0;
 }
 
+/** The file's size, or -1 when there is none yet; any other stat failure is the caller's to report. */
 function sizeOf(path: string): number {
   try {
     return statSync(path).size;
-  } catch {
-    return -1;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException)?.code === "ENOENT") return -1;
+    throw e;
   }
 }
 
@@ -105,8 +108,9 @@ export function extractEmbedded(dirName: string, files: EmbeddedFile[], roots: s
       problems.push(`${dir}: ${(e as Error).message}`);
     }
   }
-  throw new Error(
+  throw new DuckDBUnavailableError(
     `cannot extract DuckDB's native library to a cache folder (set XDG_CACHE_HOME or POND_CACHE_DIR to a writable folder):\n  ${problems.join("\n  ")}`,
+    "Set POND_CACHE_DIR (or XDG_CACHE_HOME) to a folder of yours that others cannot write, on a file system that allows executables.",
   );
 }
 
@@ -128,7 +132,11 @@ export function loadEmbeddedDuckDB(dirName: string, files: EmbeddedFile[]): unkn
       : /GLIBC|GLIBCXX|CXXABI|not found/i.test(msg)
         ? " (DuckDB needs glibc >= 2.25 and libstdc++.so.6 from GCC >= 6; musl is not supported by this build)"
         : "";
-    throw new Error(`cannot load DuckDB from ${addon}: ${msg}${hint}`);
+    throw new DuckDBUnavailableError(
+      `cannot load DuckDB from ${addon}: ${msg}${hint}`,
+      "Set POND_CACHE_DIR to a folder on a file system that allows executables, on a glibc Linux.",
+      e,
+    );
   }
   return mod.exports;
 }
