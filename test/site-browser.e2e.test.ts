@@ -5,6 +5,7 @@
 // machine, the charts have the expected series and points, zooming loads finer levels,
 // and screenshots are not blank. When no browser is installed the tests say so loudly
 // and, in CI (CI=true), fail.
+// Reads the shared FIXTURES (vega-datasets), so npm test leaves it out when they are missing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,11 @@ if (!CHROMIUM) {
     "*** Install it with `apt-get install chromium-headless-shell` (.ci/run does), or set POND_CHROMIUM=/path/to/chrome.\n";
   console.error(msg);
 }
+
+afterAll(() => {
+  // Said again at the end, where a reader of a long run looks.
+  if (!CHROMIUM) console.error("\n*** test/site-browser.e2e.test.ts did NOT run: no Chromium found (see the message at its start).\n");
+});
 
 test("a browser is installed for the site tests (required in CI)", () => {
   if (process.env.CI === "true") expect(CHROMIUM).toBeDefined();
