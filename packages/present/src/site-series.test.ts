@@ -7,7 +7,7 @@ describe("site series", () => {
     expect(slugFor("/st/lake.series", taken)).toBe("st.lake");
     expect(slugFor("/st/Lake.series", taken)).toBe("st.Lake-2");
     expect(slugFor("/a b/ü?.series", taken)).toBe("a_b.__");
-    expect(slugFor("/st.lake.series", taken)).toBe("st.lake-2");
+    expect(slugFor("/st.lake.series", taken)).toBe("st.lake-3");
   });
 
   test("isNumericType() takes DuckDB's number types and nothing else", () => {
