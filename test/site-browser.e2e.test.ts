@@ -5,6 +5,7 @@
 // machine, the charts have the expected series and points, zooming loads finer levels,
 // and screenshots are not blank. When no browser is installed the tests say so loudly
 // and, in CI (CI=true), fail.
+// Reads the shared FIXTURES (vega-datasets), so npm test leaves it out when they are missing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -24,6 +25,11 @@ if (!CHROMIUM) {
     "*** Install it with `apt-get install chromium-headless-shell` (.ci/run does), or set POND_CHROMIUM=/path/to/chrome.\n";
   console.error(msg);
 }
+
+afterAll(() => {
+  // Said again at the end, where a reader of a long run looks.
+  if (!CHROMIUM) console.error("\n*** test/site-browser.e2e.test.ts did NOT run: no Chromium found (see the message at its start).\n");
+});
 
 test("a browser is installed for the site tests (required in CI)", () => {
   if (process.env.CI === "true") expect(CHROMIUM).toBeDefined();
@@ -64,9 +70,10 @@ describe.skipIf(!CHROMIUM)("site in headless Chromium", () => {
   });
 
   /** Opens a page, recording console errors, failed requests and every URL it asked for. */
-  async function open(url: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
+  async function open(url: string, timezone?: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
     const page = await browser.newPage();
     await page.setViewport({ width: 1100, height: 900 });
+    if (timezone) await page.emulateTimezone(timezone);
     const problems: string[] = [];
     const requests: string[] = [];
     page.on("console", (m) => {
@@ -197,17 +204,24 @@ describe.skipIf(!CHROMIUM)("site in headless Chromium", () => {
     await page.close();
   }, 60_000);
 
-  test("hovering a chart shows the values under the cursor in its legend", async () => {
-    const { page, problems } = await open(`file://${out}/series/st.station.html`);
+  test("hovering a chart shows the values under the cursor in its legend, times in UTC whatever the viewer's zone", async () => {
+    const { page, problems } = await open(`file://${out}/series/st.station.html`, "America/Chicago");
     await page.waitForFunction("window.pondSite && window.pondSite.ready", { timeout: 15_000 });
+    expect(await page.evaluate("new Date(Date.UTC(2025, 5, 1)).getHours()")).toBe(19); // the zone took effect
     const box = (await (await page.$(".chart .u-over"))!.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
     await Bun.sleep(100);
     const legend = await page.$$eval(".chart:first-child .u-legend .u-value", (els) => els.map((e) => e.textContent ?? ""));
-    // Time, then temp (avg), min and max: numbers, not the placeholder.
-    expect(legend.length).toBe(4);
-    expect(legend[0]).toMatch(/2025/);
-    for (const v of legend.slice(1)) expect(v).toMatch(/^-?\d+(\.\d+)?$/);
+    const [t, avg, min, max] = (await page.evaluate(
+      "(() => { const u = pondSite.charts[0], i = u.cursor.idx; return [u.data[0][i], u.data[1][i], u.data[2][i], u.data[3][i]]; })()",
+    )) as number[];
+    // Time, then temp (avg), min and max of the point under the cursor.
+    const iso = new Date(t! * 1000).toISOString();
+    const h = Number(iso.slice(11, 13));
+    expect(legend[0]).toBe(`${iso.slice(0, 10)} ${h % 12 || 12}:${iso.slice(14, 16)}${h < 12 ? "am" : "pm"}`);
+    expect(legend.slice(1).map(Number)).toEqual([avg, min, max].map((v) => Number(v!.toPrecision(6))));
+    expect(min!).toBeLessThanOrEqual(avg!);
+    expect(avg!).toBeLessThanOrEqual(max!);
     expect(problems).toEqual([]);
     writeFileSync(join(shots, "legend.txt"), legend.join("\n"));
     await page.close();

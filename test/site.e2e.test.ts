@@ -3,6 +3,7 @@
 // copy and on use; a folder that is not a site is never overwritten, a site is replaced
 // whole; pond chart writes SVG and PNG of a series over a time range. (The pages in a real
 // browser: site-browser.e2e.test.ts.)
+// Reads the shared FIXTURES (vega-datasets), so npm test leaves it out when they are missing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";

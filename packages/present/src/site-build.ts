@@ -156,7 +156,13 @@ function publish(staging: string, dest: string): void {
     old = `${staging}-old`;
     renameSync(dest, old);
   }
-  renameSync(staging, dest);
+  try {
+    renameSync(staging, dest);
+  } catch (e) {
+    // Put the previous site back: a failed build leaves what was there.
+    if (old) renameSync(old, dest);
+    throw e;
+  }
   fsyncDirSync(dirname(dest));
   if (old) rmSync(old, { recursive: true, force: true });
 }
