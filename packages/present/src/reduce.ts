@@ -142,7 +142,7 @@ export async function runReduction(pond: Pond, path: string, opts: ReduceOptions
   const view = await pond.view();
   const cfg = await readReduceConfig(new WD(view), path);
   const plan: ReduceSummary = { file: cfg.file, ok: true, dryRun: Boolean(opts.dryRun), outputs: [], notes: [] };
-  await reduceAll(view, new WD(view), cfg, plan, opts.dryRun ? progress : silentProgress, undefined);
+  const planned = await reduceAll(view, new WD(view), cfg, plan, opts.dryRun ? progress : silentProgress, undefined);
   if (opts.dryRun || plan.outputs.every((o) => o.mode === "up to date")) return plan;
   const staging = join(pond.paths.data, "_large_files");
   mkdirSync(staging, { recursive: true });
@@ -150,9 +150,11 @@ export async function runReduction(pond: Pond, path: string, opts: ReduceOptions
   const { seq } = await pond.write(opts.command, async ({ txn, note }) => {
     // Planned inside the transaction: a rerun after a commit conflict plans again on the new state.
     const wd = new WD(txn);
-    const cfg = await readReduceConfig(wd, path);
-    summary = { file: cfg.file, ok: true, dryRun: false, outputs: [], notes: [] };
-    await reduceAll(txn, wd, cfg, summary, progress, { staging, note });
+    // Nothing committed since the plan (the usual case): its inputs are still the inputs.
+    const same = txn.seq === view.seq;
+    const current = same ? cfg : await readReduceConfig(wd, path);
+    summary = { file: current.file, ok: true, dryRun: false, outputs: [], notes: [] };
+    await reduceAll(txn, wd, current, summary, progress, { staging, note }, same ? planned : undefined);
   });
   if (summary.outputs.some((o) => o.version !== undefined)) summary.seq = seq;
   return summary;
@@ -163,8 +165,17 @@ interface Writer {
   note(change: string): void;
 }
 
-async function reduceAll(view: TLogView, wd: WD, cfg: ReduceConfig, summary: ReduceSummary, progress: Progress, writer: Writer | undefined): Promise<void> {
-  const sources = await resolveSources(view, wd, cfg.in);
+/** Plans (no `writer`) or runs every output of a config; returns the inputs it resolved, for a run on the same snapshot to reuse. */
+async function reduceAll(
+  view: TLogView,
+  wd: WD,
+  cfg: ReduceConfig,
+  summary: ReduceSummary,
+  progress: Progress,
+  writer: Writer | undefined,
+  resolved?: ResolvedSource[],
+): Promise<ResolvedSource[]> {
+  const sources = resolved ?? (await resolveSources(view, wd, cfg.in));
   const names = new Map<string, string>();
   for (const s of sources) {
     if (s.entryType !== "file:series")
@@ -193,6 +204,7 @@ async function reduceAll(view: TLogView, wd: WD, cfg: ReduceConfig, summary: Red
   } finally {
     session?.close();
   }
+  return sources;
 }
 
 async function reduceSeries(
@@ -350,33 +362,28 @@ async function computeIncremental(
 ): Promise<PayloadFile[] | undefined> {
   await session.addPondView("__pond_new", [{ ...src, files: newFiles }]);
   try {
+    // Rows later than lateness behind what was reduced before are reduced exactly all the same, and reported (counted once, at the first resolution).
+    let reduced: bigint | null = null;
+    for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
+    const late =
+      reduced !== null && res === cfg.resolutions[0]
+        ? `(SELECT count(*) FROM __pond_new WHERE ${sqlIdent(ts)}::TIMESTAMP < make_timestamp(${reduced - cfg.lateness.micros}::BIGINT))`
+        : "0";
     const span = (
       await session.all(
-        `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
+        `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n, ${late}::BIGINT AS late FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
       )
     )[0]!;
     if (Number(span.n) === 0) return undefined;
+    if (Number(span.late) > 0)
+      summary.notes.push(
+        `${src.path}: ${span.late} new row(s) are more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
+      );
     const lo = span.lo as bigint;
     const hi = (span.hi as bigint) + res.micros;
     const oldFiles = src.files.filter(
       (f) => f.version <= readFrom && (f.minEventTime === null || f.maxEventTime === null || (f.minEventTime < hi && f.maxEventTime >= lo)),
     );
-    // Rows later than lateness behind what was reduced before: reduced exactly all the same, and reported.
-    let reduced: bigint | null = null;
-    for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
-    if (reduced !== null && res === cfg.resolutions[0]) {
-      const late = Number(
-        (
-          await session.all(
-            `SELECT count(*)::BIGINT AS n FROM __pond_new WHERE ${sqlIdent(ts)}::TIMESTAMP < make_timestamp(${reduced - cfg.lateness.micros}::BIGINT)`,
-          )
-        )[0]!.n,
-      );
-      if (late > 0)
-        summary.notes.push(
-          `${src.path}: ${late} new row(s) are more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
-        );
-    }
     const read = [...oldFiles, ...newFiles];
     await session.addPondView("__pond_in", [{ ...src, files: read }]);
     try {
