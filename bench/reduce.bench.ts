@@ -113,20 +113,23 @@ try {
     return r;
   };
   const none = async () => {};
+  let k = 0;
   const m = await interleaved(rounds, {
     raw: () => timed("raw", none, [BASELINE, rawSql]),
     pondFull: () => timed("full", fullPrepared, [POND_BIN, "reduce"], { env: env(full) }),
     pondIncr: () => timed("incr", incrPrepared, [POND_BIN, "reduce"], { env: env(incr) }),
     rawStart: () => timed("start", none, [BASELINE, "SELECT 1"]),
+    // A pond write's own fixed cost, no DuckDB: lock, begin, commit, control log.
+    pondWrite: () => timed("write", none, [POND_BIN, "mkdir", `/w${k++}`], { env: env(full) }),
   });
-  const { raw, pondFull, pondIncr, rawStart } = m;
+  const { raw, pondFull, pondIncr, rawStart, pondWrite } = m;
   console.log(
-    `medians of ${rounds}: raw DuckDB GROUP BY ${raw.ms.toFixed(0)} ms, pond reduce (full) ${pondFull.ms.toFixed(0)} ms, pond reduce after one more day ${pondIncr.ms.toFixed(0)} ms, raw DuckDB SELECT 1 ${rawStart.ms.toFixed(0)} ms; peak RSS raw ${raw.maxRssMiB.toFixed(0)} MiB, pond ${pondFull.maxRssMiB.toFixed(0)} MiB`,
+    `medians of ${rounds}: raw DuckDB GROUP BY ${raw.ms.toFixed(0)} ms, pond reduce (full) ${pondFull.ms.toFixed(0)} ms, pond reduce after one more day ${pondIncr.ms.toFixed(0)} ms, raw DuckDB SELECT 1 ${rawStart.ms.toFixed(0)} ms, pond mkdir ${pondWrite.ms.toFixed(0)} ms; peak RSS raw ${raw.maxRssMiB.toFixed(0)} MiB, pond ${pondFull.maxRssMiB.toFixed(0)} MiB`,
   );
   // CPU medians over the measured rounds (the first, unmeasured run of each is left out).
-  const c = Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, medianOf(xs.slice(1))])) as Record<"raw" | "full" | "incr" | "start", number>;
+  const c = Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, medianOf(xs.slice(1))])) as Record<"raw" | "full" | "incr" | "start" | "write", number>;
   console.log(
-    `CPU time, medians: raw GROUP BY ${c.raw.toFixed(0)} ms, pond reduce (full) ${c.full.toFixed(0)} ms, after one more day ${c.incr.toFixed(0)} ms, raw SELECT 1 ${c.start.toFixed(0)} ms; ratios full/raw ${(c.full / c.raw).toFixed(2)}x, incremental/full above the floor ${((c.incr - c.start) / (c.full - c.start)).toFixed(3)}x`,
+    `CPU time, medians: raw GROUP BY ${c.raw.toFixed(0)} ms, pond reduce (full) ${c.full.toFixed(0)} ms, after one more day ${c.incr.toFixed(0)} ms, raw SELECT 1 ${c.start.toFixed(0)} ms, pond mkdir ${c.write.toFixed(0)} ms; ratios full/raw ${(c.full / c.raw).toFixed(2)}x, incremental/full above the floor ${((c.incr - c.start) / (c.full - c.start)).toFixed(3)}x`,
   );
   const above = (x: number) => Math.max(0, x - rawStart.ms);
   console.log(

@@ -228,6 +228,7 @@ async function reduceSeries(
   const name = basename(src.path).replace(/\.series$/, "");
   const newest = versions[versions.length - 1]!;
   let columns: InputColumn[] | undefined;
+  let outColumns: InputColumn[] | undefined;
   for (const res of cfg.resolutions) {
     const outPath = `${cfg.out === "/" ? "" : cfg.out}/${name}/res=${res.spelling}.series`;
     const existing = await wd.resolve(outPath, { followSymlinks: true });
@@ -310,7 +311,8 @@ async function reduceSeries(
         }
       }
       out.versionsRead = read.length;
-      const info = await parquetInfo(session, tmp);
+      const info = await parquetInfo(session, tmp, outColumns);
+      outColumns = info.columns; // the same aggregates at every resolution: the same columns
       out.buckets = info.rows;
       if (out.mode === "replace") await wd.remove(outPath);
       const reduceState: ReduceState = {
@@ -362,25 +364,35 @@ async function computeIncremental(
 ): Promise<PayloadFile[] | undefined> {
   await session.addPondView("__pond_new", [{ ...src, files: newFiles }]);
   try {
-    // Rows later than lateness behind what was reduced before are reduced exactly all the same, and reported (counted once, at the first resolution).
+    // Rows later than lateness behind what was reduced before are reduced exactly all the same, and reported (once, at the first resolution).
     let reduced: bigint | null = null;
     for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
-    const late =
-      reduced !== null && res === cfg.resolutions[0]
-        ? `(SELECT count(*) FROM __pond_new WHERE ${sqlIdent(ts)}::TIMESTAMP < make_timestamp(${reduced - cfg.lateness.micros}::BIGINT))`
-        : "0";
-    const span = (
-      await session.all(
-        `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n, ${late}::BIGINT AS late FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
-      )
-    )[0]!;
-    if (Number(span.n) === 0) return undefined;
-    if (Number(span.late) > 0)
-      summary.notes.push(
-        `${src.path}: ${span.late} new row(s) are more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
-      );
-    const lo = span.lo as bigint;
-    const hi = (span.hi as bigint) + res.micros;
+    if (reduced !== null && res === cfg.resolutions[0]) {
+      const horizon = reduced - cfg.lateness.micros;
+      const late = newFiles.filter((f) => f.minEventTime !== null && f.minEventTime < horizon).map((f) => f.version);
+      if (late.length)
+        summary.notes.push(
+          `${src.path}: version(s) ${late.join(", ")} hold rows more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
+        );
+    }
+    // The rows to read: every bucket holding a new row t starts after t - width and ends by
+    // t + width, so [min - width, max + width) of the new versions' recorded event times
+    // holds every row of every touched bucket (no query needed); the IN below keeps exactly
+    // the touched buckets. A version that recorded no range (no rows) is asked.
+    let lo: bigint, hi: bigint;
+    if (newFiles.every((f) => f.minEventTime !== null && f.maxEventTime !== null)) {
+      lo = newFiles.reduce((m, f) => (f.minEventTime! < m ? f.minEventTime! : m), newFiles[0]!.minEventTime!) - res.micros;
+      hi = newFiles.reduce((m, f) => (f.maxEventTime! > m ? f.maxEventTime! : m), newFiles[0]!.maxEventTime!) + res.micros;
+    } else {
+      const span = (
+        await session.all(
+          `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
+        )
+      )[0]!;
+      if (Number(span.n) === 0) return undefined;
+      lo = span.lo as bigint;
+      hi = (span.hi as bigint) + res.micros;
+    }
     const oldFiles = src.files.filter(
       (f) => f.version <= readFrom && (f.minEventTime === null || f.maxEventTime === null || (f.minEventTime < hi && f.maxEventTime >= lo)),
     );
@@ -468,9 +480,13 @@ function stateOf(v: VersionInfo): ReduceState | undefined {
   return typeof r === "object" && r !== null && typeof r.fingerprint === "string" ? r : undefined;
 }
 
-async function parquetInfo(session: QuerySession, file: string): Promise<{ rows: number; columns: InputColumn[]; min: bigint | null; max: bigint | null }> {
+async function parquetInfo(
+  session: QuerySession,
+  file: string,
+  known?: InputColumn[],
+): Promise<{ rows: number; columns: InputColumn[]; min: bigint | null; max: bigint | null }> {
   const rel = `read_parquet(${sqlString(file)})`;
-  const columns = (await session.all(`DESCRIBE SELECT * FROM ${rel}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const columns = known ?? (await session.all(`DESCRIBE SELECT * FROM ${rel}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const r = (
     await session.all(`SELECT count(*)::BIGINT AS n, epoch_us(min("timestamp"))::BIGINT AS lo, epoch_us(max("timestamp"))::BIGINT AS hi FROM ${rel}`)
   )[0]!;
