@@ -109,7 +109,7 @@ try {
     await prep();
     Bun.spawnSync(["sync"]);
     const r = await runCpu(argv, opts.env);
-    (cpu[label] ??= []).push(r.cpuMs);
+    cpu[label] = [...(cpu[label] ?? []), r.cpuMs];
     return r;
   };
   const none = async () => {};

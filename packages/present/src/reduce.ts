@@ -41,7 +41,7 @@ import { PondError, silentProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
 import { NotFoundError, WD, basename, type VersionInfo } from "@pond/tinyfs";
 import { AdoptableFile, QuerySession, resolveSources, type PayloadFile, type ResolvedSource, type TLogView } from "@pond/tlogfs";
-import { sqlIdent, sqlString } from "@pond/tlogfs/duckdb";
+import { sqlString } from "@pond/tlogfs/duckdb";
 import { REDUCE_CONFIG_DIR, parseReduceConfig, type ReduceConfig, type Resolution } from "./reduce-config.ts";
 import { isNumericType, outputName, reductionSql, touchedBucketsSql, type InputColumn, type OutputAggregate } from "./reduce-sql.ts";
 
@@ -382,8 +382,14 @@ async function computeIncremental(
     // the touched buckets. A version that recorded no range (no rows) is asked.
     let lo: bigint, hi: bigint;
     if (newFiles.every((f) => f.minEventTime !== null && f.maxEventTime !== null)) {
-      lo = newFiles.reduce((m, f) => (f.minEventTime! < m ? f.minEventTime! : m), newFiles[0]!.minEventTime!) - res.micros;
-      hi = newFiles.reduce((m, f) => (f.maxEventTime! > m ? f.maxEventTime! : m), newFiles[0]!.maxEventTime!) + res.micros;
+      lo = newFiles[0]!.minEventTime!;
+      hi = newFiles[0]!.maxEventTime!;
+      for (const f of newFiles) {
+        if (f.minEventTime! < lo) lo = f.minEventTime!;
+        if (f.maxEventTime! > hi) hi = f.maxEventTime!;
+      }
+      lo -= res.micros;
+      hi += res.micros;
     } else {
       const span = (
         await session.all(
