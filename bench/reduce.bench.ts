@@ -9,7 +9,24 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseReduceConfig, reductionSql, type OutputAggregate } from "@pond/present";
 import { openDuckDB, sqlString } from "@pond/tlogfs/duckdb";
-import { POND_BIN, interleaved, report, run } from "./lib.ts";
+import { POND_BIN, interleaved, report, run, type Run } from "./lib.ts";
+
+/** `run`, with the child's CPU time (user + system) as well. */
+async function runCpu(argv: string[], env?: Record<string, string>): Promise<Run & { cpuMs: number }> {
+  const t0 = performance.now();
+  const p = Bun.spawn(argv, { env: { ...(process.env as Record<string, string>), ...env }, stdout: "ignore", stderr: "pipe" });
+  const code = await p.exited;
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${await new Response(p.stderr).text()}`);
+  const ru = p.resourceUsage();
+  const cpuMs = ru ? Number(ru.cpuTime.user + ru.cpuTime.system) / 1000 : Number.NaN;
+  return { ms, maxRssMiB: ru ? Number(ru.maxRSS) / (1024 * 1024) : Number.NaN, code, cpuMs };
+}
+
+function medianOf(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
 
 const BUN = process.execPath;
 const days = Number(process.argv[2] ?? 365);
@@ -85,21 +102,34 @@ try {
     await run([POND_BIN, "copy", `host+series://${dayFile(days)}`, "/st/lake.series"], { env: env(incr) });
   };
   // Each timed command is preceded by its untimed preparation and a sync, inside its own turn.
-  const timed = async (prep: () => Promise<void>, argv: string[], opts: Parameters<typeof run>[1] = {}) => {
+  // Beside wall time, each command's CPU time (user + system, all its threads) is kept:
+  // on this shared machine wall time mostly measures the other tenants.
+  const cpu: Record<string, number[]> = {};
+  const timed = async (label: string, prep: () => Promise<void>, argv: string[], opts: Parameters<typeof run>[1] = {}) => {
     await prep();
     Bun.spawnSync(["sync"]);
-    return run(argv, opts);
+    const r = await runCpu(argv, opts.env);
+    cpu[label] = [...(cpu[label] ?? []), r.cpuMs];
+    return r;
   };
   const none = async () => {};
+  let k = 0;
   const m = await interleaved(rounds, {
-    raw: () => timed(none, [BASELINE, rawSql]),
-    pondFull: () => timed(fullPrepared, [POND_BIN, "reduce"], { env: env(full) }),
-    pondIncr: () => timed(incrPrepared, [POND_BIN, "reduce"], { env: env(incr) }),
-    rawStart: () => timed(none, [BASELINE, "SELECT 1"]),
+    raw: () => timed("raw", none, [BASELINE, rawSql]),
+    pondFull: () => timed("full", fullPrepared, [POND_BIN, "reduce"], { env: env(full) }),
+    pondIncr: () => timed("incr", incrPrepared, [POND_BIN, "reduce"], { env: env(incr) }),
+    rawStart: () => timed("start", none, [BASELINE, "SELECT 1"]),
+    // A pond write's own fixed cost, no DuckDB: lock, begin, commit, control log.
+    pondWrite: () => timed("write", none, [POND_BIN, "mkdir", `/w${k++}`], { env: env(full) }),
   });
-  const { raw, pondFull, pondIncr, rawStart } = m;
+  const { raw, pondFull, pondIncr, rawStart, pondWrite } = m;
   console.log(
-    `medians of ${rounds}: raw DuckDB GROUP BY ${raw.ms.toFixed(0)} ms, pond reduce (full) ${pondFull.ms.toFixed(0)} ms, pond reduce after one more day ${pondIncr.ms.toFixed(0)} ms, raw DuckDB SELECT 1 ${rawStart.ms.toFixed(0)} ms; peak RSS raw ${raw.maxRssMiB.toFixed(0)} MiB, pond ${pondFull.maxRssMiB.toFixed(0)} MiB`,
+    `medians of ${rounds}: raw DuckDB GROUP BY ${raw.ms.toFixed(0)} ms, pond reduce (full) ${pondFull.ms.toFixed(0)} ms, pond reduce after one more day ${pondIncr.ms.toFixed(0)} ms, raw DuckDB SELECT 1 ${rawStart.ms.toFixed(0)} ms, pond mkdir ${pondWrite.ms.toFixed(0)} ms; peak RSS raw ${raw.maxRssMiB.toFixed(0)} MiB, pond ${pondFull.maxRssMiB.toFixed(0)} MiB`,
+  );
+  // CPU medians over the measured rounds (the first, unmeasured run of each is left out).
+  const c = Object.fromEntries(Object.entries(cpu).map(([k, xs]) => [k, medianOf(xs.slice(1))])) as Record<"raw" | "full" | "incr" | "start" | "write", number>;
+  console.log(
+    `CPU time, medians: raw GROUP BY ${c.raw.toFixed(0)} ms, pond reduce (full) ${c.full.toFixed(0)} ms, after one more day ${c.incr.toFixed(0)} ms, raw SELECT 1 ${c.start.toFixed(0)} ms, pond mkdir ${c.write.toFixed(0)} ms; ratios full/raw ${(c.full / c.raw).toFixed(2)}x, incremental/full above the floor ${((c.incr - c.start) / (c.full - c.start)).toFixed(3)}x`,
   );
   const above = (x: number) => Math.max(0, x - rawStart.ms);
   console.log(

@@ -13,7 +13,7 @@ import { runReduction, type ReduceSummary } from "./reduce.ts";
 // must read, row for row and bit for bit, what a full recompute of the same inputs reads.
 // REDUCE_SEED=<n> replays a run.
 const SEED = Number(process.env.REDUCE_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const ROUNDS = Number(process.env.REDUCE_ROUNDS ?? 6);
+const ROUNDS = Number(process.env.REDUCE_ROUNDS ?? 5);
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
@@ -106,7 +106,7 @@ describe("pond reduce, incremental against full", () => {
     let partialReads = 0;
     for (let round = 0; round < ROUNDS; round++) {
       for (const s of series) {
-        if (round > 0 && rand() < 0.25) continue; // nothing new for this one: its outputs are up to date
+        if (round > 0 && s === series[round % 2] && rand() < 0.4) continue; // nothing new for this one: its outputs are up to date
         const versions = 1 + Math.floor(rand() * 2);
         for (let v = 0; v < versions; v++) {
           if (!hasB.get(s) && round >= 2 && (s === series[0] || rand() < 0.3)) hasB.set(s, true); // a column appears

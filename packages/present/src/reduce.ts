@@ -41,7 +41,7 @@ import { PondError, silentProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
 import { NotFoundError, WD, basename, type VersionInfo } from "@pond/tinyfs";
 import { AdoptableFile, QuerySession, resolveSources, type PayloadFile, type ResolvedSource, type TLogView } from "@pond/tlogfs";
-import { sqlIdent, sqlString } from "@pond/tlogfs/duckdb";
+import { sqlString } from "@pond/tlogfs/duckdb";
 import { REDUCE_CONFIG_DIR, parseReduceConfig, type ReduceConfig, type Resolution } from "./reduce-config.ts";
 import { isNumericType, outputName, reductionSql, touchedBucketsSql, type InputColumn, type OutputAggregate } from "./reduce-sql.ts";
 
@@ -142,7 +142,7 @@ export async function runReduction(pond: Pond, path: string, opts: ReduceOptions
   const view = await pond.view();
   const cfg = await readReduceConfig(new WD(view), path);
   const plan: ReduceSummary = { file: cfg.file, ok: true, dryRun: Boolean(opts.dryRun), outputs: [], notes: [] };
-  await reduceAll(view, new WD(view), cfg, plan, opts.dryRun ? progress : silentProgress, undefined);
+  const planned = await reduceAll(view, new WD(view), cfg, plan, opts.dryRun ? progress : silentProgress, undefined);
   if (opts.dryRun || plan.outputs.every((o) => o.mode === "up to date")) return plan;
   const staging = join(pond.paths.data, "_large_files");
   mkdirSync(staging, { recursive: true });
@@ -150,9 +150,11 @@ export async function runReduction(pond: Pond, path: string, opts: ReduceOptions
   const { seq } = await pond.write(opts.command, async ({ txn, note }) => {
     // Planned inside the transaction: a rerun after a commit conflict plans again on the new state.
     const wd = new WD(txn);
-    const cfg = await readReduceConfig(wd, path);
-    summary = { file: cfg.file, ok: true, dryRun: false, outputs: [], notes: [] };
-    await reduceAll(txn, wd, cfg, summary, progress, { staging, note });
+    // Nothing committed since the plan (the usual case): its inputs are still the inputs.
+    const same = txn.seq === view.seq;
+    const current = same ? cfg : await readReduceConfig(wd, path);
+    summary = { file: current.file, ok: true, dryRun: false, outputs: [], notes: [] };
+    await reduceAll(txn, wd, current, summary, progress, { staging, note }, same ? planned : undefined);
   });
   if (summary.outputs.some((o) => o.version !== undefined)) summary.seq = seq;
   return summary;
@@ -163,8 +165,17 @@ interface Writer {
   note(change: string): void;
 }
 
-async function reduceAll(view: TLogView, wd: WD, cfg: ReduceConfig, summary: ReduceSummary, progress: Progress, writer: Writer | undefined): Promise<void> {
-  const sources = await resolveSources(view, wd, cfg.in);
+/** Plans (no `writer`) or runs every output of a config; returns the inputs it resolved, for a run on the same snapshot to reuse. */
+async function reduceAll(
+  view: TLogView,
+  wd: WD,
+  cfg: ReduceConfig,
+  summary: ReduceSummary,
+  progress: Progress,
+  writer: Writer | undefined,
+  resolved?: ResolvedSource[],
+): Promise<ResolvedSource[]> {
+  const sources = resolved ?? (await resolveSources(view, wd, cfg.in));
   const names = new Map<string, string>();
   for (const s of sources) {
     if (s.entryType !== "file:series")
@@ -193,6 +204,7 @@ async function reduceAll(view: TLogView, wd: WD, cfg: ReduceConfig, summary: Red
   } finally {
     session?.close();
   }
+  return sources;
 }
 
 async function reduceSeries(
@@ -216,6 +228,7 @@ async function reduceSeries(
   const name = basename(src.path).replace(/\.series$/, "");
   const newest = versions[versions.length - 1]!;
   let columns: InputColumn[] | undefined;
+  let outColumns: InputColumn[] | undefined;
   for (const res of cfg.resolutions) {
     const outPath = `${cfg.out === "/" ? "" : cfg.out}/${name}/res=${res.spelling}.series`;
     const existing = await wd.resolve(outPath, { followSymlinks: true });
@@ -291,6 +304,7 @@ async function reduceSeries(
         read = r;
       } else {
         await session.addPondView("__pond_in", [src]);
+        await threads(session, undefined);
         try {
           await session.all(`COPY (${reductionSql("__pond_in", ts, res, aggs)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
         } finally {
@@ -298,7 +312,8 @@ async function reduceSeries(
         }
       }
       out.versionsRead = read.length;
-      const info = await parquetInfo(session, tmp);
+      const info = await parquetInfo(session, tmp, outColumns);
+      outColumns = info.columns; // the same aggregates at every resolution: the same columns
       out.buckets = info.rows;
       if (out.mode === "replace") await wd.remove(outPath);
       const reduceState: ReduceState = {
@@ -350,35 +365,49 @@ async function computeIncremental(
 ): Promise<PayloadFile[] | undefined> {
   await session.addPondView("__pond_new", [{ ...src, files: newFiles }]);
   try {
-    const span = (
-      await session.all(
-        `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
-      )
-    )[0]!;
-    if (Number(span.n) === 0) return undefined;
-    const lo = span.lo as bigint;
-    const hi = (span.hi as bigint) + res.micros;
-    const oldFiles = src.files.filter(
-      (f) => f.version <= readFrom && (f.minEventTime === null || f.maxEventTime === null || (f.minEventTime < hi && f.maxEventTime >= lo)),
-    );
-    // Rows later than lateness behind what was reduced before: reduced exactly all the same, and reported.
+    // Rows later than lateness behind what was reduced before are reduced exactly all the same, and reported (once, at the first resolution).
     let reduced: bigint | null = null;
     for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
     if (reduced !== null && res === cfg.resolutions[0]) {
-      const late = Number(
-        (
-          await session.all(
-            `SELECT count(*)::BIGINT AS n FROM __pond_new WHERE ${sqlIdent(ts)}::TIMESTAMP < make_timestamp(${reduced - cfg.lateness.micros}::BIGINT)`,
-          )
-        )[0]!.n,
-      );
-      if (late > 0)
+      const horizon = reduced - cfg.lateness.micros;
+      const late = newFiles.filter((f) => f.minEventTime !== null && f.minEventTime < horizon).map((f) => f.version);
+      if (late.length)
         summary.notes.push(
-          `${src.path}: ${late} new row(s) are more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
+          `${src.path}: version(s) ${late.join(", ")} hold rows more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
         );
     }
+    // The rows to read: every bucket holding a new row t starts after t - width and ends by
+    // t + width, so [min - width, max + width) of the new versions' recorded event times
+    // holds every row of every touched bucket (no query needed); the IN below keeps exactly
+    // the touched buckets. A version that recorded no range (no rows) is asked.
+    let lo: bigint, hi: bigint;
+    if (newFiles.every((f) => f.minEventTime !== null && f.maxEventTime !== null)) {
+      lo = newFiles[0]!.minEventTime!;
+      hi = newFiles[0]!.maxEventTime!;
+      for (const f of newFiles) {
+        if (f.minEventTime! < lo) lo = f.minEventTime!;
+        if (f.maxEventTime! > hi) hi = f.maxEventTime!;
+      }
+      lo -= res.micros;
+      hi += res.micros;
+    } else {
+      const span = (
+        await session.all(
+          `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
+        )
+      )[0]!;
+      if (Number(span.n) === 0) return undefined;
+      lo = span.lo as bigint;
+      hi = (span.hi as bigint) + res.micros;
+    }
+    const oldFiles = src.files.filter(
+      (f) => f.version <= readFrom && (f.minEventTime === null || f.maxEventTime === null || (f.minEventTime < hi && f.maxEventTime >= lo)),
+    );
     const read = [...oldFiles, ...newFiles];
     await session.addPondView("__pond_in", [{ ...src, files: read }]);
+    // A few MB: one thread. DuckDB's parallel hash aggregate costs more in setting up and
+    // combining per-thread tables than it saves on a day of rows (CPU per query about halved).
+    await threads(session, read.reduce((n, f) => n + f.size, 0) < SMALL_READ ? 1 : undefined);
     try {
       const where =
         `__pond_t >= make_timestamp(${lo}::BIGINT) AND __pond_t < make_timestamp(${hi}::BIGINT) ` +
@@ -391,6 +420,16 @@ async function computeIncremental(
   } finally {
     await session.all("DROP VIEW __pond_new");
   }
+}
+
+const SMALL_READ = 8 << 20;
+const sessionThreads = new WeakMap<QuerySession, number | undefined>();
+
+/** Sets DuckDB's worker threads for the next queries (undefined: its default, every core), when not already so. */
+async function threads(session: QuerySession, n: number | undefined): Promise<void> {
+  if (sessionThreads.get(session) === n) return;
+  await session.all(n === undefined ? "RESET threads" : `SET threads = ${n}`);
+  sessionThreads.set(session, n);
 }
 
 /** The input's columns: as recorded with each version when every version recorded them (no footer read), else as DuckDB reads them. */
@@ -461,9 +500,13 @@ function stateOf(v: VersionInfo): ReduceState | undefined {
   return typeof r === "object" && r !== null && typeof r.fingerprint === "string" ? r : undefined;
 }
 
-async function parquetInfo(session: QuerySession, file: string): Promise<{ rows: number; columns: InputColumn[]; min: bigint | null; max: bigint | null }> {
+async function parquetInfo(
+  session: QuerySession,
+  file: string,
+  known?: InputColumn[],
+): Promise<{ rows: number; columns: InputColumn[]; min: bigint | null; max: bigint | null }> {
   const rel = `read_parquet(${sqlString(file)})`;
-  const columns = (await session.all(`DESCRIBE SELECT * FROM ${rel}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  const columns = known ?? (await session.all(`DESCRIBE SELECT * FROM ${rel}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const r = (
     await session.all(`SELECT count(*)::BIGINT AS n, epoch_us(min("timestamp"))::BIGINT AS lo, epoch_us(max("timestamp"))::BIGINT AS hi FROM ${rel}`)
   )[0]!;

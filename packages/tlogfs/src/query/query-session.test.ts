@@ -89,3 +89,46 @@ describe("jsonKeys()", () => {
     expect(jsonKeys(["a", "a", "a_1", "b"])).toEqual(["a", "a_1", "a_1_1", "b"]);
   });
 });
+
+describe("QuerySession.addPondView() of a series marked newestRowPerTime", () => {
+  test("addPondView() keeps the newest version's row at each time, in time order; unmarked, every row", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { QuerySession } = await import("./query-session.ts");
+    const dir = mkdtempSync(join(tmpdir(), "qs-newest-"));
+    try {
+      const maker = await openDuckDB();
+      const v = (n: number, sql: string) => {
+        const hostPath = join(dir, `v${n}.parquet`);
+        return maker
+          .run(`COPY (${sql}) TO '${hostPath}' (FORMAT parquet)`)
+          .then(() => ({ hostPath, version: n, size: 0, sha256: "", minEventTime: null, maxEventTime: null }));
+      };
+      // v1: times 1, 2, 3; v2 replaces 2 and adds 4; v3 replaces 1 (another value type as well).
+      const files = [
+        await v(1, "SELECT * FROM (VALUES (1, 'a1'), (2, 'a2'), (3, 'a3')) t(ts, x)"),
+        await v(2, "SELECT * FROM (VALUES (4, 'b4'), (2, 'b2')) t(ts, x)"),
+        await v(3, "SELECT 1 AS ts, 'c1' AS x"),
+      ];
+      maker.close();
+      const session = await QuerySession.open();
+      try {
+        const source = { path: "/r.series", entryType: "file:series" as const, files, skipped: [], timestampColumn: "ts" };
+        await session.addPondView("marked", [{ ...source, newestRowPerTime: true }]);
+        await session.addPondView("plain", [source]);
+        expect(await session.all("SELECT ts, x FROM marked")).toEqual([
+          { ts: 1, x: "c1" },
+          { ts: 2, x: "b2" },
+          { ts: 3, x: "a3" },
+          { ts: 4, x: "b4" },
+        ]);
+        expect((await session.all("SELECT count(*)::INTEGER AS n FROM plain"))[0]!.n).toBe(6);
+      } finally {
+        session.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
