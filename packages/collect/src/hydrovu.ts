@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, linkSync, mkdirSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
 import { WD } from "@pond/tinyfs";
@@ -270,8 +270,23 @@ function stageDevice(d: DeviceRows, staging: string): { staged: StagedDevice; co
   return { staged, convert };
 }
 
+/**
+ * Adds the staged Parquet file as the device's next version. The store may take the file
+ * it is given as the payload (and unlink that path); a transaction that is retried after a
+ * conflict runs this again, so the store gets a hard link of the staged file, never the file.
+ */
 async function addDeviceVersion(wd: WD, d: StagedDevice): Promise<number> {
-  const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(d.parquet), {
+  const given = `${d.parquet}.${crypto.randomUUID().slice(0, 8)}`; // still a `.tmp-` name
+  linkSync(d.parquet, given);
+  try {
+    return await createDeviceVersion(wd, d, given);
+  } finally {
+    rmSync(given, { force: true });
+  }
+}
+
+async function createDeviceVersion(wd: WD, d: StagedDevice, parquet: string): Promise<number> {
+  const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(parquet), {
     parents: true,
     attributes: {
       rows: d.rows,
