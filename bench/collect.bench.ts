@@ -10,7 +10,7 @@
 // child process. A reading is one (timestamp, value) of one parameter: the fake's devices
 // have 2 parameters throughout and a third from mid-history, 2.5 readings per timestamp.
 // Run: node_modules/.bin/bun bench/collect.bench.ts [--devices 10] [--readings 100000]
-//        [--page 1000] [--files 500] [--rounds 5] [--only a,b,c]
+//        [--page 1000] [--latency 0] [--files 500] [--rounds 5] [--only a,b,c]
 // Internal: bench/collect.bench.ts --fetch-only URL IDS PAGE is the plain-fetch baseline.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +27,8 @@ const READINGS = arg("--readings", 100_000);
 const PAGE = arg("--page", 1000);
 const FILES = arg("--files", 500);
 const ROUNDS = arg("--rounds", 5);
+/** Milliseconds the fake waits before each answer in (a), as a network would (default 0: CPU-bound). */
+const LATENCY = arg("--latency", 0);
 const ONLY = (() => {
   const i = process.argv.indexOf("--only");
   return i > 0 ? process.argv[i + 1]!.split(",") : ["a", "b", "c"];
@@ -86,7 +88,7 @@ try {
     const ids = Array.from({ length: DEVICES }, (_, i) => 1000 + i);
     const fake = new FakeHydroVu(
       ids.map((id) => generateLocation(id, `d${id}`, { start: T0, count: Math.round(READINGS / 2.5), step: 60 })),
-      { pageSize: Math.round(PAGE / 2.5) },
+      { pageSize: Math.round(PAGE / 2.5), latencyMs: LATENCY },
     );
     try {
       let pondDir = "";
@@ -99,7 +101,7 @@ try {
         },
       });
       console.log(
-        `(a) ${DEVICES} devices × ${READINGS} readings, pages of ${PAGE}: plain fetch ${r.fetch.ms.toFixed(0)} ms, pond collect ${r.collect.ms.toFixed(0)} ms (peak RSS ${r.collect.maxRssMiB.toFixed(0)} MiB; fetch script ${r.fetch.maxRssMiB.toFixed(0)} MiB)`,
+        `(a) ${DEVICES} devices × ${READINGS} readings, pages of ${PAGE}, ${LATENCY} ms latency: plain fetch ${r.fetch.ms.toFixed(0)} ms, pond collect ${r.collect.ms.toFixed(0)} ms (peak RSS ${r.collect.maxRssMiB.toFixed(0)} MiB; fetch script ${r.fetch.maxRssMiB.toFixed(0)} MiB)`,
       );
       ok = report("(a) HydroVu run vs plain fetch of the same pages", r.collect.ms / r.fetch.ms, 1.5, "x") && ok;
       ok = report("(a) pond collect peak RSS", r.collect.maxRssMiB, 256, " MiB") && ok;

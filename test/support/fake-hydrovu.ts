@@ -54,6 +54,8 @@ export interface FakeOptions {
   outOfOrder?: boolean;
   /** A token stops working after this many uses (default: never). */
   tokenUses?: number;
+  /** Milliseconds before each answer, as a network between client and server adds (default 0). */
+  latencyMs?: number;
 }
 
 export const PARAMETER_NAMES: Record<string, string> = { "1": "Temperature", "2": "Specific Conductance", "3": "pH" };
@@ -100,7 +102,7 @@ export class FakeHydroVu {
   readonly o: Required<FakeOptions>;
 
   constructor(locations: FakeLocation[], opts: FakeOptions = {}) {
-    this.o = { clientId: "fake-id", clientSecret: "fake-secret", pageSize: 100, overlap: 3, outOfOrder: true, tokenUses: Infinity, ...opts };
+    this.o = { clientId: "fake-id", clientSecret: "fake-secret", pageSize: 100, overlap: 3, outOfOrder: true, tokenUses: Infinity, latencyMs: 0, ...opts };
     for (const l of locations) this.locations.set(l.id, l);
     this.server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => this.handle(req), error: () => new Response("fake error", { status: 500 }) });
   }
@@ -156,6 +158,7 @@ export class FakeHydroVu {
     const path = u.pathname.replace(/^\/public-api/, "");
     const cursor = req.headers.get("x-isi-start-page") ?? "";
     this.log.push(`${req.method} ${path}${u.search} ${cursor}`);
+    if (this.o.latencyMs > 0) await Bun.sleep(this.o.latencyMs);
     const page = cursor ? (JSON.parse(atob(cursor)) as { page: number }).page : 1;
     const hit = this.injected.find((f) => f.remaining > 0 && f.path.test(path) && (f.page === undefined || f.page === page));
     if (hit) {

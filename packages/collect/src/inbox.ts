@@ -78,9 +78,11 @@ export async function runInbox(cfg: InboxConfig, ctx: CollectContext): Promise<C
   );
   let lo: bigint | null = null,
     hi: bigint | null = null;
+  const knownBefore = files.known;
   const { seq } = await ctx.pond.write(ctx.command, async ({ txn, note }) => {
     const wd = new WD(txn);
-    Object.assign(files, { imported: 0, skipped: 0 });
+    // The transaction may run this again (a conflicting writer): count from the start each time.
+    Object.assign(files, { imported: 0, skipped: 0, known: knownBefore });
     summary.notes = [];
     summary.rowsAdded = 0;
     summary.versionsAdded = 0;
