@@ -13,6 +13,12 @@ export async function run(args: Args, io: IO): Promise<number> {
   const action = args.action;
   const pond = openPond(args, io);
   const dryRun = args.dryRun;
+  if (args.pattern !== undefined && action !== "merge" && action !== "full") {
+    throw new PondError("bad_option", `pond maintain ${action} takes no PATTERN ("${args.pattern}"); only merge and full do`, {
+      kind: "usage",
+      hint: `e.g. \`pond maintain merge ${args.pattern}\`.`,
+    });
+  }
   if (action === "snapshots") {
     const snaps = await listSnapshots(pond);
     const format = args.format;
