@@ -63,7 +63,7 @@ try {
   });
   console.log(
     `${versions} versions: before the merge pond ${before.pond.ms.toFixed(0)} ms (1% range ${before.pondRange.ms.toFixed(0)} ms) vs raw ${before.raw.ms.toFixed(0)} ms; ` +
-      `merge ${merging.ms.toFixed(0)} ms, peak RSS ${merging.maxRssMiB.toFixed(0)} MiB, payload files ${filesBefore.n} (${(filesBefore.bytes / 1048576).toFixed(1)} MiB) -> ${filesAfter.n} live of ${filesAfter.n} on disk until cleanup; ` +
+      `merge ${merging.ms.toFixed(0)} ms, peak RSS ${merging.maxRssMiB.toFixed(0)} MiB, payload files ${filesBefore.n} (${(filesBefore.bytes / 1048576).toFixed(1)} MiB) -> ${filesAfter.n} on disk (the old ones stay until expired and cleaned up); ` +
       `after: pond ${after.pond.ms.toFixed(0)} ms (1% range ${after.pondRange.ms.toFixed(0)} ms) vs raw ${after.raw.ms.toFixed(0)} ms`,
   );
 

@@ -21,7 +21,7 @@ export interface MergeWriteOptions {
 }
 
 /** Memory DuckDB may use for a merge: the sort spills to disk past it, so a series of any size fits. */
-export const MERGE_MEMORY_LIMIT = "256MB";
+export const MERGE_MEMORY_LIMIT = "192MB";
 
 /**
  * Writes one merged file at `out`: the rows of every input, each marked with its version
