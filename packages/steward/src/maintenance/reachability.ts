@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import {
   CorruptLogError,
@@ -370,7 +370,7 @@ function mtimeOf(logFiles: { key: string; mtimeMs: number }[], checkpoint: numbe
 /** Every regular file under `dir` (recursively), keyed relative to it. */
 export function walk(dir: string): { key: string; size: number; mtimeMs: number }[] {
   const out: { key: string; size: number; mtimeMs: number }[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { recursive: true, withFileTypes: true });
   } catch (e) {
