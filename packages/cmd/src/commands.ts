@@ -347,9 +347,24 @@ export const completionCommand = command({
 
 export const maintainCommand = command({
   name: "maintain",
-  describe: "Maintenance: list snapshots, expire old ones (logical), clean up unneeded files, write a checkpoint, or full (all in order)",
-  positionals: [{ name: "action", required: true, choices: ["snapshots", "expire", "cleanup", "checkpoint", "full"], describe: "What to do" }],
+  describe:
+    "Maintenance: list snapshots, expire old ones (logical), merge small series files, clean up unneeded files, write a checkpoint, or full (all in order)",
+  positionals: [
+    { name: "action", required: true, choices: ["snapshots", "expire", "merge", "cleanup", "checkpoint", "full"], describe: "What to do" },
+    { name: "pattern", describe: "merge: the series to merge, a pond path or glob (default: every series)" },
+  ],
   options: {
+    targetSize: {
+      type: "string",
+      valueName: "size",
+      describe: "merge/full: largest merged file, in bytes of the versions it holds (default: `pond config` maintain.target-size, 128MiB)",
+    },
+    maxInputFiles: {
+      type: "number",
+      min: 2,
+      integer: true,
+      describe: "merge/full: read at most this many files in one run (default: `pond config` maintain.max-input-files, 1000)",
+    },
     olderThan: { type: "string", valueName: "duration", describe: "expire/full: expire snapshots committed longer ago than this (30d, 12h, 0s)" },
     keepLast: { type: "number", min: 1, integer: true, describe: "expire/full: keep only the newest N snapshots" },
     retention: {
@@ -375,10 +390,15 @@ export const fsckCommand = command({
 
 export const configCommand = command({
   name: "config",
-  describe: "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last)",
+  describe:
+    "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last, maintain.target-size, maintain.max-input-files, maintain.auto, maintain.auto-merge-after, maintain.auto-budget)",
   positionals: [
     { name: "action", choices: ["show", "set"], describe: "show (default) or set" },
-    { name: "key", describe: "The setting, e.g. maintain.retention" },
+    {
+      name: "key",
+      describe:
+        "The setting (default): maintain.retention (7d), maintain.older-than (unset), maintain.keep-last (unset), maintain.target-size (128MiB), maintain.max-input-files (1000), maintain.auto (on), maintain.auto-merge-after (100), maintain.auto-budget (10s)",
+    },
     { name: "value", describe: "Its new value, e.g. 14d" },
   ],
   options: { format: textJson },

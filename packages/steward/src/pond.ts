@@ -212,10 +212,22 @@ export class Pond {
     fn: (ctx: WriteContext) => Promise<T>,
     retry: RetryPolicy = retryPolicyFromEnv(),
   ): Promise<{ result: T; seq: number; attempts: number }> {
+    const done = await this.writeLocked(command, fn, retry);
+    // Automatic maintenance (maintenance/auto.ts) after a write that appended to a series:
+    // once the lock is released, and never failing the write, which stands committed.
+    if (done.appended.length > 0) await (await import("./maintenance/auto.ts")).autoMaintain(this, done.appended);
+    return { result: done.result, seq: done.seq, attempts: done.attempts };
+  }
+
+  private async writeLocked<T>(
+    command: string[],
+    fn: (ctx: WriteContext) => Promise<T>,
+    retry: RetryPolicy,
+  ): Promise<{ result: T; seq: number; attempts: number; appended: { parentId: string; nodeId: string }[] }> {
     if (this.identity.mirrorOf) throw new MirrorReadOnlyError(this.dir, this.identity.mirrorOf);
     const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), command.join(" "));
     const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
-    let done: { result: T; seq: number; attempts: number };
+    let done: { result: T; seq: number; attempts: number; appended: { parentId: string; nodeId: string }[] };
     try {
       // The first transaction's snapshot is the base: no second listing of the log for it.
       let txn = await this.persistence.begin(meta);
@@ -243,7 +255,7 @@ export class Pond {
               durationMs: Date.now() - meta.startedAt,
               changes,
             });
-            done = { result, seq: r.seq, attempts: attempt };
+            done = { result, seq: r.seq, attempts: attempt, appended: txn.appendedSeries };
             break;
           }
           if (attempt >= retry.attempts) throw new TransactionConflictError(txn.seq, r.version, attempt);

@@ -7,3 +7,4 @@ export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";
 export * from "./payload-check.ts";
 export * from "./query/index.ts";
+export * from "./merged-payload.ts";

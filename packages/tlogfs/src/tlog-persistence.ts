@@ -31,6 +31,7 @@ import { checkInline, largeFileKey, readLargeFile, stageContent, type StagedCont
 import { PondFormatError } from "./errors.ts";
 import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
+import { mergedRowAttributes, readMergeRecord, storedOf, withStored, type MergeRecord, type StoredPayload } from "./merged-payload.ts";
 import type { RowCache } from "./row-cache.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 
@@ -163,6 +164,9 @@ export class TLogView implements ReadView {
 
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
+    // A merged version: its row names the merged file, its record its own payload.
+    const merged = readMergeRecord(r.attributes);
+    if (merged) return mergedInfo(r, txn, merged);
     // Attributes are parsed on first use: a time-ranged query over a long series reads
     // only the event-time range of most versions.
     let attributes: Record<string, unknown> | undefined;
@@ -197,6 +201,15 @@ export class TLogView implements ReadView {
   }
 
   protected async *rowContent(row: OplogEntry, label = `node ${row.node_id} version ${row.version}`): AsyncIterable<Uint8Array> {
+    if (readMergeRecord(row.attributes)) {
+      // Its own bytes were rewritten into a merged file: a new Parquet file of the same rows.
+      const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
+      if (hostPath === undefined) throw new PondFormatError(label, "is merged, and its merged file is not on a local disk");
+      checkPayloads([{ hostPath, sha256: row.sha256, size: row.size, label }], this.verified);
+      const { mergedVersionParquet } = await import("./query/merged-read.ts");
+      yield* mergedVersionParquet(hostPath, row);
+      return;
+    }
     if (row.content) {
       yield checkInline(row.content, row.sha256, label);
     } else if (row.size === 0) {
@@ -250,7 +263,12 @@ export class TLogView implements ReadView {
    * DuckDB can scan it in place), from its version record alone.
    */
   payloadPath(info: VersionInfo): string | undefined {
-    return this.store.localPath?.(largeFileKey(info.sha256));
+    return this.store.localPath?.(largeFileKey(storedOf(info).sha256));
+  }
+
+  /** Where a version's rows are stored: its own payload, or a merged file (see merged-payload.ts). */
+  storedPayload(info: VersionInfo): StoredPayload {
+    return storedOf(info);
   }
 
   async readlink(parentId: NodeId, nodeId: NodeId): Promise<string> {
@@ -281,6 +299,8 @@ export class TLogTransaction extends TLogView implements Transaction {
   private readonly pending = new Map<string, PendingVersion[]>();
   /** Committed rows of nodes moved to another directory, by their new `parentId/nodeId`, the original row objects (so their committing versions stay known). */
   private readonly moved = new Map<string, { toParentId: NodeId; rows: OplogEntry[] }>();
+  /** Versions whose rows this transaction moves into merged files, by partition: `nodeId/version` → the merged file. */
+  private readonly merges = new Map<NodeId, Map<string, { sha256: string; size: number }>>();
   private done = false;
 
   constructor(
@@ -387,9 +407,47 @@ export class TLogTransaction extends TLogView implements Transaction {
       );
   }
 
+  /**
+   * Records that the rows of `versions` of series `nodeId` (in directory `parentId`) now
+   * live in the merged payload `merged` (already stored), each marked with its version in
+   * the hidden column. The versions keep their numbers, times, event ranges, attributes
+   * and committing transactions; their rows name the merged file and keep their own
+   * payload's hash and size in a record (see merged-payload.ts). At commit every entry
+   * file of the directory's partition is rewritten as one, as compaction does, so no
+   * active entry file names a version twice. Throws when the partition cannot be
+   * rewritten (files from a foreign checkpoint, rows of unknown versions).
+   */
+  async mergeVersions(parentId: NodeId, nodeId: NodeId, versions: readonly number[], merged: { sha256: string; size: number }): Promise<void> {
+    this.assertOpen();
+    const files = this.base.index.files(parentId);
+    if (files.some((f) => f.addedInVersion === null))
+      throw new PondFormatError(`Directory ${parentId}`, "holds entry files from another writer's checkpoint; they cannot be rewritten by a merge");
+    const rows = await this.base.index.partFileRows(parentId);
+    if (rows.some((r) => this.base.index.txnOf(r) === undefined))
+      throw new PondFormatError(`Directory ${parentId}`, "holds rows whose committing version is unknown; they cannot be rewritten by a merge");
+    const mine = new Set(rows.filter((r) => r.node_id === nodeId).map((r) => r.version));
+    for (const v of versions) if (!mine.has(v)) throw new NotFoundError(`Version ${v} of node ${nodeId}`);
+    let m = this.merges.get(parentId);
+    if (!m) {
+      m = new Map();
+      this.merges.set(parentId, m);
+    }
+    for (const v of versions) m.set(`${nodeId}/${v}`, merged);
+  }
+
+  /** The series this transaction added versions to (what automatic maintenance looks at after it commits). */
+  get appendedSeries(): { parentId: NodeId; nodeId: NodeId }[] {
+    const out: { parentId: NodeId; nodeId: NodeId }[] = [];
+    for (const list of this.pending.values()) {
+      const p = list[0];
+      if (p?.entryType === "file:series") out.push({ parentId: p.parentId, nodeId: p.nodeId });
+    }
+    return out;
+  }
+
   /** True when the transaction has written nothing. */
   get isEmpty(): boolean {
-    return this.dirs.size === 0 && this.pending.size === 0 && this.moved.size === 0;
+    return this.dirs.size === 0 && this.pending.size === 0 && this.moved.size === 0 && this.merges.size === 0;
   }
 
   /** Persistence's commit: the conflict result as the one conflict error (the contract suites expect it). */
@@ -432,6 +490,7 @@ export class TLogTransaction extends TLogView implements Transaction {
       }
     }
     const byPart = new Map<string, OplogEntry[]>();
+    for (const partId of this.merges.keys()) byPart.set(partId, []);
     for (const r of rows) {
       let l = byPart.get(r.part_id);
       if (!l) byPart.set(r.part_id, (l = []));
@@ -467,15 +526,23 @@ export class TLogTransaction extends TLogView implements Transaction {
    */
   private async compaction(partId: string, partRows: OplogEntry[], version: number, ts: bigint): Promise<Action[]> {
     const old = this.base.index.files(partId);
-    if (this.compact.fromFiles <= 0 || old.length + 1 < this.compact.fromFiles) return [];
-    if (old.reduce((n, f) => n + f.size, 0) > this.compact.maxBytes) return [];
-    // Files from another writer's checkpoint have no known version: leave them as they are.
-    if (old.some((f) => f.addedInVersion === null)) return [];
-    const rows = await this.base.index.partFileRows(partId);
+    // A merge of series versions rewrites the partition whatever its size (mergeVersions checked it can).
+    const merges = this.merges.get(partId);
+    if (!merges) {
+      if (this.compact.fromFiles <= 0 || old.length + 1 < this.compact.fromFiles) return [];
+      if (old.reduce((n, f) => n + f.size, 0) > this.compact.maxBytes) return [];
+      // Files from another writer's checkpoint have no known version: leave them as they are.
+      if (old.some((f) => f.addedInVersion === null)) return [];
+    }
+    let rows = await this.base.index.partFileRows(partId);
     const versions = rows.map((r) => this.base.index.txnOf(r));
     // A row whose version is unknown (a merged file's tag that does not match its rows)
     // would lose it in a new merge: leave the files as they are, readable as ever.
-    if (versions.some((v) => v === undefined)) return [];
+    if (versions.some((v) => v === undefined)) {
+      if (merges) throw new PondFormatError(`Directory ${partId}`, "holds rows whose committing version is unknown; they cannot be rewritten by a merge");
+      return [];
+    }
+    if (merges) rows = rows.map((r) => mergedRow(r, merges.get(`${r.node_id}/${r.version}`)));
     const order = rows
       .map((_, i) => i)
       .sort((a, b) => (rows[a]!.node_id < rows[b]!.node_id ? -1 : rows[a]!.node_id > rows[b]!.node_id ? 1 : rows[a]!.version - rows[b]!.version));
@@ -554,4 +621,26 @@ export function directoryRow(dirId: NodeId, version: number, timestamp: bigint, 
 
 function key(parentId: NodeId, nodeId: NodeId): string {
   return `${parentId}/${nodeId}`;
+}
+
+/** `r` moved into merged file `to` (unchanged without one): the row names the file, its record the version's own payload. */
+function mergedRow(r: OplogEntry, to: { sha256: string; size: number } | undefined): OplogEntry {
+  if (!to) return r;
+  if (r.content !== null) throw new PondFormatError(`node ${r.node_id} version ${r.version}`, "has inline content; only Parquet payloads are merged");
+  return { ...r, sha256: to.sha256, size: to.size, attributes: mergedRowAttributes(r.attributes, { sha256: r.sha256, size: r.size }) };
+}
+
+/** What a reader sees of a merged version: its own payload's hash and size, the merged file as where its rows are. */
+function mergedInfo(r: OplogEntry, txn: number | undefined, merged: { record: MergeRecord; attributes: Record<string, unknown> }): VersionInfo {
+  const info: VersionInfo = {
+    version: r.version,
+    timestamp: r.timestamp,
+    size: merged.record.size,
+    sha256: merged.record.sha256,
+    txnSeq: txn,
+    minEventTime: r.min_event_time,
+    maxEventTime: r.max_event_time,
+    attributes: merged.attributes,
+  };
+  return withStored(info, { sha256: r.sha256, size: r.size, mergedVersion: r.version });
 }

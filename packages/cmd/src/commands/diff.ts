@@ -1,7 +1,7 @@
 import { PondError } from "@pond/diagnostics";
 import { parseAsOf, type Pond } from "@pond/steward";
 import { WD, diffTrees, type TreeChange } from "@pond/tinyfs";
-import { QuerySession, resolveSources, type ResolvedSource, type TLogView } from "@pond/tlogfs";
+import { QuerySession, resolveSources, selectVersions, sourceVersionKeys, type ResolvedSource, type TLogView } from "@pond/tlogfs";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
@@ -107,10 +107,11 @@ async function rowsDiff(from: TLogView, to: TLogView, path: string, format: RowF
         parts.push(b ? "SELECT 'insert' AS change_type, * FROM new_rows" : "SELECT 'delete' AS change_type, * FROM old_rows");
       }
     } else {
-      const had = new Set((a?.files ?? []).map((f) => f.sha256 + "/" + f.version));
-      const has = new Set((b?.files ?? []).map((f) => f.sha256 + "/" + f.version));
-      const added = b ? b.files.filter((f) => !had.has(f.sha256 + "/" + f.version)) : [];
-      const gone = a ? a.files.filter((f) => !has.has(f.sha256 + "/" + f.version)) : [];
+      // Versions by identity (number and own payload hash), so a merge of their files is no change.
+      const had = new Set(a ? sourceVersionKeys(a) : []);
+      const has = new Set(b ? sourceVersionKeys(b) : []);
+      const added = b ? selectVersions(b, (k) => !had.has(k)).files : [];
+      const gone = a ? selectVersions(a, (k) => !has.has(k)).files : [];
       if (added.length > 0) {
         await session.addPondView("added", [{ ...b!, files: added }]);
         parts.push("SELECT 'insert' AS change_type, * FROM added");

@@ -1,6 +1,6 @@
 import { PondError } from "@pond/diagnostics";
-import { checkpoint, cleanup, configValue, expire, listSnapshots, parseDuration, type MaintenanceStep } from "@pond/steward";
-import { openPond } from "../context.ts";
+import { checkpoint, cleanup, configValue, expire, listSnapshots, merge, parseDuration, parseSize, type MaintenanceStep } from "@pond/steward";
+import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import { renderRows } from "../render-table.ts";
 import type { ArgsOf } from "../args.ts";
@@ -8,7 +8,7 @@ import type { maintainCommand } from "../commands.ts";
 
 type Args = ArgsOf<typeof maintainCommand>;
 
-/** `pond maintain ACTION`: snapshots, expire, cleanup, checkpoint, full. */
+/** `pond maintain ACTION`: snapshots, expire, merge, cleanup, checkpoint, full. */
 export async function run(args: Args, io: IO): Promise<number> {
   const action = args.action;
   const pond = openPond(args, io);
@@ -49,6 +49,13 @@ export async function run(args: Args, io: IO): Promise<number> {
       dryRun,
     };
   };
+  const mergeOptions = () => ({
+    ...(args.pattern === undefined ? {} : { pattern: args.pattern }),
+    targetBytes: parseSize("--target-size", args.targetSize ?? configValue(pond.paths.control, "maintain.target-size") ?? "128MiB"),
+    maxInputFiles: args.maxInputFiles ?? Number(configValue(pond.paths.control, "maintain.max-input-files") ?? "1000"),
+    dryRun,
+    command: commandLine(args),
+  });
   const retentionMs = () => parseDuration("--retention", args.retention ?? configValue(pond.paths.control, "maintain.retention") ?? "7d");
   if (action === "expire" || action === "full") {
     const rule = expireRule();
@@ -59,11 +66,15 @@ export async function run(args: Args, io: IO): Promise<number> {
       });
     }
     const retention = retentionMs(); // parsed before anything changes
+    const merging = action === "full" ? mergeOptions() : undefined;
     steps.push(await expire(pond, rule));
-    if (action === "full") {
+    if (merging) {
+      steps.push(await merge(pond, merging));
       steps.push(await checkpoint(pond, { dryRun }));
       steps.push(await cleanup(pond, { retentionMs: retention, dryRun }));
     }
+  } else if (action === "merge") {
+    steps.push(await merge(pond, mergeOptions()));
   } else if (action === "checkpoint") {
     steps.push(await checkpoint(pond, { dryRun }));
   } else if (action === "cleanup") {
@@ -76,7 +87,9 @@ export async function run(args: Args, io: IO): Promise<number> {
   for (const s of steps) {
     io.out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
     for (const i of s.items)
-      io.out.write(`  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`);
+      io.out.write(
+        `  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : s.dryRun ? "would write" : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`,
+      );
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 import type { Stat, VersionInfo } from "@pond/tinyfs";
-import { QuerySession, type TLogView } from "@pond/tlogfs";
+import { QuerySession, VERSION_COLUMN, type TLogView } from "@pond/tlogfs";
 
 export interface Schema {
   columns: { name: string; type: string }[];
@@ -42,18 +42,28 @@ export function recordedSchema(chosen: VersionInfo[]): Schema | undefined {
 
 /** The schema read from the payloads' footers by DuckDB. */
 export async function describeFromPayloads(view: TLogView, chosen: VersionInfo[]): Promise<Schema> {
-  const paths = chosen.map((v) => view.payloadPath(v)).filter((p): p is string => p !== undefined);
+  // Where each version's rows are: its own payload, or a merged file holding several (read once).
+  const stored = new Map<string, { hostPath: string; sha256: string; size: number; label: string; merged: boolean }>();
+  for (const v of chosen) {
+    const s = view.storedPayload(v);
+    const hostPath = view.payloadPath(v);
+    if (hostPath === undefined || (s.mergedVersion !== undefined && stored.has(hostPath))) continue;
+    stored.set(s.mergedVersion === undefined ? `${v.version}` : hostPath, {
+      hostPath,
+      sha256: s.sha256,
+      size: s.size,
+      label: `version ${v.version}`,
+      merged: s.mergedVersion !== undefined,
+    });
+  }
+  const files = [...stored.values()];
   // DuckDB reads the footers in place: check them against the log first, as every read does.
-  view.checkPayloads(
-    chosen.flatMap((v) => {
-      const hostPath = view.payloadPath(v);
-      return hostPath === undefined ? [] : [{ hostPath, sha256: v.sha256, size: v.size, label: `version ${v.version}` }];
-    }),
-  );
+  view.checkPayloads(files);
   const session = await QuerySession.open();
   try {
-    const list = `[${paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(", ")}]`;
-    const desc = await session.all(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name=true)`);
+    const list = `[${files.map((f) => `'${f.hostPath.replaceAll("'", "''")}'`).join(", ")}]`;
+    const hide = files.some((f) => f.merged) ? ` EXCLUDE (${VERSION_COLUMN})` : "";
+    const desc = await session.all(`DESCRIBE SELECT *${hide} FROM read_parquet(${list}, union_by_name=true)`);
     const meta = await session.all(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${list})`);
     return {
       columns: desc.map((r) => ({ name: String(r.column_name), type: String(r.column_type) })),

@@ -4,3 +4,4 @@ export * from "./snapshots.ts";
 export * from "./operations.ts";
 export * from "./fsck.ts";
 export * from "./pond-config.ts";
+export * from "./merge.ts";

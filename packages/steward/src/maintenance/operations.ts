@@ -20,7 +20,7 @@ function pushFloor(pond: Pond): { name: string; version: number } | undefined {
 
 /** What one maintenance step did (or, with dryRun, would do): the files and bytes it touched. */
 export interface MaintenanceStep {
-  step: "expire" | "checkpoint" | "cleanup";
+  step: "expire" | "merge" | "checkpoint" | "cleanup";
   dryRun: boolean;
   files: number;
   bytes: number;

@@ -35,7 +35,68 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       if (!/^[1-9]\d*$/.test(v)) throw new BadMaintenanceOptionError("maintain.keep-last", v, "a whole number of at least 1");
     },
   },
+  {
+    key: "maintain.target-size",
+    describe: "Default of merge's --target-size: the largest merged file, in bytes of the versions it holds",
+    default: "128MiB",
+    check: (v) => void parseSize("maintain.target-size", v),
+  },
+  {
+    key: "maintain.max-input-files",
+    describe: "Default of merge's --max-input-files: files one merge reads at most",
+    default: "1000",
+    check: wholeNumber("maintain.max-input-files", 2),
+  },
+  {
+    key: "maintain.auto",
+    describe: "After a write that appends to a series, merge its small files when maintain.auto-merge-after of them wait (on|off)",
+    default: "on",
+    check: (v) => {
+      if (v !== "on" && v !== "off") throw new BadMaintenanceOptionError("maintain.auto", v, "on or off");
+    },
+  },
+  {
+    key: "maintain.auto-merge-after",
+    describe: "Automatic maintenance merges a series once this many of its versions are not merged",
+    default: "100",
+    check: wholeNumber("maintain.auto-merge-after", 2),
+  },
+  {
+    key: "maintain.auto-budget",
+    describe: "Automatic maintenance starts no new merge after this much time (the write it follows is already committed)",
+    default: "10s",
+    check: duration("maintain.auto-budget"),
+  },
 ];
+
+function wholeNumber(key: string, min: number): (v: string) => void {
+  return (v) => {
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new BadMaintenanceOptionError(key, v, `a whole number of at least ${min}`);
+  };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** Parses a size like `128MiB`, `64MB`, `1g`, `500000` into bytes. */
+export function parseSize(what: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) * unit < 1)
+    throw new BadMaintenanceOptionError(what, text, "a size like 128MiB, 64MB, 1GiB or a number of bytes");
+  return Math.floor(Number(m[1]) * unit);
+}
 
 export function configPath(controlDir: string): string {
   return join(controlDir, "config.json");

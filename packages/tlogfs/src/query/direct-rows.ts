@@ -117,6 +117,8 @@ const RULES: Record<string, TypeRule> = {
 export async function readRowsDirect(sources: ResolvedSource[], range?: TimeRange, limits: DirectLimits = DEFAULT_LIMITS): Promise<TextRows | null> {
   const files: PayloadFile[] = sources.flatMap((s) => s.files);
   if (files.length === 0) return null;
+  // A merged file holds other versions' rows and a hidden column: DuckDB reads it.
+  if (files.some((f) => f.merged)) return null;
   const recorded = JSON.stringify(files[0]!.columns ?? null);
   if (!files.every((f) => JSON.stringify(f.columns ?? null) === recorded)) return null;
   const columns = files[0]!.columns as DuckColumn[] | undefined;

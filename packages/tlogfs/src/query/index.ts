@@ -8,3 +8,4 @@ export * from "./direct-rows.ts";
 export * from "./rows-parquet.ts";
 export * from "./series-schema.ts";
 export * from "./ingest-sql.ts";
+export * from "./merge-writer.ts";

@@ -15,6 +15,20 @@ export interface PayloadFile {
   columns?: unknown;
   minEventTime: bigint | null;
   maxEventTime: bigint | null;
+  /**
+   * Set for a merged file (see merged-payload.ts): the versions in it this source reads
+   * (their own hash and recorded columns), and whether they are all it holds; when not,
+   * a reader keeps only their rows, by the hidden version column.
+   */
+  merged?: { versions: MergedPart[]; all: boolean };
+}
+
+/** One version read from a merged file. */
+export interface MergedPart {
+  version: number;
+  /** The version's own payload hash (its identity, not the merged file's). */
+  sha256: string;
+  columns?: unknown;
 }
 
 /** A pond table or series resolved to the payloads a query reads. */
@@ -55,7 +69,46 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
     }
     const files: PayloadFile[] = [];
     const skipped: number[] = [];
+    const merged = new Map<string, { file: PayloadFile; overlaps: boolean }>();
     for (const v of chosen) {
+      const stored = view.storedPayload(v);
+      if (stored.mergedVersion !== undefined) {
+        // A merged file is read whole once any of its versions is in range: the rows of
+        // the others fall outside the range and the time filter drops them.
+        let g = merged.get(stored.sha256);
+        if (!g) {
+          const hostPath = view.payloadPath(v);
+          if (hostPath === undefined) throw new PondError("not_local", `"${m.path}" version ${v.version} has no payload file to scan`, { kind: "integrity" });
+          const file: PayloadFile = {
+            hostPath,
+            version: v.version,
+            size: stored.size,
+            sha256: stored.sha256,
+            minEventTime: null,
+            maxEventTime: null,
+            merged: { versions: [], all: false },
+          };
+          g = { file, overlaps: false };
+          merged.set(stored.sha256, g);
+          files.push(file);
+        }
+        const f = g.file;
+        if (m.entryType === "file:series" && opts.range && !overlaps(opts.range, v.minEventTime, v.maxEventTime)) {
+          // Left out as it would be unmerged: its rows, and its columns, are not read.
+          skipped.push(v.version);
+          continue;
+        }
+        if (!g.overlaps) {
+          f.version = v.version;
+          f.minEventTime = v.minEventTime ?? null;
+          f.maxEventTime = v.maxEventTime ?? null;
+        }
+        g.overlaps = true;
+        f.merged!.versions.push({ version: v.version, sha256: v.sha256, columns: v.attributes.columns });
+        f.minEventTime = f.minEventTime === null || v.minEventTime == null ? null : v.minEventTime < f.minEventTime ? v.minEventTime : f.minEventTime;
+        f.maxEventTime = f.maxEventTime === null || v.maxEventTime == null ? null : v.maxEventTime > f.maxEventTime ? v.maxEventTime : f.maxEventTime;
+        continue;
+      }
       if (m.entryType === "file:series" && opts.range && !overlaps(opts.range, v.minEventTime, v.maxEventTime)) {
         skipped.push(v.version);
         continue;
@@ -72,10 +125,35 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
         maxEventTime: v.maxEventTime ?? null,
       });
     }
+    for (const [sha, g] of merged) {
+      const held = versions.filter((v) => view.storedPayload(v).sha256 === sha).length;
+      g.file.merged!.all = g.file.merged!.versions.length === held;
+      if (!g.overlaps) files.splice(files.indexOf(g.file), 1);
+    }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
     const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
     out.push({ path: m.path, entryType: m.entryType, files, skipped, timestampColumn: typeof tsCol === "string" ? tsCol : undefined });
   }
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
   return out;
+}
+
+/** The identity of each version `src` reads (its number and its own payload's hash), merged or not. */
+export function sourceVersionKeys(src: ResolvedSource): string[] {
+  return src.files.flatMap((f) => (f.merged ? f.merged.versions.map((p) => `${p.version}/${p.sha256}`) : [`${f.version}/${f.sha256}`]));
+}
+
+/** `src` reading only the versions whose key (see `sourceVersionKeys`) `keep` accepts; a merged file then keeps only their rows. */
+export function selectVersions(src: ResolvedSource, keep: (key: string) => boolean): ResolvedSource {
+  const files: PayloadFile[] = [];
+  for (const f of src.files) {
+    if (!f.merged) {
+      if (keep(`${f.version}/${f.sha256}`)) files.push(f);
+      continue;
+    }
+    const parts = f.merged.versions.filter((p) => keep(`${p.version}/${p.sha256}`));
+    if (parts.length === 0) continue;
+    files.push(parts.length === f.merged.versions.length ? f : { ...f, version: parts[0]!.version, merged: { versions: parts, all: false } });
+  }
+  return { ...src, files };
 }

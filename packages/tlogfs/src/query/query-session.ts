@@ -2,7 +2,8 @@ import { PondError } from "@pond/diagnostics";
 import { IntegrityError } from "@pond/tinyfs";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
-import type { ResolvedSource } from "./pond-sources.ts";
+import type { MergedPart, PayloadFile, ResolvedSource } from "./pond-sources.ts";
+import { VERSION_COLUMN } from "../merged-payload.ts";
 import type { TimeRange } from "./time-bounds.ts";
 
 /** A query's failure: DuckDB's message, as a user error (exit 1). */
@@ -47,8 +48,8 @@ export class QuerySession {
    * [range.start, range.end) on the time column when a range is given.
    */
   async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange): Promise<void> {
-    for (const s of sources) for (const f of s.files) this.payloadLabels.set(f.hostPath, `"${s.path}" version ${f.version}`);
-    let files = sources.flatMap((s) => s.files.map((f) => f.hostPath));
+    for (const s of sources) for (const f of s.files) this.payloadLabels.set(f.hostPath, `"${s.path}" version ${f.version}${f.merged ? " (merged)" : ""}`);
+    let files = sources.flatMap((s) => s.files);
     let where = "";
     if (files.length === 0) {
       // Every version was outside the time range: keep the schema, read no rows.
@@ -57,13 +58,10 @@ export class QuerySession {
         await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT NULL AS no_rows WHERE false`);
         return;
       }
-      files = [newest.files[newest.files.length - 1]!.hostPath];
+      files = [newest.files[newest.files.length - 1]!];
       where = " WHERE false";
     }
-    // Reading by name costs a schema pass over every footer; skip it when every version
-    // recorded the same columns.
-    const schemas = new Set(sources.flatMap((s) => s.files.map((f) => JSON.stringify(f.columns ?? null))));
-    const relation = this.parquetRelation(files, schemas.size !== 1 || schemas.has("null"));
+    const relation = this.payloadRelation(files);
     const tsCol = sources.find((s) => s.timestampColumn)?.timestampColumn;
     if (!where && range && (range.start !== undefined || range.end !== undefined)) {
       if (!tsCol)
@@ -76,6 +74,48 @@ export class QuerySession {
       where = ` WHERE ${conds.join(" AND ")}`;
     }
     await this.run(`CREATE VIEW ${sqlIdent(name)} AS SELECT * FROM ${relation}${where}`);
+  }
+
+  /**
+   * The rows of `files` as one relation, unioned by column name. Merged files (see
+   * merged-payload.ts) hide their version column; one read for only some of its
+   * versions keeps their rows and the columns they had.
+   */
+  private payloadRelation(files: PayloadFile[]): string {
+    // Whole files (a version's own, or a merged file all of whose versions are read) go to
+    // one read_parquet in a row; a merged file read for some of its versions is a piece of its own.
+    const pieces: string[] = [];
+    let group: PayloadFile[] = [];
+    const flush = () => {
+      if (group.length > 0) pieces.push(this.wholeFiles(group));
+      group = [];
+    };
+    for (const f of files) {
+      if (!f.merged || f.merged.all) {
+        group.push(f);
+        continue;
+      }
+      flush();
+      const cols = partColumns(f.merged.versions);
+      const list = cols ? cols.map(sqlIdent).join(", ") : `* EXCLUDE (${sqlIdent(VERSION_COLUMN)})`;
+      const rel = this.parquetRelation([f.hostPath], false);
+      pieces.push(`(SELECT ${list} FROM ${rel} WHERE ${sqlIdent(VERSION_COLUMN)} IN (${f.merged.versions.map((p) => p.version).join(", ")}))`);
+    }
+    flush();
+    return pieces.length === 1 ? pieces[0]! : `(${pieces.map((p) => `SELECT * FROM ${p}`).join(" UNION ALL BY NAME ")})`;
+  }
+
+  /** Files read whole, by column name; a merged file's version column hidden. */
+  private wholeFiles(files: PayloadFile[]): string {
+    // Reading by name costs a schema pass over every footer; skip it when every version
+    // recorded the same columns (a merged file has one more: its version column).
+    const merged = files.some((f) => f.merged);
+    const schemas = new Set(files.map((f) => JSON.stringify(f.columns ?? null)));
+    const rel = this.parquetRelation(
+      files.map((f) => f.hostPath),
+      merged || schemas.size !== 1 || schemas.has("null"),
+    );
+    return merged ? `(SELECT * EXCLUDE (${sqlIdent(VERSION_COLUMN)}) FROM ${rel})` : rel;
   }
 
   /** A view over host Parquet files (host mode), with constant partition columns per file when given. */
@@ -271,6 +311,23 @@ export function nonFiniteToNull(json: string): string {
     } else {
       out += ch;
       i++;
+    }
+  }
+  return out;
+}
+
+/** The columns the versions of a merged file that a read keeps had, in order of first use; undefined when one has no record. */
+function partColumns(parts: readonly MergedPart[]): string[] | undefined {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const p of parts) {
+    if (!Array.isArray(p.columns)) return undefined;
+    for (const c of p.columns as { name?: unknown }[]) {
+      if (typeof c?.name !== "string") return undefined;
+      if (!seen.has(c.name)) {
+        seen.add(c.name);
+        out.push(c.name);
+      }
     }
   }
   return out;

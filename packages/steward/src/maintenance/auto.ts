@@ -1,0 +1,42 @@
+import { logger } from "@pond/diagnostics";
+import type { NodeId } from "@pond/tinyfs";
+import type { Pond } from "../pond.ts";
+import { parseDuration } from "./expiry.ts";
+import { merge, segmentsOf } from "./merge.ts";
+import { configValue, parseSize } from "./pond-config.ts";
+
+/**
+ * Automatic maintenance, after a write that appended to series (`maintain.auto`, on by
+ * default): each series with `maintain.auto-merge-after` versions or more not yet in a
+ * merged file (the newest never counts) is merged as `pond maintain merge` would, with the
+ * configured target size and input cap, starting no new run after `maintain.auto-budget`.
+ * The merge is a transaction of its own, after the write's, under the write lock again.
+ * It never fails the write it follows: the write is committed already, and an error here
+ * is logged (a warning on stderr) and left for the next write or `pond maintain merge`.
+ * Checkpoints need nothing here: the log writes one every 100 commits.
+ */
+export async function autoMaintain(pond: Pond, series: readonly { parentId: NodeId; nodeId: NodeId }[]): Promise<void> {
+  try {
+    const control = pond.paths.control;
+    if (configValue(control, "maintain.auto") !== "on") return;
+    const after = Number(configValue(control, "maintain.auto-merge-after") ?? "100");
+    const view = await pond.view();
+    const due: { parentId: NodeId; nodeId: NodeId }[] = [];
+    for (const s of series) {
+      const loose = segmentsOf(view, await view.versions(s.parentId, s.nodeId)).filter((g) => g.merged === undefined).length;
+      if (loose >= after) due.push(s);
+    }
+    if (due.length === 0) return;
+    const started = Date.now();
+    const step = await merge(pond, {
+      nodes: due,
+      targetBytes: parseSize("maintain.target-size", configValue(control, "maintain.target-size") ?? "128MiB"),
+      maxInputFiles: Number(configValue(control, "maintain.max-input-files") ?? "1000"),
+      deadline: started + parseDuration("maintain.auto-budget", configValue(control, "maintain.auto-budget") ?? "10s"),
+      command: ["pond", "maintain", "merge", "(automatic)"],
+    });
+    logger.info("automatic merge", { files: step.files, bytes: step.bytes, ms: Date.now() - started });
+  } catch (e) {
+    logger.warn("automatic maintenance failed; the write stands (run `pond maintain merge` to retry)", { error: e instanceof Error ? e.message : String(e) });
+  }
+}
