@@ -276,7 +276,7 @@ export async function runDifferential(
       expect({ label, op: op.name, seq: s, lib: [...(await readSnapshot(P.pond, s))] }).toEqual({ label, op: op.name, seq: s, lib: [...was.lib] });
     }
     const table = await readDeltaTable(P.pond);
-    expect({ label, op: op.name, version: table.version }).toEqual({ label, op: op.name, version: now.at(-1) });
+    expect({ label, op: op.name, version: table.version }).toEqual({ label, op: op.name, version: now.at(-1)! });
     const fsck = await pondOk(["fsck"], P);
     expect(fsck.stdout).toContain("whole");
   }
