@@ -3,7 +3,7 @@
 // valid Delta table to an independent reader (test/support/delta-reader.ts, DuckDB reading the
 // checkpoint), `pond recover` settles it, fsck finds it whole, every snapshot still unexpired
 // reads exactly as before, and the command run again to its end leaves it whole too.
-// MAINTAIN_KILL_SEED replays a run; MAINTAIN_KILL_RUNS (per command, default 4) raises the count.
+// MAINTAIN_KILL_SEED replays a run; MAINTAIN_KILL_RUNS (per command, default 3) raises the count.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => tmp?.cleanup());
 
-const RUNS = Number(process.env.MAINTAIN_KILL_RUNS ?? 4);
+const RUNS = Number(process.env.MAINTAIN_KILL_RUNS ?? 3);
 const VEGA = join(FIXTURES, "timeseries/vega-datasets");
 
 /**
@@ -135,7 +135,8 @@ describe("SIGKILL of maintenance at random moments", () => {
         // Run to its end, it settles the pond the same way.
         await pondOk(cmd.args, { pond: dir });
         await readDeltaTable(dir);
-        expect({ what, content: [...(await readSnapshot(dir, last))] }).toEqual({ what, content: before.get(last)! });
+        const newest = (await unexpired({ pond: dir })).at(-1)!; // a merge may have committed one more
+        expect({ what, content: [...(await readSnapshot(dir, newest))] }).toEqual({ what, content: before.get(last)! });
       }
       console.log(`${cmd.name}: uninterrupted ${Math.round(full)} ms; kills: ${outcomes.join(", ")}`);
     }
