@@ -241,7 +241,7 @@ export const horizonOf = (pondDir: string) => readExpiry(join(pondDir, "control"
  * Runs `ops` one after another and checks after each that every unexpired snapshot answers
  * identically through the library (every version of every file), that the data folder is a
  * valid Delta table to an independent reader, and that fsck finds it whole; and through
- * bin/pond (a process per call, so a sample): `list -l` and the query at every second snapshot
+ * bin/pond (a process per call, so a sample): `list -l` and the query at every fourth snapshot
  * counted back from the newest, `describe`
  * and `cat` of every file at the newest and two before it, `cat --version` of every version at
  * the newest. `cliSample: "newest"` observes only the newest through bin/pond.
@@ -251,12 +251,12 @@ export async function runDifferential(
   P: P,
   ops: readonly MaintenanceOp[],
   label: string,
-  opts: { cliSample?: "newest" | "every-second" } = {},
+  opts: { cliSample?: "newest" | "every-fourth" } = {},
 ): Promise<Record<string, { step: string; files: number; detail: string }[]>> {
   const did: Record<string, { step: string; files: number; detail: string }[]> = {};
   const seqs = await unexpired(P);
   const newest = seqs.at(-1)!;
-  const sampled = (s: number) => s === newest || (opts.cliSample !== "newest" && (newest - s) % 2 === 0);
+  const sampled = (s: number) => s === newest || (opts.cliSample !== "newest" && (newest - s) % 4 === 0);
   const level = (s: number) => ({ files: s === newest || s === newest - 2, catVersions: s === newest });
   /** Snapshot `s` through bin/pond, sampled as snapshot `like` is. */
   const cli = async (s: number, like = s) => (sampled(like) ? await observe(P, s, level(like)) : {});
