@@ -13,6 +13,12 @@ export async function run(args: Args, io: IO): Promise<number> {
   const action = args.action;
   const pond = openPond(args, io);
   const dryRun = args.dryRun;
+  if (args.pattern !== undefined && action !== "merge" && action !== "full") {
+    throw new PondError("bad_option", `pond maintain ${action} takes no PATTERN ("${args.pattern}"); only merge and full do`, {
+      kind: "usage",
+      hint: `e.g. \`pond maintain merge ${args.pattern}\`.`,
+    });
+  }
   if (action === "snapshots") {
     const snaps = await listSnapshots(pond);
     const format = args.format;
@@ -69,7 +75,11 @@ export async function run(args: Args, io: IO): Promise<number> {
     const merging = action === "full" ? mergeOptions() : undefined;
     steps.push(await expire(pond, rule));
     if (merging) {
-      steps.push(await merge(pond, merging));
+      const merged = await merge(pond, merging);
+      steps.push(merged);
+      // The merge is a new snapshot: with the same rule again, the one before it (which
+      // still names the merged-away files) goes too, so cleanup can remove them now.
+      if (merged.items.length > 0 && !dryRun) steps.push(await expire(pond, rule));
       steps.push(await checkpoint(pond, { dryRun }));
       steps.push(await cleanup(pond, { retentionMs: retention, dryRun }));
     }

@@ -126,8 +126,17 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
       });
     }
     for (const [sha, g] of merged) {
-      const held = versions.filter((v) => view.storedPayload(v).sha256 === sha).length;
-      g.file.merged!.all = g.file.merged!.versions.length === held;
+      const held = versions.filter((v) => view.storedPayload(v).sha256 === sha);
+      const wanted = g.file.merged!.versions;
+      // Versions left out by the time range hold only rows outside it, which the time filter
+      // drops: the file is read whole when they add no column the others lack.
+      g.file.merged!.all =
+        wanted.length === held.length ||
+        (opts.version === undefined &&
+          sameColumns(
+            wanted.map((p) => p.columns),
+            held.map((v) => v.attributes.columns),
+          ));
       if (!g.overlaps) files.splice(files.indexOf(g.file), 1);
     }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
@@ -156,4 +165,25 @@ export function selectVersions(src: ResolvedSource, keep: (key: string) => boole
     files.push(parts.length === f.merged.versions.length ? f : { ...f, version: parts[0]!.version, merged: { versions: parts, all: false } });
   }
   return { ...src, files };
+}
+
+/** True when both lists of recorded column lists name the same columns, in the same order of first use. */
+function sameColumns(a: unknown[], b: unknown[]): boolean {
+  const union = (lists: unknown[]): string | undefined => {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const l of lists) {
+      if (!Array.isArray(l)) return undefined;
+      for (const c of l as { name?: unknown }[]) {
+        if (typeof c?.name !== "string") return undefined;
+        if (!seen.has(c.name)) {
+          seen.add(c.name);
+          out.push(c.name);
+        }
+      }
+    }
+    return JSON.stringify(out);
+  };
+  const x = union(a);
+  return x !== undefined && x === union(b);
 }

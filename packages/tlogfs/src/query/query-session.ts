@@ -99,7 +99,7 @@ export class QuerySession {
       const cols = partColumns(f.merged.versions);
       const list = cols ? cols.map(sqlIdent).join(", ") : `* EXCLUDE (${sqlIdent(VERSION_COLUMN)})`;
       const rel = this.parquetRelation([f.hostPath], false);
-      pieces.push(`(SELECT ${list} FROM ${rel} WHERE ${sqlIdent(VERSION_COLUMN)} IN (${f.merged.versions.map((p) => p.version).join(", ")}))`);
+      pieces.push(`(SELECT ${list} FROM ${rel} WHERE ${versionPredicate(f.merged.versions.map((p) => p.version))})`);
     }
     flush();
     return pieces.length === 1 ? pieces[0]! : `(${pieces.map((p) => `SELECT * FROM ${p}`).join(" UNION ALL BY NAME ")})`;
@@ -331,4 +331,18 @@ function partColumns(parts: readonly MergedPart[]): string[] | undefined {
     }
   }
   return out;
+}
+
+/** `__pond_version` in `versions`, as ranges of consecutive numbers (BETWEEN prunes row groups by their statistics; a long IN list binds slowly). */
+function versionPredicate(versions: number[]): string {
+  const sorted = [...versions].sort((a, b) => a - b);
+  const conds: string[] = [];
+  let i = 0;
+  while (i < sorted.length) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    conds.push(i === j ? `${sqlIdent(VERSION_COLUMN)} = ${sorted[i]}` : `${sqlIdent(VERSION_COLUMN)} BETWEEN ${sorted[i]} AND ${sorted[j]}`);
+    i = j + 1;
+  }
+  return conds.length === 1 ? conds[0]! : `(${conds.join(" OR ")})`;
 }
