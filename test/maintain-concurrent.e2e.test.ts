@@ -1,4 +1,4 @@
-// Issue 15: writers running while cleanup, checkpoint and full run. Waiting for the lock (the
+// Issue 15: writers running while cleanup, checkpoint, merge and full run. Waiting for the lock (the
 // default), every command finishes; told not to wait (POND_LOCK_TIMEOUT=0), a command may fail,
 // but only with the lock's error (exit 3, "is locked by"), and its retry
 // succeeds. Either way no acknowledged write is lost: every file written reads back, the
@@ -68,10 +68,11 @@ async function scenario(name: string, env: Record<string, string>): Promise<void
     const cmds = [
       ["maintain", "cleanup", "--retention", "0s"],
       ["maintain", "checkpoint"],
+      ["maintain", "merge"],
       ["maintain", "full", "--keep-last", "2", "--retention", "0s"],
     ];
     let runs = 0;
-    while (writing || runs < 3) await untilDone(cmds[runs++ % cmds.length]!, o, failures);
+    while (writing || runs < cmds.length) await untilDone(cmds[runs++ % cmds.length]!, o, failures);
     return runs;
   })();
   await Promise.all([files, series]);

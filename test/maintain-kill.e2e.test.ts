@@ -1,9 +1,9 @@
-// Issue 15: SIGKILL of `pond maintain checkpoint`, `cleanup` and `full` at random moments (many
-// runs, each on a fresh copy of a pond with work pending for all three): the data folder stays a
+// Issue 15: SIGKILL of `pond maintain checkpoint`, `merge`, `cleanup` and `full` at random moments (many
+// runs, each on a fresh copy of a pond with work pending for all four): the data folder stays a
 // valid Delta table to an independent reader (test/support/delta-reader.ts, DuckDB reading the
 // checkpoint), `pond recover` settles it, fsck finds it whole, every snapshot still unexpired
 // reads exactly as before, and the command run again to its end leaves it whole too.
-// MAINTAIN_KILL_SEED replays a run; MAINTAIN_KILL_RUNS (per command, default 4) raises the count.
+// MAINTAIN_KILL_SEED replays a run; MAINTAIN_KILL_RUNS (per command, default 3) raises the count.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,12 +19,13 @@ beforeAll(() => {
 });
 afterAll(() => tmp?.cleanup());
 
-const RUNS = Number(process.env.MAINTAIN_KILL_RUNS ?? 4);
+const RUNS = Number(process.env.MAINTAIN_KILL_RUNS ?? 3);
 const VEGA = join(FIXTURES, "timeseries/vega-datasets");
 
 /**
  * 90 small files written to one folder (its entry files merged once: entry files to delete),
- * large files written and removed (payloads to delete), a table replaced through bin/pond,
+ * large files written and removed (payloads to delete), a table replaced and a series of six
+ * versions through bin/pond,
  * then all but the newest 8 snapshots expired and a checkpoint: log files before it to delete,
  * and 4 writes after it (a new checkpoint to write). The writes go through the library: through
  * bin/pond they take a minute.
@@ -44,6 +45,12 @@ async function preparedPond(): Promise<string> {
   }
   await pondOk(["copy", `host+csv://${join(VEGA, "seattle-weather.csv")}`, "/t.table"], { pond: dir });
   await pondOk(["copy", `host+csv://${join(VEGA, "iowa-electricity.csv")}`, "/t.table"], { pond: dir });
+  // A series of six one-row versions: five for merge to merge.
+  for (let d = 1; d <= 6; d++) {
+    const f = join(tmp.dir, `s${d}.csv`);
+    await Bun.write(f, `timestamp,v\n2024-01-0${d}T00:00:00Z,${d}\n`);
+    await pondOk(["copy", `host+series+csv://${f}`, "/s.series"], { pond: dir });
+  }
   await pondOk(["maintain", "expire", "--keep-last", "8"], { pond: dir });
   await pondOk(["maintain", "checkpoint"], { pond: dir });
   for (let i = 0; i < 4; i++) await write((wd) => wd.createFile(`/late${i}`, "file:data", new TextEncoder().encode(`late ${i}`)));
@@ -59,12 +66,13 @@ async function readable(dir: string): Promise<Map<number, [string, string][]>> {
 
 const COMMANDS: { name: string; args: string[] }[] = [
   { name: "checkpoint", args: ["maintain", "checkpoint"] },
+  { name: "merge", args: ["maintain", "merge"] },
   { name: "cleanup", args: ["maintain", "cleanup", "--retention", "0s"] },
   { name: "full", args: ["maintain", "full", "--keep-last", "1", "--retention", "0s"] },
 ];
 
 describe("SIGKILL of maintenance at random moments", () => {
-  test(`checkpoint, cleanup and full, ${RUNS} kills each: a valid Delta table, recover settles it, nothing readable is lost`, async () => {
+  test(`checkpoint, merge, cleanup and full, ${RUNS} kills each: a valid Delta table, recover settles it, nothing readable is lost`, async () => {
     const seed = seedFrom("MAINTAIN_KILL_SEED", "maintenance kill test");
     const r = rng(seed);
     const prepared = await preparedPond();
@@ -117,15 +125,18 @@ describe("SIGKILL of maintenance at random moments", () => {
         await readDeltaTable(dir);
         const fsck = await pond(["fsck"], { pond: dir });
         expect({ what, code: fsck.code, out: fsck.stdout }).toEqual({ what, code: 0, out: expect.stringContaining("whole") });
-        // Every snapshot still unexpired reads as before (full may have expired more: those are gone by design).
+        // Every snapshot still unexpired reads as before (full may have expired more: those are gone
+        // by design); one merge committed reads like the newest before it.
         const h = horizonOf(dir);
         const now = await readable(dir);
         for (const [s, content] of before) if (s >= h) expect({ what, s, content: now.get(s) }).toEqual({ what, s, content });
+        const last = Math.max(...before.keys());
+        for (const [s, content] of now) if (s > last) expect({ what, s, content }).toEqual({ what, s, content: before.get(last)! });
         // Run to its end, it settles the pond the same way.
         await pondOk(cmd.args, { pond: dir });
         await readDeltaTable(dir);
-        const last = Math.max(...before.keys());
-        expect({ what, content: [...(await readSnapshot(dir, last))] }).toEqual({ what, content: before.get(last)! });
+        const newest = (await unexpired({ pond: dir })).at(-1)!; // a merge may have committed one more
+        expect({ what, content: [...(await readSnapshot(dir, newest))] }).toEqual({ what, content: before.get(last)! });
       }
       console.log(`${cmd.name}: uninterrupted ${Math.round(full)} ms; kills: ${outcomes.join(", ")}`);
     }

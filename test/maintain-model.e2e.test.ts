@@ -154,7 +154,10 @@ describe("model: random operations interleaved with expire, checkpoint and clean
       const cache = new Map<string, string>();
       for (let s = horizonOf(dir); s <= latest; s++) {
         const want = new Map<string, string>();
-        for (const [p, vs] of model.get(s)!) vs.forEach((h, i) => want.set(`${p} v${i + 1}`, h));
+        for (const [p, vs] of model.get(s)!)
+          vs.forEach((h, i) => {
+            want.set(`${p} v${i + 1}`, h);
+          });
         const got = await readSnapshot(dir, s, reader, cache);
         if (got.size !== want.size || [...want].some(([k, h]) => got.get(k) !== h)) {
           const diff = [...new Set([...want.keys(), ...got.keys()])].filter((k) => want.get(k) !== got.get(k));
@@ -174,7 +177,10 @@ describe("model: random operations interleaved with expire, checkpoint and clean
     await readDeltaTable(dir);
     expect((await pondOk(["fsck"], P)).stdout).toContain("whole");
     const want = new Map<string, string>();
-    for (const [p, vs] of model.get(latest)!) vs.forEach((h, i) => want.set(`${p} v${i + 1}`, h));
+    for (const [p, vs] of model.get(latest)!)
+      vs.forEach((h, i) => {
+        want.set(`${p} v${i + 1}`, h);
+      });
     expect([...(await readSnapshot(dir, latest))].sort()).toEqual([...want].sort());
   }, 300_000);
 });

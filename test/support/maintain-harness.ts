@@ -20,14 +20,15 @@ export interface MaintenanceOp {
 /**
  * The maintenance commands every safety test runs, in this order (each on the pond the one
  * before left): a checkpoint with nothing expired, an expiry, a cleanup that then has work to
- * do, and `full` expiring further. Add `maintain merge` here, e.g.
- * `{ name: "merge", args: ["maintain", "merge"] }`, and the differential, dry-run and kill tests run it.
+ * do, and `full` expiring further. A command added here joins the differential and dry-run tests.
+ * A command that commits (merge) makes a snapshot that must answer like the one before it.
  */
 export const MAINTENANCE_OPS: MaintenanceOp[] = [
   { name: "checkpoint", args: ["maintain", "checkpoint"] },
+  { name: "merge", args: ["maintain", "merge"] },
   { name: "expire --keep-last 7", args: ["maintain", "expire", "--keep-last", "7"] },
   { name: "cleanup --retention 0s", args: ["maintain", "cleanup", "--retention", "0s"] },
-  { name: "full --keep-last 3 --retention 0s", args: ["maintain", "full", "--keep-last", "3", "--retention", "0s"] },
+  { name: "full --keep-last 2 --retention 0s", args: ["maintain", "full", "--keep-last", "2", "--retention", "0s"] },
 ];
 
 export type P = { pond: string };
@@ -54,9 +55,10 @@ export function seedFrom(name: string, what: string): number {
 const VEGA = join(FIXTURES, "timeseries/vega-datasets");
 
 /**
- * A pond from the fixtures, one transaction at a time: a table replaced by one of another
- * schema, a series appended to (the third version with a new column), a large data file
- * replaced, a small one renamed, one removed.
+ * A pond from the fixtures, one transaction at a time (17 snapshots): a large file removed
+ * early and another kept, files renamed and removed, a table replaced by one of another
+ * schema, a series of five equal one-row versions (what merge merges) and a sixth with a new
+ * column, a table from a TSV. With MAINTENANCE_OPS every command has work here.
  */
 export async function buildFixturePond(P: P, work: string): Promise<void> {
   const csv = (name: string, text: string) => {
@@ -65,17 +67,17 @@ export async function buildFixturePond(P: P, work: string): Promise<void> {
     return f;
   };
   await pondOk(["mkdir", "/w"], P);
-  await pondOk(["copy", `host+csv://${join(VEGA, "seattle-weather.csv")}`, "/w/weather.table"], P);
-  await pondOk(["copy", `host+csv://${join(VEGA, "iowa-electricity.csv")}`, "/w/weather.table"], P);
-  await pondOk(["copy", `host+series+csv://${csv("s1.csv", "timestamp,v\n2024-01-01T00:00:00Z,1\n2024-01-01T01:00:00Z,2\n")}`, "/w/s.series"], P);
-  await pondOk(["copy", `host+series+csv://${csv("s2.csv", "timestamp,v\n2024-01-02T00:00:00Z,3\n")}`, "/w/s.series"], P);
-  await pondOk(["copy", `host+series+csv://${csv("s3.csv", "timestamp,v,w\n2024-01-03T00:00:00Z,4,x\n2024-01-03T06:00:00Z,5,y\n")}`, "/w/s.series"], P);
-  await pondOk(["copy", `host://${join(VEGA, "seattle-weather-hourly-normals.csv")}`, "/big.csv"], P);
+  await pondOk(["copy", `host://${join(VEGA, "seattle-weather-hourly-normals.csv")}`, "/gone.csv"], P);
   await pondOk(["copy", `host://${join(VEGA, "weather.csv")}`, "/big.csv"], P);
   await pondOk(["copy", `host://${join(VEGA, "co2-concentration.csv")}`, "/co2.csv"], P);
   await pondOk(["copy", `host://${join(VEGA, "global-temp.csv")}`, "/w/temp.csv"], P);
+  await pondOk(["rm", "/gone.csv"], P);
   await pondOk(["mv", "/co2.csv", "/w/co2.csv"], P);
   await pondOk(["rm", "/w/temp.csv"], P);
+  await pondOk(["copy", `host+csv://${join(VEGA, "seattle-weather.csv")}`, "/w/weather.table"], P);
+  await pondOk(["copy", `host+csv://${join(VEGA, "iowa-electricity.csv")}`, "/w/weather.table"], P);
+  for (let d = 1; d <= 5; d++) await pondOk(["copy", `host+series+csv://${csv(`s${d}.csv`, `timestamp,v\n2024-01-0${d}T00:00:00Z,${d}\n`)}`, "/w/s.series"], P);
+  await pondOk(["copy", `host+series+csv://${csv("s6.csv", "timestamp,v,w\n2024-01-06T00:00:00Z,6,x\n2024-01-06T06:00:00Z,7,y\n")}`, "/w/s.series"], P);
   await pondOk(["copy", `host+csv://${join(VEGA, "unemployment.tsv")}`, "/w/jobs.table"], P);
 }
 
@@ -239,34 +241,44 @@ export const horizonOf = (pondDir: string) => readExpiry(join(pondDir, "control"
  * Runs `ops` one after another and checks after each that every unexpired snapshot answers
  * identically through the library (every version of every file), that the data folder is a
  * valid Delta table to an independent reader, and that fsck finds it whole; and through
- * bin/pond (a process per call, so a sample): `list -l` and the query at every second snapshot
- * counted back from the newest (which holds the horizons of `--keep-last` 3 and 7), `describe`
+ * bin/pond (a process per call, so a sample): `list -l` and the query at every fourth snapshot
+ * counted back from the newest, `describe`
  * and `cat` of every file at the newest and two before it, `cat --version` of every version at
  * the newest. `cliSample: "newest"` observes only the newest through bin/pond.
- * Snapshots are observed once, before the first op.
+ * Snapshots are observed once, before the first op. Returns what each op reported doing.
  */
-export async function runDifferential(P: P, ops: readonly MaintenanceOp[], label: string, opts: { cliSample?: "newest" | "every-second" } = {}): Promise<void> {
+export async function runDifferential(
+  P: P,
+  ops: readonly MaintenanceOp[],
+  label: string,
+  opts: { cliSample?: "newest" | "every-fourth" } = {},
+): Promise<Record<string, { step: string; files: number; detail: string }[]>> {
+  const did: Record<string, { step: string; files: number; detail: string }[]> = {};
   const seqs = await unexpired(P);
   const newest = seqs.at(-1)!;
-  const sampled = (s: number) => s === newest || (opts.cliSample !== "newest" && (newest - s) % 2 === 0);
+  const sampled = (s: number) => s === newest || (opts.cliSample !== "newest" && (newest - s) % 4 === 0);
   const level = (s: number) => ({ files: s === newest || s === newest - 2, catVersions: s === newest });
-  const cli = async (s: number) => (sampled(s) ? await observe(P, s, level(s)) : {});
+  /** Snapshot `s` through bin/pond, sampled as snapshot `like` is. */
+  const cli = async (s: number, like = s) => (sampled(like) ? await observe(P, s, level(like)) : {});
   const seen = new Map<number, { cli: Record<string, string>; lib: Map<string, string> }>();
   for (const s of seqs) seen.set(s, { cli: await cli(s), lib: await readSnapshot(P.pond, s) });
   const before = readDeltaTable(P.pond);
   expect((await before).version).toBe(newest);
   for (const op of ops) {
-    await pondOk(op.args, P);
+    const out = JSON.parse((await pondOk([...op.args, "--format", "json"], P)).stdout) as { steps: { step: string; files: number; detail: string }[] };
+    did[op.name] = out.steps.map((x) => ({ step: x.step, files: x.files, detail: x.detail }));
     const now = await unexpired(P);
-    expect({ label, op: op.name, newest: now.at(-1) }).toEqual({ label, op: op.name, newest });
+    // A snapshot a maintenance command committed (merge's) answers like the newest before it.
+    const ref = (s: number) => Math.min(s, newest);
     for (const s of now) {
-      const was = seen.get(s)!;
-      expect({ label, op: op.name, seq: s, cli: await cli(s) }).toEqual({ label, op: op.name, seq: s, cli: was.cli });
+      const was = seen.get(ref(s))!;
+      expect({ label, op: op.name, seq: s, cli: await cli(s, ref(s)) }).toEqual({ label, op: op.name, seq: s, cli: was.cli });
       expect({ label, op: op.name, seq: s, lib: [...(await readSnapshot(P.pond, s))] }).toEqual({ label, op: op.name, seq: s, lib: [...was.lib] });
     }
     const table = await readDeltaTable(P.pond);
-    expect({ label, op: op.name, version: table.version }).toEqual({ label, op: op.name, version: newest });
+    expect({ label, op: op.name, version: table.version }).toEqual({ label, op: op.name, version: now.at(-1)! });
     const fsck = await pondOk(["fsck"], P);
     expect(fsck.stdout).toContain("whole");
   }
+  return did;
 }

@@ -64,6 +64,7 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
     for (const r of rows) if (r.file_type === "directory") checkDirectory(path, r, problems);
   }
   for (const [key, ref] of scan.largeFiles) {
+    if (scan.unreachedPayloads.has(key)) continue; // no snapshot reads it
     report.payloads++;
     const full = join(pond.paths.data, key);
     const row = ref.rows[0]!;

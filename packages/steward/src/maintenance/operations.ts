@@ -124,7 +124,8 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
  * and that have been unneeded for longer than `retentionMs`: a grace period for readers
  * still running on an old snapshot, and for a writer's staged files. Holds the write
  * lock, so no writer is between staging and committing. Log files go last: a crash
- * midway leaves a log that still names nothing deleted.
+ * midway leaves a log that still names nothing deleted. A dry run after dry runs of expire
+ * and checkpoint on the same Pond (`full --dry-run`) plans against what they would have written.
  */
 export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
   checkWritable(pond);

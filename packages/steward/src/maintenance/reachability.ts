@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import {
   CorruptLogError,
@@ -68,6 +68,8 @@ export interface PondScan {
   /** Large-file keys that reachable rows name, with the rows' expected size and hash. */
   largeFiles: Map<string, { size: number; sha256: string; rows: OplogEntry[] }>;
   files: PondFile[];
+  /** Payloads only nodes no unexpired snapshot reaches name: no snapshot reads them (those left in `largeFiles` cleanup keeps, as it cannot date their removal). */
+  unreachedPayloads: Set<string>;
   /** Rows of every reachable entry file, by path. */
   rows: Map<string, OplogEntry[]>;
 }
@@ -142,7 +144,8 @@ export async function scanPond(
   // needed only while a tree of an unexpired snapshot reaches the node.
   const laterAdded = new Set<string>();
   for (const c of commits) if (c.version > horizon) for (const a of c.adds) laterAdded.add(a.path);
-  const removedNodes = removedNodePayloads(rows, laterAdded, largeFiles, commits, expiry);
+  const unreachedPayloads = new Set<string>();
+  const removedNodes = removedNodePayloads(rows, laterAdded, largeFiles, commits, expiry, unreachedPayloads);
 
   // The newest checkpoint at or before the horizon: the log before it is needed by no unexpired snapshot.
   let keepFrom = 0;
@@ -224,12 +227,12 @@ export async function scanPond(
       why: old ? `log before checkpoint ${keepFrom}, which every unexpired snapshot reads from` : "log of unexpired snapshots",
     });
   }
-  return { horizon, latest, expiry, commits, entryFiles, largeFiles, files, rows };
+  return { horizon, latest, expiry, commits, entryFiles, largeFiles, unreachedPayloads, files, rows };
 }
 
 /**
- * The payloads that only nodes no unexpired snapshot reaches name, each with since when it has
- * been unneeded (ms), removed from `largeFiles`. A directory version is seen by an unexpired
+ * The payloads that only nodes no unexpired snapshot reaches name (all added to `unreached`),
+ * each with since when it has been unneeded (ms), removed from `largeFiles` when that is known. A directory version is seen by an unexpired
  * snapshot when it is the newest one in the horizon's entry files or is in an entry file added
  * after the horizon; a node is reached when such a version of a reached directory lists it
  * (from the root). An unreached node was removed when the directory that listed it last got
@@ -245,6 +248,7 @@ function removedNodePayloads(
   largeFiles: PondScan["largeFiles"],
   commits: CommitSummary[],
   expiry: ExpiryState,
+  unreached: Set<string>,
 ): Map<string, number> {
   const out = new Map<string, number>();
   const dirs = new Map<string, Map<number, OplogEntry>>();
@@ -323,12 +327,10 @@ function removedNodePayloads(
     return result;
   };
   for (const [key, ref] of largeFiles) {
+    if (ref.rows.some((r) => reached.has(r.node_id))) continue;
+    unreached.add(key);
     let since = 0;
     for (const r of ref.rows) {
-      if (reached.has(r.node_id)) {
-        since = -1;
-        break;
-      }
       const t = removedAt(r.node_id);
       // The first commit after the row that dropped the node is at or after its removal. When
       // that cannot be told (the directory's old versions were merged away), the last move of
@@ -368,7 +370,7 @@ function mtimeOf(logFiles: { key: string; mtimeMs: number }[], checkpoint: numbe
 /** Every regular file under `dir` (recursively), keyed relative to it. */
 export function walk(dir: string): { key: string; size: number; mtimeMs: number }[] {
   const out: { key: string; size: number; mtimeMs: number }[] = [];
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { recursive: true, withFileTypes: true });
   } catch (e) {
