@@ -5,7 +5,7 @@
 // reads exactly as before, and the command run again to its end leaves it whole too.
 // MAINTAIN_KILL_SEED replays a run; MAINTAIN_KILL_RUNS (per command, default 3) raises the count.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, readdirSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
@@ -141,4 +141,32 @@ describe("SIGKILL of maintenance at random moments", () => {
       console.log(`${cmd.name}: uninterrupted ${Math.round(full)} ms; kills: ${outcomes.join(", ")}`);
     }
   }, 300_000);
+
+  test("a kill between a checkpoint and its pointer: cleanup keeps the checkpoint _last_checkpoint names, and checkpoint run again repoints it", async () => {
+    const dir = join(tmp.dir, "pointer");
+    const P = { pond: dir };
+    await pondOk(["init"], P);
+    const log = join(dir, "data/_delta_log");
+    const cp = (v: number) => join(log, `${String(v).padStart(20, "0")}.checkpoint.parquet`);
+    writeFileSync(join(tmp.dir, "x.txt"), "x");
+    for (let i = 0; i < 3; i++) await pondOk(["copy", `host://${join(tmp.dir, "x.txt")}`, `/x${i}`], P);
+    await pondOk(["maintain", "checkpoint"], P);
+    const older = readFileSync(join(log, "_last_checkpoint"), "utf8");
+    for (let i = 3; i < 5; i++) await pondOk(["copy", `host://${join(tmp.dir, "x.txt")}`, `/x${i}`], P);
+    await pondOk(["maintain", "checkpoint"], P);
+    // What a kill after the new checkpoint's file and before its pointer leaves.
+    writeFileSync(join(log, "_last_checkpoint"), older);
+    await readDeltaTable(dir);
+    await pondOk(["maintain", "expire", "--keep-last", "1"], P);
+    await pondOk(["maintain", "cleanup", "--retention", "0s"], P);
+    expect(existsSync(cp(3))).toBe(true);
+    await readDeltaTable(dir);
+    const again = JSON.parse((await pondOk(["maintain", "checkpoint", "--format", "json"], P)).stdout) as { steps: { items: { key: string }[] }[] };
+    expect(again.steps[0]!.items.map((i) => i.key)).toEqual(["_delta_log/_last_checkpoint"]);
+    expect(JSON.parse(readFileSync(join(log, "_last_checkpoint"), "utf8")).version).toBe(5);
+    await pondOk(["maintain", "cleanup", "--retention", "0s"], P);
+    expect(existsSync(cp(3))).toBe(false);
+    expect((await readDeltaTable(dir)).checkpoint).toBe(5);
+    expect((await pondOk(["fsck"], P)).stdout).toContain("whole");
+  }, 60_000);
 });

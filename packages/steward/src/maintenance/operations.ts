@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { CHECKPOINT_FIELDS, checkpointKey, latestVersion, listCommits, loadSnapshot, writeCheckpoint } from "@pond/oplog";
+import { CHECKPOINT_FIELDS, checkpointKey, LAST_CHECKPOINT_KEY, latestVersion, listCommits, loadSnapshot, writeCheckpoint } from "@pond/oplog";
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
@@ -84,6 +84,18 @@ export async function expire(
   });
 }
 
+/** The version `_last_checkpoint` names (undefined: none, or unreadable). */
+async function lastCheckpointVersion(store: Pond["persistence"]["store"]): Promise<number | undefined> {
+  try {
+    const v = (JSON.parse(new TextDecoder().decode(await store.get(LAST_CHECKPOINT_KEY))) as { version?: unknown }).version;
+    return typeof v === "number" ? v : undefined;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    if (!(await store.head(LAST_CHECKPOINT_KEY))) return undefined;
+    throw e;
+  }
+}
+
 /** Writes a Delta checkpoint of the newest version now (one Parquet file in `_delta_log/`). */
 export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): Promise<MaintenanceStep> {
   checkWritable(pond);
@@ -94,7 +106,21 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
     const snap = await loadSnapshot(store, { version });
     const key = checkpointKey(version);
     const existing = await store.head(key);
-    if (existing) return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: [] };
+    if (existing) {
+      // A kill between the checkpoint and its pointer leaves `_last_checkpoint` naming an older one: point it here.
+      const last = await lastCheckpointVersion(store);
+      if (last === version || dryRun)
+        return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: [] };
+      await writeCheckpoint(store, snap); // the checkpoint is left alone; _last_checkpoint is rewritten
+      return {
+        step: "checkpoint",
+        dryRun,
+        files: 1,
+        bytes: (await store.head(LAST_CHECKPOINT_KEY))?.size ?? 0,
+        detail: `version ${version} already has a checkpoint (${key}); _last_checkpoint named ${last ?? "none"}, now ${version}`,
+        items: [{ key: LAST_CHECKPOINT_KEY, size: (await store.head(LAST_CHECKPOINT_KEY))?.size ?? 0, why: `pointer to the checkpoint of version ${version}` }],
+      };
+    }
     if (dryRun) {
       dryRunPlans.set(pond, { ...dryRunPlans.get(pond), checkpoint: { version, mtimeMs: Date.now() } });
       return {

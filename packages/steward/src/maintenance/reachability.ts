@@ -1,4 +1,4 @@
-import { type Dirent, readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import {
   CorruptLogError,
@@ -215,9 +215,12 @@ export async function scanPond(
           ? "a payload of files removed before the horizon"
           : "named only by rows of expired snapshots";
   }
+  const lastCheckpoint = readLastCheckpoint(join(pond.paths.data, "_delta_log", "_last_checkpoint"));
   for (const f of logFiles) {
     const p = parseLogFileName(f.key);
-    const old = p !== null && p.kind !== "last_checkpoint" && p.version < keepFrom;
+    // The checkpoint `_last_checkpoint` names stays while it does (a checkpoint whose pointer a
+    // kill left behind): a Delta reader starts from it.
+    const old = p !== null && p.kind !== "last_checkpoint" && p.version < keepFrom && !(p.kind === "checkpoint" && p.version === lastCheckpoint);
     const since = old ? Math.max(expiredSince(expiry, keepFrom - 1) ?? now, mtimeOf(logFiles, keepFrom)) : undefined;
     files.push({
       ...f,
@@ -348,6 +351,17 @@ function removedNodePayloads(
     largeFiles.delete(key);
   }
   return out;
+}
+
+/** The version `_last_checkpoint` names, or undefined when there is none or it does not parse. */
+function readLastCheckpoint(path: string): number | undefined {
+  try {
+    const v = (JSON.parse(readFileSync(path, "utf8")) as { version?: unknown }).version;
+    return typeof v === "number" ? v : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || e instanceof SyntaxError) return undefined;
+    throw e;
+  }
 }
 
 function noteLarge(into: PondScan["largeFiles"], r: OplogEntry): void {
