@@ -93,10 +93,19 @@ const CODES: Record<string, ErrorKind> = {
   collect_failed: "user",
   bad_response: "user",
   bad_profile: "user",
-  not_implemented: "user",
+  inbox_missing: "user",
   // present
   export_name_clash: "user",
   export_no_time_column: "user",
+  bad_reduce_config: "user",
+  reduce_not_series: "user",
+  reduce_of_reduction: "user",
+  reduce_name_clash: "user",
+  reduce_no_time_column: "user",
+  reduce_output_exists: "user",
+  reduce_output_owned: "user",
+  reduce_no_columns: "user",
+  bad_site_config: "user",
   // cmd
   usage: "usage",
   bad_endpoint: "usage",
@@ -109,6 +118,7 @@ const CODES: Record<string, ErrorKind> = {
   host_symlink_loop: "user",
   bad_config_set: "usage",
   no_collectors: "user",
+  no_reductions: "user",
 };
 
 /**
