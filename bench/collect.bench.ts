@@ -11,12 +11,13 @@
 // have 2 parameters throughout and a third from mid-history, 2.5 readings per timestamp.
 // Run: node_modules/.bin/bun bench/collect.bench.ts [--devices 10] [--readings 100000]
 //        [--page 1000] [--latency 0] [--files 500] [--rounds 5] [--only a,b,c]
+//        [--before OTHER_POND_BIN]  (a) also times another build in the same rounds (before/after)
 // Internal: bench/collect.bench.ts --fetch-only URL IDS PAGE is the plain-fetch baseline.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeHydroVu, generateLocation } from "../test/support/fake-hydrovu.ts";
-import { interleaved, POND_BIN, report, run } from "./lib.ts";
+import { interleaved, POND_BIN, report, run, type Run } from "./lib.ts";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);
@@ -32,6 +33,11 @@ const LATENCY = arg("--latency", 0);
 const ONLY = (() => {
   const i = process.argv.indexOf("--only");
   return i > 0 ? process.argv[i + 1]!.split(",") : ["a", "b", "c"];
+})();
+/** Another pond binary timed beside POND_BIN in (a), e.g. a build from before a change. */
+const BEFORE = (() => {
+  const i = process.argv.indexOf("--before");
+  return i > 0 ? process.argv[i + 1]! : undefined;
 })();
 const ENV = { HV_ID: "fake-id", HV_SECRET: "fake-secret" };
 const T0 = 1_600_000_000;
@@ -61,6 +67,27 @@ if (process.argv[2] === "--fetch-only") {
   process.exit(0);
 }
 
+/** (a)'s devices: ids 1000…, READINGS readings each (2.5 a timestamp), pages of PAGE readings. */
+function benchFake(): FakeHydroVu {
+  const ids = Array.from({ length: DEVICES }, (_, i) => 1000 + i);
+  return new FakeHydroVu(
+    ids.map((id) => generateLocation(id, `d${id}`, { start: T0, count: Math.round(READINGS / 2.5), step: 60 })),
+    { pageSize: Math.round(PAGE / 2.5), latencyMs: LATENCY },
+  );
+}
+
+// Internal: `--serve-fake [size flags]` serves (a)'s fake and prints its URL. (a) runs it in a
+// child process: a child's peak RSS as the kernel reports it counts the memory of the process
+// it was forked from, so the fake's readings (~200 MiB at full size) must not be in this one.
+if (process.argv[2] === "--serve-fake") {
+  const fake = benchFake();
+  console.log(fake.url);
+  process.stdin.resume();
+  process.stdin.on("end", () => process.exit(0));
+  process.stdin.on("close", () => process.exit(0));
+  await new Promise(() => {});
+}
+
 const root = mkdtempSync(join(tmpdir(), "pond-bench-collect-"));
 let ok = true;
 const pondEnv = (dir: string) => ({ ...ENV, POND: dir });
@@ -78,7 +105,17 @@ async function addConfig(pondDir: string, name: string, yaml: string): Promise<v
   await run([POND_BIN, "copy", "-p", `host://${f}`, `/etc/collect/${name}.yaml`], { env: pondEnv(pondDir) });
 }
 
-function hydrovuYaml(fake: FakeHydroVu, ids: number[]): string {
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    text += decoder.decode(chunk, { stream: true });
+    if (text.includes("\n")) return text.slice(0, text.indexOf("\n"));
+  }
+  throw new Error("the fake server exited before printing its URL");
+}
+
+function hydrovuYaml(fake: { url: string }, ids: number[]): string {
   return `kind: hydrovu\nclient_id: \${env:HV_ID}\nclient_secret: \${env:HV_SECRET}\nbase_url: ${fake.url}\ndestination: /hv\nrequests_per_minute: 1000000\ndevices:\n${ids.map((id) => `  - {id: ${id}, name: d${id}}`).join("\n")}\n`;
 }
 
@@ -86,20 +123,27 @@ try {
   if (ONLY.includes("a")) {
     // 2.5 readings per timestamp: READINGS readings are READINGS / 2.5 timestamps, PAGE readings a page.
     const ids = Array.from({ length: DEVICES }, (_, i) => 1000 + i);
-    const fake = new FakeHydroVu(
-      ids.map((id) => generateLocation(id, `d${id}`, { start: T0, count: Math.round(READINGS / 2.5), step: 60 })),
-      { pageSize: Math.round(PAGE / 2.5), latencyMs: LATENCY },
-    );
+    const server = Bun.spawn([process.execPath, import.meta.path, "--serve-fake", ...process.argv.slice(2)], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const fake = { url: await firstLine(server.stdout), stop: () => server.kill() };
     try {
-      let pondDir = "";
+      const collectWith = (bin: string) => async () => {
+        const pondDir = await newPond("a");
+        await addConfig(pondDir, "hv", hydrovuYaml(fake, ids));
+        return run([bin, "collect"], { env: pondEnv(pondDir) });
+      };
       const r = await interleaved(ROUNDS, {
         fetch: () => run([process.execPath, import.meta.path, "--fetch-only", fake.url, ids.join(",")]),
-        collect: async () => {
-          pondDir = await newPond("a");
-          await addConfig(pondDir, "hv", hydrovuYaml(fake, ids));
-          return run([POND_BIN, "collect"], { env: pondEnv(pondDir) });
-        },
-      });
+        collect: collectWith(POND_BIN),
+        ...(BEFORE ? { before: collectWith(BEFORE) } : {}),
+      } as Record<"fetch" | "collect" | "before", () => Promise<Run>>);
+      if (BEFORE)
+        console.log(
+          `(a) before (${BEFORE}): ${r.before.ms.toFixed(0)} ms, ${(r.before.ms / r.fetch.ms).toFixed(2)}x plain fetch (peak RSS ${r.before.maxRssMiB.toFixed(0)} MiB)`,
+        );
       console.log(
         `(a) ${DEVICES} devices × ${READINGS} readings, pages of ${PAGE}, ${LATENCY} ms latency: plain fetch ${r.fetch.ms.toFixed(0)} ms, pond collect ${r.collect.ms.toFixed(0)} ms (peak RSS ${r.collect.maxRssMiB.toFixed(0)} MiB; fetch script ${r.fetch.maxRssMiB.toFixed(0)} MiB)`,
       );
