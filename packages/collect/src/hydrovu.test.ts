@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readParquetRaw } from "@pond/oplog";
-import { addReading, columnOf, newDeviceRows, redact, stageDevice } from "./hydrovu.ts";
+import { addReading, columnOf, newDeviceRows, redact, sortedRows, stageDevice } from "./hydrovu.ts";
 
 describe("redact", () => {
   test("redact() blanks each secret, also URL-encoded as a form sends it", () => {
@@ -82,5 +82,29 @@ describe("a device's rows", () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }
+  });
+});
+
+describe("sortedRows", () => {
+  test("sortedRows() orders row indexes by time and leaves out rows at or after the cutoff, also for times no key can hold", () => {
+    const seed = Number(process.env.SEED ?? Date.now() % 100_000);
+    console.log(`sortedRows seed ${seed} (SEED=${seed} repeats it)`);
+    let x = seed + 1; // Park–Miller: x stays in [1, 2^31 - 1), products exact in a double
+    const random = () => {
+      x = (x * 48_271) % 2_147_483_647;
+      return x / 2_147_483_647;
+    };
+    const times = [...new Set(Array.from({ length: 5000 }, () => 1_600_000_000 + Math.floor(random() * 1_000_000)))];
+    const cutoff = 1_600_500_000;
+    const want = times
+      .map((t, r) => [t, r] as const)
+      .filter(([t]) => t < cutoff)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, r]) => r);
+    expect([...sortedRows(times, cutoff)]).toEqual(want);
+    // A time below 0 or past 2^32 s cannot be part of a key: the comparator path answers the same.
+    const odd = [5, -3, 2 ** 33, 1];
+    expect([...sortedRows(odd, Infinity)]).toEqual([1, 3, 0, 2]);
+    expect([...sortedRows(odd, 2)]).toEqual([1, 3]);
   });
 });
