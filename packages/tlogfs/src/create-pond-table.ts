@@ -1,6 +1,6 @@
 import { commit, pondTableActions, writeEntryFile, type ObjectStore } from "@pond/oplog";
 import { AlreadyExistsError, ROOT_ID, type TxnMeta } from "@pond/tinyfs";
-import { directoryRow, type PondCommitInfo } from "./tlog-persistence.ts";
+import { directoryRow, type PondCommitInfo } from "./tlog-transaction.ts";
 
 /**
  * Writes data log version 0 of a new pond: the Delta protocol and metadata, and an

@@ -4,7 +4,8 @@ import { FS, WD, newTxnMeta } from "@pond/tinyfs";
 import { stageContent } from "./content-store.ts";
 import { createPondTable } from "./create-pond-table.ts";
 import { MERGE_ATTRIBUTE, mergedRowAttributes, readMergeRecord } from "./merged-payload.ts";
-import { TLogPersistence, type TLogTransaction } from "./tlog-persistence.ts";
+import { TLogPersistence } from "./tlog-persistence.ts";
+import type { TLogTransaction } from "./tlog-transaction.ts";
 
 const ROOT = "00000000-0000-7000-8000-000000000000";
 

@@ -1,5 +1,5 @@
 import { NotFoundError, isGlob, type VersionInfo, type WD } from "@pond/tinyfs";
-import type { TLogView } from "../tlog-persistence.ts";
+import type { TLogView } from "../tlog-view.ts";
 import { overlaps, type TimeRange } from "./time-bounds.ts";
 import { NotLocalError, NotQueryableError } from "../errors.ts";
 
