@@ -2,7 +2,18 @@ import { mkdirSync, closeSync, lstatSync, openSync, readlinkSync, renameSync, rm
 import { dirname, join } from "node:path";
 import { PondError, isSystemError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
-import { NotFoundError, SYMLINK_LIMIT, SymlinkLoopError, WD, listPattern, normalizePath, parsePath, type EntryType, type VersionOptions } from "@pond/tinyfs";
+import {
+  NotFoundError,
+  SYMLINK_LIMIT,
+  SymlinkLoopError,
+  WD,
+  listPattern,
+  normalizePath,
+  parsePath,
+  newSha256,
+  type EntryType,
+  type VersionOptions,
+} from "@pond/tinyfs";
 import { AdoptableFile, type TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
@@ -249,9 +260,9 @@ async function skipDuplicate(
 }
 
 async function sha256Of(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
-  const h = new Bun.CryptoHasher("sha256");
+  const h = newSha256();
   for await (const c of chunks) h.update(c);
-  return h.digest("hex");
+  return h.hex();
 }
 
 /** A collector config is checked before it is stored: a bad one is refused and nothing is written. */
