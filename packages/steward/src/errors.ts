@@ -241,3 +241,14 @@ export class BadMaintenanceOptionError extends PondError {
     });
   }
 }
+
+/** `pond config set` of a key that is not a pond setting. */
+export class UnknownConfigKeyError extends PondError {
+  constructor(key: string, known: readonly string[]) {
+    super("unknown_config_key", `"${key}" is not a pond setting`, {
+      kind: "usage",
+      data: { key },
+      hint: `Use one of: ${known.join(", ")} (see \`pond config\`).`,
+    });
+  }
+}

@@ -1,7 +1,6 @@
 import { join } from "node:path";
-import { PondError } from "@pond/diagnostics";
 import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
-import { BadMaintenanceOptionError } from "../errors.ts";
+import { BadMaintenanceOptionError, UnknownConfigKeyError } from "../errors.ts";
 import { parseDuration } from "./expiry.ts";
 
 /**
@@ -123,13 +122,11 @@ export function configValue(controlDir: string, key: string): string | undefined
 /** Validates and stores one key. An unknown key or a bad value is a usage error; the file is then unchanged. */
 export function setConfig(controlDir: string, key: string, value: string): void {
   const decl = CONFIG_KEYS.find((k) => k.key === key);
-  if (!decl) {
-    throw new PondError("unknown_config_key", `"${key}" is not a pond setting`, {
-      kind: "usage",
-      data: { key },
-      hint: `Use one of: ${CONFIG_KEYS.map((k) => k.key).join(", ")} (see \`pond config\`).`,
-    });
-  }
+  if (!decl)
+    throw new UnknownConfigKeyError(
+      key,
+      CONFIG_KEYS.map((k) => k.key),
+    );
   decl.check(value);
   const next = { ...readConfig(controlDir), [key]: value };
   writeFileDurable(configPath(controlDir), JSON.stringify(next, null, 2) + "\n");
