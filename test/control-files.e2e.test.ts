@@ -47,3 +47,48 @@ test("a damaged control/remotes.json is named with the fix; a good one is rewrit
   writeFileSync(f, good);
   expect((await pondOk(["remote", "list"], o)).stdout).toContain("b");
 });
+
+test("a damaged control/expiry.json is named with the fix (exit 4, not a bug); a good one is rewritten with no temp file left", async () => {
+  const o = { pond: ctx.pondDir };
+  for (const n of [1, 2, 3]) await pondOk(["mkdir", `/d${n}`], o);
+  await pondOk(["maintain", "expire", "--keep-last", "2"], o);
+  const control = join(ctx.pondDir, "control");
+  const f = join(control, "expiry.json");
+  expect(readdirSync(control).filter((n) => n.includes("tmp"))).toEqual([]);
+  const good = readFileSync(f, "utf8");
+  expect(JSON.parse(good).horizon).toBeGreaterThan(0);
+  for (const text of ["", good.slice(0, 10), '{"horizon": "x", "history": []}']) {
+    writeFileSync(f, text);
+    for (const args of [
+      ["maintain", "snapshots"],
+      ["list", "--as-of", "1"],
+    ]) {
+      const r = await pond(args, o);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain(f);
+      expect(r.stderr).toContain('"horizon"');
+      expect(r.stderr).not.toContain("bug");
+    }
+  }
+  writeFileSync(f, good);
+  expect((await pondOk(["maintain", "snapshots"], o)).stdout).not.toBe("");
+});
+
+test("a damaged control/config.json is named with the fix; `pond config set` rewrites it with no temp file left", async () => {
+  const o = { pond: ctx.pondDir };
+  await pondOk(["config", "set", "maintain.retention", "3d"], o);
+  const control = join(ctx.pondDir, "control");
+  const f = join(control, "config.json");
+  expect(readdirSync(control).filter((n) => n.includes("tmp"))).toEqual([]);
+  const good = readFileSync(f, "utf8");
+  for (const text of ["", good.slice(0, 10), '["maintain.retention"]']) {
+    writeFileSync(f, text);
+    const r = await pond(["config"], o);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(f);
+    expect(r.stderr).toContain("pond config set");
+    expect(r.stderr).not.toContain("bug");
+  }
+  writeFileSync(f, good);
+  expect((await pondOk(["config"], o)).stdout).toContain("3d");
+});

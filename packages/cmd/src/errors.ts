@@ -61,3 +61,60 @@ export class HostChangedError extends PondError {
     });
   }
 }
+
+/** A host folder that leads back into itself, or a host symlink that is a loop. */
+export class HostSymlinkLoopError extends PondError {
+  constructor(path: string | Buffer, what: "folder" | "symlink") {
+    super(
+      "host_symlink_loop",
+      what === "folder"
+        ? `Host folder "${path}" leads back to a folder it is inside (a symlink loop)`
+        : `Host symlink "${path}" is a loop (too many levels of symbolic links)`,
+      {
+        data: { path },
+        hint:
+          what === "folder"
+            ? "Remove or fix that symlink, or copy with --no-dereference to store symlinks as links."
+            : "Fix or remove that symlink, or copy with --no-dereference.",
+      },
+    );
+  }
+}
+
+/** A host symlink whose target does not exist. */
+export class HostDanglingSymlinkError extends PondError {
+  constructor(path: string | Buffer, target: string | Buffer) {
+    super("host_dangling_symlink", `Host symlink "${path}" points at "${target}", which does not exist`, {
+      data: { path },
+      hint: "Fix or remove that symlink, or copy with --no-dereference to store it as a link.",
+    });
+  }
+}
+
+/** `pond config set` without both a key and a value. */
+export class ConfigSetArgsError extends PondError {
+  constructor() {
+    super("bad_config_set", "pond config set needs a KEY and a VALUE", {
+      kind: "usage",
+      hint: "e.g. `pond config set maintain.retention 14d`; `pond config` lists the keys.",
+    });
+  }
+}
+
+/** `pond collect` with no collector config in the pond. */
+export class NoCollectorsError extends PondError {
+  constructor(dir: string) {
+    super("no_collectors", `No collector configs under ${dir}/`, {
+      hint: `Add one: pond copy -p host:///path/hydrovu.yaml ${dir}/hydrovu.yaml`,
+    });
+  }
+}
+
+/** `pond reduce` with no reduction config in the pond. */
+export class NoReductionsError extends PondError {
+  constructor(dir: string) {
+    super("no_reductions", `No reduction configs under ${dir}/`, {
+      hint: `Add one: pond copy -p host:///path/lake.yaml ${dir}/lake.yaml (pond reduce --help shows an example)`,
+    });
+  }
+}

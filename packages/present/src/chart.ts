@@ -9,7 +9,7 @@ import { WD } from "@pond/tinyfs";
 import { QuerySession, resolveSources, type TimeRange } from "@pond/tlogfs";
 import { type ChartModel, decimate, renderSvg } from "./chart-svg.ts";
 import { readLevelRows } from "./site-data.ts";
-import { SiteInputError } from "./site-errors.ts";
+import { SiteInputError } from "./errors.ts";
 import { isNumericType } from "./site-series.ts";
 
 export interface ChartOptions {

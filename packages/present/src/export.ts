@@ -12,10 +12,10 @@
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { PondError } from "@pond/diagnostics";
 import { fsyncDirSync, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import type { AsOf, Pond } from "@pond/steward";
 import { WD, basename } from "@pond/tinyfs";
+import { ExportNameClashError, ExportNoTimeColumnError } from "./errors.ts";
 import { QuerySession, resolveSources, type ResolvedSource, type TimeRange } from "@pond/tlogfs";
 import { sqlIdent, sqlString } from "@pond/tlogfs/duckdb";
 
@@ -60,10 +60,7 @@ export async function exportData(pond: Pond, pattern: string, dest: string, opts
     const name = basename(s.path).replace(/\.(series|table)$/, "");
     const other = names.get(name);
     if (other) {
-      throw new PondError("export_name_clash", `"${other}" and "${s.path}" would both export as name=${name}`, {
-        data: { paths: [other, s.path] },
-        hint: "Export them in two runs into different folders, or narrow the pattern.",
-      });
+      throw new ExportNameClashError(name, other, s.path);
     }
     names.set(name, s.path);
   }
@@ -109,10 +106,7 @@ async function writeSource(session: QuerySession, s: ResolvedSource, out: string
   try {
     const ts = s.timestampColumn;
     if (opts.partition && !ts) {
-      throw new PondError("export_no_time_column", `"${s.path}" has no timestamp column to partition by ${opts.partition}`, {
-        data: { path: s.path },
-        hint: "Export it without --partition, or store it as a series.",
-      });
+      throw new ExportNoTimeColumnError(s.path, opts.partition);
     }
     const format = opts.format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
     const ext = opts.format === "csv" ? "csv" : "parquet";

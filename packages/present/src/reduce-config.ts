@@ -11,7 +11,7 @@
  *
  * Every error names the file, the key and what is allowed; unknown keys are refused.
  */
-import { PondError } from "@pond/diagnostics";
+import { ReduceConfigError } from "./errors.ts";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 
 /** Where reduction configs live; `pond reduce` without a name runs every one. */
@@ -37,16 +37,6 @@ export interface ReduceConfig {
   /** `all`: these aggregations of every numeric column; `columns`: per named column, in config order. */
   aggregations: { all: Aggregation[] } | { columns: [string, Aggregation[]][] };
   lateness: Resolution;
-}
-
-/** A reduction config that cannot be used; names the file and the key. */
-export class ReduceConfigError extends PondError {
-  constructor(file: string, key: string | undefined, problem: string, hint?: string) {
-    super("bad_reduce_config", `Reduction config "${file}"${key ? `, key "${key}"` : ""}: ${problem}`, {
-      data: { file, key },
-      hint: hint ?? "Fix the YAML and copy it again; `pond reduce --help` shows an example.",
-    });
-  }
 }
 
 const KEYS = ["in", "out", "resolutions", "aggregations", "lateness"] as const;

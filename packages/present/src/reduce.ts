@@ -42,6 +42,16 @@ import type { Pond } from "@pond/steward";
 import { NotFoundError, WD, basename, type VersionInfo } from "@pond/tinyfs";
 import { AdoptableFile, QuerySession, resolveSources, type PayloadFile, type ResolvedSource, type TLogView } from "@pond/tlogfs";
 import { sqlString } from "@pond/tlogfs/duckdb";
+import {
+  ReduceConfigError,
+  ReduceNameClashError,
+  ReduceNoColumnsError,
+  ReduceNoTimeColumnError,
+  ReduceNotSeriesError,
+  ReduceOfReductionError,
+  ReduceOutputExistsError,
+  ReduceOutputOwnedError,
+} from "./errors.ts";
 import { REDUCE_CONFIG_DIR, parseReduceConfig, type ReduceConfig, type Resolution } from "./reduce-config.ts";
 import { isNumericType, outputName, reductionSql, touchedBucketsSql, type InputColumn, type OutputAggregate } from "./reduce-sql.ts";
 
@@ -178,23 +188,11 @@ async function reduceAll(
   const sources = resolved ?? (await resolveSources(view, wd, cfg.in));
   const names = new Map<string, string>();
   for (const s of sources) {
-    if (s.entryType !== "file:series")
-      throw new PondError("reduce_not_series", `Reduction "${cfg.file}": "${s.path}" is a table; in: must name series`, {
-        data: { file: cfg.file, path: s.path },
-        hint: "Narrow in: to series (*.series).",
-      });
-    if (s.newestRowPerTime)
-      throw new PondError("reduce_of_reduction", `Reduction "${cfg.file}": "${s.path}" is itself a reduction's output; in: must name raw series`, {
-        data: { file: cfg.file, path: s.path },
-        hint: "Narrow in: so that it does not match the out: folder of any reduction; reduce the raw series to coarser resolutions instead.",
-      });
+    if (s.entryType !== "file:series") throw new ReduceNotSeriesError(cfg.file, s.path);
+    if (s.newestRowPerTime) throw new ReduceOfReductionError(cfg.file, s.path);
     const name = basename(s.path).replace(/\.series$/, "");
     const other = names.get(name);
-    if (other)
-      throw new PondError("reduce_name_clash", `Reduction "${cfg.file}": "${other}" and "${s.path}" would both reduce into ${cfg.out}/${name}/`, {
-        data: { file: cfg.file, paths: [other, s.path] },
-        hint: "Split them into two configs with different out: folders, or narrow in:.",
-      });
+    if (other) throw new ReduceNameClashError(cfg.file, other, s.path, `${cfg.out}/${name}/`);
     names.set(name, s.path);
   }
   progress.total(sources.length * cfg.resolutions.length, undefined);
@@ -220,11 +218,7 @@ async function reduceSeries(
   const st = await wd.stat(src.path, { followSymlinks: true });
   const versions = st.versions ?? (await view.versions(st.parentId, st.nodeId));
   const ts = src.timestampColumn;
-  if (!ts)
-    throw new PondError("reduce_no_time_column", `Reduction "${cfg.file}": "${src.path}" records no timestamp column`, {
-      data: { file: cfg.file, path: src.path },
-      hint: "Store it with pond copy host+series: (the time column is detected or named with --timestamp-column).",
-    });
+  if (!ts) throw new ReduceNoTimeColumnError(cfg.file, src.path);
   const name = basename(src.path).replace(/\.series$/, "");
   const newest = versions[versions.length - 1]!;
   let columns: InputColumn[] | undefined;
@@ -232,23 +226,11 @@ async function reduceSeries(
   for (const res of cfg.resolutions) {
     const outPath = `${cfg.out === "/" ? "" : cfg.out}/${name}/res=${res.spelling}.series`;
     const existing = await wd.resolve(outPath, { followSymlinks: true });
-    if (existing && existing.entryType !== "file:series")
-      throw new PondError("reduce_output_exists", `Reduction "${cfg.file}": "${outPath}" is a ${existing.entryType}, not a series`, {
-        data: { file: cfg.file, path: outPath },
-        hint: "Move or remove it, or choose another out: folder.",
-      });
+    if (existing && existing.entryType !== "file:series") throw new ReduceOutputExistsError(cfg.file, outPath, `is a ${existing.entryType}, not a series`);
     const outVersions = existing ? await view.versions(existing.parentId, existing.nodeId) : [];
     const state = outVersions.length ? stateOf(outVersions[outVersions.length - 1]!) : undefined;
-    if (existing && !state)
-      throw new PondError("reduce_output_exists", `Reduction "${cfg.file}": "${outPath}" exists and was not written by pond reduce`, {
-        data: { file: cfg.file, path: outPath },
-        hint: "Move or remove it, or choose another out: folder.",
-      });
-    if (state && state.config !== cfg.file)
-      throw new PondError("reduce_output_owned", `Reduction "${cfg.file}": "${outPath}" is written by another config, "${state.config}"`, {
-        data: { file: cfg.file, path: outPath, owner: state.config },
-        hint: "Give the two configs different out: folders (or, if the config was renamed, remove the old outputs with pond rm -r).",
-      });
+    if (existing && !state) throw new ReduceOutputExistsError(cfg.file, outPath, "exists and was not written by pond reduce");
+    if (state && state.config !== cfg.file) throw new ReduceOutputOwnedError(cfg.file, outPath, state.config);
     columns ??= await inputColumns(src, session);
     const aggs = outputAggregates(cfg, src, ts, columns);
     const fingerprint = fingerprintOf(res, ts, aggs);
@@ -461,32 +443,38 @@ function outputAggregates(cfg: ReduceConfig, src: ResolvedSource, ts: string, co
   if ("all" in cfg.aggregations) {
     for (const c of columns) if (c.name !== ts && isNumericType(c.type)) for (const agg of cfg.aggregations.all) out.push({ column: c, agg });
     if (out.length === 0)
-      throw new PondError("reduce_no_columns", `Reduction "${cfg.file}": "${src.path}" has no numeric column besides its time "${ts}"`, {
-        data: { file: cfg.file, path: src.path },
-        hint: "Name columns under aggregations: (count, min, max, first and last work on any type), or narrow in:.",
-      });
+      throw new ReduceNoColumnsError(
+        cfg.file,
+        src.path,
+        `has no numeric column besides its time "${ts}"`,
+        "Name columns under aggregations: (count, min, max, first and last work on any type), or narrow in:.",
+      );
     return out;
   }
   for (const [name, aggs] of cfg.aggregations.columns) {
     const c = columns.find((x) => x.name === name);
     if (!c) continue; // a glob's series need not all have every column; a column that appears later is picked up then
-    if (name === ts)
-      throw new PondError("bad_reduce_config", `Reduction "${cfg.file}", key "aggregations.${name}": "${name}" is the time column of "${src.path}"`, {});
+    if (name === ts) throw new ReduceConfigError(cfg.file, `aggregations.${name}`, `"${name}" is the time column of "${src.path}"`, undefined, "Reduction");
     for (const agg of aggs) {
       if ((agg === "avg" || agg === "sum") && !isNumericType(c.type))
-        throw new PondError(
-          "bad_reduce_config",
-          `Reduction "${cfg.file}", key "aggregations.${name}": ${agg} needs a numeric column; "${name}" of "${src.path}" is ${c.type}`,
-          { data: { file: cfg.file, key: `aggregations.${name}` }, hint: "Use count, min, max, first or last for it." },
+        throw new ReduceConfigError(
+          cfg.file,
+          `aggregations.${name}`,
+          `${agg} needs a numeric column; "${name}" of "${src.path}" is ${c.type}`,
+          "Use count, min, max, first or last for it.",
+          "Reduction",
         );
       out.push({ column: c, agg });
     }
   }
   if (out.length === 0)
-    throw new PondError("reduce_no_columns", `Reduction "${cfg.file}": "${src.path}" has none of the columns under aggregations:`, {
-      data: { file: cfg.file, path: src.path, columns: columns.map((c) => c.name) },
-      hint: `Its columns: ${columns.map((c) => c.name).join(", ")}.`,
-    });
+    throw new ReduceNoColumnsError(
+      cfg.file,
+      src.path,
+      "has none of the columns under aggregations:",
+      `Its columns: ${columns.map((c) => c.name).join(", ")}.`,
+      { columns: columns.map((c) => c.name) },
+    );
   return out;
 }
 

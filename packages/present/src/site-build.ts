@@ -22,7 +22,7 @@ import { compileGlob, isGlob, WD } from "@pond/tinyfs";
 import { QuerySession } from "@pond/tlogfs";
 import { SITE_ASSETS } from "./site-assets.ts";
 import { parseSiteConfig, SITE_CONFIG_PATH, type SiteConfig } from "./site-config.ts";
-import { SiteConfigError, SiteInputError } from "./site-errors.ts";
+import { SiteConfigError, SiteInputError } from "./errors.ts";
 import { MAX_POINTS } from "./site-data.ts";
 import { indexHtml, seriesHtml } from "./site-html.ts";
 import { levelsIn, readReduceConfigs, reductionFolder } from "./site-reductions.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseSiteConfig } from "./site-config.ts";
-import { SiteConfigError } from "./site-errors.ts";
+import { SiteConfigError } from "./errors.ts";
 import { parseDurationMs, parseReduceInOut, reductionFolder } from "./site-reductions.ts";
 
 function errorOf(f: () => unknown): SiteConfigError {

@@ -19,7 +19,7 @@
  * key and what is allowed, and an unknown key (a typo) is refused, not ignored.
  */
 import { YAMLParseError, parse as parseYaml } from "yaml";
-import { SiteConfigError } from "./site-errors.ts";
+import { SiteConfigError } from "./errors.ts";
 
 /** Where the site's config lives in a pond. */
 export const SITE_CONFIG_PATH = "/etc/site.yaml";

@@ -6,7 +6,7 @@
  */
 import { basename, type WD } from "@pond/tinyfs";
 import { parseYamlDoc } from "./site-config.ts";
-import { SiteConfigError } from "./site-errors.ts";
+import { SiteConfigError } from "./errors.ts";
 
 export const REDUCE_CONFIG_DIR = "/etc/reduce";
 

@@ -6,7 +6,7 @@ import { basename, type WD } from "@pond/tinyfs";
 import { type QuerySession, resolveSources, type TLogView } from "@pond/tlogfs";
 import { sqlIdent } from "@pond/tlogfs/duckdb";
 import { autoResolutions, type ChartFields, type LevelManifest, medianStepMs, readBucketRows, readLevelRows, writeChunks } from "./site-data.ts";
-import { SiteConfigError, SiteInputError } from "./site-errors.ts";
+import { SiteConfigError, SiteInputError } from "./errors.ts";
 import type { ReductionLevel } from "./site-reductions.ts";
 
 /** What the site shows of one series (from /etc/site.yaml, or the defaults). */

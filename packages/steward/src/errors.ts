@@ -233,11 +233,22 @@ export class SnapshotExpiredError extends PondError {
 
 /** A maintenance flag or `pond config` value that does not parse. */
 export class BadMaintenanceOptionError extends PondError {
-  constructor(what: string, value: string, expected: string) {
+  constructor(what: string, value: string, expected: string, hint?: string) {
     super("bad_option", `${what} "${value}" is not valid: expected ${expected}`, {
       kind: "usage",
       data: { what, value },
-      hint: `Give ${what} as ${expected}.`,
+      hint: hint ?? `Give ${what} as ${expected}.`,
+    });
+  }
+}
+
+/** `pond config set` of a key that is not a pond setting. */
+export class UnknownConfigKeyError extends PondError {
+  constructor(key: string, known: readonly string[]) {
+    super("unknown_config_key", `"${key}" is not a pond setting`, {
+      kind: "usage",
+      data: { key },
+      hint: `Use one of: ${known.join(", ")} (see \`pond config\`).`,
     });
   }
 }

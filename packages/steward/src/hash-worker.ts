@@ -4,6 +4,7 @@
  * It is an entry point of the binary's build (packages/cmd/build.ts) of its own.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import { newSha256 } from "@pond/tinyfs";
 
 declare const self: Worker;
 
@@ -18,7 +19,7 @@ export type HashReply = { id: number; size: number; sha256: string } | { id: num
 const buf = Buffer.allocUnsafe(1024 * 1024);
 
 function hashFile(path: string): { size: number; sha256: string } {
-  const hasher = new Bun.CryptoHasher("sha256");
+  const hasher = newSha256();
   const fd = openSync(path, "r");
   let size = 0;
   try {
@@ -31,7 +32,7 @@ function hashFile(path: string): { size: number; sha256: string } {
   } finally {
     closeSync(fd);
   }
-  return { size, sha256: hasher.digest("hex") as string };
+  return { size, sha256: hasher.hex() };
 }
 
 self.onmessage = (ev: MessageEvent<HashRequest>) => {

@@ -59,10 +59,10 @@ export class WrongTypeError extends PondError {
 
 /** Writing a version of a different entry type to an existing node. */
 export class TypeChangeError extends PondError {
-  constructor(path: string, from: string, to: string) {
+  constructor(path: string, from: string, to: string, hint?: string) {
     super("type_change", `"${path}" is a ${from}; writing a ${to} there would change its type`, {
       data: { path, from, to },
-      hint: `Remove it first with \`pond rm ${path}\` (earlier versions stay readable with --as-of), or copy to a new path to store a ${to}.`,
+      hint: hint ?? `Remove it first with \`pond rm ${path}\` (earlier versions stay readable with --as-of), or copy to a new path to store a ${to}.`,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { PondError, span } from "@pond/diagnostics";
+import { span } from "@pond/diagnostics";
 import { NotFoundError, WrongTypeError } from "@pond/tinyfs";
 import { openPond, readWD } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
@@ -6,6 +6,7 @@ import type { IO } from "../io.ts";
 import type { QuerySession } from "@pond/tlogfs";
 import type { ArgsOf } from "../args.ts";
 import type { catCommand } from "../commands.ts";
+import { CatNotQueryableError } from "../command-errors.ts";
 
 type Args = ArgsOf<typeof catCommand>;
 
@@ -58,9 +59,7 @@ async function catPond(path: string, args: Args, io: IO, pond: ReturnType<typeof
       return catRows(view, st, args, io, opening, wd);
     }
   } else if (args.sql) {
-    throw new PondError("not_queryable", `"${st.path}" is a ${st.entryType}; --sql needs a table or series`, {
-      hint: "Store it as a table with host+table: or host+csv:.",
-    });
+    throw new CatNotQueryableError(st.path, st.entryType);
   }
   for await (const chunk of view.readPath(st.path, st.parentId, st.nodeId, version)) io.out.write(chunk);
   return 0;

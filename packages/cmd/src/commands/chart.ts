@@ -1,6 +1,5 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { PondError } from "@pond/diagnostics";
 import { writeFileDurable } from "@pond/oplog";
 import type { ArgsOf } from "../args.ts";
 import type { chartCommand } from "../commands.ts";
@@ -8,26 +7,25 @@ import { asOfOption, openPond } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
 import type { IO } from "../io.ts";
 import { timeRange } from "../query/cat-rows.ts";
+import { UsageError } from "../errors.ts";
 
 type Args = ArgsOf<typeof chartCommand>;
 
 /** `pond chart PATH --out host:///x.svg|x.png`: see packages/present/src/chart.ts. */
 export async function run(args: Args, io: IO): Promise<number> {
   if (args.out === undefined) {
-    throw new PondError("usage", "pond chart needs --out host:///file.svg or host:///file.png", {
-      kind: "usage",
-      hint: "e.g. pond chart /st/lake.series --out host:lake.svg",
-    });
+    throw new UsageError("pond chart needs --out host:///file.svg or host:///file.png", "chart", "e.g. pond chart /st/lake.series --out host:lake.svg");
   }
   const out = parseEndpoint(args.out, io.cwd);
   const kind = /\.(svg|png)$/i.exec(out.kind === "host" ? out.path : "")?.[1]?.toLowerCase();
   if (out.kind !== "host" || out.format !== "data" || !kind) {
-    throw new PondError("usage", `--out "${args.out}" must be a host file ending in .svg or .png`, {
-      kind: "usage",
-      hint: "Write host:///absolute/chart.svg or host:relative/chart.png.",
-    });
+    throw new UsageError(
+      `--out "${args.out}" must be a host file ending in .svg or .png`,
+      "chart",
+      "Write host:///absolute/chart.svg or host:relative/chart.png.",
+    );
   }
-  if (args.width > 8000) throw new PondError("usage", `--width ${args.width} is more than 8000 pixels`, { kind: "usage", hint: "Give --width 200 to 8000." });
+  if (args.width > 8000) throw new UsageError(`--width ${args.width} is more than 8000 pixels`, "chart", "Give --width 200 to 8000.");
   const columns = args.columns
     ?.split(",")
     .map((c) => c.trim())

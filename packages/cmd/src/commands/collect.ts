@@ -1,10 +1,11 @@
-import { PondError, silentProgress, terminalProgress } from "@pond/diagnostics";
+import { silentProgress, terminalProgress } from "@pond/diagnostics";
 import type { CollectContext, CollectSummary } from "@pond/collect";
 import { WD } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { collectCommand } from "../commands.ts";
+import { NoCollectorsError, UsageError } from "../errors.ts";
 
 type Args = ArgsOf<typeof collectCommand>;
 
@@ -26,12 +27,9 @@ export async function run(args: Args, io: IO): Promise<number> {
 
   if (args.listLocations) {
     if (args.config === undefined)
-      throw new PondError("usage", "--list-locations needs a hydrovu config", {
-        kind: "usage",
-        hint: "pond collect --list-locations /etc/collect/hydrovu.yaml",
-      });
+      throw new UsageError("--list-locations needs a hydrovu config", "collect", "pond collect --list-locations /etc/collect/hydrovu.yaml");
     const cfg = await collect.readConfig(wd, args.config);
-    if (cfg.kind !== "hydrovu") throw new PondError("usage", `"${cfg.file}" is a ${cfg.kind} collector; --list-locations is for hydrovu`, { kind: "usage" });
+    if (cfg.kind !== "hydrovu") throw new UsageError(`"${cfg.file}" is a ${cfg.kind} collector; --list-locations is for hydrovu`, "collect");
     const locations = await collect.listHydroVuLocations(cfg, ctx);
     if (json) io.out.write(JSON.stringify(locations, null, 2) + "\n");
     else for (const l of locations) io.out.write(`${l.id}\t${l.name}\t${l.gps?.latitude ?? ""}\t${l.gps?.longitude ?? ""}\t${l.description ?? ""}\n`);
@@ -40,9 +38,7 @@ export async function run(args: Args, io: IO): Promise<number> {
 
   const paths = await collect.configPaths(wd, args.config);
   if (paths.length === 0) {
-    throw new PondError("no_collectors", `No collector configs under ${collect.CONFIG_DIR}/`, {
-      hint: `Add one: pond copy -p host:///path/hydrovu.yaml ${collect.CONFIG_DIR}/hydrovu.yaml`,
-    });
+    throw new NoCollectorsError(collect.CONFIG_DIR);
   }
   let summaries: CollectSummary[];
   try {

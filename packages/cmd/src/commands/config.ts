@@ -1,19 +1,16 @@
 import { CONFIG_KEYS, readConfig, setConfig } from "@pond/steward";
-import { PondError } from "@pond/diagnostics";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { configCommand } from "../commands.ts";
+import { ConfigSetArgsError } from "../errors.ts";
 
 /** `pond config` shows every setting; `pond config set KEY VALUE` changes one (validated). */
 export async function run(args: ArgsOf<typeof configCommand>, io: IO): Promise<number> {
   const pond = openPond(args, io);
   if (args.action === "set") {
     if (args.key === undefined || args.value === undefined) {
-      throw new PondError("bad_config_set", "pond config set needs a KEY and a VALUE", {
-        kind: "usage",
-        hint: "e.g. `pond config set maintain.retention 14d`; `pond config` lists the keys.",
-      });
+      throw new ConfigSetArgsError();
     }
     setConfig(pond.paths.control, args.key, args.value);
     io.out.write(`${args.key} = ${args.value}\n`);

@@ -2,7 +2,18 @@ import { mkdirSync, closeSync, lstatSync, openSync, readlinkSync, renameSync, rm
 import { dirname, join } from "node:path";
 import { PondError, isSystemError, silentProgress, terminalProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
-import { NotFoundError, SYMLINK_LIMIT, SymlinkLoopError, WD, listPattern, normalizePath, parsePath, type EntryType, type VersionOptions } from "@pond/tinyfs";
+import {
+  NotFoundError,
+  SYMLINK_LIMIT,
+  SymlinkLoopError,
+  WD,
+  listPattern,
+  normalizePath,
+  parsePath,
+  newSha256,
+  type EntryType,
+  type VersionOptions,
+} from "@pond/tinyfs";
 import { AdoptableFile, type TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
@@ -10,6 +21,8 @@ import { listHostFolder, readHostFile, statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { copyCommand } from "../commands.ts";
+import { HostDanglingSymlinkError, HostSymlinkLoopError, UsageError } from "../errors.ts";
+import { CopyFolderOntoFileError } from "../command-errors.ts";
 
 type Args = ArgsOf<typeof copyCommand>;
 
@@ -31,10 +44,11 @@ export async function run(args: Args, io: IO): Promise<number> {
   if (dest.kind === "host") return copyOut(pond, sources, dest, args);
   const bad = sources.find((s) => s.kind !== "host");
   if (bad) {
-    throw new PondError("usage", `Source "${bad.raw}" is a pond path; copying into the pond takes host files`, {
-      kind: "usage",
-      hint: "Name host files as host:///absolute/path or host:relative/path; to copy out, make the destination host:///dir.",
-    });
+    throw new UsageError(
+      `Source "${bad.raw}" is a pond path; copying into the pond takes host files`,
+      "copy",
+      "Name host files as host:///absolute/path or host:relative/path; to copy out, make the destination host:///dir.",
+    );
   }
   return copyIn(
     pond,
@@ -50,10 +64,11 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
   const stats = sources.map((s) => ({ src: s, ...statHostFollowing(s.path, s.raw) }));
   for (const s of stats) {
     if (s.isDirectory && s.src.format !== "data") {
-      throw new PondError("usage", `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`, {
-        kind: "usage",
-        hint: "Name the files, or copy the folder with host: to store raw bytes.",
-      });
+      throw new UsageError(
+        `"${s.src.raw}" is a folder; host+${s.src.format}: takes one file`,
+        "copy",
+        "Name the files, or copy the folder with host: to store raw bytes.",
+      );
     }
   }
   const parents = args.parents;
@@ -75,10 +90,7 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
         await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, staging);
       } else if (existing || sources.length === 1 || series) {
         for (const s of stats) {
-          if (s.isDirectory)
-            throw new PondError("wrong_type", `Cannot copy folder "${s.src.raw}" onto file "${destPath.absolute}"`, {
-              hint: "Copy it into a directory instead.",
-            });
+          if (s.isDirectory) throw new CopyFolderOntoFileError(s.src.raw, destPath.absolute);
           await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, staging);
         }
       } else {
@@ -123,10 +135,7 @@ async function copyTree(
   if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
   const id = hostDirId(hostPathOf(src));
   if (seen.includes(id)) {
-    throw new PondError("host_symlink_loop", `Host folder "${src.path}" leads back to a folder it is inside (a symlink loop)`, {
-      data: { path: src.path },
-      hint: "Remove or fix that symlink, or copy with --no-dereference to store symlinks as links.",
-    });
+    throw new HostSymlinkLoopError(src.path, "folder");
   }
   const existing = await wd.resolve(target);
   if (!existing) {
@@ -157,16 +166,10 @@ function statHostFollowing(path: string | Buffer, raw: string): { isDirectory: b
     return statHost(path, raw);
   } catch (e) {
     if (isSystemError(e, "ELOOP")) {
-      throw new PondError("host_symlink_loop", `Host symlink "${path}" is a loop (too many levels of symbolic links)`, {
-        data: { path },
-        hint: "Fix or remove that symlink, or copy with --no-dereference.",
-      });
+      throw new HostSymlinkLoopError(path, "symlink");
     }
     if (e instanceof PondError && e.code === "host_not_found" && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) {
-      throw new PondError("host_dangling_symlink", `Host symlink "${path}" points at "${readlinkSync(path)}", which does not exist`, {
-        data: { path },
-        hint: "Fix or remove that symlink, or copy with --no-dereference to store it as a link.",
-      });
+      throw new HostDanglingSymlinkError(path, readlinkSync(path));
     }
     throw e;
   }
@@ -249,23 +252,23 @@ async function skipDuplicate(
 }
 
 async function sha256Of(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
-  const h = new Bun.CryptoHasher("sha256");
+  const h = newSha256();
   for await (const c of chunks) h.update(c);
-  return h.digest("hex");
+  return h.hex();
 }
 
 /** A collector config is checked before it is stored: a bad one is refused and nothing is written. */
 async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<void> {
   const { isConfigPath, parseConfig } = await import("@pond/collect");
   if (!isConfigPath(target)) return;
-  if (src.format !== "data") throw new PondError("usage", `"${target}" is a collector config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  if (src.format !== "data") throw new UsageError(`"${target}" is a collector config; copy it with host:, not host+${src.format}:`, "copy");
   parseConfig(await Bun.file(src.path).text(), target);
 }
 
 /** `/etc/site.yaml` is checked before it is stored, like a collector config. */
 async function checkSiteConfig(src: HostEndpoint, target: string): Promise<void> {
   const { parseSiteConfig } = await import("@pond/present");
-  if (src.format !== "data") throw new PondError("usage", `"${target}" is the site config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  if (src.format !== "data") throw new UsageError(`"${target}" is the site config; copy it with host:, not host+${src.format}:`, "copy");
   parseSiteConfig(await Bun.file(src.path).text(), target);
 }
 
@@ -273,17 +276,13 @@ async function checkSiteConfig(src: HostEndpoint, target: string): Promise<void>
 async function checkReduceConfig(src: HostEndpoint, target: string): Promise<void> {
   const { isReduceConfigPath, parseReduceConfig } = await import("@pond/present");
   if (!isReduceConfigPath(target)) return;
-  if (src.format !== "data") throw new PondError("usage", `"${target}" is a reduction config; copy it with host:, not host+${src.format}:`, { kind: "usage" });
+  if (src.format !== "data") throw new UsageError(`"${target}" is a reduction config; copy it with host:, not host+${src.format}:`, "copy");
   parseReduceConfig(await Bun.file(src.path).text(), target);
 }
 
 async function copyOut(pond: Pond, sources: Endpoint[], dest: HostEndpoint, args: Args): Promise<number> {
   const bad = sources.find((s) => s.kind !== "pond");
-  if (bad)
-    throw new PondError("usage", `Source "${bad.raw}" is a host file; copying out takes pond paths`, {
-      kind: "usage",
-      hint: "Use cp(1) to copy between host folders.",
-    });
+  if (bad) throw new UsageError(`Source "${bad.raw}" is a host file; copying out takes pond paths`, "copy", "Use cp(1) to copy between host folders.");
   const { view, wd } = await readWD(pond, {});
   // Resolve every source first: a missing one fails before anything is written.
   const files: { path: string; parentId: string; nodeId: string }[] = [];

@@ -1,4 +1,3 @@
-import { PondError } from "@pond/diagnostics";
 import { parseAsOf, type Pond } from "@pond/steward";
 import { WD, diffTrees, type TreeChange } from "@pond/tinyfs";
 import { QuerySession, resolveSources, selectVersions, sourceVersionKeys, type ResolvedSource, type TLogView } from "@pond/tlogfs";
@@ -7,6 +6,8 @@ import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { diffCommand } from "../commands.ts";
 import { renderQuery, type RowFormat } from "../query/render-rows.ts";
+import { UsageError } from "../errors.ts";
+import { DiffPathNotFoundError, DiffTypeChangeError } from "../command-errors.ts";
 
 /**
  * `pond diff SEQ1 [SEQ2]`: the paths created, changed, removed and moved between two
@@ -19,13 +20,11 @@ export async function run(args: ArgsOf<typeof diffCommand>, io: IO): Promise<num
   const format = args.format;
   if (args.rows) {
     const path = rest.pop();
-    if (path === undefined || rest.length > 1)
-      throw new PondError("usage", "diff --rows takes SEQ1 [SEQ2] PATH", { kind: "usage", hint: "e.g. pond diff --rows 3 /sensors/t.series" });
+    if (path === undefined || rest.length > 1) throw new UsageError("diff --rows takes SEQ1 [SEQ2] PATH", "diff", "e.g. pond diff --rows 3 /sensors/t.series");
     const [from, to] = await views(pond, String(args.seq1), rest[0]);
     return rowsDiff(from, to, path, format === "text" ? undefined : (format as RowFormat | undefined), io);
   }
-  if (rest.length > 1)
-    throw new PondError("usage", "diff takes SEQ1 [SEQ2]", { kind: "usage", hint: "For rows of one table or series: pond diff --rows SEQ1 [SEQ2] PATH" });
+  if (rest.length > 1) throw new UsageError("diff takes SEQ1 [SEQ2]", "diff", "For rows of one table or series: pond diff --rows SEQ1 [SEQ2] PATH");
   const [from, to] = await views(pond, String(args.seq1), rest[0]);
   renderChanges(await diffTrees(from, to), format === "json" ? "json" : "text", io);
   return 0;
@@ -33,10 +32,7 @@ export async function run(args: ArgsOf<typeof diffCommand>, io: IO): Promise<num
 
 async function views(pond: Pond, seq1: string, seq2: string | undefined): Promise<[TLogView, TLogView]> {
   if (seq2 !== undefined && !/^\d+$/.test(seq2) && Number.isNaN(Date.parse(seq2))) {
-    throw new PondError("usage", `"${seq2}" is not a transaction sequence`, {
-      kind: "usage",
-      hint: "Give sequences from `pond log`; with a path, add --rows.",
-    });
+    throw new UsageError(`"${seq2}" is not a transaction sequence`, "diff", "Give sequences from `pond log`; with a path, add --rows.");
   }
   return [await pond.view(parseAsOf(seq1)), await pond.view(seq2 === undefined ? undefined : parseAsOf(seq2))];
 }
@@ -85,14 +81,9 @@ async function rowsDiff(from: TLogView, to: TLogView, path: string, format: RowF
     return (await resolveSources(view, wd, path))[0];
   };
   const [a, b] = [await side(from), await side(to)];
-  if (!a && !b)
-    throw new PondError("not_found", `"${path}" does not exist at either transaction`, { data: { path }, hint: "Check it with `pond list --as-of SEQ`." });
+  if (!a && !b) throw new DiffPathNotFoundError(path);
   const type = (b ?? a)!.entryType;
-  if (a && b && a.entryType !== b.entryType)
-    throw new PondError("type_change", `"${path}" is a ${a.entryType} at the first transaction and a ${b.entryType} at the second`, {
-      data: { path },
-      hint: "Compare it with `pond cat --as-of` at each.",
-    });
+  if (a && b && a.entryType !== b.entryType) throw new DiffTypeChangeError(path, a.entryType, b.entryType);
   const session = await QuerySession.open();
   try {
     const parts: string[] = [];

@@ -1,10 +1,10 @@
-import { PondError } from "@pond/diagnostics";
 import type { ArgsOf } from "../args.ts";
 import type { exportCommand } from "../commands.ts";
 import { asOfOption, openPond } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
 import type { IO } from "../io.ts";
 import { timeRange } from "../query/cat-rows.ts";
+import { UsageError } from "../errors.ts";
 
 type Args = ArgsOf<typeof exportCommand>;
 
@@ -12,10 +12,7 @@ type Args = ArgsOf<typeof exportCommand>;
 export async function run(args: Args, io: IO): Promise<number> {
   const dest = parseEndpoint(args.dest, io.cwd);
   if (dest.kind !== "host" || dest.format !== "data") {
-    throw new PondError("usage", `The destination "${args.dest}" must be a host folder`, {
-      kind: "usage",
-      hint: "Write host:///absolute/dir or host:relative/dir.",
-    });
+    throw new UsageError(`The destination "${args.dest}" must be a host folder`, "export", "Write host:///absolute/dir or host:relative/dir.");
   }
   const pond = openPond(args, io);
   const { exportData } = await import("@pond/present");

@@ -1,9 +1,9 @@
-import { PondError } from "@pond/diagnostics";
 import { WD, childPath, parsePath } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { lnCommand } from "../commands.ts";
+import { UsageError } from "../errors.ts";
 
 type Args = ArgsOf<typeof lnCommand>;
 
@@ -14,7 +14,7 @@ type Args = ArgsOf<typeof lnCommand>;
  */
 export async function run(args: Args, io: IO): Promise<number> {
   if (!args.symbolic) {
-    throw new PondError("usage", "pond makes only symbolic links", { kind: "usage", hint: `Use \`pond ln -s ${args.target} ${args.link}\`.` });
+    throw new UsageError("pond makes only symbolic links", "ln", `Use \`pond ln -s ${args.target} ${args.link}\`.`);
   }
   const target = args.target;
   const pond = openPond(args, io);
@@ -25,10 +25,11 @@ export async function run(args: Args, io: IO): Promise<number> {
     if (at?.entryType === "directory") {
       const name = target.replace(/\/+$/, "").slice(target.replace(/\/+$/, "").lastIndexOf("/") + 1);
       if (name === "" || name === "." || name === "..")
-        throw new PondError("usage", `"${link}" is a directory and "${target}" has no name to give the link`, {
-          kind: "usage",
-          hint: `Name the link: pond ln -s ${target} ${childPath(at.path, "name")}`,
-        });
+        throw new UsageError(
+          `"${link}" is a directory and "${target}" has no name to give the link`,
+          "ln",
+          `Name the link: pond ln -s ${target} ${childPath(at.path, "name")}`,
+        );
       link = childPath(at.path, name);
     }
     const r = await wd.symlink(target, link);

@@ -1,10 +1,10 @@
-import { PondError } from "@pond/diagnostics";
 import { checkpoint, cleanup, configValue, expire, listSnapshots, merge, parseDuration, parseSize, type MaintenanceStep } from "@pond/steward";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import { renderRows } from "../render-table.ts";
 import type { ArgsOf } from "../args.ts";
 import type { maintainCommand } from "../commands.ts";
+import { MaintainOptionError } from "../command-errors.ts";
 
 type Args = ArgsOf<typeof maintainCommand>;
 
@@ -14,10 +14,12 @@ export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
   const dryRun = args.dryRun;
   if (args.pattern !== undefined && action !== "merge" && action !== "full") {
-    throw new PondError("bad_option", `pond maintain ${action} takes no PATTERN ("${args.pattern}"); only merge and full do`, {
-      kind: "usage",
-      hint: `e.g. \`pond maintain merge ${args.pattern}\`.`,
-    });
+    throw new MaintainOptionError(
+      `pond maintain ${action} takes no PATTERN ("${args.pattern}"); only merge and full do`,
+      "PATTERN",
+      args.pattern,
+      `e.g. \`pond maintain merge ${args.pattern}\`.`,
+    );
   }
   if (action === "snapshots") {
     const snaps = await listSnapshots(pond);
@@ -66,10 +68,12 @@ export async function run(args: Args, io: IO): Promise<number> {
   if (action === "expire" || action === "full") {
     const rule = expireRule();
     if (rule.olderThanMs === undefined && rule.keepLast === undefined) {
-      throw new PondError("bad_option", `pond maintain ${action} needs --older-than DURATION or --keep-last N`, {
-        kind: "usage",
-        hint: "e.g. `pond maintain expire --older-than 30d` or `--keep-last 100`.",
-      });
+      throw new MaintainOptionError(
+        `pond maintain ${action} needs --older-than DURATION or --keep-last N`,
+        "--older-than",
+        "",
+        "e.g. `pond maintain expire --older-than 30d` or `--keep-last 100`.",
+      );
     }
     const retention = retentionMs(); // parsed before anything changes
     const merging = action === "full" ? mergeOptions() : undefined;

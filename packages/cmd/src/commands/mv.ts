@@ -1,9 +1,10 @@
-import { PondError } from "@pond/diagnostics";
 import { NotFoundError, WD, childPath, compileGlob, parsePath } from "@pond/tinyfs";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { mvCommand } from "../commands.ts";
+import { UsageError } from "../errors.ts";
+import { MoveDestinationError } from "../command-errors.ts";
 
 type Args = ArgsOf<typeof mvCommand>;
 
@@ -15,8 +16,7 @@ type Args = ArgsOf<typeof mvCommand>;
  */
 export async function run(args: Args, io: IO): Promise<number> {
   const all = args.paths;
-  if (all.length < 2)
-    throw new PondError("usage", "mv needs a source and a destination", { kind: "usage", hint: "pond mv /old /new, or pond mv /a /b /existing-dir" });
+  if (all.length < 2) throw new UsageError("mv needs a source and a destination", "mv", "pond mv /old /new, or pond mv /a /b /existing-dir");
   const pond = openPond(args, io);
   await pond.write(commandLine(args), async ({ txn, note }) => {
     const wd = new WD(txn);
@@ -37,10 +37,7 @@ export async function run(args: Args, io: IO): Promise<number> {
     if (!intoDir && (sources.length > 1 || dest.trailingSlash)) {
       const what =
         sources.length > 1 ? `Moving ${sources.length} entries needs an existing directory` : `Moving into "${dest.absolute}/" needs an existing directory`;
-      throw new PondError("not_found", `${what}; "${dest.absolute}" ${target ? `is a ${target.entryType}` : "does not exist"}`, {
-        data: { path: dest.absolute },
-        hint: `Create it first with \`pond mkdir ${dest.absolute}\`.`,
-      });
+      throw new MoveDestinationError(what, dest.absolute, target?.entryType);
     }
     for (const src of sources) {
       const to = intoDir ? childPath(target!.path, src.slice(src.lastIndexOf("/") + 1) || "") : dest.absolute;

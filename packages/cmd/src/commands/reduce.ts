@@ -1,4 +1,4 @@
-import { PondError, silentProgress, terminalProgress } from "@pond/diagnostics";
+import { silentProgress, terminalProgress } from "@pond/diagnostics";
 import type { ReduceOutputSummary, ReduceSummary } from "@pond/present";
 import type { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
@@ -6,6 +6,7 @@ import type { ArgsOf } from "../args.ts";
 import type { reduceCommand } from "../commands.ts";
 import { commandLine, openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import { NoReductionsError } from "../errors.ts";
 
 type Args = ArgsOf<typeof reduceCommand>;
 
@@ -26,9 +27,7 @@ export async function reduce(pond: Pond, opts: { config?: string; dryRun: boolea
   const present = await import("@pond/present");
   const paths = await present.reduceConfigPaths(new WD(await pond.view()), opts.config);
   if (paths.length === 0) {
-    throw new PondError("no_reductions", `No reduction configs under ${present.REDUCE_CONFIG_DIR}/`, {
-      hint: `Add one: pond copy -p host:///path/lake.yaml ${present.REDUCE_CONFIG_DIR}/lake.yaml (pond reduce --help shows an example)`,
-    });
+    throw new NoReductionsError(present.REDUCE_CONFIG_DIR);
   }
   const progress = io.errIsTTY && !opts.dryRun ? terminalProgress("reduce") : silentProgress;
   let summaries: ReduceSummary[];

@@ -1,9 +1,10 @@
-import { PondError, silentProgress, terminalProgress } from "@pond/diagnostics";
+import { silentProgress, terminalProgress } from "@pond/diagnostics";
 import type { ArgsOf } from "../args.ts";
 import type { siteCommand } from "../commands.ts";
 import { asOfOption, openPond } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
 import type { IO } from "../io.ts";
+import { UsageError } from "../errors.ts";
 
 type Args = ArgsOf<typeof siteCommand>;
 
@@ -11,10 +12,11 @@ type Args = ArgsOf<typeof siteCommand>;
 export async function run(args: Args, io: IO): Promise<number> {
   const dest = parseEndpoint(args.dest, io.cwd);
   if (dest.kind !== "host" || dest.format !== "data") {
-    throw new PondError("usage", `The destination "${args.dest}" must be a host folder`, {
-      kind: "usage",
-      hint: "Write host:///absolute/dir or host:relative/dir, e.g. pond site build host:///var/www/station.",
-    });
+    throw new UsageError(
+      `The destination "${args.dest}" must be a host folder`,
+      "site",
+      "Write host:///absolute/dir or host:relative/dir, e.g. pond site build host:///var/www/station.",
+    );
   }
   const pond = openPond(args, io);
   const { buildSite } = await import("@pond/present");

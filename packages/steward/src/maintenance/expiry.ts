@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { BadMaintenanceOptionError, SnapshotExpiredError } from "../errors.ts";
 
 /**
@@ -29,16 +29,22 @@ export function expiryPath(controlDir: string): string {
   return join(controlDir, "expiry.json");
 }
 
+/** The expiry state; none expired when the file does not exist. A damaged file is ControlFileError naming it and the fix. */
 export function readExpiry(controlDir: string): ExpiryState {
-  const path = expiryPath(controlDir);
-  if (!existsSync(path)) return { horizon: 0, history: [] };
-  const state = JSON.parse(readFileSync(path, "utf8")) as ExpiryState;
-  if (!Number.isSafeInteger(state.horizon) || !Array.isArray(state.history)) throw new Error(`${path} is not an expiry record (no horizon/history)`);
-  return state;
+  const state = readJsonControlFile<ExpiryState>(
+    expiryPath(controlDir),
+    'Rewrite it as {"horizon": N, "history": []}, N the oldest snapshot that may still be read (`pond log` lists them), or restore the pond from a backup. Do not lower N below an earlier horizon: cleanup may already have removed those snapshots\' files.',
+    (v) =>
+      typeof v === "object" && v !== null && Number.isSafeInteger((v as ExpiryState).horizon) && Array.isArray((v as ExpiryState).history)
+        ? undefined
+        : "it must be an object with a whole-number horizon and a history list",
+  );
+  return state ?? { horizon: 0, history: [] };
 }
 
+/** Replaces the expiry file atomically and durably (durable-file). */
 export function writeExpiry(controlDir: string, state: ExpiryState): void {
-  writeDurably(expiryPath(controlDir), JSON.stringify(state, null, 2) + "\n");
+  writeFileDurable(expiryPath(controlDir), JSON.stringify(state, null, 2) + "\n");
 }
 
 /** Throws SnapshotExpiredError when `seq` is before the horizon. */
@@ -79,23 +85,4 @@ export function parseDuration(what: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
   if (!m) throw new BadMaintenanceOptionError(what, text, "a number and a unit s, m, h, d or w (e.g. 30d, 12h, 0s)");
   return Number(m[1]) * UNITS[m[2]!]!;
-}
-
-/** Writes a small file so that a crash leaves the old or the new content, never a torn one. */
-function writeDurably(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
 }

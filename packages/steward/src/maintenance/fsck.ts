@@ -2,6 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CorruptLogError, decodeDirectory, describeParquet, loadSnapshot, type OplogEntry } from "@pond/oplog";
 import { PondError } from "@pond/diagnostics";
+import { sha256Hex } from "@pond/tinyfs";
 import type { Pond } from "../pond.ts";
 import { scanPond, type PondScan } from "./reachability.ts";
 
@@ -85,7 +86,7 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
     const bytes = readFileSync(full);
     report.bytesChecked += bytes.length;
     if (!quick) {
-      const h = new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+      const h = sha256Hex(bytes);
       if (h !== ref.sha256) {
         problems.push({ path: `data/${key}`, problem: `its content hashes to ${h}, not to its name`, fix: RESTORE });
         continue;

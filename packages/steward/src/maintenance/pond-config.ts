@@ -1,7 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { PondError } from "@pond/diagnostics";
-import { BadMaintenanceOptionError } from "../errors.ts";
+import { join } from "node:path";
+import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
+import { BadMaintenanceOptionError, UnknownConfigKeyError } from "../errors.ts";
 import { parseDuration } from "./expiry.ts";
 
 /**
@@ -102,11 +101,17 @@ export function configPath(controlDir: string): string {
   return join(controlDir, "config.json");
 }
 
-/** The values set in this pond (keys not set are absent). */
+/** The values set in this pond (keys not set are absent). A damaged file is ControlFileError naming it and the fix. */
 export function readConfig(controlDir: string): Record<string, string> {
-  const path = configPath(controlDir);
-  if (!existsSync(path)) return {};
-  return JSON.parse(readFileSync(path, "utf8")) as Record<string, string>;
+  const values = readJsonControlFile<Record<string, string>>(
+    configPath(controlDir),
+    'Fix the JSON by hand (an object of setting names to string values, e.g. {"maintain.retention": "7d"}), or remove the file and set the settings again with `pond config set KEY VALUE`.',
+    (v) =>
+      typeof v === "object" && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
+        ? undefined
+        : "it must be an object whose values are strings",
+  );
+  return values ?? {};
 }
 
 /** A key's value: set, else its default, else undefined. */
@@ -117,29 +122,12 @@ export function configValue(controlDir: string, key: string): string | undefined
 /** Validates and stores one key. An unknown key or a bad value is a usage error; the file is then unchanged. */
 export function setConfig(controlDir: string, key: string, value: string): void {
   const decl = CONFIG_KEYS.find((k) => k.key === key);
-  if (!decl) {
-    throw new PondError("unknown_config_key", `"${key}" is not a pond setting`, {
-      kind: "usage",
-      data: { key },
-      hint: `Use one of: ${CONFIG_KEYS.map((k) => k.key).join(", ")} (see \`pond config\`).`,
-    });
-  }
+  if (!decl)
+    throw new UnknownConfigKeyError(
+      key,
+      CONFIG_KEYS.map((k) => k.key),
+    );
   decl.check(value);
   const next = { ...readConfig(controlDir), [key]: value };
-  const path = configPath(controlDir);
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, JSON.stringify(next, null, 2) + "\n");
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dirname(path), "r");
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  writeFileDurable(configPath(controlDir), JSON.stringify(next, null, 2) + "\n");
 }
