@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
@@ -135,6 +135,16 @@ describe("--profile imports instrument exports", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("does not look like a YSI export");
     expect((await pond(["describe", "/bad/x.series"], P())).code).not.toBe(0);
+  });
+
+  test("a YSI export whose name names no zone, without --timezone, is a usage error (exit 2) and stores nothing", async () => {
+    const file = join(ctx.dir, "bayt.csv");
+    copyFileSync(join(FIXTURES, "timeseries/twdb-sonde/BAYT_20070323_CDT_YS1772AA_000.csv"), file);
+    const r = await pond(["copy", "-p", `host+series+csv://${file}`, "/nozone/x.series", "--profile", "ysi"], P());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("a YSI export's times have no zone");
+    expect(r.stderr).toContain("--timezone");
+    expect((await pond(["describe", "/nozone/x.series"], P())).code).not.toBe(0);
   });
 });
 

@@ -50,3 +50,45 @@ export class BadResponseError extends PondError {
     super("bad_response", `${request}: ${problem}`, { data: { request } });
   }
 }
+
+/** An inbox collector whose `from:` folder does not exist or is not a folder. */
+export class InboxMissingError extends PondError {
+  constructor(file: string, from: string) {
+    super("inbox_missing", `Collector "${file}": the inbox folder "${from}" does not exist or is not a folder`, {
+      data: { file, from },
+      hint: "Create it, or fix from: in the config.",
+    });
+  }
+}
+
+/** An import `--profile` that names no profile Pond knows. */
+export class UnknownProfileError extends PondError {
+  constructor(name: string, known: readonly string[]) {
+    super("unknown_profile", `--profile ${name} is not a known profile`, {
+      kind: "usage",
+      data: { profile: name },
+      hint: `Use one of ${known.join(", ")}, or --sql for any other layout.`,
+    });
+  }
+}
+
+/** A file that does not have the layout its import profile expects. */
+export class BadProfileFileError extends PondError {
+  constructor(raw: string, what: string, expected: string) {
+    super("bad_profile", `"${raw}" does not look like ${what}: expected ${expected}`, {
+      data: { file: raw },
+      hint: "Check the file, or import it with --sql.",
+    });
+  }
+}
+
+/** A YSI export imported without --timezone whose file name names no zone either. */
+export class ProfileTimezoneError extends PondError {
+  constructor(raw: string) {
+    super("profile_needs_timezone", `"${raw}": a YSI export's times have no zone and its file name names none`, {
+      kind: "usage",
+      data: { file: raw },
+      hint: "Give --timezone, e.g. --timezone America/Chicago.",
+    });
+  }
+}

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
-import { PondError } from "@pond/diagnostics";
+import { BadProfileFileError, ProfileTimezoneError, UnknownProfileError } from "./errors.ts";
 import type { SqlIngestInput } from "@pond/tlogfs";
 
 /**
@@ -41,10 +41,7 @@ export function isProfile(name: string): name is ProfileName {
 /** The reading plan for `path` under profile `name`; a file that does not fit says why. */
 export function profilePlan(name: string, path: string, raw: string, opts: ProfileOptions = {}): ProfilePlan {
   if (!isProfile(name)) {
-    throw new PondError("usage", `--profile ${name} is not a known profile`, {
-      kind: "usage",
-      hint: `Use one of ${PROFILES.join(", ")}, or --sql for any other layout.`,
-    });
+    throw new UnknownProfileError(name, PROFILES);
   }
   switch (name) {
     case "laketech":
@@ -67,9 +64,7 @@ const LAKETECH_HEADER = ["Timestamp", "Series Name", "Location", "Parameter", "V
 function laketech(path: string, raw: string): ProfilePlan {
   const header = splitCsvLine(headLines(path, 1)[0] ?? "").map((h) => h.trim());
   if (header.join(",") !== LAKETECH_HEADER.join(",")) {
-    throw new PondError("bad_profile", `"${raw}" does not look like a LakeTech export: expected the header ${LAKETECH_HEADER.join(",")}`, {
-      hint: "Check the file, or import it with --sql.",
-    });
+    throw new BadProfileFileError(raw, "a LakeTech export", `the header ${LAKETECH_HEADER.join(",")}`);
   }
   const types = ["TIMESTAMP", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "DOUBLE"];
   return {
@@ -99,9 +94,7 @@ const ZONE_ABBREVIATIONS: Record<string, number> = {
 function ysi(path: string, raw: string, opts: ProfileOptions): ProfilePlan {
   const [header, units, first] = headLines(path, 3).map(splitCsvLine);
   if (!header || !units || header.length !== units.length || header[0] !== "Date" || header[1] !== "Time") {
-    throw new PondError("bad_profile", `"${raw}" does not look like a YSI export: expected "Date","Time",… and a units row under it`, {
-      hint: "Check the file, or import it with --sql.",
-    });
+    throw new BadProfileFileError(raw, "a YSI export", `"Date","Time",… and a units row under it`);
   }
   const year = (first?.[0] ?? "").split("/")[2]?.length === 4 ? "%Y" : "%y";
   const names = header.slice(2).map((n, i) => `${n}.${units[i + 2]}`);
@@ -113,10 +106,7 @@ function ysi(path: string, raw: string, opts: ProfileOptions): ProfilePlan {
       .split(/[_.-]/)
       .find((p) => p in ZONE_ABBREVIATIONS);
     if (abbr === undefined) {
-      throw new PondError("bad_profile", `"${raw}": a YSI export's times have no zone and its file name names none`, {
-        kind: "usage",
-        hint: "Give --timezone, e.g. --timezone America/Chicago.",
-      });
+      throw new ProfileTimezoneError(raw);
     }
     ts = `timezone('UTC', ${local} - INTERVAL (${ZONE_ABBREVIATIONS[abbr]}) HOUR)`;
   }
@@ -136,9 +126,7 @@ function usgsRdb(path: string, raw: string): ProfilePlan {
   const header = lines[at]?.split("\t");
   const types = lines[at + 1]?.split("\t");
   if (!header || !types || header.length !== types.length || !types.every((t) => /^\d+[sndt]$/.test(t))) {
-    throw new PondError("bad_profile", `"${raw}" does not look like USGS RDB: expected a tab-separated header and a type row like 5s 15s 20d 14n`, {
-      hint: "Check the file, or import it with --sql.",
-    });
+    throw new BadProfileFileError(raw, "USGS RDB", "a tab-separated header and a type row like 5s 15s 20d 14n");
   }
   const cols: [string, string][] = header.map((n) => [n, "VARCHAR"]);
   const select = header.map((n, i) => {

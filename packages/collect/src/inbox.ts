@@ -4,7 +4,7 @@ import { PondError } from "@pond/diagnostics";
 import { NotFoundError, WD } from "@pond/tinyfs";
 import { AdoptableFile, checkSeriesAppend, seriesSchemaOf } from "@pond/tlogfs";
 import { emptySummary, isoFromMicros, type CollectContext, type CollectSummary } from "./collect-run.ts";
-import { CollectRunError } from "./errors.ts";
+import { CollectRunError, InboxMissingError } from "./errors.ts";
 import { convertImport, type ImportRecipe } from "./import-file.ts";
 import type { InboxConfig } from "./inbox-config.ts";
 
@@ -167,10 +167,7 @@ function listInbox(cfg: InboxConfig): Omit<InboxFile, "sha256">[] {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new PondError("inbox_missing", `Collector "${cfg.file}": the inbox folder "${cfg.from}" does not exist or is not a folder`, {
-        data: { file: cfg.file, from: cfg.from },
-        hint: "Create it, or fix from: in the config.",
-      });
+      throw new InboxMissingError(cfg.file, cfg.from);
     }
     throw e;
   }
