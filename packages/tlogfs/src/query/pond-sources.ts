@@ -72,7 +72,8 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
     }
     const files: PayloadFile[] = [];
     const skipped: number[] = [];
-    const merged = new Map<string, { file: PayloadFile; overlaps: boolean }>();
+    // Each merged file read, with the chosen versions it holds (in or out of the range).
+    const merged = new Map<string, { file: PayloadFile; overlaps: boolean; held: VersionInfo[] }>();
     for (const v of chosen) {
       const stored = view.storedPayload(v);
       if (stored.mergedVersion !== undefined) {
@@ -91,10 +92,11 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
             maxEventTime: null,
             merged: { versions: [], all: false },
           };
-          g = { file, overlaps: false };
+          g = { file, overlaps: false, held: [] };
           merged.set(stored.sha256, g);
           files.push(file);
         }
+        g.held.push(v);
         const f = g.file;
         if (m.entryType === "file:series" && opts.range && !overlaps(opts.range, v.minEventTime, v.maxEventTime)) {
           // Left out as it would be unmerged: its rows, and its columns, are not read.
@@ -128,8 +130,21 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
         maxEventTime: v.maxEventTime ?? null,
       });
     }
+    // Every version each merged file holds: those chosen when all were (a series read
+    // whole or by time range), else one pass over the versions (not one per merged file).
+    const heldBy = new Map<string, VersionInfo[]>();
+    if (chosen === versions) for (const [sha, g] of merged) heldBy.set(sha, g.held);
+    else if (merged.size > 0) {
+      for (const v of versions) {
+        const sha = view.storedPayload(v).sha256;
+        if (!merged.has(sha)) continue;
+        const list = heldBy.get(sha);
+        if (list) list.push(v);
+        else heldBy.set(sha, [v]);
+      }
+    }
     for (const [sha, g] of merged) {
-      const held = versions.filter((v) => view.storedPayload(v).sha256 === sha);
+      const held = heldBy.get(sha) ?? [];
       const wanted = g.file.merged!.versions;
       // Versions left out by the time range hold only rows outside it, which the time filter
       // drops: the file is read whole when they add no column the others lack.
