@@ -4,7 +4,16 @@ import { isSystemError, logger } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { TransactionConflictError, uuid7, type TxnMeta } from "@pond/tinyfs";
 import { backoffMs, retryPolicyFromEnv, type RetryPolicy } from "./commit-retry.ts";
-import { TLogPersistence, createPondTable, fileRowCache, fileSnapshotCache, fileVerifiedPayloads, type TLogTransaction, type TLogView } from "@pond/tlogfs";
+import {
+  TLogPersistence,
+  createPondTable,
+  fileRowCache,
+  fileSnapshotCache,
+  fileVerifiedPayloads,
+  VERIFIED_PAYLOADS_FILE,
+  type TLogTransaction,
+  type TLogView,
+} from "@pond/tlogfs";
 import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
 import { BadAsOfError, MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
 import { checkNotExpired, readExpiry } from "./maintenance/expiry.ts";
@@ -124,7 +133,7 @@ export class Pond {
     this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
-      verifiedPayloads: fileVerifiedPayloads(join(paths.control, "verified-payloads.txt")),
+      verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_FILE)),
     });
   }
 

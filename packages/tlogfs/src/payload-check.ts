@@ -16,7 +16,11 @@
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from "node:fs";
 import { dirname } from "node:path";
 import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
+import { writeFileDurable } from "@pond/oplog";
 import { IntegrityError, newSha256 } from "@pond/tinyfs";
+
+/** The record's file name in the pond's control folder. */
+export const VERIFIED_PAYLOADS_FILE = "verified-payloads.txt";
 
 /** Where verified payloads are remembered between processes. */
 export interface VerifiedPayloads {
@@ -168,4 +172,41 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
       }
     },
   };
+}
+
+/**
+ * Rewrites the record at `path` without the lines of payloads `keep` rejects (by sha256),
+ * one line per kept hash (the newest), dropping a torn line; for cleanup, after it deleted
+ * payload files. Atomic and durable (writeFileDurable); left alone when nothing changes.
+ * Readers append without any lock: an append between this read and the rename is lost,
+ * which only costs that payload a hash on its next read. Lines are only ever dropped,
+ * never added, so a prune cannot make anything pass unhashed. A missing record, or a
+ * refused write (read-only disk), is not an error: the record is derived data.
+ */
+export function pruneVerifiedPayloads(path: string, keep: (sha256: string) => boolean): { kept: number; dropped: number } {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if (isSystemError(e, "ENOENT") || isSystemError(e, "EACCES")) return { kept: 0, dropped: 0 };
+    throw e;
+  }
+  const entries = new Map<string, string>();
+  let lines = 0;
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    lines++;
+    const m = LINE.exec(line);
+    if (m) entries.set(m[1]!, m[2]!);
+  }
+  for (const sha of [...entries.keys()]) if (!keep(sha)) entries.delete(sha);
+  if (entries.size === lines) return { kept: entries.size, dropped: 0 };
+  try {
+    writeFileDurable(path, [...entries].map(([h, id]) => `${h} ${id}\n`).join(""));
+  } catch (e) {
+    if (!isWriteRefused(e)) throw e;
+    logger.debug("verified-payload record not pruned", { path, error: (e as Error).message });
+    return { kept: lines, dropped: 0 };
+  }
+  return { kept: entries.size, dropped: lines - entries.size };
 }

@@ -1,6 +1,7 @@
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { CHECKPOINT_FIELDS, checkpointKey, LAST_CHECKPOINT_KEY, latestVersion, listCommits, loadSnapshot, writeCheckpoint } from "@pond/oplog";
+import { largeFileKey, pruneVerifiedPayloads, VERIFIED_PAYLOADS_FILE } from "@pond/tlogfs";
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
@@ -150,7 +151,8 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
  * and that have been unneeded for longer than `retentionMs`: a grace period for readers
  * still running on an old snapshot, and for a writer's staged files. Holds the write
  * lock, so no writer is between staging and committing. Log files go last: a crash
- * midway leaves a log that still names nothing deleted. A dry run after dry runs of expire
+ * midway leaves a log that still names nothing deleted. The verified-payloads record then
+ * loses the lines of payloads no longer on disk. A dry run after dry runs of expire
  * and checkpoint on the same Pond (`full --dry-run`) plans against what they would have written.
  */
 export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
@@ -174,6 +176,9 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
       if (dryRun) continue;
       rmSync(join(pond.paths.data, f.key), { force: true });
     }
+    // The verified-payloads record keeps a line per payload ever hashed: drop those whose
+    // file is gone (these, and any an older cleanup left), so reads stop parsing them.
+    if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_FILE), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
     const bytes = doomed.reduce((s, f) => s + f.size, 0);
     return {
       step: "cleanup",

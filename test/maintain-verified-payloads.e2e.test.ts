@@ -1,0 +1,58 @@
+// Issue 15: cleanup prunes control/verified-payloads.txt. After merge and `full --keep-last 1
+// --retention 0s` delete the old payloads, the record holds no line for a payload that is gone
+// (so every read stops parsing them), queries answer the same, and the payloads still there
+// stay verified: the first query after cleanup hashes none.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FIXTURES, newPond, pond, pondOk } from "./support/pond-cli.ts";
+
+const SEATTLE = join(FIXTURES, "timeseries/vega-datasets/seattle-weather.csv");
+let ctx: Awaited<ReturnType<typeof newPond>>;
+beforeAll(async () => {
+  ctx = await newPond();
+});
+afterAll(() => ctx.cleanup());
+
+const DEBUG = { POND_LOG: "debug", POND_LOG_FORMAT: "json" };
+const hashed = (stderr: string) => stderr.split("\n").filter((l) => l.includes('"payload_hashed"')).length;
+/** The hashes the record holds a line for (skipping a torn line). */
+const recorded = () =>
+  readFileSync(join(ctx.pondDir, "control/verified-payloads.txt"), "utf8")
+    .split("\n")
+    .filter((l) => /^[0-9a-f]{64} /.test(l))
+    .map((l) => l.slice(0, 64));
+const payloadExists = (sha: string) => existsSync(join(ctx.pondDir, "data/_large_files", `sha256=${sha}`));
+
+test("after merge and full cleanup the record names only payloads still on disk; queries answer and hash nothing", async () => {
+  const P = { pond: ctx.pondDir };
+  const [head, ...rows] = readFileSync(SEATTLE, "utf8").trimEnd().split("\n");
+  for (let i = 0; i < 8; i++) {
+    const file = join(ctx.dir, `w${i}.csv`);
+    writeFileSync(file, [head, ...rows.slice(i * 100, (i + 1) * 100)].join("\n") + "\n");
+    await pondOk(["copy", `host+series+csv://${file}`, "/w.series"], P);
+  }
+  const sql = ["query", "SELECT count(*) AS n, round(sum(precipitation), 3) AS p, max(date) AS d FROM '/w.series'", "--format", "csv"];
+  const before = (await pondOk(sql, P)).stdout;
+  const old = recorded();
+  expect(old.length).toBeGreaterThanOrEqual(8);
+  expect(old.every(payloadExists)).toBe(true);
+
+  // A dry run leaves the record as it is.
+  const text = readFileSync(join(ctx.pondDir, "control/verified-payloads.txt"), "utf8");
+  await pondOk(["maintain", "full", "--keep-last", "1", "--retention", "0s", "--dry-run"], P);
+  expect(readFileSync(join(ctx.pondDir, "control/verified-payloads.txt"), "utf8")).toBe(text);
+
+  await pondOk(["maintain", "merge"], P);
+  await pondOk(["maintain", "full", "--keep-last", "1", "--retention", "0s"], P);
+  const gone = old.filter((s) => !payloadExists(s));
+  expect(gone.length).toBeGreaterThanOrEqual(7); // the merged versions' own payloads
+  const after = recorded();
+  expect(after.filter((s) => !payloadExists(s))).toEqual([]);
+  expect(new Set(after).size).toBe(after.length);
+
+  const first = await pond(sql, { ...P, env: DEBUG });
+  expect({ code: first.code, stdout: first.stdout }).toEqual({ code: 0, stdout: before });
+  expect(hashed(first.stderr)).toBe(0);
+  expect((await pondOk(sql, P)).stdout).toBe(before);
+});
