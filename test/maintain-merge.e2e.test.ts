@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FIXTURES, newPond, pond, pondOk } from "./support/pond-cli.ts";
+import { randomFrom } from "@pond/tinyfs/testing";
 
 let done: (() => void)[] = [];
 afterEach(() => {
@@ -23,16 +24,10 @@ function hashTree(dir: string): Record<string, string> {
   return out;
 }
 
-/** Mulberry32: a seeded generator, so a failing run can be replayed with MERGE_SEED. */
+/** The project's seeded generator (tinyfs random.ts) as a function, so a failing run replays from its seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = randomFrom(seed);
+  return () => r.next();
 }
 
 async function setup(): Promise<{ dir: string; P: { pond: string } }> {

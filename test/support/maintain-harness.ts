@@ -10,6 +10,7 @@ import { Pond, readExpiry } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import { readDeltaTable } from "./delta-reader.ts";
 import { FIXTURES, pondOk } from "./pond-cli.ts";
+import { randomFrom } from "@pond/tinyfs/testing";
 
 /** One maintenance command, as `pond ARGS`. */
 export interface MaintenanceOp {
@@ -33,16 +34,10 @@ export const MAINTENANCE_OPS: MaintenanceOp[] = [
 
 export type P = { pond: string };
 
-/** Mulberry32: seeded, so a failing run replays with the seed it printed. */
+/** The project's seeded generator (tinyfs random.ts) as a function, so a failing run replays from its seed. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = randomFrom(seed);
+  return () => r.next();
 }
 
 /** The seed from $name (to replay), else a fresh one; printed either way. */

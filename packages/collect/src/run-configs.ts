@@ -1,5 +1,5 @@
 import { PondError } from "@pond/diagnostics";
-import { NotFoundError, WD } from "@pond/tinyfs";
+import { WD, configFilesIn } from "@pond/tinyfs";
 import { emptySummary, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CONFIG_DIR, parseConfig, type CollectorConfig } from "./config.ts";
 import { runHydroVu } from "./hydrovu.ts";
@@ -11,17 +11,7 @@ export async function configPaths(wd: WD, path?: string): Promise<string[]> {
     await wd.stat(path); // NotFoundError names it
     return [path];
   }
-  let entries: Awaited<ReturnType<WD["list"]>>;
-  try {
-    entries = await wd.list(CONFIG_DIR);
-  } catch (e) {
-    if (e instanceof NotFoundError) return [];
-    throw e;
-  }
-  return entries
-    .filter((e) => e.entryType === "file:data" && !e.name.startsWith("."))
-    .map((e) => e.path)
-    .sort();
+  return configFilesIn(wd, CONFIG_DIR);
 }
 
 /** Reads and checks one config from the pond. */

@@ -1,16 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { decimate, niceTicks, renderSvg, timeTicks } from "./chart-svg.ts";
+import { randomFrom } from "@pond/tinyfs/testing";
 
-/** A seeded generator (mulberry32), so a failure can be replayed. */
+/** The project's seeded generator (tinyfs random.ts) as a function, so a failing run replays from its seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = randomFrom(seed);
+  return () => r.next();
 }
 
 describe("decimate", () => {

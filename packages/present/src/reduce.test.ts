@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
+import { randomFrom } from "@pond/tinyfs/testing";
 import { QuerySession, prepareParquet, resolveSources } from "@pond/tlogfs";
 import { openDuckDB, type Duck } from "@pond/tlogfs/duckdb";
 import { runReduction, type ReduceSummary } from "./reduce.ts";
@@ -15,16 +16,10 @@ import { runReduction, type ReduceSummary } from "./reduce.ts";
 const SEED = Number(process.env.REDUCE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ROUNDS = Number(process.env.REDUCE_ROUNDS ?? 5);
 
+/** The project's seeded generator (tinyfs random.ts) as a function, so a failing run replays from REDUCE_SEED. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 2 ** 32;
-  };
+  const r = randomFrom(seed);
+  return () => r.next();
 }
 
 const MIN_US = 60_000_000;

@@ -39,7 +39,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PondError, silentProgress, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
-import { NotFoundError, WD, basename, type VersionInfo } from "@pond/tinyfs";
+import { WD, configFilesIn, basename, type VersionInfo } from "@pond/tinyfs";
 import { AdoptableFile, QuerySession, resolveSources, type PayloadFile, type ResolvedSource, type TLogView } from "@pond/tlogfs";
 import { sqlString } from "@pond/tlogfs/duckdb";
 import {
@@ -109,17 +109,7 @@ export async function reduceConfigPaths(wd: WD, config?: string): Promise<string
     await wd.stat(path); // NotFoundError names it
     return [path];
   }
-  let entries: Awaited<ReturnType<WD["list"]>>;
-  try {
-    entries = await wd.list(REDUCE_CONFIG_DIR);
-  } catch (e) {
-    if (e instanceof NotFoundError) return [];
-    throw e;
-  }
-  return entries
-    .filter((e) => e.entryType === "file:data" && !e.name.startsWith("."))
-    .map((e) => e.path)
-    .sort();
+  return configFilesIn(wd, REDUCE_CONFIG_DIR);
 }
 
 /** Reads and checks one config from the pond. */

@@ -54,3 +54,21 @@ async function children(wd: WD, dir: string, dot: boolean): Promise<Resolved[]> 
     .map((e) => ({ path: e.path, parentId: e.parentId, nodeId: e.childNodeId, entryType: e.entryType, versionLastModified: e.versionLastModified }))
     .sort((a, b) => comparePaths(a.path, b.path));
 }
+
+/**
+ * The config files of a folder such as /etc/collect/ or /etc/reduce/: its visible
+ * `file:data` entries, sorted by path; none when the folder does not exist.
+ */
+export async function configFilesIn(wd: WD, dir: string): Promise<string[]> {
+  let entries: Awaited<ReturnType<WD["list"]>>;
+  try {
+    entries = await wd.list(dir);
+  } catch (e) {
+    if (e instanceof NotFoundError) return [];
+    throw e;
+  }
+  return entries
+    .filter((e) => e.entryType === "file:data" && !e.name.startsWith("."))
+    .map((e) => e.path)
+    .sort();
+}

@@ -8,6 +8,7 @@ import { recover } from "../recover.ts";
 import { planHorizon, readExpiry } from "./expiry.ts";
 import { fsck } from "./fsck.ts";
 import { checkpoint, cleanup, expire } from "./operations.ts";
+import { randomFrom } from "@pond/tinyfs/testing";
 
 let kit: Kit | undefined;
 afterEach(() => {
@@ -15,16 +16,10 @@ afterEach(() => {
   kit = undefined;
 });
 
-/** Mulberry32: a seeded generator, so a failing run can be replayed with MAINTAIN_SEED. */
+/** The project's seeded generator (tinyfs random.ts) as a function, so a failing run replays from its seed. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = randomFrom(seed);
+  return () => r.next();
 }
 
 function content(r: () => number, tag: string): Uint8Array {
