@@ -1,6 +1,6 @@
 // The layering of DESIGN.md, checked on every import: a package imports only the
 // packages below it (`diagnostics ← tinyfs ← oplog ← tlogfs ← steward ← {collect,
-// present} ← cmd`), only through their `exports` map (never into another package's
+// present} ← serve ← cmd`), only through their `exports` map (never into another package's
 // src/), and declares each one it imports in its package.json. Tests and benchmarks
 // outside packages/ import packages the same way.
 import { describe, expect, test } from "bun:test";
@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
 /** Layer of each package: it may import only packages of a lower layer. */
-const LAYER: Record<string, number> = { diagnostics: 0, tinyfs: 1, oplog: 2, tlogfs: 3, steward: 4, collect: 5, present: 5, cmd: 6 };
+const LAYER: Record<string, number> = { diagnostics: 0, tinyfs: 1, oplog: 2, tlogfs: 3, steward: 4, collect: 5, present: 5, serve: 6, cmd: 7 };
 
 const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|require\(\s*["']([^"']+)["']\s*\)/g;
 
