@@ -1,4 +1,5 @@
 // @pond/serve: the long-running server mode (`pond serve`) and streaming ingest
 // (`pond ingest`, `POST /ingest/...`): a write-ahead file under control/, buffers per
 // destination flushed to one new version, deduplication, CDC into tables.
-export {};
+export * from "./metrics.ts";
+export type * from "./part.ts";
