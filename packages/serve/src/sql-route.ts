@@ -1,0 +1,184 @@
+/**
+ * `POST /sql`: one SELECT over the pond, the same sandbox and path syntax as `pond query`
+ * (tlogfs pond-query.ts and query-output.ts are the one implementation). The body is the
+ * SQL as text, or JSON `{sql, as_of, time_start, time_end}`. `Accept` picks the format.
+ * The answer streams chunk by chunk from DuckDB; headers are sent once the first chunk
+ * exists, so a query that fails (even while running) is a 400 `{error, code}` with DuckDB's
+ * message. A query running past the time limit is interrupted (DuckDB's interrupt) and
+ * answered 408; one that passes it after its answer began is cut off.
+ */
+import { parseAsOf, type AsOf } from "@pond/steward";
+import { preparePondQuery, queryOutput, timeRange, type QueryOutputFormat, type QuerySession, type TimeRange } from "@pond/tlogfs";
+import type { Histogram } from "./metrics.ts";
+import type { PondNow } from "./pond-state.ts";
+import { BadRequestError, NotAcceptableError, QueryTimeoutError } from "./errors.ts";
+import { readBody } from "./http-body.ts";
+import type { SessionPool } from "./session-pool.ts";
+
+/** A SQL body larger than this is refused (413): a query is text, not data. */
+export const SQL_BODY_LIMIT = 1 << 20;
+
+/** Media types /sql writes, by the format name `queryOutput` takes. */
+export const SQL_MEDIA_TYPES: Record<QueryOutputFormat, string> = {
+  json: "application/json",
+  jsonl: "application/x-ndjson",
+  csv: "text/csv; charset=utf-8",
+  arrow: "application/vnd.apache.arrow.stream",
+  parquet: "application/vnd.apache.parquet",
+};
+
+const ACCEPTED: Record<string, QueryOutputFormat> = {
+  "application/json": "json",
+  "application/x-ndjson": "jsonl",
+  "application/jsonl": "jsonl",
+  "text/csv": "csv",
+  "application/vnd.apache.arrow.stream": "arrow",
+  "application/vnd.apache.parquet": "parquet",
+  "application/x-parquet": "parquet",
+  "*/*": "json",
+  "application/*": "json",
+  "text/*": "csv",
+};
+
+/** The format an `Accept` header asks for: the highest q the server writes (JSON when absent). */
+export function formatFor(accept: string | null): QueryOutputFormat {
+  if (accept === null || accept.trim() === "") return "json";
+  const offers = accept
+    .split(",")
+    .map((part, i) => {
+      const [type, ...params] = part.split(";").map((s) => s.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith("q="));
+      return { type: type!, q: q === undefined ? 1 : Number(q.slice(2)), i };
+    })
+    .filter((o) => o.q > 0 && ACCEPTED[o.type] !== undefined)
+    .sort((a, b) => b.q - a.q || a.i - b.i);
+  if (offers.length === 0) throw new NotAcceptableError(accept);
+  return ACCEPTED[offers[0]!.type]!;
+}
+
+export interface SqlRequest {
+  sql: string;
+  asOf?: AsOf;
+  range?: TimeRange;
+}
+
+/** The request body as a query: text/plain SQL, or JSON `{sql, as_of, time_start, time_end}`. */
+export function parseSqlBody(bytes: Uint8Array, contentType: string | null): SqlRequest {
+  const text = new TextDecoder().decode(bytes);
+  if (!(contentType ?? "").toLowerCase().startsWith("application/json")) {
+    if (text.trim() === "") throw new BadRequestError('The body is empty: send one SELECT as text/plain, or JSON {"sql": "…"}');
+    return { sql: text };
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    throw new BadRequestError(
+      `The body is not JSON: ${e.message}`,
+      'Send {"sql": "SELECT …", "as_of": …, "time_start": …, "time_end": …}, or the SQL as text/plain.',
+    );
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new BadRequestError('The JSON body must be an object like {"sql": "SELECT …"}');
+  const o = v as Record<string, unknown>;
+  const known = new Set(["sql", "as_of", "time_start", "time_end"]);
+  const extra = Object.keys(o).filter((k) => !known.has(k));
+  if (extra.length)
+    throw new BadRequestError(
+      `Unknown field${extra.length > 1 ? "s" : ""} ${extra.map((k) => JSON.stringify(k)).join(", ")} in the JSON body`,
+      "The fields are sql, as_of, time_start and time_end.",
+    );
+  if (typeof o.sql !== "string" || o.sql.trim() === "") throw new BadRequestError('The JSON body needs "sql": one SELECT as a string');
+  const str = (k: string): string | undefined => {
+    const x = o[k];
+    if (x === undefined || x === null) return undefined;
+    if (typeof x === "number" && Number.isFinite(x)) return String(x);
+    if (typeof x === "string") return x;
+    throw new BadRequestError(`"${k}" must be a string or a number, not ${JSON.stringify(x)}`);
+  };
+  const asOf = str("as_of");
+  const range = timeRange({ timeStart: str("time_start"), timeEnd: str("time_end") }, { start: "time_start", end: "time_end" });
+  return { sql: o.sql, ...(asOf === undefined ? {} : { asOf: parseAsOf(asOf) }), ...(range ? { range } : {}) };
+}
+
+export interface SqlContext {
+  /** The pond's newest state (PondUnavailableError when it cannot be read). */
+  current(): Promise<PondNow>;
+  readonly pool: SessionPool;
+  readonly timeoutMs: number;
+  readonly queryLatency: Histogram;
+}
+
+/** Answers `POST /sql` (see the module comment). */
+export async function handleSql(req: Request, ctx: SqlContext): Promise<Response> {
+  const format = formatFor(req.headers.get("accept"));
+  const q = parseSqlBody(await readBody(req, SQL_BODY_LIMIT), req.headers.get("content-type"));
+  const now = await ctx.current();
+  const started = performance.now();
+  let session: QuerySession | undefined;
+  let timedOut = false;
+  let finished = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    session?.interrupt();
+  }, ctx.timeoutMs);
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    ctx.queryLatency.observe((performance.now() - started) / 1000, { format });
+    const s = session;
+    // Tearing DuckDB down takes 10–20 ms: after this answer, not inside it.
+    if (s) setTimeout(() => s.close(), 0);
+  };
+  let iterator: AsyncIterator<string | Uint8Array>;
+  let first: IteratorResult<string | Uint8Array>;
+  try {
+    const view = q.asOf === undefined ? now.view : await now.pond.view(q.asOf);
+    const opening = ctx.pool.take();
+    opening.then(
+      (s) => {
+        session = s;
+        if (timedOut) s.interrupt();
+      },
+      () => {},
+    );
+    const sql = await preparePondQuery(opening, view, q.sql, q.range);
+    session = await opening;
+    if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
+    const out = await queryOutput(session, sql, format);
+    iterator = out.chunks[Symbol.asyncIterator]();
+    first = await iterator.next();
+  } catch (e) {
+    finish();
+    if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
+    throw e;
+  }
+  const enc = new TextEncoder();
+  let pending: IteratorResult<string | Uint8Array> | undefined = first;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = pending ?? (await iterator.next());
+        pending = undefined;
+        if (r.done) {
+          controller.close();
+          finish();
+          return;
+        }
+        controller.enqueue(typeof r.value === "string" ? enc.encode(r.value) : r.value);
+      } catch (e) {
+        finish();
+        controller.error(timedOut ? new QueryTimeoutError(ctx.timeoutMs) : e);
+      }
+    },
+    async cancel() {
+      try {
+        await iterator.return?.();
+      } finally {
+        finish();
+      }
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": SQL_MEDIA_TYPES[format] } });
+}
