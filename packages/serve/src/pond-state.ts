@@ -12,6 +12,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { PondError } from "@pond/diagnostics";
+import { readCommit } from "@pond/oplog";
 import { Pond } from "@pond/steward";
 import type { TLogView } from "@pond/tlogfs";
 import { PondUnavailableError } from "./errors.ts";
@@ -47,6 +48,24 @@ export class PondState {
       if (e instanceof PondError || isFsError(e)) throw new PondUnavailableError(this.dir, e instanceof Error ? e.message : String(e));
       throw e;
     }
+  }
+
+  /**
+   * `current()`, then a read of the newest commit file itself (~1 ms): what `/health`
+   * asks, so a commit damaged in place (which leaves the folder's stamp alone) is seen.
+   */
+  async check(): Promise<PondNow> {
+    this.logStamp = "";
+    const now = await this.current();
+    try {
+      await readCommit(now.pond.persistence.store, now.seq);
+    } catch (e) {
+      this.pond = undefined;
+      this.now = undefined;
+      if (e instanceof PondError || isFsError(e)) throw new PondUnavailableError(this.dir, e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+    return now;
   }
 
   private async refresh(): Promise<PondNow> {

@@ -59,7 +59,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const requests = metrics.counter("pond_http_requests_total", "HTTP requests answered, by route, method and status");
   const latency = metrics.histogram("pond_http_request_duration_seconds", "Time to the response's headers, by route (a streamed body continues after)");
   const errors = metrics.counter("pond_errors_total", "Requests answered with an error, by error code");
-  const queryLatency = metrics.histogram("pond_query_duration_seconds", "POST /sql from the request to the last byte of the answer, by format");
+  const queryLatency = metrics.histogram(
+    "pond_query_duration_seconds",
+    "POST /sql from the request to the last byte of the answer, by format and outcome (ok, error, timeout, cancelled)",
+  );
   const inFlightGauge = metrics.gauge("pond_http_requests_in_flight", "Requests being answered now");
   const seqGauge = metrics.gauge("pond_last_commit_seq", "The newest transaction sequence the server has seen");
   const commits = metrics.counter("pond_commits_seen_total", "Commits the server has seen (its own parts' and other pond commands')");
@@ -75,8 +78,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let closing: Promise<void> | undefined;
   let commitsCounted = 0;
 
-  const current = async () => {
-    const now = await state.current();
+  const current = async (deep = false) => {
+    const now = await (deep ? state.check() : state.current());
     seqGauge.set(now.seq);
     if (state.commitsSeen > commitsCounted) {
       commits.inc(undefined, state.commitsSeen - commitsCounted);
@@ -96,7 +99,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         inFlightGauge.set(inFlight);
         return { route: path, response: new Response(metrics.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }) };
       }
-      return { route: path, response: await handleSql(req, { current, pool, timeoutMs: opts.queryTimeoutMs, queryLatency }) };
+      return { route: path, response: await handleSql(req, { current: () => current(), pool, timeoutMs: opts.queryTimeoutMs, queryLatency }) };
     }
     for (const part of parts) {
       const r = await part.handle(req, url);
@@ -114,7 +117,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const health = async (): Promise<Response> => {
     try {
-      const now = await current();
+      const now = await current(true);
       return jsonResponse({ status: "ok", pondId: now.pond.id, seq: now.seq });
     } catch (e) {
       if (!(e instanceof PondError)) throw e;

@@ -122,11 +122,11 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     timedOut = true;
     session?.interrupt();
   }, ctx.timeoutMs);
-  const finish = () => {
+  const finish = (outcome: "ok" | "error" | "timeout" | "cancelled") => {
     if (finished) return;
     finished = true;
     clearTimeout(timer);
-    ctx.queryLatency.observe((performance.now() - started) / 1000, { format });
+    ctx.queryLatency.observe((performance.now() - started) / 1000, { format, outcome });
     const s = session;
     // Tearing DuckDB down takes 10–20 ms: after this answer, not inside it.
     if (s) setTimeout(() => s.close(), 0);
@@ -150,7 +150,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     iterator = out.chunks[Symbol.asyncIterator]();
     first = await iterator.next();
   } catch (e) {
-    finish();
+    finish(timedOut ? "timeout" : "error");
     if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
     throw e;
   }
@@ -163,12 +163,12 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
         pending = undefined;
         if (r.done) {
           controller.close();
-          finish();
+          finish("ok");
           return;
         }
         controller.enqueue(typeof r.value === "string" ? enc.encode(r.value) : r.value);
       } catch (e) {
-        finish();
+        finish(timedOut ? "timeout" : "error");
         controller.error(timedOut ? new QueryTimeoutError(ctx.timeoutMs) : e);
       }
     },
@@ -176,7 +176,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
       try {
         await iterator.return?.();
       } finally {
-        finish();
+        finish("cancelled");
       }
     },
   });
