@@ -23,6 +23,7 @@ import { createParts } from "./parts.ts";
 import { PondState } from "./pond-state.ts";
 import { SessionPool } from "./session-pool.ts";
 import { SiteRoute } from "./site-route.ts";
+import { cachingResolver } from "./source-cache.ts";
 import { handleSql } from "./sql-route.ts";
 
 export interface ServeOptions {
@@ -72,6 +73,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const state = new PondState(opts.pondDir);
   const pool = new SessionPool();
   const site = new SiteRoute();
+  // Only the newest view is cached: as_of views are new objects per request.
+  let newestView: unknown;
+  const resolve = cachingResolver((view) => view === newestView);
   const parts: ServerPart[] = await (opts.makeParts ?? createParts)({ pondDir: opts.pondDir, metrics }, opts.ingest);
   let total = 0;
   let inFlight = 0;
@@ -80,6 +84,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const current = async (deep = false) => {
     const now = await (deep ? state.check() : state.current());
+    newestView = now.view;
     seqGauge.set(now.seq);
     if (state.commitsSeen > commitsCounted) {
       commits.inc(undefined, state.commitsSeen - commitsCounted);
@@ -99,7 +104,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         inFlightGauge.set(inFlight);
         return { route: path, response: new Response(metrics.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }) };
       }
-      return { route: path, response: await handleSql(req, { current: () => current(), pool, timeoutMs: opts.queryTimeoutMs, queryLatency }) };
+      return { route: path, response: await handleSql(req, { current: () => current(), pool, resolve, timeoutMs: opts.queryTimeoutMs, queryLatency }) };
     }
     for (const part of parts) {
       const r = await part.handle(req, url);

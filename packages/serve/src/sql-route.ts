@@ -8,7 +8,7 @@
  * answered 408; one that passes it after its answer began is cut off.
  */
 import { parseAsOf, type AsOf } from "@pond/steward";
-import { preparePondQuery, queryOutput, timeRange, type QueryOutputFormat, type QuerySession, type TimeRange } from "@pond/tlogfs";
+import { preparePondQuery, queryOutput, timeRange, type QueryOutputFormat, type QuerySession, type SourceResolver, type TimeRange } from "@pond/tlogfs";
 import type { Histogram } from "./metrics.ts";
 import type { PondNow } from "./pond-state.ts";
 import { BadRequestError, NotAcceptableError, QueryTimeoutError } from "./errors.ts";
@@ -107,6 +107,8 @@ export interface SqlContext {
   readonly pool: SessionPool;
   readonly timeoutMs: number;
   readonly queryLatency: Histogram;
+  /** How pond paths become payload files (a cache per view, see source-cache.ts). */
+  readonly resolve?: SourceResolver;
 }
 
 /** Answers `POST /sql` (see the module comment). */
@@ -143,7 +145,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
       },
       () => {},
     );
-    const sql = await preparePondQuery(opening, view, q.sql, q.range);
+    const sql = await preparePondQuery(opening, view, q.sql, q.range, ctx.resolve);
     session = await opening;
     if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
     const out = await queryOutput(session, sql, format);

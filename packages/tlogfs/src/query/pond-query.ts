@@ -5,7 +5,7 @@
  */
 import { WD } from "@pond/tinyfs";
 import type { TLogView } from "../tlog-view.ts";
-import { resolveSources } from "./pond-sources.ts";
+import { resolveSources, type ResolvedSource } from "./pond-sources.ts";
 import { QuerySession } from "./query-session.ts";
 import { extractPondSources } from "./sql-sources.ts";
 import { parseTimeBound, type TimeRange } from "./time-bounds.ts";
@@ -36,16 +36,25 @@ export function openSessionEarly(): Promise<QuerySession> {
   return opening;
 }
 
+/** How a pond path or glob becomes payload files (`resolveSources`, or a cache in front of it). */
+export type SourceResolver = (view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange }) => Promise<ResolvedSource[]>;
+
 /**
  * Registers the pond sources `text` names (each kept to `range`) in `session` and locks
  * it; returns the SQL to run, with every pond path replaced by its view's name. The
  * session may still be opening (see `openSessionEarly`): the pond is read meanwhile.
  */
-export async function preparePondQuery(session: QuerySession | Promise<QuerySession>, view: TLogView, text: string, range?: TimeRange): Promise<string> {
+export async function preparePondQuery(
+  session: QuerySession | Promise<QuerySession>,
+  view: TLogView,
+  text: string,
+  range?: TimeRange,
+  resolve: SourceResolver = resolveSources,
+): Promise<string> {
   const { sql, sources } = extractPondSources(text);
   const wd = new WD(view);
   const resolved = [];
-  for (const s of sources) resolved.push({ view: s.view, sources: await resolveSources(view, wd, s.path, { range }) });
+  for (const s of sources) resolved.push({ view: s.view, sources: await resolve(view, wd, s.path, { range }) });
   const ready = await session;
   for (const r of resolved) await ready.addPondView(r.view, r.sources, range);
   await ready.lock();
