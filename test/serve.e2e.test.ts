@@ -317,6 +317,26 @@ describe("pond serve: limits, auth, shutdown", () => {
     }
   });
 
+  test("SIGTERM lets a query in flight finish before exiting 0", async () => {
+    const s = await startServe(pondDir);
+    const answer = sql(s.url, "SELECT sum(i) AS s FROM range(300000000) t(i)").then(async (r) => [r.status, await r.text()] as const);
+    // Wait until the server counts it in flight (the /status request itself is the other one).
+    for (let i = 0; ; i++) {
+      const st = (await (await fetch(`${s.url}/status`)).json()) as { server: { inFlight: number } };
+      if (st.server.inFlight >= 2) break;
+      if (i > 500) throw new Error("the query never showed in flight");
+      await Bun.sleep(5);
+    }
+    s.proc.kill("SIGTERM");
+    const [status, text] = await answer;
+    expect(status).toBe(200);
+    expect(text).toBe('[\n{"s":44999999850000000}\n]\n');
+    // A second SIGTERM while closing is not fatal.
+    s.proc.kill("SIGTERM");
+    expect(await s.proc.exited).toBe(0);
+    expect(s.stderr()).toContain("finishing requests");
+  });
+
   test("a folder that is not a pond is refused at start", async () => {
     const r = await pond(["serve", "--listen", "127.0.0.1:0"], { pond: join(dir, "no-such-pond") });
     expect(r.code).not.toBe(0);

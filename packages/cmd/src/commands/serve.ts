@@ -22,15 +22,19 @@ export async function run(args: Args, io: IO): Promise<number> {
   const server = await startServer({ pondDir, listen, ...(token === undefined ? {} : { token }), queryTimeoutMs, ingest });
   io.err.write(`pond serve: listening on ${server.url}\n`);
   const closed = await new Promise<{ error?: unknown }>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
-      io.err.write(`pond serve: ${signal}: finishing requests, closing\n`);
+      // A second signal while closing must not kill the process before the parts have flushed.
+      io.err.write(stopping ? `pond serve: ${signal}: already closing\n` : `pond serve: ${signal}: finishing requests, closing\n`);
+      if (stopping) return;
+      stopping = true;
       server.close().then(
         () => resolve({}),
         (error: unknown) => resolve({ error }),
       );
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
   });
   // A part that could not flush and commit on the way out is this command's failure.
   if (closed.error !== undefined) throw closed.error;
