@@ -155,6 +155,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         inFlight,
         // Bun counts requests being answered; it does not expose open keep-alive connections.
         pendingRequests: server.pendingRequests,
+        queries: pool.load(),
         queryTimeoutMs: opts.queryTimeoutMs,
         auth: opts.token === undefined ? "none" : "bearer",
       },

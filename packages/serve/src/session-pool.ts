@@ -8,12 +8,44 @@
  */
 import { openSessionEarly, type QuerySession } from "@pond/tlogfs";
 
+/**
+ * Queries running at once. Each has a DuckDB of its own, with DuckDB's default threads (the
+ * cores) and memory limit (80% of RAM): without a bound, a burst of heavy queries would
+ * oversubscribe both. Beyond it a query waits its turn (the wait counts toward its time limit).
+ */
+export const MAX_RUNNING_QUERIES = 4;
+
 export class SessionPool {
   private spare: Promise<QuerySession> | undefined;
   private closed = false;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly keepSpare = true) {
+  constructor(
+    private readonly keepSpare = true,
+    private readonly maxRunning = MAX_RUNNING_QUERIES,
+  ) {
     if (keepSpare) this.spare = openSessionEarly();
+  }
+
+  /** Waits for a turn to run a query; call the returned function once when it is over. */
+  async slot(): Promise<() => void> {
+    if (this.running >= this.maxRunning) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next)
+        next(); // the turn passes on: `running` stays the same
+      else this.running--;
+    };
+  }
+
+  /** Queries running now, and waiting for a turn. */
+  load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
   }
 
   /** A fresh, unlocked session (possibly still opening); the caller closes it. */

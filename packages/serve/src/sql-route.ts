@@ -120,6 +120,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
   let session: QuerySession | undefined;
   let timedOut = false;
   let finished = false;
+  let release: (() => void) | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     session?.interrupt();
@@ -128,6 +129,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     if (finished) return;
     finished = true;
     clearTimeout(timer);
+    release?.();
     ctx.queryLatency.observe((performance.now() - started) / 1000, { format, outcome });
     const s = session;
     // Tearing DuckDB down takes 10–20 ms: after this answer, not inside it.
@@ -137,6 +139,8 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
   let first: IteratorResult<string | Uint8Array>;
   try {
     const view = q.asOf === undefined ? now.view : await now.pond.view(q.asOf);
+    release = await ctx.pool.slot();
+    if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
     const opening = ctx.pool.take();
     opening.then(
       (s) => {
