@@ -59,9 +59,16 @@ describe("pond serve", () => {
   test("GET /health answers the pond id and the newest transaction", async () => {
     const r = await fetch(`${srv.url}/health`);
     expect(r.status).toBe(200);
-    const body = (await r.json()) as { status: string; pondId: string; seq: number };
+    const body = (await r.json()) as { status: string; pondId: string; seq: number; committedAt: string };
     const id = JSON.parse(readFileSync(join(pondDir, "control", "pond.json"), "utf8")).pondId;
-    expect(body).toEqual({ status: "ok", pondId: id, seq: await latestLogVersion(pondDir) });
+    const seq = await latestLogVersion(pondDir);
+    expect(body).toEqual({ status: "ok", pondId: id, seq, committedAt: body.committedAt });
+    const commitTime = JSON.parse(
+      readFileSync(join(pondDir, "data", "_delta_log", `${String(seq).padStart(20, "0")}.json`), "utf8")
+        .split("\n")
+        .find((l) => l.includes('"commitInfo"'))!,
+    ).commitInfo.timestamp;
+    expect(body.committedAt).toBe(new Date(commitTime).toISOString());
   });
 
   test("POST /sql answers JSON (the default) exactly as pond query --format json", async () => {
@@ -217,6 +224,23 @@ describe("pond serve", () => {
     expect(d('pond_query_duration_seconds_count{format="json",outcome="error"}')).toBe(1);
     expect(d('pond_errors_total{code="query_error"}')).toBe(1);
   });
+
+  test("a large answer streams: 8 M rows of CSV (~230 MB) pass through with the server's peak RSS growing far less", async () => {
+    const hwm = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${srv.proc.pid}/status`, "utf8"))![1]) * 1024;
+    const before = hwm();
+    const r = await sql(srv.url, "SELECT i, i * 2 AS j, 'row-' || i AS s FROM range(8000000) t(i)", "text/csv");
+    expect(r.status).toBe(200);
+    let bytes = 0;
+    let lines = 0;
+    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.byteLength;
+      for (const b of chunk) if (b === 10) lines++;
+    }
+    expect(lines).toBe(8_000_001);
+    expect(bytes).toBeGreaterThan(200 * 1024 * 1024);
+    const grew = hwm() - before;
+    expect(grew).toBeLessThan(bytes / 2);
+  }, 60_000);
 
   test("GET /status shows requests, the pond and the parts", async () => {
     const s = (await (await fetch(`${srv.url}/status`)).json()) as {

@@ -1,7 +1,7 @@
 /**
  * `pond serve`: one process holding the pond open, answering over HTTP (Bun.serve).
  *
- *   GET  /health   200 {status, pondId, seq} while the pond can be read, else 503
+ *   GET  /health   200 {status, pondId, seq, committedAt} while the pond can be read, else 503
  *   GET  /status   connections, requests, the last commit seen, the parts' status
  *   GET  /metrics  the Prometheus text format (metrics.ts)
  *   POST /sql      a query, streamed (sql-route.ts)
@@ -123,7 +123,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const health = async (): Promise<Response> => {
     try {
       const now = await current(true);
-      return jsonResponse({ status: "ok", pondId: now.pond.id, seq: now.seq });
+      return jsonResponse({ status: "ok", pondId: now.pond.id, seq: now.seq, committedAt: new Date(now.view.snapshot.timestamp).toISOString() });
     } catch (e) {
       if (!(e instanceof PondError)) throw e;
       return jsonResponse({ status: "unavailable", error: e.message, code: e.code }, 503);
@@ -134,7 +134,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     let pond: Record<string, unknown>;
     try {
       const now = await current();
-      pond = { dir: state.dir, id: now.pond.id, seq: now.seq };
+      pond = { dir: state.dir, id: now.pond.id, seq: now.seq, committedAt: new Date(now.view.snapshot.timestamp).toISOString() };
     } catch (e) {
       if (!(e instanceof PondError)) throw e;
       pond = { dir: state.dir, error: e.message, code: e.code };
@@ -201,8 +201,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       } finally {
         inFlight--;
       }
+      const seconds = (performance.now() - t0) / 1000;
       requests.inc({ route: routeName, method: req.method, status: String(response.status) });
-      latency.observe((performance.now() - t0) / 1000, { route: routeName });
+      latency.observe(seconds, { route: routeName });
+      logger.debug("request", { method: req.method, path: url.pathname, route: routeName, status: response.status, ms: Math.round(seconds * 1000) });
       return response;
     },
   });
