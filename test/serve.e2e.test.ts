@@ -242,6 +242,25 @@ describe("pond serve", () => {
     expect(grew).toBeLessThan(bytes / 2);
   }, 60_000);
 
+  test("a query over the same sources as the last runs in its kept session, with the same sandbox", async () => {
+    type Q = { server: { queries: { ranInKeptSession: number; ranInFreshSession: number } } };
+    const status = async () => ((await (await fetch(`${srv.url}/status`)).json()) as Q).server.queries;
+    const q = "SELECT sensor, count(*) AS n FROM '/lake.series' GROUP BY sensor ORDER BY sensor";
+    const first = await (await sql(srv.url, q)).text();
+    const before = await status();
+    const again = await (await sql(srv.url, `${q} -- again`)).text();
+    const after = await status();
+    expect(again).toBe(first);
+    expect(after.ranInKeptSession - before.ranInKeptSession).toBe(1);
+    expect(after.ranInFreshSession).toBe(before.ranInFreshSession);
+    // The kept session allows exactly the files of those sources: nothing else on the host.
+    const escape = await sql(srv.url, "SELECT count(*)::VARCHAR AS n FROM '/lake.series' UNION ALL SELECT column0 FROM read_csv('/etc/passwd')");
+    expect(escape.status).toBe(400);
+    expect(((await escape.json()) as { error: string }).error).toMatch(/Permission Error|disabled/);
+    const other = await (await sql(srv.url, "SELECT count(*) AS n FROM '/sites.table'")).json();
+    expect(other).toEqual([{ n: 2 }]);
+  });
+
   test("GET /status shows requests, the pond and the parts", async () => {
     const s = (await (await fetch(`${srv.url}/status`)).json()) as {
       server: { requests: number; inFlight: number; url: string };

@@ -155,7 +155,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         inFlight,
         // Bun counts requests being answered; it does not expose open keep-alive connections.
         pendingRequests: server.pendingRequests,
-        queries: pool.load(),
+        queries: { ...pool.load(), sessionsKept: pool.parkedCount(), ranInKeptSession: pool.reused, ranInFreshSession: pool.fresh },
         queryTimeoutMs: opts.queryTimeoutMs,
         auth: opts.token === undefined ? "none" : "bearer",
       },

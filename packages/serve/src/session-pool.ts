@@ -5,6 +5,13 @@
  * What the server keeps resident is the next session, already started: opening DuckDB
  * (~40 ms on this machine, see README "pond serve") is then paid between requests, not
  * inside one. One spare is kept; concurrent queries beyond it open their own.
+ *
+ * A locked session is also kept after a query that went well, under the key of what it
+ * was locked to (the transaction, the pond paths in their order, the time range): a later
+ * query naming exactly those sources may run in it, since it is allowed exactly the files
+ * that query names, as a fresh one would be. A dashboard polling the same sources then
+ * skips opening, registering and locking, and DuckDB's own file cache stays warm. A
+ * session is used by one query at a time; at most MAX_PARKED are kept, the oldest closed.
  */
 import { openSessionEarly, type QuerySession } from "@pond/tlogfs";
 
@@ -15,11 +22,18 @@ import { openSessionEarly, type QuerySession } from "@pond/tlogfs";
  */
 export const MAX_RUNNING_QUERIES = 4;
 
+/** Locked sessions kept for a next query over the same sources. */
+export const MAX_PARKED = 4;
+
 export class SessionPool {
   private spare: Promise<QuerySession> | undefined;
   private closed = false;
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly parked: { key: string; session: QuerySession }[] = [];
+  /** Queries that ran in a kept session / in a fresh one. */
+  reused = 0;
+  fresh = 0;
 
   constructor(
     private readonly keepSpare = true,
@@ -61,8 +75,36 @@ export class SessionPool {
     if (!this.closed && !this.spare) this.spare = openSessionEarly();
   }
 
-  /** Closes the spare; sessions taken are their takers' to close. */
+  /** A kept session locked to `key`, taken out of the pool (the caller parks or closes it after). */
+  takeParked(key: string): QuerySession | undefined {
+    for (let i = this.parked.length - 1; i >= 0; i--) {
+      if (this.parked[i]!.key !== key) continue;
+      const [p] = this.parked.splice(i, 1);
+      this.reused++;
+      return p!.session;
+    }
+    this.fresh++;
+    return undefined;
+  }
+
+  /** Keeps a session locked to `key` after a query that went well; the oldest kept one is closed past MAX_PARKED. */
+  park(key: string, session: QuerySession): void {
+    if (this.closed) {
+      session.close();
+      return;
+    }
+    this.parked.push({ key, session });
+    while (this.parked.length > MAX_PARKED) this.parked.shift()!.session.close();
+  }
+
+  /** Sessions kept now. */
+  parkedCount(): number {
+    return this.parked.length;
+  }
+
+  /** Closes the spare and the kept sessions; sessions taken are their takers' to close. */
   async close(): Promise<void> {
+    for (const p of this.parked.splice(0)) p.session.close();
     this.closed = true;
     const s = this.spare;
     this.spare = undefined;

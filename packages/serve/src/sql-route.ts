@@ -8,7 +8,16 @@
  * answered 408; one that passes it after its answer began is cut off.
  */
 import { parseAsOf, type AsOf } from "@pond/steward";
-import { preparePondQuery, queryOutput, timeRange, type QueryOutputFormat, type QuerySession, type SourceResolver, type TimeRange } from "@pond/tlogfs";
+import {
+  extractPondSources,
+  preparePondQuery,
+  queryOutput,
+  timeRange,
+  type QueryOutputFormat,
+  type QuerySession,
+  type SourceResolver,
+  type TimeRange,
+} from "@pond/tlogfs";
 import type { Histogram } from "./metrics.ts";
 import type { PondNow } from "./pond-state.ts";
 import { BadRequestError, NotAcceptableError, QueryTimeoutError } from "./errors.ts";
@@ -121,6 +130,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
   let timedOut = false;
   let finished = false;
   let release: (() => void) | undefined;
+  let key: string | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     session?.interrupt();
@@ -132,8 +142,11 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     release?.();
     ctx.queryLatency.observe((performance.now() - started) / 1000, { format, outcome });
     const s = session;
+    if (!s) return;
+    // Kept for the next query over the same sources only after a clean run (see session-pool.ts).
+    if (outcome === "ok" && key !== undefined) ctx.pool.park(key, s);
     // Tearing DuckDB down takes 10–20 ms: after this answer, not inside it.
-    if (s) setTimeout(() => s.close(), 0);
+    else setTimeout(() => s.close(), 0);
   };
   let iterator: AsyncIterator<string | Uint8Array>;
   let first: IteratorResult<string | Uint8Array>;
@@ -141,16 +154,26 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     const view = q.asOf === undefined ? now.view : await now.pond.view(q.asOf);
     release = await ctx.pool.slot();
     if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
-    const opening = ctx.pool.take();
-    opening.then(
-      (s) => {
-        session = s;
-        if (timedOut) s.interrupt();
-      },
-      () => {},
-    );
-    const sql = await preparePondQuery(opening, view, q.sql, q.range, ctx.resolve);
-    session = await opening;
+    // Only the newest transaction's sessions are kept (as_of views are read per request).
+    const extracted = extractPondSources(q.sql);
+    if (q.asOf === undefined) key = `${now.seq}\u0000${q.range?.start ?? ""}\u0000${q.range?.end ?? ""}\u0000${JSON.stringify(extracted.sources)}`;
+    const kept = key === undefined ? undefined : ctx.pool.takeParked(key);
+    let sql: string;
+    if (kept) {
+      session = kept;
+      sql = extracted.sql;
+    } else {
+      const opening = ctx.pool.take();
+      opening.then(
+        (s) => {
+          session = s;
+          if (timedOut) s.interrupt();
+        },
+        () => {},
+      );
+      sql = await preparePondQuery(opening, view, q.sql, q.range, ctx.resolve);
+      session = await opening;
+    }
     if (timedOut) throw new QueryTimeoutError(ctx.timeoutMs);
     const out = await queryOutput(session, sql, format);
     iterator = out.chunks[Symbol.asyncIterator]();
