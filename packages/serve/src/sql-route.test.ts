@@ -35,5 +35,10 @@ describe("sql-route", () => {
     expect(() => parseSqlBody(enc('{"sql":"SELECT 1","limit":3}'), "application/json")).toThrow(/"limit"/);
     expect(() => parseSqlBody(enc('{"as_of":1}'), "application/json")).toThrow(/needs "sql"/);
     expect(() => parseSqlBody(enc('{"sql":"SELECT 1","time_start":"yesterday"}'), "application/json")).toThrow(/time_start/);
+    expect(() => parseSqlBody(enc('{"sql":"SELECT 1","as_of":"-1"}'), "application/json")).toThrow(/"as_of"/);
+    expect(() => parseSqlBody(enc('{"sql":"SELECT 1","as_of":-1}'), "application/json")).toThrow(/"as_of"/);
+    expect(parseSqlBody(enc('{"sql":"SELECT 1","as_of":"2026-01-31T12:00:00Z"}'), "application/json").asOf).toEqual({
+      timeMs: Date.parse("2026-01-31T12:00:00Z"),
+    });
   });
 });

@@ -7,7 +7,7 @@
  * message. A query running past the time limit is interrupted (DuckDB's interrupt) and
  * answered 408; one that passes it after its answer began is cut off.
  */
-import { parseAsOf, type AsOf } from "@pond/steward";
+import { isAsOfText, parseAsOf, type AsOf } from "@pond/steward";
 import {
   extractPondSources,
   preparePondQuery,
@@ -106,6 +106,11 @@ export function parseSqlBody(bytes: Uint8Array, contentType: string | null): Sql
     throw new BadRequestError(`"${k}" must be a string or a number, not ${JSON.stringify(x)}`);
   };
   const asOf = str("as_of");
+  if (asOf !== undefined && !isAsOfText(asOf))
+    throw new BadRequestError(
+      `"as_of" ${JSON.stringify(asOf)} is neither a transaction sequence nor an ISO 8601 time`,
+      "Give a sequence from `pond log` (e.g. 3) or a time like 2026-01-31T12:00:00Z.",
+    );
   const range = timeRange({ timeStart: str("time_start"), timeEnd: str("time_end") }, { start: "time_start", end: "time_end" });
   return { sql: o.sql, ...(asOf === undefined ? {} : { asOf: parseAsOf(asOf) }), ...(range ? { range } : {}) };
 }
