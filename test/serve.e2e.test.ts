@@ -261,6 +261,19 @@ describe("pond serve", () => {
     expect(other).toEqual([{ n: 2 }]);
   });
 
+  test("concurrent queries (more than run at once) all get their own right answers", async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const r = await sql(srv.url, { sql: `SELECT ${i} AS i, count(*) AS n FROM '/lake.series' WHERE value > ${i}` });
+        return [r.status, await r.json()];
+      }),
+    );
+    const n = (
+      JSON.parse((await pondOk(["query", "SELECT count(*) AS n FROM '/lake.series'", "--format", "json"], { pond: pondDir })).stdout) as { n: number }[]
+    )[0]!.n;
+    expect(answers).toEqual(Array.from({ length: 10 }, (_, i) => [200, [{ i, n }]]));
+  });
+
   test("GET /status shows requests, the pond and the parts", async () => {
     const s = (await (await fetch(`${srv.url}/status`)).json()) as {
       server: { requests: number; inFlight: number; url: string };
