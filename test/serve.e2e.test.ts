@@ -1,7 +1,7 @@
 // pond serve end to end: the compiled binary, real HTTP on 127.0.0.1, real DuckDB, and
 // `pond query` from other processes as the reference for every answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
@@ -327,6 +327,22 @@ describe("pond serve: limits, auth, shutdown", () => {
       expect(body.error).toContain("cancelled");
       expect(ms).toBeLessThan(5000);
       expect((await sql(s.url, "SELECT 42 AS x")).status).toBe(200);
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+  });
+
+  test("failed queries leave no DuckDB behind: their sessions are closed", async () => {
+    const tmp = join(dir, "serve-tmp");
+    mkdirSync(tmp);
+    const s = await startServe(pondDir, [], { TMPDIR: tmp });
+    try {
+      for (let i = 0; i < 8; i++) expect((await sql(s.url, `SELECT * FROM '/missing-${i}.series'`)).status).toBe(400);
+      for (let i = 0; i < 4; i++) expect((await sql(s.url, `SELECT nope${i} FROM '/lake.series'`)).status).toBe(400);
+      // One spare session stays open (two while the next is opening); no failed query's remains.
+      const open = () => readdirSync(tmp).filter((n) => n.startsWith("pond-duckdb-")).length;
+      for (let i = 0; open() > 2 && i < 200; i++) await Bun.sleep(10);
+      expect(open()).toBeLessThanOrEqual(2);
     } finally {
       expect(await s.stop()).toBe(0);
     }

@@ -136,6 +136,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
   let finished = false;
   let release: (() => void) | undefined;
   let key: string | undefined;
+  let opening: Promise<QuerySession> | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     session?.interrupt();
@@ -147,7 +148,14 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     release?.();
     ctx.queryLatency.observe((performance.now() - started) / 1000, { format, outcome });
     const s = session;
-    if (!s) return;
+    if (!s) {
+      // Failed before the session it was opening arrived (a path not found): close it when it does.
+      opening?.then(
+        (o) => o.close(),
+        () => {},
+      );
+      return;
+    }
     // Kept for the next query over the same sources only after a clean run (see session-pool.ts).
     if (outcome === "ok" && key !== undefined) ctx.pool.park(key, s);
     // Tearing DuckDB down takes 10–20 ms: after this answer, not inside it.
@@ -168,7 +176,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
       session = kept;
       sql = extracted.sql;
     } else {
-      const opening = ctx.pool.take();
+      opening = ctx.pool.take();
       opening.then(
         (s) => {
           session = s;
