@@ -1,4 +1,6 @@
 import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { QuerySession } from "@pond/tlogfs";
 import { SessionPool } from "./session-pool.ts";
 
 test("SessionPool.slot() lets maxRunning queries run and the next wait for a release, in order", async () => {
@@ -39,4 +41,23 @@ test("SessionPool.take() gives a fresh unlocked session each time and keeps one 
   s1.close();
   s2.close();
   await pool.close();
+});
+
+test("SessionPool.park() keeps sessions by key, closes older transactions' and the oldest past the limit", async () => {
+  const pool = new SessionPool(false);
+  const names = ["1a", "1b", "2a", "2c", "2d", "2e", "2f"];
+  const sessions = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await QuerySession.open()] as const)));
+  const closed = () => names.filter((n) => !existsSync(sessions[n]!.tempDirectory));
+  pool.park("1\u0000a", sessions["1a"]!);
+  pool.park("1\u0000b", sessions["1b"]!);
+  expect(pool.takeParked("1\u0000a")).toBe(sessions["1a"]!);
+  expect(pool.takeParked("1\u0000a")).toBeUndefined();
+  sessions["1a"]!.close();
+  pool.park("2\u0000a", sessions["2a"]!);
+  expect(closed()).toEqual(["1a", "1b"]);
+  for (const k of ["c", "d", "e", "f"]) pool.park(`2\u0000${k}`, sessions[`2${k}`]!);
+  expect(closed()).toEqual(["1a", "1b", "2a"]);
+  expect(pool.parkedCount()).toBe(4);
+  await pool.close();
+  expect(closed()).toEqual(names);
 });

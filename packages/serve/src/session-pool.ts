@@ -87,12 +87,18 @@ export class SessionPool {
     return undefined;
   }
 
-  /** Keeps a session locked to `key` after a query that went well; the oldest kept one is closed past MAX_PARKED. */
+  /**
+   * Keeps a session locked to `key` (which starts with its transaction and a NUL) after a
+   * query that went well; sessions of other transactions, and the oldest past MAX_PARKED, are closed.
+   */
   park(key: string, session: QuerySession): void {
     if (this.closed) {
       session.close();
       return;
     }
+    // Keys start with the transaction: sessions of an older one will never match again.
+    const txn = key.slice(0, key.indexOf("\u0000") + 1);
+    for (let i = this.parked.length - 1; i >= 0; i--) if (!this.parked[i]!.key.startsWith(txn)) this.parked.splice(i, 1)[0]!.session.close();
     this.parked.push({ key, session });
     while (this.parked.length > MAX_PARKED) this.parked.shift()!.session.close();
   }
