@@ -9,7 +9,7 @@
 // Run: node_modules/.bin/bun bench/serve-query.bench.ts [versions=1000] [rounds=15]
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { LocalObjectStore, latestVersion } from "@pond/oplog";
 import { openDuckDB, sandbox } from "@pond/tlogfs/duckdb";
 import { POND_BIN, interleaved, report, run, type Run } from "./lib.ts";
@@ -21,6 +21,7 @@ const pondDir = join(root, "pond");
 const env = { POND: pondDir };
 const duck = await openDuckDB();
 let server: ReturnType<typeof Bun.spawn> | undefined;
+let rawServer: ReturnType<typeof Bun.spawn> | undefined;
 
 /** The median of timings, as a Run for `interleaved`. */
 async function timed(fn: () => Promise<void>): Promise<Run> {
@@ -53,6 +54,25 @@ try {
   const payloads = readdirSync(large).map((n) => join(large, n));
   const list = `[${payloads.map((f) => `'${f}'`).join(",")}]`;
   console.log(`series: ${versions} versions, ${payloads.length} payload files`);
+
+  // Raw DuckDB resident in a process of its own behind the same HTTP server, compiled as pond is.
+  const rawBin = join(root, "duckdb-http-baseline");
+  await run([
+    process.execPath,
+    resolve(import.meta.dir, "../packages/cmd/build.ts"),
+    "--entry",
+    resolve(import.meta.dir, "duckdb-http-baseline.ts"),
+    "--outfile",
+    rawBin,
+  ]);
+  rawServer = Bun.spawn([rawBin], { stdout: "pipe", stderr: "inherit" });
+  const rawUrl = (await (rawServer.stdout as ReadableStream<Uint8Array>)[Symbol.asyncIterator]().next()).value;
+  const rawHttp = new TextDecoder().decode(rawUrl).trim();
+  const rawPost = async (text: string) => {
+    const r = await fetch(rawHttp, { method: "POST", body: text });
+    if (r.status !== 200) throw new Error(`raw DuckDB server ${r.status}`);
+    return r.text();
+  };
 
   server = Bun.spawn([POND_BIN, "serve", "--listen", "127.0.0.1:0"], {
     env: { ...(process.env as Record<string, string>), ...env },
@@ -98,6 +118,7 @@ try {
     // The full query in a fresh session: a time range that keeps every row but differs each
     // time, so no kept session matches (the first query over some sources, as after a commit).
     serveFullFresh: () => timed(() => post({ sql: Q, time_start: new Date(Date.UTC(2019, 0, 1) + ++fresh * 1000).toISOString() }).then(() => {})),
+    rawHttp: () => timed(() => rawPost(`SELECT avg(v) AS a, count(*) AS n FROM read_parquet(${list})`).then(() => {})),
     rawResident: () => timed(() => duck.all(`SELECT avg(v) AS a, count(*) AS n FROM read_parquet(${list})`).then(() => {})),
     // Raw DuckDB sandboxed per query as pond does it (a fresh instance, SET allowed_paths to
     // the 1,000 files, locked, the rows streamed): the price of the sandbox without pond's code.
@@ -119,7 +140,7 @@ try {
     duckOpen: () => timed(async () => (await openDuckDB()).close()),
   });
   console.log(
-    `POST /sql full ${t.serveFull.ms.toFixed(1)} ms (in a fresh session ${t.serveFullFresh.ms.toFixed(1)} ms), 1% range ${t.serveRange.ms.toFixed(1)} ms, raw DuckDB resident ${t.rawResident.ms.toFixed(1)} ms, raw DuckDB sandboxed per query ${t.rawSandboxed.ms.toFixed(1)} ms; POST /sql SELECT 1 ${t.serveSelect1.ms.toFixed(1)} ms; a fresh DuckDB open+close ${t.duckOpen.ms.toFixed(1)} ms`,
+    `POST /sql full ${t.serveFull.ms.toFixed(1)} ms (in a fresh session ${t.serveFullFresh.ms.toFixed(1)} ms), 1% range ${t.serveRange.ms.toFixed(1)} ms, raw DuckDB resident ${t.rawResident.ms.toFixed(1)} ms (in its own process over HTTP ${t.rawHttp.ms.toFixed(1)} ms), raw DuckDB sandboxed per query ${t.rawSandboxed.ms.toFixed(1)} ms; POST /sql SELECT 1 ${t.serveSelect1.ms.toFixed(1)} ms; a fresh DuckDB open+close ${t.duckOpen.ms.toFixed(1)} ms`,
   );
 
   // Seeing other processes' commits: a stat of data/_delta_log per request, against listing the log.
@@ -149,12 +170,15 @@ try {
   const ok1 = report("1% time range / full query, both through POST /sql", t.serveRange.ms / t.serveFull.ms, 0.2, "x");
   report("full query through POST /sql in a fresh session / raw DuckDB sandboxed per query (information)", t.serveFullFresh.ms / t.rawSandboxed.ms, 1.2, "x");
   report("full query through POST /sql in a fresh session / raw DuckDB resident (information)", t.serveFullFresh.ms / t.rawResident.ms, 1.2, "x");
+  report("full query through POST /sql / raw DuckDB resident in its own process over the same HTTP", t.serveFull.ms / t.rawHttp.ms, 1.2, "x");
   const ok2 = report("full query through POST /sql / raw DuckDB resident", t.serveFull.ms / t.rawResident.ms, 1.2, "x");
   console.log(`load: ${(await Bun.file("/proc/loadavg").text()).trim()}`);
   if (!ok1 || !ok2) process.exitCode = 1;
 } finally {
   server?.kill("SIGTERM");
   await server?.exited;
+  rawServer?.kill("SIGTERM");
+  await rawServer?.exited;
   duck.close();
   rmSync(root, { recursive: true, force: true });
 }
