@@ -436,6 +436,40 @@ export const chartCommand = command({
   load: () => import("./commands/chart.ts"),
 });
 
+export const serveCommand = command({
+  name: "serve",
+  describe: "Serve the pond over HTTP: GET /health, /status, /metrics, the site at /; POST /sql; streaming ingest",
+  options: {
+    listen: {
+      type: "string",
+      valueName: "host:port",
+      default: "127.0.0.1:8080",
+      describe: "Where to listen; port 0 takes a free port (the address is printed on stderr)",
+    },
+    token: {
+      type: "string",
+      valueName: "ref",
+      describe: "A reference like '${env:POND_TOKEN}': every request then needs Authorization: Bearer <token>; required off loopback; literals are refused",
+    },
+    queryTimeout: { type: "string", valueName: "duration", default: "30s", describe: "Cancel a POST /sql query running longer than this (e.g. 30s, 2m): 408" },
+    flushRows: { type: "number", min: 1, integer: true, default: 10000, describe: "Ingest: flush a stream's buffer to a new version at this many rows" },
+    flushBytes: { type: "string", valueName: "size", default: "32MiB", describe: "Ingest: ... or at this much buffered input (e.g. 32MiB, 500KB)" },
+    flushInterval: {
+      type: "string",
+      valueName: "duration",
+      default: "60s",
+      describe: "Ingest: ... or this long after its first unflushed row (e.g. 60s, 10s, 5m)",
+    },
+    dedupKey: {
+      type: "string",
+      valueName: "a,b",
+      describe: "Ingest: drop rows whose values of these columns were seen within --dedup-window (a request's ?key= overrides)",
+    },
+    dedupWindow: { type: "string", valueName: "duration", default: "5m", describe: "Ingest: how far back in event time --dedup-key remembers keys" },
+  },
+  load: () => import("./commands/serve.ts"),
+});
+
 /** Every command, in the order `pond --help` lists them. */
 export const collectCommand = command({
   name: "collect",
@@ -485,6 +519,7 @@ export const COMMANDS: readonly Command[] = [
   exportCommand,
   siteCommand,
   chartCommand,
+  serveCommand,
   describeCommand,
   rmCommand,
   mvCommand,

@@ -1,4 +1,4 @@
-import { Pond, parseAsOf, resolvePondDir, type AsOf } from "@pond/steward";
+import { Pond, isAsOfText, parseAsOf, resolvePondDir, type AsOf } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import type { TLogView } from "@pond/tlogfs";
 import { UsageError } from "./args.ts";
@@ -21,7 +21,7 @@ export function commandLine(args: { argv: string[] }): string[] {
 export function asOfOption(args: { asOf?: string | undefined }): AsOf | undefined {
   const v = args.asOf;
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) && !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) {
+  if (!isAsOfText(v)) {
     throw new UsageError(`--as-of "${v}" is neither a transaction sequence (0, 1, 2… from \`pond log\`) nor an ISO 8601 time like 2026-01-31T12:00:00Z`);
   }
   return parseAsOf(v);

@@ -1,3 +1,4 @@
+import { csvQuote } from "@pond/tlogfs";
 import type { IO } from "./io.ts";
 
 export type Format = "text" | "json" | "csv";
@@ -53,8 +54,7 @@ function text(v: unknown): string {
 }
 
 export function csvCell(v: unknown): string {
-  const s = text(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvQuote(text(v));
 }
 
 /**

@@ -150,3 +150,50 @@ test("decodeDirectory() refuses a negative version or one past 2^53 as CorruptLo
     expect(() => decodeDirectory(A.tableToIPC(t, "stream"), "v")).toThrow(CorruptLogError);
   }
 });
+
+test("ArrowStreamEncoder writes one IPC stream over several batches: schema once, every kind typed, nulls kept", async () => {
+  const { tableFromIPC } = await import("apache-arrow");
+  const { ArrowStreamEncoder } = await import("./directory-codec.ts");
+  const e = new ArrowStreamEncoder([
+    { name: "b", kind: "bool" },
+    { name: "i", kind: "int32" },
+    { name: "l", kind: "int64" },
+    { name: "f", kind: "float64" },
+    { name: "s", kind: "utf8" },
+    { name: "t", kind: "timestamp_us_utc" },
+    { name: "n", kind: "timestamp_us" },
+    { name: "d", kind: "date_day" },
+  ]);
+  const first = e.batch([
+    [true, 1, 2n ** 60n, 1.5, "x", 1_700_000_000_123_456n, 0n, 19_000],
+    [null, null, null, null, null, null, null, null],
+  ]);
+  const second = e.batch([[false, -3, -4n, Number.NaN, "ü", 0n, 1n, 0]]);
+  const end = e.end();
+  const bytes = new Uint8Array(first.length + second.length + end.length);
+  bytes.set(first);
+  bytes.set(second, first.length);
+  bytes.set(end, first.length + second.length);
+  const t = tableFromIPC(bytes);
+  expect(t.numRows).toBe(3);
+  expect(t.batches.length).toBe(2);
+  expect(t.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
+    "b:Bool",
+    "i:Int32",
+    "l:Int64",
+    "f:Float64",
+    "s:Utf8",
+    "t:Timestamp<MICROSECOND, UTC>",
+    "n:Timestamp<MICROSECOND>",
+    "d:Date32<DAY>",
+  ]);
+  expect(t.getChild("l")!.toArray()).toEqual(new BigInt64Array([2n ** 60n, 0n, -4n]));
+  expect(t.getChild("l")!.get(1)).toBeNull();
+  expect(t.getChild("s")!.get(2)).toBe("ü");
+  expect(t.getChild("d")!.get(0)).toBe(19_000 * 86_400_000);
+  // The raw µs survive (the JS accessor shows ms): 1_700_000_000_123_456 µs.
+  expect((t.getChild("t")!.data[0]!.values as BigInt64Array)[0]).toBe(1_700_000_000_123_456n);
+  // No batch at all is still a valid stream with the schema.
+  const empty = tableFromIPC(new ArrowStreamEncoder([{ name: "a", kind: "int32" }]).end());
+  expect([empty.numRows, empty.schema.fields[0]!.name]).toEqual([0, "a"]);
+});

@@ -1,8 +1,9 @@
 /**
  * Directory snapshots as Arrow IPC streams: columns name (utf8), child_node_id (utf8),
- * entry_type (utf8) and version_last_modified (int64), one row per entry. The one
- * module that imports apache-arrow; it is loaded on first use because loading it
- * takes ~20 ms that commands which never open a directory should not pay.
+ * entry_type (utf8) and version_last_modified (int64), one row per entry. Also the
+ * writer of query results as an Arrow IPC stream, batch by batch (`ArrowStreamEncoder`,
+ * for `POST /sql`). The one module that imports apache-arrow; it is loaded on first use
+ * because loading it takes ~20 ms that commands which never open a directory should not pay.
  */
 import type * as Arrow from "apache-arrow";
 import { isEntryType, type DirEntry } from "@pond/tinyfs";
@@ -326,4 +327,83 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
       return out;
     },
   };
+}
+
+/** The Arrow types a query result is written as (the SQL layer casts every column to one). */
+export type ArrowColumnKind = "bool" | "int32" | "int64" | "float64" | "utf8" | "timestamp_us" | "timestamp_us_utc" | "date_day";
+
+/**
+ * Writes rows as one Arrow IPC stream (the "streaming format": schema, record batches,
+ * end-of-stream marker) a batch at a time, so a large result never sits in memory whole.
+ * Values per kind: bool boolean, int32 number, int64 bigint, float64 number, utf8 string,
+ * timestamp_us bigint µs since the epoch, date_day number of days since 1970-01-01;
+ * null anywhere. Each batch is encoded as a stream of its own by apache-arrow and cut:
+ * the schema message is kept only the first time and the end marker only by `end()`.
+ */
+export class ArrowStreamEncoder {
+  private started = false;
+  constructor(private readonly columns: readonly { name: string; kind: ArrowColumnKind }[]) {}
+
+  /** The messages for one batch of rows (`rows[r][c]`), after the schema the first time. */
+  batch(rows: readonly unknown[][]): Uint8Array {
+    const bytes = arrow().tableToIPC(this.table(rows), "stream");
+    const from = this.started ? schemaMessageLength(bytes) : 0;
+    this.started = true;
+    return bytes.subarray(from, bytes.length - 8);
+  }
+
+  /** The end of the stream (a schema and an empty batch first when no batch was written). */
+  end(): Uint8Array {
+    const eos = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+    if (this.started) return eos;
+    const head = this.batch([]);
+    const out = new Uint8Array(head.length + 8);
+    out.set(head);
+    out.set(eos, head.length);
+    return out;
+  }
+
+  private table(rows: readonly unknown[][]): Arrow.Table {
+    const A = arrow();
+    const vectors: Record<string, Arrow.Vector> = {};
+    this.columns.forEach((c, i) => {
+      const values = rows.map((r) => r[i] ?? null);
+      vectors[c.name] = vectorOf(A, c.kind, values);
+    });
+    return new A.Table(vectors);
+  }
+}
+
+function vectorOf(A: typeof Arrow, kind: ArrowColumnKind, values: unknown[]): Arrow.Vector {
+  switch (kind) {
+    case "bool":
+      return A.vectorFromArray(values as (boolean | null)[], new A.Bool());
+    case "int32":
+      return A.vectorFromArray(values as (number | null)[], new A.Int32());
+    case "int64":
+      return A.vectorFromArray(values as (bigint | null)[], new A.Int64());
+    case "float64":
+      return A.vectorFromArray(values as (number | null)[], new A.Float64());
+    case "utf8":
+      return A.vectorFromArray(values as (string | null)[], new A.Utf8());
+    case "timestamp_us":
+    case "timestamp_us_utc": {
+      // Built as int64 (exact µs), then the same buffers typed as a timestamp.
+      const d = A.vectorFromArray(values as (bigint | null)[], new A.Int64()).data[0]!;
+      const type = new A.TimestampMicrosecond(kind === "timestamp_us_utc" ? "UTC" : null);
+      return A.makeVector(A.makeData({ type, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, data: d.values as BigInt64Array }));
+    }
+    case "date_day": {
+      const d = A.vectorFromArray(values as (number | null)[], new A.Int32()).data[0]!;
+      return A.makeVector(
+        A.makeData({ type: new A.DateDay(), length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, data: d.values as Int32Array }),
+      );
+    }
+  }
+}
+
+/** Bytes of the first message of an IPC stream (the schema): continuation, length, metadata; no body. */
+function schemaMessageLength(bytes: Uint8Array): number {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return dv.getInt32(0, true) === -1 ? 8 + dv.getInt32(4, true) : 4 + dv.getInt32(0, true);
 }

@@ -41,7 +41,7 @@ export {
   type ParquetDescription,
   type ParquetField,
 } from "./parquet-codec.ts";
-export { decodeDirectory, encodeDirectory } from "./directory-codec.ts";
+export { ArrowStreamEncoder, decodeDirectory, encodeDirectory, type ArrowColumnKind } from "./directory-codec.ts";
 export {
   CorruptLogError,
   EntryPartitionError,

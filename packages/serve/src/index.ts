@@ -3,3 +3,8 @@
 // destination flushed to one new version, deduplication, CDC into tables.
 export * from "./metrics.ts";
 export type * from "./part.ts";
+export * from "./errors.ts";
+export * from "./auth.ts";
+export * from "./server.ts";
+export * from "./sql-route.ts";
+export * from "./ingest-options.ts";

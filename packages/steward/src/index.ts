@@ -15,3 +15,4 @@ export * from "./verify.ts";
 export * from "./status.ts";
 export * from "./maintenance/index.ts";
 export * from "./commit-retry.ts";
+export * from "./env-ref.ts";

@@ -110,6 +110,15 @@ export interface WriteContext {
 export type AsOf = { seq: number } | { timeMs: number };
 
 /** Parses `--as-of`: a whole number is a transaction sequence, anything else an ISO 8601 time. */
+/**
+ * True for what `--as-of` (and `POST /sql`'s `as_of`) accepts: a transaction sequence (a whole
+ * number ≥ 0) or an ISO 8601 date or time. `parseAsOf` alone would also take text `Date.parse`
+ * accepts that is not ISO ("-1" is year −1).
+ */
+export function isAsOfText(v: string): boolean {
+  return /^\d+$/.test(v) || /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v);
+}
+
 export function parseAsOf(s: string): AsOf {
   if (/^\d+$/.test(s)) return { seq: Number(s) };
   const t = Date.parse(s);

@@ -8,6 +8,7 @@ import { isAbsolute } from "node:path";
 import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { BadRemoteError, MissingCredentialsError, RemoteNotFoundError, SecretOnCommandLineError } from "./errors.ts";
 import type { PondPaths } from "./pond.ts";
+import { envRefName } from "./env-ref.ts";
 
 /**
  * `manual`: pushed when asked. `push`: also pushed after every write transaction.
@@ -90,7 +91,6 @@ export function checkRemoteName(name: string): void {
   }
 }
 
-const REF = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/;
 const STANDARD_ENV: Record<keyof CredentialRefs, string> = {
   accessKeyId: "AWS_ACCESS_KEY_ID",
   secretAccessKey: "AWS_SECRET_ACCESS_KEY",
@@ -112,7 +112,7 @@ export function checkCredentialRefs(refs: CredentialRefs): CredentialRefs | unde
   for (const field of Object.keys(STANDARD_ENV) as (keyof CredentialRefs)[]) {
     const v = refs[field];
     if (v === undefined) continue;
-    if (!REF.test(v)) throw new SecretOnCommandLineError(OPTION_NAME[field], STANDARD_ENV[field]);
+    if (envRefName(v) === undefined) throw new SecretOnCommandLineError(OPTION_NAME[field], STANDARD_ENV[field]);
     out[field] = v;
   }
   return Object.keys(out).length ? out : undefined;
@@ -134,10 +134,10 @@ export function resolveCredentials(name: string, loc: RemoteLocation, env: Recor
   for (const field of Object.keys(STANDARD_ENV) as (keyof CredentialRefs)[]) {
     const ref = loc.credentials?.[field];
     if (ref !== undefined) {
-      const m = REF.exec(ref);
-      if (!m) throw new MissingCredentialsError(name, `its ${OPTION_NAME[field]} setting is not a \${env:NAME} reference`);
-      const v = env[m[1]!];
-      if (v === undefined || v === "") throw new MissingCredentialsError(name, `its ${OPTION_NAME[field]} refers to \${env:${m[1]}}, which is not set`);
+      const varName = envRefName(ref);
+      if (varName === undefined) throw new MissingCredentialsError(name, `its ${OPTION_NAME[field]} setting is not a \${env:NAME} reference`);
+      const v = env[varName];
+      if (v === undefined || v === "") throw new MissingCredentialsError(name, `its ${OPTION_NAME[field]} refers to \${env:${varName}}, which is not set`);
       out[field] = v;
     } else {
       const v = env[STANDARD_ENV[field]];

@@ -22,7 +22,7 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   const pond = openPond(args, io);
   // With --sql the rows come from DuckDB: start it while the pond is read.
-  const opening = args.sql !== undefined ? (await import("../query/cat-rows.ts")).openSessionEarly() : undefined;
+  const opening = args.sql !== undefined ? (await import("@pond/tlogfs")).openSessionEarly() : undefined;
   try {
     return await catPond(target.path, args, io, pond, opening);
   } finally {

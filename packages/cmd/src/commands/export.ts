@@ -3,7 +3,7 @@ import type { exportCommand } from "../commands.ts";
 import { asOfOption, openPond } from "../context.ts";
 import { parseEndpoint } from "../endpoint.ts";
 import type { IO } from "../io.ts";
-import { timeRange } from "../query/cat-rows.ts";
+import { timeRange } from "@pond/tlogfs";
 import { UsageError } from "../errors.ts";
 
 type Args = ArgsOf<typeof exportCommand>;

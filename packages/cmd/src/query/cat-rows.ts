@@ -1,17 +1,7 @@
 import { logger, span } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
 import { WD, type Stat } from "@pond/tinyfs";
-import {
-  NotParquetError,
-  QuerySession,
-  hasParquetMagic,
-  parseTimeBound,
-  readRowsDirect,
-  resolveSources,
-  type CsvOptions,
-  type TLogView,
-  type TimeRange,
-} from "@pond/tlogfs";
+import { NotParquetError, QuerySession, hasParquetMagic, readRowsDirect, resolveSources, timeRange, type CsvOptions, type TLogView } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { statHost } from "../host-files.ts";
 import type { IO } from "../io.ts";
@@ -29,26 +19,6 @@ export interface CsvArgs {
   nullString?: string | undefined;
   timestampFormat?: string | undefined;
   timezone?: string | undefined;
-}
-
-/** `--time-start`/`--time-end` as a half-open range in µs. */
-export function timeRange(args: { timeStart?: string | undefined; timeEnd?: string | undefined }): TimeRange | undefined {
-  const s = args.timeStart,
-    e = args.timeEnd;
-  if (s === undefined && e === undefined) return undefined;
-  return { start: s === undefined ? undefined : parseTimeBound(s, "--time-start"), end: e === undefined ? undefined : parseTimeBound(e, "--time-end") };
-}
-
-/**
- * Starts a DuckDB session now, to be awaited once the pond has been read: after the
- * library's synchronous load, the instance starts on a worker thread (~40 ms) while
- * this thread reads the log and directories. An error surfaces where it is awaited;
- * whoever starts it closes it.
- */
-export function openSessionEarly(): Promise<QuerySession> {
-  const opening = QuerySession.open();
-  opening.catch(() => {});
-  return opening;
 }
 
 /**

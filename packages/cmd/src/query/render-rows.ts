@@ -1,7 +1,6 @@
-import { createReadStream } from "node:fs";
-import { statementText, type QuerySession, type TextRows } from "@pond/tlogfs";
+import { csvChunks, queryOutput, statementText, type QuerySession, type TextRows } from "@pond/tlogfs";
 import type { IO } from "../io.ts";
-import { csvCell, duckbox } from "../render-table.ts";
+import { duckbox } from "../render-table.ts";
 
 export type RowFormat = "table" | "csv" | "json" | "jsonl" | "parquet";
 
@@ -18,28 +17,16 @@ const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UI
  * empty: no CSV header, no lone `[`.
  */
 export async function renderQuery(session: QuerySession, text: string, format: RowFormat | undefined, io: IO): Promise<number> {
-  const sql = statementText(text);
-  const columns = await session.prepare(sql);
   const fmt = format ?? (io.outIsTTY ? "table" : "csv");
-  if (fmt === "parquet") {
-    const path = await session.toParquet(sql);
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) io.out.write(chunk as Uint8Array);
-    return 0;
+  if (fmt === "table") {
+    const sql = statementText(text);
+    const columns = await session.prepare(sql);
+    return renderText(columns, session.streamText(sql, columns), fmt, io);
   }
-  if (fmt === "json" || fmt === "jsonl") {
-    let first = true;
-    for await (const rows of session.streamJson(sql, columns)) {
-      if (rows.length === 0) continue;
-      if (fmt === "jsonl") io.out.write(rows.join("\n") + "\n");
-      else {
-        io.out.write((first ? "[\n" : ",\n") + rows.join(",\n"));
-        first = false;
-      }
-    }
-    if (fmt === "json") io.out.write(first ? "[]\n" : "\n]\n");
-    return 0;
-  }
-  return renderText(columns, session.streamText(sql, columns), fmt, io);
+  // The same bytes `POST /sql` sends (tlogfs query-output.ts).
+  const out = await queryOutput(session, text, fmt);
+  for await (const chunk of out.chunks) io.out.write(chunk);
+  return 0;
 }
 
 /** Writes rows already in DuckDB's text as CSV or a duckbox table (see `renderQuery`). */
@@ -50,15 +37,7 @@ export async function renderText(
   io: IO,
 ): Promise<number> {
   if (fmt === "csv") {
-    // The header waits for the first chunk: a query that fails while running prints nothing.
-    let header = columns.map((c) => csvCell(c.name)).join(",") + "\n";
-    for await (const chunk of chunks) {
-      let buf = header;
-      header = "";
-      for (const r of chunk.rows) buf += r.map((v) => (v === null ? "" : csvCell(v as string))).join(",") + "\n";
-      io.out.write(buf);
-    }
-    if (header) io.out.write(header);
+    for await (const text of csvChunks(columns, chunks)) io.out.write(text);
     return 0;
   }
   // A duckbox table with a typed header, the first rows, and a count.

@@ -9,3 +9,5 @@ export * from "./rows-parquet.ts";
 export * from "./series-schema.ts";
 export * from "./ingest-sql.ts";
 export * from "./merge-writer.ts";
+export * from "./pond-query.ts";
+export * from "./query-output.ts";

@@ -1,3 +1,4 @@
+import { ArrowStreamEncoder, type ArrowColumnKind } from "@pond/oplog";
 import { IntegrityError } from "@pond/tinyfs";
 import { QueryError, SqlError } from "../errors.ts";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn } from "../sql/duckdb.ts";
@@ -232,6 +233,28 @@ export class QuerySession {
     }
   }
 
+  /**
+   * Streams a query's rows as one Arrow IPC stream (bytes, a record batch at a time).
+   * Column types: BOOLEAN as Bool; TINYINT…INTEGER, UTINYINT, USMALLINT as Int32; BIGINT,
+   * UINTEGER as Int64; FLOAT, DOUBLE, DECIMAL as Float64; TIMESTAMP (any precision) as
+   * Timestamp(µs), WITH TIME ZONE as Timestamp(µs, UTC); DATE as Date32; anything else
+   * (VARCHAR, HUGEINT, UBIGINT, intervals, lists, structs…) as DuckDB's text in Utf8.
+   */
+  async *streamArrow(sql: string, columns: DuckColumn[]): AsyncIterable<Uint8Array> {
+    const kinds = columns.map((c) => arrowKind(c.type));
+    const list = kinds.map((k, i) => `${arrowCast(k, `c${i}`)} AS c${i}`).join(", ");
+    const encoder = new ArrowStreamEncoder(columns.map((c, i) => ({ name: c.name, kind: kinds[i]! })));
+    for await (const chunk of this.guard(this.duck.stream(`SELECT ${list} FROM ${positional(sql, columns)}`, [], { minRows: 8192 }))) {
+      yield encoder.batch(chunk.rows);
+    }
+    yield encoder.end();
+  }
+
+  /** Stops the query running in this session (see `Duck.interrupt`). */
+  interrupt(): void {
+    this.duck.interrupt();
+  }
+
   /** Writes a query's result as Parquet into the session's temp folder; returns its path. */
   async toParquet(sql: string): Promise<string> {
     const out = `${this.duck.tempDirectory}/result.parquet`;
@@ -288,6 +311,39 @@ function timeLiteral(us: bigint, type: string): string {
  */
 function positional(sql: string, columns: DuckColumn[]): string {
   return `(${sql}\n) AS __pond_rows(${columns.map((_, i) => `c${i}`).join(", ")})`;
+}
+
+/** The Arrow type a DuckDB column is written as (see `streamArrow`). */
+function arrowKind(type: string): ArrowColumnKind {
+  if (type === "BOOLEAN") return "bool";
+  if (/^(TINYINT|SMALLINT|INTEGER|UTINYINT|USMALLINT)$/.test(type)) return "int32";
+  if (type === "BIGINT" || type === "UINTEGER") return "int64";
+  if (/^(FLOAT|DOUBLE|DECIMAL)/.test(type)) return "float64";
+  if (type === "TIMESTAMP WITH TIME ZONE" || type === "TIMESTAMPTZ") return "timestamp_us_utc";
+  if (/^TIMESTAMP(_S|_MS|_NS)?$/.test(type)) return "timestamp_us";
+  if (type === "DATE") return "date_day";
+  return "utf8";
+}
+
+/** The SQL that gives column `c` the JS values `ArrowStreamEncoder` takes for `kind`. */
+function arrowCast(kind: ArrowColumnKind, c: string): string {
+  switch (kind) {
+    case "bool":
+      return c;
+    case "int32":
+      return `CAST(${c} AS INTEGER)`;
+    case "int64":
+      return `CAST(${c} AS BIGINT)`;
+    case "float64":
+      return `CAST(${c} AS DOUBLE)`;
+    case "timestamp_us":
+    case "timestamp_us_utc":
+      return `epoch_us(${c})`;
+    case "date_day":
+      return `CAST(${c} - DATE '1970-01-01' AS INTEGER)`;
+    case "utf8":
+      return `CAST(${c} AS VARCHAR)`;
+  }
 }
 
 /** Column names as unique JSON keys: a repeat gets the first free `_1`, `_2`… suffix. */

@@ -77,6 +77,12 @@ export interface Duck {
    * connection is still closed (stopping any query) and the temp folder removed.
    */
   close(opts?: { last?: boolean }): void;
+  /**
+   * Stops the statement running on this connection (from another task: a time limit).
+   * The query's pending call then fails with DuckDB's "Interrupted" error; nothing
+   * happens when none runs. The connection stays usable.
+   */
+  interrupt(): void;
 }
 
 type NodeApi = typeof import("@duckdb/node-api");
@@ -256,6 +262,10 @@ class DuckImpl implements Duck {
       }
     }
     return columns ? { kinds, columns } : { kinds };
+  }
+
+  interrupt(): void {
+    if (!this.closed) this.conn.interrupt();
   }
 
   close(opts: { last?: boolean } = {}): void {
