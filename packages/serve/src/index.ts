@@ -3,3 +3,4 @@
 // destination flushed to one new version, deduplication, CDC into tables.
 export * from "./metrics.ts";
 export type * from "./part.ts";
+export * from "./ingest/index.ts";

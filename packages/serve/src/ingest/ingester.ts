@@ -1,0 +1,494 @@
+/**
+ * Streaming ingest (the DoLake pattern): rows accepted per destination are appended to
+ * the write-ahead file (fsynced, group-committed) before they are acknowledged, buffered,
+ * and flushed to one new version of the destination when a threshold is reached (rows,
+ * bytes, time since the first unflushed row), when asked (`POST /flush`, `?sync=true`),
+ * and at shutdown. Both `pond serve` (through the HTTP part) and `pond ingest` (standard
+ * input) drive this one class.
+ *
+ * Exactly once: each write-ahead record has a sequence per destination; a flush records
+ * the highest one it committed on the version (`ingest_through`), so replay after a crash
+ * skips what the pond already holds even when the crash came between the commit and the
+ * removal of the write-ahead segments. CDC events are idempotent by their own sequence.
+ *
+ * A flush is an ordinary write transaction (`Pond.write`: the write lock, the control
+ * log, the commit retry), so other `pond` commands may write between flushes; flushes
+ * run one at a time.
+ */
+import { mkdirSync, linkSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PondError, logger } from "@pond/diagnostics";
+import { Pond } from "@pond/steward";
+import { WD, normalizePath } from "@pond/tinyfs";
+import { AdoptableFile, type TLogView } from "@pond/tlogfs";
+import type { PartContext, IngestOptions } from "../part.ts";
+import type { Registry } from "../metrics.ts";
+import type { RawRecord } from "./body.ts";
+import { applyContiguous, gapOf, isCdcRecord, parseEvents, type CdcEvent } from "./cdc.ts";
+import { Destination, buildSeriesVersion, buildTableVersion, CDC_ATTR, THROUGH_ATTR, type BuiltVersion } from "./destination.ts";
+import type { DedupWindow } from "./dedup.ts";
+import { IngestBadInputError, IngestWrongDestinationError } from "./errors.ts";
+import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
+import { WriteAheadLog } from "./wal.ts";
+
+export interface IngestRequest {
+  /** The pond path of the destination. */
+  dest: string;
+  records: RawRecord[];
+  /** What a record's `line` counts, for messages. */
+  unit: "Line" | "Element";
+  /** Values are CSV text. */
+  fromText: boolean;
+  /** Dedup key columns for this request (over the options' dedupKey). */
+  key?: readonly string[];
+  /** The time column of a new series (default: detected by name). */
+  timestampColumn?: string;
+  /** Wait for the commit. */
+  sync?: boolean;
+  /** Input bytes, counted against --flush-bytes. */
+  bytes: number;
+}
+
+export interface IngestResult {
+  accepted: number;
+  deduplicated: number;
+  /** True when the rows are committed in the pond (after `sync`); false while only in the write-ahead file. */
+  durable: boolean;
+  destination: string;
+  /** With `sync`: the version the rows went into, when a flush wrote one. */
+  version?: number;
+}
+
+export interface FlushResult {
+  destination: string;
+  reason: string;
+  rows: number;
+  version?: number;
+  seq?: number;
+}
+
+export type FlushReason = "rows" | "bytes" | "interval" | "request" | "sync" | "shutdown" | "recovery";
+
+export class Ingester {
+  private readonly dests = new Map<string, Promise<Destination>>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly m: ReturnType<typeof makeMetrics>;
+
+  private constructor(
+    readonly pond: Pond,
+    private readonly wal: WriteAheadLog,
+    readonly options: IngestOptions,
+    ctx: PartContext,
+    private readonly command: string[],
+  ) {
+    this.m = makeMetrics(ctx.metrics);
+  }
+
+  /**
+   * Opens the pond's ingest: takes the write-ahead folder's lock, replays what an earlier
+   * process left (skipping what is already committed) and flushes it at once.
+   */
+  static async open(ctx: PartContext, options: IngestOptions, command: string[] = ["pond", "ingest"]): Promise<Ingester> {
+    const pond = Pond.open(ctx.pondDir);
+    const wal = WriteAheadLog.open(join(pond.paths.control, "ingest"));
+    const ing = new Ingester(pond, wal, options, ctx, command);
+    wal.onSync = () => ing.m.walSyncs.inc();
+    try {
+      await ing.recover();
+    } catch (e) {
+      await wal.close();
+      throw e;
+    }
+    return ing;
+  }
+
+  /** The write-ahead fsyncs done so far (group commits). */
+  get walSyncs(): number {
+    return this.wal.syncs;
+  }
+
+  private async recover(): Promise<void> {
+    const found = this.wal.recover();
+    for (const f of found) {
+      const d = await this.dest(f.dest);
+      for (const rec of f.records) {
+        const s = rec.s as number;
+        d.lastSeq = Math.max(d.lastSeq, s);
+        if (Array.isArray(rec.e)) {
+          d.kind = "table";
+          for (const e of rec.e as CdcEvent[]) if (e.sequence > d.applied && !d.pending.has(e.sequence)) d.pending.set(e.sequence, e);
+          continue;
+        }
+        d.kind ??= "series";
+        const cols = rec.c as [string, IngestType][];
+        for (const [name, type] of cols) if (!d.columns.has(name)) d.columns.set(name, type);
+        if (typeof rec.t === "string") d.timeColumn ??= rec.t;
+        const rows = (rec.r as unknown[][]).map((vals) => {
+          const row: Record<string, unknown> = {};
+          cols.forEach(([name], i) => {
+            if (vals[i] !== null) row[name] = vals[i];
+          });
+          return row;
+        });
+        const key = rec.k as string[] | undefined;
+        if (key && d.timeColumn) {
+          const dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
+          for (const row of rows) dw.add(dw.keyOf(row), row[d.timeColumn] as number);
+        }
+        if (s <= d.committedThrough) continue; // committed before the crash
+        d.rows.push(...rows);
+        d.bytes += (rec.b as number) ?? 0;
+      }
+      this.wal.adopt(d.path, f.files);
+      logger.info("ingest replayed write-ahead file", { destination: d.path, rows: d.buffered, files: f.files.length });
+      this.updateGauges(d);
+      await this.enqueueFlush(d, "recovery");
+    }
+  }
+
+  /** The destination at pond path `path`, loaded once. */
+  private dest(path: string): Promise<Destination> {
+    const p = normalizePath(path.startsWith("/") ? path : `/${path}`);
+    let d = this.dests.get(p);
+    if (!d) {
+      d = (async () => Destination.load(await this.pond.view(), p))();
+      this.dests.set(p, d);
+      d.catch(() => this.dests.delete(p)); // not found now may exist later
+    }
+    return d;
+  }
+
+  /**
+   * Takes one request's rows (or CDC events): all of them or none. Resolves once they are
+   * in the write-ahead file (and, with `sync`, committed).
+   */
+  async accept(req: IngestRequest): Promise<IngestResult> {
+    if (this.closed) throw new IngestWrongDestinationError(req.dest, "ingest is shutting down", "Send the rows again once the server is back.");
+    try {
+      const d = await this.dest(req.dest);
+      const cdc = req.records.length > 0 && isCdcRecord(req.records[0]!.value);
+      const r = cdc ? await this.acceptEvents(d, req) : await this.acceptRows(d, req);
+      if (req.sync) {
+        const f = await this.enqueueFlush(d, "sync");
+        return { ...r, durable: true, ...(f?.version !== undefined ? { version: f.version } : {}) };
+      }
+      return r;
+    } catch (e) {
+      this.m.errors.inc({ code: e instanceof PondError ? e.code : "internal" });
+      throw e;
+    }
+  }
+
+  private async acceptRows(d: Destination, req: IngestRequest): Promise<IngestResult> {
+    if (d.kind === "table") {
+      throw new IngestWrongDestinationError(d.path, "it is a file:table, which takes CDC events", "Send events {sequence, operation, rowId, after}, or send rows to a series.");
+    }
+    const { records, unit, fromText } = req;
+    // The columns of this request: existing types, or inferred for new ones.
+    const names = new Set<string>();
+    for (const r of records) for (const k in r.value) names.add(k);
+    const timeColumn = d.timeColumn ?? pickTimeColumn(names, req.timestampColumn);
+    if (timeColumn === undefined) {
+      throw new IngestBadInputError(
+        undefined,
+        `a new series needs a time column (one of timestamp, Timestamp, time, ts, datetime, event_time), and these rows have ${[...names].join(", ") || "no columns"}`,
+        undefined,
+        "Name it with ?timestamp=COLUMN (pond ingest --timestamp-column).",
+      );
+    }
+    const types = new Map<string, IngestType>();
+    for (const name of names) {
+      const t = d.columns.get(name);
+      if (t !== undefined) {
+        if (t.startsWith("unsupported:")) {
+          const rec = records.find((r) => r.value[name] !== null && r.value[name] !== undefined);
+          if (rec) throw new IngestBadInputError(rec.line, `the series stores this column as ${t.slice(12)}, which ingest cannot write`, name, "Leave the column out, or write it with pond copy.", unit);
+          continue;
+        }
+        types.set(name, t as IngestType);
+        continue;
+      }
+      let inferred: IngestType | undefined;
+      for (const r of records) {
+        const v = r.value[name];
+        inferred = fromText ? inferCsvType(v as string | null, name === timeColumn) : inferType(v, name === timeColumn);
+        if (inferred) break;
+      }
+      if (inferred) types.set(name, inferred);
+    }
+    const cols = [...types];
+    const rows: Record<string, unknown>[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const { line, value } = records[i]!;
+      const row: Record<string, unknown> = {};
+      for (const [name, type] of cols) {
+        const v = convert(value[name], type, line, name, fromText, unit);
+        if (v !== null) row[name] = v;
+      }
+      if (row[timeColumn] === undefined) throw new IngestBadInputError(line, "has no time", timeColumn, `Every row of a series needs its time in "${timeColumn}".`, unit);
+      rows[i] = row;
+    }
+    // Dedup: drop rows whose key is in the window (or earlier in this request).
+    const key = req.key ?? this.options.dedupKey;
+    let kept = rows;
+    let dw: DedupWindow | undefined;
+    const added: string[] = [];
+    if (key && key.length > 0) {
+      for (const k of key) if (!types.has(k) && !d.columns.has(k)) throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
+      dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
+      kept = [];
+      for (const row of rows) {
+        const k = dw.keyOf(row);
+        if (dw.has(k)) continue;
+        dw.add(k, row[timeColumn] as number);
+        added.push(k);
+        kept.push(row);
+      }
+    }
+    const deduplicated = rows.length - kept.length;
+    // From here on the request is taken: the destination's state changes, then the write-ahead record.
+    d.kind ??= "series";
+    d.timeColumn ??= timeColumn;
+    for (const [name, type] of cols) if (!d.columns.has(name)) d.columns.set(name, type);
+    d.deduplicated += deduplicated;
+    if (deduplicated > 0) this.m.dedup.inc({ destination: d.path }, deduplicated);
+    if (kept.length > 0) {
+      const s = ++d.lastSeq;
+      const record: Record<string, unknown> = { s, b: req.bytes, t: timeColumn, c: cols, r: kept.map((row) => cols.map(([n]) => row[n] ?? null)), ...(key ? { k: key } : {}) };
+      d.rows.push(...kept);
+      d.bytes += req.bytes;
+      d.accepted += kept.length;
+      this.m.rows.inc({ destination: d.path }, kept.length);
+      const written = this.wal.append(d.path, record);
+      this.afterAdd(d);
+      try {
+        await written;
+      } catch (e) {
+        // Not durable: the sender gets an error and sends again; forget the keys so that resend is taken.
+        if (dw) for (const k of added) dw.delete(k);
+        throw e;
+      }
+    }
+    return { accepted: kept.length, deduplicated, durable: false, destination: d.path };
+  }
+
+  private async acceptEvents(d: Destination, req: IngestRequest): Promise<IngestResult> {
+    if (d.kind === "series") {
+      throw new IngestWrongDestinationError(d.path, "it is a file:series, which takes rows, not CDC events", "Send CDC events to a file:table (or a new path).");
+    }
+    const events = parseEvents(req.records, req.unit);
+    d.kind ??= "table";
+    const fresh: CdcEvent[] = [];
+    for (const e of events) {
+      if (e.sequence <= d.applied || d.pending.has(e.sequence)) continue;
+      d.pending.set(e.sequence, e);
+      fresh.push(e);
+    }
+    const deduplicated = events.length - fresh.length;
+    d.deduplicated += deduplicated;
+    if (deduplicated > 0) this.m.dedup.inc({ destination: d.path }, deduplicated);
+    if (fresh.length > 0) {
+      d.bytes += req.bytes;
+      d.accepted += fresh.length;
+      this.m.rows.inc({ destination: d.path }, fresh.length);
+      const written = this.wal.append(d.path, { s: ++d.lastSeq, e: fresh });
+      this.afterAdd(d);
+      await written;
+    }
+    return { accepted: fresh.length, deduplicated, durable: false, destination: d.path };
+  }
+
+  /** Starts the interval timer on the first unflushed row; flushes at once past a row or byte threshold. */
+  private afterAdd(d: Destination, thresholds = true): void {
+    this.updateGauges(d);
+    if (d.firstAt === undefined) {
+      d.firstAt = Date.now();
+      d.timer = setTimeout(() => void this.enqueueFlush(d, "interval").catch((e) => logger.error("ingest flush failed", { destination: d.path, error: String(e) })), this.options.flushIntervalMs);
+    }
+    if (!thresholds) return;
+    const reason = d.buffered >= this.options.flushRows ? "rows" : d.bytes >= this.options.flushBytes ? "bytes" : undefined;
+    if (reason) void this.enqueueFlush(d, reason).catch((e) => logger.error("ingest flush failed", { destination: d.path, error: String(e) }));
+  }
+
+  private updateGauges(d: Destination): void {
+    this.m.bufferBytes.set(d.bytes, { destination: d.path });
+    this.m.bufferRows.set(d.buffered, { destination: d.path });
+  }
+
+  /** Flushes every destination with buffered rows (POST /flush). */
+  async flushAll(reason: FlushReason = "request"): Promise<FlushResult[]> {
+    const out: FlushResult[] = [];
+    for (const p of [...this.dests.values()]) {
+      let d: Destination;
+      try {
+        d = await p;
+      } catch {
+        continue; // a destination that failed to load holds nothing
+      }
+      const r = await this.enqueueFlush(d, reason);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Flushes `d` after the flushes already queued (one at a time). */
+  private enqueueFlush(d: Destination, reason: FlushReason): Promise<FlushResult | undefined> {
+    const run = this.chain.then(() => this.flush(d, reason));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flush(d: Destination, reason: FlushReason): Promise<FlushResult | undefined> {
+    if (d.buffered === 0) return undefined;
+    const t0 = performance.now();
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = undefined;
+    d.firstAt = undefined;
+    const through = d.lastSeq;
+    const files = await this.wal.seal(d.path);
+    const view = () => this.pond.view();
+    let built: BuiltVersion;
+    let taken: Record<string, unknown>[] = [];
+    let takenBytes = 0;
+    let applied = d.applied;
+    let state: Map<string, Record<string, unknown>> | undefined;
+    if (d.kind === "table") {
+      state = new Map(await d.tableState(view));
+      const pendingCopy = new Map(d.pending);
+      const a = applyContiguous(state, pendingCopy, d.applied);
+      if (a.count === 0) return undefined; // waiting for a gap to fill
+      applied = a.applied;
+      built = buildTableVersion(state.values());
+    } else {
+      taken = d.rows;
+      takenBytes = d.bytes;
+      d.rows = [];
+      d.bytes = 0;
+      built = buildSeriesVersion(taken, d.columns as Map<string, IngestType>, d.timeColumn!);
+    }
+    this.updateGauges(d);
+    let version: number;
+    let seq: number;
+    try {
+      ({ version, seq } = await this.commit(d, built, through, applied));
+    } catch (e) {
+      // Nothing committed: the rows go back in front of the buffer, their segments stay sealed for the next try.
+      if (d.kind !== "table") {
+        d.rows = [...taken, ...d.rows];
+        d.bytes += takenBytes;
+      }
+      this.afterAdd(d, false);
+      throw e;
+    }
+    d.exists = true;
+    d.committedThrough = through;
+    if (d.kind === "table") {
+      d.tableRows = state;
+      for (let s = d.applied + 1; s <= applied; s++) d.pending.delete(s);
+      d.applied = applied;
+      if (d.pending.size === 0) d.bytes = 0;
+      // Events still waiting behind a gap live in the sealed segments: write them again before those go.
+      if (d.pending.size > 0) await this.wal.append(d.path, { s: ++d.lastSeq, e: [...d.pending.values()] });
+      if (d.pending.size > 0 && d.firstAt === undefined) d.firstAt = Date.now();
+    }
+    await this.wal.remove(d.path, files);
+    for (const w of d.dedup.values()) (await w).evict();
+    const rows = d.kind === "table" ? built.rows : taken.length;
+    d.lastFlush = { at: new Date().toISOString(), reason, rows, version, seq };
+    this.m.flushes.inc({ reason });
+    this.m.commits.inc({ destination: d.path });
+    this.m.flushSeconds.observe((performance.now() - t0) / 1000);
+    this.updateGauges(d);
+    logger.info("ingest flushed", { destination: d.path, reason, rows, version, seq, ms: Math.round(performance.now() - t0) });
+    return { destination: d.path, reason, rows, version, seq };
+  }
+
+  /** Writes `built` as the next version of `d` in one transaction; returns its version and the transaction's sequence. */
+  private async commit(d: Destination, built: BuiltVersion, through: number, applied: number): Promise<{ version: number; seq: number }> {
+    const staging = join(this.pond.paths.data, "_large_files");
+    mkdirSync(staging, { recursive: true });
+    // `.tmp-` names are skipped by replication and removed by `pond recover`.
+    const staged = join(staging, `.tmp-ingest-${crypto.randomUUID()}.parquet`);
+    writeFileSync(staged, built.bytes, { flag: "wx" });
+    const entryType = d.kind === "table" ? "file:table" : "file:series";
+    try {
+      const done = await this.pond.write([...this.command, d.path], async ({ txn, note }) => {
+        // The store may take the file it is given: a retried transaction gets a fresh link each time.
+        const given = `${staged}.${crypto.randomUUID().slice(0, 8)}`;
+        linkSync(staged, given);
+        try {
+          const r = await new WD(txn).createFile(d.path, entryType, new AdoptableFile(given), {
+            attributes: {
+              rows: built.rows,
+              columns: built.columns,
+              ...(entryType === "file:series" ? { timestamp_column: d.timeColumn } : { [CDC_ATTR]: applied }),
+              [THROUGH_ATTR]: through,
+            },
+            ...(built.minUs !== undefined ? { minEventTime: BigInt(built.minUs), maxEventTime: BigInt(built.maxUs!) } : {}),
+          });
+          note(`ingested ${built.rows} ${entryType === "file:table" ? "table rows" : "rows"} into ${r.resolved.path} (${entryType} v${r.version.version})`);
+          return r.version.version;
+        } finally {
+          rmSync(given, { force: true });
+        }
+      });
+      return { version: done.result, seq: done.seq };
+    } finally {
+      rmSync(staged, { force: true });
+    }
+  }
+
+  /** What `/status` shows: per destination, the buffer, counts and the last flush. */
+  status(): Record<string, unknown> {
+    const destinations: Record<string, unknown>[] = [];
+    for (const p of this.dests.values()) {
+      const d = Bun.peek(p);
+      if (!(d instanceof Destination)) continue;
+      destinations.push({
+        destination: d.path,
+        kind: d.kind ?? "new",
+        bufferedRows: d.buffered,
+        bufferedBytes: d.bytes,
+        firstUnflushedAt: d.firstAt === undefined ? null : new Date(d.firstAt).toISOString(),
+        accepted: d.accepted,
+        deduplicated: d.deduplicated,
+        lastFlush: d.lastFlush ?? null,
+        ...(d.kind === "table" ? { cdc: { applied: d.applied, waiting: d.pending.size, gapAt: gapOf(d.pending, d.applied) ?? null } } : {}),
+      });
+    }
+    return { destinations, walSyncs: this.wal.syncs, options: this.options };
+  }
+
+  /** Stops taking rows, flushes every buffer, commits, and drops the write-ahead lock. */
+  async close(): Promise<FlushResult[]> {
+    if (this.closed) return [];
+    this.closed = true;
+    let out: FlushResult[] = [];
+    try {
+      out = await this.flushAll("shutdown");
+    } finally {
+      for (const p of this.dests.values()) {
+        const d = Bun.peek(p);
+        if (d instanceof Destination && d.timer) clearTimeout(d.timer);
+      }
+      await this.wal.close();
+    }
+    return out;
+  }
+}
+
+/** Ingest's series in the server's metrics registry. */
+function makeMetrics(r: Registry) {
+  return {
+    rows: r.counter("pond_ingest_rows_total", "Rows (and CDC events) accepted, by destination"),
+    dedup: r.counter("pond_ingest_rows_deduplicated_total", "Rows dropped as duplicates, by destination"),
+    flushes: r.counter("pond_ingest_flushes_total", "Flushes, by reason"),
+    commits: r.counter("pond_ingest_commits_total", "Versions committed by ingest, by destination"),
+    bufferBytes: r.gauge("pond_ingest_buffer_bytes", "Accepted input bytes not yet flushed, by destination"),
+    bufferRows: r.gauge("pond_ingest_buffer_rows", "Rows (or CDC events) not yet flushed, by destination"),
+    walSyncs: r.counter("pond_ingest_wal_syncs_total", "fsyncs of the write-ahead file (one per group commit)"),
+    errors: r.counter("pond_ingest_errors_total", "Ingest requests refused, by error code"),
+    flushSeconds: r.histogram("pond_ingest_flush_seconds", "Time to build and commit one flush"),
+  };
+}
