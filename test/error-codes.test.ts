@@ -108,6 +108,14 @@ const CODES: Record<string, ErrorKind> = {
   reduce_output_owned: "user",
   reduce_no_columns: "user",
   bad_site_config: "user",
+  // serve (streaming ingest)
+  bad_ingest_input: "user",
+  ingest_unknown_destination: "user",
+  ingest_wrong_destination: "user",
+  ingest_body_too_large: "user",
+  ingest_locked: "busy",
+  bad_ingest_option: "usage",
+  ingest_wal_damaged: "integrity",
   // cmd
   usage: "usage",
   bad_endpoint: "usage",

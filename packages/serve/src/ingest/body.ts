@@ -77,7 +77,13 @@ function parseArray(text: string): RawRecord[] {
 
 function objectOf(v: unknown, line: number, unit: string): Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new IngestBadInputError(line, `must be a JSON object of column values, not ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`, undefined, undefined, unit);
+    throw new IngestBadInputError(
+      line,
+      `must be a JSON object of column values, not ${Array.isArray(v) ? "an array" : v === null ? "null" : typeof v}`,
+      undefined,
+      undefined,
+      unit,
+    );
   }
   return v as Record<string, unknown>;
 }

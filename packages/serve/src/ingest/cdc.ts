@@ -47,9 +47,15 @@ export function parseEvents(records: readonly RawRecord[], unit: string): CdcEve
     const rowId = v.rowId;
     if (typeof rowId !== "string" && typeof rowId !== "number") bad("rowId must be a string or a number", "rowId");
     const after = v.after;
-    if (op !== "DELETE" && (typeof after !== "object" || after === null || Array.isArray(after))) bad(`${op} needs an "after" object of column values`, "after");
+    if (op !== "DELETE" && (typeof after !== "object" || after === null || Array.isArray(after)))
+      bad(`${op} needs an "after" object of column values`, "after");
     if (after && typeof after === "object" && ROW_ID in after) bad(`"after" may not hold the column ${ROW_ID}: the table keeps rowId there`, "after");
-    return { sequence: seq as number, operation: op as Operation, rowId: String(rowId), ...(op !== "DELETE" ? { after: after as Record<string, unknown> } : {}) };
+    return {
+      sequence: seq as number,
+      operation: op as Operation,
+      rowId: String(rowId),
+      ...(op !== "DELETE" ? { after: after as Record<string, unknown> } : {}),
+    };
   });
 }
 
@@ -58,7 +64,11 @@ export function parseEvents(records: readonly RawRecord[], unit: string): CdcEve
  * removing them from `pending`. Returns the new last applied sequence and how many
  * events were applied.
  */
-export function applyContiguous(rows: Map<string, Record<string, unknown>>, pending: Map<number, CdcEvent>, applied: number): { applied: number; count: number } {
+export function applyContiguous(
+  rows: Map<string, Record<string, unknown>>,
+  pending: Map<number, CdcEvent>,
+  applied: number,
+): { applied: number; count: number } {
   let next = applied + 1;
   let count = 0;
   for (;;) {

@@ -72,7 +72,8 @@ export class Destination {
       const parent = path.slice(0, path.lastIndexOf("/")) || "/";
       const p = await wd.resolve(parent, { followSymlinks: true });
       if (!p) throw new IngestUnknownDestinationError(path, parent);
-      if (p.entryType !== "directory") throw new IngestWrongDestinationError(path, `"${parent}" is a ${p.entryType}, not a directory`, "Name a path inside a directory.");
+      if (p.entryType !== "directory")
+        throw new IngestWrongDestinationError(path, `"${parent}" is a ${p.entryType}, not a directory`, "Name a path inside a directory.");
       return d;
     }
     if (r.entryType !== "file:series" && r.entryType !== "file:table") {
@@ -137,7 +138,11 @@ export class Destination {
         const plain = plainRow(row);
         const id = plain[ROW_ID];
         if (id === undefined || id === null) {
-          throw new IngestWrongDestinationError(this.path, `the table has no ${ROW_ID} column, so CDC events cannot find its rows`, "Send CDC events to a new table path; ingest makes the table.");
+          throw new IngestWrongDestinationError(
+            this.path,
+            `the table has no ${ROW_ID} column, so CDC events cannot find its rows`,
+            "Send CDC events to a new table path; ingest makes the table.",
+          );
         }
         rows.set(String(id), plain);
       }
@@ -164,8 +169,8 @@ async function loadCommittedKeys(dw: DedupWindow, view: TLogView, path: string, 
   const r = await new WD(view).stat(path, { followSymlinks: true });
   const versions = (r.versions ?? []).filter((v) => v.maxEventTime != null);
   if (versions.length === 0 || timeColumn === undefined) return;
-  const newest = versions.reduce((m, v) => (v.maxEventTime! > m ? v.maxEventTime! : m), versions[0]!.maxEventTime!);
-  const from = Number(newest) - dw.windowUs;
+  const newest = Math.max(...versions.map((v) => Number(v.maxEventTime)));
+  const from = newest - dw.windowUs;
   const inWindow = versions.filter((v: VersionInfo) => Number(v.maxEventTime) >= from && hasColumns(v, dw.columns));
   for (const v of inWindow) {
     const bytes = await readAll(view.read(r.parentId, r.nodeId, v.version));
@@ -195,11 +200,18 @@ export interface BuiltVersion {
 }
 
 /** The rows as a Parquet file: the time column first (required), then the other columns by name; rows by time. */
-export function buildSeriesVersion(rows: readonly Record<string, unknown>[], columns: ReadonlyMap<string, IngestType | string>, timeColumn: string): BuiltVersion {
+export function buildSeriesVersion(
+  rows: readonly Record<string, unknown>[],
+  columns: ReadonlyMap<string, IngestType | string>,
+  timeColumn: string,
+): BuiltVersion {
   const used = new Set<string>();
   for (const r of rows) for (const k in r) used.add(k);
   const others = [...used].filter((c) => c !== timeColumn).sort();
-  const cols: IngestColumn[] = [{ name: timeColumn, type: "TIMESTAMP WITH TIME ZONE" }, ...others.map((name) => ({ name, type: columns.get(name) as IngestType }))];
+  const cols: IngestColumn[] = [
+    { name: timeColumn, type: "TIMESTAMP WITH TIME ZONE" },
+    ...others.map((name) => ({ name, type: columns.get(name) as IngestType })),
+  ];
   const order = rows.map((_, i) => i);
   const times = rows.map((r) => r[timeColumn] as number);
   order.sort((a, b) => times[a]! - times[b]! || a - b);

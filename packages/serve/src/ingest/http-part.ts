@@ -68,7 +68,14 @@ async function ingest(ingester: Ingester, req: Request, url: URL) {
     fromText: format === "csv",
     bytes: bytes.length,
     sync: sync === "true" || sync === "1",
-    ...(key ? { key: key.split(",").map((k) => k.trim()).filter((k) => k) } : {}),
+    ...(key
+      ? {
+          key: key
+            .split(",")
+            .map((k) => k.trim())
+            .filter((k) => k),
+        }
+      : {}),
     ...(url.searchParams.get("timestamp") ? { timestampColumn: url.searchParams.get("timestamp")! } : {}),
   });
 }

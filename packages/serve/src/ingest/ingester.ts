@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { PondError, logger } from "@pond/diagnostics";
 import { Pond } from "@pond/steward";
 import { WD, normalizePath } from "@pond/tinyfs";
-import { AdoptableFile, type TLogView } from "@pond/tlogfs";
+import { AdoptableFile } from "@pond/tlogfs";
 import type { PartContext, IngestOptions } from "../part.ts";
 import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
@@ -182,7 +182,11 @@ export class Ingester {
 
   private async acceptRows(d: Destination, req: IngestRequest): Promise<IngestResult> {
     if (d.kind === "table") {
-      throw new IngestWrongDestinationError(d.path, "it is a file:table, which takes CDC events", "Send events {sequence, operation, rowId, after}, or send rows to a series.");
+      throw new IngestWrongDestinationError(
+        d.path,
+        "it is a file:table, which takes CDC events",
+        "Send events {sequence, operation, rowId, after}, or send rows to a series.",
+      );
     }
     const { records, unit, fromText } = req;
     // The columns of this request: existing types, or inferred for new ones.
@@ -203,7 +207,14 @@ export class Ingester {
       if (t !== undefined) {
         if (t.startsWith("unsupported:")) {
           const rec = records.find((r) => r.value[name] !== null && r.value[name] !== undefined);
-          if (rec) throw new IngestBadInputError(rec.line, `the series stores this column as ${t.slice(12)}, which ingest cannot write`, name, "Leave the column out, or write it with pond copy.", unit);
+          if (rec)
+            throw new IngestBadInputError(
+              rec.line,
+              `the series stores this column as ${t.slice(12)}, which ingest cannot write`,
+              name,
+              "Leave the column out, or write it with pond copy.",
+              unit,
+            );
           continue;
         }
         types.set(name, t as IngestType);
@@ -226,7 +237,8 @@ export class Ingester {
         const v = convert(value[name], type, line, name, fromText, unit);
         if (v !== null) row[name] = v;
       }
-      if (row[timeColumn] === undefined) throw new IngestBadInputError(line, "has no time", timeColumn, `Every row of a series needs its time in "${timeColumn}".`, unit);
+      if (row[timeColumn] === undefined)
+        throw new IngestBadInputError(line, "has no time", timeColumn, `Every row of a series needs its time in "${timeColumn}".`, unit);
       rows[i] = row;
     }
     // Dedup: drop rows whose key is in the window (or earlier in this request).
@@ -235,7 +247,9 @@ export class Ingester {
     let dw: DedupWindow | undefined;
     const added: string[] = [];
     if (key && key.length > 0) {
-      for (const k of key) if (!types.has(k) && !d.columns.has(k)) throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
+      for (const k of key)
+        if (!types.has(k) && !d.columns.has(k))
+          throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
       dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
       kept = [];
       for (const row of rows) {
@@ -255,7 +269,14 @@ export class Ingester {
     if (deduplicated > 0) this.m.dedup.inc({ destination: d.path }, deduplicated);
     if (kept.length > 0) {
       const s = ++d.lastSeq;
-      const record: Record<string, unknown> = { s, b: req.bytes, t: timeColumn, c: cols, r: kept.map((row) => cols.map(([n]) => row[n] ?? null)), ...(key ? { k: key } : {}) };
+      const record: Record<string, unknown> = {
+        s,
+        b: req.bytes,
+        t: timeColumn,
+        c: cols,
+        r: kept.map((row) => cols.map(([n]) => row[n] ?? null)),
+        ...(key ? { k: key } : {}),
+      };
       d.rows.push(...kept);
       d.bytes += req.bytes;
       d.accepted += kept.length;
@@ -275,7 +296,11 @@ export class Ingester {
 
   private async acceptEvents(d: Destination, req: IngestRequest): Promise<IngestResult> {
     if (d.kind === "series") {
-      throw new IngestWrongDestinationError(d.path, "it is a file:series, which takes rows, not CDC events", "Send CDC events to a file:table (or a new path).");
+      throw new IngestWrongDestinationError(
+        d.path,
+        "it is a file:series, which takes rows, not CDC events",
+        "Send CDC events to a file:table (or a new path).",
+      );
     }
     const events = parseEvents(req.records, req.unit);
     d.kind ??= "table";
@@ -304,7 +329,10 @@ export class Ingester {
     this.updateGauges(d);
     if (d.firstAt === undefined) {
       d.firstAt = Date.now();
-      d.timer = setTimeout(() => void this.enqueueFlush(d, "interval").catch((e) => logger.error("ingest flush failed", { destination: d.path, error: String(e) })), this.options.flushIntervalMs);
+      d.timer = setTimeout(
+        () => void this.enqueueFlush(d, "interval").catch((e) => logger.error("ingest flush failed", { destination: d.path, error: String(e) })),
+        this.options.flushIntervalMs,
+      );
     }
     if (!thresholds) return;
     const reason = d.buffered >= this.options.flushRows ? "rows" : d.bytes >= this.options.flushBytes ? "bytes" : undefined;
@@ -413,7 +441,7 @@ export class Ingester {
     writeFileSync(staged, built.bytes, { flag: "wx" });
     const entryType = d.kind === "table" ? "file:table" : "file:series";
     try {
-      const done = await this.pond.write([...this.command, d.path], async ({ txn, note }) => {
+      const done = await this.pond.write(this.command, async ({ txn, note }) => {
         // The store may take the file it is given: a retried transaction gets a fresh link each time.
         const given = `${staged}.${crypto.randomUUID().slice(0, 8)}`;
         linkSync(staged, given);

@@ -51,7 +51,16 @@ export function ingestTypeOf(duckType: string): IngestType | undefined {
 
 /** The Parquet field for an ingest column (every column optional but the time column). */
 export function parquetField(c: IngestColumn, required: boolean): ParquetField {
-  const type = c.type === "TIMESTAMP WITH TIME ZONE" ? "timestamp_us" : c.type === "DOUBLE" ? "double" : c.type === "BIGINT" ? "int64" : c.type === "BOOLEAN" ? "boolean" : "string";
+  const type =
+    c.type === "TIMESTAMP WITH TIME ZONE"
+      ? "timestamp_us"
+      : c.type === "DOUBLE"
+        ? "double"
+        : c.type === "BIGINT"
+          ? "int64"
+          : c.type === "BOOLEAN"
+            ? "boolean"
+            : "string";
   return { name: c.name, type, optional: !required };
 }
 

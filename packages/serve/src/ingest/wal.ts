@@ -152,8 +152,7 @@ export class WriteAheadLog {
     for (const s of this.sealedFiles.get(dest) ?? []) {
       if (set.has(s.path)) {
         if (s.fd >= 0) closeSync(s.fd);
-      }
-      else left.push(s);
+      } else left.push(s);
     }
     this.sealedFiles.set(dest, left);
     for (const f of files) rmSync(f, { force: true });
