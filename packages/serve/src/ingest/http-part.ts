@@ -34,6 +34,7 @@ export async function createIngestPart(ctx: PartContext, options: IngestOptions)
         }
         return json(200, await ingest(ingester, req, url));
       } catch (e) {
+        ingester.countError(e);
         if (!(e instanceof PondError)) throw e;
         return json(statusOf(e), { error: { code: e.code, message: e.message, hint: e.hint, data: e.data } });
       }

@@ -165,19 +165,19 @@ export class Ingester {
    */
   async accept(req: IngestRequest): Promise<IngestResult> {
     if (this.closed) throw new IngestWrongDestinationError(req.dest, "ingest is shutting down", "Send the rows again once the server is back.");
-    try {
-      const d = await this.dest(req.dest);
-      const cdc = req.records.length > 0 && isCdcRecord(req.records[0]!.value);
-      const r = cdc ? await this.acceptEvents(d, req) : await this.acceptRows(d, req);
-      if (req.sync) {
-        const f = await this.enqueueFlush(d, "sync");
-        return { ...r, durable: true, ...(f?.version !== undefined ? { version: f.version } : {}) };
-      }
-      return r;
-    } catch (e) {
-      this.m.errors.inc({ code: e instanceof PondError ? e.code : "internal" });
-      throw e;
+    const d = await this.dest(req.dest);
+    const cdc = req.records.length > 0 && isCdcRecord(req.records[0]!.value);
+    const r = cdc ? await this.acceptEvents(d, req) : await this.acceptRows(d, req);
+    if (req.sync) {
+      const f = await this.enqueueFlush(d, "sync");
+      return { ...r, durable: true, ...(f?.version !== undefined ? { version: f.version } : {}) };
     }
+    return r;
+  }
+
+  /** Counts a refused request by its error code (metrics). */
+  countError(e: unknown): void {
+    this.m.errors.inc({ code: e instanceof PondError ? e.code : "internal" });
   }
 
   private async acceptRows(d: Destination, req: IngestRequest): Promise<IngestResult> {
@@ -368,7 +368,11 @@ export class Ingester {
   }
 
   private async flush(d: Destination, reason: FlushReason): Promise<FlushResult | undefined> {
-    if (d.buffered === 0) return undefined;
+    if (d.buffered === 0) {
+      // Nothing to write; segments that hold only committed records (a replay that found everything committed) go.
+      await this.wal.remove(d.path, await this.wal.seal(d.path));
+      return undefined;
+    }
     const t0 = performance.now();
     if (d.timer) clearTimeout(d.timer);
     d.timer = undefined;
