@@ -116,6 +116,7 @@ const CODES: Record<string, ErrorKind> = {
   ingest_locked: "busy",
   bad_ingest_option: "usage",
   ingest_wal_damaged: "integrity",
+  ingest_flush_failed: "user",
   // cmd
   usage: "usage",
   bad_endpoint: "usage",

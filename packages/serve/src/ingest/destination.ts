@@ -4,7 +4,7 @@
  * flushed, and its dedup windows. Building a flush's Parquet file from the buffer is
  * here too; the flush itself (transaction, write-ahead file) is in ingester.ts.
  */
-import { encodeColumns, readParquetObjects } from "@pond/oplog";
+import { readParquetObjects, type ParquetField } from "@pond/oplog";
 import { WD, type VersionInfo } from "@pond/tinyfs";
 import { seriesSchemaOf, type TLogView } from "@pond/tlogfs";
 import { ROW_ID, type CdcEvent } from "./cdc.ts";
@@ -40,6 +40,8 @@ export class Destination {
   bytes = 0;
   firstAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** A flush of this destination is queued and has not started: a threshold need not queue another. */
+  flushQueued = false;
 
   // CDC (table)
   readonly pending = new Map<number, CdcEvent>();
@@ -190,9 +192,11 @@ function hasColumns(v: VersionInfo, columns: readonly string[]): boolean {
   return columns.every((c) => names.has(c));
 }
 
-/** A series version's Parquet bytes and what its record says of it. */
+/** A version's columns, ready for the Parquet codec (version-writer.ts), and what its record says of it. */
 export interface BuiltVersion {
-  bytes: Uint8Array;
+  fields: ParquetField[];
+  /** One array of values per field. */
+  data: unknown[][];
   rows: number;
   columns: IngestColumn[];
   minUs?: number;
@@ -216,12 +220,14 @@ export function buildSeriesVersion(
   const times = rows.map((r) => r[timeColumn] as number);
   order.sort((a, b) => times[a]! - times[b]! || a - b);
   const data = cols.map((c) => order.map((i) => rows[i]![c.name] ?? null));
-  const bytes = encodeColumns(
-    cols.map((c, i) => parquetField(c, i === 0)),
+  return {
+    fields: cols.map((c, i) => parquetField(c, i === 0)),
     data,
-    { codec: "ZSTD", rowGroupSize: 10_000 },
-  );
-  return { bytes, rows: rows.length, columns: cols, minUs: times[order[0]!], maxUs: times[order[order.length - 1]!] };
+    rows: rows.length,
+    columns: cols,
+    minUs: times[order[0]!],
+    maxUs: times[order[order.length - 1]!],
+  };
 }
 
 /**
@@ -252,10 +258,5 @@ export function buildTableVersion(rows: Iterable<Record<string, unknown>>): Buil
       return v;
     }),
   );
-  const bytes = encodeColumns(
-    cols.map((c, i) => parquetField(c, i === 0)),
-    data,
-    { codec: "ZSTD" },
-  );
-  return { bytes, rows: list.length, columns: cols };
+  return { fields: cols.map((c, i) => parquetField(c, i === 0)), data, rows: list.length, columns: cols };
 }

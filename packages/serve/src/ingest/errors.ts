@@ -91,3 +91,14 @@ export function statusOf(e: unknown): number {
   if (e instanceof PondError) return e.kind === "busy" ? 503 : e.kind === "user" || e.kind === "usage" ? 400 : 500;
   return 500;
 }
+
+/** A flush could not write its version (the pond's own error, from the flush thread, is quoted); its rows stay buffered and in the write-ahead file. */
+export class IngestFlushError extends PondError implements HttpStatusError {
+  readonly status = 503;
+  constructor(cause: string, message: string, hint?: string) {
+    super("ingest_flush_failed", `Flushing ingested rows failed (${cause}): ${message}`, {
+      data: { cause },
+      hint: hint ?? "The rows stay in the write-ahead file and are flushed again at the next threshold or restart.",
+    });
+  }
+}

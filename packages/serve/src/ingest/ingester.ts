@@ -15,12 +15,10 @@
  * log, the commit retry), so other `pond` commands may write between flushes; flushes
  * run one at a time.
  */
-import { mkdirSync, linkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PondError, logger } from "@pond/diagnostics";
 import { Pond } from "@pond/steward";
-import { WD, normalizePath } from "@pond/tinyfs";
-import { AdoptableFile } from "@pond/tlogfs";
+import { normalizePath } from "@pond/tinyfs";
 import type { PartContext, IngestOptions } from "../part.ts";
 import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
@@ -30,6 +28,7 @@ import type { DedupWindow } from "./dedup.ts";
 import { IngestBadInputError, IngestWrongDestinationError } from "./errors.ts";
 import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
 import { WriteAheadLog } from "./wal.ts";
+import { Flusher } from "./flusher.ts";
 
 export interface IngestRequest {
   /** The pond path of the destination. */
@@ -74,14 +73,17 @@ export class Ingester {
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly m: ReturnType<typeof makeMetrics>;
+  private readonly flusher: Flusher;
 
   private constructor(
     readonly pond: Pond,
-    private readonly wal: WriteAheadLog,
+    /** The write-ahead file (its fsync count and group-commit switch are read by tests and the benchmark). */
+    readonly wal: WriteAheadLog,
     readonly options: IngestOptions,
     ctx: PartContext,
-    private readonly command: string[],
+    command: string[],
   ) {
+    this.flusher = new Flusher(pond.dir, command);
     this.m = makeMetrics(ctx.metrics);
   }
 
@@ -95,8 +97,10 @@ export class Ingester {
     const ing = new Ingester(pond, wal, options, ctx, command);
     wal.onSync = () => ing.m.walSyncs.inc();
     try {
+      await ing.flusher.warm();
       await ing.recover();
     } catch (e) {
+      ing.flusher.close();
       await wal.close();
       throw e;
     }
@@ -336,7 +340,8 @@ export class Ingester {
     }
     if (!thresholds) return;
     const reason = d.buffered >= this.options.flushRows ? "rows" : d.bytes >= this.options.flushBytes ? "bytes" : undefined;
-    if (reason) void this.enqueueFlush(d, reason).catch((e) => logger.error("ingest flush failed", { destination: d.path, error: String(e) }));
+    if (reason && !d.flushQueued)
+      void this.enqueueFlush(d, reason).catch((e) => logger.error("ingest flush failed", { destination: d.path, error: String(e) }));
   }
 
   private updateGauges(d: Destination): void {
@@ -362,7 +367,11 @@ export class Ingester {
 
   /** Flushes `d` after the flushes already queued (one at a time). */
   private enqueueFlush(d: Destination, reason: FlushReason): Promise<FlushResult | undefined> {
-    const run = this.chain.then(() => this.flush(d, reason));
+    d.flushQueued = true;
+    const run = this.chain.then(() => {
+      d.flushQueued = false;
+      return this.flush(d, reason);
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -436,39 +445,23 @@ export class Ingester {
     return { destination: d.path, reason, rows, version, seq };
   }
 
-  /** Writes `built` as the next version of `d` in one transaction; returns its version and the transaction's sequence. */
-  private async commit(d: Destination, built: BuiltVersion, through: number, applied: number): Promise<{ version: number; seq: number }> {
-    const staging = join(this.pond.paths.data, "_large_files");
-    mkdirSync(staging, { recursive: true });
-    // `.tmp-` names are skipped by replication and removed by `pond recover`.
-    const staged = join(staging, `.tmp-ingest-${crypto.randomUUID()}.parquet`);
-    writeFileSync(staged, built.bytes, { flag: "wx" });
-    const entryType = d.kind === "table" ? "file:table" : "file:series";
-    try {
-      const done = await this.pond.write(this.command, async ({ txn, note }) => {
-        // The store may take the file it is given: a retried transaction gets a fresh link each time.
-        const given = `${staged}.${crypto.randomUUID().slice(0, 8)}`;
-        linkSync(staged, given);
-        try {
-          const r = await new WD(txn).createFile(d.path, entryType, new AdoptableFile(given), {
-            attributes: {
-              rows: built.rows,
-              columns: built.columns,
-              ...(entryType === "file:series" ? { timestamp_column: d.timeColumn } : { [CDC_ATTR]: applied }),
-              [THROUGH_ATTR]: through,
-            },
-            ...(built.minUs !== undefined ? { minEventTime: BigInt(built.minUs), maxEventTime: BigInt(built.maxUs!) } : {}),
-          });
-          note(`ingested ${built.rows} ${entryType === "file:table" ? "table rows" : "rows"} into ${r.resolved.path} (${entryType} v${r.version.version})`);
-          return r.version.version;
-        } finally {
-          rmSync(given, { force: true });
-        }
-      });
-      return { version: done.result, seq: done.seq };
-    } finally {
-      rmSync(staged, { force: true });
-    }
+  /** Writes `built` as the next version of `d` (on the flush thread); returns its version and the transaction's sequence. */
+  private commit(d: Destination, built: BuiltVersion, through: number, applied: number): Promise<{ version: number; seq: number }> {
+    const table = d.kind === "table";
+    return this.flusher.write({
+      path: d.path,
+      entryType: table ? "file:table" : "file:series",
+      fields: built.fields,
+      data: built.data,
+      attributes: {
+        rows: built.rows,
+        columns: built.columns,
+        ...(table ? { [CDC_ATTR]: applied } : { timestamp_column: d.timeColumn }),
+        [THROUGH_ATTR]: through,
+      },
+      ...(built.minUs !== undefined && built.maxUs !== undefined ? { minUs: built.minUs, maxUs: built.maxUs } : {}),
+      note: `ingested ${built.rows} ${table ? "table rows" : "rows"} into ${d.path} (${table ? "file:table" : "file:series"} v{version})`,
+    });
   }
 
   /** What `/status` shows: per destination, the buffer, counts and the last flush. */
@@ -504,6 +497,7 @@ export class Ingester {
         const d = Bun.peek(p);
         if (d instanceof Destination && d.timer) clearTimeout(d.timer);
       }
+      this.flusher.close();
       await this.wal.close();
     }
     return out;
