@@ -6,7 +6,8 @@
 //
 // The server is a child process running the ingest part behind Bun.serve (until `pond
 // serve` mounts it): `bun bench/ingest.bench.ts --serve POND MODE`. The clients run here.
-// Modes, measured in the same run, in turns:
+// Each client first opens its connection with one untimed request (to another series): the
+// figures are the sustained load. Modes, measured in the same run, in turns:
 //   ingest     the product: write-ahead file with group commit, buffers, flushes (default thresholds)
 //   nogroup    the same with one fsync per request (group commit off): what group commit buys
 //   baseline   Bun.serve that parses each body as JSON lines and answers 200: the HTTP floor
@@ -45,9 +46,20 @@ async function serveMode(pondDir: string, mode: string): Promise<void> {
     syncs = () => part.ingester.walSyncs;
   }
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: handle });
+  // BENCH_VERBOSE: the server's event-loop stalls over 10 ms, to tell its own pauses from the machine's.
+  const stalls: string[] = [];
+  if (process.env.BENCH_VERBOSE) {
+    let last = performance.now();
+    setInterval(() => {
+      const now = performance.now();
+      if (now - last > 12) stalls.push(`${Math.round(now - last)}`);
+      last = now;
+    }, 2);
+  }
   process.on("SIGTERM", async () => {
     server.stop();
     await close();
+    if (stalls.length) console.error(`event-loop stalls (ms): ${stalls.join(" ")}`);
     console.error(JSON.stringify({ walSyncs: syncs() }));
     process.exit(0);
   });
@@ -105,7 +117,8 @@ async function load(mode: string, clients: number, rowsEach: number, batch: numb
     const pondDir = join(dir, "pond");
     const init = Bun.spawnSync([POND_BIN, "init", "--pond", pondDir]);
     if (init.exitCode !== 0) throw new Error(`pond init: ${init.stderr}`);
-    const child = Bun.spawn([process.execPath, import.meta.path, "--serve", pondDir, mode], { stdout: "pipe", stderr: "pipe" });
+    const prof = process.env.BENCH_PROFILE ? ["--cpu-prof-md", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+    const child = Bun.spawn([process.execPath, ...prof, import.meta.path, "--serve", pondDir, mode], { stdout: "pipe", stderr: "pipe" });
     const reader = child.stdout.getReader();
     const { value } = await reader.read();
     const port = Number(new TextDecoder().decode(value).trim());
@@ -113,6 +126,13 @@ async function load(mode: string, clients: number, rowsEach: number, batch: numb
     const T0 = 1_700_000_000;
     const latencies: number[] = [];
     const timeline: [number, number][] = [];
+    // Warm-up, not timed: each client opens its keep-alive connection with one request (to another series).
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        const r = await fetch(url.replace("/b.series", "/warm.series"), { method: "POST", body: `{"timestamp":${T0 + c}}\n` });
+        await r.text();
+      }),
+    );
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {

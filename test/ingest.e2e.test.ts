@@ -95,6 +95,34 @@ describe("pond ingest", () => {
     expect(walFiles()).toEqual([]);
   }, 120_000);
 
+  test("SIGTERM with standard input still open: `pond ingest` flushes, commits and exits 0", async () => {
+    const p = Bun.spawn([POND_BIN, "ingest", "/term.series", "--ack"], {
+      env: { ...process.env, POND: ctx.pondDir },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let acked = 0;
+    let resolveAck: () => void;
+    const first = new Promise<void>((r) => {
+      resolveAck = r;
+    });
+    const acks = readAcks(p.stdout, (a) => {
+      acked = a.lines;
+      resolveAck();
+    });
+    p.stdin.write(`${line(0)}${line(1)}${line(2)}`);
+    await p.stdin.flush();
+    await first;
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
+    await acks;
+    expect(acked).toBe(3);
+    expect(await new Response(p.stderr).text()).toContain("flushed 3 rows into /term.series");
+    expect((await count("/term.series")).n).toBe(3);
+    expect(walFiles()).toEqual([]);
+  }, 30_000);
+
   test("a bad line stops `pond ingest` with exit 1 naming the line and column; batches before it are kept", async () => {
     const input = `${line(0)}${line(1)}`;
     const r1 = await pond(["ingest", "/bad.series", "--ack"], { pond: ctx.pondDir, stdin: new TextEncoder().encode(input) });

@@ -37,11 +37,6 @@ export class DedupWindow {
     if (timeUs > this.newest) this.newest = timeUs;
   }
 
-  /** Forgets `key` (a request that failed after its rows were checked). */
-  delete(key: string): void {
-    this.seen.delete(key);
-  }
-
   /** Forgets keys older than the window; called after each flush, so memory is bounded by the window's rows. */
   evict(): void {
     const horizon = this.newest - this.windowUs;

@@ -70,6 +70,7 @@ export type FlushReason = "rows" | "bytes" | "interval" | "request" | "sync" | "
 
 export class Ingester {
   private readonly dests = new Map<string, Promise<Destination>>();
+  private readonly aliases = new Map<string, Promise<Destination>>();
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly m: ReturnType<typeof makeMetrics>;
@@ -151,15 +152,22 @@ export class Ingester {
     }
   }
 
-  /** The destination at pond path `path`, loaded once. */
+  /** The destination at pond path `path`, loaded once (and found by the path as sent, without normalizing it again). */
   private dest(path: string): Promise<Destination> {
+    const known = this.aliases.get(path);
+    if (known) return known;
     const p = normalizePath(path.startsWith("/") ? path : `/${path}`);
     let d = this.dests.get(p);
     if (!d) {
       d = (async () => Destination.load(await this.pond.view(), p))();
       this.dests.set(p, d);
-      d.catch(() => this.dests.delete(p)); // not found now may exist later
     }
+    this.aliases.set(path, d);
+    // Not found now may exist later.
+    d.catch(() => {
+      this.dests.delete(p);
+      this.aliases.delete(path);
+    });
     return d;
   }
 
@@ -249,7 +257,6 @@ export class Ingester {
     const key = req.key ?? this.options.dedupKey;
     let kept = rows;
     let dw: DedupWindow | undefined;
-    const added: string[] = [];
     if (key && key.length > 0) {
       for (const k of key)
         if (!types.has(k) && !d.columns.has(k))
@@ -260,7 +267,6 @@ export class Ingester {
         const k = dw.keyOf(row);
         if (dw.has(k)) continue;
         dw.add(k, row[timeColumn] as number);
-        added.push(k);
         kept.push(row);
       }
     }
@@ -287,13 +293,9 @@ export class Ingester {
       this.m.rows.inc({ destination: d.path }, kept.length);
       const written = this.wal.append(d.path, record);
       this.afterAdd(d);
-      try {
-        await written;
-      } catch (e) {
-        // Not durable: the sender gets an error and sends again; forget the keys so that resend is taken.
-        if (dw) for (const k of added) dw.delete(k);
-        throw e;
-      }
+      // Not durable when this throws: the sender gets an error. The rows stay buffered (and
+      // their keys seen), so its re-send is dropped as a duplicate unless the process dies first.
+      await written;
     }
     return { accepted: kept.length, deduplicated, durable: false, destination: d.path };
   }
@@ -386,26 +388,29 @@ export class Ingester {
     if (d.timer) clearTimeout(d.timer);
     d.timer = undefined;
     d.firstAt = undefined;
+    // The rows (or events) this flush takes, the watermark and the sealed segments are one
+    // cut, made without an await: a row that arrives later is in a later segment and a later flush.
     const through = d.lastSeq;
-    const files = await this.wal.seal(d.path);
+    const taken = d.kind === "table" ? [] : d.rows;
+    const takenBytes = d.kind === "table" ? 0 : d.bytes;
+    const pendingCopy = new Map(d.pending);
+    if (d.kind !== "table") {
+      d.rows = [];
+      d.bytes = 0;
+    }
+    const sealed = this.wal.seal(d.path);
+    const files = await sealed;
     const view = () => this.pond.view();
     let built: BuiltVersion;
-    let taken: Record<string, unknown>[] = [];
-    let takenBytes = 0;
     let applied = d.applied;
     let state: Map<string, Record<string, unknown>> | undefined;
     if (d.kind === "table") {
       state = new Map(await d.tableState(view));
-      const pendingCopy = new Map(d.pending);
       const a = applyContiguous(state, pendingCopy, d.applied);
       if (a.count === 0) return undefined; // waiting for a gap to fill
       applied = a.applied;
       built = buildTableVersion(state.values());
     } else {
-      taken = d.rows;
-      takenBytes = d.bytes;
-      d.rows = [];
-      d.bytes = 0;
       built = buildSeriesVersion(taken, d.columns as Map<string, IngestType>, d.timeColumn!);
     }
     this.updateGauges(d);

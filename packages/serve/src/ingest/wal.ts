@@ -22,6 +22,7 @@
 import { closeSync, existsSync, fdatasync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync, ftruncateSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { EINTR, EWOULDBLOCK, LOCK_EX, LOCK_NB, flock, isSystemError } from "@pond/diagnostics";
 import { fsyncDir } from "@pond/oplog";
@@ -165,7 +166,8 @@ export class WriteAheadLog {
       } else left.push(s);
     }
     this.sealedFiles.set(dest, left);
-    for (const f of files) rmSync(f, { force: true });
+    // Unlinking a segment frees its blocks, which took ~20 ms each under load: off the event loop.
+    await Promise.all(files.map((f) => rm(f, { force: true })));
     await fsyncDir(this.dir);
   }
 
