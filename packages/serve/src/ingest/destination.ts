@@ -40,6 +40,8 @@ export class Destination {
   bytes = 0;
   firstAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the buffer gauges were last set (performance.now()). */
+  gaugesAt = Number.NEGATIVE_INFINITY;
   /** A flush of this destination is queued and has not started: a threshold need not queue another. */
   flushQueued = false;
 

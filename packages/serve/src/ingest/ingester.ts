@@ -332,7 +332,9 @@ export class Ingester {
 
   /** Starts the interval timer on the first unflushed row; flushes at once past a row or byte threshold. */
   private afterAdd(d: Destination, thresholds = true): void {
-    this.updateGauges(d);
+    // The buffer gauges follow requests at most every 100 ms (their labels cost more than the request's own work); flushes set them exactly.
+    const now = performance.now();
+    if (now - d.gaugesAt >= 100) this.updateGauges(d);
     if (d.firstAt === undefined) {
       d.firstAt = Date.now();
       d.timer = setTimeout(
@@ -347,6 +349,7 @@ export class Ingester {
   }
 
   private updateGauges(d: Destination): void {
+    d.gaugesAt = performance.now();
     this.m.bufferBytes.set(d.bytes, { destination: d.path });
     this.m.bufferRows.set(d.buffered, { destination: d.path });
   }
