@@ -72,7 +72,10 @@ describe("POST /ingest", () => {
       expect(await query("SELECT count(*)::INT AS n, count(DISTINCT device)::INT AS d, sum(temp) AS s FROM '/dev/fmt.series'")).toEqual([
         { n: 5, d: 2, s: 10 + 10.25 + 10.5 + 10.75 + 11.5 },
       ]);
-      const log = await pondOk(["log", "-n", "1"], { pond: ctx.pondDir });
+      // The version's rows are in time order (sent 0,1 then 2,3 then 4: in order here; see below for out of order).
+      await post(h, "/ingest/dev/order.series?sync=true", jsonl([row(5), row(3), row(9), row(1)]));
+      expect(await query("SELECT (epoch(timestamp) - " + T0 + ")::INT AS i FROM '/dev/order.series'")).toEqual([{ i: 1 }, { i: 3 }, { i: 5 }, { i: 9 }]);
+      const log = await pondOk(["log", "-n", "2"], { pond: ctx.pondDir });
       expect(log.stdout).toContain("ingested 5 rows into /dev/fmt.series (file:series v1)");
     } finally {
       await h.stop();

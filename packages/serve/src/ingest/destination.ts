@@ -199,18 +199,28 @@ export interface BuiltVersion {
   fields: ParquetField[];
   /** One array of values per field. */
   data: unknown[][];
+  /** Rows are to be ordered by the first column (time) before encoding (done on the flush thread). */
+  sortByFirst?: boolean;
   rows: number;
   columns: IngestColumn[];
   minUs?: number;
   maxUs?: number;
 }
 
-/** The rows as a Parquet file: the time column first (required), then the other columns by name; rows by time. */
-export function buildSeriesVersion(
+/** Rows taken apart per stretch before the flush yields to the event loop (requests in flight go on meanwhile). */
+const CHUNK_ROWS = 2000;
+
+/**
+ * The rows as the columns of a Parquet file: the time column first (required), then the
+ * other columns by name, in arrival order (`sortByFirst`: the flush thread orders them by
+ * time). Built a stretch at a time, yielding between stretches, so a flush of 10,000 rows
+ * does not stall the requests in flight.
+ */
+export async function buildSeriesVersion(
   rows: readonly Record<string, unknown>[],
   columns: ReadonlyMap<string, IngestType | string>,
   timeColumn: string,
-): BuiltVersion {
+): Promise<BuiltVersion> {
   const used = new Set<string>();
   for (const r of rows) for (const k in r) used.add(k);
   const others = [...used].filter((c) => c !== timeColumn).sort();
@@ -218,17 +228,28 @@ export function buildSeriesVersion(
     { name: timeColumn, type: "TIMESTAMP WITH TIME ZONE" },
     ...others.map((name) => ({ name, type: columns.get(name) as IngestType })),
   ];
-  const order = rows.map((_, i) => i);
-  const times = rows.map((r) => r[timeColumn] as number);
-  order.sort((a, b) => times[a]! - times[b]! || a - b);
-  const data = cols.map((c) => order.map((i) => rows[i]![c.name] ?? null));
+  const data: unknown[][] = cols.map(() => new Array(rows.length));
+  let minUs = Number.POSITIVE_INFINITY;
+  let maxUs = Number.NEGATIVE_INFINITY;
+  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+    if (start > 0) await new Promise((r) => setImmediate(r));
+    const end = Math.min(rows.length, start + CHUNK_ROWS);
+    for (let i = start; i < end; i++) {
+      const row = rows[i]!;
+      const t = row[timeColumn] as number;
+      if (t < minUs) minUs = t;
+      if (t > maxUs) maxUs = t;
+      for (let c = 0; c < cols.length; c++) data[c]![i] = row[cols[c]!.name] ?? null;
+    }
+  }
   return {
     fields: cols.map((c, i) => parquetField(c, i === 0)),
     data,
+    sortByFirst: true,
     rows: rows.length,
     columns: cols,
-    minUs: times[order[0]!],
-    maxUs: times[order[order.length - 1]!],
+    minUs,
+    maxUs,
   };
 }
 

@@ -414,7 +414,7 @@ export class Ingester {
       applied = a.applied;
       built = buildTableVersion(state.values());
     } else {
-      built = buildSeriesVersion(taken, d.columns as Map<string, IngestType>, d.timeColumn!);
+      built = await buildSeriesVersion(taken, d.columns as Map<string, IngestType>, d.timeColumn!);
     }
     this.updateGauges(d);
     let version: number;
@@ -461,6 +461,7 @@ export class Ingester {
       entryType: table ? "file:table" : "file:series",
       fields: built.fields,
       data: built.data,
+      ...(built.sortByFirst ? { sortByFirst: true } : {}),
       attributes: {
         rows: built.rows,
         columns: built.columns,

@@ -17,6 +17,8 @@ export interface VersionWrite {
   entryType: "file:series" | "file:table";
   fields: ParquetField[];
   data: unknown[][];
+  /** Order the rows by the first column (a time in µs) before encoding. */
+  sortByFirst?: boolean;
   attributes: Record<string, unknown>;
   minUs?: number;
   maxUs?: number;
@@ -26,7 +28,7 @@ export interface VersionWrite {
 
 /** Writes `w` as the next version of `w.path`; returns the version's number and the transaction's sequence. */
 export async function writeVersion(pond: Pond, command: string[], w: VersionWrite): Promise<{ version: number; seq: number }> {
-  const bytes = encodeColumns(w.fields, w.data, { codec: "ZSTD", rowGroupSize: 10_000 });
+  const bytes = encodeColumns(w.fields, w.sortByFirst ? sortedByFirst(w.data) : w.data, { codec: "ZSTD", rowGroupSize: 10_000 });
   const staging = join(pond.paths.data, "_large_files");
   mkdirSync(staging, { recursive: true });
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
@@ -52,4 +54,12 @@ export async function writeVersion(pond: Pond, command: string[], w: VersionWrit
   } finally {
     rmSync(staged, { force: true });
   }
+}
+
+/** The columns with their rows ordered by the first column (numbers), ties in arrival order. */
+function sortedByFirst(data: unknown[][]): unknown[][] {
+  const key = data[0] as number[];
+  const order = Array.from({ length: key.length }, (_, i) => i);
+  order.sort((a, b) => key[a]! - key[b]! || a - b);
+  return data.map((col) => order.map((i) => col[i]));
 }
