@@ -12,7 +12,7 @@
 //   nogroup    the same with one fsync per request (group commit off): what group commit buys
 //   baseline   Bun.serve that parses each body as JSON lines and answers 200: the HTTP floor
 // Run: node_modules/.bin/bun bench/ingest.bench.ts [--clients 100] [--rows 1000] [--batch 10] [--rounds 1]
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { POND_BIN, report } from "./lib.ts";
@@ -74,6 +74,16 @@ interface Load {
   rssMiB: number;
   walSyncs: number;
   rows: number;
+  /** The server process's CPU time (user + system, all threads, start to exit). */
+  cpuMs: number;
+  /** The server's CPU time during the timed load only (from /proc: 10 ms ticks). */
+  loadCpuMs: number;
+}
+
+/** User + system CPU of process `pid` so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+function procCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function main(): Promise<void> {
@@ -96,7 +106,7 @@ async function main(): Promise<void> {
   for (const mode of only) {
     const r = best(mode);
     console.log(
-      `${mode.padEnd(9)} ${Math.round(r.rowsPerSec).toLocaleString()} rows/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, wall ${Math.round(r.wallMs)} ms, server peak RSS ${Math.round(r.rssMiB)} MiB, WAL fsyncs ${r.walSyncs}`,
+      `${mode.padEnd(9)} ${Math.round(r.rowsPerSec).toLocaleString()} rows/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, wall ${Math.round(r.wallMs)} ms, server peak RSS ${Math.round(r.rssMiB)} MiB, server CPU ${Math.round(r.loadCpuMs)} ms during the load (${Math.round(r.cpuMs)} ms start to exit), WAL fsyncs ${r.walSyncs}`,
     );
   }
   const ing = best("ingest");
@@ -133,6 +143,7 @@ async function load(mode: string, clients: number, rowsEach: number, batch: numb
         await r.text();
       }),
     );
+    const cpu0 = procCpuMs(child.pid);
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
@@ -150,12 +161,17 @@ async function load(mode: string, clients: number, rowsEach: number, batch: numb
       }),
     );
     const wallMs = performance.now() - t0;
+    const loadCpuMs = procCpuMs(child.pid) - cpu0;
     child.kill("SIGTERM");
     await child.exited;
     const tail = await new Response(child.stderr).text();
     if (process.env.BENCH_VERBOSE) console.log(tail);
     const walSyncs = mode === "baseline" ? 0 : JSON.parse(tail.trim().split("\n").pop()!).walSyncs;
-    const rssMiB = Number(child.resourceUsage()!.maxRSS) / (1024 * 1024);
+    const usage = child.resourceUsage()!;
+    const rssMiB = Number(usage.maxRSS) / (1024 * 1024);
+    const cpuMs = Number(usage.cpuTime.total) / 1000;
+    if (process.env.BENCH_VERBOSE)
+      console.log(`${mode}: server CPU user ${Math.round(Number(usage.cpuTime.user) / 1000)} ms, system ${Math.round(Number(usage.cpuTime.system) / 1000)} ms`);
     latencies.sort((a, b) => a - b);
     if (process.env.BENCH_VERBOSE) {
       // p99 and max latency of the requests started in each 200 ms
@@ -187,7 +203,7 @@ async function load(mode: string, clients: number, rowsEach: number, batch: numb
         throw new Error(`${mode}: the series holds ${got.n} rows (${got.k} distinct), ${total} were sent`);
       console.log(`${mode}: the series holds exactly the ${total.toLocaleString()} rows sent (count and distinct (client, seq) checked)`);
     }
-    return { rowsPerSec: total / (wallMs / 1000), p50: q(0.5), p99: q(0.99), wallMs, rssMiB, walSyncs, rows };
+    return { rowsPerSec: total / (wallMs / 1000), p50: q(0.5), p99: q(0.99), wallMs, rssMiB, walSyncs, rows, cpuMs, loadCpuMs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -21,8 +21,12 @@ export class DedupWindow {
 
   /** The key of a row of normalized values, by column name. */
   keyOf(row: Record<string, unknown>): string {
-    if (this.columns.length === 1) return JSON.stringify(row[this.columns[0]!] ?? null);
-    return JSON.stringify(this.columns.map((c) => row[c] ?? null));
+    return this.keyOfValues(this.columns.map((c) => row[c] ?? null));
+  }
+
+  /** The key of the key columns' normalized values, in the order of `columns`. */
+  keyOfValues(values: readonly unknown[]): string {
+    return JSON.stringify(values);
   }
 
   /** True when `key` is within the window (a duplicate). */

@@ -35,8 +35,9 @@ export class Destination {
   /** The last write-ahead record sequence given out. */
   lastSeq = 0;
 
-  // Rows (series)
-  rows: Record<string, unknown>[] = [];
+  // Rows (series): chunks as requests brought them, each row an array of values aligned with its chunk's columns
+  private chunks: RowChunk[] = [];
+  private chunkRows = 0;
   bytes = 0;
   firstAt: number | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,7 +62,26 @@ export class Destination {
 
   /** Rows or events waiting for a flush. */
   get buffered(): number {
-    return this.kind === "table" ? this.pending.size : this.rows.length;
+    return this.kind === "table" ? this.pending.size : this.chunkRows;
+  }
+
+  addChunk(cols: readonly (readonly [string, IngestType])[], rows: unknown[][]): void {
+    this.chunks.push({ cols, rows });
+    this.chunkRows += rows.length;
+  }
+
+  /** Takes every buffered chunk (a flush). */
+  takeChunks(): RowChunk[] {
+    const out = this.chunks;
+    this.chunks = [];
+    this.chunkRows = 0;
+    return out;
+  }
+
+  /** Puts chunks a failed flush took back in front of the buffer. */
+  putBack(chunks: RowChunk[]): void {
+    this.chunks = [...chunks, ...this.chunks];
+    this.chunkRows = this.chunks.reduce((n, c) => n + c.rows.length, 0);
   }
 
   /**
@@ -194,6 +214,12 @@ function hasColumns(v: VersionInfo, columns: readonly string[]): boolean {
   return columns.every((c) => names.has(c));
 }
 
+/** Rows of one request: values aligned with `cols` (name, type). */
+export interface RowChunk {
+  cols: readonly (readonly [string, IngestType])[];
+  rows: unknown[][];
+}
+
 /** A version's columns, ready for the Parquet codec (version-writer.ts), and what its record says of it. */
 export interface BuiltVersion {
   fields: ParquetField[];
@@ -211,42 +237,44 @@ export interface BuiltVersion {
 const CHUNK_ROWS = 2000;
 
 /**
- * The rows as the columns of a Parquet file: the time column first (required), then the
- * other columns by name, in arrival order (`sortByFirst`: the flush thread orders them by
- * time). Built a stretch at a time, yielding between stretches, so a flush of 10,000 rows
- * does not stall the requests in flight.
+ * The buffered rows as the columns of a Parquet file: the time column first (required),
+ * then the other columns by name, in arrival order (`sortByFirst`: the flush thread orders
+ * them by time). Built a stretch at a time, yielding between stretches, so a flush of
+ * 10,000 rows does not stall the requests in flight.
  */
-export async function buildSeriesVersion(
-  rows: readonly Record<string, unknown>[],
-  columns: ReadonlyMap<string, IngestType | string>,
-  timeColumn: string,
-): Promise<BuiltVersion> {
-  const used = new Set<string>();
-  for (const r of rows) for (const k in r) used.add(k);
-  const others = [...used].filter((c) => c !== timeColumn).sort();
-  const cols: IngestColumn[] = [
-    { name: timeColumn, type: "TIMESTAMP WITH TIME ZONE" },
-    ...others.map((name) => ({ name, type: columns.get(name) as IngestType })),
-  ];
-  const data: unknown[][] = cols.map(() => new Array(rows.length));
+export async function buildSeriesVersion(chunks: readonly RowChunk[], timeColumn: string): Promise<BuiltVersion> {
+  const types = new Map<string, IngestType>();
+  let n = 0;
+  for (const ch of chunks) {
+    n += ch.rows.length;
+    for (const [name, type] of ch.cols) if (!types.has(name)) types.set(name, type);
+  }
+  const others = [...types.keys()].filter((c) => c !== timeColumn).sort();
+  const cols: IngestColumn[] = [{ name: timeColumn, type: "TIMESTAMP WITH TIME ZONE" }, ...others.map((name) => ({ name, type: types.get(name)! }))];
+  const data: unknown[][] = cols.map(() => []);
   let minUs = Number.POSITIVE_INFINITY;
   let maxUs = Number.NEGATIVE_INFINITY;
-  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-    if (start > 0) await new Promise((r) => setImmediate(r));
-    const end = Math.min(rows.length, start + CHUNK_ROWS);
-    for (let i = start; i < end; i++) {
-      const row = rows[i]!;
-      const t = row[timeColumn] as number;
+  let sinceYield = 0;
+  for (const ch of chunks) {
+    // Where each output column is in this chunk's rows (-1: absent, null).
+    const at = cols.map((c) => ch.cols.findIndex(([name]) => name === c.name));
+    for (const vals of ch.rows) {
+      const t = vals[at[0]!] as number;
       if (t < minUs) minUs = t;
       if (t > maxUs) maxUs = t;
-      for (let c = 0; c < cols.length; c++) data[c]![i] = row[cols[c]!.name] ?? null;
+      for (let c = 0; c < cols.length; c++) data[c]!.push(at[c]! < 0 ? null : vals[at[c]!]);
+    }
+    sinceYield += ch.rows.length;
+    if (sinceYield >= CHUNK_ROWS) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
     }
   }
   return {
     fields: cols.map((c, i) => parquetField(c, i === 0)),
     data,
     sortByFirst: true,
-    rows: rows.length,
+    rows: n,
     columns: cols,
     minUs,
     maxUs,

@@ -24,7 +24,6 @@ import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
 import { applyContiguous, gapOf, isCdcRecord, parseEvents, type CdcEvent } from "./cdc.ts";
 import { Destination, buildSeriesVersion, buildTableVersion, CDC_ATTR, THROUGH_ATTR, type BuiltVersion } from "./destination.ts";
-import type { DedupWindow } from "./dedup.ts";
 import { IngestBadInputError, IngestWrongDestinationError } from "./errors.ts";
 import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
 import { WriteAheadLog } from "./wal.ts";
@@ -129,20 +128,16 @@ export class Ingester {
         const cols = rec.c as [string, IngestType][];
         for (const [name, type] of cols) if (!d.columns.has(name)) d.columns.set(name, type);
         if (typeof rec.t === "string") d.timeColumn ??= rec.t;
-        const rows = (rec.r as unknown[][]).map((vals) => {
-          const row: Record<string, unknown> = {};
-          cols.forEach(([name], i) => {
-            if (vals[i] !== null) row[name] = vals[i];
-          });
-          return row;
-        });
+        const rows = rec.r as unknown[][];
         const key = rec.k as string[] | undefined;
-        if (key && d.timeColumn) {
+        const timeIdx = cols.findIndex(([n]) => n === d.timeColumn);
+        if (key && timeIdx >= 0) {
           const dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
-          for (const row of rows) dw.add(dw.keyOf(row), row[d.timeColumn] as number);
+          const keyIdx = key.map((k) => cols.findIndex(([n]) => n === k));
+          for (const vals of rows) dw.add(dw.keyOfValues(keyIdx.map((j) => (j < 0 ? null : vals[j]))), vals[timeIdx] as number);
         }
         if (s <= d.committedThrough) continue; // committed before the crash
-        d.rows.push(...rows);
+        d.addChunk(cols, rows);
         d.bytes += (rec.b as number) ?? 0;
       }
       this.wal.adopt(d.path, f.files);
@@ -240,34 +235,33 @@ export class Ingester {
       }
       if (inferred) types.set(name, inferred);
     }
+    // Each row as an array of values aligned with `cols` (as the write-ahead record and the buffer keep them).
     const cols = [...types];
-    const rows: Record<string, unknown>[] = new Array(records.length);
+    const timeIdx = cols.findIndex(([n]) => n === timeColumn);
+    const rows: unknown[][] = new Array(records.length);
     for (let i = 0; i < records.length; i++) {
       const { line, value } = records[i]!;
-      const row: Record<string, unknown> = {};
-      for (const [name, type] of cols) {
-        const v = convert(value[name], type, line, name, fromText, unit);
-        if (v !== null) row[name] = v;
-      }
-      if (row[timeColumn] === undefined)
+      const vals = new Array(cols.length);
+      for (let c = 0; c < cols.length; c++) vals[c] = convert(value[cols[c]![0]], cols[c]![1], line, cols[c]![0], fromText, unit);
+      if (timeIdx < 0 || vals[timeIdx] === null)
         throw new IngestBadInputError(line, "has no time", timeColumn, `Every row of a series needs its time in "${timeColumn}".`, unit);
-      rows[i] = row;
+      rows[i] = vals;
     }
     // Dedup: drop rows whose key is in the window (or earlier in this request).
     const key = req.key ?? this.options.dedupKey;
     let kept = rows;
-    let dw: DedupWindow | undefined;
     if (key && key.length > 0) {
       for (const k of key)
         if (!types.has(k) && !d.columns.has(k))
           throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
-      dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
+      const dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
+      const keyIdx = key.map((k) => cols.findIndex(([n]) => n === k));
       kept = [];
-      for (const row of rows) {
-        const k = dw.keyOf(row);
+      for (const vals of rows) {
+        const k = dw.keyOfValues(keyIdx.map((j) => (j < 0 ? null : vals[j])));
         if (dw.has(k)) continue;
-        dw.add(k, row[timeColumn] as number);
-        kept.push(row);
+        dw.add(k, vals[timeIdx] as number);
+        kept.push(vals);
       }
     }
     const deduplicated = rows.length - kept.length;
@@ -279,15 +273,8 @@ export class Ingester {
     if (deduplicated > 0) this.m.dedup.inc({ destination: d.path }, deduplicated);
     if (kept.length > 0) {
       const s = ++d.lastSeq;
-      const record: Record<string, unknown> = {
-        s,
-        b: req.bytes,
-        t: timeColumn,
-        c: cols,
-        r: kept.map((row) => cols.map(([n]) => row[n] ?? null)),
-        ...(key ? { k: key } : {}),
-      };
-      d.rows.push(...kept);
+      const record: Record<string, unknown> = { s, b: req.bytes, t: timeColumn, c: cols, r: kept, ...(key ? { k: key } : {}) };
+      d.addChunk(cols, kept);
       d.bytes += req.bytes;
       d.accepted += kept.length;
       this.m.rows.inc({ destination: d.path }, kept.length);
@@ -394,13 +381,10 @@ export class Ingester {
     // The rows (or events) this flush takes, the watermark and the sealed segments are one
     // cut, made without an await: a row that arrives later is in a later segment and a later flush.
     const through = d.lastSeq;
-    const taken = d.kind === "table" ? [] : d.rows;
+    const taken = d.kind === "table" ? [] : d.takeChunks();
     const takenBytes = d.kind === "table" ? 0 : d.bytes;
     const pendingCopy = new Map(d.pending);
-    if (d.kind !== "table") {
-      d.rows = [];
-      d.bytes = 0;
-    }
+    if (d.kind !== "table") d.bytes = 0;
     const sealed = this.wal.seal(d.path);
     const files = await sealed;
     const view = () => this.pond.view();
@@ -414,7 +398,7 @@ export class Ingester {
       applied = a.applied;
       built = buildTableVersion(state.values());
     } else {
-      built = await buildSeriesVersion(taken, d.columns as Map<string, IngestType>, d.timeColumn!);
+      built = await buildSeriesVersion(taken, d.timeColumn!);
     }
     this.updateGauges(d);
     let version: number;
@@ -424,7 +408,7 @@ export class Ingester {
     } catch (e) {
       // Nothing committed: the rows go back in front of the buffer, their segments stay sealed for the next try.
       if (d.kind !== "table") {
-        d.rows = [...taken, ...d.rows];
+        d.putBack(taken);
         d.bytes += takenBytes;
       }
       this.afterAdd(d, false);
@@ -443,7 +427,7 @@ export class Ingester {
     }
     await this.wal.remove(d.path, files);
     for (const w of d.dedup.values()) (await w).evict();
-    const rows = d.kind === "table" ? built.rows : taken.length;
+    const rows = built.rows;
     d.lastFlush = { at: new Date().toISOString(), reason, rows, version, seq };
     this.m.flushes.inc({ reason });
     this.m.commits.inc({ destination: d.path });
