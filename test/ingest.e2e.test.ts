@@ -137,6 +137,25 @@ describe("pond ingest", () => {
     expect((await count("/bad.series")).n).toBe(2);
   }, 30_000);
 
+  test("into a series `pond copy` made from CSV (TIMESTAMP without a zone): the column stays TIMESTAMP, times with an offset land in UTC", async () => {
+    const csv = join(ctx.dir, "naive.csv");
+    await Bun.write(csv, "timestamp,temp\n2024-01-01 00:00:00,1.5\n");
+    await pondOk(["copy", `host+series+csv://${csv}`, "/naive.series"], { pond: ctx.pondDir });
+    const input = '{"timestamp": "2024-01-02 00:00:00", "temp": 3}\n{"timestamp": "2024-01-02T03:00:00+02:00", "temp": 4}\n';
+    await pondOk(["ingest", "/naive.series"], { pond: ctx.pondDir, stdin: new TextEncoder().encode(input) });
+    const r = await pondOk(
+      ["query", "--format", "json", "SELECT strftime(timestamp, '%Y-%m-%d %H:%M') AS t, typeof(timestamp) AS ty, temp FROM '/naive.series' ORDER BY temp"],
+      {
+        pond: ctx.pondDir,
+      },
+    );
+    expect(JSON.parse(r.stdout)).toEqual([
+      { t: "2024-01-01 00:00", ty: "TIMESTAMP", temp: 1.5 },
+      { t: "2024-01-02 00:00", ty: "TIMESTAMP", temp: 3 },
+      { t: "2024-01-02 01:00", ty: "TIMESTAMP", temp: 4 },
+    ]);
+  }, 30_000);
+
   test("CSV from standard input into a new series, then a second run appends a version", async () => {
     const csv = "time,site,temp\n2024-05-01T00:00:00Z,a,10.5\n2024-05-01T00:01:00Z,b,11\n";
     await pondOk(["ingest", "/csv.series", "--format", "csv"], { pond: ctx.pondDir, stdin: new TextEncoder().encode(csv) });

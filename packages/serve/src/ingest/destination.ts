@@ -250,7 +250,7 @@ export async function buildSeriesVersion(chunks: readonly RowChunk[], timeColumn
     for (const [name, type] of ch.cols) if (!types.has(name)) types.set(name, type);
   }
   const others = [...types.keys()].filter((c) => c !== timeColumn).sort();
-  const cols: IngestColumn[] = [{ name: timeColumn, type: "TIMESTAMP WITH TIME ZONE" }, ...others.map((name) => ({ name, type: types.get(name)! }))];
+  const cols: IngestColumn[] = [{ name: timeColumn, type: types.get(timeColumn)! }, ...others.map((name) => ({ name, type: types.get(name)! }))];
   const data: unknown[][] = cols.map(() => []);
   let minUs = Number.POSITIVE_INFINITY;
   let maxUs = Number.NEGATIVE_INFINITY;

@@ -11,7 +11,7 @@ import { TIMESTAMP_CANDIDATES } from "@pond/tlogfs";
 import { IngestBadInputError } from "./errors.ts";
 
 /** The column types ingest writes, by the DuckDB type text ingest records in a version's attributes. */
-export type IngestType = "TIMESTAMP WITH TIME ZONE" | "DOUBLE" | "BIGINT" | "VARCHAR" | "BOOLEAN";
+export type IngestType = "TIMESTAMP WITH TIME ZONE" | "TIMESTAMP" | "DOUBLE" | "BIGINT" | "VARCHAR" | "BOOLEAN";
 
 export interface IngestColumn {
   name: string;
@@ -24,14 +24,17 @@ export type Value = number | string | boolean | null;
 /**
  * The type ingest writes for a column a series already has as `duckType`, or undefined
  * when ingest cannot write it. Integers are written as BIGINT and floats as DOUBLE (the
- * same families: a query reads them as one type); TIMESTAMP without a zone is not written
- * (its values would move by the zone), nor DATE, DECIMAL, lists or structs.
+ * same families: a query reads them as one type). A TIMESTAMP without a zone (what a CSV
+ * series gets) stays one, holding the UTC wall time as pond reads such times everywhere.
+ * DATE, DECIMAL, lists and structs are not written.
  */
 export function ingestTypeOf(duckType: string): IngestType | undefined {
   switch (duckType) {
     case "TIMESTAMP WITH TIME ZONE":
     case "TIMESTAMPTZ":
       return "TIMESTAMP WITH TIME ZONE";
+    case "TIMESTAMP":
+      return "TIMESTAMP";
     case "DOUBLE":
     case "FLOAT":
       return "DOUBLE";
@@ -51,18 +54,17 @@ export function ingestTypeOf(duckType: string): IngestType | undefined {
 
 /** The Parquet field for an ingest column (every column optional but the time column). */
 export function parquetField(c: IngestColumn, required: boolean): ParquetField {
-  const type =
-    c.type === "TIMESTAMP WITH TIME ZONE"
-      ? "timestamp_us"
-      : c.type === "DOUBLE"
-        ? "double"
-        : c.type === "BIGINT"
-          ? "int64"
-          : c.type === "BOOLEAN"
-            ? "boolean"
-            : "string";
-  return { name: c.name, type, optional: !required };
+  return { name: c.name, type: PARQUET_TYPES[c.type], optional: !required };
 }
+
+const PARQUET_TYPES = {
+  "TIMESTAMP WITH TIME ZONE": "timestamp_us",
+  TIMESTAMP: "timestamp_us_local",
+  DOUBLE: "double",
+  BIGINT: "int64",
+  BOOLEAN: "boolean",
+  VARCHAR: "string",
+} as const satisfies Record<IngestType, string>;
 
 /** The time column of new rows: `explicit`, else the first of the usual names present. */
 export function pickTimeColumn(names: Iterable<string>, explicit: string | undefined): string | undefined {
@@ -103,6 +105,7 @@ export function convert(v: unknown, type: IngestType, line: number, column: stri
     throw new IngestBadInputError(line, `${JSON.stringify(v)} is not ${what}`, column, undefined, unit);
   };
   switch (type) {
+    case "TIMESTAMP":
     case "TIMESTAMP WITH TIME ZONE": {
       if (typeof v === "number") return Number.isFinite(v) ? Math.round(v * 1e6) : bad("a time");
       if (typeof v !== "string") return bad("a time (ISO 8601 text or epoch seconds)");
