@@ -117,6 +117,7 @@ const CODES: Record<string, ErrorKind> = {
   bad_ingest_option: "usage",
   ingest_wal_damaged: "integrity",
   ingest_flush_failed: "user",
+  ingest_replay_failed: "user",
   // cmd
   usage: "usage",
   bad_endpoint: "usage",

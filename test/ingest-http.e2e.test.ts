@@ -2,11 +2,11 @@
 // mounted on Bun.serve in this process (until `pond serve` mounts it), answers checked
 // with the compiled binary (`pond query`, `pond diff --rows`).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INGEST_DEFAULTS, Registry, createIngestPart } from "@pond/serve";
 import type { IngestOptions, ServerPart } from "@pond/serve";
-import { newPond, pondOk } from "./support/pond-cli.ts";
+import { newPond, pond, pondOk } from "./support/pond-cli.ts";
 import { seededRandom } from "./support/kit.ts";
 
 let ctx: Awaited<ReturnType<typeof newPond>>;
@@ -188,6 +188,26 @@ describe("POST /ingest", () => {
     }
   }, 30_000);
 
+  test("write-ahead records for a destination that is gone stop the start with ingest_replay_failed naming the files", async () => {
+    const walDir = join(ctx.pondDir, "control", "ingest");
+    const file = join(walDir, "0000000000000000-000000000000002-000000.wal");
+    const rec = JSON.stringify({ s: 1, b: 10, t: "timestamp", c: [["timestamp", "TIMESTAMP WITH TIME ZONE"]], r: [[T0 * 1e6]] });
+    writeFileSync(file, `${JSON.stringify({ dest: "/gone/x.series" })}\n${rec}\n`);
+    try {
+      const err = await serve().then(
+        () => undefined,
+        (e) => e as { code: string; message: string; hint: string },
+      );
+      expect(err?.code).toBe("ingest_replay_failed");
+      expect(err?.message).toBe(
+        'Cannot replay the write-ahead file of "/gone/x.series": Cannot ingest into "/gone/x.series": directory "/gone" does not exist',
+      );
+      expect(err?.hint).toContain(file);
+    } finally {
+      rmSync(file);
+    }
+  }, 30_000);
+
   test("flush by rows and by interval; /status shows the buffer and the last flush; other pond commands write meanwhile", async () => {
     const h = await serve({ flushRows: 5, flushIntervalMs: 300 });
     try {
@@ -198,7 +218,12 @@ describe("POST /ingest", () => {
       expect(st.destinations.find((d) => d.destination === "/dev/th.series")?.bufferedRows).toBe(1);
       // The interval flush comes by itself.
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && (await query("SELECT count(*)::INT AS n FROM '/dev/th.series'"))[0]!.n !== 7) await Bun.sleep(100);
+      // (The first flush may not have committed yet: the series does not exist until it has.)
+      const rows = async () => {
+        const r = await pond(["query", "--format", "json", "SELECT count(*)::INT AS n FROM '/dev/th.series'"], { pond: ctx.pondDir });
+        return r.code === 0 ? JSON.parse(r.stdout)[0].n : -1;
+      };
+      while (Date.now() < deadline && (await rows()) !== 7) await Bun.sleep(100);
       expect(await query("SELECT count(*)::INT AS n FROM '/dev/th.series'")).toEqual([{ n: 7 }]);
       const text = h.metrics.render();
       expect(text).toContain('pond_ingest_flushes_total{reason="rows"} 1');

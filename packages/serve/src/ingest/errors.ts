@@ -102,3 +102,13 @@ export class IngestFlushError extends PondError implements HttpStatusError {
     });
   }
 }
+
+/** Write-ahead records left by an earlier process name a destination that cannot be used now (its folder gone, its type changed). */
+export class IngestReplayError extends PondError {
+  constructor(dest: string, files: readonly string[], problem: string) {
+    super("ingest_replay_failed", `Cannot replay the write-ahead file of "${dest}": ${problem}`, {
+      data: { dest, files },
+      hint: `Make the destination usable again (e.g. recreate its directory) and start again, or move ${files.join(", ")} aside to start without those rows (they were acknowledged but never committed).`,
+    });
+  }
+}

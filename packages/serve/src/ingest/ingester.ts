@@ -24,7 +24,7 @@ import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
 import { applyContiguous, gapOf, isCdcRecord, parseEvents, type CdcEvent } from "./cdc.ts";
 import { Destination, buildSeriesVersion, buildTableVersion, CDC_ATTR, THROUGH_ATTR, type BuiltVersion } from "./destination.ts";
-import { IngestBadInputError, IngestWrongDestinationError } from "./errors.ts";
+import { IngestBadInputError, IngestReplayError, IngestWrongDestinationError } from "./errors.ts";
 import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
 import { WriteAheadLog } from "./wal.ts";
 import { Flusher } from "./flusher.ts";
@@ -115,7 +115,14 @@ export class Ingester {
   private async recover(): Promise<void> {
     const found = this.wal.recover();
     for (const f of found) {
-      const d = await this.dest(f.dest);
+      let d: Destination;
+      try {
+        d = await this.dest(f.dest);
+      } catch (e) {
+        // Starting without these rows would let new records reuse their sequence numbers: refuse, and say how to go on.
+        if (e instanceof PondError) throw new IngestReplayError(f.dest, f.files, e.message);
+        throw e;
+      }
       for (const rec of f.records) {
         const s = rec.s as number;
         d.lastSeq = Math.max(d.lastSeq, s);
@@ -143,7 +150,12 @@ export class Ingester {
       this.wal.adopt(d.path, f.files);
       logger.info("ingest replayed write-ahead file", { destination: d.path, rows: d.buffered, files: f.files.length });
       this.updateGauges(d);
-      await this.enqueueFlush(d, "recovery");
+      // A flush that fails here (the write lock held past its timeout, a schema changed meanwhile)
+      // leaves the rows buffered and in the write-ahead file: the next threshold or shutdown tries again.
+      await this.enqueueFlush(d, "recovery").catch((e) => {
+        if (!(e instanceof PondError)) throw e;
+        logger.error("ingest could not flush the replayed rows; they stay in the write-ahead file", { destination: d.path, error: e.message });
+      });
     }
   }
 
