@@ -6,7 +6,7 @@ import { copyFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { INGEST_DEFAULTS, Registry, createIngestPart } from "@pond/serve";
 import type { IngestOptions, ServerPart } from "@pond/serve";
-import { newPond, pond, pondOk } from "./support/pond-cli.ts";
+import { latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
 import { seededRandom } from "./support/kit.ts";
 
 let ctx: Awaited<ReturnType<typeof newPond>>;
@@ -271,14 +271,19 @@ describe("CDC into a table", () => {
     const h = await serve();
     let accepted = 0;
     let dropped = 0;
+    let firstSeq: number | undefined;
     try {
-      const before = Number((await pondOk(["show", "--format", "json"], { pond: ctx.pondDir })).stdout.match(/"version":\s*(\d+)/g)!.length) - 1;
+      const before = await latestLogVersion(ctx.pondDir);
       for (let i = 0; i < sendOrder.length; i += 17) {
         const r = await post(h, "/ingest/dev/items.table", jsonl(sendOrder.slice(i, i + 17)));
         expect(r.status).toBe(200);
         accepted += r.json.accepted as number;
         dropped += r.json.deduplicated as number;
-        if (rnd.int(5) === 0) await post(h, "/flush", "");
+        if (rnd.int(5) === 0 || i === 136) {
+          const f = await post(h, "/flush", "");
+          const mine = (f.json.flushed as { destination: string; seq: number }[]).find((x) => x.destination === "/dev/items.table");
+          if (mine && firstSeq === undefined) firstSeq = mine.seq;
+        }
       }
       await post(h, "/flush", "");
       expect(accepted).toBe(300);
@@ -286,12 +291,33 @@ describe("CDC into a table", () => {
       const got = await query("SELECT _row_id, name, qty FROM '/dev/items.table' ORDER BY _row_id::INT");
       const want = [...state.entries()].sort((a, b) => a[0] - b[0]).map(([id, r]) => ({ _row_id: String(id), name: r.name, qty: r.qty }));
       expect(got).toEqual(want);
-      // The changes between the first and the last version of the table, row by row.
-      const st = await pondOk(["describe", "/dev/items.table", "--format", "json"], { pond: ctx.pondDir });
-      expect(st.code).toBe(0);
-      const diff = await pondOk(["diff", "--rows", String(before), "/dev/items.table", "--format", "json"], { pond: ctx.pondDir });
-      const changes = JSON.parse(diff.stdout) as { change_type: string; _row_id: string }[];
-      expect(changes.filter((c) => c.change_type === "insert").length).toBe(want.length);
+      // From nothing to now, every row is an insert.
+      const all = JSON.parse((await pondOk(["diff", "--rows", String(before), "/dev/items.table", "--format", "json"], { pond: ctx.pondDir })).stdout) as {
+        change_type: string;
+      }[];
+      expect(all.filter((c) => c.change_type === "insert").length).toBe(want.length);
+      // Between the first flush mid-stream and now: the rows of the multiset difference, as inserts and deletes.
+      expect(firstSeq).toBeDefined();
+      const key = (r: Record<string, unknown>) => `${r._row_id}|${r.name}|${r.qty}`;
+      const then = (
+        await pondOk(["query", "--as-of", String(firstSeq), "--format", "json", "SELECT _row_id, name, qty FROM '/dev/items.table'"], { pond: ctx.pondDir })
+      ).stdout;
+      const thenKeys = new Set((JSON.parse(then) as Record<string, unknown>[]).map(key));
+      const nowKeys = new Set(want.map(key));
+      const changes = JSON.parse(
+        (await pondOk(["diff", "--rows", String(firstSeq), "/dev/items.table", "--format", "json"], { pond: ctx.pondDir })).stdout,
+      ) as Record<string, unknown>[];
+      const inserted = changes
+        .filter((c) => c.change_type === "insert")
+        .map(key)
+        .sort();
+      const deleted = changes
+        .filter((c) => c.change_type === "delete")
+        .map(key)
+        .sort();
+      expect(inserted).toEqual([...nowKeys].filter((k) => !thenKeys.has(k)).sort());
+      expect(deleted).toEqual([...thenKeys].filter((k) => !nowKeys.has(k)).sort());
+      expect(inserted.length + deleted.length).toBeGreaterThan(0);
     } finally {
       await h.stop();
     }
