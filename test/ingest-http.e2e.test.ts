@@ -128,7 +128,8 @@ describe("POST /ingest", () => {
       expect(r1.json).toMatchObject({ accepted: 3, deduplicated: 1 });
       const r2 = await post(h, "/ingest/dev/dd.series?key=device,timestamp", jsonl([row(1), row(2)]));
       expect(r2.json).toMatchObject({ accepted: 1, deduplicated: 1 });
-      await post(h, "/flush", "");
+      expect((await post(h, "/flush?path=/dev/other.series", "")).json).toEqual({ flushed: [] });
+      expect((await post(h, "/flush?path=/dev/dd.series", "")).json).toMatchObject({ flushed: [{ destination: "/dev/dd.series", rows: 4, version: 1 }] });
       const r3 = await post(h, "/ingest/dev/dd.series?key=device,timestamp", jsonl([row(2), row(3)]));
       expect(r3.json).toMatchObject({ accepted: 1, deduplicated: 1 });
       expect(h.metrics.render()).toContain('pond_ingest_rows_deduplicated_total{destination="/dev/dd.series"} 3');

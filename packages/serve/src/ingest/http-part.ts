@@ -17,8 +17,13 @@ import { Ingester } from "./ingester.ts";
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Opens ingest on the pond (replaying its write-ahead file) and returns the part answering its routes. */
-export async function createIngestPart(ctx: PartContext, options: IngestOptions): Promise<ServerPart & { ingester: Ingester }> {
-  const ingester = await Ingester.open(ctx, options, ["pond", "serve"]);
+export async function createIngestPart(
+  ctx: PartContext,
+  options: IngestOptions,
+  /** The command line flushes record in `pond log` (the server's own). */
+  command: string[] = ["pond", "serve"],
+): Promise<ServerPart & { ingester: Ingester }> {
+  const ingester = await Ingester.open(ctx, options, command);
   return {
     name: "ingest",
     ingester,
@@ -29,8 +34,7 @@ export async function createIngestPart(ctx: PartContext, options: IngestOptions)
       try {
         if (p === "/flush") {
           const only = url.searchParams.get("path");
-          const flushed = await ingester.flushAll("request");
-          return json(200, { flushed: only ? flushed.filter((f) => f.destination === only) : flushed });
+          return json(200, { flushed: only ? await ingester.flushOne(only, "request") : await ingester.flushAll("request") });
         }
         return json(200, await ingest(ingester, req, url));
       } catch (e) {

@@ -369,6 +369,14 @@ export class Ingester {
     return out;
   }
 
+  /** Flushes one destination (POST /flush?path=); an unknown or never-used one has nothing to flush. */
+  async flushOne(path: string, reason: FlushReason = "request"): Promise<FlushResult[]> {
+    const p = this.dests.get(normalizePath(path.startsWith("/") ? path : `/${path}`));
+    if (!p) return [];
+    const r = await this.enqueueFlush(await p, reason);
+    return r ? [r] : [];
+  }
+
   /** Flushes `d` after the flushes already queued (one at a time). */
   private enqueueFlush(d: Destination, reason: FlushReason): Promise<FlushResult | undefined> {
     d.flushQueued = true;
