@@ -139,7 +139,7 @@ try {
   result = await Bun.build({
     // A worker thread's module is an entry point of its own. Named flat, it lands beside
     // the chunks, so `new URL("./hash-worker.ts", import.meta.url)` finds it from any chunk.
-    entrypoints: [entry, join(root, "packages/steward/src/hash-worker.ts")],
+    entrypoints: [entry, join(root, "packages/steward/src/hash-worker.ts"), join(root, "packages/serve/src/ingest/flush-worker.ts")],
     naming: { entry: "[name].[ext]" },
     target: "bun",
     format: "esm",

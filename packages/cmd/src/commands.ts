@@ -489,6 +489,38 @@ export const collectCommand = command({
   load: () => import("./commands/collect.ts"),
 });
 
+/** The ingest thresholds and dedup flags, shared by `pond ingest` (and `pond serve` for its ingest part). */
+export const ingestFlags = {
+  flushRows: { type: "number", min: 1, integer: true, default: 10_000, describe: "Flush a destination's buffer to a new version at this many rows" },
+  flushBytes: { type: "string", valueName: "size", default: "32MiB", describe: "... or at this much accepted input (32MiB, 64MB, bytes)" },
+  flushInterval: { type: "string", valueName: "duration", default: "60s", describe: "... or this long after its first unflushed row (10s, 5m)" },
+  dedupKey: { type: "string", valueName: "cols", describe: "Drop a row whose key (these columns, comma-separated) was seen within --dedup-window" },
+  dedupWindow: { type: "string", valueName: "duration", default: "5m", describe: "The dedup window, in event time (the newest row's time back)" },
+} as const;
+
+export const ingestCommand = command({
+  name: "ingest",
+  describe: "Stream rows from standard input into a series (or CDC events into a table): write-ahead file, batched versions, dedup",
+  positionals: [{ name: "path", required: true, describe: "A pond path: an existing series or table, or a new one inside an existing directory" }],
+  options: {
+    ...ingestFlags,
+    key: { type: "string", valueName: "cols", describe: "Dedup key columns for this stream (over --dedup-key)" },
+    format: {
+      type: "string",
+      choices: ["jsonl", "csv"],
+      default: "jsonl",
+      describe: "Input: JSON lines (rows, or CDC events {sequence, operation, rowId, after}), or CSV with a header",
+    },
+    timestampColumn: { type: "string", valueName: "column", describe: "The time column of a new series (default: timestamp, time, ts… by name)" },
+    ack: {
+      type: "boolean",
+      default: false,
+      describe: "Print one JSON line on stdout per batch once it is in the write-ahead file: {lines, accepted, deduplicated} (lines: input lines taken so far)",
+    },
+  },
+  load: () => import("./commands/ingest.ts"),
+});
+
 export const reduceCommand = command({
   name: "reduce",
   describe: "Downsample series: run every reduction config under /etc/reduce/, or the one named; writes <out>/<name>/res=<dur>.series, incrementally",
@@ -513,6 +545,7 @@ export const COMMANDS: readonly Command[] = [
   listCommand,
   copyCommand,
   collectCommand,
+  ingestCommand,
   reduceCommand,
   catCommand,
   queryCommand,

@@ -18,7 +18,7 @@ import { UndecodableError } from "./errors.ts";
  * a list of strings. Required unless `optional` is true.
  */
 export type ParquetField =
-  | { name: string; type: "string" | "binary" | "int32" | "int64" | "boolean" | "timestamp_us" | "double"; optional?: boolean }
+  | { name: string; type: "string" | "binary" | "int32" | "int64" | "boolean" | "timestamp_us" | "timestamp_us_local" | "double"; optional?: boolean }
   | { name: string; struct: ParquetField[]; optional?: boolean }
   | { name: string; map: "string"; optional?: boolean }
   | { name: string; list: "string"; optional?: boolean };
@@ -389,6 +389,9 @@ function leafType(t: Extract<ParquetField, { type: string }>["type"]): Omit<Sche
         converted_type: "TIMESTAMP_MICROS",
         logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MICROS" },
       };
+    case "timestamp_us_local":
+      // A time without a zone (DuckDB's TIMESTAMP): no converted type, which would mean UTC-adjusted.
+      return { type: "INT64", logical_type: { type: "TIMESTAMP", isAdjustedToUTC: false, unit: "MICROS" } };
   }
 }
 
@@ -396,7 +399,7 @@ function leafType(t: Extract<ParquetField, { type: string }>["type"]): Omit<Sche
 function prepare(f: ParquetField, v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if ("type" in f) {
-    if (f.type === "int64" || f.type === "timestamp_us") return typeof v === "bigint" ? v : BigInt(v as number);
+    if (f.type === "int64" || f.type === "timestamp_us" || f.type === "timestamp_us_local") return typeof v === "bigint" ? v : BigInt(v as number);
     return v;
   }
   if ("struct" in f) {

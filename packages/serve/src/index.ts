@@ -8,3 +8,4 @@ export * from "./auth.ts";
 export * from "./server.ts";
 export * from "./sql-route.ts";
 export * from "./ingest-options.ts";
+export * from "./ingest/index.ts";

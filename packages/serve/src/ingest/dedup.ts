@@ -1,0 +1,58 @@
+/**
+ * Deduplication for at-least-once senders: a row whose key (the values of the key
+ * columns) was already seen within the window is dropped. The window is of event time:
+ * keys are kept while their row's time is within `windowUs` of the newest event time seen
+ * for the destination; older keys are forgotten. A row older than the window's start
+ * cannot be checked and is taken (documented: the window bounds the memory, and a sender's
+ * retries come within it). A destination without a time column uses arrival time.
+ *
+ * What is seen survives a crash: the keys of rows in the write-ahead file come back with
+ * its replay, and those of rows already committed from the versions whose event times
+ * reach into the window (ingester.ts loads them when a destination is first used).
+ */
+export class DedupWindow {
+  private readonly seen = new Map<string, number>();
+  private newest = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly columns: readonly string[],
+    readonly windowUs: number,
+  ) {}
+
+  /** The key of a row of normalized values, by column name. */
+  keyOf(row: Record<string, unknown>): string {
+    return this.keyOfValues(this.columns.map((c) => row[c] ?? null));
+  }
+
+  /** The key of the key columns' normalized values, in the order of `columns`. */
+  keyOfValues(values: readonly unknown[]): string {
+    return JSON.stringify(values);
+  }
+
+  /** True when `key` is within the window (a duplicate). */
+  has(key: string): boolean {
+    return this.seen.has(key);
+  }
+
+  /** Records `key` at event time `timeUs`. */
+  add(key: string, timeUs: number): void {
+    const old = this.seen.get(key);
+    if (old === undefined || old < timeUs) this.seen.set(key, timeUs);
+    if (timeUs > this.newest) this.newest = timeUs;
+  }
+
+  /** Forgets keys older than the window; called after each flush, so memory is bounded by the window's rows. */
+  evict(): void {
+    const horizon = this.newest - this.windowUs;
+    for (const [k, t] of this.seen) if (t < horizon) this.seen.delete(k);
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** The start of the window (µs), or -Infinity when nothing was seen. */
+  get start(): number {
+    return this.newest - this.windowUs;
+  }
+}
