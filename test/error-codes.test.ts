@@ -120,13 +120,11 @@ const CODES: Record<string, ErrorKind> = {
   shutting_down: "user",
   bad_listen: "usage",
   bad_token: "usage",
-  bad_ingest_flag: "usage",
   site_build_failed: "user",
   // serve (streaming ingest)
   bad_ingest_input: "user",
   ingest_unknown_destination: "user",
   ingest_wrong_destination: "user",
-  ingest_body_too_large: "user",
   ingest_locked: "busy",
   bad_ingest_option: "usage",
   ingest_wal_damaged: "integrity",

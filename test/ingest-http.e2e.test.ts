@@ -110,7 +110,7 @@ describe("POST /ingest", () => {
       expect(dir.status).toBe(409);
       const big = await fetch(`${h.base}/ingest/dev/bad.series`, { method: "POST", body: new Uint8Array(65 * 1024 * 1024).fill(0x20) });
       expect(big.status).toBe(413);
-      expect(((await big.json()) as { error: { code: string } }).error.code).toBe("ingest_body_too_large");
+      expect(((await big.json()) as { error: { code: string } }).error.code).toBe("body_too_large");
       // Nothing of the refused requests is buffered or committed.
       const flushed = await post(h, "/flush", "");
       expect(flushed.json).toEqual({ flushed: [] });

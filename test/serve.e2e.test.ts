@@ -137,20 +137,20 @@ describe("pond serve", () => {
     const before = await latestLogVersion(pondDir);
     const r = await sql(srv.url, "SELECT nope FROM '/lake.series'");
     expect(r.status).toBe(400);
-    const body = (await r.json()) as { error: string; code: string };
-    expect(body.code).toBe("query_error");
-    expect(body.error).toContain('Referenced column "nope" not found');
+    const body = (await r.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("query_error");
+    expect(body.error.message).toContain('Referenced column "nope" not found');
     const write = await sql(srv.url, "COPY (SELECT 1) TO '/tmp/x.csv'");
     expect(write.status).toBe(400);
-    expect(((await write.json()) as { error: string }).error).toMatch(/only SELECT|Permission Error/);
+    expect(((await write.json()) as { error: { message: string } }).error.message).toMatch(/only SELECT|Permission Error/);
     expect(existsSync("/tmp/x.csv")).toBe(false);
     const host = await sql(srv.url, "SELECT * FROM read_csv('/etc/passwd')");
     expect(host.status).toBe(400);
-    expect(((await host.json()) as { code: string }).code).toBe("query_error");
+    expect(((await host.json()) as { error: { code: string } }).error.code).toBe("query_error");
     expect(await latestLogVersion(pondDir)).toBe(before);
   });
 
-  test("bad requests: 404 unknown route, 405 wrong method, 413 body too large, 406 Accept, 400 bad JSON: all {error, code}", async () => {
+  test("bad requests: 404 unknown route, 405 wrong method, 413 body too large, 406 Accept, 400 bad JSON: all {error: {code, message}}", async () => {
     const cases: [Promise<Response>, number, string][] = [
       [fetch(`${srv.url}/nope`), 404, "route_not_found"],
       [fetch(`${srv.url}/nope`, { method: "POST", body: "x" }), 404, "route_not_found"],
@@ -163,7 +163,8 @@ describe("pond serve", () => {
     ];
     for (const [p, status, code] of cases) {
       const r = await p;
-      expect([r.status, ((await r.json()) as { code: string }).code]).toEqual([status, code]);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect([r.status, body.error.code, typeof body.error.message]).toEqual([status, code, "string"]);
     }
     expect((await fetch(`${srv.url}/sql`)).headers.get("allow")).toBe("POST");
   });
@@ -256,7 +257,7 @@ describe("pond serve", () => {
     // The kept session allows exactly the files of those sources: nothing else on the host.
     const escape = await sql(srv.url, "SELECT count(*)::VARCHAR AS n FROM '/lake.series' UNION ALL SELECT column0 FROM read_csv('/etc/passwd')");
     expect(escape.status).toBe(400);
-    expect(((await escape.json()) as { error: string }).error).toMatch(/Permission Error|disabled/);
+    expect(((await escape.json()) as { error: { message: string } }).error.message).toMatch(/Permission Error|disabled/);
     const other = await (await sql(srv.url, "SELECT count(*) AS n FROM '/sites.table'")).json();
     expect(other).toEqual([{ n: 2 }]);
   });
@@ -293,7 +294,7 @@ describe("pond serve", () => {
     try {
       const r = await fetch(`${srv.url}/health`);
       expect(r.status).toBe(503);
-      expect(((await r.json()) as { code: string }).code).toBe("pond_unavailable");
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("pond_unavailable");
       expect((await sql(srv.url, "SELECT 1")).status).toBe(503);
     } finally {
       renameSync(away, pondDir);
@@ -322,9 +323,9 @@ describe("pond serve: limits, auth, shutdown", () => {
       const r = await sql(s.url, "SELECT sum(i * i) FROM range(1000000000000) t(i)");
       const ms = performance.now() - t0;
       expect(r.status).toBe(408);
-      const body = (await r.json()) as { error: string; code: string };
-      expect(body.code).toBe("query_timeout");
-      expect(body.error).toContain("cancelled");
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("query_timeout");
+      expect(body.error.message).toContain("cancelled");
       expect(ms).toBeLessThan(5000);
       expect((await sql(s.url, "SELECT 42 AS x")).status).toBe(200);
     } finally {
@@ -360,7 +361,7 @@ describe("pond serve: limits, auth, shutdown", () => {
     try {
       const none = await fetch(`${s.url}/health`);
       expect(none.status).toBe(401);
-      expect(((await none.json()) as { code: string }).code).toBe("unauthorized");
+      expect(((await none.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
       expect((await fetch(`${s.url}/health`, { headers: { authorization: "Bearer wrong-token-xyz" } })).status).toBe(401);
       expect((await sql(s.url, "SELECT 1", undefined, { authorization: "Bearer wrong-token-xyz" })).status).toBe(401);
       const ok = await fetch(`${s.url}/health`, { headers: { authorization: `Bearer ${token}` } });

@@ -436,6 +436,19 @@ export const chartCommand = command({
   load: () => import("./commands/chart.ts"),
 });
 
+/** The ingest thresholds and dedup flags, shared by `pond ingest` and `pond serve` (its ingest part). */
+export const ingestFlags = {
+  flushRows: { type: "number", min: 1, integer: true, default: 10_000, describe: "Flush a destination's buffer to a new version at this many rows" },
+  flushBytes: { type: "string", valueName: "size", default: "32MiB", describe: "... or at this much accepted input (32MiB, 64MB, bytes)" },
+  flushInterval: { type: "string", valueName: "duration", default: "60s", describe: "... or this long after its first unflushed row (10s, 5m)" },
+  dedupKey: {
+    type: "string",
+    valueName: "cols",
+    describe: "Drop a row whose key (these columns, comma-separated) was seen within --dedup-window; ?key= (HTTP) or --key overrides it",
+  },
+  dedupWindow: { type: "string", valueName: "duration", default: "5m", describe: "The dedup window, in event time (the newest row's time back)" },
+} as const;
+
 export const serveCommand = command({
   name: "serve",
   describe: "Serve the pond over HTTP: GET /health, /status, /metrics, the site at /; POST /sql; streaming ingest",
@@ -452,20 +465,8 @@ export const serveCommand = command({
       describe: "A reference like '${env:POND_TOKEN}': every request then needs Authorization: Bearer <token>; required off loopback; literals are refused",
     },
     queryTimeout: { type: "string", valueName: "duration", default: "30s", describe: "Cancel a POST /sql query running longer than this (e.g. 30s, 2m): 408" },
-    flushRows: { type: "number", min: 1, integer: true, default: 10000, describe: "Ingest: flush a stream's buffer to a new version at this many rows" },
-    flushBytes: { type: "string", valueName: "size", default: "32MiB", describe: "Ingest: ... or at this much buffered input (e.g. 32MiB, 500KB)" },
-    flushInterval: {
-      type: "string",
-      valueName: "duration",
-      default: "60s",
-      describe: "Ingest: ... or this long after its first unflushed row (e.g. 60s, 10s, 5m)",
-    },
-    dedupKey: {
-      type: "string",
-      valueName: "a,b",
-      describe: "Ingest: drop rows whose values of these columns were seen within --dedup-window (a request's ?key= overrides)",
-    },
-    dedupWindow: { type: "string", valueName: "duration", default: "5m", describe: "Ingest: how far back in event time --dedup-key remembers keys" },
+    // The same flags, parsed by the same code (ingestOptionsFrom), as `pond ingest`.
+    ...ingestFlags,
   },
   load: () => import("./commands/serve.ts"),
 });
@@ -488,15 +489,6 @@ export const collectCommand = command({
   },
   load: () => import("./commands/collect.ts"),
 });
-
-/** The ingest thresholds and dedup flags, shared by `pond ingest` (and `pond serve` for its ingest part). */
-export const ingestFlags = {
-  flushRows: { type: "number", min: 1, integer: true, default: 10_000, describe: "Flush a destination's buffer to a new version at this many rows" },
-  flushBytes: { type: "string", valueName: "size", default: "32MiB", describe: "... or at this much accepted input (32MiB, 64MB, bytes)" },
-  flushInterval: { type: "string", valueName: "duration", default: "60s", describe: "... or this long after its first unflushed row (10s, 5m)" },
-  dedupKey: { type: "string", valueName: "cols", describe: "Drop a row whose key (these columns, comma-separated) was seen within --dedup-window" },
-  dedupWindow: { type: "string", valueName: "duration", default: "5m", describe: "The dedup window, in event time (the newest row's time back)" },
-} as const;
 
 export const ingestCommand = command({
   name: "ingest",

@@ -1,6 +1,6 @@
 /**
  * The errors of `pond serve`. Those a request causes carry the HTTP status they answer
- * with (`status`); the body is always `{error, code}` (see http-error.ts). Those raised
+ * with (`status`); the body is always `{error: {code, message, hint, data}}` (see http-body.ts). Those raised
  * when the server starts (a bad --listen, a token missing or given literally) are usage
  * errors the CLI prints.
  */
@@ -17,7 +17,7 @@ export class RouteNotFoundError extends PondError implements HttpFailure {
   constructor(path: string) {
     super("route_not_found", `No route ${JSON.stringify(path)}`, {
       data: { path },
-      hint: "Routes: GET /health, /status, /metrics, / (the site); POST /sql.",
+      hint: "Routes: GET /health, /status, /metrics, / (the site); POST /sql, /ingest/<pond path>, /flush.",
     });
   }
 }
@@ -40,7 +40,7 @@ export class BodyTooLargeError extends PondError implements HttpFailure {
   constructor(limit: number) {
     super("body_too_large", `The request body is larger than ${limit} bytes`, {
       data: { limit },
-      hint: "Send a smaller body: a SQL text, or rows in several requests.",
+      hint: "Send a smaller body: one SQL text, or the rows in several requests (each is acknowledged on its own).",
     });
   }
 }
@@ -141,17 +141,6 @@ export class SiteBuildFailedError extends PondError implements HttpFailure {
     super("site_build_failed", `The site cannot be built at transaction ${seq}: ${reason}`, {
       data: { seq },
       hint: hint ?? "Fix what the message names (`pond site build host:///tmp/x` shows the same error); the next request builds it again.",
-    });
-  }
-}
-
-/** An ingest flag of `pond serve`/`pond ingest` that cannot be used (e.g. an empty --dedup-key). */
-export class BadIngestFlagError extends PondError {
-  constructor(flag: string, value: string, expected: string) {
-    super("bad_ingest_flag", `${flag} "${value}" is not valid: expected ${expected}`, {
-      kind: "usage",
-      data: { flag, value },
-      hint: `Give ${flag} as ${expected}.`,
     });
   }
 }

@@ -1,4 +1,4 @@
-/** Request bodies read with a limit, and the `{error, code}` answer every failure gets. */
+/** Request bodies read with a limit, and the `{error: {code, message, hint, data}}` answer every failure gets. */
 import { PondError } from "@pond/diagnostics";
 import { BodyTooLargeError, httpStatus, MethodNotAllowedError } from "./errors.ts";
 
@@ -26,16 +26,19 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
   return out;
 }
 
-/** A JSON `{error, code}` answer for `e` (with `hint` when it has one), at its HTTP status. */
+/**
+ * The JSON answer for `e` at its HTTP status, the same shape on every route (ingest's too):
+ * `{error: {code, message, hint?, data?}}` (data: what the error names, e.g. the line and column).
+ */
 export function errorResponse(e: unknown): Response {
   const status = httpStatus(e);
-  const body: Record<string, unknown> =
+  const error: Record<string, unknown> =
     e instanceof PondError
-      ? { error: e.message, code: e.code, ...(e.hint ? { hint: e.hint } : {}) }
-      : { error: "internal error (this is a bug; the server log has the stack)", code: "internal" };
+      ? { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}), ...(Object.keys(e.data ?? {}).length > 0 ? { data: e.data } : {}) }
+      : { code: "internal", message: "internal error (this is a bug; the server log has the stack)" };
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (e instanceof MethodNotAllowedError) headers.allow = e.allow.join(", ");
-  return new Response(JSON.stringify(body) + "\n", { status, headers });
+  return new Response(JSON.stringify({ error }, (_k, v) => (typeof v === "bigint" ? v.toString() : v)) + "\n", { status, headers });
 }
 
 /** A JSON answer. */

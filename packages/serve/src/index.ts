@@ -7,5 +7,4 @@ export * from "./errors.ts";
 export * from "./auth.ts";
 export * from "./server.ts";
 export * from "./sql-route.ts";
-export * from "./ingest-options.ts";
 export * from "./ingest/index.ts";

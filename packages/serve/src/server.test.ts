@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import type { PondError } from "@pond/diagnostics";
 import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import { tempFolder } from "../../../test/support/kit.ts";
-import { ingestOptions } from "./ingest-options.ts";
+import { ingestOptionsFrom } from "./ingest/options.ts";
 import type { IngestOptions, PartContext, ServerPart } from "./part.ts";
 import { type RunningServer, startServer } from "./server.ts";
 
@@ -42,7 +43,7 @@ async function serve(token?: string) {
     listen: { hostname: "127.0.0.1", port: 0 },
     ...(token ? { token } : {}),
     queryTimeoutMs: 5000,
-    ingest: ingestOptions({ flushInterval: "10s" }),
+    ingest: ingestOptionsFrom({ flushInterval: "10s" }),
     makeParts: async (ctx, options) => {
       given = { ctx, options };
       ctx.metrics.counter("pond_probe_total", "Probe").inc(undefined, 3);
@@ -96,16 +97,30 @@ describe("startServer", () => {
     expect(after).toBe(before + 1);
   });
 
-  test("ingestOptions() reads sizes and durations and refuses bad ones naming the flag", () => {
-    expect(ingestOptions({ flushRows: 5, flushBytes: "1KiB", flushInterval: "2m", dedupKey: "device, ts", dedupWindow: "1h" })).toEqual({
+  test("ingestOptionsFrom() (the one parser of the ingest flags of pond serve and pond ingest) reads sizes and durations and refuses bad ones naming the flag", () => {
+    expect(ingestOptionsFrom({ flushRows: 5, flushBytes: "1KiB", flushInterval: "2m", dedupKey: "device, ts", dedupWindow: "1h" })).toEqual({
       flushRows: 5,
       flushBytes: 1024,
       flushIntervalMs: 120_000,
       dedupKey: ["device", "ts"],
       dedupWindowMs: 3_600_000,
     });
-    expect(() => ingestOptions({ flushBytes: "lots" })).toThrow(/--flush-bytes/);
-    expect(() => ingestOptions({ flushInterval: "10" })).toThrow(/--flush-interval/);
-    expect(() => ingestOptions({ dedupKey: " , " })).toThrow(/--dedup-key/);
+    expect(ingestOptionsFrom({ flushInterval: "500ms", flushBytes: "64MB" })).toMatchObject({ flushIntervalMs: 500, flushBytes: 64_000_000 });
+    for (const [flags, flag] of [
+      [{ flushBytes: "lots" }, "flush-bytes"],
+      [{ flushInterval: "soon" }, "flush-interval"],
+      [{ flushInterval: "0s" }, "flush-interval"],
+      [{ dedupWindow: "5 minutes" }, "dedup-window"],
+      [{ dedupKey: " , " }, "dedup-key"],
+    ] as const) {
+      const e = (() => {
+        try {
+          ingestOptionsFrom(flags);
+        } catch (e) {
+          return e as PondError;
+        }
+      })();
+      expect([e?.code, e?.kind, e?.message]).toEqual(["bad_ingest_option", "usage", expect.stringContaining(`--${flag} `)]);
+    }
   });
 });

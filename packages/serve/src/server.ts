@@ -8,7 +8,7 @@
  *   GET  /…        the static site, rebuilt lazily when the pond changed (site-route.ts)
  *   …              whatever the parts own (parts.ts: streaming ingest)
  *
- * Every failure is `{error, code}` JSON at its status: 401 without the right bearer token
+ * Every failure is `{error: {code, message, hint, data}}` JSON at its status: 401 without the right bearer token
  * (when the server has one), 404 unknown route, 405 wrong method, 413 body too large, 400
  * a bad query. `close()` stops accepting, lets requests in flight finish, then closes each
  * part (which flushes and commits what it holds).
@@ -49,7 +49,7 @@ export interface RunningServer {
 
 /** Requests this server has not finished answering may run this long after `close()` before their connections are cut. */
 const DRAIN_MS = 10_000;
-/** Bun's own cap on a body (the routes apply smaller limits of their own: 413 `{error, code}`). */
+/** Bun's own cap on a body (the routes apply smaller limits of their own: 413 `{error: {code, …}}`). */
 const MAX_BODY = 256 * 1024 * 1024;
 
 const BUILTIN: Record<string, string> = { "/health": "GET", "/status": "GET", "/metrics": "GET", "/sql": "POST" };
@@ -126,7 +126,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return jsonResponse({ status: "ok", pondId: now.pond.id, seq: now.seq, committedAt: new Date(now.view.snapshot.timestamp).toISOString() });
     } catch (e) {
       if (!(e instanceof PondError)) throw e;
-      return jsonResponse({ status: "unavailable", error: e.message, code: e.code }, 503);
+      return jsonResponse({ status: "unavailable", error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, 503);
     }
   };
 

@@ -3,7 +3,7 @@
  * (tlogfs pond-query.ts and query-output.ts are the one implementation). The body is the
  * SQL as text, or JSON `{sql, as_of, time_start, time_end}`. `Accept` picks the format.
  * The answer streams chunk by chunk from DuckDB; headers are sent once the first chunk
- * exists, so a query that fails (even while running) is a 400 `{error, code}` with DuckDB's
+ * exists, so a query that fails (even while running) is a 400 `{error: {code, message}}` with DuckDB's
  * message. A query running past the time limit is interrupted (DuckDB's interrupt) and
  * answered 408; one that passes it after its answer began is cut off.
  */

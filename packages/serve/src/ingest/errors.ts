@@ -44,17 +44,6 @@ export class IngestWrongDestinationError extends PondError implements HttpStatus
   }
 }
 
-/** A request body over the limit; nothing of it was taken. */
-export class IngestBodyTooLargeError extends PondError implements HttpStatusError {
-  readonly status = 413;
-  constructor(limit: number) {
-    super("ingest_body_too_large", `The request body is larger than ${limit} bytes`, {
-      data: { limit },
-      hint: "Send the rows in smaller batches (several requests); each is acknowledged on its own.",
-    });
-  }
-}
-
 /** Another process (`pond serve` or `pond ingest`) is ingesting into this pond: one write-ahead file owner at a time. */
 export class IngestLockedError extends PondError implements HttpStatusError {
   readonly status = 503;

@@ -10,7 +10,8 @@
 import { PondError } from "@pond/diagnostics";
 import type { IngestOptions, PartContext, ServerPart } from "../part.ts";
 import { formatOf, parseBody } from "./body.ts";
-import { IngestBadInputError, IngestBodyTooLargeError, statusOf } from "./errors.ts";
+import { BodyTooLargeError } from "../errors.ts";
+import { IngestBadInputError, statusOf } from "./errors.ts";
 import { Ingester } from "./ingester.ts";
 
 /** The largest request body taken (64 MiB): a bigger one is 413, unread. */
@@ -53,9 +54,9 @@ export async function createIngestPart(
 async function ingest(ingester: Ingester, req: Request, url: URL) {
   const dest = decodeURIComponent(url.pathname.slice("/ingest".length));
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw new IngestBodyTooLargeError(MAX_BODY_BYTES);
+  if (declared > MAX_BODY_BYTES) throw new BodyTooLargeError(MAX_BODY_BYTES);
   const bytes = new Uint8Array(await req.arrayBuffer());
-  if (bytes.length > MAX_BODY_BYTES) throw new IngestBodyTooLargeError(MAX_BODY_BYTES);
+  if (bytes.length > MAX_BODY_BYTES) throw new BodyTooLargeError(MAX_BODY_BYTES);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
