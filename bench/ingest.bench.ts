@@ -104,7 +104,6 @@ async function main(): Promise<void> {
     for (let k = 0; k < round % 3; k++) order.push(order.shift()!);
     for (const mode of order) results[mode]!.push(await load(mode, CLIENTS, ROWS, BATCH));
   }
-  const best = (mode: string) => results[mode]!.reduce((a, b) => (a.rowsPerSec >= b.rowsPerSec ? a : b));
   for (const mode of only) {
     for (const r of results[mode]!) {
       console.log(
