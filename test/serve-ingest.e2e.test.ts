@@ -66,7 +66,16 @@ describe("pond serve: POST /ingest", () => {
       expect(f.status).toBe(200);
       expect(f.json.flushed).toEqual([expect.objectContaining({ destination: "/dev/fmt.series", reason: "request", rows: 3, version: 2 })]);
       expect(await count("/dev/fmt.series")).toBe(8);
-      expect((await pondOk(["log", "-n", "1"], { pond: ctx.pondDir })).stdout).toContain("ingested 3 rows into /dev/fmt.series (file:series v2)");
+      const log = (await pondOk(["log", "-n", "1"], { pond: ctx.pondDir })).stdout;
+      expect(log).toContain("ingested 3 rows into /dev/fmt.series (file:series v2)");
+      expect(log).toContain("command: pond serve --listen 127.0.0.1:0");
+      // The server counts its own part's two commits (no other request read the pond between them).
+      const m = promSamples(await (await fetch(`${s.url}/metrics`)).text());
+      expect([m.get("pond_commits_seen_total"), m.get("pond_last_commit_seq")]).toEqual([2, await latestLogVersion(ctx.pondDir)]);
+      expect(m.get('pond_ingest_flushes_total{reason="sync"}')).toBe(1);
+      expect(m.get('pond_ingest_flushes_total{reason="request"}')).toBe(1);
+      const st = (await (await fetch(`${s.url}/status`)).json()) as { pond: { commitsSeen: number; seq: number } };
+      expect([st.pond.commitsSeen, st.pond.seq]).toEqual([2, await latestLogVersion(ctx.pondDir)]);
     });
   });
 

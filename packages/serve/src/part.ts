@@ -23,6 +23,8 @@ export interface PartContext {
   readonly pondDir: string;
   /** The server's one metrics registry. */
   readonly metrics: Registry;
+  /** The command line the server was started with (what the parts' commits record in `pond log`). */
+  readonly command?: readonly string[];
 }
 
 /** The ingest thresholds and dedup settings, as the `pond serve` and `pond ingest` flags give them. */

@@ -17,7 +17,7 @@ import type { IngestOptions, PartContext, ServerPart } from "./part.ts";
 /** Creates every part for a server on `ctx` with the ingest settings `options`. */
 export async function createParts(ctx: PartContext, options: IngestOptions): Promise<ServerPart[]> {
   try {
-    return [await createIngestPart(ctx, options)];
+    return [await createIngestPart(ctx, options, ctx.command === undefined ? undefined : [...ctx.command])];
   } catch (e) {
     if (!(e instanceof IngestLockedError)) throw e;
     logger.warn("ingest_locked", { message: e.message });

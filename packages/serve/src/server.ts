@@ -36,6 +36,8 @@ export interface ServeOptions {
   queryTimeoutMs: number;
   /** Thresholds and dedup settings handed to the parts. */
   ingest: IngestOptions;
+  /** The command line that started the server, recorded by the parts' commits (default `pond serve`). */
+  command?: readonly string[];
   /** The parts (default: parts.ts). */
   makeParts?: typeof createParts;
 }
@@ -76,12 +78,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   // Only the newest view is cached: as_of views are new objects per request.
   let newestView: unknown;
   const resolve = cachingResolver((view) => view === newestView);
-  const parts: ServerPart[] = await (opts.makeParts ?? createParts)({ pondDir: opts.pondDir, metrics }, opts.ingest);
-  let total = 0;
-  let inFlight = 0;
-  let closing: Promise<void> | undefined;
   let commitsCounted = 0;
-
   const current = async (deep = false) => {
     const now = await (deep ? state.check() : state.current());
     newestView = now.view;
@@ -93,6 +90,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return now;
   };
 
+  // The pond as it is at the start: commits from now on (the parts' flushes included, even when no
+  // request comes between) are counted in /status and pond_commits_seen_total.
+  await current().catch((e: unknown) => {
+    if (!(e instanceof PondError)) throw e;
+  });
+  const parts: ServerPart[] = await (opts.makeParts ?? createParts)(
+    { pondDir: opts.pondDir, metrics, ...(opts.command === undefined ? {} : { command: opts.command }) },
+    opts.ingest,
+  );
+  let total = 0;
+  let inFlight = 0;
+  let closing: Promise<void> | undefined;
+
   const route = async (req: Request, url: URL): Promise<{ route: string; response: Response }> => {
     const path = url.pathname;
     const want = BUILTIN[path];
@@ -102,6 +112,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (path === "/status") return { route: path, response: jsonResponse(await status()) };
       if (path === "/metrics") {
         inFlightGauge.set(inFlight);
+        // Fresh commit figures (a stat of the log when nothing changed), even when no other request came.
+        await current().catch((e: unknown) => {
+          if (!(e instanceof PondError)) throw e;
+        });
         return { route: path, response: new Response(metrics.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }) };
       }
       return { route: path, response: await handleSql(req, { current: () => current(), pool, resolve, timeoutMs: opts.queryTimeoutMs, queryLatency }) };

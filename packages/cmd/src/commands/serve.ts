@@ -1,5 +1,5 @@
 import { parseDuration } from "@pond/steward";
-import { openPond } from "../context.ts";
+import { commandLine, openPond } from "../context.ts";
 import type { ArgsOf } from "../args.ts";
 import type { serveCommand } from "../commands.ts";
 import type { IO } from "../io.ts";
@@ -19,7 +19,7 @@ export async function run(args: Args, io: IO): Promise<number> {
   const ingest = ingestOptionsFrom(args);
   // A folder that is no pond is an error now, not a server answering 503 until stopped.
   const pondDir = openPond(args, io).dir;
-  const server = await startServer({ pondDir, listen, ...(token === undefined ? {} : { token }), queryTimeoutMs, ingest });
+  const server = await startServer({ pondDir, listen, ...(token === undefined ? {} : { token }), queryTimeoutMs, ingest, command: commandLine(args) });
   io.err.write(`pond serve: listening on ${server.url}\n`);
   const closed = await new Promise<{ error?: unknown }>((resolve) => {
     let stopping = false;
