@@ -103,6 +103,9 @@ describe("pond serve: POST /ingest", () => {
       const metrics = promSamples(await (await fetch(`${s.url}/metrics`)).text());
       expect(metrics.get('pond_ingest_errors_total{code="bad_ingest_input"}')).toBe(3);
       expect(metrics.get('pond_ingest_errors_total{code="ingest_unknown_destination"}')).toBe(1);
+      // ... and with the server's own errors by code.
+      expect(metrics.get('pond_errors_total{code="bad_ingest_input"}')).toBe(3);
+      expect(metrics.get('pond_errors_total{code="ingest_wrong_destination"}')).toBe(1);
       // GET on an ingest route: 405 naming POST.
       const get = await fetch(`${s.url}/ingest/dev/bad.series`);
       expect([get.status, get.headers.get("allow")]).toEqual([405, "POST"]);

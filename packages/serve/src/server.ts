@@ -122,7 +122,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
     for (const part of parts) {
       const r = await part.handle(req, url);
-      if (r) return { route: part.name, response: r };
+      if (r) {
+        // A part answers its refusals itself ({error: {code}}): counted with the server's own errors.
+        if (r.status >= 400) errors.inc({ code: await errorCodeOf(r) });
+        return { route: part.name, response: r };
+      }
     }
     if (req.method !== "GET" && req.method !== "HEAD") {
       if (path === "/") throw new MethodNotAllowedError(req.method, path, ["GET"]);
@@ -236,6 +240,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return closing;
   };
   return { url: base, close };
+}
+
+/** The `error.code` of a part's error answer (read from a copy; "unknown" when it has none). */
+async function errorCodeOf(r: Response): Promise<string> {
+  try {
+    const code = ((await r.clone().json()) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" && /^[a-z_]{1,64}$/.test(code) ? code : "unknown";
+  } catch {
+    return "unknown";
+  }
 }
 
 /** The metrics label of a path no route answered (bounded: never the raw path). */
