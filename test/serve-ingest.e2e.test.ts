@@ -1,7 +1,7 @@
 // Streaming ingest through the real server: the compiled `pond serve` on 127.0.0.1, its ingest
 // part mounted by parts.ts; what it committed read back with `pond query` and `pond log`.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { latestLogVersion, newPond, pondOk } from "./support/pond-cli.ts";
+import { latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
 import { seededRandom } from "./support/kit.ts";
 import { promSamples, type ServeProcess, startServe } from "./support/serve.ts";
 
@@ -169,6 +169,19 @@ describe("pond serve: POST /ingest", () => {
       });
     });
     expect(await count("/dev/locked.series")).toBe(1);
+  });
+});
+
+describe("the ingest flags", () => {
+  test("pond serve and pond ingest read them with one parser: a bad value is exit 2 naming the flag, the same message", async () => {
+    const serve = await pond(["serve", "--listen", "127.0.0.1:0", "--flush-interval", "soon"], { pond: ctx.pondDir });
+    const ingest = await pond(["ingest", "/dev/flags.series", "--flush-interval", "soon"], { pond: ctx.pondDir, stdin: new Uint8Array() });
+    for (const r of [serve, ingest]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--flush-interval "soon" is not a duration like 500ms, 10s, 5m or 1h');
+    }
+    const bytes = await pond(["serve", "--listen", "127.0.0.1:0", "--flush-bytes", "lots"], { pond: ctx.pondDir });
+    expect([bytes.code, bytes.stderr.includes('--flush-bytes "lots" is not a size')]).toEqual([2, true]);
   });
 });
 
