@@ -1,7 +1,7 @@
 /**
  * The HTTP face of streaming ingest, a ServerPart `pond serve` mounts:
  *
- *   POST /ingest/<pond path>[?key=a,b][&sync=true][&timestamp=col]
+ *   POST /ingest/<pond path>[?key=a,b][&sequence=col][&sync=true][&timestamp=col]
  *        body: JSON lines, a JSON array of objects, or CSV with a header (Content-Type: text/csv)
  *        → 200 {accepted, deduplicated, durable, destination[, version]}
  *        → 4xx {error: {code, message, hint, data: {line, column, problem}}}: nothing of the body was taken
@@ -82,6 +82,7 @@ async function ingest(ingester: Ingester, req: Request, url: URL) {
         }
       : {}),
     ...(url.searchParams.get("timestamp") ? { timestampColumn: url.searchParams.get("timestamp")! } : {}),
+    ...(url.searchParams.get("sequence") ? { sequence: url.searchParams.get("sequence")! } : {}),
   });
 }
 

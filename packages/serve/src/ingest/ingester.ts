@@ -23,7 +23,18 @@ import type { PartContext, IngestOptions } from "../part.ts";
 import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
 import { applyContiguous, gapOf, isCdcRecord, parseEvents, type CdcEvent } from "./cdc.ts";
-import { Destination, buildSeriesVersion, buildTableVersion, CDC_ATTR, THROUGH_ATTR, type BuiltVersion } from "./destination.ts";
+import {
+  Destination,
+  buildSeriesVersion,
+  buildTableVersion,
+  committedSequences,
+  sequenceSpec,
+  CDC_ATTR,
+  SEQUENCES_ATTR,
+  THROUGH_ATTR,
+  type BuiltVersion,
+  type RowChunk,
+} from "./destination.ts";
 import { IngestBadInputError, IngestReplayError, IngestWrongDestinationError } from "./errors.ts";
 import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
 import { WriteAheadLog } from "./wal.ts";
@@ -39,6 +50,12 @@ export interface IngestRequest {
   fromText: boolean;
   /** Dedup key columns for this request (over the options' dedupKey). */
   key?: readonly string[];
+  /**
+   * Dedup by a sequence number per source instead of a time window: this column holds a
+   * number that grows per source (the key columns name the source; none: one source), and a
+   * row whose number is not above the last one taken from its source is a duplicate.
+   */
+  sequence?: string;
   /** The time column of a new series (default: detected by name). */
   timestampColumn?: string;
   /** Wait for the commit. */
@@ -138,13 +155,23 @@ export class Ingester {
         const rows = rec.r as unknown[][];
         const key = rec.k as string[] | undefined;
         const timeIdx = cols.findIndex(([n]) => n === d.timeColumn);
-        if (key && timeIdx >= 0) {
+        let seqInfo: RowChunk["seq"];
+        if (typeof rec.q === "string") {
+          const keyIdx = (key ?? []).map((k) => cols.findIndex(([n]) => n === k));
+          seqInfo = { spec: sequenceSpec(key ?? [], rec.q), keyIdx, seqIdx: cols.findIndex(([n]) => n === rec.q) };
+          const last = d.sequences(seqInfo.spec);
+          for (const vals of rows) {
+            const src = JSON.stringify(keyIdx.map((j) => (j < 0 ? null : vals[j])));
+            const n = vals[seqInfo.seqIdx] as number;
+            if (n > (last.get(src) ?? Number.NEGATIVE_INFINITY)) last.set(src, n);
+          }
+        } else if (key && timeIdx >= 0) {
           const dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
           const keyIdx = key.map((k) => cols.findIndex(([n]) => n === k));
           for (const vals of rows) dw.add(dw.keyOfValues(keyIdx.map((j) => (j < 0 ? null : vals[j]))), vals[timeIdx] as number);
         }
         if (s <= d.committedThrough) continue; // committed before the crash
-        d.addChunk(cols, rows);
+        d.addChunk(cols, rows, seqInfo);
         d.bytes += (rec.b as number) ?? 0;
       }
       this.wal.adopt(d.path, f.files);
@@ -262,7 +289,37 @@ export class Ingester {
     // Dedup: drop rows whose key is in the window (or earlier in this request).
     const key = req.key ?? this.options.dedupKey;
     let kept = rows;
-    if (key && key.length > 0) {
+    let seqInfo: RowChunk["seq"];
+    if (req.sequence !== undefined) {
+      // A sequence number per source: the key columns (if any) name the source.
+      const sourceCols = key ?? [];
+      const seqIdx = cols.findIndex(([n]) => n === req.sequence);
+      if (seqIdx < 0)
+        throw new IngestBadInputError(
+          undefined,
+          `the sequence column "${req.sequence}" is in no row`,
+          req.sequence,
+          "Name the column that numbers each source's rows (?sequence=COL).",
+        );
+      const keyIdx = sourceCols.map((k) => cols.findIndex(([n]) => n === k));
+      const spec = sequenceSpec(sourceCols, req.sequence);
+      seqInfo = { spec, keyIdx, seqIdx };
+      for (let i = 0; i < rows.length; i++) {
+        const v = rows[i]![seqIdx];
+        if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+          throw new IngestBadInputError(records[i]!.line, `${JSON.stringify(v)} is not a whole number (the sequence)`, req.sequence, undefined, unit);
+        }
+      }
+      const last = d.sequences(spec);
+      kept = [];
+      for (const vals of rows) {
+        const src = JSON.stringify(keyIdx.map((j) => (j < 0 ? null : vals[j])));
+        const n = vals[seqIdx] as number;
+        if (n <= (last.get(src) ?? Number.NEGATIVE_INFINITY)) continue;
+        last.set(src, n);
+        kept.push(vals);
+      }
+    } else if (key && key.length > 0) {
       for (const k of key)
         if (!types.has(k) && !d.columns.has(k))
           throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
@@ -285,8 +342,16 @@ export class Ingester {
     if (deduplicated > 0) this.m.dedup.inc({ destination: d.path }, deduplicated);
     if (kept.length > 0) {
       const s = ++d.lastSeq;
-      const record: Record<string, unknown> = { s, b: req.bytes, t: timeColumn, c: cols, r: kept, ...(key ? { k: key } : {}) };
-      d.addChunk(cols, kept);
+      const record: Record<string, unknown> = {
+        s,
+        b: req.bytes,
+        t: timeColumn,
+        c: cols,
+        r: kept,
+        ...(key ? { k: key } : {}),
+        ...(req.sequence !== undefined ? { q: req.sequence } : {}),
+      };
+      d.addChunk(cols, kept, seqInfo);
       d.bytes += req.bytes;
       d.accepted += kept.length;
       this.m.rows.inc({ destination: d.path }, kept.length);
@@ -409,6 +474,7 @@ export class Ingester {
     const files = await sealed;
     const view = () => this.pond.view();
     let built: BuiltVersion;
+    let seqs: Record<string, Record<string, number>> | undefined;
     let applied = d.applied;
     let state: Map<string, Record<string, unknown>> | undefined;
     if (d.kind === "table") {
@@ -419,12 +485,13 @@ export class Ingester {
       built = buildTableVersion(state.values());
     } else {
       built = await buildSeriesVersion(taken, d.timeColumn!);
+      seqs = committedSequences(d.committedSequences, taken);
     }
     this.updateGauges(d);
     let version: number;
     let seq: number;
     try {
-      ({ version, seq } = await this.commit(d, built, through, applied));
+      ({ version, seq } = await this.commit(d, built, through, applied, seqs));
     } catch (e) {
       // Nothing committed: the rows go back in front of the buffer, their segments stay sealed for the next try.
       if (d.kind !== "table") {
@@ -436,6 +503,7 @@ export class Ingester {
     }
     d.exists = true;
     d.committedThrough = through;
+    if (seqs) d.committedSequences = seqs;
     if (d.kind === "table") {
       d.tableRows = state;
       for (let s = d.applied + 1; s <= applied; s++) d.pending.delete(s);
@@ -458,7 +526,13 @@ export class Ingester {
   }
 
   /** Writes `built` as the next version of `d` (on the flush thread); returns its version and the transaction's sequence. */
-  private commit(d: Destination, built: BuiltVersion, through: number, applied: number): Promise<{ version: number; seq: number }> {
+  private commit(
+    d: Destination,
+    built: BuiltVersion,
+    through: number,
+    applied: number,
+    seqs: Record<string, Record<string, number>> | undefined,
+  ): Promise<{ version: number; seq: number }> {
     const table = d.kind === "table";
     return this.flusher.write({
       path: d.path,
@@ -471,6 +545,7 @@ export class Ingester {
         columns: built.columns,
         ...(table ? { [CDC_ATTR]: applied } : { timestamp_column: d.timeColumn }),
         [THROUGH_ATTR]: through,
+        ...(seqs && Object.keys(seqs).length > 0 ? { [SEQUENCES_ATTR]: seqs } : {}),
       },
       ...(built.minUs !== undefined && built.maxUs !== undefined ? { minUs: built.minUs, maxUs: built.maxUs } : {}),
       note: `ingested ${built.rows} ${table ? "table rows" : "rows"} into ${d.path} (${table ? "file:table" : "file:series"} v{version})`,
