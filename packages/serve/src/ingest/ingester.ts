@@ -20,7 +20,6 @@ import { PondError, logger } from "@pond/diagnostics";
 import { Pond } from "@pond/steward";
 import { normalizePath } from "@pond/tinyfs";
 import type { PartContext, IngestOptions } from "../part.ts";
-import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
 import { applyContiguous, gapOf, isCdcRecord, parseEvents, type CdcEvent } from "./cdc.ts";
 import {
@@ -36,8 +35,10 @@ import {
   type RowChunk,
 } from "./destination.ts";
 import { IngestBadInputError, IngestReplayError, IngestWrongDestinationError } from "./errors.ts";
-import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
+import type { IngestType } from "./schema.ts";
 import { WriteAheadLog } from "./wal.ts";
+import { typedRows } from "./typed-rows.ts";
+import { makeMetrics } from "./ingest-metrics.ts";
 import { Flusher } from "./flusher.ts";
 
 export interface IngestRequest {
@@ -234,58 +235,9 @@ export class Ingester {
         "Send events {sequence, operation, rowId, after}, or send rows to a series.",
       );
     }
-    const { records, unit, fromText } = req;
-    // The columns of this request: existing types, or inferred for new ones.
-    const names = new Set<string>();
-    for (const r of records) for (const k in r.value) names.add(k);
-    const timeColumn = d.timeColumn ?? pickTimeColumn(names, req.timestampColumn);
-    if (timeColumn === undefined) {
-      throw new IngestBadInputError(
-        undefined,
-        `a new series needs a time column (one of timestamp, Timestamp, time, ts, datetime, event_time), and these rows have ${[...names].join(", ") || "no columns"}`,
-        undefined,
-        "Name it with ?timestamp=COLUMN (pond ingest --timestamp-column).",
-      );
-    }
-    const types = new Map<string, IngestType>();
-    for (const name of names) {
-      const t = d.columns.get(name);
-      if (t !== undefined) {
-        if (t.startsWith("unsupported:")) {
-          const rec = records.find((r) => r.value[name] !== null && r.value[name] !== undefined);
-          if (rec)
-            throw new IngestBadInputError(
-              rec.line,
-              `the series stores this column as ${t.slice(12)}, which ingest cannot write`,
-              name,
-              "Leave the column out, or write it with pond copy.",
-              unit,
-            );
-          continue;
-        }
-        types.set(name, t as IngestType);
-        continue;
-      }
-      let inferred: IngestType | undefined;
-      for (const r of records) {
-        const v = r.value[name];
-        inferred = fromText ? inferCsvType(v as string | null, name === timeColumn) : inferType(v, name === timeColumn);
-        if (inferred) break;
-      }
-      if (inferred) types.set(name, inferred);
-    }
-    // Each row as an array of values aligned with `cols` (as the write-ahead record and the buffer keep them).
-    const cols = [...types];
-    const timeIdx = cols.findIndex(([n]) => n === timeColumn);
-    const rows: unknown[][] = new Array(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const { line, value } = records[i]!;
-      const vals = new Array(cols.length);
-      for (let c = 0; c < cols.length; c++) vals[c] = convert(value[cols[c]![0]], cols[c]![1], line, cols[c]![0], fromText, unit);
-      if (timeIdx < 0 || vals[timeIdx] === null)
-        throw new IngestBadInputError(line, "has no time", timeColumn, `Every row of a series needs its time in "${timeColumn}".`, unit);
-      rows[i] = vals;
-    }
+    const { records, unit } = req;
+    const { timeColumn, cols, rows, timeIdx } = typedRows(req, d.columns, d.timeColumn);
+    const types = new Map(cols);
     // Dedup: drop rows whose key is in the window (or earlier in this request).
     const key = req.key ?? this.options.dedupKey;
     let kept = rows;
@@ -590,19 +542,4 @@ export class Ingester {
     }
     return out;
   }
-}
-
-/** Ingest's series in the server's metrics registry. */
-function makeMetrics(r: Registry) {
-  return {
-    rows: r.counter("pond_ingest_rows_total", "Rows (and CDC events) accepted, by destination"),
-    dedup: r.counter("pond_ingest_rows_deduplicated_total", "Rows dropped as duplicates, by destination"),
-    flushes: r.counter("pond_ingest_flushes_total", "Flushes, by reason"),
-    commits: r.counter("pond_ingest_commits_total", "Versions committed by ingest, by destination"),
-    bufferBytes: r.gauge("pond_ingest_buffer_bytes", "Accepted input bytes not yet flushed, by destination"),
-    bufferRows: r.gauge("pond_ingest_buffer_rows", "Rows (or CDC events) not yet flushed, by destination"),
-    walSyncs: r.counter("pond_ingest_wal_syncs_total", "fsyncs of the write-ahead file (one per group commit)"),
-    errors: r.counter("pond_ingest_errors_total", "Ingest requests refused, by error code"),
-    flushSeconds: r.histogram("pond_ingest_flush_seconds", "Time to build and commit one flush"),
-  };
 }
