@@ -13,6 +13,8 @@ import { formatOf, parseBody } from "./body.ts";
 import { IngestBadInputError, IngestBodyTooLargeError, statusOf } from "./errors.ts";
 import { Ingester } from "./ingester.ts";
 
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** The largest request body taken (64 MiB): a bigger one is 413, unread. */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
@@ -58,7 +60,7 @@ async function ingest(ingester: Ingester, req: Request, url: URL) {
   if (bytes.length > MAX_BODY_BYTES) throw new IngestBodyTooLargeError(MAX_BODY_BYTES);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw new IngestBadInputError(undefined, "is not UTF-8 text");
   }
