@@ -145,6 +145,34 @@ describe("POST /ingest", () => {
     }
   }, 30_000);
 
+  test("dedup by a sequence number per source (?key=device&sequence=n): re-sent and older numbers are dropped, across a flush and a restart", async () => {
+    const r = (n: number, device: string) => ({ ...row(n, device), n });
+    let h = await serve();
+    try {
+      const a = await post(h, "/ingest/dev/seq.series?key=device&sequence=n", jsonl([r(1, "a"), r(2, "a"), r(1, "b"), r(2, "a")]));
+      expect(a.json).toMatchObject({ accepted: 3, deduplicated: 1 });
+      await post(h, "/flush", "");
+      const b = await post(h, "/ingest/dev/seq.series?key=device&sequence=n", jsonl([r(2, "a"), r(3, "a"), r(1, "b"), r(2, "b")]));
+      expect(b.json).toMatchObject({ accepted: 2, deduplicated: 2 });
+      const bad = await post(h, "/ingest/dev/seq.series?key=device&sequence=n", jsonl([{ ...r(4, "a"), n: 4.5 }]));
+      expect(bad.json.error).toMatchObject({ code: "bad_ingest_input", message: 'Line 1, column "n": 4.5 is not a whole number (the sequence)' });
+      // Restart: a=3 is committed (its number recorded on the version), b=2 only in the write-ahead file.
+      await post(h, "/flush?path=/dev/seq.series", "");
+      await post(h, "/ingest/dev/seq.series?key=device&sequence=n", jsonl([r(3, "b")]));
+      await h.stop();
+      h = await serve();
+      const c = await post(h, "/ingest/dev/seq.series?key=device&sequence=n", jsonl([r(3, "a"), r(3, "b"), r(4, "b"), r(4, "a")]));
+      expect(c.json).toMatchObject({ accepted: 2, deduplicated: 2 });
+      await post(h, "/flush", "");
+      expect(await query("SELECT device, list(n::INT ORDER BY n) AS ns FROM '/dev/seq.series' GROUP BY device ORDER BY device")).toEqual([
+        { device: "a", ns: [1, 2, 3, 4] },
+        { device: "b", ns: [1, 2, 3, 4] },
+      ]);
+    } finally {
+      await h.stop();
+    }
+  }, 30_000);
+
   test("a crash after the commit but before the write-ahead segment is removed: the replay skips the committed rows", async () => {
     const walDir = join(ctx.pondDir, "control", "ingest");
     let h = await serve();

@@ -123,6 +123,30 @@ describe("pond ingest", () => {
     expect(walFiles()).toEqual([]);
   }, 30_000);
 
+  test("a second `pond ingest` into the same pond while one runs: ingest_locked, exit 3, nothing written", async () => {
+    const first = Bun.spawn([POND_BIN, "ingest", "/lock.series", "--ack"], {
+      env: { ...process.env, POND: ctx.pondDir },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    let resolveAck: () => void;
+    const acked = new Promise<void>((r) => {
+      resolveAck = r;
+    });
+    const acks = readAcks(first.stdout, () => resolveAck());
+    first.stdin.write(line(0));
+    await first.stdin.flush();
+    await acked; // the first one holds the write-ahead lock now
+    const second = await pond(["ingest", "/other.series"], { pond: ctx.pondDir, stdin: new TextEncoder().encode(line(1)) });
+    expect(second.code).toBe(3);
+    expect(second.stderr).toContain("Another process is ingesting into this pond");
+    await first.stdin.end();
+    expect(await first.exited).toBe(0);
+    await acks;
+    expect((await pond(["list", "/other.series"], { pond: ctx.pondDir })).code).not.toBe(0);
+  }, 30_000);
+
   test("a bad line stops `pond ingest` with exit 1 naming the line and column; batches before it are kept", async () => {
     const input = `${line(0)}${line(1)}`;
     const r1 = await pond(["ingest", "/bad.series", "--ack"], { pond: ctx.pondDir, stdin: new TextEncoder().encode(input) });

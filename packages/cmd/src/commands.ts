@@ -497,6 +497,12 @@ export const ingestCommand = command({
   options: {
     ...ingestFlags,
     key: { type: "string", valueName: "cols", describe: "Dedup key columns for this stream (over --dedup-key)" },
+    dedupSequence: {
+      type: "string",
+      valueName: "column",
+      describe:
+        "Dedup by a number that grows per source instead of a time window: a row not above its source's last is dropped (the key columns name the source)",
+    },
     format: {
       type: "string",
       choices: ["jsonl", "csv"],

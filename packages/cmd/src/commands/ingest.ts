@@ -66,6 +66,7 @@ export async function run(args: Args, io: IO): Promise<number> {
           bytes: batch.length,
           ...(key ? { key } : {}),
           ...(args.timestampColumn ? { timestampColumn: args.timestampColumn } : {}),
+          ...(args.dedupSequence ? { sequence: args.dedupSequence } : {}),
         });
         accepted += r.accepted;
         deduplicated += r.deduplicated;

@@ -15,6 +15,29 @@ import { ingestTypeOf, parquetField, type IngestColumn, type IngestType } from "
 /** Attributes ingest records on each version it writes. */
 export const THROUGH_ATTR = "ingest_through";
 export const CDC_ATTR = "cdc_sequence";
+/** The last sequence number committed per source, by dedup spec (sequence mode): `{spec: {source: n}}`. */
+export const SEQUENCES_ATTR = "ingest_sequences";
+
+/** A sequence-mode dedup spec as a key: the source columns and the sequence column. */
+export function sequenceSpec(sourceCols: readonly string[], sequence: string): string {
+  return `${sourceCols.join(",")}/${sequence}`;
+}
+
+/** The committed sequence numbers after `chunks` are committed on top of `before`. */
+export function committedSequences(before: Record<string, Record<string, number>>, chunks: readonly RowChunk[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [spec, m] of Object.entries(before)) out[spec] = { ...m };
+  for (const ch of chunks) {
+    if (!ch.seq) continue;
+    const m = (out[ch.seq.spec] ??= {});
+    for (const vals of ch.rows) {
+      const src = JSON.stringify(ch.seq.keyIdx.map((j) => (j < 0 ? null : vals[j])));
+      const n = vals[ch.seq.seqIdx] as number;
+      if (!(n <= (m[src] ?? Number.NEGATIVE_INFINITY))) m[src] = n;
+    }
+  }
+  return out;
+}
 
 export interface FlushInfo {
   at: string;
@@ -30,6 +53,21 @@ export class Destination {
   /** Column → type ingest writes (a type ingest cannot write: `unsupported:<duck type>`). */
   readonly columns = new Map<string, IngestType | `unsupported:${string}`>();
   timeColumn: string | undefined;
+  /** Sequence mode: the last number committed per source, by spec (from the newest version that records them). */
+  committedSequences: Record<string, Record<string, number>> = {};
+  /** Sequence mode: the last number taken per source (committed or buffered), by spec. */
+  private readonly lastSequences = new Map<string, Map<string, number>>();
+
+  /** The last number taken per source for `spec`, starting from what is committed. */
+  sequences(spec: string): Map<string, number> {
+    let m = this.lastSequences.get(spec);
+    if (!m) {
+      m = new Map(Object.entries(this.committedSequences[spec] ?? {}));
+      this.lastSequences.set(spec, m);
+    }
+    return m;
+  }
+
   /** The highest write-ahead record sequence whose rows are committed. */
   committedThrough = 0;
   /** The last write-ahead record sequence given out. */
@@ -65,8 +103,8 @@ export class Destination {
     return this.kind === "table" ? this.pending.size : this.chunkRows;
   }
 
-  addChunk(cols: readonly (readonly [string, IngestType])[], rows: unknown[][]): void {
-    this.chunks.push({ cols, rows });
+  addChunk(cols: readonly (readonly [string, IngestType])[], rows: unknown[][], seq?: RowChunk["seq"]): void {
+    this.chunks.push({ cols, rows, ...(seq ? { seq } : {}) });
     this.chunkRows += rows.length;
   }
 
@@ -119,6 +157,8 @@ export class Destination {
       const a = versions[i]!.attributes;
       if (typeof a[THROUGH_ATTR] === "number") {
         d.committedThrough = a[THROUGH_ATTR] as number;
+        if (typeof a[SEQUENCES_ATTR] === "object" && a[SEQUENCES_ATTR] !== null)
+          d.committedSequences = a[SEQUENCES_ATTR] as Record<string, Record<string, number>>;
         break;
       }
     }
@@ -218,6 +258,8 @@ function hasColumns(v: VersionInfo, columns: readonly string[]): boolean {
 export interface RowChunk {
   cols: readonly (readonly [string, IngestType])[];
   rows: unknown[][];
+  /** Sequence mode: the spec, and where the source's key values and the sequence are in a row. */
+  seq?: { spec: string; keyIdx: number[]; seqIdx: number };
 }
 
 /** A version's columns, ready for the Parquet codec (version-writer.ts), and what its record says of it. */

@@ -1,7 +1,7 @@
 /**
  * The HTTP face of streaming ingest, a ServerPart `pond serve` mounts:
  *
- *   POST /ingest/<pond path>[?key=a,b][&sync=true][&timestamp=col]
+ *   POST /ingest/<pond path>[?key=a,b][&sequence=col][&sync=true][&timestamp=col]
  *        body: JSON lines, a JSON array of objects, or CSV with a header (Content-Type: text/csv)
  *        → 200 {accepted, deduplicated, durable, destination[, version]}
  *        → 4xx {error: {code, message, hint, data: {line, column, problem}}}: nothing of the body was taken
@@ -13,6 +13,8 @@ import { formatOf, parseBody } from "./body.ts";
 import { BodyTooLargeError } from "../errors.ts";
 import { IngestBadInputError, statusOf } from "./errors.ts";
 import { Ingester } from "./ingester.ts";
+
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 /** The largest request body taken (64 MiB): a bigger one is 413, unread. */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -59,7 +61,7 @@ async function ingest(ingester: Ingester, req: Request, url: URL) {
   if (bytes.length > MAX_BODY_BYTES) throw new BodyTooLargeError(MAX_BODY_BYTES);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     throw new IngestBadInputError(undefined, "is not UTF-8 text");
   }
@@ -83,6 +85,7 @@ async function ingest(ingester: Ingester, req: Request, url: URL) {
         }
       : {}),
     ...(url.searchParams.get("timestamp") ? { timestampColumn: url.searchParams.get("timestamp")! } : {}),
+    ...(url.searchParams.get("sequence") ? { sequence: url.searchParams.get("sequence")! } : {}),
   });
 }
 

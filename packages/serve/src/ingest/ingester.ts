@@ -20,13 +20,25 @@ import { PondError, logger } from "@pond/diagnostics";
 import { Pond } from "@pond/steward";
 import { normalizePath } from "@pond/tinyfs";
 import type { PartContext, IngestOptions } from "../part.ts";
-import type { Registry } from "../metrics.ts";
 import type { RawRecord } from "./body.ts";
 import { applyContiguous, gapOf, isCdcRecord, parseEvents, type CdcEvent } from "./cdc.ts";
-import { Destination, buildSeriesVersion, buildTableVersion, CDC_ATTR, THROUGH_ATTR, type BuiltVersion } from "./destination.ts";
+import {
+  Destination,
+  buildSeriesVersion,
+  buildTableVersion,
+  committedSequences,
+  sequenceSpec,
+  CDC_ATTR,
+  SEQUENCES_ATTR,
+  THROUGH_ATTR,
+  type BuiltVersion,
+  type RowChunk,
+} from "./destination.ts";
 import { IngestBadInputError, IngestReplayError, IngestWrongDestinationError } from "./errors.ts";
-import { convert, inferCsvType, inferType, pickTimeColumn, type IngestType } from "./schema.ts";
+import type { IngestType } from "./schema.ts";
 import { WriteAheadLog } from "./wal.ts";
+import { typedRows } from "./typed-rows.ts";
+import { makeMetrics } from "./ingest-metrics.ts";
 import { Flusher } from "./flusher.ts";
 
 export interface IngestRequest {
@@ -39,6 +51,12 @@ export interface IngestRequest {
   fromText: boolean;
   /** Dedup key columns for this request (over the options' dedupKey). */
   key?: readonly string[];
+  /**
+   * Dedup by a sequence number per source instead of a time window: this column holds a
+   * number that grows per source (the key columns name the source; none: one source), and a
+   * row whose number is not above the last one taken from its source is a duplicate.
+   */
+  sequence?: string;
   /** The time column of a new series (default: detected by name). */
   timestampColumn?: string;
   /** Wait for the commit. */
@@ -138,13 +156,23 @@ export class Ingester {
         const rows = rec.r as unknown[][];
         const key = rec.k as string[] | undefined;
         const timeIdx = cols.findIndex(([n]) => n === d.timeColumn);
-        if (key && timeIdx >= 0) {
+        let seqInfo: RowChunk["seq"];
+        if (typeof rec.q === "string") {
+          const keyIdx = (key ?? []).map((k) => cols.findIndex(([n]) => n === k));
+          seqInfo = { spec: sequenceSpec(key ?? [], rec.q), keyIdx, seqIdx: cols.findIndex(([n]) => n === rec.q) };
+          const last = d.sequences(seqInfo.spec);
+          for (const vals of rows) {
+            const src = JSON.stringify(keyIdx.map((j) => (j < 0 ? null : vals[j])));
+            const n = vals[seqInfo.seqIdx] as number;
+            if (n > (last.get(src) ?? Number.NEGATIVE_INFINITY)) last.set(src, n);
+          }
+        } else if (key && timeIdx >= 0) {
           const dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
           const keyIdx = key.map((k) => cols.findIndex(([n]) => n === k));
           for (const vals of rows) dw.add(dw.keyOfValues(keyIdx.map((j) => (j < 0 ? null : vals[j]))), vals[timeIdx] as number);
         }
         if (s <= d.committedThrough) continue; // committed before the crash
-        d.addChunk(cols, rows);
+        d.addChunk(cols, rows, seqInfo);
         d.bytes += (rec.b as number) ?? 0;
       }
       this.wal.adopt(d.path, f.files);
@@ -207,62 +235,43 @@ export class Ingester {
         "Send events {sequence, operation, rowId, after}, or send rows to a series.",
       );
     }
-    const { records, unit, fromText } = req;
-    // The columns of this request: existing types, or inferred for new ones.
-    const names = new Set<string>();
-    for (const r of records) for (const k in r.value) names.add(k);
-    const timeColumn = d.timeColumn ?? pickTimeColumn(names, req.timestampColumn);
-    if (timeColumn === undefined) {
-      throw new IngestBadInputError(
-        undefined,
-        `a new series needs a time column (one of timestamp, Timestamp, time, ts, datetime, event_time), and these rows have ${[...names].join(", ") || "no columns"}`,
-        undefined,
-        "Name it with ?timestamp=COLUMN (pond ingest --timestamp-column).",
-      );
-    }
-    const types = new Map<string, IngestType>();
-    for (const name of names) {
-      const t = d.columns.get(name);
-      if (t !== undefined) {
-        if (t.startsWith("unsupported:")) {
-          const rec = records.find((r) => r.value[name] !== null && r.value[name] !== undefined);
-          if (rec)
-            throw new IngestBadInputError(
-              rec.line,
-              `the series stores this column as ${t.slice(12)}, which ingest cannot write`,
-              name,
-              "Leave the column out, or write it with pond copy.",
-              unit,
-            );
-          continue;
-        }
-        types.set(name, t as IngestType);
-        continue;
-      }
-      let inferred: IngestType | undefined;
-      for (const r of records) {
-        const v = r.value[name];
-        inferred = fromText ? inferCsvType(v as string | null, name === timeColumn) : inferType(v, name === timeColumn);
-        if (inferred) break;
-      }
-      if (inferred) types.set(name, inferred);
-    }
-    // Each row as an array of values aligned with `cols` (as the write-ahead record and the buffer keep them).
-    const cols = [...types];
-    const timeIdx = cols.findIndex(([n]) => n === timeColumn);
-    const rows: unknown[][] = new Array(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const { line, value } = records[i]!;
-      const vals = new Array(cols.length);
-      for (let c = 0; c < cols.length; c++) vals[c] = convert(value[cols[c]![0]], cols[c]![1], line, cols[c]![0], fromText, unit);
-      if (timeIdx < 0 || vals[timeIdx] === null)
-        throw new IngestBadInputError(line, "has no time", timeColumn, `Every row of a series needs its time in "${timeColumn}".`, unit);
-      rows[i] = vals;
-    }
+    const { records, unit } = req;
+    const { timeColumn, cols, rows, timeIdx } = typedRows(req, d.columns, d.timeColumn);
+    const types = new Map(cols);
     // Dedup: drop rows whose key is in the window (or earlier in this request).
     const key = req.key ?? this.options.dedupKey;
     let kept = rows;
-    if (key && key.length > 0) {
+    let seqInfo: RowChunk["seq"];
+    if (req.sequence !== undefined) {
+      // A sequence number per source: the key columns (if any) name the source.
+      const sourceCols = key ?? [];
+      const seqIdx = cols.findIndex(([n]) => n === req.sequence);
+      if (seqIdx < 0)
+        throw new IngestBadInputError(
+          undefined,
+          `the sequence column "${req.sequence}" is in no row`,
+          req.sequence,
+          "Name the column that numbers each source's rows (?sequence=COL).",
+        );
+      const keyIdx = sourceCols.map((k) => cols.findIndex(([n]) => n === k));
+      const spec = sequenceSpec(sourceCols, req.sequence);
+      seqInfo = { spec, keyIdx, seqIdx };
+      for (let i = 0; i < rows.length; i++) {
+        const v = rows[i]![seqIdx];
+        if (typeof v !== "number" || !Number.isSafeInteger(v)) {
+          throw new IngestBadInputError(records[i]!.line, `${JSON.stringify(v)} is not a whole number (the sequence)`, req.sequence, undefined, unit);
+        }
+      }
+      const last = d.sequences(spec);
+      kept = [];
+      for (const vals of rows) {
+        const src = JSON.stringify(keyIdx.map((j) => (j < 0 ? null : vals[j])));
+        const n = vals[seqIdx] as number;
+        if (n <= (last.get(src) ?? Number.NEGATIVE_INFINITY)) continue;
+        last.set(src, n);
+        kept.push(vals);
+      }
+    } else if (key && key.length > 0) {
       for (const k of key)
         if (!types.has(k) && !d.columns.has(k))
           throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
@@ -285,8 +294,16 @@ export class Ingester {
     if (deduplicated > 0) this.m.dedup.inc({ destination: d.path }, deduplicated);
     if (kept.length > 0) {
       const s = ++d.lastSeq;
-      const record: Record<string, unknown> = { s, b: req.bytes, t: timeColumn, c: cols, r: kept, ...(key ? { k: key } : {}) };
-      d.addChunk(cols, kept);
+      const record: Record<string, unknown> = {
+        s,
+        b: req.bytes,
+        t: timeColumn,
+        c: cols,
+        r: kept,
+        ...(key ? { k: key } : {}),
+        ...(req.sequence !== undefined ? { q: req.sequence } : {}),
+      };
+      d.addChunk(cols, kept, seqInfo);
       d.bytes += req.bytes;
       d.accepted += kept.length;
       this.m.rows.inc({ destination: d.path }, kept.length);
@@ -409,6 +426,7 @@ export class Ingester {
     const files = await sealed;
     const view = () => this.pond.view();
     let built: BuiltVersion;
+    let seqs: Record<string, Record<string, number>> | undefined;
     let applied = d.applied;
     let state: Map<string, Record<string, unknown>> | undefined;
     if (d.kind === "table") {
@@ -419,12 +437,13 @@ export class Ingester {
       built = buildTableVersion(state.values());
     } else {
       built = await buildSeriesVersion(taken, d.timeColumn!);
+      seqs = committedSequences(d.committedSequences, taken);
     }
     this.updateGauges(d);
     let version: number;
     let seq: number;
     try {
-      ({ version, seq } = await this.commit(d, built, through, applied));
+      ({ version, seq } = await this.commit(d, built, through, applied, seqs));
     } catch (e) {
       // Nothing committed: the rows go back in front of the buffer, their segments stay sealed for the next try.
       if (d.kind !== "table") {
@@ -436,6 +455,7 @@ export class Ingester {
     }
     d.exists = true;
     d.committedThrough = through;
+    if (seqs) d.committedSequences = seqs;
     if (d.kind === "table") {
       d.tableRows = state;
       for (let s = d.applied + 1; s <= applied; s++) d.pending.delete(s);
@@ -458,7 +478,13 @@ export class Ingester {
   }
 
   /** Writes `built` as the next version of `d` (on the flush thread); returns its version and the transaction's sequence. */
-  private commit(d: Destination, built: BuiltVersion, through: number, applied: number): Promise<{ version: number; seq: number }> {
+  private commit(
+    d: Destination,
+    built: BuiltVersion,
+    through: number,
+    applied: number,
+    seqs: Record<string, Record<string, number>> | undefined,
+  ): Promise<{ version: number; seq: number }> {
     const table = d.kind === "table";
     return this.flusher.write({
       path: d.path,
@@ -471,6 +497,7 @@ export class Ingester {
         columns: built.columns,
         ...(table ? { [CDC_ATTR]: applied } : { timestamp_column: d.timeColumn }),
         [THROUGH_ATTR]: through,
+        ...(seqs && Object.keys(seqs).length > 0 ? { [SEQUENCES_ATTR]: seqs } : {}),
       },
       ...(built.minUs !== undefined && built.maxUs !== undefined ? { minUs: built.minUs, maxUs: built.maxUs } : {}),
       note: `ingested ${built.rows} ${table ? "table rows" : "rows"} into ${d.path} (${table ? "file:table" : "file:series"} v{version})`,
@@ -515,19 +542,4 @@ export class Ingester {
     }
     return out;
   }
-}
-
-/** Ingest's series in the server's metrics registry. */
-function makeMetrics(r: Registry) {
-  return {
-    rows: r.counter("pond_ingest_rows_total", "Rows (and CDC events) accepted, by destination"),
-    dedup: r.counter("pond_ingest_rows_deduplicated_total", "Rows dropped as duplicates, by destination"),
-    flushes: r.counter("pond_ingest_flushes_total", "Flushes, by reason"),
-    commits: r.counter("pond_ingest_commits_total", "Versions committed by ingest, by destination"),
-    bufferBytes: r.gauge("pond_ingest_buffer_bytes", "Accepted input bytes not yet flushed, by destination"),
-    bufferRows: r.gauge("pond_ingest_buffer_rows", "Rows (or CDC events) not yet flushed, by destination"),
-    walSyncs: r.counter("pond_ingest_wal_syncs_total", "fsyncs of the write-ahead file (one per group commit)"),
-    errors: r.counter("pond_ingest_errors_total", "Ingest requests refused, by error code"),
-    flushSeconds: r.histogram("pond_ingest_flush_seconds", "Time to build and commit one flush"),
-  };
 }
