@@ -11,3 +11,4 @@ export * from "./row-cache.ts";
 export * from "./payload-check.ts";
 export * from "./query/index.ts";
 export * from "./merged-payload.ts";
+export { FileContent, type FileCopy } from "./file-content.ts";
