@@ -57,7 +57,7 @@ try {
   async function timed(fn: () => Promise<void>): Promise<Run> {
     const t0 = performance.now();
     await fn();
-    return { ms: performance.now() - t0, maxRssMiB: NaN, code: 0 };
+    return { ms: performance.now() - t0, cpuMs: NaN, maxRssMiB: NaN, code: 0 };
   }
   async function pool<T>(items: T[], fn: (t: T) => Promise<unknown>): Promise<void> {
     let next = 0;
