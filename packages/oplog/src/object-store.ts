@@ -25,6 +25,11 @@ export interface ObjectStore {
    * object; the local store also reads ahead then).
    */
   getStream(key: string, opts?: { reuse?: boolean }): AsyncIterable<Uint8Array>;
+  /**
+   * Writes `body`. A streamed body's chunks become the store's once yielded (it may hold
+   * several while it sends them): a source must yield a fresh buffer each time, never one
+   * it reuses. Whole bytes are the caller's again when the promise settles.
+   */
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts?: { ifAbsent?: boolean }): Promise<"created" | "exists">;
   head(key: string): Promise<ObjectMeta | null>;
   list(prefix: string): AsyncIterable<ObjectMeta>;
