@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { isSystemError } from "@pond/diagnostics";
+import { isSystemError, span } from "@pond/diagnostics";
 import { fsyncDirSync, publishFile, tempPathFor, type ObjectStore } from "@pond/oplog";
 import { IntegrityError, concatBytes, newSha256, sha256Hex, type ContentSource, type Sha256 } from "@pond/tinyfs";
 import { fileIdentity, type VerifiedPayloads } from "./payload-check.ts";
@@ -158,6 +158,7 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
 function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
+  const hashing = span("payload_adopt_hashed");
   const hasher = newSha256();
   let size = 0;
   const fd = openSync(path, "r");
@@ -168,7 +169,10 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
       size += chunk.length;
     }
     if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
+    hashing.end({ size });
+    const syncing = span("payload_adopt_synced");
     fsyncSync(fd);
+    syncing.end();
   } finally {
     closeSync(fd);
   }
