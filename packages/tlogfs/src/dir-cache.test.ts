@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { MemoryObjectStore, recordingStore, type OplogEntry } from "@pond/oplog";
 import { FS, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
-import { fileDirCache, type DirRows } from "./dir-cache.ts";
+import { DirRows, fileDirCache } from "./dir-cache.ts";
 import { DIR_CACHE_FOLD_FROM } from "./partition-index.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
 
@@ -72,17 +72,41 @@ describe("fileDirCache()", () => {
       expect(fileDirCache(path, "pond-2").load().rows.size).toBe(0);
       writeFileSync(path, '{"format":1,"table":"pond-1","rows":{"part_id=x/a.parquet":[3,1,"ab"');
       expect(fileDirCache(path, "pond-1").load().rows.size).toBe(0);
-      appendFileSync(`${path}l`, '\n{"format":1,"table":"pond-1","rows":{"part_id=x/b.parquet":[3');
+      appendFileSync(`${path}l`, '\n{"format":2,"table":"pond-1","rows":{"part_id=x/b.parquet":[3');
       fileDirCache(path, "pond-1").append(new Map([[a, dirRow()]]));
       expect(asMap(fileDirCache(path, "pond-1").load())).toEqual({ rows: new Map([[a, dirRow()]]), journaled: 1 });
       // An entry whose shape is wrong (a path outside any partition) spoils its line; one whose values are wrong only itself.
-      appendFileSync(`${path}l`, '\n{"format":1,"table":"pond-1","rows":{"elsewhere.parquet":[3,1,"ab",2,"AAA=","{}"]}}\n');
+      appendFileSync(`${path}l`, '\n{"format":2,"table":"pond-1","rows":{"elsewhere.parquet":[3,1,"ab",2,"AAA=","{}"]}}\n');
       expect(fileDirCache(path, "pond-1").load().rows.size).toBe(1);
-      appendFileSync(`${path}l`, `\n{"format":1,"table":"pond-1","rows":{"part_id=${DIR}/z.parquet":[3,"not a time","ab",2,"AAA=","{}"]}}\n`);
+      appendFileSync(`${path}l`, `\n{"format":2,"table":"pond-1","rows":{"part_id=${DIR}/z.parquet":[3,"not a time","ab",2,"AAA=","{}"]}}\n`);
       const loaded = fileDirCache(path, "pond-1").load();
       expect(loaded.rows.size).toBe(2);
       expect(loaded.rows.get(`part_id=${DIR}/z.parquet`)).toBeUndefined();
       expect(loaded.rows.get(a)).toEqual(dirRow());
+    }));
+});
+
+describe("DirRows", () => {
+  test("a row's decoded entries travel with it through save and load; malformed entries make the path unknown", () =>
+    withDir((dir) => {
+      const path = join(dir, "dir-cache.json");
+      const a = `part_id=${DIR}/a.parquet`,
+        b = `part_id=${DIR}/b.parquet`;
+      const entries = [
+        { name: "x.csv", childNodeId: "01a20daf-28cb-776d-bee9-1744f8bf1661", entryType: "file:data" as const, versionLastModified: 2 },
+        { name: "sub", childNodeId: "01a20daf-28cb-776d-bee9-1744f8bf1662", entryType: "directory" as const, versionLastModified: 1 },
+      ];
+      const rows = new DirRows();
+      rows.set(a, dirRow(), entries);
+      rows.set(b, dirRow({ version: 4 }));
+      fileDirCache(path, "pond-1").save(rows);
+      const back = fileDirCache(path, "pond-1").load().rows;
+      const ra = back.get(a)!;
+      expect(ra).toEqual(dirRow());
+      expect(back.entriesOf(ra)).toEqual(entries);
+      expect(back.entriesOf(back.get(b)!)).toBeUndefined();
+      appendFileSync(`${path}l`, `\n{"format":2,"table":"pond-1","rows":{"${a}":[3,1,"ab",6,"AAEC/woi","{}",[["x","id","no such type",1]]]}}\n`);
+      expect(fileDirCache(path, "pond-1").load().rows.get(a)).toBeUndefined();
     }));
 });
 

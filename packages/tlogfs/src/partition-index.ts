@@ -1,7 +1,9 @@
 import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
 import { POND_ROW_VERSIONS_TAG, decodeRowVersions, readEntryFile } from "@pond/oplog";
 import { cacheWeight, type RowCache } from "./row-cache.ts";
-import type { DirCache, DirRows } from "./dir-cache.ts";
+import { DirRows, type DirCache } from "./dir-cache.ts";
+import { CorruptLogError, decodeDirectory } from "@pond/oplog";
+import { sha256Hex, type DirEntry } from "@pond/tinyfs";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
@@ -180,17 +182,28 @@ export class PartitionIndex {
     const row = rows.length ? rows.reduce((a, b) => (b.version > a.version ? b : a)) : null;
     if (cache?.loaded && f.path.startsWith(`part_id=${dirId}/`) && (row === null || row.content !== null)) {
       const { loaded } = cache;
-      loaded.rows.set(f.path, row);
+      const entries = row ? snapshotEntries(row) : undefined;
+      loaded.rows.set(f.path, row, entries);
       loaded.journaled++;
       if (loaded.journaled >= Math.max(DIR_CACHE_FOLD_FROM, loaded.rows.size - loaded.journaled)) {
         this.pruneDirRows(loaded.rows);
         cache.store.save(loaded.rows);
         loaded.journaled = 0;
       } else {
-        cache.store.append(new Map([[f.path, row]]));
+        const one = new DirRows();
+        one.set(f.path, row, entries);
+        cache.store.append(one);
       }
     }
     return row;
+  }
+
+  /**
+   * The entries of directory row `row` (one `newestDirRow` returned) when the directory
+   * cache has them decoded, as fresh objects; else undefined (decode the row's content).
+   */
+  cachedEntries(row: OplogEntry): DirEntry[] | undefined {
+    return this.dirRows?.loaded?.rows.entriesOf(row)?.map((e) => ({ ...e }));
   }
 
   /**
@@ -216,6 +229,21 @@ export class PartitionIndex {
       }
     }
     for (const p of [...rows.paths()]) if (!keep.has(p)) rows.delete(p);
+  }
+}
+
+/**
+ * A directory row's entries, decoded to be cached, when its content checks against its
+ * hash and decodes; else undefined, and the reader that needs them decodes the row
+ * itself and reports what is wrong, as without a cache.
+ */
+function snapshotEntries(row: OplogEntry): DirEntry[] | undefined {
+  if (row.content === null || sha256Hex(row.content) !== row.sha256) return undefined;
+  try {
+    return decodeDirectory(row.content);
+  } catch (e) {
+    if (e instanceof CorruptLogError) return undefined;
+    throw e;
   }
 }
 

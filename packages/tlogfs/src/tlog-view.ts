@@ -25,6 +25,9 @@ export class TLogView implements ReadView {
     const row = await this.index.newestDirRow(dirId);
     if (!row) throw new NotFoundError(`Directory ${dirId}`);
     if (!row.content) throw new PondFormatError(`Directory ${dirId} version ${row.version}`, "has no inline snapshot");
+    // Checked and decoded once, when the directory cache took it (dir-cache.ts).
+    const cached = this.index.cachedEntries(row);
+    if (cached) return cached;
     return decodeDirectory(checkInline(row.content, row.sha256, `directory ${dirId} version ${row.version}`));
   }
 
