@@ -7,6 +7,8 @@ export const POND_BIN = process.env.POND_BIN ?? resolve(import.meta.dir, "../bin
 
 export interface Run {
   ms: number;
+  /** The child's user + system CPU time: on a loaded machine, what it cost itself. */
+  cpuMs: number;
   maxRssMiB: number;
   code: number;
 }
@@ -24,7 +26,8 @@ export async function run(argv: string[], opts: { env?: Record<string, string>; 
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`${argv.join(" ")} exited ${code}: ${await new Response(p.stderr).text()}`);
   const ru = p.resourceUsage();
-  return { ms, maxRssMiB: ru ? Number(ru.maxRSS) / (1024 * 1024) : NaN /* Bun reports maxRSS in bytes */, code };
+  const cpuMs = ru ? Number(ru.cpuTime.user + ru.cpuTime.system) / 1000 : NaN; // µs
+  return { ms, cpuMs, maxRssMiB: ru ? Number(ru.maxRSS) / (1024 * 1024) : NaN /* Bun reports maxRSS in bytes */, code };
 }
 
 /** The median of `n` runs of `fn` (after `warm` unmeasured runs). */

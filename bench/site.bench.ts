@@ -79,7 +79,7 @@ window.ready = true;
     if (!Number.isFinite(ms)) throw new Error(`${url}: ${value} is ${ms}`);
     if (url.includes("st.station")) pageBytes.push(urls.reduce((n, u) => n + statSync(decodeURIComponent(new URL(u).pathname)).size, 0));
     await ctx.close();
-    return { ms, maxRssMiB: Number.NaN, code: 0 };
+    return { ms, cpuMs: Number.NaN, maxRssMiB: Number.NaN, code: 0 };
   };
   const r = await interleaved(ROUNDS, {
     baseline: () => open(`file://${out}/series/baseline.html`, "window.firstChartMs", "window.firstChartMs"),

@@ -1,29 +1,17 @@
-import { closeSync, fstatSync, openSync, readdirSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
+import { readdirSync, realpathSync, statSync, type Stats } from "node:fs";
 import { isSystemError } from "@pond/diagnostics";
+import { FileContent } from "@pond/tlogfs";
 import { HostNameClashError, HostNotFoundError, HostNotRegularError, HostPermissionError } from "./errors.ts";
 
-const CHUNK = 4 * 1024 * 1024;
-
 /**
- * Streams a host file in 4 MiB chunks (each a fresh buffer the consumer may keep), up to
- * the size it had when it was opened (or `limit` bytes, when the caller measured the file
- * earlier): a log file still being written is stored as it was then, not with a torn last
- * line that arrived mid-copy. `path` may be bytes: host names need not be UTF-8.
+ * Streams a host file (tlogfs `FileContent`: 4 MiB chunks, each a fresh buffer the
+ * consumer may keep), up to the size it had when it was opened (or `limit` bytes, when
+ * the caller measured the file earlier): a log file still being written is stored as it
+ * was then, not with a torn last line that arrived mid-copy. `path` may be bytes: host
+ * names need not be UTF-8. A local pond's store copies it without the stream.
  */
-export async function* readHostFile(path: string | Buffer, opts: { limit?: number } = {}): AsyncIterable<Uint8Array> {
-  const fd = openSync(path, "r");
-  try {
-    let left = Math.min(fstatSync(fd).size, opts.limit ?? Infinity);
-    while (left > 0) {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left));
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      left -= n;
-      yield n === buf.length ? buf : buf.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
+export function readHostFile(path: string | Buffer, opts: { limit?: number } = {}): FileContent {
+  return new FileContent(path, opts);
 }
 
 /** One entry of a host folder: its pond name, and the host path that reaches it (bytes when its name is not UTF-8). */

@@ -1,6 +1,8 @@
 /**
- * The one module that calls libc through Bun's FFI: `flock(2)` for the write lock and
- * `isatty(3)` for the CLI (Node's tty machinery costs ~10 ms before it answers). The
+ * The one module that calls libc through Bun's FFI: `flock(2)` for the write lock,
+ * `isatty(3)` for the CLI (Node's tty machinery costs ~10 ms before it answers) and, on
+ * Linux, `sync_file_range(2)` to start writing a large payload back while it is still
+ * being copied. The
  * library is opened on first use, once, with every symbol Pond needs. A call that fails
  * reports its errno, read right after the call on the same thread, so a caller can
  * handle the one failure it means (EWOULDBLOCK) and name any other.
@@ -10,6 +12,8 @@ import { PondError } from "./errors.ts";
 interface LibcSymbols {
   flock(fd: number, op: number): number;
   isatty(fd: number): number;
+  /** Linux only (undefined elsewhere). */
+  syncFileRange?(fd: number, offset: number, nbytes: number, flags: number): number;
   errnoLocation(): number | null;
 }
 
@@ -34,6 +38,7 @@ function open(): { symbols: LibcSymbols } | { error: Error } {
     const lib = dlopen(LIBRARY, {
       flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
       isatty: { args: [FFIType.i32], returns: FFIType.i32 },
+      ...(process.platform === "linux" ? { sync_file_range: { args: [FFIType.i32, FFIType.i64, FFIType.i64, FFIType.u32], returns: FFIType.i32 } } : {}),
       [process.platform === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
     });
     const s = lib.symbols as unknown as Record<string, (...a: number[]) => number>;
@@ -42,6 +47,7 @@ function open(): { symbols: LibcSymbols } | { error: Error } {
       symbols: {
         flock: (fd, op) => s.flock!(fd, op),
         isatty: (fd) => s.isatty!(fd),
+        syncFileRange: s.sync_file_range ? (fd, offset, nbytes, flags) => s.sync_file_range!(fd, offset, nbytes, flags) : undefined,
         errnoLocation: () => {
           const p = errnoAt();
           return p === null ? null : read.i32(p as never, 0);
@@ -85,4 +91,21 @@ export function isattyLibc(fd: number): boolean | undefined {
   const lib = open();
   if ("error" in lib) return undefined;
   return lib.symbols.isatty(fd) === 1;
+}
+
+/** sync_file_range(2)'s SYNC_FILE_RANGE_WRITE: start writeback of the range's dirty pages, without waiting. */
+const SYNC_FILE_RANGE_WRITE = 2;
+
+/**
+ * Starts writing `[offset, offset + length)` of `fd` back to disk, without waiting
+ * (Linux `sync_file_range(2)`), so a later fsync of a large file finds most of it
+ * written: copying 1 GiB then took ~1.0 s where writing it all first and syncing after
+ * took 1.0–2.0 s. Only a hint: it makes nothing durable (the caller still fsyncs), so
+ * where there is no such call (macOS, libc not loadable) it does nothing, and a failed
+ * call (an fd that cannot take it) is reported as false for the caller to stop asking.
+ */
+export function startWriteback(fd: number, offset: number, length: number): boolean {
+  const lib = open();
+  if ("error" in lib || !lib.symbols.syncFileRange) return false;
+  return lib.symbols.syncFileRange(fd, offset, length, SYNC_FILE_RANGE_WRITE) === 0;
 }

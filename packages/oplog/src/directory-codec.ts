@@ -79,6 +79,12 @@ function utf8(bytes: Uint8Array): string {
   }
 }
 
+/** The bytes as text when they are all ASCII, else undefined (the caller decodes each value, and names the bad one). */
+function asciiText(bytes: Uint8Array): string | undefined {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! >= 0x80) return undefined;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
+
 const MAX_VERSION = BigInt(Number.MAX_SAFE_INTEGER);
 
 function entriesOf({ fields, batches }: IpcStream, source: string): DirEntry[] {
@@ -305,6 +311,13 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
       if (offsets.length < (length + 1) * 4) throw bad(`column ${fields[c]!.name}'s offsets are too short`);
       const ov = new DataView(offsets.buffer, offsets.byteOffset, offsets.byteLength);
       const out: (string | null)[] = new Array(length);
+      // One decode of the whole column when it is ASCII (names and ids nearly always are:
+      // then every byte is one UTF-16 unit and the values are slices of it); one decode a
+      // value took 30 of the 53 ms of decoding 1,000 folders' snapshots.
+      const first = length > 0 ? ov.getInt32(0, true) : 0,
+        last = length > 0 ? ov.getInt32(length * 4, true) : 0;
+      const whole = first >= 0 && first <= last && last <= data.length ? asciiText(data.subarray(first, last)) : undefined;
+      const ascii = whole !== undefined;
       for (let i = 0; i < length; i++) {
         if (!valid(i)) {
           out[i] = null;
@@ -313,7 +326,7 @@ function recordBatch(rb: Table, body: DataView, fields: FieldInfo[]): Batch {
         const s = ov.getInt32(i * 4, true),
           e = ov.getInt32(i * 4 + 4, true);
         if (s < 0 || e < s || e > data.length) throw bad(`column ${fields[c]!.name} has a value outside its data`);
-        out[i] = utf8(data.subarray(s, e));
+        out[i] = ascii && s >= first && e <= last ? whole.slice(s - first, e - first) : utf8(data.subarray(s, e));
       }
       return out;
     },

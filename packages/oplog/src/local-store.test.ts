@@ -87,3 +87,19 @@ test("a key that climbs out of the root is refused with InvalidKeyError", async 
   await expect(store.get("/etc/passwd")).rejects.toBeInstanceOf(InvalidKeyError);
   expect(() => store.localPath("a//b")).toThrow(InvalidKeyError);
 });
+
+test("getStream(key, {reuse: true}) reads a large object through two buffers taken in turns; without it every chunk has its own", async () => {
+  const store = new LocalObjectStore(dir);
+  await store.put("big", new Uint8Array(5 * 1024 * 1024 + 3).fill(7));
+  const buffersOf = async (reuse: boolean) => {
+    const seen = new Set<ArrayBufferLike>();
+    let chunks = 0;
+    for await (const c of store.getStream("big", { reuse })) {
+      seen.add(c.buffer);
+      chunks++;
+    }
+    return { chunks, buffers: seen.size };
+  };
+  expect(await buffersOf(true)).toEqual({ chunks: 6, buffers: 2 });
+  expect(await buffersOf(false)).toEqual({ chunks: 6, buffers: 6 });
+});

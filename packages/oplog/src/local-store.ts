@@ -18,6 +18,32 @@ const READ_CHUNK = 1 << 20;
 const TEMP_PREFIX = ".pond-put-";
 const TEMP_RE = /^\.pond-put-[0-9a-f]{16}\.tmp$/;
 
+/**
+ * `fh`'s bytes in two buffers taken in turns: while the consumer has one chunk, the next
+ * is read into the other (on the runtime's IO threads). A chunk is valid until the next
+ * is asked for. Reading 1 GiB this way and hashing it took ~0.75 s where a fresh buffer
+ * a chunk took ~0.97 s (the kernel zeroing and mapping 1 GiB of new pages), and peak
+ * RSS stays flat.
+ */
+async function* readAhead(fh: fsp.FileHandle): AsyncIterable<Uint8Array> {
+  const bufs = [new Uint8Array(READ_CHUNK), new Uint8Array(READ_CHUNK)];
+  let pos = 0;
+  let next = fh.read(bufs[0]!, 0, READ_CHUNK, 0);
+  try {
+    for (let i = 0; ; i++) {
+      const { bytesRead } = await next;
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      const chunk = bufs[i % 2]!.subarray(0, bytesRead);
+      next = fh.read(bufs[(i + 1) % 2]!, 0, READ_CHUNK, pos);
+      yield chunk;
+    }
+  } finally {
+    // A consumer that stops early: never close the file under a read still in flight.
+    await next.catch(() => {});
+  }
+}
+
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
   readonly url: string;
@@ -54,7 +80,7 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async *getStream(key: string): AsyncIterable<Uint8Array> {
+  async *getStream(key: string, opts: { reuse?: boolean } = {}): AsyncIterable<Uint8Array> {
     const file = this.localPath(key);
     let fh: fsp.FileHandle;
     try {
@@ -63,6 +89,10 @@ export class LocalObjectStore implements ObjectStore {
       throw this.notFound(e, key);
     }
     try {
+      if (opts.reuse) {
+        yield* readAhead(fh);
+        return;
+      }
       for (;;) {
         // A fresh buffer per chunk: the consumer may keep it.
         const buf = new Uint8Array(READ_CHUNK);

@@ -120,6 +120,19 @@ export function runObjectStoreContract(
       expect(concatBytes(parts)).toEqual(big);
     });
 
+    test("getStream(key, {reuse: true}) yields the whole object to a consumer that copies each chunk before the next, and can be left early", async () => {
+      const big = bytesOf(3 * 1024 * 1024 + 17, 10);
+      await store.put("big", big);
+      const parts: Uint8Array[] = [];
+      for await (const c of store.getStream("big", { reuse: true })) parts.push(c.slice());
+      expect(concatBytes(parts)).toEqual(big);
+      for await (const c of store.getStream("big", { reuse: true })) {
+        expect(c).toEqual(big.subarray(0, c.length));
+        break;
+      }
+      await expect(store.get("big")).resolves.toEqual(big);
+    });
+
     test("getStream() throws ObjectNotFoundError when the key is missing", async () => {
       const err = await (async () => {
         for await (const _ of store.getStream("nope")) void _;

@@ -17,8 +17,19 @@ export interface ObjectStore {
   readonly url: string;
   /** Whole object, or `length` bytes from `offset`. */
   get(key: string, range?: { offset: number; length: number }): Promise<Uint8Array>;
-  /** The object as a stream of chunks (large payloads). */
-  getStream(key: string): AsyncIterable<Uint8Array>;
+  /**
+   * The object as a stream of chunks (large payloads). Each chunk is the consumer's to
+   * keep, unless `reuse` is true: then a store may read the next chunk into the buffer of
+   * one already yielded, so a chunk is valid only until the next is asked for (a consumer
+   * that writes each one out before asking for the next saves allocating the whole
+   * object; the local store also reads ahead then).
+   */
+  getStream(key: string, opts?: { reuse?: boolean }): AsyncIterable<Uint8Array>;
+  /**
+   * Writes `body`. A streamed body's chunks become the store's once yielded (it may hold
+   * several while it sends them): a source must yield a fresh buffer each time, never one
+   * it reuses. Whole bytes are the caller's again when the promise settles.
+   */
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array>, opts?: { ifAbsent?: boolean }): Promise<"created" | "exists">;
   head(key: string): Promise<ObjectMeta | null>;
   list(prefix: string): AsyncIterable<ObjectMeta>;

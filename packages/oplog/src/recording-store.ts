@@ -19,9 +19,9 @@ export function recordingStore(inner: ObjectStore): { store: ObjectStore; calls:
       calls.push({ op: "get", key });
       return inner.get(key, range);
     },
-    getStream(key) {
+    getStream(key, opts) {
       calls.push({ op: "getStream", key });
-      return inner.getStream(key);
+      return inner.getStream(key, opts);
     },
     put(key, body, opts) {
       calls.push({ op: "put", key });

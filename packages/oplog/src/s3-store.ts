@@ -313,7 +313,7 @@ export class S3ObjectStore implements ObjectStore {
       const { value, done } = await it.next();
       if (done) return this.putBytes(key, concatBytes(head, size), ifAbsent);
       if (value.length === 0) continue;
-      head.push(new Uint8Array(value)); // a copy: the source may reuse its buffer
+      head.push(value); // the store's to keep (ObjectStore.put): no copy
       size += value.length;
       if (size > this.partSize) break;
     }
@@ -377,7 +377,7 @@ export class S3ObjectStore implements ObjectStore {
         try {
           const { value, done } = await it.next();
           if (done) c.close();
-          else if (value.length) c.enqueue(new Uint8Array(value));
+          else if (value.length) c.enqueue(value); // the store's to keep (ObjectStore.put): no copy
         } catch (e) {
           c.error(e);
         }

@@ -8,6 +8,7 @@ import {
   TLogPersistence,
   createPondTable,
   fileRowCache,
+  fileDirCache,
   fileSnapshotCache,
   fileVerifiedPayloads,
   VERIFIED_PAYLOADS_FILE,
@@ -142,6 +143,7 @@ export class Pond {
     this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
+      dirCache: fileDirCache(join(paths.control, "dir-cache.json"), identity.pondId),
       verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_FILE)),
     });
   }

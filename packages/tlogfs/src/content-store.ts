@@ -1,9 +1,10 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { isSystemError } from "@pond/diagnostics";
+import { isSystemError, span } from "@pond/diagnostics";
 import { fsyncDirSync, publishFile, tempPathFor, type ObjectStore } from "@pond/oplog";
 import { IntegrityError, concatBytes, newSha256, sha256Hex, type ContentSource, type Sha256 } from "@pond/tinyfs";
 import { fileIdentity, type VerifiedPayloads } from "./payload-check.ts";
+import { FileContent, copyFileHashing } from "./file-content.ts";
 
 /** Content at or above this size is stored in `_large_files/`, below it inline in the row. */
 export const LARGE_FILE_THRESHOLD = 64 * 1024;
@@ -38,6 +39,7 @@ export async function stageContent(
     const adopted = adoptFile(store, content.path, opts);
     if (adopted) return adopted;
   }
+  if (content instanceof FileContent && store.localPath) return stageFile(store, content, opts);
   const hasher = newSha256();
   if (content instanceof Uint8Array) {
     hasher.update(content);
@@ -85,6 +87,19 @@ export async function stageContent(
   }
   if (await spill.publish(sha256)) recordLocal(store, sha256, opts.verified);
   return { kind: "large", sha256, size };
+}
+
+/** A host file into a local store: one read and one write, hashed as it is written (see copyFileHashing). */
+async function stageFile(store: ObjectStore, file: FileContent, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): Promise<StagedContent> {
+  const finalOf = (sha256: string) => store.localPath!(largeFileKey(sha256))!;
+  const dir = dirname(finalOf("x"));
+  mkdirSync(dir, { recursive: true });
+  const tmp = tempPathFor(finalOf("x"));
+  const r = await copyFileHashing(file, tmp, { inlineBelow: opts.forceLarge ? 0 : LARGE_FILE_THRESHOLD, payloadDir: dir, storedAs: finalOf });
+  if (r.kind === "inline") return r;
+  // Same content already stored ("exists"): the path is the hash, never rewrite it.
+  if (r.kind === "written" && (await publishFile(tmp, finalOf(r.sha256), { ifAbsent: true })) === "created") recordLocal(store, r.sha256, opts.verified);
+  return { kind: "large", sha256: r.sha256, size: r.size };
 }
 
 /**
@@ -143,6 +158,7 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
 function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
+  const hashing = span("payload_adopt_hashed");
   const hasher = newSha256();
   let size = 0;
   const fd = openSync(path, "r");
@@ -153,7 +169,10 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
       size += chunk.length;
     }
     if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
+    hashing.end({ size });
+    const syncing = span("payload_adopt_synced");
     fsyncSync(fd);
+    syncing.end();
   } finally {
     closeSync(fd);
   }
@@ -235,12 +254,13 @@ async function publishBytes(store: ObjectStore, sha256: string, bytes: Uint8Arra
 /**
  * Streams a large file, checking its size and hash as it goes; throws IntegrityError
  * at the end when they do not match (the bytes already yielded cannot be taken back,
- * so the caller must treat the error as fatal).
+ * so the caller must treat the error as fatal). With `reuse`, a chunk is valid only
+ * until the next is asked for (ObjectStore.getStream).
  */
-export async function* readLargeFile(store: ObjectStore, sha256: string, size: number): AsyncIterable<Uint8Array> {
+export async function* readLargeFile(store: ObjectStore, sha256: string, size: number, opts: { reuse?: boolean } = {}): AsyncIterable<Uint8Array> {
   const hasher = newSha256();
   let n = 0;
-  for await (const chunk of store.getStream(largeFileKey(sha256))) {
+  for await (const chunk of store.getStream(largeFileKey(sha256), opts)) {
     hasher.update(chunk);
     n += chunk.length;
     yield chunk;

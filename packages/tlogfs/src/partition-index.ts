@@ -1,6 +1,9 @@
 import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
 import { POND_ROW_VERSIONS_TAG, decodeRowVersions, readEntryFile } from "@pond/oplog";
 import { cacheWeight, type RowCache } from "./row-cache.ts";
+import { DirRows, type DirCache } from "./dir-cache.ts";
+import { CorruptLogError, decodeDirectory } from "@pond/oplog";
+import { sha256Hex, type DirEntry } from "@pond/tinyfs";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
@@ -18,6 +21,15 @@ export interface SharedRowCache {
   parts: Map<string, { files: Map<string, OplogEntry[]>; journaled: number }>;
 }
 
+/** The journal of the directory cache is folded into its base once it holds this many paths, and at least as many as the base. */
+export const DIR_CACHE_FOLD_FROM = 64;
+
+/** A directory cache and, once loaded in this process, what it holds. */
+export interface SharedDirCache {
+  store: DirCache;
+  loaded?: { rows: DirRows; journaled: number };
+}
+
 /**
  * The active data files of one snapshot, grouped by partition (`part_id`), with the
  * decoded rows cached by file path. Files are immutable, so the row cache is shared
@@ -31,6 +43,7 @@ export class PartitionIndex {
     private readonly store: ObjectStore,
     private readonly decoded: Map<string, Promise<OplogEntry[]>>,
     private readonly diskRows?: SharedRowCache,
+    private readonly dirRows?: SharedDirCache,
   ) {
     for (const f of files) {
       const part = f.partitionValues?.part_id;
@@ -143,14 +156,94 @@ export class PartitionIndex {
     if (files.every((f) => f.addedInVersion !== null)) {
       for (const f of files) {
         if (!mayContain(f, dirId) || isMerged(f)) continue; // merged files hold no directory rows
-        const rows = (await this.rows(f)).filter((r) => r.node_id === dirId && r.file_type === "directory");
-        if (rows.length) return rows.reduce((a, b) => (b.version > a.version ? b : a));
+        const row = await this.dirRowOf(f, dirId);
+        if (row) return row;
       }
       return undefined;
     }
     // Order unknown (files from a foreign checkpoint): read them all.
     const rows = (await this.nodeRows(dirId, dirId)).filter((r) => r.file_type === "directory");
     return rows.length ? rows.reduce((a, b) => (b.version > a.version ? b : a)) : undefined;
+  }
+
+  /**
+   * The newest row of directory `dirId` in entry file `f` (of `dirId`'s partition), or
+   * null: from the directory cache (dir-cache.ts) when it has the file, else read from
+   * the file and added to the cache's journal.
+   */
+  private async dirRowOf(f: ActiveFile, dirId: string): Promise<OplogEntry | null> {
+    const cache = this.dirRows;
+    if (cache) {
+      cache.loaded ??= cache.store.load();
+      const hit = cache.loaded.rows.get(f.path);
+      if (hit !== undefined && (hit === null || hit.node_id === dirId)) return hit;
+    }
+    const rows = (await this.rows(f)).filter((r) => r.node_id === dirId && r.file_type === "directory");
+    const row = rows.length ? rows.reduce((a, b) => (b.version > a.version ? b : a)) : null;
+    if (cache?.loaded && f.path.startsWith(`part_id=${dirId}/`) && (row === null || row.content !== null)) {
+      const { loaded } = cache;
+      const entries = row ? snapshotEntries(row) : undefined;
+      loaded.rows.set(f.path, row, entries);
+      loaded.journaled++;
+      if (loaded.journaled >= Math.max(DIR_CACHE_FOLD_FROM, loaded.rows.size - loaded.journaled)) {
+        this.pruneDirRows(loaded.rows);
+        cache.store.save(loaded.rows);
+        loaded.journaled = 0;
+      } else {
+        const one = new DirRows();
+        one.set(f.path, row, entries);
+        cache.store.append(one);
+      }
+    }
+    return row;
+  }
+
+  /**
+   * The entries of directory row `row` (one `newestDirRow` returned) when the directory
+   * cache has them decoded, as fresh objects; else undefined (decode the row's content).
+   */
+  cachedEntries(row: OplogEntry): DirEntry[] | undefined {
+    return this.dirRows?.loaded?.rows.entriesOf(row)?.map((e) => ({ ...e }));
+  }
+
+  /**
+   * Leaves in `rows` only what a lookup in this snapshot can use: per directory, the
+   * cached files from the newest down to the first that holds its row. Paths no longer
+   * active (merged away, or of an older snapshot) and older snapshots of a directory go:
+   * a pond whose 100 directories were written by 1,000 commits kept 5.8 MB of them.
+   */
+  private pruneDirRows(rows: DirRows): void {
+    const keep = new Set<string>();
+    const parts = new Set<string>();
+    for (const p of rows.paths()) {
+      const m = /^part_id=([^/]+)\//.exec(p);
+      if (m) parts.add(m[1]!);
+    }
+    for (const part of parts) {
+      for (const f of this.files(part)) {
+        if (isMerged(f)) continue;
+        const row = rows.get(f.path);
+        if (row === undefined) continue;
+        keep.add(f.path);
+        if (row !== null) break;
+      }
+    }
+    for (const p of [...rows.paths()]) if (!keep.has(p)) rows.delete(p);
+  }
+}
+
+/**
+ * A directory row's entries, decoded to be cached, when its content checks against its
+ * hash and decodes; else undefined, and the reader that needs them decodes the row
+ * itself and reports what is wrong, as without a cache.
+ */
+function snapshotEntries(row: OplogEntry): DirEntry[] | undefined {
+  if (row.content === null || sha256Hex(row.content) !== row.sha256) return undefined;
+  try {
+    return decodeDirectory(row.content);
+  } catch (e) {
+    if (e instanceof CorruptLogError) return undefined;
+    throw e;
   }
 }
 

@@ -3,7 +3,8 @@ import { loadSnapshot, type ObjectStore, type OplogEntry, type Snapshot, Version
 import { NotFoundError, type Persistence, type TxnMeta } from "@pond/tinyfs";
 import { COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
 import type { VerifiedPayloads } from "./payload-check.ts";
-import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
+import { PartitionIndex, type SharedDirCache, type SharedRowCache } from "./partition-index.ts";
+import type { DirCache } from "./dir-cache.ts";
 import type { RowCache } from "./row-cache.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 import { TLogTransaction } from "./tlog-transaction.ts";
@@ -17,6 +18,8 @@ export interface TLogOptions {
   snapshotCache?: SnapshotCache;
   /** Keeps the file rows of partitions with many entry files between processes (see row-cache.ts). */
   rowCache?: RowCache;
+  /** Keeps the newest directory snapshot of each entry file between processes (see dir-cache.ts). */
+  dirCache?: DirCache;
   /** A commit merges a partition's entry files once it would have this many (default COMPACT_FROM_FILES; 0: never). */
   compactFromFiles?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
@@ -36,6 +39,7 @@ export class TLogPersistence implements Persistence {
   private readonly now: () => number;
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
+  private readonly dirRows?: SharedDirCache;
   private readonly compact: { fromFiles: number; maxBytes: number };
   private readonly verified?: VerifiedPayloads;
   readonly log: Logger;
@@ -50,6 +54,7 @@ export class TLogPersistence implements Persistence {
     this.cache = opts.snapshotCache;
     this.verified = opts.verifiedPayloads;
     if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
+    if (opts.dirCache) this.dirRows = { store: opts.dirCache };
   }
 
   /** Persistence's view: a sequence the log cannot produce is the contract's NotFoundError, as in every backend. */
@@ -66,13 +71,13 @@ export class TLogPersistence implements Persistence {
     }
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id))
       this.cache.save(snapshot);
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows, this.dirRows), this.verified);
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });
-    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows), this.verified);
+    return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows, this.dirRows), this.verified);
   }
 
   async begin(meta: TxnMeta): Promise<TLogTransaction> {

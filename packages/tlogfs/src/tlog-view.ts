@@ -25,6 +25,9 @@ export class TLogView implements ReadView {
     const row = await this.index.newestDirRow(dirId);
     if (!row) throw new NotFoundError(`Directory ${dirId}`);
     if (!row.content) throw new PondFormatError(`Directory ${dirId} version ${row.version}`, "has no inline snapshot");
+    // Checked and decoded once, when the directory cache took it (dir-cache.ts).
+    const cached = this.index.cachedEntries(row);
+    if (cached) return cached;
     return decodeDirectory(checkInline(row.content, row.sha256, `directory ${dirId} version ${row.version}`));
   }
 
@@ -73,13 +76,21 @@ export class TLogView implements ReadView {
     yield* this.rowContent(row);
   }
 
-  /** `read`, naming the file by its pond path in an integrity error. */
+  /**
+   * `read`, naming the file by its pond path in an integrity error, for a consumer that
+   * writes each chunk out before it asks for the next: a chunk is valid only until then
+   * (a large file is read through two reused buffers, see ObjectStore.getStream).
+   */
   async *readPath(path: string, parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {
     const row = await this.versionRow(parentId, nodeId, version);
-    yield* this.rowContent(row, `"${path}" version ${row.version}`);
+    yield* this.rowContent(row, `"${path}" version ${row.version}`, { reuse: true });
   }
 
-  protected async *rowContent(row: OplogEntry, label = `node ${row.node_id} version ${row.version}`): AsyncIterable<Uint8Array> {
+  protected async *rowContent(
+    row: OplogEntry,
+    label = `node ${row.node_id} version ${row.version}`,
+    opts: { reuse?: boolean } = {},
+  ): AsyncIterable<Uint8Array> {
     if (readMergeRecord(row.attributes)) {
       // Its own bytes were rewritten into a merged file: a new Parquet file of the same rows.
       const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
@@ -98,7 +109,7 @@ export class TLogView implements ReadView {
       // unless this very file was hashed before (the stream still checks at its end).
       const hostPath = this.store.localPath?.(largeFileKey(row.sha256));
       if (hostPath !== undefined) checkPayloads([{ hostPath, sha256: row.sha256, size: row.size, label }], this.verified);
-      yield* readLargeFile(this.store, row.sha256, row.size);
+      yield* readLargeFile(this.store, row.sha256, row.size, opts);
     }
   }
 

@@ -14,7 +14,7 @@ import {
   type EntryType,
   type VersionOptions,
 } from "@pond/tinyfs";
-import { AdoptableFile, type TLogView } from "@pond/tlogfs";
+import { AdoptableFile, FileContent, type TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
 import { listHostFolder, readHostFile, statHost } from "../host-files.ts";
@@ -106,15 +106,6 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
   return 0;
 }
 
-/** Passes chunks through, reporting their bytes (and one file at the end). */
-async function* counted(it: AsyncIterable<Uint8Array>, progress: Progress): AsyncIterable<Uint8Array> {
-  for await (const chunk of it) {
-    progress.tick(0, chunk.length);
-    yield chunk;
-  }
-  progress.tick(1, 0);
-}
-
 /**
  * Copies a host file or folder to pond path `target`. Host symlinks are followed (as cp
  * -L) unless --no-dereference, which stores each as a pond symlink with the same target
@@ -198,7 +189,8 @@ async function copyFile(
   if (target === "/etc/site.yaml") await checkSiteConfig(src, target);
   if (target.startsWith("/etc/reduce/")) await checkReduceConfig(src, target);
   if (src.format === "data") {
-    content = counted(readHostFile(hostPathOf(src)), progress);
+    // A host file the store can copy itself: one read and one write (tlogfs FileContent).
+    content = new FileContent(hostPathOf(src), { onBytes: (n) => progress.tick(0, n) });
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
     const { seriesSchemaOf } = await import("@pond/tlogfs");
@@ -217,6 +209,7 @@ async function copyFile(
   try {
     if (entryType === "file:series" && (await skipDuplicate(wd, src, target, content, opts as VersionOptions, args))) return;
     const r = await wd.createFile(target, entryType, content, { ...opts, parents });
+    if (src.format === "data") progress.tick(1, 0);
     note(`${r.created ? "created" : "updated"} ${r.resolved.path} (${entryType} v${r.version.version}, ${r.version.size} bytes)`);
   } finally {
     cleanup();

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import type { PondError } from "@pond/diagnostics";
+import { span, type PondError } from "@pond/diagnostics";
 import { BadCsvError, BadParquetError, NotParquetError, NullTimestampError, SqlError } from "../errors.ts";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
@@ -122,7 +122,10 @@ export async function convertCsv(
   out: string,
   opts: CsvOptions & { series?: boolean; timestampColumn?: string; raw: string },
 ): Promise<PreparedParquet> {
+  const starting = span("csv_duckdb_started");
   const duck = await ingestDuck();
+  starting.end();
+  const converting = span("csv_converted");
   try {
     await writeCsvParquet(duck, path, out, opts);
   } catch (e) {
@@ -138,7 +141,11 @@ export async function convertCsv(
       throw csvError(e2, opts.raw, path);
     }
   }
-  return { ...(await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true })), parquetPath: out };
+  converting.end();
+  const inspecting = span("csv_parquet_inspected");
+  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true });
+  inspecting.end();
+  return { ...prepared, parquetPath: out };
 }
 
 async function writeCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<void> {
