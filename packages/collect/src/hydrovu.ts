@@ -1,11 +1,12 @@
 import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PondError } from "@pond/diagnostics";
-import { encodeColumns } from "@pond/oplog";
+import { PondError, span } from "@pond/diagnostics";
+import { encodeSeriesParquet } from "@pond/oplog";
 import { WD } from "@pond/tinyfs";
 import { AdoptableFile } from "@pond/tlogfs";
 import { emptySummary, isoFromSeconds, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CollectRunError } from "./errors.ts";
+import { addPageReadings, columnOf, deviceTable, newDeviceRows, type DeviceRows } from "./device-rows.ts";
 import { HttpClient } from "./http-client.ts";
 import { HydroVuApi, type FriendlyNames, type HydroVuLocation } from "./hydrovu-api.ts";
 import { HYDROVU_DEFAULT_BASE, type HydroVuConfig } from "./hydrovu-config.ts";
@@ -21,55 +22,6 @@ export interface DevicePlan {
   startTime: number;
   /** Newest event time already stored (unix s), or null for an empty or new series. */
   watermark: number | null;
-}
-
-/**
- * Rows fetched for one device, by column: one row per distinct timestamp (unix s), in
- * order of arrival. A value array holds NaN where a row has no reading of that parameter
- * (readings are checked finite, so NaN is free to mean "none").
- */
-export interface DeviceRows {
-  plan: DevicePlan;
-  /** Column names in order of first appearance; `values[i]` is column i's. */
-  columns: string[];
-  times: number[];
-  values: number[][];
-  /** Row index of each timestamp. */
-  rowOf: Map<number, number>;
-  /** True while every new timestamp was later than the ones before (the usual case: no sort needed). */
-  ascending: boolean;
-  /** Rows at or after this time are left for the next run (max_points_per_run). */
-  cutoff: number;
-}
-
-/** An empty DeviceRows for `plan`. */
-export function newDeviceRows(plan: DevicePlan): DeviceRows {
-  return { plan, columns: [], times: [], values: [], rowOf: new Map(), ascending: true, cutoff: Infinity };
-}
-
-/** Records one reading; the first value seen for a (time, column) is kept (a later page may repeat it). */
-export function addReading(d: DeviceRows, col: number, timestamp: number, value: number): void {
-  let row = d.rowOf.get(timestamp);
-  if (row === undefined) {
-    const n = d.times.length;
-    if (n > 0 && timestamp < d.times[n - 1]!) d.ascending = false;
-    row = d.times.push(timestamp) - 1;
-    d.rowOf.set(timestamp, row);
-    for (const v of d.values) v.push(Number.NaN);
-  }
-  const vals = d.values[col]!;
-  if (Number.isNaN(vals[row]!)) vals[row] = value;
-}
-
-/** The column index of `name`, added (NaN for every row so far) when new. */
-export function columnOf(d: DeviceRows, index: Map<string, number>, name: string): number {
-  let col = index.get(name);
-  if (col === undefined) {
-    col = d.columns.push(name) - 1;
-    d.values.push(new Array<number>(d.times.length).fill(Number.NaN));
-    index.set(name, col);
-  }
-  return col;
 }
 
 const TIMESTAMP = "timestamp";
@@ -133,7 +85,9 @@ export interface StagedDevice {
  */
 export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promise<CollectSummary> {
   const summary = emptySummary(cfg.file, "hydrovu");
+  const planning = span("hydrovu_planned");
   const plans = await planHydroVu(cfg, new WD(await ctx.pond.view()));
+  planning.end({ devices: plans.length });
   if (ctx.dryRun) {
     summary.plan = plans.map(
       (p) => `device ${p.id} (${p.name}) → ${p.series} from ${isoFromSeconds(p.startTime)}${p.watermark === null ? " (new series)" : ""}`,
@@ -155,10 +109,14 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
           continue;
         }
         current = `device ${plan.id} (${plan.name})`;
+        const fetching = span("hydrovu_device_fetched");
         const r = await fetchDevice(api, plan, names, cfg.max_points_per_run === undefined ? Infinity : cfg.max_points_per_run - points, ctx);
+        fetching.end({ device: plan.id, points: r.points });
         points += r.points;
         if (r.truncated) summary.notes.push(`device ${plan.id} (${plan.name}) stopped at max_points_per_run; the next run continues`);
-        const s = stageDevice(r.device, staging);
+        const staging1 = span("hydrovu_device_staged");
+        const s = await stageDevice(plan, r.device, staging);
+        staging1.end({ device: plan.id, rows: s?.rows ?? 0 });
         if (s) staged.push(s);
         ctx.progress.tick(1, 0);
       }
@@ -170,6 +128,7 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
     if (staged.length === 0) return summary;
     let lo = Infinity,
       hi = -Infinity;
+    const committing = span("hydrovu_committed");
     const { seq } = await ctx.pond.write(ctx.command, async ({ txn, note }) => {
       const wd = new WD(txn);
       summary.rowsAdded = 0;
@@ -192,6 +151,7 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
         hi = Math.max(hi, d.last);
       }
     });
+    committing.end({ versions: summary.versionsAdded });
     summary.seq = seq;
     if (summary.rowsAdded > 0) {
       summary.start = isoFromSeconds(lo);
@@ -216,8 +176,7 @@ async function fetchDevice(
   budget: number,
   ctx: CollectContext,
 ): Promise<{ device: DeviceRows; points: number; truncated: boolean }> {
-  const device = newDeviceRows(plan);
-  const columnIndex = new Map<string, number>();
+  const device = newDeviceRows();
   let points = 0,
     pages = 0,
     truncated = false;
@@ -225,14 +184,9 @@ async function fetchDevice(
     pages++;
     let pageMin = Infinity;
     for (const p of page.parameters) {
-      const col = columnOf(device, columnIndex, `${names.parameters[p.parameterId] ?? p.parameterId}.${names.units[p.unitId] ?? p.unitId}`);
-      for (const r of p.readings) {
-        points++;
-        const t = r.timestamp;
-        if (t < pageMin) pageMin = t;
-        if (t < plan.startTime) continue; // the API repeats readings before startTime
-        addReading(device, col, t, r.value);
-      }
+      const col = columnOf(device, `${names.parameters[p.parameterId] ?? p.parameterId}.${names.units[p.unitId] ?? p.unitId}`);
+      points += p.readings.length;
+      pageMin = Math.min(pageMin, addPageReadings(device, col, p.readings, plan.startTime));
     }
     ctx.progress.tick(0, page.bytes);
     if (points >= budget && pages >= 2) {
@@ -250,78 +204,22 @@ async function fetchDevice(
  * records for it: `timestamp` INT64 TIMESTAMP (µs, adjusted to UTC: DuckDB reads
  * TIMESTAMP WITH TIME ZONE) and one optional DOUBLE per parameter, in row groups with
  * min/max statistics, so time-range pruning works as on any series version. Written by
- * the Parquet codec without DuckDB (measured: DuckDB's start and its JSON Lines →
- * Parquet conversion were ~60% of a run's CPU).
+ * oplog's series writer from the merged typed-array columns, without DuckDB (measured:
+ * DuckDB's start and its JSON Lines → Parquet conversion were ~60% of a run's CPU) and
+ * without the general Parquet writer (~30 ms a device warm, far more while the JIT warms).
  */
-export function stageDevice(d: DeviceRows, staging: string): StagedDevice | undefined {
-  // Rows in time order, before the cutoff.
-  let order: ArrayLike<number>;
-  if (d.ascending) {
-    let n = d.times.length;
-    while (n > 0 && d.times[n - 1]! >= d.cutoff) n--;
-    order = { length: n };
-  } else {
-    order = sortedRows(d.times, d.cutoff);
-  }
-  const n = order.length;
+export async function stageDevice(plan: DevicePlan, d: DeviceRows, staging: string): Promise<StagedDevice | undefined> {
+  const table = deviceTable(d);
+  const n = table.times.length;
   if (n === 0) return undefined;
-  const rowAt = d.ascending ? (i: number) => i : (i: number) => order[i]!;
-  const micros: number[] = new Array(n);
-  for (let i = 0; i < n; i++) micros[i] = d.times[rowAt(i)]! * 1_000_000;
-  // A parameter that appears only on readings before startTime (or past the cutoff) has no value: no column.
-  const out: { name: string; values: (number | null)[] }[] = [];
-  d.columns.forEach((name, c) => {
-    const src = d.values[c]!;
-    const values: (number | null)[] = new Array(n);
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      const v = src[rowAt(i)]!;
-      if (Number.isNaN(v)) values[i] = null;
-      else {
-        values[i] = v;
-        any = true;
-      }
-    }
-    if (any) out.push({ name, values });
-  });
-  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const columns = out.map((c) => c.name);
-  const bytes = encodeColumns(
-    [{ name: TIMESTAMP, type: "timestamp_us" }, ...columns.map((name) => ({ name, type: "double" as const, optional: true }))],
-    [micros, ...out.map((c) => c.values)],
-    { rowGroupSize: ROW_GROUP_ROWS, codec: "ZSTD" },
-  );
+  const micros = new Float64Array(n);
+  for (let i = 0; i < n; i++) micros[i] = table.times[i]! * 1_000_000;
+  const bytes = await encodeSeriesParquet({ time: { name: TIMESTAMP, micros }, doubles: table.columns }, { rowGroupSize: ROW_GROUP_ROWS });
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
   const parquet = join(staging, `.tmp-hydrovu-${crypto.randomUUID()}.parquet`);
   mkdirSync(staging, { recursive: true });
   writeFileSync(parquet, bytes, { flag: "wx" });
-  return { plan: d.plan, parquet, rows: n, columns, first: micros[0]! / 1_000_000, last: micros[n - 1]! / 1_000_000 };
-}
-
-/** 2^21: a sort key is time × ROW_SPAN + row, exact in a double while rows < 2^21 and times < 2^32 s. */
-const ROW_SPAN = 2 ** 21;
-
-/**
- * The indexes of the rows before `cutoff`, ordered by their (distinct) times. Readings
- * arrive out of order (newest first within a page, pages overlapping), so this is the
- * usual path: one key per row sorted natively, without comparator calls (measured on
- * 40,000 rows: 4–14 ms against 10–26 ms for a comparator sort of indexes).
- */
-export function sortedRows(times: readonly number[], cutoff: number): Uint32Array {
-  let n = 0;
-  for (const t of times) if (t < cutoff) n++;
-  const order = new Uint32Array(n);
-  if (times.length <= ROW_SPAN && times.every((t) => t >= 0 && t < 2 ** 32)) {
-    const keys = new Float64Array(n);
-    let k = 0;
-    for (let r = 0; r < times.length; r++) if (times[r]! < cutoff) keys[k++] = times[r]! * ROW_SPAN + r;
-    keys.sort();
-    for (let i = 0; i < n; i++) order[i] = keys[i]! % ROW_SPAN;
-    return order;
-  }
-  let k = 0;
-  for (let r = 0; r < times.length; r++) if (times[r]! < cutoff) order[k++] = r;
-  return order.sort((a, b) => times[a]! - times[b]!);
+  return { plan, parquet, rows: n, columns: table.columns.map((c) => c.name), first: table.times[0]!, last: table.times[n - 1]! };
 }
 
 /**
