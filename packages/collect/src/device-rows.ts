@@ -165,7 +165,7 @@ export function deviceTable(d: DeviceRows): DeviceTable {
   let most = 0;
   for (const r of runs) most += r.times.length;
   const times = new Float64Array(most);
-  const values = runs.map(() => new Float64Array(most).fill(Number.NaN));
+  const values = runs.map(() => new Float64Array(most));
   const at = new Int32Array(k);
   const any = new Uint8Array(k);
   let rows = 0;
@@ -183,7 +183,7 @@ export function deviceTable(d: DeviceRows): DeviceTable {
         values[c]![rows] = r.values[at[c]!]!;
         any[c] = 1;
         at[c] = at[c]! + 1;
-      }
+      } else values[c]![rows] = Number.NaN;
     }
     rows++;
   }

@@ -1,8 +1,8 @@
-import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PondError, span } from "@pond/diagnostics";
-import { encodeSeriesParquet } from "@pond/oplog";
-import { WD } from "@pond/tinyfs";
+import { encodeSeriesParquet, writeNewFileSynced } from "@pond/oplog";
+import { WD, sha256Hex } from "@pond/tinyfs";
 import { AdoptableFile } from "@pond/tlogfs";
 import { emptySummary, isoFromSeconds, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CollectRunError } from "./errors.ts";
@@ -68,6 +68,9 @@ export async function listHydroVuLocations(cfg: HydroVuConfig, ctx: CollectConte
 export interface StagedDevice {
   plan: DevicePlan;
   parquet: string;
+  /** The file's sha256 and size, computed from the bytes written (the store adopts the file without reading it). */
+  sha256: string;
+  size: number;
   rows: number;
   columns: string[];
   first: number;
@@ -97,31 +100,16 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
   const { api, secrets } = apiFor(cfg, ctx);
   const staging = join(ctx.pond.paths.data, "_large_files");
   const staged: StagedDevice[] = [];
-  let current = "fetching parameter names";
   try {
     try {
-      const names = await api.friendlyNames();
+      const names = await api.friendlyNames().catch((e) => {
+        throw asRunError(cfg, "fetching parameter names", e, secrets);
+      });
       ctx.progress.total(plans.length, undefined);
-      let points = 0;
-      for (const plan of plans) {
-        if (cfg.max_points_per_run !== undefined && points >= cfg.max_points_per_run) {
-          summary.notes.push(`device ${plan.id} (${plan.name}) waits for the next run (max_points_per_run ${cfg.max_points_per_run} reached)`);
-          continue;
-        }
-        current = `device ${plan.id} (${plan.name})`;
-        const fetching = span("hydrovu_device_fetched");
-        const r = await fetchDevice(api, plan, names, cfg.max_points_per_run === undefined ? Infinity : cfg.max_points_per_run - points, ctx);
-        fetching.end({ device: plan.id, points: r.points });
-        points += r.points;
-        if (r.truncated) summary.notes.push(`device ${plan.id} (${plan.name}) stopped at max_points_per_run; the next run continues`);
-        const staging1 = span("hydrovu_device_staged");
-        const s = await stageDevice(plan, r.device, staging);
-        staging1.end({ device: plan.id, rows: s?.rows ?? 0 });
-        if (s) staged.push(s);
-        ctx.progress.tick(1, 0);
-      }
-    } catch (e) {
-      throw asRunError(cfg, current, e, secrets);
+      const done = await fetchDevices(cfg, ctx, api, names, plans, staging);
+      staged.push(...done.staged);
+      summary.notes.push(...done.notes);
+      if (done.failure) throw asRunError(cfg, done.failure.what, done.failure.error, secrets);
     } finally {
       summary.requests = api.http.requests;
     }
@@ -164,6 +152,62 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
 }
 
 /**
+ * Devices fetched at once when the run has no point budget. With two, the server works on
+ * one device's next page while pond parses, merges and stages the other's, so neither side
+ * waits for the other (one device's pages can only be asked for one at a time: each
+ * page's answer names the next). More would only queue at the server.
+ */
+const LANES = 2;
+
+/**
+ * Fetches and stages every device: in device order with a point budget (the budget is
+ * spent in that order), else LANES devices at a time. The first failure stops the other
+ * lanes at their next page; every file staged so far is returned so the caller removes it.
+ */
+async function fetchDevices(
+  cfg: HydroVuConfig,
+  ctx: CollectContext,
+  api: HydroVuApi,
+  names: FriendlyNames,
+  plans: DevicePlan[],
+  staging: string,
+): Promise<{ staged: StagedDevice[]; notes: string[]; failure?: { what: string; error: unknown } }> {
+  const budget = cfg.max_points_per_run;
+  const staged: (StagedDevice | undefined)[] = [];
+  const notes: string[][] = plans.map(() => []);
+  let failure: { what: string; error: unknown } | undefined;
+  let points = 0;
+  let next = 0;
+  const lane = async () => {
+    while (failure === undefined && next < plans.length) {
+      const i = next++;
+      const plan = plans[i]!;
+      if (budget !== undefined && points >= budget) {
+        notes[i]!.push(`device ${plan.id} (${plan.name}) waits for the next run (max_points_per_run ${budget} reached)`);
+        continue;
+      }
+      try {
+        const fetching = span("hydrovu_device_fetched");
+        const r = await fetchDevice(api, plan, names, budget === undefined ? Infinity : budget - points, ctx, () => failure !== undefined);
+        fetching.end({ device: plan.id, points: r.points });
+        if (failure !== undefined) return;
+        points += r.points;
+        if (r.truncated) notes[i]!.push(`device ${plan.id} (${plan.name}) stopped at max_points_per_run; the next run continues`);
+        const staging1 = span("hydrovu_device_staged");
+        staged[i] = await stageDevice(plan, r.device, staging);
+        staging1.end({ device: plan.id, rows: staged[i]?.rows ?? 0 });
+        ctx.progress.tick(1, 0);
+      } catch (error) {
+        failure ??= { what: `device ${plan.id} (${plan.name})`, error };
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: budget === undefined ? LANES : 1 }, lane));
+  return { staged: staged.filter((s) => s !== undefined), notes: notes.flat(), ...(failure ? { failure } : {}) };
+}
+
+/**
  * Fetches one device's pages from its start time. With a point budget, stops after the
  * page that exhausts it and keeps only readings older than that page's earliest one:
  * pages advance in time but may overlap and repeat, so the last page is the lookahead
@@ -175,12 +219,14 @@ async function fetchDevice(
   names: FriendlyNames,
   budget: number,
   ctx: CollectContext,
+  stop: () => boolean,
 ): Promise<{ device: DeviceRows; points: number; truncated: boolean }> {
   const device = newDeviceRows();
   let points = 0,
     pages = 0,
     truncated = false;
   for await (const page of api.data(plan.id, plan.startTime)) {
+    if (stop()) break;
     pages++;
     let pageMin = Infinity;
     for (const p of page.parameters) {
@@ -218,8 +264,10 @@ export async function stageDevice(plan: DevicePlan, d: DeviceRows, staging: stri
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
   const parquet = join(staging, `.tmp-hydrovu-${crypto.randomUUID()}.parquet`);
   mkdirSync(staging, { recursive: true });
-  writeFileSync(parquet, bytes, { flag: "wx" });
-  return { plan, parquet, rows: n, columns: table.columns.map((c) => c.name), first: table.times[0]!, last: table.times[n - 1]! };
+  // Hashed here and fsynced on the thread pool while the run goes on: the commit then only links it.
+  const sha256 = sha256Hex(bytes);
+  await writeNewFileSynced(parquet, bytes);
+  return { plan, parquet, sha256, size: bytes.length, rows: n, columns: table.columns.map((c) => c.name), first: table.times[0]!, last: table.times[n - 1]! };
 }
 
 /**
@@ -238,7 +286,7 @@ async function addDeviceVersion(wd: WD, d: StagedDevice): Promise<number> {
 }
 
 async function createDeviceVersion(wd: WD, d: StagedDevice, parquet: string): Promise<number> {
-  const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(parquet), {
+  const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(parquet, { sha256: d.sha256, size: d.size }), {
     parents: true,
     attributes: {
       rows: d.rows,

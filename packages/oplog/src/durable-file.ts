@@ -8,7 +8,7 @@
  * power cut. A temp file a crash leaves behind has a name no reader takes for data
  * (`TEMP_PREFIX`), and `pond recover` removes it.
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, write, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PondError, isSystemError } from "@pond/diagnostics";
@@ -91,6 +91,29 @@ export async function publishFile(staged: string, target: string, opts: PublishO
   const result = publishFileSync(staged, target, { ...opts, deferDirSync: true });
   if (result === "created" && !opts.deferDirSync) await fsyncDir(dirname(target));
   return result;
+}
+
+/**
+ * Writes `bytes` as a new file at `path` (a temp name: it must not exist) and fsyncs it,
+ * with the write and the fsync on the thread pool, so the caller's event loop goes on
+ * meanwhile (a collector fetches the next device while the last one's file is synced).
+ * The file is removed when that fails. Publishing it is the caller's next step.
+ */
+export async function writeNewFileSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const fd = openSync(path, "wx", 0o644);
+  try {
+    try {
+      for (let off = 0; off < bytes.length; ) {
+        off += await new Promise<number>((resolve, reject) => write(fd, bytes, off, bytes.length - off, null, (e, n) => (e ? reject(e) : resolve(n))));
+      }
+      await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw e;
+  }
 }
 
 /**

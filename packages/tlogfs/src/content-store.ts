@@ -35,7 +35,7 @@ export async function stageContent(
   opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {},
 ): Promise<StagedContent> {
   if (content instanceof AdoptableFile) {
-    const adopted = adoptFile(store, content.path, opts);
+    const adopted = adoptFile(store, content.path, content.known, opts);
     if (adopted) return adopted;
   }
   const hasher = newSha256();
@@ -110,9 +110,17 @@ interface Spill {
  * filesystem takes the file itself as the large file (hashed, fsynced, linked into
  * place) instead of copying it, and then unlinks `path`. The caller removes its path
  * afterwards either way (ignoring a missing file).
+ *
+ * `known`: the file's sha256 and size, from a writer that computed them from the very
+ * bytes it wrote and fsynced the file (oplog's `writeNewFileSynced`). Adopting it then
+ * neither reads nor fsyncs it again; a wrong hash would store bytes under another
+ * content's address, so only the writer of the bytes may give it.
  */
 export class AdoptableFile implements AsyncIterable<Uint8Array> {
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    readonly known?: { sha256: string; size: number },
+  ) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     const fd = openSync(this.path, "r");
@@ -140,24 +148,35 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
  * go inline, another filesystem): the caller streams it instead.
  * Measured on a 100 MB CSV (20 MB of Parquet): copying it into the pond took ~100 ms.
  */
-function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
+function adoptFile(
+  store: ObjectStore,
+  path: string,
+  known: { sha256: string; size: number } | undefined,
+  opts: { forceLarge?: boolean; verified?: VerifiedPayloads },
+): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
-  const hasher = newSha256();
+  let sha256: string;
   let size = 0;
-  const fd = openSync(path, "r");
-  try {
-    const buf = new Uint8Array(1 << 20);
-    for (const chunk of chunksOf(fd, () => buf)) {
-      hasher.update(chunk);
-      size += chunk.length;
+  if (known) {
+    if (known.size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
+    ({ sha256, size } = known);
+  } else {
+    const hasher = newSha256();
+    const fd = openSync(path, "r");
+    try {
+      const buf = new Uint8Array(1 << 20);
+      for (const chunk of chunksOf(fd, () => buf)) {
+        hasher.update(chunk);
+        size += chunk.length;
+      }
+      if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
-    if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    sha256 = hex(hasher);
   }
-  const sha256 = hex(hasher);
   const dir = dirname(probe);
   mkdirSync(dir, { recursive: true });
   const final = store.localPath!(largeFileKey(sha256))!;
