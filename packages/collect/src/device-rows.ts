@@ -15,8 +15,9 @@ import type { HydroVuReading } from "./hydrovu-api.ts";
 
 /** One parameter's readings: distinct times ascending with their first values, and those that came late. */
 class ParameterReadings {
-  times = new Float64Array(1024);
-  values = new Float64Array(1024);
+  // Room for a few pages at first, then four times as much: a device of 40,000 times grows once.
+  times = new Float64Array(16_384);
+  values = new Float64Array(16_384);
   n = 0;
   /** Readings older than the run's last when they came and not in it; in order of arrival. */
   readonly lateTimes: number[] = [];
@@ -47,9 +48,9 @@ class ParameterReadings {
   }
 
   private grow(): void {
-    const times = new Float64Array(this.times.length * 2);
+    const times = new Float64Array(this.times.length * 4);
     times.set(this.times);
-    const values = new Float64Array(this.values.length * 2);
+    const values = new Float64Array(this.values.length * 4);
     values.set(this.values);
     this.times = times;
     this.values = values;

@@ -255,11 +255,17 @@ export class TLogTransaction extends TLogView implements Transaction {
       if (!l) byPart.set(r.part_id, (l = []));
       l.push(r);
     }
-    const actions: Action[] = [];
-    for (const [partId, partRows] of byPart) {
-      actions.push(...(await compaction(this.store, this.base.index, this.compact, this.merges.get(partId), partId, partRows, version, ts)));
-      actions.push({ add: await writeEntryFile(this.store, partId, partRows, { version }) });
-    }
+    // Partitions are written at once (each file's fsync waits on the disk, not on the others),
+    // their actions then listed in partition order.
+    const perPart = await Promise.all(
+      [...byPart].map(
+        async ([partId, partRows]): Promise<Action[]> => [
+          ...(await compaction(this.store, this.base.index, this.compact, this.merges.get(partId), partId, partRows, version, ts)),
+          { add: await writeEntryFile(this.store, partId, partRows, { version }) },
+        ],
+      ),
+    );
+    const actions: Action[] = perPart.flat();
     actions.push(...(await this.movedFiles(version)));
     const pond: PondCommitInfo = {
       seq: version,
