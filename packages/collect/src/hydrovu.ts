@@ -1,8 +1,8 @@
 import { linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { PondError, span } from "@pond/diagnostics";
-import { encodeSeriesParquet, writeNewFileSynced } from "@pond/oplog";
-import { WD, sha256Hex } from "@pond/tinyfs";
+import { encodeSeriesParquetParts, writeNewFileSynced } from "@pond/oplog";
+import { WD, newSha256 } from "@pond/tinyfs";
 import { AdoptableFile } from "@pond/tlogfs";
 import { emptySummary, isoFromSeconds, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CollectRunError } from "./errors.ts";
@@ -258,16 +258,22 @@ export async function stageDevice(plan: DevicePlan, d: DeviceRows, staging: stri
   const table = deviceTable(d);
   const n = table.times.length;
   if (n === 0) return undefined;
-  const micros = new Float64Array(n);
-  for (let i = 0; i < n; i++) micros[i] = table.times[i]! * 1_000_000;
-  const bytes = await encodeSeriesParquet({ time: { name: TIMESTAMP, micros }, doubles: table.columns }, { rowGroupSize: ROW_GROUP_ROWS });
+  const parts = await encodeSeriesParquetParts(
+    { time: { name: TIMESTAMP, values: table.times, unitMicros: 1_000_000 }, doubles: table.columns },
+    { rowGroupSize: ROW_GROUP_ROWS },
+  );
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
   const parquet = join(staging, `.tmp-hydrovu-${crypto.randomUUID()}.parquet`);
   mkdirSync(staging, { recursive: true });
   // Hashed here and fsynced on the thread pool while the run goes on: the commit then only links it.
-  const sha256 = sha256Hex(bytes);
-  await writeNewFileSynced(parquet, bytes);
-  return { plan, parquet, sha256, size: bytes.length, rows: n, columns: table.columns.map((c) => c.name), first: table.times[0]!, last: table.times[n - 1]! };
+  const hash = newSha256();
+  let size = 0;
+  for (const p of parts) {
+    hash.update(p);
+    size += p.length;
+  }
+  await writeNewFileSynced(parquet, parts);
+  return { plan, parquet, sha256: hash.hex(), size, rows: n, columns: table.columns.map((c) => c.name), first: table.times[0]!, last: table.times[n - 1]! };
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ControlFileError, TEMP_PREFIX, publishFileSync, readJsonControlFile, tempPathFor, writeFileDurable } from "./durable-file.ts";
+import { ControlFileError, TEMP_PREFIX, publishFileSync, readJsonControlFile, tempPathFor, writeFileDurable, writeNewFileSynced } from "./durable-file.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -32,6 +32,20 @@ describe("writeFileDurable()", () => {
     writeFileDurable(f, "new");
     expect(readFileSync(join(dir, "reader-view"), "utf8")).toBe("old");
     expect(readFileSync(f, "utf8")).toBe("new");
+  });
+});
+
+describe("writeNewFileSynced()", () => {
+  test("writes the parts in order as a new file; an existing path is refused and left as it was", async () => {
+    const f = join(dir, ".tmp-parts");
+    const parts = Array.from({ length: 40 }, (_, i) => new Uint8Array(1000 + i * 997).fill(i));
+    await writeNewFileSynced(f, parts);
+    expect(readFileSync(f).equals(Buffer.concat(parts))).toBe(true);
+    await expect(writeNewFileSynced(f, new Uint8Array([1]))).rejects.toThrow();
+    expect(readFileSync(f).length).toBe(parts.reduce((n, p) => n + p.length, 0));
+    const one = join(dir, ".tmp-one");
+    await writeNewFileSynced(one, new TextEncoder().encode("one"));
+    expect(readFileSync(one, "utf8")).toBe("one");
   });
 });
 

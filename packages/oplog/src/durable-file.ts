@@ -8,7 +8,7 @@
  * power cut. A temp file a crash leaves behind has a name no reader takes for data
  * (`TEMP_PREFIX`), and `pond recover` removes it.
  */
-import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, write, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, write, writeSync, writev } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PondError, isSystemError } from "@pond/diagnostics";
@@ -94,17 +94,25 @@ export async function publishFile(staged: string, target: string, opts: PublishO
 }
 
 /**
- * Writes `bytes` as a new file at `path` (a temp name: it must not exist) and fsyncs it,
- * with the write and the fsync on the thread pool, so the caller's event loop goes on
- * meanwhile (a collector fetches the next device while the last one's file is synced).
- * The file is removed when that fails. Publishing it is the caller's next step.
+ * Writes `bytes` (or its parts, in order) as a new file at `path` (a temp name: it must
+ * not exist) and fsyncs it, with the writes and the fsync on the thread pool, so the
+ * caller's event loop goes on meanwhile (a collector fetches the next device while the
+ * last one's file is synced). The file is removed when that fails. Publishing it is the
+ * caller's next step.
  */
-export async function writeNewFileSynced(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeNewFileSynced(path: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  const parts = bytes instanceof Uint8Array ? [bytes] : bytes;
   const fd = openSync(path, "wx", 0o644);
   try {
     try {
-      for (let off = 0; off < bytes.length; ) {
-        off += await new Promise<number>((resolve, reject) => write(fd, bytes, off, bytes.length - off, null, (e, n) => (e ? reject(e) : resolve(n))));
+      // One writev for all parts; a short write (rare for a regular file) goes on part by part.
+      let done = await new Promise<number>((resolve, reject) => writev(fd, parts as Uint8Array[], (e, n) => (e ? reject(e) : resolve(n))));
+      for (const part of parts) {
+        let off = Math.min(done, part.length);
+        done -= off;
+        while (off < part.length) {
+          off += await new Promise<number>((resolve, reject) => write(fd, part, off, part.length - off, null, (e, n) => (e ? reject(e) : resolve(n))));
+        }
       }
       await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
     } finally {

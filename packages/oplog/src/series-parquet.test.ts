@@ -36,7 +36,7 @@ describe("encodeSeriesParquet", () => {
         { name: "some.x", values: some },
         { name: "none", values: none },
       ];
-      const mine = await encodeSeriesParquet({ time: { name: "timestamp", micros }, doubles }, { rowGroupSize: 10 });
+      const mine = await encodeSeriesParquet({ time: { name: "timestamp", values: micros }, doubles }, { rowGroupSize: 10 });
       const general = encodeColumns(
         [{ name: "timestamp", type: "timestamp_us" }, ...doubles.map((d) => ({ name: d.name, type: "double" as const, optional: true }))],
         [[...micros], ...doubles.map((d) => [...d.values].map((v) => (Number.isNaN(v) ? null : v)))],
@@ -56,8 +56,8 @@ describe("encodeSeriesParquet", () => {
 
   test("encodeSeriesParquet() writes times before 1970 and refuses a time that is not whole µs", async () => {
     const micros = new Float64Array([-86_400_000_001, -1, 0, 2 ** 40]);
-    const bytes = await encodeSeriesParquet({ time: { name: "t", micros }, doubles: [] });
+    const bytes = await encodeSeriesParquet({ time: { name: "t", values: micros }, doubles: [] });
     expect((await readParquetRaw(bytes))!.rows).toEqual([[-86_400_000_001n], [-1n], [0n], [2n ** 40n]]);
-    await expect(encodeSeriesParquet({ time: { name: "t", micros: new Float64Array([1.5]) }, doubles: [] })).rejects.toThrow("not a whole number of µs");
+    await expect(encodeSeriesParquet({ time: { name: "t", values: new Float64Array([1.5]) }, doubles: [] })).rejects.toThrow("not a whole number of µs");
   });
 });

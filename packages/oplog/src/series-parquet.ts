@@ -15,9 +15,13 @@
  */
 import { CompactWriter } from "./thrift-compact.ts";
 
-/** The columns of a series file: `micros[i]` is row i's time, `values[i]` its value (NaN: none). */
+/**
+ * The columns of a series file: row i's time is `time.values[i] × time.unitMicros` µs
+ * (unitMicros 1_000_000 for unix seconds; default 1), and a double column's `values[i]`
+ * its value (NaN: none).
+ */
 export interface SeriesColumns {
-  time: { name: string; micros: Float64Array };
+  time: { name: string; values: Float64Array; unitMicros?: number };
   doubles: readonly { name: string; values: Float64Array }[];
 }
 
@@ -44,10 +48,22 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Encodes `cols` as a Parquet file. Every time must be a safe integer number of µs and
- * every value array as long as `micros`; a value is NaN exactly where a row has none.
+ * every value array as long as the times; a value is NaN exactly where a row has none.
  */
 export async function encodeSeriesParquet(cols: SeriesColumns, opts: SeriesParquetOptions = {}): Promise<Uint8Array> {
-  const n = cols.time.micros.length;
+  const parts = await encodeSeriesParquetParts(cols, opts);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** `encodeSeriesParquet` as the file's consecutive parts, for a writer that writes them in order without joining them first. */
+export async function encodeSeriesParquetParts(cols: SeriesColumns, opts: SeriesParquetOptions = {}): Promise<Uint8Array[]> {
+  const n = cols.time.values.length;
   for (const d of cols.doubles) if (d.values.length !== n) throw new Error(`encodeSeriesParquet: column ${d.name} has ${d.values.length} values for ${n} rows`);
   const groupSize = opts.rowGroupSize ?? 10_000;
   const level = opts.zstdLevel ?? 3;
@@ -55,7 +71,7 @@ export async function encodeSeriesParquet(cols: SeriesColumns, opts: SeriesParqu
   const chunks: Promise<ChunkBody>[] = [];
   for (let start = 0; start < n; start += groupSize) {
     const end = Math.min(n, start + groupSize);
-    chunks.push(timeChunk(cols.time.micros, start, end, level));
+    chunks.push(timeChunk(cols.time.values, cols.time.unitMicros ?? 1, start, end, level));
     for (const d of cols.doubles) chunks.push(doubleChunk(d.values, start, end, level));
   }
   const bodies = await Promise.all(chunks);
@@ -90,13 +106,7 @@ export async function encodeSeriesParquet(cols: SeriesColumns, opts: SeriesParqu
   new DataView(tail.buffer).setUint32(0, footer.length, true);
   tail.set(MAGIC, 4);
   parts.push(footer, tail);
-  const out = new Uint8Array(offset + footer.length + tail.length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts;
 }
 
 interface ChunkBody {
@@ -125,14 +135,14 @@ interface GroupMeta {
   uncompressed: number;
 }
 
-async function timeChunk(micros: Float64Array, start: number, end: number, level: number): Promise<ChunkBody> {
+async function timeChunk(times: Float64Array, unitMicros: number, start: number, end: number, level: number): Promise<ChunkBody> {
   const rows = end - start;
   const body = new Uint8Array(rows * 8);
   const view = new DataView(body.buffer);
   let min = Infinity,
     max = -Infinity;
   for (let i = 0; i < rows; i++) {
-    const m = micros[start + i]!;
+    const m = times[start + i]! * unitMicros;
     if (!Number.isSafeInteger(m)) throw new Error(`encodeSeriesParquet: time ${m} is not a whole number of µs`);
     if (m < min) min = m;
     if (m > max) max = m;

@@ -56,6 +56,12 @@ describe("stageContent() of an AdoptableFile", () => {
       expect(got).toEqual({ kind: "large", sha256: given, size: bytes.length });
       expect(statSync(store.localPath!(largeFileKey(given))!).ino).toBe(ino);
       expect(existsSync(staged)).toBe(false);
+      // With dirSyncs the folder is left for the caller's one fsync: also when the content was already there.
+      const dirSyncs = new Set<string>();
+      const again = join(dir, "data", "_large_files", ".tmp-known-again");
+      await writeNewFileSynced(again, bytes);
+      await stageContent(store, new AdoptableFile(again, { sha256: given, size: bytes.length }), { forceLarge: true, dirSyncs });
+      expect([...dirSyncs]).toEqual([join(dir, "data", "_large_files")]);
       // Below the threshold (and not forced large) the file is read and hashed as any stream.
       const small = join(dir, "small-known");
       writeFileSync(small, "a,b\n");

@@ -27,12 +27,14 @@ function hex(h: Sha256): string {
  * `forceLarge` stores even small content as a large file (Parquet payloads, which
  * DuckDB must scan in place). A large file this call creates is recorded as verified
  * in `opts.verified` (its hash is the one computed while writing it), so the first read
- * does not hash it again.
+ * does not hash it again. With `opts.dirSyncs`, the folder an adopted file is linked
+ * into is added to it instead of fsynced at once: the caller fsyncs each folder once,
+ * before it commits anything that names the file (a transaction of many files).
  */
 export async function stageContent(
   store: ObjectStore,
   content: ContentSource,
-  opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {},
+  opts: { forceLarge?: boolean; verified?: VerifiedPayloads; dirSyncs?: Set<string> } = {},
 ): Promise<StagedContent> {
   if (content instanceof AdoptableFile) {
     const adopted = adoptFile(store, content.path, content.known, opts);
@@ -152,7 +154,7 @@ function adoptFile(
   store: ObjectStore,
   path: string,
   known: { sha256: string; size: number } | undefined,
-  opts: { forceLarge?: boolean; verified?: VerifiedPayloads },
+  opts: { forceLarge?: boolean; verified?: VerifiedPayloads; dirSyncs?: Set<string> },
 ): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
@@ -185,12 +187,15 @@ function adoptFile(
     // The file is given up (see AdoptableFile): drop its temp name now, so the identity
     // recorded is the one the large file keeps (an unlink moves the inode's ctime).
     unlinkSync(path);
-    fsyncDirSync(dir);
+    if (opts.dirSyncs) opts.dirSyncs.add(dir);
+    else fsyncDirSync(dir);
     recordLocal(store, sha256, opts.verified);
   } catch (e) {
     if (isSystemError(e, "EXDEV")) return undefined;
     // Same content already stored: the path is the hash, never rewrite it.
     if (!isSystemError(e, "EEXIST")) throw e;
+    // Perhaps linked by a transaction that ended before its folder fsync: this one does it.
+    opts.dirSyncs?.add(dir);
   }
   return { kind: "large", sha256, size };
 }

@@ -1,4 +1,4 @@
-import { commit as commitLog, encodeDirectory, writeEntryFile, type Action, type OplogEntry } from "@pond/oplog";
+import { commit as commitLog, encodeDirectory, fsyncDir, writeEntryFile, type Action, type OplogEntry } from "@pond/oplog";
 import {
   DuplicateNameError,
   NotFoundError,
@@ -54,6 +54,8 @@ interface PendingVersion {
 export class TLogTransaction extends TLogView implements Transaction {
   private readonly dirs = new Map<NodeId, DirEntry[]>();
   private readonly pending = new Map<string, PendingVersion[]>();
+  /** Folders adopted payloads were linked into, not yet fsynced (tryCommit does, once each). */
+  private readonly dirSyncs = new Set<string>();
   /** Committed rows of nodes moved to another directory, by their new `parentId/nodeId`, the original row objects (so their committing versions stay known). */
   private readonly moved = new Map<string, { toParentId: NodeId; rows: OplogEntry[] }>();
   /** Versions whose rows this transaction moves into merged files, by partition: `nodeId/version` → the merged file. */
@@ -129,7 +131,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
     if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
     const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;
-    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), verified: this.verified });
+    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), verified: this.verified, dirSyncs: this.dirSyncs });
     const info: VersionInfo = {
       version,
       timestamp: BigInt(this.now()) * 1000n,
@@ -248,6 +250,8 @@ export class TLogTransaction extends TLogView implements Transaction {
         });
       }
     }
+    // Folders that adopted files were linked into, each fsynced once (for all its files) before any entry names them.
+    await Promise.all([...this.dirSyncs].map((d) => fsyncDir(d)));
     const byPart = new Map<string, OplogEntry[]>();
     for (const partId of this.merges.keys()) byPart.set(partId, []);
     for (const r of rows) {
