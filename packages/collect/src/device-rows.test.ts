@@ -25,12 +25,18 @@ describe("deviceTable", () => {
       const cols = ["a.x", "b.y", "c.z"];
       const pages: { col: string; readings: { timestamp: number; value: number }[] }[][] = [];
       let t0 = 1_600_000_000 + rnd.int(1000);
+      const shared = round % 2 === 0;
+      const lateFrom = rnd.int(4);
       for (let n = rnd.int(8); n > 0; n--) {
+        const pageTimes = Array.from({ length: 1 + rnd.int(20) }, (_, i) => t0 + i);
         const page = [];
         for (const col of cols) {
-          if (rnd.int(4) === 0) continue; // a parameter missing from a page
+          if (!shared && rnd.int(4) === 0) continue; // a parameter missing from a page
           const readings = [];
-          for (let k = rnd.int(30); k > 0; k--) readings.push({ timestamp: t0 - 20 + rnd.int(60), value: rnd.int(1000) / 10 });
+          if (shared) {
+            // The parameters share the page's times (as a logger's do), one of them only from a later page on.
+            if (col !== "c.z" || pages.length >= lateFrom) for (const t of pageTimes) readings.push({ timestamp: t, value: rnd.int(1000) / 10 });
+          } else for (let k = rnd.int(30); k > 0; k--) readings.push({ timestamp: t0 - 20 + rnd.int(60), value: rnd.int(1000) / 10 });
           const order = rnd.int(3);
           if (order === 0) readings.sort((a, b) => b.timestamp - a.timestamp); // newest first, maybe with repeats
           if (order === 1) {
@@ -54,6 +60,31 @@ describe("deviceTable", () => {
       expect([...got.times]).toEqual(want.times);
       expect(got.columns.map((c) => ({ name: c.name, values: [...c.values] }))).toEqual(want.columns.filter((c) => c.values.some((v) => !Number.isNaN(v))));
     }
+  });
+
+  test("deviceTable() of parameters whose times are stretches of one parameter's, and of one with a gap (merged)", () => {
+    const d = newDeviceRows();
+    const [a, b, c] = [columnOf(d, "a.x"), columnOf(d, "b.x"), columnOf(d, "c.x")];
+    for (const t of [10, 20, 30, 40]) addReading(d, a, t, t);
+    for (const t of [20, 30]) addReading(d, b, t, -t); // a stretch in the middle
+    addReading(d, c, 40, 4); // the last one only
+    let t = deviceTable(d);
+    expect([...t.times]).toEqual([10, 20, 30, 40]);
+    expect(t.columns.map((x) => [x.name, [...x.values]])).toEqual([
+      ["a.x", [10, 20, 30, 40]],
+      ["b.x", [Number.NaN, -20, -30, Number.NaN]],
+      ["c.x", [Number.NaN, Number.NaN, Number.NaN, 4]],
+    ]);
+    addReading(d, c, 50, 5); // past a's last time: not a stretch of a's times any more
+    addReading(d, b, 25, -25); // …nor is b's
+    d.cutoff = 50;
+    t = deviceTable(d);
+    expect([...t.times]).toEqual([10, 20, 25, 30, 40]);
+    expect(t.columns.map((x) => [x.name, [...x.values]])).toEqual([
+      ["a.x", [10, 20, Number.NaN, 30, 40]],
+      ["b.x", [Number.NaN, -20, -25, -30, Number.NaN]],
+      ["c.x", [Number.NaN, Number.NaN, Number.NaN, Number.NaN, 4]],
+    ]);
   });
 
   test("addPageReadings() returns the page's earliest time, also of readings before startTime", () => {

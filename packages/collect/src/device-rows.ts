@@ -158,17 +158,73 @@ export interface DeviceTable {
 
 /**
  * The rows before the cutoff, one per distinct time, sorted; only the columns that have a
- * value in them, by name. A merge of the parameters' sorted runs.
+ * value in them, by name. Usually every parameter's times are one stretch of the longest
+ * parameter's (a parameter that starts later, or stops earlier): then the rows are that
+ * parameter's times and the others' values are copied into place. Otherwise a merge of
+ * the parameters' sorted runs.
  */
 export function deviceTable(d: DeviceRows): DeviceTable {
   const runs = d.params.map((p) => p.sorted());
+  const table = stretchTable(runs) ?? mergeTable(runs);
+  let rows = table.times.length;
+  if (d.cutoff !== Infinity) {
+    let lo = 0;
+    while (lo < rows) {
+      const mid = (lo + rows) >> 1;
+      if (table.times[mid]! < d.cutoff) lo = mid + 1;
+      else rows = mid;
+    }
+  }
+  const columns: DeviceTable["columns"] = [];
+  d.columns.forEach((name, c) => {
+    const values = table.values[c]!.subarray(0, rows);
+    for (let i = 0; i < rows; i++) {
+      if (!Number.isNaN(values[i]!)) {
+        columns.push({ name, values });
+        break;
+      }
+    }
+  });
+  columns.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { times: table.times.subarray(0, rows), columns };
+}
+
+type Run = { times: Float64Array; values: Float64Array };
+
+/** Rows when every run is one stretch of the longest run's times, else undefined. */
+function stretchTable(runs: Run[]): { times: Float64Array; values: Float64Array[] } | undefined {
+  let longest = 0;
+  for (let c = 1; c < runs.length; c++) if (runs[c]!.times.length > runs[longest]!.times.length) longest = c;
+  const times = runs[longest]?.times ?? new Float64Array(0);
+  const n = times.length;
+  const values: Float64Array[] = [];
+  for (let c = 0; c < runs.length; c++) {
+    const r = runs[c]!;
+    if (c === longest) {
+      values.push(r.values);
+      continue;
+    }
+    const m = r.times.length;
+    const at = m === 0 ? 0 : firstAtOrAfter(times, r.times[0]!);
+    if (at + m > n) return undefined;
+    for (let i = 0; i < m; i++) if (r.times[i] !== times[at + i]) return undefined;
+    const v = new Float64Array(n);
+    v.fill(Number.NaN, 0, at);
+    v.set(r.values, at);
+    v.fill(Number.NaN, at + m);
+    values.push(v);
+  }
+  return { times, values };
+}
+
+/** Rows by a merge of the runs: one per distinct time, NaN where a run has none. */
+function mergeTable(runs: Run[]): { times: Float64Array; values: Float64Array[] } {
   const k = runs.length;
   let most = 0;
   for (const r of runs) most += r.times.length;
   const times = new Float64Array(most);
   const values = runs.map(() => new Float64Array(most));
   const at = new Int32Array(k);
-  const any = new Uint8Array(k);
   let rows = 0;
   for (;;) {
     let t = Infinity;
@@ -176,21 +232,28 @@ export function deviceTable(d: DeviceRows): DeviceTable {
       const r = runs[c]!;
       if (at[c]! < r.times.length && r.times[at[c]!]! < t) t = r.times[at[c]!]!;
     }
-    if (t >= d.cutoff) break; // also the end: every run used up
+    if (t === Infinity) break; // every run used up
     times[rows] = t;
     for (let c = 0; c < k; c++) {
       const r = runs[c]!;
       if (at[c]! < r.times.length && r.times[at[c]!] === t) {
         values[c]![rows] = r.values[at[c]!]!;
-        any[c] = 1;
         at[c] = at[c]! + 1;
       } else values[c]![rows] = Number.NaN;
     }
     rows++;
   }
-  const columns = d.columns
-    .map((name, c) => ({ name, values: values[c]!.subarray(0, rows) }))
-    .filter((_, c) => any[c] === 1)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { times: times.subarray(0, rows), columns };
+  return { times: times.subarray(0, rows), values: values.map((v) => v.subarray(0, rows)) };
+}
+
+/** The first index whose time is ≥ t, in sorted times. */
+function firstAtOrAfter(times: Float64Array, t: number): number {
+  let lo = 0,
+    hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (times[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

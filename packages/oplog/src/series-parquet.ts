@@ -138,7 +138,6 @@ interface GroupMeta {
 async function timeChunk(times: Float64Array, unitMicros: number, start: number, end: number, level: number): Promise<ChunkBody> {
   const rows = end - start;
   const body = new Uint8Array(rows * 8);
-  const view = new DataView(body.buffer);
   let min = Infinity,
     max = -Infinity;
   for (let i = 0; i < rows; i++) {
@@ -146,7 +145,19 @@ async function timeChunk(times: Float64Array, unitMicros: number, start: number,
     if (!Number.isSafeInteger(m)) throw new Error(`encodeSeriesParquet: time ${m} is not a whole number of µs`);
     if (m < min) min = m;
     if (m > max) max = m;
-    putInt64(view, i * 8, m);
+  }
+  if (LITTLE_ENDIAN) {
+    // Two 32-bit stores a value (low word, then the high word in two's complement): cheaper than DataView calls.
+    const words = new Int32Array(body.buffer);
+    for (let i = 0; i < rows; i++) {
+      const m = times[start + i]! * unitMicros;
+      const hi = Math.floor(m / 0x1_0000_0000);
+      words[2 * i] = m - hi * 0x1_0000_0000;
+      words[2 * i + 1] = hi;
+    }
+  } else {
+    const view = new DataView(body.buffer);
+    for (let i = 0; i < rows; i++) putInt64(view, i * 8, times[start + i]! * unitMicros);
   }
   return {
     type: INT64,
