@@ -228,6 +228,10 @@ export class TLogTransaction extends TLogView implements Transaction {
     this.done = true;
     const version = this.base.seq + 1;
     const ts = BigInt(this.now()) * 1000n;
+    // Folders that adopted files were linked into, each fsynced once (for all its files),
+    // meanwhile the entry files are written; done before the log names any of them.
+    const dirsSynced = Promise.all([...this.dirSyncs].map((d) => fsyncDir(d)));
+    dirsSynced.catch(() => {}); // awaited below; a failure before that must not go unhandled
     const rows: OplogEntry[] = [];
     for (const [dirId, entries] of this.dirs) {
       const prev = await this.base.dirVersion(dirId);
@@ -250,8 +254,6 @@ export class TLogTransaction extends TLogView implements Transaction {
         });
       }
     }
-    // Folders that adopted files were linked into, each fsynced once (for all its files) before any entry names them.
-    await Promise.all([...this.dirSyncs].map((d) => fsyncDir(d)));
     const byPart = new Map<string, OplogEntry[]>();
     for (const partId of this.merges.keys()) byPart.set(partId, []);
     for (const r of rows) {
@@ -279,6 +281,7 @@ export class TLogTransaction extends TLogView implements Transaction {
       startedAt: this.meta.startedAt,
     };
     actions.push({ commitInfo: { timestamp: this.now(), operation: "WRITE", operationParameters: { mode: "Append" }, engineInfo: "pond", pond } });
+    await dirsSynced;
     const r = await commitLog(this.store, version, actions);
     if (r.kind === "conflict") return { kind: "conflict", version };
     return { kind: "committed", seq: r.version };
