@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { seededRandom } from "@pond/tinyfs/testing";
-import { addPageReadings, addReading, columnOf, deviceTable, newDeviceRows } from "./device-rows.ts";
+import { addPageReadings, addReading, ArrayPool, columnOf, deviceTable, newDeviceRows } from "./device-rows.ts";
 
 /** What the rows must be: the first value seen for each (time, column), times at or after startTime and before cutoff. */
 function model(pages: { col: string; readings: { timestamp: number; value: number }[] }[][], startTime: number, cutoff: number) {
@@ -21,6 +21,7 @@ function model(pages: { col: string; readings: { timestamp: number; value: numbe
 describe("deviceTable", () => {
   test("deviceTable() of random pages (overlapping, newest first, out of order, repeated with other values) equals the first value seen per time and column", () => {
     const rnd = seededRandom("device rows");
+    const pool = new ArrayPool(); // shared by the rounds, as by a lane's devices: reused arrays hold old values
     for (let round = 0; round < 200; round++) {
       const cols = ["a.x", "b.y", "c.z"];
       const pages: { col: string; readings: { timestamp: number; value: number }[] }[][] = [];
@@ -52,13 +53,14 @@ describe("deviceTable", () => {
       }
       const startTime = 1_600_000_000 + rnd.int(600);
       const cutoff = rnd.int(3) === 0 ? t0 - rnd.int(100) : Infinity;
-      const d = newDeviceRows();
+      const d = newDeviceRows(pool);
       for (const page of pages) for (const p of page) addPageReadings(d, columnOf(d, p.col), p.readings, startTime);
       d.cutoff = cutoff;
       const want = model(pages, startTime, cutoff);
       const got = deviceTable(d);
       expect([...got.times]).toEqual(want.times);
       expect(got.columns.map((c) => ({ name: c.name, values: [...c.values] }))).toEqual(want.columns.filter((c) => c.values.some((v) => !Number.isNaN(v))));
+      pool.releaseAll();
     }
   });
 

@@ -6,7 +6,7 @@ import { WD, newSha256 } from "@pond/tinyfs";
 import { AdoptableFile } from "@pond/tlogfs";
 import { emptySummary, isoFromSeconds, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CollectRunError } from "./errors.ts";
-import { addPageReadings, columnOf, deviceTable, newDeviceRows, type DeviceRows } from "./device-rows.ts";
+import { addPageReadings, ArrayPool, columnOf, deviceTable, newDeviceRows, type DeviceRows } from "./device-rows.ts";
 import { HttpClient } from "./http-client.ts";
 import { HydroVuApi, type FriendlyNames, type HydroVuLocation } from "./hydrovu-api.ts";
 import { HYDROVU_DEFAULT_BASE, type HydroVuConfig } from "./hydrovu-config.ts";
@@ -179,6 +179,7 @@ async function fetchDevices(
   let points = 0;
   let next = 0;
   const lane = async () => {
+    const pool = new ArrayPool(); // this lane's devices take turns with the same arrays
     while (failure === undefined && next < plans.length) {
       const i = next++;
       const plan = plans[i]!;
@@ -188,13 +189,14 @@ async function fetchDevices(
       }
       try {
         const fetching = span("hydrovu_device_fetched");
-        const r = await fetchDevice(api, plan, names, budget === undefined ? Infinity : budget - points, ctx, () => failure !== undefined);
+        const r = await fetchDevice(api, plan, names, budget === undefined ? Infinity : budget - points, ctx, () => failure !== undefined, pool);
         fetching.end({ device: plan.id, points: r.points });
         if (failure !== undefined) return;
         points += r.points;
         if (r.truncated) notes[i]!.push(`device ${plan.id} (${plan.name}) stopped at max_points_per_run; the next run continues`);
         const staging1 = span("hydrovu_device_staged");
         staged[i] = await stageDevice(plan, r.device, staging);
+        pool.releaseAll(); // the device's file is written: its arrays go to the next device
         staging1.end({ device: plan.id, rows: staged[i]?.rows ?? 0 });
         ctx.progress.tick(1, 0);
       } catch (error) {
@@ -220,8 +222,9 @@ async function fetchDevice(
   budget: number,
   ctx: CollectContext,
   stop: () => boolean,
+  pool: ArrayPool,
 ): Promise<{ device: DeviceRows; points: number; truncated: boolean }> {
-  const device = newDeviceRows();
+  const device = newDeviceRows(pool);
   let points = 0,
     pages = 0,
     truncated = false;
