@@ -252,6 +252,22 @@ describe("HydroVu", () => {
     }
   });
 
+  test("devices fetched two at a time share one token; a failed friendly-names request fails the run naming it, and writes nothing", async () => {
+    const locs = [101, 102, 103].map((id) => generateLocation(id, `D${id}`, { start: T0, count: 250 }));
+    const s = await setup(locs);
+    const before = await latestLogVersion(s.pondDir);
+    s.fake.inject(/\/v1\/sispec\/friendlynames/, { kind: "status", status: 403 }, 1);
+    const failed = await s.run();
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("fetching parameter names");
+    expect(failed.stderr).toContain("HTTP 403");
+    expect(await latestLogVersion(s.pondDir)).toBe(before);
+    s.fake.log.length = 0;
+    expect((await s.run()).code).toBe(0);
+    expect(s.fake.log.filter((l) => l.startsWith("POST /oauth/token")).length).toBe(1);
+    for (const l of locs) await expectExact(s, l);
+  });
+
   test("an inactive device is not fetched; a parameter or unit without a friendly name is named by its ids", async () => {
     const a = generateLocation(101, "A", { start: T0, count: 20, withPh: false });
     a.parameters.push({ parameterId: "77", unitId: "99", readings: a.parameters[0]!.readings.map(([t]) => [t, t % 13]) });

@@ -102,9 +102,12 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
   const staged: StagedDevice[] = [];
   try {
     try {
-      const names = await api.friendlyNames().catch((e) => {
+      // Asked for beside the devices' first pages and awaited with the first page that has
+      // readings: a run that finds nothing new never waits for it.
+      const names = api.friendlyNames().catch((e) => {
         throw asRunError(cfg, "fetching parameter names", e, secrets);
       });
+      names.catch(() => {}); // a run whose devices all fail or find nothing may never await it
       ctx.progress.total(plans.length, undefined);
       const done = await fetchDevices(cfg, ctx, api, names, plans, staging);
       staged.push(...done.staged);
@@ -168,7 +171,7 @@ async function fetchDevices(
   cfg: HydroVuConfig,
   ctx: CollectContext,
   api: HydroVuApi,
-  names: FriendlyNames,
+  names: Promise<FriendlyNames>,
   plans: DevicePlan[],
   staging: string,
 ): Promise<{ staged: StagedDevice[]; notes: string[]; failure?: { what: string; error: unknown } }> {
@@ -218,7 +221,7 @@ async function fetchDevices(
 async function fetchDevice(
   api: HydroVuApi,
   plan: DevicePlan,
-  names: FriendlyNames,
+  names: Promise<FriendlyNames>,
   budget: number,
   ctx: CollectContext,
   stop: () => boolean,
@@ -232,8 +235,9 @@ async function fetchDevice(
     if (stop()) break;
     pages++;
     let pageMin = Infinity;
+    const { parameters, units } = await names;
     for (const p of page.parameters) {
-      const col = columnOf(device, `${names.parameters[p.parameterId] ?? p.parameterId}.${names.units[p.unitId] ?? p.unitId}`);
+      const col = columnOf(device, `${parameters[p.parameterId] ?? p.parameterId}.${units[p.unitId] ?? p.unitId}`);
       points += p.readings.length;
       pageMin = Math.min(pageMin, addPageReadings(device, col, p.readings, plan.startTime));
     }
