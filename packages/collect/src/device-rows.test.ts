@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { seededRandom } from "@pond/tinyfs/testing";
-import { addPageReadings, addReading, ArrayPool, columnOf, deviceTable, newDeviceRows } from "./device-rows.ts";
+import { addPageReadings, addReading, ArrayPool, columnOf, deviceTable, newDeviceRows, releaseDeviceRows } from "./device-rows.ts";
 
 /** What the rows must be: the first value seen for each (time, column), times at or after startTime and before cutoff. */
 function model(pages: { col: string; readings: { timestamp: number; value: number }[] }[][], startTime: number, cutoff: number) {
@@ -60,7 +60,7 @@ describe("deviceTable", () => {
       const got = deviceTable(d);
       expect([...got.times]).toEqual(want.times);
       expect(got.columns.map((c) => ({ name: c.name, values: [...c.values] }))).toEqual(want.columns.filter((c) => c.values.some((v) => !Number.isNaN(v))));
-      pool.releaseAll();
+      releaseDeviceRows(d);
     }
   });
 

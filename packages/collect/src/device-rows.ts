@@ -17,28 +17,27 @@ import type { HydroVuReading } from "./hydrovu-api.ts";
  * Float64Arrays handed from one device to the next in a run. Fresh memory costs a page
  * fault every 4 KiB (measured: a 10-device run touched ~70 MB of new memory, ~17,000
  * faults, most of them these arrays), so a device's arrays are given back once its file
- * is written and the next device takes them. An array taken may be longer than asked.
+ * is written and a later device takes them. An array taken may be longer than asked.
  */
 export class ArrayPool {
   private readonly free: Float64Array[] = [];
-  /** Every array taken since the last `releaseAll`. */
-  private readonly taken: Float64Array[] = [];
 
-  take(length: number): Float64Array {
+  /** An array of at least `length` (the shortest free one, or a new one), recorded in `owner`. */
+  take(length: number, owner: Float64Array[]): Float64Array {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const a = this.free[i]!;
       if (a.length >= length && (best < 0 || a.length < this.free[best]!.length)) best = i;
     }
     const a = best >= 0 ? this.free.splice(best, 1)[0]! : new Float64Array(length);
-    this.taken.push(a);
+    owner.push(a);
     return a;
   }
 
-  /** Gives back every array taken: whatever was built from them must no longer be used. */
-  releaseAll(): void {
-    this.free.push(...this.taken);
-    this.taken.length = 0;
+  /** Takes back `owner`'s arrays: whatever was built from them must no longer be used. */
+  giveBack(owner: Float64Array[]): void {
+    this.free.push(...owner);
+    owner.length = 0;
   }
 }
 
@@ -52,9 +51,12 @@ class ParameterReadings {
   readonly lateTimes: number[] = [];
   readonly lateValues: number[] = [];
 
-  constructor(private readonly pool: ArrayPool) {
-    this.times = pool.take(16_384);
-    this.values = pool.take(16_384);
+  constructor(
+    private readonly pool: ArrayPool,
+    private readonly owner: Float64Array[],
+  ) {
+    this.times = pool.take(16_384, owner);
+    this.values = pool.take(16_384, owner);
   }
 
   add(t: number, v: number): void {
@@ -82,9 +84,9 @@ class ParameterReadings {
   }
 
   private grow(): void {
-    const times = this.pool.take(this.times.length * 4);
+    const times = this.pool.take(this.times.length * 4, this.owner);
     times.set(this.times.subarray(0, this.n));
-    const values = this.pool.take(this.values.length * 4);
+    const values = this.pool.take(this.values.length * 4, this.owner);
     values.set(this.values.subarray(0, this.n));
     this.times = times;
     this.values = values;
@@ -96,8 +98,8 @@ class ParameterReadings {
     if (late === 0) return { times: this.times.subarray(0, this.n), values: this.values.subarray(0, this.n) };
     // Late readings by time, the first to arrive first among equal times (a stable sort).
     const order = Array.from({ length: late }, (_, i) => i).sort((a, b) => this.lateTimes[a]! - this.lateTimes[b]! || a - b);
-    const times = this.pool.take(this.n + late);
-    const values = this.pool.take(this.n + late);
+    const times = this.pool.take(this.n + late, this.owner);
+    const values = this.pool.take(this.n + late, this.owner);
     let i = 0,
       j = 0,
       k = 0;
@@ -129,11 +131,18 @@ export interface DeviceRows {
   cutoff: number;
   /** Where the readings' arrays (and deviceTable's) come from. */
   pool: ArrayPool;
+  /** The arrays this device took from the pool, given back by `releaseDeviceRows`. */
+  arrays: Float64Array[];
 }
 
-/** Rows for one device; `pool` is shared with the devices before and after it (one at a time). */
+/** Rows for one device; `pool` is shared with other devices of the run. */
 export function newDeviceRows(pool = new ArrayPool()): DeviceRows {
-  return { columns: [], params: [], index: new Map(), cutoff: Infinity, pool };
+  return { columns: [], params: [], index: new Map(), cutoff: Infinity, pool, arrays: [] };
+}
+
+/** Gives the device's arrays back to its pool, once nothing built from them (its table) is used any more. */
+export function releaseDeviceRows(d: DeviceRows): void {
+  d.pool.giveBack(d.arrays);
 }
 
 /** The column index of `name`, added when new. */
@@ -141,7 +150,7 @@ export function columnOf(d: DeviceRows, name: string): number {
   let col = d.index.get(name);
   if (col === undefined) {
     col = d.columns.push(name) - 1;
-    d.params.push(new ParameterReadings(d.pool));
+    d.params.push(new ParameterReadings(d.pool, d.arrays));
     d.index.set(name, col);
   }
   return col;
@@ -202,7 +211,8 @@ export interface DeviceTable {
  */
 export function deviceTable(d: DeviceRows): DeviceTable {
   const runs = d.params.map((p) => p.sorted());
-  const table = stretchTable(runs, d.pool) ?? mergeTable(runs, d.pool);
+  const take = (n: number) => d.pool.take(n, d.arrays);
+  const table = stretchTable(runs, take) ?? mergeTable(runs, take);
   let rows = table.times.length;
   if (d.cutoff !== Infinity) {
     let lo = 0;
@@ -229,7 +239,7 @@ export function deviceTable(d: DeviceRows): DeviceTable {
 type Run = { times: Float64Array; values: Float64Array };
 
 /** Rows when every run is one stretch of the longest run's times, else undefined. */
-function stretchTable(runs: Run[], pool: ArrayPool): { times: Float64Array; values: Float64Array[] } | undefined {
+function stretchTable(runs: Run[], take: (n: number) => Float64Array): { times: Float64Array; values: Float64Array[] } | undefined {
   let longest = 0;
   for (let c = 1; c < runs.length; c++) if (runs[c]!.times.length > runs[longest]!.times.length) longest = c;
   const times = runs[longest]?.times ?? new Float64Array(0);
@@ -245,7 +255,7 @@ function stretchTable(runs: Run[], pool: ArrayPool): { times: Float64Array; valu
     const at = m === 0 ? 0 : firstAtOrAfter(times, r.times[0]!);
     if (at + m > n) return undefined;
     for (let i = 0; i < m; i++) if (r.times[i] !== times[at + i]) return undefined;
-    const v = pool.take(n).subarray(0, n);
+    const v = take(n).subarray(0, n);
     v.fill(Number.NaN, 0, at);
     v.set(r.values, at);
     v.fill(Number.NaN, at + m);
@@ -255,12 +265,12 @@ function stretchTable(runs: Run[], pool: ArrayPool): { times: Float64Array; valu
 }
 
 /** Rows by a merge of the runs: one per distinct time, NaN where a run has none. */
-function mergeTable(runs: Run[], pool: ArrayPool): { times: Float64Array; values: Float64Array[] } {
+function mergeTable(runs: Run[], take: (n: number) => Float64Array): { times: Float64Array; values: Float64Array[] } {
   const k = runs.length;
   let most = 0;
   for (const r of runs) most += r.times.length;
-  const times = pool.take(most);
-  const values = runs.map(() => pool.take(most));
+  const times = take(most);
+  const values = runs.map(() => take(most));
   const at = new Int32Array(k);
   let rows = 0;
   for (;;) {

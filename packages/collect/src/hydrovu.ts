@@ -6,7 +6,7 @@ import { WD, newSha256 } from "@pond/tinyfs";
 import { AdoptableFile } from "@pond/tlogfs";
 import { emptySummary, isoFromSeconds, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CollectRunError } from "./errors.ts";
-import { addPageReadings, ArrayPool, columnOf, deviceTable, newDeviceRows, type DeviceRows } from "./device-rows.ts";
+import { addPageReadings, ArrayPool, columnOf, deviceTable, newDeviceRows, releaseDeviceRows, type DeviceRows } from "./device-rows.ts";
 import { HttpClient } from "./http-client.ts";
 import { HydroVuApi, type FriendlyNames, type HydroVuLocation } from "./hydrovu-api.ts";
 import { HYDROVU_DEFAULT_BASE, type HydroVuConfig } from "./hydrovu-config.ts";
@@ -181,13 +181,18 @@ async function fetchDevices(
   let failure: { what: string; error: unknown } | undefined;
   let points = 0;
   let next = 0;
+  // The devices' arrays go from one device to the next once its file is written (ArrayPool).
+  const pool = new ArrayPool();
+  // A device is staged while its lane already fetches the next one: the server is not left
+  // idle while pond merges and encodes (most of staging then runs on the thread pool).
+  const stagings: Promise<void>[] = [];
   const lane = async () => {
-    const pool = new ArrayPool(); // this lane's devices take turns with the same arrays
     while (failure === undefined && next < plans.length) {
       const i = next++;
       const plan = plans[i]!;
+      const what = `device ${plan.id} (${plan.name})`;
       if (budget !== undefined && points >= budget) {
-        notes[i]!.push(`device ${plan.id} (${plan.name}) waits for the next run (max_points_per_run ${budget} reached)`);
+        notes[i]!.push(`${what} waits for the next run (max_points_per_run ${budget} reached)`);
         continue;
       }
       try {
@@ -196,19 +201,32 @@ async function fetchDevices(
         fetching.end({ device: plan.id, points: r.points });
         if (failure !== undefined) return;
         points += r.points;
-        if (r.truncated) notes[i]!.push(`device ${plan.id} (${plan.name}) stopped at max_points_per_run; the next run continues`);
+        if (r.truncated) notes[i]!.push(`${what} stopped at max_points_per_run; the next run continues`);
         const staging1 = span("hydrovu_device_staged");
-        staged[i] = await stageDevice(plan, r.device, staging);
-        pool.releaseAll(); // the device's file is written: its arrays go to the next device
-        staging1.end({ device: plan.id, rows: staged[i]?.rows ?? 0 });
-        ctx.progress.tick(1, 0);
+        stagings.push(
+          // After a turn of the event loop: the lane's next request goes out first.
+          new Promise<void>((go) => setImmediate(go))
+            .then(() => stageDevice(plan, r.device, staging))
+            .then(
+              (s) => {
+                staged[i] = s;
+                releaseDeviceRows(r.device);
+                staging1.end({ device: plan.id, rows: s?.rows ?? 0 });
+                ctx.progress.tick(1, 0);
+              },
+              (error: unknown) => {
+                failure ??= { what, error };
+              },
+            ),
+        );
       } catch (error) {
-        failure ??= { what: `device ${plan.id} (${plan.name})`, error };
+        failure ??= { what, error };
         return;
       }
     }
   };
   await Promise.all(Array.from({ length: budget === undefined ? LANES : 1 }, lane));
+  await Promise.all(stagings);
   return { staged: staged.filter((s) => s !== undefined), notes: notes.flat(), ...(failure ? { failure } : {}) };
 }
 
