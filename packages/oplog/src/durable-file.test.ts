@@ -2,7 +2,16 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ControlFileError, TEMP_PREFIX, publishFileSync, readJsonControlFile, tempPathFor, writeFileDurable, writeNewFileSynced } from "./durable-file.ts";
+import {
+  ControlFileError,
+  TEMP_PREFIX,
+  publishFileSync,
+  readJsonControlFile,
+  replaceCacheFile,
+  tempPathFor,
+  writeFileDurable,
+  writeNewFileSynced,
+} from "./durable-file.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -32,6 +41,17 @@ describe("writeFileDurable()", () => {
     writeFileDurable(f, "new");
     expect(readFileSync(join(dir, "reader-view"), "utf8")).toBe("old");
     expect(readFileSync(f, "utf8")).toBe("new");
+  });
+});
+
+describe("replaceCacheFile()", () => {
+  test("replaces a file's content by a rename and leaves no temp file", () => {
+    const f = join(dir, "cache.json");
+    writeFileSync(f, "old");
+    replaceCacheFile(f, '{"new":1}');
+    expect(readFileSync(f, "utf8")).toBe('{"new":1}');
+    replaceCacheFile(join(dir, "fresh.json"), "x");
+    expect(readdirSync(dir).sort()).toEqual(["cache.json", "fresh.json"]);
   });
 });
 

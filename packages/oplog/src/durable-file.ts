@@ -8,7 +8,7 @@
  * power cut. A temp file a crash leaves behind has a name no reader takes for data
  * (`TEMP_PREFIX`), and `pond recover` removes it.
  */
-import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, write, writeSync, writev } from "node:fs";
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, write, writeFileSync, writeSync, writev } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PondError, isSystemError } from "@pond/diagnostics";
@@ -91,6 +91,22 @@ export async function publishFile(staged: string, target: string, opts: PublishO
   const result = publishFileSync(staged, target, { ...opts, deferDirSync: true });
   if (result === "created" && !opts.deferDirSync) await fsyncDir(dirname(target));
   return result;
+}
+
+/**
+ * Replaces `path` with `data` atomically (temp file, rename) but without any fsync: for a
+ * cache, which a crash may leave old, or empty, and whose reader then rebuilds it. Cheap
+ * enough for a command that only reads the pond.
+ */
+export function replaceCacheFile(path: string, data: string | Uint8Array): void {
+  const tmp = tempPathFor(path);
+  try {
+    writeFileSync(tmp, data, { flag: "wx", mode: 0o644 });
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  publishFileSync(tmp, path, { deferDirSync: true });
 }
 
 /**
