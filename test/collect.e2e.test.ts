@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeHydroVu, extendLocation, generateLocation, type FakeLocation } from "./support/fake-hydrovu.ts";
 import { POND_BIN, latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
@@ -250,6 +250,38 @@ describe("HydroVu", () => {
       expect(out).not.toContain("fake-secret");
       expect(out).not.toContain("fake-id");
     }
+  });
+
+  test("copying a config caches its parsed document for the runs (control/collect-config-cache.json); a run reads it from there", async () => {
+    const a = generateLocation(101, "A", { start: T0, count: 30 });
+    const s = await setup([a]);
+    const cacheFile = join(s.pondDir, "control", "collect-config-cache.json");
+    const entries = () => Object.keys((JSON.parse(readFileSync(cacheFile, "utf8")) as { entries: object }).entries);
+    expect(entries()).toHaveLength(1); // written by the copy's check
+    // The run uses the cached document: one that names another destination is what it follows.
+    const doc = JSON.parse(readFileSync(cacheFile, "utf8")) as { entries: Record<string, { destination: string }> };
+    const key = Object.keys(doc.entries)[0]!;
+    doc.entries[key]!.destination = "/data/elsewhere";
+    writeFileSync(cacheFile, JSON.stringify(doc));
+    expect((await s.run()).code).toBe(0);
+    expect((await pondOk(["describe", "/data/elsewhere/A.series"], { pond: s.pondDir })).stdout).toContain("A.series");
+    expect(entries()).toEqual([key]);
+  });
+
+  test("devices fetched two at a time share one token; a failed friendly-names request fails the run naming it, and writes nothing", async () => {
+    const locs = [101, 102, 103].map((id) => generateLocation(id, `D${id}`, { start: T0, count: 250 }));
+    const s = await setup(locs);
+    const before = await latestLogVersion(s.pondDir);
+    s.fake.inject(/\/v1\/sispec\/friendlynames/, { kind: "status", status: 403 }, 1);
+    const failed = await s.run();
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain("fetching parameter names");
+    expect(failed.stderr).toContain("HTTP 403");
+    expect(await latestLogVersion(s.pondDir)).toBe(before);
+    s.fake.log.length = 0;
+    expect((await s.run()).code).toBe(0);
+    expect(s.fake.log.filter((l) => l.startsWith("POST /oauth/token")).length).toBe(1);
+    for (const l of locs) await expectExact(s, l);
   });
 
   test("an inactive device is not fetched; a parameter or unit without a friendly name is named by its ids", async () => {

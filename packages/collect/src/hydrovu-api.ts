@@ -33,6 +33,7 @@ export interface FriendlyNames {
 
 export class HydroVuApi {
   private token: string | undefined;
+  private authenticating: Promise<string> | undefined;
   private readonly base: string;
 
   constructor(
@@ -43,7 +44,18 @@ export class HydroVuApi {
     this.base = base.endsWith("/") ? base : base + "/";
   }
 
-  private async authenticate(): Promise<string> {
+  /**
+   * The token, asked for once however many requests need it at the same moment (the
+   * devices' first pages go out together); a refused or expired one is asked for again.
+   */
+  private authenticate(): Promise<string> {
+    this.authenticating ??= this.fetchToken().finally(() => {
+      this.authenticating = undefined;
+    });
+    return this.authenticating;
+  }
+
+  private async fetchToken(): Promise<string> {
     const body = new URLSearchParams({
       grant_type: "client_credentials",
       client_id: this.creds.clientId,

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readParquetRaw } from "@pond/oplog";
-import { addReading, columnOf, newDeviceRows, redact, sortedRows, stageDevice } from "./hydrovu.ts";
+import { addReading, columnOf, newDeviceRows } from "./device-rows.ts";
+import { redact, stageDevice } from "./hydrovu.ts";
 
 describe("redact", () => {
   test("redact() blanks each secret, also URL-encoded as a form sends it", () => {
@@ -26,20 +27,18 @@ describe("a device's rows", () => {
   }
 
   test("stageDevice() writes rows sorted by time, one per timestamp, first value kept, nulls where a parameter has no reading", async () => {
-    const d = newDeviceRows(plan);
-    const cols = new Map<string, number>();
-    const temp = columnOf(d, cols, "Temperature.C");
+    const d = newDeviceRows();
+    const temp = columnOf(d, "Temperature.C");
     // Out of order and repeated, as pages overlap.
     addReading(d, temp, 120, 2);
     addReading(d, temp, 60, 1);
     addReading(d, temp, 120, 99); // a repeat on a later page: the first value stays
-    const ph = columnOf(d, cols, "pH.pH"); // appears later: earlier rows have no value
+    const ph = columnOf(d, "pH.pH"); // appears later: earlier rows have no value
     addReading(d, ph, 180, 7.5);
     addReading(d, temp, 180, 3);
-    expect(d.ascending).toBe(false);
     const dir = staging();
     try {
-      const s = stageDevice(d, dir)!;
+      const s = (await stageDevice(plan, d, dir))!;
       expect(s).toMatchObject({ rows: 3, columns: ["Temperature.C", "pH.pH"], first: 60, last: 180 });
       const t = (await read(s.parquet))!;
       expect(t.columns.map((c) => [c.name, c.physical, c.logical ?? "", c.unit ?? ""])).toEqual([
@@ -59,52 +58,26 @@ describe("a device's rows", () => {
 
   test("stageDevice() leaves out rows at or after the cutoff and columns with no value left; nothing at all gives no file", async () => {
     for (const ascending of [true, false]) {
-      const d = newDeviceRows(plan);
-      const cols = new Map<string, number>();
-      const a = columnOf(d, cols, "a.x");
-      const late = columnOf(d, cols, "late.x");
+      const d = newDeviceRows();
+      const a = columnOf(d, "a.x");
+      const late = columnOf(d, "late.x");
       const times = ascending ? [10, 20, 30, 40] : [30, 10, 40, 20];
       for (const t of times) addReading(d, a, t, t / 10);
       addReading(d, late, 40, 1); // only past the cutoff
-      expect(d.ascending).toBe(ascending);
       d.cutoff = 30;
       const dir = staging();
       try {
-        const s = stageDevice(d, dir)!;
+        const s = (await stageDevice(plan, d, dir))!;
         expect(s).toMatchObject({ rows: 2, columns: ["a.x"], first: 10, last: 20 });
         expect((await read(s.parquet))!.rows).toEqual([
           [10_000_000n, 1],
           [20_000_000n, 2],
         ]);
         d.cutoff = 5;
-        expect(stageDevice(d, dir)).toBeUndefined();
+        expect(await stageDevice(plan, d, dir)).toBeUndefined();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-  });
-});
-
-describe("sortedRows", () => {
-  test("sortedRows() orders row indexes by time and leaves out rows at or after the cutoff, also for times no key can hold", () => {
-    const seed = Number(process.env.SEED ?? Date.now() % 100_000);
-    console.log(`sortedRows seed ${seed} (SEED=${seed} repeats it)`);
-    let x = seed + 1; // Park–Miller: x stays in [1, 2^31 - 1), products exact in a double
-    const random = () => {
-      x = (x * 48_271) % 2_147_483_647;
-      return x / 2_147_483_647;
-    };
-    const times = [...new Set(Array.from({ length: 5000 }, () => 1_600_000_000 + Math.floor(random() * 1_000_000)))];
-    const cutoff = 1_600_500_000;
-    const want = times
-      .map((t, r) => [t, r] as const)
-      .filter(([t]) => t < cutoff)
-      .sort((a, b) => a[0] - b[0])
-      .map(([, r]) => r);
-    expect([...sortedRows(times, cutoff)]).toEqual(want);
-    // A time below 0 or past 2^32 s cannot be part of a key: the comparator path answers the same.
-    const odd = [5, -3, 2 ** 33, 1];
-    expect([...sortedRows(odd, Infinity)]).toEqual([1, 3, 0, 2]);
-    expect([...sortedRows(odd, 2)]).toEqual([1, 3]);
   });
 });

@@ -1,11 +1,12 @@
-import { linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { PondError } from "@pond/diagnostics";
-import { encodeColumns } from "@pond/oplog";
-import { WD } from "@pond/tinyfs";
+import { PondError, span } from "@pond/diagnostics";
+import { encodeSeriesParquetParts, writeNewFileSynced } from "@pond/oplog";
+import { WD, newSha256 } from "@pond/tinyfs";
 import { AdoptableFile } from "@pond/tlogfs";
 import { emptySummary, isoFromSeconds, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CollectRunError } from "./errors.ts";
+import { addPageReadings, ArrayPool, columnOf, deviceTable, newDeviceRows, releaseDeviceRows, type DeviceRows } from "./device-rows.ts";
 import { HttpClient } from "./http-client.ts";
 import { HydroVuApi, type FriendlyNames, type HydroVuLocation } from "./hydrovu-api.ts";
 import { HYDROVU_DEFAULT_BASE, type HydroVuConfig } from "./hydrovu-config.ts";
@@ -21,55 +22,6 @@ export interface DevicePlan {
   startTime: number;
   /** Newest event time already stored (unix s), or null for an empty or new series. */
   watermark: number | null;
-}
-
-/**
- * Rows fetched for one device, by column: one row per distinct timestamp (unix s), in
- * order of arrival. A value array holds NaN where a row has no reading of that parameter
- * (readings are checked finite, so NaN is free to mean "none").
- */
-export interface DeviceRows {
-  plan: DevicePlan;
-  /** Column names in order of first appearance; `values[i]` is column i's. */
-  columns: string[];
-  times: number[];
-  values: number[][];
-  /** Row index of each timestamp. */
-  rowOf: Map<number, number>;
-  /** True while every new timestamp was later than the ones before (the usual case: no sort needed). */
-  ascending: boolean;
-  /** Rows at or after this time are left for the next run (max_points_per_run). */
-  cutoff: number;
-}
-
-/** An empty DeviceRows for `plan`. */
-export function newDeviceRows(plan: DevicePlan): DeviceRows {
-  return { plan, columns: [], times: [], values: [], rowOf: new Map(), ascending: true, cutoff: Infinity };
-}
-
-/** Records one reading; the first value seen for a (time, column) is kept (a later page may repeat it). */
-export function addReading(d: DeviceRows, col: number, timestamp: number, value: number): void {
-  let row = d.rowOf.get(timestamp);
-  if (row === undefined) {
-    const n = d.times.length;
-    if (n > 0 && timestamp < d.times[n - 1]!) d.ascending = false;
-    row = d.times.push(timestamp) - 1;
-    d.rowOf.set(timestamp, row);
-    for (const v of d.values) v.push(Number.NaN);
-  }
-  const vals = d.values[col]!;
-  if (Number.isNaN(vals[row]!)) vals[row] = value;
-}
-
-/** The column index of `name`, added (NaN for every row so far) when new. */
-export function columnOf(d: DeviceRows, index: Map<string, number>, name: string): number {
-  let col = index.get(name);
-  if (col === undefined) {
-    col = d.columns.push(name) - 1;
-    d.values.push(new Array<number>(d.times.length).fill(Number.NaN));
-    index.set(name, col);
-  }
-  return col;
 }
 
 const TIMESTAMP = "timestamp";
@@ -116,6 +68,9 @@ export async function listHydroVuLocations(cfg: HydroVuConfig, ctx: CollectConte
 export interface StagedDevice {
   plan: DevicePlan;
   parquet: string;
+  /** The file's sha256 and size, computed from the bytes written (the store adopts the file without reading it). */
+  sha256: string;
+  size: number;
   rows: number;
   columns: string[];
   first: number;
@@ -133,7 +88,9 @@ export interface StagedDevice {
  */
 export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promise<CollectSummary> {
   const summary = emptySummary(cfg.file, "hydrovu");
+  const planning = span("hydrovu_planned");
   const plans = await planHydroVu(cfg, new WD(await ctx.pond.view()));
+  planning.end({ devices: plans.length });
   if (ctx.dryRun) {
     summary.plan = plans.map(
       (p) => `device ${p.id} (${p.name}) → ${p.series} from ${isoFromSeconds(p.startTime)}${p.watermark === null ? " (new series)" : ""}`,
@@ -143,33 +100,26 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
   const { api, secrets } = apiFor(cfg, ctx);
   const staging = join(ctx.pond.paths.data, "_large_files");
   const staged: StagedDevice[] = [];
-  let current = "fetching parameter names";
   try {
     try {
-      const names = await api.friendlyNames();
+      // Asked for beside the devices' first pages and awaited with the first page that has
+      // readings: a run that finds nothing new never waits for it.
+      const names = api.friendlyNames().catch((e) => {
+        throw asRunError(cfg, "fetching parameter names", e, secrets);
+      });
+      names.catch(() => {}); // a run whose devices all fail or find nothing may never await it
       ctx.progress.total(plans.length, undefined);
-      let points = 0;
-      for (const plan of plans) {
-        if (cfg.max_points_per_run !== undefined && points >= cfg.max_points_per_run) {
-          summary.notes.push(`device ${plan.id} (${plan.name}) waits for the next run (max_points_per_run ${cfg.max_points_per_run} reached)`);
-          continue;
-        }
-        current = `device ${plan.id} (${plan.name})`;
-        const r = await fetchDevice(api, plan, names, cfg.max_points_per_run === undefined ? Infinity : cfg.max_points_per_run - points, ctx);
-        points += r.points;
-        if (r.truncated) summary.notes.push(`device ${plan.id} (${plan.name}) stopped at max_points_per_run; the next run continues`);
-        const s = stageDevice(r.device, staging);
-        if (s) staged.push(s);
-        ctx.progress.tick(1, 0);
-      }
-    } catch (e) {
-      throw asRunError(cfg, current, e, secrets);
+      const done = await fetchDevices(cfg, ctx, api, names, plans, staging);
+      staged.push(...done.staged);
+      summary.notes.push(...done.notes);
+      if (done.failure) throw asRunError(cfg, done.failure.what, done.failure.error, secrets);
     } finally {
       summary.requests = api.http.requests;
     }
     if (staged.length === 0) return summary;
     let lo = Infinity,
       hi = -Infinity;
+    const committing = span("hydrovu_committed");
     const { seq } = await ctx.pond.write(ctx.command, async ({ txn, note }) => {
       const wd = new WD(txn);
       summary.rowsAdded = 0;
@@ -192,6 +142,7 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
         hi = Math.max(hi, d.last);
       }
     });
+    committing.end({ versions: summary.versionsAdded });
     summary.seq = seq;
     if (summary.rowsAdded > 0) {
       summary.start = isoFromSeconds(lo);
@@ -204,6 +155,82 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
 }
 
 /**
+ * Devices fetched at once when the run has no point budget. With two, the server works on
+ * one device's next page while pond parses, merges and stages the other's, so neither side
+ * waits for the other (one device's pages can only be asked for one at a time: each
+ * page's answer names the next). More would only queue at the server.
+ */
+const LANES = 2;
+
+/**
+ * Fetches and stages every device: in device order with a point budget (the budget is
+ * spent in that order), else LANES devices at a time. The first failure stops the other
+ * lanes at their next page; every file staged so far is returned so the caller removes it.
+ */
+async function fetchDevices(
+  cfg: HydroVuConfig,
+  ctx: CollectContext,
+  api: HydroVuApi,
+  names: Promise<FriendlyNames>,
+  plans: DevicePlan[],
+  staging: string,
+): Promise<{ staged: StagedDevice[]; notes: string[]; failure?: { what: string; error: unknown } }> {
+  const budget = cfg.max_points_per_run;
+  const staged: (StagedDevice | undefined)[] = [];
+  const notes: string[][] = plans.map(() => []);
+  let failure: { what: string; error: unknown } | undefined;
+  let points = 0;
+  let next = 0;
+  // The devices' arrays go from one device to the next once its file is written (ArrayPool).
+  const pool = new ArrayPool();
+  // A device is staged while its lane already fetches the next one: the server is not left
+  // idle while pond merges and encodes (most of staging then runs on the thread pool).
+  const stagings: Promise<void>[] = [];
+  const lane = async () => {
+    while (failure === undefined && next < plans.length) {
+      const i = next++;
+      const plan = plans[i]!;
+      const what = `device ${plan.id} (${plan.name})`;
+      if (budget !== undefined && points >= budget) {
+        notes[i]!.push(`${what} waits for the next run (max_points_per_run ${budget} reached)`);
+        continue;
+      }
+      try {
+        const fetching = span("hydrovu_device_fetched");
+        const r = await fetchDevice(api, plan, names, budget === undefined ? Infinity : budget - points, ctx, () => failure !== undefined, pool);
+        fetching.end({ device: plan.id, points: r.points });
+        if (failure !== undefined) return;
+        points += r.points;
+        if (r.truncated) notes[i]!.push(`${what} stopped at max_points_per_run; the next run continues`);
+        const staging1 = span("hydrovu_device_staged");
+        stagings.push(
+          // After a turn of the event loop: the lane's next request goes out first.
+          new Promise<void>((go) => setImmediate(go))
+            .then(() => stageDevice(plan, r.device, staging))
+            .then(
+              (s) => {
+                staged[i] = s;
+                releaseDeviceRows(r.device);
+                staging1.end({ device: plan.id, rows: s?.rows ?? 0 });
+                ctx.progress.tick(1, 0);
+              },
+              (error: unknown) => {
+                failure ??= { what, error };
+              },
+            ),
+        );
+      } catch (error) {
+        failure ??= { what, error };
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: budget === undefined ? LANES : 1 }, lane));
+  await Promise.all(stagings);
+  return { staged: staged.filter((s) => s !== undefined), notes: notes.flat(), ...(failure ? { failure } : {}) };
+}
+
+/**
  * Fetches one device's pages from its start time. With a point budget, stops after the
  * page that exhausts it and keeps only readings older than that page's earliest one:
  * pages advance in time but may overlap and repeat, so the last page is the lookahead
@@ -212,27 +239,25 @@ export async function runHydroVu(cfg: HydroVuConfig, ctx: CollectContext): Promi
 async function fetchDevice(
   api: HydroVuApi,
   plan: DevicePlan,
-  names: FriendlyNames,
+  names: Promise<FriendlyNames>,
   budget: number,
   ctx: CollectContext,
+  stop: () => boolean,
+  pool: ArrayPool,
 ): Promise<{ device: DeviceRows; points: number; truncated: boolean }> {
-  const device = newDeviceRows(plan);
-  const columnIndex = new Map<string, number>();
+  const device = newDeviceRows(pool);
   let points = 0,
     pages = 0,
     truncated = false;
   for await (const page of api.data(plan.id, plan.startTime)) {
+    if (stop()) break;
     pages++;
     let pageMin = Infinity;
+    const { parameters, units } = await names;
     for (const p of page.parameters) {
-      const col = columnOf(device, columnIndex, `${names.parameters[p.parameterId] ?? p.parameterId}.${names.units[p.unitId] ?? p.unitId}`);
-      for (const r of p.readings) {
-        points++;
-        const t = r.timestamp;
-        if (t < pageMin) pageMin = t;
-        if (t < plan.startTime) continue; // the API repeats readings before startTime
-        addReading(device, col, t, r.value);
-      }
+      const col = columnOf(device, `${parameters[p.parameterId] ?? p.parameterId}.${units[p.unitId] ?? p.unitId}`);
+      points += p.readings.length;
+      pageMin = Math.min(pageMin, addPageReadings(device, col, p.readings, plan.startTime));
     }
     ctx.progress.tick(0, page.bytes);
     if (points >= budget && pages >= 2) {
@@ -250,78 +275,30 @@ async function fetchDevice(
  * records for it: `timestamp` INT64 TIMESTAMP (µs, adjusted to UTC: DuckDB reads
  * TIMESTAMP WITH TIME ZONE) and one optional DOUBLE per parameter, in row groups with
  * min/max statistics, so time-range pruning works as on any series version. Written by
- * the Parquet codec without DuckDB (measured: DuckDB's start and its JSON Lines →
- * Parquet conversion were ~60% of a run's CPU).
+ * oplog's series writer from the merged typed-array columns, without DuckDB (measured:
+ * DuckDB's start and its JSON Lines → Parquet conversion were ~60% of a run's CPU) and
+ * without the general Parquet writer (~30 ms a device warm, far more while the JIT warms).
  */
-export function stageDevice(d: DeviceRows, staging: string): StagedDevice | undefined {
-  // Rows in time order, before the cutoff.
-  let order: ArrayLike<number>;
-  if (d.ascending) {
-    let n = d.times.length;
-    while (n > 0 && d.times[n - 1]! >= d.cutoff) n--;
-    order = { length: n };
-  } else {
-    order = sortedRows(d.times, d.cutoff);
-  }
-  const n = order.length;
+export async function stageDevice(plan: DevicePlan, d: DeviceRows, staging: string): Promise<StagedDevice | undefined> {
+  const table = deviceTable(d);
+  const n = table.times.length;
   if (n === 0) return undefined;
-  const rowAt = d.ascending ? (i: number) => i : (i: number) => order[i]!;
-  const micros: number[] = new Array(n);
-  for (let i = 0; i < n; i++) micros[i] = d.times[rowAt(i)]! * 1_000_000;
-  // A parameter that appears only on readings before startTime (or past the cutoff) has no value: no column.
-  const out: { name: string; values: (number | null)[] }[] = [];
-  d.columns.forEach((name, c) => {
-    const src = d.values[c]!;
-    const values: (number | null)[] = new Array(n);
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      const v = src[rowAt(i)]!;
-      if (Number.isNaN(v)) values[i] = null;
-      else {
-        values[i] = v;
-        any = true;
-      }
-    }
-    if (any) out.push({ name, values });
-  });
-  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const columns = out.map((c) => c.name);
-  const bytes = encodeColumns(
-    [{ name: TIMESTAMP, type: "timestamp_us" }, ...columns.map((name) => ({ name, type: "double" as const, optional: true }))],
-    [micros, ...out.map((c) => c.values)],
-    { rowGroupSize: ROW_GROUP_ROWS, codec: "ZSTD" },
+  const parts = await encodeSeriesParquetParts(
+    { time: { name: TIMESTAMP, values: table.times, unitMicros: 1_000_000 }, doubles: table.columns },
+    { rowGroupSize: ROW_GROUP_ROWS },
   );
   // `.tmp-` names are skipped by replication and removed by `pond recover`.
   const parquet = join(staging, `.tmp-hydrovu-${crypto.randomUUID()}.parquet`);
   mkdirSync(staging, { recursive: true });
-  writeFileSync(parquet, bytes, { flag: "wx" });
-  return { plan: d.plan, parquet, rows: n, columns, first: micros[0]! / 1_000_000, last: micros[n - 1]! / 1_000_000 };
-}
-
-/** 2^21: a sort key is time × ROW_SPAN + row, exact in a double while rows < 2^21 and times < 2^32 s. */
-const ROW_SPAN = 2 ** 21;
-
-/**
- * The indexes of the rows before `cutoff`, ordered by their (distinct) times. Readings
- * arrive out of order (newest first within a page, pages overlapping), so this is the
- * usual path: one key per row sorted natively, without comparator calls (measured on
- * 40,000 rows: 4–14 ms against 10–26 ms for a comparator sort of indexes).
- */
-export function sortedRows(times: readonly number[], cutoff: number): Uint32Array {
-  let n = 0;
-  for (const t of times) if (t < cutoff) n++;
-  const order = new Uint32Array(n);
-  if (times.length <= ROW_SPAN && times.every((t) => t >= 0 && t < 2 ** 32)) {
-    const keys = new Float64Array(n);
-    let k = 0;
-    for (let r = 0; r < times.length; r++) if (times[r]! < cutoff) keys[k++] = times[r]! * ROW_SPAN + r;
-    keys.sort();
-    for (let i = 0; i < n; i++) order[i] = keys[i]! % ROW_SPAN;
-    return order;
+  // Hashed here and fsynced on the thread pool while the run goes on: the commit then only links it.
+  const hash = newSha256();
+  let size = 0;
+  for (const p of parts) {
+    hash.update(p);
+    size += p.length;
   }
-  let k = 0;
-  for (let r = 0; r < times.length; r++) if (times[r]! < cutoff) order[k++] = r;
-  return order.sort((a, b) => times[a]! - times[b]!);
+  await writeNewFileSynced(parquet, parts);
+  return { plan, parquet, sha256: hash.hex(), size, rows: n, columns: table.columns.map((c) => c.name), first: table.times[0]!, last: table.times[n - 1]! };
 }
 
 /**
@@ -340,7 +317,7 @@ async function addDeviceVersion(wd: WD, d: StagedDevice): Promise<number> {
 }
 
 async function createDeviceVersion(wd: WD, d: StagedDevice, parquet: string): Promise<number> {
-  const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(parquet), {
+  const r = await wd.createFile(d.plan.series, "file:series", new AdoptableFile(parquet, { sha256: d.sha256, size: d.size }), {
     parents: true,
     attributes: {
       rows: d.rows,

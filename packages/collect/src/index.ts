@@ -1,5 +1,6 @@
 export * from "./errors.ts";
 export * from "./config.ts";
+export { configDocCache, type ConfigDocCache } from "./config-cache.ts";
 export * from "./collect-run.ts";
 export * from "./http-client.ts";
 export * from "./hydrovu-api.ts";

@@ -2,6 +2,7 @@ import { PondError } from "@pond/diagnostics";
 import { WD, configFilesIn } from "@pond/tinyfs";
 import { emptySummary, type CollectContext, type CollectSummary } from "./collect-run.ts";
 import { CONFIG_DIR, parseConfig, type CollectorConfig } from "./config.ts";
+import { configDocCache, type ConfigDocCache } from "./config-cache.ts";
 import { runHydroVu } from "./hydrovu.ts";
 import { runInbox } from "./inbox.ts";
 
@@ -14,10 +15,10 @@ export async function configPaths(wd: WD, path?: string): Promise<string[]> {
   return configFilesIn(wd, CONFIG_DIR);
 }
 
-/** Reads and checks one config from the pond. */
-export async function readConfig(wd: WD, path: string): Promise<CollectorConfig> {
+/** Reads and checks one config from the pond (with `cache`, not parsing a text parsed before). */
+export async function readConfig(wd: WD, path: string, cache?: ConfigDocCache): Promise<CollectorConfig> {
   const text = new TextDecoder().decode(await wd.readAll(path));
-  return parseConfig(text, path);
+  return parseConfig(text, path, cache);
 }
 
 /**
@@ -27,10 +28,12 @@ export async function readConfig(wd: WD, path: string): Promise<CollectorConfig>
  */
 export async function runConfigs(paths: string[], ctx: CollectContext): Promise<CollectSummary[]> {
   const out: CollectSummary[] = [];
+  // A dry run writes nothing, also not the cache.
+  const cache = ctx.dryRun ? undefined : configDocCache(ctx.pond.paths.control);
   for (const path of paths) {
     let kind = "?";
     try {
-      const cfg = await readConfig(new WD(await ctx.pond.view()), path);
+      const cfg = await readConfig(new WD(await ctx.pond.view()), path, cache);
       kind = cfg.kind;
       out.push(await runConfig(cfg, ctx));
     } catch (e) {

@@ -2,7 +2,16 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, linkSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ControlFileError, TEMP_PREFIX, publishFileSync, readJsonControlFile, tempPathFor, writeFileDurable } from "./durable-file.ts";
+import {
+  ControlFileError,
+  TEMP_PREFIX,
+  publishFileSync,
+  readJsonControlFile,
+  replaceCacheFile,
+  tempPathFor,
+  writeFileDurable,
+  writeNewFileSynced,
+} from "./durable-file.ts";
 
 let dir: string;
 beforeEach(() => {
@@ -32,6 +41,31 @@ describe("writeFileDurable()", () => {
     writeFileDurable(f, "new");
     expect(readFileSync(join(dir, "reader-view"), "utf8")).toBe("old");
     expect(readFileSync(f, "utf8")).toBe("new");
+  });
+});
+
+describe("replaceCacheFile()", () => {
+  test("replaces a file's content by a rename and leaves no temp file", () => {
+    const f = join(dir, "cache.json");
+    writeFileSync(f, "old");
+    replaceCacheFile(f, '{"new":1}');
+    expect(readFileSync(f, "utf8")).toBe('{"new":1}');
+    replaceCacheFile(join(dir, "fresh.json"), "x");
+    expect(readdirSync(dir).sort()).toEqual(["cache.json", "fresh.json"]);
+  });
+});
+
+describe("writeNewFileSynced()", () => {
+  test("writes the parts in order as a new file; an existing path is refused and left as it was", async () => {
+    const f = join(dir, ".tmp-parts");
+    const parts = Array.from({ length: 40 }, (_, i) => new Uint8Array(1000 + i * 997).fill(i));
+    await writeNewFileSynced(f, parts);
+    expect(readFileSync(f).equals(Buffer.concat(parts))).toBe(true);
+    await expect(writeNewFileSynced(f, new Uint8Array([1]))).rejects.toThrow();
+    expect(readFileSync(f).length).toBe(parts.reduce((n, p) => n + p.length, 0));
+    const one = join(dir, ".tmp-one");
+    await writeNewFileSynced(one, new TextEncoder().encode("one"));
+    expect(readFileSync(one, "utf8")).toBe("one");
   });
 });
 

@@ -8,7 +8,7 @@
  * power cut. A temp file a crash leaves behind has a name no reader takes for data
  * (`TEMP_PREFIX`), and `pond recover` removes it.
  */
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, linkSync, openSync, readFileSync, renameSync, rmSync, write, writeFileSync, writeSync, writev } from "node:fs";
 import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { PondError, isSystemError } from "@pond/diagnostics";
@@ -91,6 +91,53 @@ export async function publishFile(staged: string, target: string, opts: PublishO
   const result = publishFileSync(staged, target, { ...opts, deferDirSync: true });
   if (result === "created" && !opts.deferDirSync) await fsyncDir(dirname(target));
   return result;
+}
+
+/**
+ * Replaces `path` with `data` atomically (temp file, rename) but without any fsync: for a
+ * cache, which a crash may leave old, or empty, and whose reader then rebuilds it. Cheap
+ * enough for a command that only reads the pond.
+ */
+export function replaceCacheFile(path: string, data: string | Uint8Array): void {
+  const tmp = tempPathFor(path);
+  try {
+    writeFileSync(tmp, data, { flag: "wx", mode: 0o644 });
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  publishFileSync(tmp, path, { deferDirSync: true });
+}
+
+/**
+ * Writes `bytes` (or its parts, in order) as a new file at `path` (a temp name: it must
+ * not exist) and fsyncs it, with the writes and the fsync on the thread pool, so the
+ * caller's event loop goes on meanwhile (a collector fetches the next device while the
+ * last one's file is synced). The file is removed when that fails. Publishing it is the
+ * caller's next step.
+ */
+export async function writeNewFileSynced(path: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
+  const parts = bytes instanceof Uint8Array ? [bytes] : bytes;
+  const fd = openSync(path, "wx", 0o644);
+  try {
+    try {
+      // One writev for all parts; a short write (rare for a regular file) goes on part by part.
+      let done = await new Promise<number>((resolve, reject) => writev(fd, parts as Uint8Array[], (e, n) => (e ? reject(e) : resolve(n))));
+      for (const part of parts) {
+        let off = Math.min(done, part.length);
+        done -= off;
+        while (off < part.length) {
+          off += await new Promise<number>((resolve, reject) => write(fd, part, off, part.length - off, null, (e, n) => (e ? reject(e) : resolve(n))));
+        }
+      }
+      await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw e;
+  }
 }
 
 /**

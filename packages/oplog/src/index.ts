@@ -59,3 +59,4 @@ export {
 } from "./errors.ts";
 export * from "./durable-file.ts";
 export { limiter, mapLimit } from "./concurrency.ts";
+export { encodeSeriesParquet, encodeSeriesParquetParts, type SeriesColumns, type SeriesParquetOptions } from "./series-parquet.ts";

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LocalObjectStore, MemoryObjectStore } from "@pond/oplog";
+import { LocalObjectStore, MemoryObjectStore, writeNewFileSynced } from "@pond/oplog";
 import { sha256Hex } from "@pond/tinyfs";
 import { randomBytes } from "@pond/tinyfs/testing";
 import { AdoptableFile, LARGE_FILE_THRESHOLD, largeFileKey, stageContent } from "./content-store.ts";
@@ -36,6 +36,37 @@ describe("stageContent() of an AdoptableFile", () => {
       expect(await stageContent(store, new AdoptableFile(again), { forceLarge: true })).toEqual(got);
       expect(statSync(final).ino).toBe(ino);
       expect(existsSync(again)).toBe(true); // not taken: left to its owner
+    } finally {
+      cleanup();
+    }
+  });
+
+  test("a file whose hash its writer gives (writeNewFileSynced) is linked under that hash without being read; small, it is read as usual", async () => {
+    const { dir, store, cleanup } = setup();
+    try {
+      mkdirSync(join(dir, "data", "_large_files"), { recursive: true });
+      const bytes = randomBytes(2 * LARGE_FILE_THRESHOLD + 3, 4);
+      const staged = join(dir, "data", "_large_files", ".tmp-known");
+      await writeNewFileSynced(staged, bytes);
+      await expect(writeNewFileSynced(staged, bytes)).rejects.toThrow(); // a new file only: never overwrites
+      const ino = statSync(staged).ino;
+      // The hash given is the one used, as the contract says (not re-read): a test of "not read".
+      const given = "ab".repeat(32);
+      const got = await stageContent(store, new AdoptableFile(staged, { sha256: given, size: bytes.length }), { forceLarge: true });
+      expect(got).toEqual({ kind: "large", sha256: given, size: bytes.length });
+      expect(statSync(store.localPath!(largeFileKey(given))!).ino).toBe(ino);
+      expect(existsSync(staged)).toBe(false);
+      // With dirSyncs the folder is left for the caller's one fsync: also when the content was already there.
+      const dirSyncs = new Set<string>();
+      const again = join(dir, "data", "_large_files", ".tmp-known-again");
+      await writeNewFileSynced(again, bytes);
+      await stageContent(store, new AdoptableFile(again, { sha256: given, size: bytes.length }), { forceLarge: true, dirSyncs });
+      expect([...dirSyncs]).toEqual([join(dir, "data", "_large_files")]);
+      // Below the threshold (and not forced large) the file is read and hashed as any stream.
+      const small = join(dir, "small-known");
+      writeFileSync(small, "a,b\n");
+      const inline = await stageContent(store, new AdoptableFile(small, { sha256: given, size: 4 }));
+      expect(inline).toMatchObject({ kind: "inline", sha256: sha256Hex(new TextEncoder().encode("a,b\n")), size: 4 });
     } finally {
       cleanup();
     }

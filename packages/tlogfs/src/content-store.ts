@@ -28,15 +28,17 @@ function hex(h: Sha256): string {
  * `forceLarge` stores even small content as a large file (Parquet payloads, which
  * DuckDB must scan in place). A large file this call creates is recorded as verified
  * in `opts.verified` (its hash is the one computed while writing it), so the first read
- * does not hash it again.
+ * does not hash it again. With `opts.dirSyncs`, the folder an adopted file is linked
+ * into is added to it instead of fsynced at once: the caller fsyncs each folder once,
+ * before it commits anything that names the file (a transaction of many files).
  */
 export async function stageContent(
   store: ObjectStore,
   content: ContentSource,
-  opts: { forceLarge?: boolean; verified?: VerifiedPayloads } = {},
+  opts: { forceLarge?: boolean; verified?: VerifiedPayloads; dirSyncs?: Set<string> } = {},
 ): Promise<StagedContent> {
   if (content instanceof AdoptableFile) {
-    const adopted = adoptFile(store, content.path, opts);
+    const adopted = adoptFile(store, content.path, content.known, opts);
     if (adopted) return adopted;
   }
   if (content instanceof FileContent && store.localPath) return stageFile(store, content, opts);
@@ -125,9 +127,17 @@ interface Spill {
  * filesystem takes the file itself as the large file (hashed, fsynced, linked into
  * place) instead of copying it, and then unlinks `path`. The caller removes its path
  * afterwards either way (ignoring a missing file).
+ *
+ * `known`: the file's sha256 and size, from a writer that computed them from the very
+ * bytes it wrote and fsynced the file (oplog's `writeNewFileSynced`). Adopting it then
+ * neither reads nor fsyncs it again; a wrong hash would store bytes under another
+ * content's address, so only the writer of the bytes may give it.
  */
 export class AdoptableFile implements AsyncIterable<Uint8Array> {
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    readonly known?: { sha256: string; size: number },
+  ) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     const fd = openSync(this.path, "r");
@@ -155,28 +165,39 @@ function* chunksOf(fd: number, buffer: () => Uint8Array): Generator<Uint8Array> 
  * go inline, another filesystem): the caller streams it instead.
  * Measured on a 100 MB CSV (20 MB of Parquet): copying it into the pond took ~100 ms.
  */
-function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolean; verified?: VerifiedPayloads }): StagedContent | undefined {
+function adoptFile(
+  store: ObjectStore,
+  path: string,
+  known: { sha256: string; size: number } | undefined,
+  opts: { forceLarge?: boolean; verified?: VerifiedPayloads; dirSyncs?: Set<string> },
+): StagedContent | undefined {
   const probe = store.localPath?.(largeFileKey("x"));
   if (probe === undefined) return undefined;
-  const hashing = span("payload_adopt_hashed");
-  const hasher = newSha256();
+  let sha256: string;
   let size = 0;
-  const fd = openSync(path, "r");
-  try {
-    const buf = new Uint8Array(1 << 20);
-    for (const chunk of chunksOf(fd, () => buf)) {
-      hasher.update(chunk);
-      size += chunk.length;
+  if (known) {
+    if (known.size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
+    ({ sha256, size } = known);
+  } else {
+    const hashing = span("payload_adopt_hashed");
+    const hasher = newSha256();
+    const fd = openSync(path, "r");
+    try {
+      const buf = new Uint8Array(1 << 20);
+      for (const chunk of chunksOf(fd, () => buf)) {
+        hasher.update(chunk);
+        size += chunk.length;
+      }
+      if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
+      hashing.end({ size });
+      const syncing = span("payload_adopt_synced");
+      fsyncSync(fd);
+      syncing.end();
+    } finally {
+      closeSync(fd);
     }
-    if (size < LARGE_FILE_THRESHOLD && !opts.forceLarge) return undefined;
-    hashing.end({ size });
-    const syncing = span("payload_adopt_synced");
-    fsyncSync(fd);
-    syncing.end();
-  } finally {
-    closeSync(fd);
+    sha256 = hex(hasher);
   }
-  const sha256 = hex(hasher);
   const dir = dirname(probe);
   mkdirSync(dir, { recursive: true });
   const final = store.localPath!(largeFileKey(sha256))!;
@@ -185,12 +206,15 @@ function adoptFile(store: ObjectStore, path: string, opts: { forceLarge?: boolea
     // The file is given up (see AdoptableFile): drop its temp name now, so the identity
     // recorded is the one the large file keeps (an unlink moves the inode's ctime).
     unlinkSync(path);
-    fsyncDirSync(dir);
+    if (opts.dirSyncs) opts.dirSyncs.add(dir);
+    else fsyncDirSync(dir);
     recordLocal(store, sha256, opts.verified);
   } catch (e) {
     if (isSystemError(e, "EXDEV")) return undefined;
     // Same content already stored: the path is the hash, never rewrite it.
     if (!isSystemError(e, "EEXIST")) throw e;
+    // Perhaps linked by a transaction that ended before its folder fsync: this one does it.
+    opts.dirSyncs?.add(dir);
   }
   return { kind: "large", sha256, size };
 }

@@ -1,4 +1,4 @@
-import { commit as commitLog, encodeDirectory, writeEntryFile, type Action, type OplogEntry } from "@pond/oplog";
+import { commit as commitLog, encodeDirectory, fsyncDir, writeEntryFile, type Action, type OplogEntry } from "@pond/oplog";
 import {
   DuplicateNameError,
   NotFoundError,
@@ -54,6 +54,8 @@ interface PendingVersion {
 export class TLogTransaction extends TLogView implements Transaction {
   private readonly dirs = new Map<NodeId, DirEntry[]>();
   private readonly pending = new Map<string, PendingVersion[]>();
+  /** Folders adopted payloads were linked into, not yet fsynced (tryCommit does, once each). */
+  private readonly dirSyncs = new Set<string>();
   /** Committed rows of nodes moved to another directory, by their new `parentId/nodeId`, the original row objects (so their committing versions stay known). */
   private readonly moved = new Map<string, { toParentId: NodeId; rows: OplogEntry[] }>();
   /** Versions whose rows this transaction moves into merged files, by partition: `nodeId/version` → the merged file. */
@@ -129,7 +131,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
     if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
     const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;
-    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), verified: this.verified });
+    const staged = await stageContent(this.store, content, { forceLarge: PARQUET_TYPES.has(entryType), verified: this.verified, dirSyncs: this.dirSyncs });
     const info: VersionInfo = {
       version,
       timestamp: BigInt(this.now()) * 1000n,
@@ -226,6 +228,10 @@ export class TLogTransaction extends TLogView implements Transaction {
     this.done = true;
     const version = this.base.seq + 1;
     const ts = BigInt(this.now()) * 1000n;
+    // Folders that adopted files were linked into, each fsynced once (for all its files),
+    // meanwhile the entry files are written; done before the log names any of them.
+    const dirsSynced = Promise.all([...this.dirSyncs].map((d) => fsyncDir(d)));
+    dirsSynced.catch(() => {}); // awaited below; a failure before that must not go unhandled
     const rows: OplogEntry[] = [];
     for (const [dirId, entries] of this.dirs) {
       const prev = await this.base.dirVersion(dirId);
@@ -255,11 +261,17 @@ export class TLogTransaction extends TLogView implements Transaction {
       if (!l) byPart.set(r.part_id, (l = []));
       l.push(r);
     }
-    const actions: Action[] = [];
-    for (const [partId, partRows] of byPart) {
-      actions.push(...(await compaction(this.store, this.base.index, this.compact, this.merges.get(partId), partId, partRows, version, ts)));
-      actions.push({ add: await writeEntryFile(this.store, partId, partRows, { version }) });
-    }
+    // Partitions are written at once (each file's fsync waits on the disk, not on the others),
+    // their actions then listed in partition order.
+    const perPart = await Promise.all(
+      [...byPart].map(
+        async ([partId, partRows]): Promise<Action[]> => [
+          ...(await compaction(this.store, this.base.index, this.compact, this.merges.get(partId), partId, partRows, version, ts)),
+          { add: await writeEntryFile(this.store, partId, partRows, { version }) },
+        ],
+      ),
+    );
+    const actions: Action[] = perPart.flat();
     actions.push(...(await this.movedFiles(version)));
     const pond: PondCommitInfo = {
       seq: version,
@@ -269,6 +281,7 @@ export class TLogTransaction extends TLogView implements Transaction {
       startedAt: this.meta.startedAt,
     };
     actions.push({ commitInfo: { timestamp: this.now(), operation: "WRITE", operationParameters: { mode: "Append" }, engineInfo: "pond", pond } });
+    await dirsSynced;
     const r = await commitLog(this.store, version, actions);
     if (r.kind === "conflict") return { kind: "conflict", version };
     return { kind: "committed", seq: r.version };

@@ -72,7 +72,7 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
     }
   }
   const parents = args.parents;
-  const staging = join(pond.paths.data, "_large_files");
+  const dirs: PondDirs = { staging: join(pond.paths.data, "_large_files"), control: pond.paths.control };
   const series = sources.every((s) => s.format === "series" || s.format === "series+csv");
   progress.total(undefined, stats.reduce((a, s) => a + (s.isDirectory ? 0 : s.size), 0) || undefined);
   try {
@@ -83,15 +83,15 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
       const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
       if (intoDir) {
         if (!existing) await wd.mkdir(destPath.absolute, { parents });
-        for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, staging);
+        for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, dirs);
       } else if (!existing && sources.length === 1 && stats[0]!.isDirectory) {
         // As cp -r: a folder copied onto a path that does not exist becomes that directory.
         if (parents) await wd.mkdir(parentPath(destPath.absolute), { parents: true });
-        await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, staging);
+        await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, dirs);
       } else if (existing || sources.length === 1 || series) {
         for (const s of stats) {
           if (s.isDirectory) throw new CopyFolderOntoFileError(s.src.raw, destPath.absolute);
-          await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, staging);
+          await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, dirs);
         }
       } else {
         throw new NotFoundError(
@@ -120,10 +120,10 @@ async function copyTree(
   args: Args,
   note: (c: string) => void,
   progress: Progress,
-  staging: string,
+  dirs: PondDirs,
   seen: string[] = [],
 ): Promise<void> {
-  if (!isDir) return copyFile(wd, src, target, args, note, false, progress, staging);
+  if (!isDir) return copyFile(wd, src, target, args, note, false, progress, dirs);
   const id = hostDirId(hostPathOf(src));
   if (seen.includes(id)) {
     throw new HostSymlinkLoopError(src.path, "folder");
@@ -142,7 +142,7 @@ async function copyTree(
       continue;
     }
     const st = statHostFollowing(d.path, child.raw);
-    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress, staging, [...seen, id]);
+    await copyTree(wd, child, joinPond(target, d.name), st.isDirectory, args, note, progress, dirs, [...seen, id]);
   }
 }
 
@@ -170,7 +170,17 @@ function parentPath(abs: string): string {
   return abs.slice(0, abs.lastIndexOf("/")) || "/";
 }
 
-/** `staging`: where a CSV's Parquet is written, beside the pond's large files, so the store takes the file itself. */
+/**
+ * Folders of the pond a copy uses besides the transaction: `staging`, where a CSV's Parquet is
+ * written, beside the pond's large files, so the store takes the file itself; `control`, where
+ * a collector config's parsed document is cached (collect's config-cache.ts).
+ */
+interface PondDirs {
+  staging: string;
+  control: string;
+}
+
+/** Copies one host file to `target` (see PondDirs). */
 async function copyFile(
   wd: WD,
   src: HostSource,
@@ -179,13 +189,13 @@ async function copyFile(
   note: (c: string) => void,
   parents: boolean,
   progress: Progress,
-  staging: string,
+  dirs: PondDirs,
 ): Promise<void> {
   let entryType: EntryType = "file:data";
   let content: AsyncIterable<Uint8Array> | Uint8Array;
   let opts = {};
   let cleanup = () => {};
-  if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target);
+  if (target.startsWith("/etc/collect/")) await checkCollectorConfig(src, target, dirs.control);
   if (target === "/etc/site.yaml") await checkSiteConfig(src, target);
   if (target.startsWith("/etc/reduce/")) await checkReduceConfig(src, target);
   if (src.format === "data") {
@@ -200,7 +210,7 @@ async function copyFile(
       current?.entryType === "file:series"
         ? { path: current.path, schema: seriesSchemaOf(await wd.view.versions(current.parentId, current.nodeId)) }
         : undefined;
-    const prepared = await prepareIngest(src, args, staging, appendTo);
+    const prepared = await prepareIngest(src, args, dirs.staging, appendTo);
     entryType = prepared.entryType;
     content = prepared.content;
     opts = prepared.options;
@@ -250,12 +260,16 @@ async function sha256Of(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>
   return h.hex();
 }
 
-/** A collector config is checked before it is stored: a bad one is refused and nothing is written. */
-async function checkCollectorConfig(src: HostEndpoint, target: string): Promise<void> {
-  const { isConfigPath, parseConfig } = await import("@pond/collect");
+/**
+ * A collector config is checked before it is stored: a bad one is refused and nothing is
+ * written. A good one's parsed document goes into the config cache, so the first
+ * `pond collect` after the copy does not parse the YAML again.
+ */
+async function checkCollectorConfig(src: HostEndpoint, target: string, controlDir: string): Promise<void> {
+  const { configDocCache, isConfigPath, parseConfig } = await import("@pond/collect");
   if (!isConfigPath(target)) return;
   if (src.format !== "data") throw new UsageError(`"${target}" is a collector config; copy it with host:, not host+${src.format}:`, "copy");
-  parseConfig(await Bun.file(src.path).text(), target);
+  parseConfig(await Bun.file(src.path).text(), target, configDocCache(controlDir));
 }
 
 /** `/etc/site.yaml` is checked before it is stored, like a collector config. */

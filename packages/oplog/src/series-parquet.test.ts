@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { parquetMetadata } from "hyparquet";
+import { seededRandom } from "@pond/tinyfs/testing";
+import { encodeColumns, readParquetRaw } from "./parquet-codec.ts";
+import { encodeSeriesParquet } from "./series-parquet.ts";
+
+const META_PARSERS = { timestampFromMicroseconds: (v: bigint) => v };
+
+function metadata(bytes: Uint8Array) {
+  return parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { parsers: META_PARSERS });
+}
+
+/** Each row group's columns as the footer describes them, without byte offsets and sizes (the writers compress differently). */
+function groupStats(bytes: Uint8Array) {
+  return metadata(bytes).row_groups.map((g) => ({
+    rows: Number(g.num_rows),
+    columns: g.columns.map((c) => {
+      const m = c.meta_data!;
+      return { path: m.path_in_schema, type: m.type, values: Number(m.num_values), codec: m.codec, statistics: m.statistics };
+    }),
+  }));
+}
+
+describe("encodeSeriesParquet", () => {
+  test("encodeSeriesParquet() reads back as the general writer's file of the same columns: schema, rows, nulls, row groups and statistics", async () => {
+    const rnd = seededRandom("series parquet");
+    for (const n of [1, 7, 10, 25, 1000]) {
+      const micros = new Float64Array(n);
+      let t = (1_600_000_000 + rnd.int(1000)) * 1_000_000;
+      for (let i = 0; i < n; i++) micros[i] = t += 1_000_000 * (1 + rnd.int(100));
+      const full = new Float64Array(n).map(() => (rnd.int(2000) - 1000) / 7);
+      const some = new Float64Array(n).map(() => (rnd.int(3) === 0 ? Number.NaN : rnd.int(10) === 0 ? 0 : rnd.int(100) - 50));
+      const none = new Float64Array(n).fill(Number.NaN);
+      const doubles = [
+        { name: "full", values: full },
+        { name: "some.x", values: some },
+        { name: "none", values: none },
+      ];
+      const mine = await encodeSeriesParquet({ time: { name: "timestamp", values: micros }, doubles }, { rowGroupSize: 10 });
+      const general = encodeColumns(
+        [{ name: "timestamp", type: "timestamp_us" }, ...doubles.map((d) => ({ name: d.name, type: "double" as const, optional: true }))],
+        [[...micros], ...doubles.map((d) => [...d.values].map((v) => (Number.isNaN(v) ? null : v)))],
+        { rowGroupSize: 10, codec: "ZSTD" },
+      );
+      const [a, b] = [(await readParquetRaw(mine))!, (await readParquetRaw(general))!];
+      expect(a.columns).toEqual(b.columns);
+      expect(a.rows).toEqual(b.rows);
+      expect(a.rows).toHaveLength(n);
+      expect(a.rows[0]![0]).toBe(BigInt(micros[0]!));
+      const [ma, mb] = [metadata(mine), metadata(general)];
+      expect(ma.schema.slice(1)).toEqual(mb.schema.slice(1));
+      expect(Number(ma.num_rows)).toBe(n);
+      expect(groupStats(mine)).toEqual(groupStats(general));
+    }
+  });
+
+  test("encodeSeriesParquet() writes times before 1970 and refuses a time that is not whole µs", async () => {
+    const micros = new Float64Array([-86_400_000_001, -1, 0, 2 ** 40]);
+    const bytes = await encodeSeriesParquet({ time: { name: "t", values: micros }, doubles: [] });
+    expect((await readParquetRaw(bytes))!.rows).toEqual([[-86_400_000_001n], [-1n], [0n], [2n ** 40n]]);
+    await expect(encodeSeriesParquet({ time: { name: "t", values: new Float64Array([1.5]) }, doubles: [] })).rejects.toThrow("not a whole number of µs");
+  });
+});
