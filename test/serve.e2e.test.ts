@@ -255,9 +255,9 @@ describe("pond serve", () => {
     expect(after.ranInKeptSession - before.ranInKeptSession).toBe(1);
     expect(after.ranInFreshSession).toBe(before.ranInFreshSession);
     // The kept session allows exactly the files of those sources: nothing else on the host.
-    const escape = await sql(srv.url, "SELECT count(*)::VARCHAR AS n FROM '/lake.series' UNION ALL SELECT column0 FROM read_csv('/etc/passwd')");
-    expect(escape.status).toBe(400);
-    expect(((await escape.json()) as { error: { message: string } }).error.message).toMatch(/Permission Error|disabled/);
+    const escaped = await sql(srv.url, "SELECT count(*)::VARCHAR AS n FROM '/lake.series' UNION ALL SELECT column0 FROM read_csv('/etc/passwd')");
+    expect(escaped.status).toBe(400);
+    expect(((await escaped.json()) as { error: { message: string } }).error.message).toMatch(/Permission Error|disabled/);
     const other = await (await sql(srv.url, "SELECT count(*) AS n FROM '/sites.table'")).json();
     expect(other).toEqual([{ n: 2 }]);
   });
