@@ -8,6 +8,7 @@ import {
   TLogPersistence,
   createPondTable,
   fileRowCache,
+  fileSeriesSummaryCache,
   fileSnapshotCache,
   fileVerifiedPayloads,
   VERIFIED_PAYLOADS_FILE,
@@ -133,6 +134,7 @@ export class Pond {
     this.persistence = new TLogPersistence(new LocalObjectStore(paths.data), {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
+      seriesSummaries: fileSeriesSummaryCache(join(paths.control, "row-cache"), identity.pondId),
       verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_FILE)),
     });
   }

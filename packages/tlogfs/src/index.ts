@@ -8,6 +8,7 @@ export { COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
 export * from "./create-pond-table.ts";
 export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";
+export * from "./series-summary.ts";
 export * from "./payload-check.ts";
 export * from "./query/index.ts";
 export * from "./merged-payload.ts";

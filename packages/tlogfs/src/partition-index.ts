@@ -1,6 +1,7 @@
 import type { ActiveFile, ObjectStore, OplogEntry } from "@pond/oplog";
 import { POND_ROW_VERSIONS_TAG, decodeRowVersions, readEntryFile } from "@pond/oplog";
 import { cacheWeight, type RowCache } from "./row-cache.ts";
+import type { PartSummaries, SeriesSummaryCache } from "./series-summary.ts";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
@@ -16,6 +17,8 @@ export const ROW_CACHE_FOLD_FROM = 64;
 export interface SharedRowCache {
   store: RowCache;
   parts: Map<string, { files: Map<string, OplogEntry[]>; journaled: number }>;
+  /** Series summaries kept between processes (see series-summary.ts), and those loaded in this process. */
+  summaries?: { store: SeriesSummaryCache; parts: Map<string, PartSummaries | undefined> };
 }
 
 /**
@@ -30,7 +33,8 @@ export class PartitionIndex {
     files: readonly ActiveFile[],
     private readonly store: ObjectStore,
     private readonly decoded: Map<string, Promise<OplogEntry[]>>,
-    private readonly diskRows?: SharedRowCache,
+    /** @internal read by TLogView for series summaries */
+    readonly diskRows?: SharedRowCache,
   ) {
     for (const f of files) {
       const part = f.partitionValues?.part_id;

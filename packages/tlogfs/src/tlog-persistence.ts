@@ -5,6 +5,7 @@ import { COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
 import type { VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedRowCache } from "./partition-index.ts";
 import type { RowCache } from "./row-cache.ts";
+import type { SeriesSummaryCache } from "./series-summary.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 import { TLogTransaction } from "./tlog-transaction.ts";
 import { TLogView } from "./tlog-view.ts";
@@ -17,6 +18,8 @@ export interface TLogOptions {
   snapshotCache?: SnapshotCache;
   /** Keeps the file rows of partitions with many entry files between processes (see row-cache.ts). */
   rowCache?: RowCache;
+  /** Keeps partitions' series summaries between processes (see series-summary.ts); used only beside `rowCache`. */
+  seriesSummaries?: SeriesSummaryCache;
   /** A commit merges a partition's entry files once it would have this many (default COMPACT_FROM_FILES; 0: never). */
   compactFromFiles?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
@@ -49,7 +52,12 @@ export class TLogPersistence implements Persistence {
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
     this.verified = opts.verifiedPayloads;
-    if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
+    if (opts.rowCache)
+      this.diskRows = {
+        store: opts.rowCache,
+        parts: new Map(),
+        ...(opts.seriesSummaries ? { summaries: { store: opts.seriesSummaries, parts: new Map() } } : {}),
+      };
   }
 
   /** Persistence's view: a sequence the log cannot produce is the contract's NotFoundError, as in every backend. */

@@ -22,6 +22,7 @@ import { compaction, COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.
 import { readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { PondFormatError } from "./errors.ts";
 import { TLogView } from "./tlog-view.ts";
+import { summarize, type SeriesSummary } from "./series-summary.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
 const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
@@ -92,6 +93,11 @@ export class TLogTransaction extends TLogView implements Transaction {
     const all = [...committed, ...mine];
     if (all.length === 0) throw new NotFoundError(`Node ${nodeId}`);
     return all;
+  }
+
+  /** Within a transaction the summary includes its own versions: built from the versions, never kept. */
+  override async seriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary> {
+    return summarize(await this.versions(parentId, nodeId));
   }
 
   override async *read(parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {

@@ -22,7 +22,7 @@ export async function run(args: Args, io: IO): Promise<number> {
     const { view } = await readWD(pond, args);
     const wd = new WD(view);
     const resolved = [];
-    for (const s of sources) resolved.push({ view: s.view, sources: await resolveSources(view, wd, s.path, { range }) });
+    for (const s of sources) resolved.push({ view: s.view, sources: await resolveSources(view, wd, s.path, { range, summary: true }) });
     const session = await opening;
     for (const r of resolved) await session.addPondView(r.view, r.sources, range);
     await session.lock();

@@ -1,5 +1,6 @@
 import { NotFoundError, isGlob, type VersionInfo, type WD } from "@pond/tinyfs";
 import type { TLogView } from "../tlog-view.ts";
+import type { SeriesSummary } from "../series-summary.ts";
 import { overlaps, type TimeRange } from "./time-bounds.ts";
 import { NotLocalError, NotQueryableError } from "../errors.ts";
 
@@ -46,21 +47,45 @@ export interface ResolvedSource {
    * value of the time column, the row of the newest version that has one.
    */
   newestRowPerTime?: boolean;
+  /**
+   * Built from the series' summary (`resolveSources`' `summary` option): its merged files
+   * list no versions (`merged.versions` is empty, `merged.all` true), so it cannot be
+   * split by version (`sourceVersionKeys`, `selectVersions` refuse it).
+   */
+  summarized?: true;
 }
 
 /**
  * Resolves a pond path or glob to the Parquet payloads of the tables and series it
  * names. A table contributes its newest version (or `version`); a series every version
  * whose event-time range overlaps `range`. Files of other types are refused.
+ *
+ * `summary`: the caller reads what it gets as a whole and never splits it by version, so
+ * a series read whole (no `range`, no `version`) comes from its summary (see
+ * series-summary.ts), without building a record of every version: the same files, in
+ * the same order, with merged files' version lists left out.
  */
-export async function resolveSources(view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange; version?: number } = {}): Promise<ResolvedSource[]> {
-  const matches = isGlob(pattern) ? await wd.globAll(pattern) : [await wd.stat(pattern, { followSymlinks: true })];
+export async function resolveSources(
+  view: TLogView,
+  wd: WD,
+  pattern: string,
+  opts: { range?: TimeRange; version?: number; summary?: boolean } = {},
+): Promise<ResolvedSource[]> {
+  const whole = opts.summary === true && opts.range === undefined && opts.version === undefined;
+  const matches = isGlob(pattern)
+    ? await wd.globAll(pattern)
+    : // stat reads the versions; a whole read may not need them (resolve's null is stat's error).
+      [(whole ? await wd.resolve(pattern, { followSymlinks: true }) : null) ?? (await wd.stat(pattern, { followSymlinks: true }))];
   if (matches.length === 0) throw new NotFoundError(`"${pattern}"`, "Check it with `pond list`.");
   const out: ResolvedSource[] = [];
   for (const m of matches) {
     if (m.entryType !== "file:table" && m.entryType !== "file:series") {
       if (isGlob(pattern) && m.entryType === "directory") continue;
       throw new NotQueryableError(m.path, m.entryType);
+    }
+    if (whole && m.entryType === "file:series") {
+      out.push(await summarySource(view, m.path, await view.seriesSummary(m.parentId, m.nodeId)));
+      continue;
     }
     // A stat already read the versions; a glob match did not.
     const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
@@ -173,13 +198,43 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
   return out;
 }
 
+/** A series read whole, from its summary: the files resolveSources would list, merged ones without their version lists. */
+async function summarySource(view: TLogView, path: string, s: SeriesSummary): Promise<ResolvedSource> {
+  const files: PayloadFile[] = s.files.map((f) => {
+    const hostPath = view.payloadPathOf(f.sha256);
+    if (hostPath === undefined) throw new NotLocalError(path, f.version);
+    return {
+      hostPath,
+      version: f.version,
+      size: f.size,
+      sha256: f.sha256,
+      ...(f.columns === undefined ? {} : { columns: f.columns }),
+      minEventTime: f.minEventTime === null ? null : BigInt(f.minEventTime),
+      maxEventTime: f.maxEventTime === null ? null : BigInt(f.maxEventTime),
+      ...(f.merged ? { merged: { versions: [], all: true } } : {}),
+    };
+  });
+  view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${path}" version ${f.version}` })));
+  return {
+    path,
+    entryType: "file:series",
+    files,
+    skipped: [],
+    timestampColumn: s.timestampColumn,
+    ...(s.newestRowPerTime ? { newestRowPerTime: true } : {}),
+    summarized: true,
+  };
+}
+
 /** The identity of each version `src` reads (its number and its own payload's hash), merged or not. */
 export function sourceVersionKeys(src: ResolvedSource): string[] {
+  if (src.summarized) throw new Error(`BUG: "${src.path}" was resolved from its summary and lists no versions`);
   return src.files.flatMap((f) => (f.merged ? f.merged.versions.map((p) => `${p.version}/${p.sha256}`) : [`${f.version}/${f.sha256}`]));
 }
 
 /** `src` reading only the versions whose key (see `sourceVersionKeys`) `keep` accepts; a merged file then keeps only their rows. */
 export function selectVersions(src: ResolvedSource, keep: (key: string) => boolean): ResolvedSource {
+  if (src.summarized) throw new Error(`BUG: "${src.path}" was resolved from its summary and lists no versions`);
   const files: PayloadFile[] = [];
   for (const f of src.files) {
     if (!f.merged) {
