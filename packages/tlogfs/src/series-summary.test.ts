@@ -8,7 +8,8 @@ import { stageContent } from "./content-store.ts";
 import { createPondTable } from "./create-pond-table.ts";
 import { resolveSources, sourceVersionKeys, type ResolvedSource } from "./query/pond-sources.ts";
 import { fileRowCache } from "./row-cache.ts";
-import { fileSeriesSummaryCache } from "./series-summary.ts";
+import { seriesSchemaOf } from "./query/series-schema.ts";
+import { fileSeriesSummaryCache, mayHoldHash } from "./series-summary.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
 import type { TLogTransaction } from "./tlog-transaction.ts";
 
@@ -45,7 +46,7 @@ async function append(p: TLogPersistence, from: number, to: number): Promise<voi
         parents: true,
         minEventTime: i === 4 ? null : BigInt(i) * 1000n,
         maxEventTime: i === 4 ? null : BigInt(i) * 1000n + 999n,
-        attributes: { columns, timestamp_column: "t", i },
+        attributes: { columns, timestamp_column: "t", i, source_sha256: (i % 10).toString(16).repeat(64) },
       });
       if (i % 5 === 0) await wd.createFile(`/d/f${i}.data`, "file:data", new TextEncoder().encode(`data ${i}`));
     });
@@ -64,6 +65,13 @@ function scanned(s: ResolvedSource[]) {
 
 async function both(p: TLogPersistence) {
   const view = await p.view();
+  const st = await new WD(view).stat("/d/s.series");
+  const s = await view.seriesSummary(st.parentId, st.nodeId);
+  // What an append checks against: the schema of every version, and every version's hashes.
+  expect(s.schema).toEqual(seriesSchemaOf(st.versions!));
+  expect(s.lastVersion).toBe(st.versions!.length);
+  expect(st.versions!.every((v) => mayHoldHash(s, v.sha256) && mayHoldHash(s, String(v.attributes.source_sha256)))).toBe(true);
+  expect(mayHoldHash(s, "f".repeat(64))).toBe(false);
   return {
     full: scanned(await resolveSources(view, new WD(view), "/d/s.series")),
     summary: scanned(await resolveSources(view, new WD(view), "/d/s.series", { summary: true })),
@@ -119,7 +127,7 @@ describe("series summaries", () => {
     const file = readdirSync(join(control, "row-cache")).find((f) => f.endsWith(".series.json"))!;
     writeFileSync(join(control, "row-cache", file), '{"format":1,"table":"pond-1","part":');
     expect((await both(open())).summary).toEqual(before.full);
-    writeFileSync(join(control, "row-cache", file), JSON.stringify({ format: 1, table: "other", part: "x", entryFiles: [], series: {} }));
+    writeFileSync(join(control, "row-cache", file), JSON.stringify({ format: 2, table: "other", part: "x", entryFiles: [], series: {} }));
     expect((await both(open())).summary).toEqual(before.full);
     const view = await open().view();
     const [src] = await resolveSources(view, new WD(view), "/d/s.series", { summary: true });

@@ -23,6 +23,24 @@ export interface SeriesSummary {
   timestampColumn?: string;
   /** The newest version's `newest_row_per_time` attribute is true. */
   newestRowPerTime?: boolean;
+  /** What an append is checked against: `seriesSchemaOf` of every version. */
+  schema: { columns: { name: string; type: string }[]; timestampColumn?: string };
+  /**
+   * The first HASH_PREFIX hex digits of every version's own payload sha256 and recorded
+   * `source_sha256`, one after another: an append's duplicate check reads every version
+   * only when one of its hashes starts so (a collector's new version never does).
+   */
+  hashPrefixes: string;
+}
+
+/** Hex digits of a hash kept in `SeriesSummary.hashPrefixes` (48 bits: a false match once in ~10^14 per pair). */
+export const HASH_PREFIX = 12;
+
+/** True when `s` may hold a version whose own payload or recorded source has hash `sha256` (a prefix matched; false means none does). */
+export function mayHoldHash(s: SeriesSummary, sha256: string): boolean {
+  const p = sha256.slice(0, HASH_PREFIX);
+  for (let i = s.hashPrefixes.indexOf(p); i >= 0; i = s.hashPrefixes.indexOf(p, i + 1)) if (i % HASH_PREFIX === 0) return true;
+  return false;
 }
 
 /** One payload file of a summary: see `PayloadFile` (query/pond-sources.ts), which is built from it. */
@@ -42,7 +60,7 @@ export interface SummaryFile {
 
 /** The summary of a series' versions (ascending), as `resolveSources` would read them whole. */
 export function summarize(versions: readonly VersionInfo[]): SeriesSummary {
-  const s: SeriesSummary = { lastVersion: 0, files: [] };
+  const s: SeriesSummary = { lastVersion: 0, files: [], schema: { columns: [] }, hashPrefixes: "" };
   extendSummary(s, versions, new Map());
   return s;
 }
@@ -53,7 +71,21 @@ export function summarize(versions: readonly VersionInfo[]): SeriesSummary {
  */
 export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[], mergedAt: Map<string, SummaryFile>): void {
   const time = (t: bigint | null | undefined) => (t == null ? null : t.toString());
+  const named = new Set(s.schema.columns.map((c) => c.name));
+  let prefixes = "";
   for (const v of versions) {
+    // As seriesSchemaOf reads them: every column (its first type), the last time column recorded.
+    const cols = v.attributes.columns;
+    if (Array.isArray(cols))
+      for (const c of cols as { name?: unknown; type?: unknown }[])
+        if (typeof c?.name === "string" && !named.has(c.name)) {
+          named.add(c.name);
+          s.schema.columns.push({ name: c.name, type: String(c.type) });
+        }
+    if (typeof v.attributes.timestamp_column === "string") s.schema.timestampColumn = v.attributes.timestamp_column;
+    prefixes += hashPrefix(v.sha256);
+    const source = v.attributes.source_sha256;
+    if (typeof source === "string" && source !== v.sha256) prefixes += hashPrefix(source);
     const stored = storedOf(v);
     if (stored.mergedVersion !== undefined) {
       const f = mergedAt.get(stored.sha256);
@@ -88,6 +120,7 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
     }
     s.lastVersion = v.version;
   }
+  s.hashPrefixes += prefixes;
   const newest = versions[versions.length - 1]?.attributes;
   if (newest) {
     const ts = newest.timestamp_column;
@@ -96,6 +129,11 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
     if (newest.newest_row_per_time === true) s.newestRowPerTime = true;
     else delete s.newestRowPerTime;
   }
+}
+
+/** A hash's first HASH_PREFIX digits, padded so that prefixes stay aligned. */
+function hashPrefix(sha256: string): string {
+  return sha256.slice(0, HASH_PREFIX).padEnd(HASH_PREFIX, "-");
 }
 
 /** The summaries of a partition's series, valid for exactly the entry files it names. */
@@ -117,7 +155,8 @@ export interface SeriesSummaryCache {
   save(partId: string, summaries: PartSummaries): void;
 }
 
-const FORMAT = 1;
+/** 2: with `schema` and `hashPrefixes`; 1 (without them) is rebuilt. */
+const FORMAT = 2;
 
 /** A summary cache in `dir`, one `<part>.series.json` per partition, replaced atomically; only summaries of table `tableId` count. */
 export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSummaryCache {

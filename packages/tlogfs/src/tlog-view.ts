@@ -72,8 +72,18 @@ export class TLogView implements ReadView {
    * row of the partition, and kept.
    */
   async seriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary> {
+    const s = await this.keptSeriesSummary(parentId, nodeId);
+    if (!s) throw new NotFoundError(`Series ${nodeId}`, `It has no versions in directory ${parentId}.`);
+    return s;
+  }
+
+  /** `seriesSummary` of the committed rows only; undefined when `nodeId` has no series rows in `parentId`. */
+  protected async keptSeriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary | undefined> {
     const cache = this.index.diskRows?.summaries;
-    if (!cache) return summarize(await this.versions(parentId, nodeId));
+    if (!cache) {
+      const rows = await TLogView.prototype.fileRows.call(this, parentId, nodeId);
+      return rows.length > 0 && rows[rows.length - 1]!.file_type === "file:series" ? summarize(rows.map((r) => this.toInfo(r))) : undefined;
+    }
     const files = this.index.files(parentId);
     const paths = files.map((f) => f.path).sort();
     let kept = cache.parts.get(parentId);
@@ -104,9 +114,7 @@ export class TLogView implements ReadView {
       cache.store.save(parentId, kept);
     }
     cache.parts.set(parentId, kept);
-    const s = kept.series[nodeId];
-    if (!s) throw new NotFoundError(`Series ${nodeId}`, `It has no versions in directory ${parentId}.`);
-    return s;
+    return kept.series[nodeId];
   }
 
   /**
