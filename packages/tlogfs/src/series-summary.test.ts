@@ -70,8 +70,16 @@ async function both(p: TLogPersistence) {
   // What an append checks against: the schema of every version, and every version's hashes.
   expect(s.schema).toEqual(seriesSchemaOf(st.versions!));
   expect(s.lastVersion).toBe(st.versions!.length);
+  expect([s.newestSize, s.newestTimestamp]).toEqual([st.versions!.at(-1)!.size, st.versions!.at(-1)!.timestamp.toString()]);
   expect(st.versions!.every((v) => mayHoldHash(s, v.sha256) && mayHoldHash(s, String(v.attributes.source_sha256)))).toBe(true);
   expect(mayHoldHash(s, "f".repeat(64))).toBe(false);
+  // Time ranges: the same files (a merged file's version and event times under a range are its whole file's).
+  const files = (r: ResolvedSource[]) => r.map((x) => ({ ts: x.timestampColumn, files: x.files.map((f) => [f.hostPath, f.columns, !!f.merged]) }));
+  for (const range of [{ start: 3000n, end: 5000n }, { start: 15_500n }, { end: 1500n }, { start: 28_000n, end: 40_000n }]) {
+    expect(files(await resolveSources(view, new WD(view), "/d/s.series", { range, summary: true }))).toEqual(
+      files(await resolveSources(view, new WD(view), "/d/s.series", { range })),
+    );
+  }
   return {
     full: scanned(await resolveSources(view, new WD(view), "/d/s.series")),
     summary: scanned(await resolveSources(view, new WD(view), "/d/s.series", { summary: true })),
@@ -127,7 +135,7 @@ describe("series summaries", () => {
     const file = readdirSync(join(control, "row-cache")).find((f) => f.endsWith(".series.json"))!;
     writeFileSync(join(control, "row-cache", file), '{"format":1,"table":"pond-1","part":');
     expect((await both(open())).summary).toEqual(before.full);
-    writeFileSync(join(control, "row-cache", file), JSON.stringify({ format: 2, table: "other", part: "x", entryFiles: [], series: {} }));
+    writeFileSync(join(control, "row-cache", file), JSON.stringify({ format: 3, table: "other", part: "x", entryFiles: [], series: {} }));
     expect((await both(open())).summary).toEqual(before.full);
     const view = await open().view();
     const [src] = await resolveSources(view, new WD(view), "/d/s.series", { summary: true });

@@ -16,8 +16,10 @@ import { storedOf } from "./merged-payload.ts";
  * summary is O(files) and is kept between processes (see `SeriesSummaryCache`).
  */
 export interface SeriesSummary {
-  /** The newest version number. */
+  /** The newest version number, its own payload's size and its time (µs, decimal text), as `list -l` shows them. */
   lastVersion: number;
+  newestSize: number;
+  newestTimestamp: string;
   files: SummaryFile[];
   /** The newest version's `timestamp_column` attribute, when it is a string. */
   timestampColumn?: string;
@@ -49,8 +51,10 @@ export interface SummaryFile {
   version: number;
   sha256: string;
   size: number;
-  /** The version's recorded columns (own payloads only). */
+  /** The version's recorded columns (a merged file: its first version's). */
   columns?: unknown;
+  /** A merged file whose versions did not all record the same columns: a time range then needs them one by one. */
+  mixedColumns?: true;
   /** µs as decimal text (JSON has no bigint); null when a version did not record it. */
   minEventTime: string | null;
   maxEventTime: string | null;
@@ -60,7 +64,7 @@ export interface SummaryFile {
 
 /** The summary of a series' versions (ascending), as `resolveSources` would read them whole. */
 export function summarize(versions: readonly VersionInfo[]): SeriesSummary {
-  const s: SeriesSummary = { lastVersion: 0, files: [], schema: { columns: [] }, hashPrefixes: "" };
+  const s: SeriesSummary = { lastVersion: 0, newestSize: 0, newestTimestamp: "0", files: [], schema: { columns: [] }, hashPrefixes: "" };
   extendSummary(s, versions, new Map());
   return s;
 }
@@ -89,11 +93,13 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
     const stored = storedOf(v);
     if (stored.mergedVersion !== undefined) {
       const f = mergedAt.get(stored.sha256);
+      const columns = v.attributes.columns;
       if (!f) {
         const file: SummaryFile = {
           version: v.version,
           sha256: stored.sha256,
           size: stored.size,
+          ...(columns === undefined ? {} : { columns }),
           minEventTime: time(v.minEventTime),
           maxEventTime: time(v.maxEventTime),
           merged: true,
@@ -101,6 +107,7 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
         mergedAt.set(stored.sha256, file);
         s.files.push(file);
       } else {
+        if (JSON.stringify(columns ?? null) !== JSON.stringify(f.columns ?? null)) f.mixedColumns = true;
         // Null (unknown) once any version's bound is unknown, as resolveSources widens it.
         f.minEventTime =
           f.minEventTime === null || v.minEventTime == null ? null : BigInt(f.minEventTime) <= v.minEventTime ? f.minEventTime : time(v.minEventTime);
@@ -119,6 +126,8 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
       });
     }
     s.lastVersion = v.version;
+    s.newestSize = v.size;
+    s.newestTimestamp = v.timestamp.toString();
   }
   s.hashPrefixes += prefixes;
   const newest = versions[versions.length - 1]?.attributes;
@@ -155,8 +164,8 @@ export interface SeriesSummaryCache {
   save(partId: string, summaries: PartSummaries): void;
 }
 
-/** 2: with `schema` and `hashPrefixes`; 1 (without them) is rebuilt. */
-const FORMAT = 2;
+/** 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged files' columns; older ones are rebuilt. */
+const FORMAT = 3;
 
 /** A summary cache in `dir`, one `<part>.series.json` per partition, replaced atomically; only summaries of table `tableId` count. */
 export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSummaryCache {

@@ -1,6 +1,6 @@
 import { NotFoundError, isGlob, type VersionInfo, type WD } from "@pond/tinyfs";
 import type { TLogView } from "../tlog-view.ts";
-import type { SeriesSummary } from "../series-summary.ts";
+import type { SeriesSummary, SummaryFile } from "../series-summary.ts";
 import { overlaps, type TimeRange } from "./time-bounds.ts";
 import { NotLocalError, NotQueryableError } from "../errors.ts";
 
@@ -71,7 +71,7 @@ export async function resolveSources(
   pattern: string,
   opts: { range?: TimeRange; version?: number; summary?: boolean } = {},
 ): Promise<ResolvedSource[]> {
-  const whole = opts.summary === true && opts.range === undefined && opts.version === undefined;
+  const whole = opts.summary === true && opts.version === undefined;
   const matches = isGlob(pattern)
     ? await wd.globAll(pattern)
     : // stat reads the versions; a whole read may not need them (resolve's null is stat's error).
@@ -84,8 +84,13 @@ export async function resolveSources(
       throw new NotQueryableError(m.path, m.entryType);
     }
     if (whole && m.entryType === "file:series") {
-      out.push(await summarySource(view, m.path, await view.seriesSummary(m.parentId, m.nodeId)));
-      continue;
+      // Under a time range a merged file is read whole when it overlaps, as below, if its
+      // versions all recorded the same columns (else the versions' own columns decide).
+      const src = summarySource(view, m.path, await view.seriesSummary(m.parentId, m.nodeId), opts.range);
+      if (src) {
+        out.push(src);
+        continue;
+      }
     }
     // A stat already read the versions; a glob match did not.
     const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
@@ -198,9 +203,27 @@ export async function resolveSources(
   return out;
 }
 
-/** A series read whole, from its summary: the files resolveSources would list, merged ones without their version lists. */
-async function summarySource(view: TLogView, path: string, s: SeriesSummary): Promise<ResolvedSource> {
-  const files: PayloadFile[] = s.files.map((f) => {
+/**
+ * A series read whole or by time range, from its summary: the files resolveSources would
+ * list, merged ones without their version lists (under a range, a merged file's event
+ * times and version are its whole file's, not only of its versions in the range).
+ * Undefined when the summary cannot tell the same answer under a range: the summary
+ * knows a merged file's time span, not its versions', so a file whose span overlaps the
+ * range while none of its versions does would be read where resolveSources leaves it out.
+ * That adds no row (the time filter drops them all), and no column when the file adds
+ * none to the own payloads read beside it; anything else is left to the versions.
+ */
+function summarySource(view: TLogView, path: string, s: SeriesSummary, range: TimeRange | undefined): ResolvedSource | undefined {
+  const inRange = range
+    ? s.files.filter((f) => overlaps(range, f.minEventTime === null ? null : BigInt(f.minEventTime), f.maxEventTime === null ? null : BigInt(f.maxEventTime)))
+    : s.files;
+  if (range && inRange.some((f) => f.merged)) {
+    const own = inRange.filter((f) => !f.merged);
+    const have = new Set(own.flatMap((f) => columnKeys(f.columns) ?? []));
+    const covered = (f: SummaryFile) => !f.mixedColumns && (columnKeys(f.columns) ?? ["?"]).every((k) => have.has(k));
+    if (own.length === 0 || own.some((f) => columnKeys(f.columns) === undefined) || !inRange.every((f) => !f.merged || covered(f))) return undefined;
+  }
+  const files: PayloadFile[] = inRange.map((f) => {
     const hostPath = view.payloadPathOf(f.sha256);
     if (hostPath === undefined) throw new NotLocalError(path, f.version);
     return {
@@ -208,7 +231,7 @@ async function summarySource(view: TLogView, path: string, s: SeriesSummary): Pr
       version: f.version,
       size: f.size,
       sha256: f.sha256,
-      ...(f.columns === undefined ? {} : { columns: f.columns }),
+      ...(f.columns === undefined || f.merged ? {} : { columns: f.columns }),
       minEventTime: f.minEventTime === null ? null : BigInt(f.minEventTime),
       maxEventTime: f.maxEventTime === null ? null : BigInt(f.maxEventTime),
       ...(f.merged ? { merged: { versions: [], all: true } } : {}),
@@ -224,6 +247,17 @@ async function summarySource(view: TLogView, path: string, s: SeriesSummary): Pr
     ...(s.newestRowPerTime ? { newestRowPerTime: true } : {}),
     summarized: true,
   };
+}
+
+/** A recorded column list as `name type` keys; undefined when it is not one. */
+function columnKeys(columns: unknown): string[] | undefined {
+  if (!Array.isArray(columns)) return undefined;
+  const out: string[] = [];
+  for (const c of columns as { name?: unknown; type?: unknown }[]) {
+    if (typeof c?.name !== "string") return undefined;
+    out.push(`${c.name}\u0000${String(c.type)}`);
+  }
+  return out;
 }
 
 /** The identity of each version `src` reads (its number and its own payload's hash), merged or not. */
