@@ -1,18 +1,20 @@
 // Issue 15, the year-long collector: a pond built as a collector builds it (one version of 10
 // rows a minute into one series, automatic maintenance on), through the CLI for the first
 // `--cli` versions, then through the library (steward's Pond.write, the same code path the
-// CLI runs, without the process start) up to `--versions`. At 1k, 10k and 100k versions
-// (those not above --versions) and at --versions, each figure is compared with the same
-// command on a pond holding only the last day (1,440 versions), measured in the same run,
-// interleaved:
+// CLI runs, automatic maintenance included, without the process start) up to `--versions`.
+// At 1k, 10k and 100k versions (those not above --versions) and at --versions, each figure
+// is compared with the same command on a pond holding only the last day (1,440 versions),
+// measured in the same run, interleaved:
 //   one more append (≤ 1.5×), a one-day time-range query (≤ 1.5×), `list -l` of the folder
 //   (≤ 1.5×), `describe` per version printed (≤ 2×); then, after
 //   `pond maintain full --keep-last 1 --retention 0s`, the full query against raw DuckDB over
 //   one Parquet file of the same rows (≤ 1.2×) and the pond's disk use against that file
 //   (≤ 1.3× plus the fixed overhead printed: the log, the control folder).
-// Run: node_modules/.bin/bun bench/collector.bench.ts [--versions 1000] [--cli 1000]
-// Defaults (1,000 versions, all through the CLI) finish in a few minutes on this machine;
-// --versions 10000 takes ~10 min, --versions 100000 hours (the library path, ~30 ms a version).
+// Run: node_modules/.bin/bun bench/collector.bench.ts [--versions 10000] [--cli 2000]
+// The defaults took 12-16 min on this shared machine (2,000 CLI appends are most of it).
+// --versions 100000 takes about an hour here: library appends cost ~20 ms at 10,000 versions and
+// ~30 ms at 60,000 (a compaction of the series' entry files every 64 commits and a merge every
+// 100 rewrite every version's row); see README.md, "The year-long collector".
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,7 +24,7 @@ import { WD } from "@pond/tinyfs";
 import { openDuckDB } from "@pond/tlogfs/duckdb";
 import { POND_BIN, interleaved, report, run } from "./lib.ts";
 
-const { values } = parseArgs({ options: { versions: { type: "string", default: "1000" }, cli: { type: "string", default: "1000" } } });
+const { values } = parseArgs({ options: { versions: { type: "string", default: "10000" }, cli: { type: "string", default: "2000" } } });
 const total = Number(values.versions);
 const viaCli = Math.min(total, Number(values.cli));
 const DAY = 1440;
@@ -63,7 +65,15 @@ async function grow(pondDir: string, from: number, to: number, cli: number, attr
     const st = await wd.stat("/data/lake.series");
     attrs.value = st.versions!.at(-1)!.attributes;
   }
-  for (let i = Math.max(from, from + cli); i < to; i++) {
+  let lap = performance.now();
+  let since = 0;
+  for (let i = Math.max(from, from + cli); i < to; i++, since++) {
+    if (i % 1000 === 0 && since > 0) {
+      // The library path's rate as the series grows: what an estimate of a longer run rests on.
+      console.log(`  ${pondDir.endsWith("big") ? "" : "day pond: "}library appends to ${i}: ${((performance.now() - lap) / since).toFixed(1)} ms a version`);
+      lap = performance.now();
+      since = 0;
+    }
     const f = await versionFile(i);
     const bytes = new Uint8Array(await Bun.file(f).arrayBuffer());
     const min = BigInt(T0 + i * 60_000) * 1000n;
@@ -136,11 +146,14 @@ try {
     const log = du(join(big, "data/_delta_log"));
     const entries = du(join(big, "data")) - payloads - log;
     const control = du(join(big, "control"));
+    const history = statSync(join(big, "control/transactions.jsonl")).size;
+    const caches = du(join(big, "control/row-cache")) + statSync(join(big, "control/snapshot-cache.json")).size;
     const oneSize = statSync(one).size;
     const nPayloads = readdirSync(join(big, "data/_large_files")).filter((f) => f.startsWith("sha256=")).length;
     console.log(
       `at ${n}: maintain full ${full.ms.toFixed(0)} ms (peak RSS ${full.maxRssMiB.toFixed(0)} MiB); full query ${q.pond.ms.toFixed(0)} vs raw ${q.raw.ms.toFixed(0)} ms; ` +
-        `disk: payloads ${payloads} bytes in ${nPayloads} files, entry files (one row a version) ${entries} bytes (${(entries / have).toFixed(0)} a version), log ${log}, control ${control}; one Parquet file ${oneSize} bytes`,
+        `disk: payloads ${payloads} bytes in ${nPayloads} files, entry files (one row a version) ${entries} bytes (${(entries / have).toFixed(0)} a version), log ${log}, control ${control} ` +
+        `(transactions.jsonl ${history}, caches ${caches}); one Parquet file ${oneSize} bytes`,
     );
     ok.push(report(`at ${n}: full query after maintain full / raw DuckDB over one file`, q.pond.ms / q.raw.ms, 1.2, "x"));
     ok.push(report(`at ${n}: payload bytes / one Parquet file`, payloads / oneSize, 1.3, "x"));

@@ -28,6 +28,8 @@ export interface EncodeOptions {
   rowGroupSize?: number;
   /** Top-level columns to write without min/max statistics (large blobs). */
   noStatistics?: string[];
+  /** SNAPPY (default), or ZSTD (Bun's own, at level 3). */
+  codec?: "SNAPPY" | "ZSTD";
 }
 
 /**
@@ -48,7 +50,8 @@ export function encodeObjects(fields: readonly ParquetField[], rows: readonly Re
   const buf = writerLib().parquetWriteBuffer({
     schema,
     columnData,
-    codec: "SNAPPY",
+    codec: opts.codec ?? "SNAPPY",
+    ...(opts.codec === "ZSTD" ? { compressors: { ZSTD: (input: Uint8Array) => Bun.zstdCompressSync(input, { level: 3 }) } } : {}),
     rowGroupSize: opts.rowGroupSize ?? 10_000,
     createdBy: "pond",
   });
@@ -59,8 +62,6 @@ export function encodeObjects(fields: readonly ParquetField[], rows: readonly Re
 export interface ColumnEncodeOptions extends EncodeOptions {
   /** A column's encoding other than the writer's choice, e.g. DELTA_BINARY_PACKED for sorted times. */
   encodings?: Record<string, "PLAIN" | "DELTA_BINARY_PACKED">;
-  /** SNAPPY (default), or ZSTD (Bun's own, at level 3, as DuckDB writes Pond's Parquet). */
-  codec?: "SNAPPY" | "ZSTD";
 }
 
 /**
@@ -278,11 +279,15 @@ export const ENTRY_FIELDS: readonly ParquetField[] = [
  */
 export const ENTRY_ROW_GROUP_SIZE = 1024;
 
-/** Encodes OplogEntry rows as a Delta data file (without `part_id`, see ENTRY_FIELDS). */
-export function encodeEntries(rows: readonly OplogEntry[]): Uint8Array {
+/**
+ * Encodes OplogEntry rows as a Delta data file (without `part_id`, see ENTRY_FIELDS),
+ * Snappy-compressed unless `codec` says ZSTD (see `writeEntryFile`).
+ */
+export function encodeEntries(rows: readonly OplogEntry[], codec: "SNAPPY" | "ZSTD" = "SNAPPY"): Uint8Array {
   return encodeObjects(ENTRY_FIELDS, rows as unknown as Record<string, unknown>[], {
     rowGroupSize: ENTRY_ROW_GROUP_SIZE,
     noStatistics: ["content"],
+    codec,
   });
 }
 

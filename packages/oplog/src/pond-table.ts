@@ -61,17 +61,21 @@ const SAFE_PART_ID = /^[A-Za-z0-9._-]+$/;
  * Writes `rows` (all of partition `partId`) as a new data file and returns the add
  * action for the commit that will be `opts.version`: partitionValues, size, stats
  * ({numRecords, minValues, maxValues, nullCount}) and tags {"pond.version"}.
+ * `opts.codec` ZSTD is for files of many rows (a compaction's): their per-version hashes
+ * are hex text, which Zstandard's entropy coding halves and Snappy cannot (107 → 53 bytes
+ * a version for a collector's series); a commit's own few rows stay Snappy, which every
+ * reader decodes without loading a decompressor.
  */
 export async function writeEntryFile(
   store: ObjectStore,
   partId: string,
   rows: readonly OplogEntry[],
-  opts: { version: number; rowVersions?: readonly number[] },
+  opts: { version: number; rowVersions?: readonly number[]; codec?: "SNAPPY" | "ZSTD" },
 ): Promise<AddAction> {
   if (opts.rowVersions && opts.rowVersions.length !== rows.length) throw new RangeError(`BUG: ${opts.rowVersions.length} row versions for ${rows.length} rows`);
   if (!SAFE_PART_ID.test(partId)) throw new InvalidKeyError(`part_id=${partId}`, "a part_id must be letters, digits, '.', '_' or '-'");
   for (const r of rows) if (r.part_id !== partId) throw new EntryPartitionError(partId, r.part_id, r.node_id);
-  const bytes = encodeEntries(rows);
+  const bytes = encodeEntries(rows, opts.codec);
   const path = `part_id=${partId}/part-${uuid7()}.parquet`;
   if ((await store.put(path, bytes, { ifAbsent: true })) === "exists") {
     // A fresh UUIDv7 cannot collide; if it does, something else wrote here.

@@ -14,11 +14,11 @@ const PER_VIEW = 256;
 
 export function cachingResolver(cacheable: (view: TLogView) => boolean): SourceResolver {
   const byView = new WeakMap<TLogView, Map<string, Promise<ResolvedSource[]>>>();
-  return (view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange }) => {
+  return (view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange; summary?: boolean }) => {
     if (!cacheable(view)) return resolveSources(view, wd, pattern, opts);
     let m = byView.get(view);
     if (!m) byView.set(view, (m = new Map()));
-    const key = `${opts.range?.start ?? ""}\u0000${opts.range?.end ?? ""}\u0000${pattern}`;
+    const key = `${opts.range?.start ?? ""}\u0000${opts.range?.end ?? ""}\u0000${opts.summary === true}\u0000${pattern}`;
     let hit = m.get(key);
     if (!hit) {
       hit = resolveSources(view, wd, pattern, opts);

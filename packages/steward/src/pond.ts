@@ -9,6 +9,7 @@ import {
   createPondTable,
   fileRowCache,
   fileDirCache,
+  fileSeriesSummaryCache,
   fileSnapshotCache,
   fileVerifiedPayloads,
   VERIFIED_PAYLOADS_FILE,
@@ -144,6 +145,7 @@ export class Pond {
       snapshotCache: fileSnapshotCache(join(paths.control, "snapshot-cache.json"), identity.pondId),
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
       dirCache: fileDirCache(join(paths.control, "dir-cache.json"), identity.pondId),
+      seriesSummaries: fileSeriesSummaryCache(join(paths.control, "row-cache"), identity.pondId),
       verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_FILE)),
     });
   }

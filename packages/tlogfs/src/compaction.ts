@@ -72,7 +72,7 @@ export async function compaction(
         store,
         partId,
         order.map((i) => rows[i]!),
-        { version, rowVersions: order.map((i) => versions[i]!) },
+        { version, rowVersions: order.map((i) => versions[i]!), codec: "ZSTD" },
       ),
     });
   }

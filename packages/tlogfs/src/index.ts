@@ -9,6 +9,7 @@ export * from "./create-pond-table.ts";
 export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";
 export * from "./dir-cache.ts";
+export * from "./series-summary.ts";
 export * from "./payload-check.ts";
 export * from "./query/index.ts";
 export * from "./merged-payload.ts";

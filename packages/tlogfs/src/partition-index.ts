@@ -4,6 +4,7 @@ import { cacheWeight, type RowCache } from "./row-cache.ts";
 import { DirRows, type DirCache } from "./dir-cache.ts";
 import { CorruptLogError, decodeDirectory } from "@pond/oplog";
 import { sha256Hex, type DirEntry } from "@pond/tinyfs";
+import type { PartSummaries, SeriesSummaryCache } from "./series-summary.ts";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
@@ -19,6 +20,8 @@ export const ROW_CACHE_FOLD_FROM = 64;
 export interface SharedRowCache {
   store: RowCache;
   parts: Map<string, { files: Map<string, OplogEntry[]>; journaled: number }>;
+  /** Series summaries kept between processes (see series-summary.ts), and those loaded in this process. */
+  summaries?: { store: SeriesSummaryCache; parts: Map<string, PartSummaries | undefined> };
 }
 
 /** The journal of the directory cache is folded into its base once it holds this many paths, and at least as many as the base. */
@@ -42,7 +45,8 @@ export class PartitionIndex {
     files: readonly ActiveFile[],
     private readonly store: ObjectStore,
     private readonly decoded: Map<string, Promise<OplogEntry[]>>,
-    private readonly diskRows?: SharedRowCache,
+    /** @internal read by TLogView for series summaries */
+    readonly diskRows?: SharedRowCache,
     private readonly dirRows?: SharedDirCache,
   ) {
     for (const f of files) {

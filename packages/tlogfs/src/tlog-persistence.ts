@@ -6,6 +6,7 @@ import type { VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedDirCache, type SharedRowCache } from "./partition-index.ts";
 import type { DirCache } from "./dir-cache.ts";
 import type { RowCache } from "./row-cache.ts";
+import type { SeriesSummaryCache } from "./series-summary.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 import { TLogTransaction } from "./tlog-transaction.ts";
 import { TLogView } from "./tlog-view.ts";
@@ -20,6 +21,8 @@ export interface TLogOptions {
   rowCache?: RowCache;
   /** Keeps the newest directory snapshot of each entry file between processes (see dir-cache.ts). */
   dirCache?: DirCache;
+  /** Keeps partitions' series summaries between processes (see series-summary.ts); used only beside `rowCache`. */
+  seriesSummaries?: SeriesSummaryCache;
   /** A commit merges a partition's entry files once it would have this many (default COMPACT_FROM_FILES; 0: never). */
   compactFromFiles?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
@@ -53,7 +56,12 @@ export class TLogPersistence implements Persistence {
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
     this.verified = opts.verifiedPayloads;
-    if (opts.rowCache) this.diskRows = { store: opts.rowCache, parts: new Map() };
+    if (opts.rowCache)
+      this.diskRows = {
+        store: opts.rowCache,
+        parts: new Map(),
+        ...(opts.seriesSummaries ? { summaries: { store: opts.seriesSummaries, parts: new Map() } } : {}),
+      };
     if (opts.dirCache) this.dirRows = { store: opts.dirCache };
   }
 
@@ -71,7 +79,21 @@ export class TLogPersistence implements Persistence {
     }
     if (this.cache && asOf === undefined && (base === undefined || snapshot.version > base.version || base.metadata.id !== snapshot.metadata.id))
       this.cache.save(snapshot);
+    if (asOf === undefined) this.forgetInactive(snapshot);
     return new TLogView(snapshot, this.store, new PartitionIndex(snapshot.files, this.store, this.decoded, this.diskRows, this.dirRows), this.verified);
+  }
+
+  /**
+   * Drops the decoded rows of entry files the newest snapshot no longer has. A process
+   * that writes for long (the collector benchmark's library path, a server) would
+   * otherwise keep every file it ever decoded: each compaction's merged file holds every
+   * row of its folder, so memory grew with the square of the versions (2.2 GB at 21,000
+   * versions of one series). A view of an older snapshot that still needs one reads it again.
+   */
+  private forgetInactive(snapshot: Snapshot): void {
+    if (this.decoded.size <= snapshot.files.length) return;
+    const live = new Set(snapshot.files.map((f) => f.path));
+    for (const path of this.decoded.keys()) if (!live.has(path)) this.decoded.delete(path);
   }
 
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */

@@ -22,6 +22,7 @@ import { compaction, COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.
 import { readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { PondFormatError } from "./errors.ts";
 import { TLogView } from "./tlog-view.ts";
+import { summarize, type SeriesSummary } from "./series-summary.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
 const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
@@ -96,6 +97,13 @@ export class TLogTransaction extends TLogView implements Transaction {
     return all;
   }
 
+  /** Within a transaction the summary includes its own versions: the kept one when it has none of the node's, else built from the versions. */
+  override async seriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary> {
+    const k = key(parentId, nodeId);
+    if (!this.pending.has(k) && !this.moved.has(k)) return super.seriesSummary(parentId, nodeId);
+    return summarize(await this.versions(parentId, nodeId));
+  }
+
   override async *read(parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {
     const mine = this.pending.get(key(parentId, nodeId)) ?? [];
     const want = version ?? (mine.length ? mine[mine.length - 1]!.info.version : undefined);
@@ -127,7 +135,10 @@ export class TLogTransaction extends TLogView implements Transaction {
     this.assertOpen("add a version");
     const k = key(parentId, nodeId);
     const mine = this.pending.get(k) ?? [];
-    const committed = await this.fileRows(parentId, nodeId);
+    // A series' newest version from its summary (O(files), see series-summary.ts), not
+    // from every row: a collector appends to a series of 100,000 versions.
+    const kept = entryType === "file:series" && mine.length === 0 && !this.moved.has(k) ? await this.keptSeriesSummary(parentId, nodeId) : undefined;
+    const committed = kept ? [{ file_type: "file:series", version: kept.lastVersion }] : await this.fileRows(parentId, nodeId);
     const existingType = mine[0]?.entryType ?? (committed[committed.length - 1]?.file_type as EntryType | undefined);
     if (existingType !== undefined && existingType !== entryType) throw new TypeChangeError(`node ${nodeId}`, existingType, entryType);
     const version = (mine.length ? mine[mine.length - 1]!.info.version : (committed[committed.length - 1]?.version ?? 0)) + 1;

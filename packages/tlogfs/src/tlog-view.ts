@@ -1,10 +1,11 @@
-import { decodeDirectory, type ObjectStore, type OplogEntry, type Snapshot } from "@pond/oplog";
+import { decodeDirectory, type ActiveFile, type ObjectStore, type OplogEntry, type Snapshot } from "@pond/oplog";
 import { NotFoundError, type DirEntry, type NodeId, type ReadView, type VersionInfo } from "@pond/tinyfs";
 import { checkInline, largeFileKey, readLargeFile } from "./content-store.ts";
 import { PondFormatError } from "./errors.ts";
 import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
 import type { PartitionIndex } from "./partition-index.ts";
 import { readMergeRecord, storedOf, withStored, type MergeRecord, type StoredPayload } from "./merged-payload.ts";
+import { extendSummary, summarize, type PartSummaries, type SeriesSummary, type SummaryFile } from "./series-summary.ts";
 
 /** A pond as of one data log version. Immutable. */
 export class TLogView implements ReadView {
@@ -64,6 +65,105 @@ export class TLogView implements ReadView {
         return (attributes ??= r.attributes ? (JSON.parse(r.attributes) as Record<string, unknown>) : {});
       },
     };
+  }
+
+  /**
+   * The summary of series `nodeId` in directory `parentId` (see series-summary.ts): what a
+   * read of all its versions scans, without building every version's record. Taken from
+   * the kept summary when it is of this very set of entry files; when the set only grew
+   * since (a version appended), from it and the added files' rows alone; else from every
+   * row of the partition, and kept.
+   */
+  async seriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary> {
+    const s = await this.keptSeriesSummary(parentId, nodeId);
+    if (!s) throw new NotFoundError(`Series ${nodeId}`, `It has no versions in directory ${parentId}.`);
+    return s;
+  }
+
+  /** `seriesSummary` of the committed rows only; undefined when `nodeId` has no series rows in `parentId`. */
+  protected async keptSeriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary | undefined> {
+    const cache = this.index.diskRows?.summaries;
+    if (!cache) {
+      const rows = await TLogView.prototype.fileRows.call(this, parentId, nodeId);
+      return rows.length > 0 && rows[rows.length - 1]!.file_type === "file:series" ? summarize(rows.map((r) => this.toInfo(r))) : undefined;
+    }
+    const files = this.index.files(parentId);
+    const paths = files.map((f) => f.path).sort();
+    let kept = cache.parts.get(parentId);
+    if (!cache.parts.has(parentId)) cache.parts.set(parentId, (kept = cache.store.load(parentId)));
+    if (kept && !samePaths(kept.entryFiles, paths)) {
+      const known = new Set(kept.entryFiles);
+      const now = new Set(paths);
+      const grown = kept.entryFiles.every((p) => now.has(p))
+        ? await this.grownSummaries(
+            kept,
+            files.filter((f) => !known.has(f.path)),
+          )
+        : undefined;
+      kept = grown && { entryFiles: paths, series: grown };
+      if (kept) cache.store.save(parentId, kept);
+    }
+    if (!kept) {
+      const byNode = new Map<string, OplogEntry[]>();
+      for (const r of await this.index.partFileRows(parentId)) {
+        if (r.file_type !== "file:series") continue;
+        const list = byNode.get(r.node_id);
+        if (list) list.push(r);
+        else byNode.set(r.node_id, [r]);
+      }
+      const series: Record<string, SeriesSummary> = {};
+      for (const [id, rows] of byNode) series[id] = summarize(rows.sort((a, b) => a.version - b.version).map((r) => this.toInfo(r)));
+      kept = { entryFiles: paths, series };
+      cache.store.save(parentId, kept);
+    }
+    cache.parts.set(parentId, kept);
+    return kept.series[nodeId];
+  }
+
+  /**
+   * `kept`'s series with the rows of `added` (entry files new since) appended; undefined
+   * when those rows do not simply follow what was kept (a version not newer than the
+   * newest kept, a series' first rows after rows of another type), so all rows are read.
+   */
+  private async grownSummaries(kept: PartSummaries, added: readonly ActiveFile[]): Promise<Record<string, SeriesSummary> | undefined> {
+    const byNode = new Map<string, OplogEntry[]>();
+    const rows = await Promise.all(added.map((f) => this.index.rows(f)));
+    for (const r of rows.flat()) {
+      if (r.file_type === "directory") continue;
+      const list = byNode.get(r.node_id);
+      if (list) list.push(r);
+      else byNode.set(r.node_id, [r]);
+    }
+    const series: Record<string, SeriesSummary> = structuredClone(kept.series);
+    for (const [id, list] of byNode) {
+      const s = series[id];
+      if (!list.every((r) => r.file_type === "file:series")) {
+        if (s) return undefined;
+        continue;
+      }
+      list.sort((a, b) => a.version - b.version);
+      // The added versions must follow the kept ones with no gap (a series new to the
+      // folder, created or moved in with all its rows, from version 1).
+      const from = (s?.lastVersion ?? 0) + 1;
+      if (!list.every((r, i) => r.version === from + i)) return undefined;
+      if (!s) {
+        series[id] = summarize(list.map((r) => this.toInfo(r)));
+        continue;
+      }
+      const mergedAt = new Map<string, SummaryFile>();
+      for (const f of s.files) if (f.merged) mergedAt.set(f.sha256, f);
+      extendSummary(
+        s,
+        list.map((r) => this.toInfo(r)),
+        mergedAt,
+      );
+    }
+    return series;
+  }
+
+  /** The host path of the payload file `sha256`, when the store is on a local disk. */
+  payloadPathOf(sha256: string): string | undefined {
+    return this.store.localPath?.(largeFileKey(sha256));
   }
 
   /** The newest version number of a directory's own record (0 when it has none). */
@@ -166,6 +266,10 @@ export class TLogView implements ReadView {
     for await (const c of this.read(parentId, nodeId)) chunks.push(c);
     return new TextDecoder().decode(Buffer.concat(chunks));
   }
+}
+
+function samePaths(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((p, i) => p === b[i]);
 }
 
 /** What a reader sees of a merged version: its own payload's hash and size, the merged file as where its rows are. */

@@ -37,6 +37,16 @@ export async function run(args: Args, io: IO): Promise<number> {
 async function catPond(path: string, args: Args, io: IO, pond: ReturnType<typeof openPond>, opening: Promise<QuerySession> | undefined): Promise<number> {
   const reading = span("pond_read");
   const { view, wd } = await readWD(pond, args);
+  // Rows of a whole series are read from its summary, not its versions (see resolveSources'
+  // `summary`): only a read that may print one version's bytes, or names one, needs them.
+  const rowsOnly =
+    (args.format !== "parquet" || args.sql !== undefined || args.timeStart !== undefined || args.timeEnd !== undefined) && args.version === undefined;
+  const found = rowsOnly ? await wd.resolve(path, { followSymlinks: true }) : null;
+  if (found && (found.entryType === "file:table" || found.entryType === "file:series")) {
+    reading.end({ versionLastModified: found.versionLastModified });
+    const { catRows } = await import("../query/cat-rows.ts");
+    return catRows(view, found, args, io, opening, wd);
+  }
   const st = await wd.stat(path);
   if (st.entryType === "directory") {
     throw new WrongTypeError(st.path, "directory", "file", `List it with \`pond list ${st.path === "/" ? "/" : st.path + "/"}\`.`);

@@ -14,7 +14,7 @@ import {
   type EntryType,
   type VersionOptions,
 } from "@pond/tinyfs";
-import { AdoptableFile, FileContent, type TLogView } from "@pond/tlogfs";
+import { AdoptableFile, FileContent, mayHoldHash, type TLogView } from "@pond/tlogfs";
 import { commandLine, openPond, readWD } from "../context.ts";
 import { parseEndpoint, type Endpoint } from "../endpoint.ts";
 import { listHostFolder, readHostFile, statHost } from "../host-files.ts";
@@ -203,12 +203,12 @@ async function copyFile(
     content = new FileContent(hostPathOf(src), { onBytes: (n) => progress.tick(0, n) });
   } else {
     const { prepareIngest } = await import("../query/ingest.ts");
-    const { seriesSchemaOf } = await import("@pond/tlogfs");
-    // Appending to a series: the new version must keep its time column and column types.
+    // Appending to a series: the new version must keep its time column and column types
+    // (seriesSchemaOf of every version, kept in the series' summary: see series-summary.ts).
     const current = await wd.resolve(target, { followSymlinks: true });
     const appendTo =
       current?.entryType === "file:series"
-        ? { path: current.path, schema: seriesSchemaOf(await wd.view.versions(current.parentId, current.nodeId)) }
+        ? { path: current.path, schema: (await (wd.view as TLogView).seriesSummary(current.parentId, current.nodeId)).schema }
         : undefined;
     const prepared = await prepareIngest(src, args, dirs.staging, appendTo);
     entryType = prepared.entryType;
@@ -246,6 +246,9 @@ async function skipDuplicate(
   if (existing?.entryType !== "file:series") return false;
   // A converted payload is a file that can be read twice; otherwise the payload is the host file itself.
   const payloadSha = content instanceof AdoptableFile ? await sha256Of(content) : sourceSha;
+  // Every version is read only when the summary's hash prefixes say one may match.
+  const summary = await (wd.view as TLogView).seriesSummary(existing.parentId, existing.nodeId);
+  if (!mayHoldHash(summary, payloadSha) && !mayHoldHash(summary, sourceSha)) return false;
   const same = ((await wd.stat(target)).versions ?? []).find((v) => v.sha256 === payloadSha || v.attributes.source_sha256 === sourceSha);
   if (!same) return false;
   args.warn?.(

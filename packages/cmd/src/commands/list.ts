@@ -20,7 +20,11 @@ export async function run(args: Args, io: IO): Promise<number> {
   const rows: Record<string, unknown>[] = [];
   for (const m of matches) {
     const row: Record<string, unknown> = { path: m.path, type: m.entryType, version: m.versionLastModified, size: null, time: null };
-    if (m.entryType !== "directory") {
+    if (m.entryType === "file:series") {
+      // A series' newest version from its summary, not from every version (see series-summary.ts).
+      const s = await view.seriesSummary(m.parentId, m.nodeId);
+      Object.assign(row, { version: s.lastVersion, size: s.newestSize, time: isoMicros(BigInt(s.newestTimestamp)) });
+    } else if (m.entryType !== "directory") {
       const versions = await view.versions(m.parentId, m.nodeId);
       const last = versions[versions.length - 1]!;
       Object.assign(row, { version: last.version, size: last.size, time: isoMicros(last.timestamp) });

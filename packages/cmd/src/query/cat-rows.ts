@@ -1,6 +1,6 @@
 import { logger, span } from "@pond/diagnostics";
 import { LocalObjectStore, loadSnapshot } from "@pond/oplog";
-import { WD, type Stat } from "@pond/tinyfs";
+import { WD, type Resolved } from "@pond/tinyfs";
 import { NotParquetError, QuerySession, hasParquetMagic, readRowsDirect, resolveSources, timeRange, type CsvOptions, type TLogView } from "@pond/tlogfs";
 import type { Endpoint } from "../endpoint.ts";
 import { statHost } from "../host-files.ts";
@@ -27,7 +27,7 @@ export interface CsvArgs {
  */
 export async function catRows(
   view: TLogView,
-  st: Stat,
+  st: Resolved,
   args: ArgsOf<typeof catCommand>,
   io: IO,
   opening?: Promise<QuerySession>,
@@ -36,7 +36,7 @@ export async function catRows(
   const range = timeRange(args);
   const version = args.version;
   const resolving = span("sources_resolved");
-  const sources = await resolveSources(view, wd, st.path, { range, version });
+  const sources = await resolveSources(view, wd, st.path, { range, version, summary: true });
   resolving.end({ files: sources.reduce((n, s) => n + s.files.length, 0) });
   // Without --sql, a small table or series is printed without starting DuckDB (~100 ms),
   // when every value can be written exactly as DuckDB would (see direct-rows.ts).

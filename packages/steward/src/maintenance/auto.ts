@@ -2,7 +2,7 @@ import { logger } from "@pond/diagnostics";
 import type { NodeId } from "@pond/tinyfs";
 import type { Pond } from "../pond.ts";
 import { parseDuration } from "./expiry.ts";
-import { merge, segmentsOf } from "./merge.ts";
+import { merge } from "./merge.ts";
 import { configValue, parseSize } from "./pond-config.ts";
 
 /**
@@ -23,7 +23,11 @@ export async function autoMaintain(pond: Pond, series: readonly { parentId: Node
     const view = await pond.view();
     const due: { parentId: NodeId; nodeId: NodeId }[] = [];
     for (const s of series) {
-      const loose = segmentsOf(view, await view.versions(s.parentId, s.nodeId)).filter((g) => g.merged === undefined).length;
+      // From the series' summary (its files, not its versions: O(files) after an append):
+      // the versions in their own payload, the newest not counted, as segmentsOf counts them.
+      const summary = await view.seriesSummary(s.parentId, s.nodeId);
+      const own = summary.files.filter((f) => !f.merged);
+      const loose = own.length - (own[own.length - 1]?.version === summary.lastVersion ? 1 : 0);
       if (loose >= after) due.push(s);
     }
     if (due.length === 0) return;

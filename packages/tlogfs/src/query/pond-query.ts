@@ -37,7 +37,7 @@ export function openSessionEarly(): Promise<QuerySession> {
 }
 
 /** How a pond path or glob becomes payload files (`resolveSources`, or a cache in front of it). */
-export type SourceResolver = (view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange }) => Promise<ResolvedSource[]>;
+export type SourceResolver = (view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange; summary?: boolean }) => Promise<ResolvedSource[]>;
 
 /**
  * Registers the pond sources `text` names (each kept to `range`) in `session` and locks
@@ -54,7 +54,8 @@ export async function preparePondQuery(
   const { sql, sources } = extractPondSources(text);
   const wd = new WD(view);
   const resolved = [];
-  for (const s of sources) resolved.push({ view: s.view, sources: await resolve(view, wd, s.path, { range }) });
+  // A query reads each source whole (never split by version): a series comes from its summary (see resolveSources).
+  for (const s of sources) resolved.push({ view: s.view, sources: await resolve(view, wd, s.path, { range, summary: true }) });
   const ready = await session;
   for (const r of resolved) await ready.addPondView(r.view, r.sources, range);
   await ready.lock();

@@ -1,5 +1,6 @@
 import { NotFoundError, isGlob, type VersionInfo, type WD } from "@pond/tinyfs";
 import type { TLogView } from "../tlog-view.ts";
+import type { SeriesSummary, SummaryFile } from "../series-summary.ts";
 import { overlaps, type TimeRange } from "./time-bounds.ts";
 import { NotLocalError, NotQueryableError } from "../errors.ts";
 
@@ -46,21 +47,50 @@ export interface ResolvedSource {
    * value of the time column, the row of the newest version that has one.
    */
   newestRowPerTime?: boolean;
+  /**
+   * Built from the series' summary (`resolveSources`' `summary` option): its merged files
+   * list no versions (`merged.versions` is empty, `merged.all` true), so it cannot be
+   * split by version (`sourceVersionKeys`, `selectVersions` refuse it).
+   */
+  summarized?: true;
 }
 
 /**
  * Resolves a pond path or glob to the Parquet payloads of the tables and series it
  * names. A table contributes its newest version (or `version`); a series every version
  * whose event-time range overlaps `range`. Files of other types are refused.
+ *
+ * `summary`: the caller reads what it gets as a whole and never splits it by version, so
+ * a series read whole (no `range`, no `version`) comes from its summary (see
+ * series-summary.ts), without building a record of every version: the same files, in
+ * the same order, with merged files' version lists left out.
  */
-export async function resolveSources(view: TLogView, wd: WD, pattern: string, opts: { range?: TimeRange; version?: number } = {}): Promise<ResolvedSource[]> {
-  const matches = isGlob(pattern) ? await wd.globAll(pattern) : [await wd.stat(pattern, { followSymlinks: true })];
+export async function resolveSources(
+  view: TLogView,
+  wd: WD,
+  pattern: string,
+  opts: { range?: TimeRange; version?: number; summary?: boolean } = {},
+): Promise<ResolvedSource[]> {
+  const whole = opts.summary === true && opts.version === undefined;
+  const matches = isGlob(pattern)
+    ? await wd.globAll(pattern)
+    : // stat reads the versions; a whole read may not need them (resolve's null is stat's error).
+      [(whole ? await wd.resolve(pattern, { followSymlinks: true }) : null) ?? (await wd.stat(pattern, { followSymlinks: true }))];
   if (matches.length === 0) throw new NotFoundError(`"${pattern}"`, "Check it with `pond list`.");
   const out: ResolvedSource[] = [];
   for (const m of matches) {
     if (m.entryType !== "file:table" && m.entryType !== "file:series") {
       if (isGlob(pattern) && m.entryType === "directory") continue;
       throw new NotQueryableError(m.path, m.entryType);
+    }
+    if (whole && m.entryType === "file:series") {
+      // Under a time range a merged file is read whole when it overlaps, as below, if its
+      // versions all recorded the same columns (else the versions' own columns decide).
+      const src = summarySource(view, m.path, await view.seriesSummary(m.parentId, m.nodeId), opts.range);
+      if (src) {
+        out.push(src);
+        continue;
+      }
     }
     // A stat already read the versions; a glob match did not.
     const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
@@ -173,13 +203,72 @@ export async function resolveSources(view: TLogView, wd: WD, pattern: string, op
   return out;
 }
 
+/**
+ * A series read whole or by time range, from its summary: the files resolveSources would
+ * list, merged ones without their version lists (under a range, a merged file's event
+ * times and version are its whole file's, not only of its versions in the range).
+ * Undefined when the summary cannot tell the same answer under a range: the summary
+ * knows a merged file's time span, not its versions', so a file whose span overlaps the
+ * range while none of its versions does would be read where resolveSources leaves it out.
+ * That adds no row (the time filter drops them all), and no column when the file adds
+ * none to the own payloads read beside it; anything else is left to the versions.
+ */
+function summarySource(view: TLogView, path: string, s: SeriesSummary, range: TimeRange | undefined): ResolvedSource | undefined {
+  const inRange = range
+    ? s.files.filter((f) => overlaps(range, f.minEventTime === null ? null : BigInt(f.minEventTime), f.maxEventTime === null ? null : BigInt(f.maxEventTime)))
+    : s.files;
+  if (range && inRange.some((f) => f.merged)) {
+    const own = inRange.filter((f) => !f.merged);
+    const have = new Set(own.flatMap((f) => columnKeys(f.columns) ?? []));
+    const covered = (f: SummaryFile) => !f.mixedColumns && (columnKeys(f.columns) ?? ["?"]).every((k) => have.has(k));
+    if (own.length === 0 || own.some((f) => columnKeys(f.columns) === undefined) || !inRange.every((f) => !f.merged || covered(f))) return undefined;
+  }
+  const files: PayloadFile[] = inRange.map((f) => {
+    const hostPath = view.payloadPathOf(f.sha256);
+    if (hostPath === undefined) throw new NotLocalError(path, f.version);
+    return {
+      hostPath,
+      version: f.version,
+      size: f.size,
+      sha256: f.sha256,
+      ...(f.columns === undefined || f.merged ? {} : { columns: f.columns }),
+      minEventTime: f.minEventTime === null ? null : BigInt(f.minEventTime),
+      maxEventTime: f.maxEventTime === null ? null : BigInt(f.maxEventTime),
+      ...(f.merged ? { merged: { versions: [], all: true } } : {}),
+    };
+  });
+  view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${path}" version ${f.version}` })));
+  return {
+    path,
+    entryType: "file:series",
+    files,
+    skipped: [],
+    timestampColumn: s.timestampColumn,
+    ...(s.newestRowPerTime ? { newestRowPerTime: true } : {}),
+    summarized: true,
+  };
+}
+
+/** A recorded column list as `name type` keys; undefined when it is not one. */
+function columnKeys(columns: unknown): string[] | undefined {
+  if (!Array.isArray(columns)) return undefined;
+  const out: string[] = [];
+  for (const c of columns as { name?: unknown; type?: unknown }[]) {
+    if (typeof c?.name !== "string") return undefined;
+    out.push(`${c.name}\u0000${String(c.type)}`);
+  }
+  return out;
+}
+
 /** The identity of each version `src` reads (its number and its own payload's hash), merged or not. */
 export function sourceVersionKeys(src: ResolvedSource): string[] {
+  if (src.summarized) throw new Error(`BUG: "${src.path}" was resolved from its summary and lists no versions`);
   return src.files.flatMap((f) => (f.merged ? f.merged.versions.map((p) => `${p.version}/${p.sha256}`) : [`${f.version}/${f.sha256}`]));
 }
 
 /** `src` reading only the versions whose key (see `sourceVersionKeys`) `keep` accepts; a merged file then keeps only their rows. */
 export function selectVersions(src: ResolvedSource, keep: (key: string) => boolean): ResolvedSource {
+  if (src.summarized) throw new Error(`BUG: "${src.path}" was resolved from its summary and lists no versions`);
   const files: PayloadFile[] = [];
   for (const f of src.files) {
     if (!f.merged) {

@@ -1,0 +1,144 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalObjectStore } from "@pond/oplog";
+import { FS, WD, newTxnMeta } from "@pond/tinyfs";
+import { stageContent } from "./content-store.ts";
+import { createPondTable } from "./create-pond-table.ts";
+import { resolveSources, sourceVersionKeys, type ResolvedSource } from "./query/pond-sources.ts";
+import { fileRowCache } from "./row-cache.ts";
+import { seriesSchemaOf } from "./query/series-schema.ts";
+import { fileSeriesSummaryCache, mayHoldHash } from "./series-summary.ts";
+import { TLogPersistence } from "./tlog-persistence.ts";
+import type { TLogTransaction } from "./tlog-transaction.ts";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A pond on disk whose persistences (one a "process") keep row caches and series summaries in `control`. */
+async function pond() {
+  const dir = mkdtempSync(join(tmpdir(), "pond-summary-"));
+  dirs.push(dir);
+  const store = new LocalObjectStore(join(dir, "data"));
+  await createPondTable(store, "pond-1", newTxnMeta(["test"]));
+  let t = 1_790_000_000_000;
+  const control = join(dir, "control");
+  const open = (compactFromFiles = 8) =>
+    new TLogPersistence(store, {
+      now: () => t++,
+      rowCache: fileRowCache(join(control, "row-cache"), "pond-1"),
+      seriesSummaries: fileSeriesSummaryCache(join(control, "row-cache"), "pond-1"),
+      compactFromFiles,
+    });
+  return { dir, store, control, open };
+}
+
+/** Appends versions [from, to) of /d/s.series, one a commit, a new column from version 7 on, and a data file now and then. */
+async function append(p: TLogPersistence, from: number, to: number): Promise<void> {
+  const fs = new FS(p);
+  for (let i = from; i < to; i++) {
+    await fs.transaction(newTxnMeta(["t", String(i)]), async (wd) => {
+      const columns = [{ name: "t", type: "TIMESTAMP" }, ...(i >= 7 ? [{ name: "x", type: "DOUBLE" }] : [])];
+      await wd.createFile("/d/s.series", "file:series", new TextEncoder().encode(`version ${i}`), {
+        parents: true,
+        minEventTime: i === 4 ? null : BigInt(i) * 1000n,
+        maxEventTime: i === 4 ? null : BigInt(i) * 1000n + 999n,
+        attributes: { columns, timestamp_column: "t", i, source_sha256: (i % 10).toString(16).repeat(64) },
+      });
+      if (i % 5 === 0) await wd.createFile(`/d/f${i}.data`, "file:data", new TextEncoder().encode(`data ${i}`));
+    });
+  }
+}
+
+/** What a reader of the whole series scans: resolveSources' files without merged files' version lists. */
+function scanned(s: ResolvedSource[]) {
+  return s.map((r) => ({
+    path: r.path,
+    timestampColumn: r.timestampColumn,
+    newestRowPerTime: r.newestRowPerTime,
+    files: r.files.map((f) => ({ ...f, merged: f.merged && { all: f.merged.all } })),
+  }));
+}
+
+async function both(p: TLogPersistence) {
+  const view = await p.view();
+  const st = await new WD(view).stat("/d/s.series");
+  const s = await view.seriesSummary(st.parentId, st.nodeId);
+  // What an append checks against: the schema of every version, and every version's hashes.
+  expect(s.schema).toEqual(seriesSchemaOf(st.versions!));
+  expect(s.lastVersion).toBe(st.versions!.length);
+  expect([s.newestSize, s.newestTimestamp]).toEqual([st.versions!.at(-1)!.size, st.versions!.at(-1)!.timestamp.toString()]);
+  expect(st.versions!.every((v) => mayHoldHash(s, v.sha256) && mayHoldHash(s, String(v.attributes.source_sha256)))).toBe(true);
+  expect(mayHoldHash(s, "f".repeat(64))).toBe(false);
+  // Time ranges: the same files (a merged file's version and event times under a range are its whole file's).
+  const files = (r: ResolvedSource[]) => r.map((x) => ({ ts: x.timestampColumn, files: x.files.map((f) => [f.hostPath, f.columns, !!f.merged]) }));
+  for (const range of [{ start: 3000n, end: 5000n }, { start: 15_500n }, { end: 1500n }, { start: 28_000n, end: 40_000n }]) {
+    expect(files(await resolveSources(view, new WD(view), "/d/s.series", { range, summary: true }))).toEqual(
+      files(await resolveSources(view, new WD(view), "/d/s.series", { range })),
+    );
+  }
+  return {
+    full: scanned(await resolveSources(view, new WD(view), "/d/s.series")),
+    summary: scanned(await resolveSources(view, new WD(view), "/d/s.series", { summary: true })),
+  };
+}
+
+describe("series summaries", () => {
+  test("resolveSources({summary}) lists the files a full resolve lists, through appends, compactions and merges, kept between processes", async () => {
+    const { control, open, store } = await pond();
+    await append(open(), 0, 5);
+    let r = await both(open());
+    expect(r.summary).toEqual(r.full);
+    expect(r.full[0]!.files.length).toBe(5);
+    // Grown by appends only (the kept summary is extended by the added entry files), then
+    // past a compaction of the folder's entry files (every row read again).
+    for (const to of [6, 7, 12, 30]) {
+      await append(open(), to === 6 ? 5 : to === 7 ? 6 : to === 12 ? 7 : 12, to);
+      r = await both(open());
+      expect(r.summary).toEqual(r.full);
+      expect(r.full[0]!.files.length).toBe(to);
+    }
+    expect(readdirSync(join(control, "row-cache")).filter((f) => f.endsWith(".series.json")).length).toBe(1);
+
+    // Merge versions 2..20 into one file (as `pond maintain merge` records it), then append.
+    const p = open();
+    const txn = (await p.begin(newTxnMeta(["pond", "maintain", "merge"]))) as TLogTransaction;
+    const st = await new WD(txn).stat("/d/s.series");
+    const staged = await stageContent(store, new TextEncoder().encode("merged 2..20"), { forceLarge: true });
+    const merged = Array.from({ length: 19 }, (_, i) => i + 2);
+    await txn.mergeVersions(st.parentId, st.nodeId, merged, { sha256: staged.sha256, size: staged.size });
+    await txn.commit();
+    r = await both(open());
+    expect(r.summary).toEqual(r.full);
+    expect(r.full[0]!.files.length).toBe(30 - 19 + 1);
+    const m = r.full[0]!.files[1]!;
+    // Version 4 recorded no event times: the merged file's range is unknown, as resolveSources widens it.
+    expect({ version: m.version, sha256: m.sha256, min: m.minEventTime, merged: m.merged }).toEqual({
+      version: 2,
+      sha256: staged.sha256,
+      min: null,
+      merged: { all: true },
+    });
+    await append(open(), 30, 33);
+    r = await both(open());
+    expect(r.summary).toEqual(r.full);
+    expect(r.full[0]!.files.map((f) => f.version).slice(-3)).toEqual([31, 32, 33]);
+  });
+
+  test("a torn or foreign summary is not trusted; a summarized source refuses to be split by version", async () => {
+    const { control, open } = await pond();
+    await append(open(), 0, 10);
+    const before = await both(open());
+    const file = readdirSync(join(control, "row-cache")).find((f) => f.endsWith(".series.json"))!;
+    writeFileSync(join(control, "row-cache", file), '{"format":1,"table":"pond-1","part":');
+    expect((await both(open())).summary).toEqual(before.full);
+    writeFileSync(join(control, "row-cache", file), JSON.stringify({ format: 3, table: "other", part: "x", entryFiles: [], series: {} }));
+    expect((await both(open())).summary).toEqual(before.full);
+    const view = await open().view();
+    const [src] = await resolveSources(view, new WD(view), "/d/s.series", { summary: true });
+    expect(() => sourceVersionKeys(src!)).toThrow("lists no versions");
+  });
+});
