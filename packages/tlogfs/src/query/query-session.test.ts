@@ -78,6 +78,45 @@ describe("QuerySession errors", () => {
   });
 });
 
+describe("QuerySession.prepare() keeps what it checked", () => {
+  test("the same text gives the same columns again; a refused text is refused every time, never kept", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { QuerySession, QueryError } = await import("./query-session.ts");
+    const dir = mkdtempSync(join(tmpdir(), "qs-"));
+    try {
+      const payload = join(dir, `sha256=${"ef".repeat(32)}`);
+      const maker = await openDuckDB();
+      await maker.run(`COPY (SELECT range AS v, 'x' || range AS w FROM range(10)) TO '${payload}' (FORMAT parquet)`);
+      maker.close();
+      const session = await QuerySession.open();
+      try {
+        const file = { hostPath: payload, version: 1, size: 0, sha256: "ef".repeat(32), minEventTime: null, maxEventTime: null };
+        await session.addPondView("t", [{ path: "/s.series", entryType: "file:series", files: [file], skipped: [] }]);
+        await session.lock();
+        const first = await session.prepare("SELECT sum(v) AS s, max(w) AS m FROM t");
+        expect(first.map((c) => [c.name, c.type])).toEqual([
+          ["s", "HUGEINT"],
+          ["m", "VARCHAR"],
+        ]);
+        expect(await session.prepare("SELECT sum(v) AS s, max(w) AS m FROM t")).toEqual(first);
+        for (let i = 0; i < 2; i++) {
+          const refused = await session.prepare("CREATE TABLE x AS SELECT 1").catch((e) => e);
+          expect(refused).toBeInstanceOf(QueryError);
+          expect((refused as Error).message).toContain("only SELECT");
+        }
+        // Another text is checked on its own.
+        expect((await session.prepare("SELECT count(*) AS n FROM t")).map((c) => c.name)).toEqual(["n"]);
+      } finally {
+        session.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("nonFiniteToNull()", () => {
   test("replaces bare NaN and ±Infinity at any depth, never inside strings", () => {
     expect(nonFiniteToNull('{"a":NaN,"b":[Infinity,-Infinity,1],"NaN":"Infinity \\" NaN"}')).toBe('{"a":null,"b":[null,null,1],"NaN":"Infinity \\" NaN"}');
