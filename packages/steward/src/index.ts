@@ -16,3 +16,4 @@ export * from "./status.ts";
 export * from "./maintenance/index.ts";
 export * from "./commit-retry.ts";
 export * from "./env-ref.ts";
+export * from "./units.ts";

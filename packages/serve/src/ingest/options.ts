@@ -2,6 +2,7 @@
  * The ingest flags (`pond ingest`, and `pond serve` for its ingest part) as IngestOptions:
  * sizes like 32MiB, durations like 60s or 5m, key columns as a comma list.
  */
+import { durationMs, sizeBytes } from "@pond/steward";
 import type { IngestOptions } from "../part.ts";
 import { IngestOptionError } from "./errors.ts";
 
@@ -37,35 +38,17 @@ export function parseKey(text: string, flag: string): string[] {
   return cols;
 }
 
-const TIME_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** A duration like 500ms, 10s, 5m, 1h (a bare number is seconds). */
 export function parseMs(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new IngestOptionError(flag, text, "a duration like 500ms, 10s, 5m or 1h");
-  const ms = Number(m[1]) * TIME_UNITS[m[2] ?? "s"]!;
+  const ms = durationMs(text, { bare: "s" });
+  if (ms === undefined) throw new IngestOptionError(flag, text, "a duration like 500ms, 10s, 5m or 1h");
   if (!(ms > 0)) throw new IngestOptionError(flag, text, "a duration above 0");
   return ms;
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-};
-
 /** A size like 32MiB, 64MB, 1g or a number of bytes. */
 export function parseBytes(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined || Number(m[1]) * unit < 1) throw new IngestOptionError(flag, text, "a size like 32MiB, 64MB or a number of bytes");
-  return Math.floor(Number(m[1]) * unit);
+  const bytes = sizeBytes(text);
+  if (bytes === undefined) throw new IngestOptionError(flag, text, "a size like 32MiB, 64MB or a number of bytes");
+  return bytes;
 }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { durationMs } from "../units.ts";
 import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { BadMaintenanceOptionError, SnapshotExpiredError } from "../errors.ts";
 
@@ -78,11 +79,9 @@ export function planHorizon(
   return Math.min(horizon, newest);
 }
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** Parses a duration like `30d`, `12h`, `90m`, `0s` into ms. */
+/** Parses a duration like `30d`, `12h`, `90m`, `0s` into ms (a unit is required). */
 export function parseDuration(what: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text.trim());
-  if (!m) throw new BadMaintenanceOptionError(what, text, "a number and a unit s, m, h, d or w (e.g. 30d, 12h, 0s)");
-  return Number(m[1]) * UNITS[m[2]!]!;
+  const ms = durationMs(text);
+  if (ms === undefined) throw new BadMaintenanceOptionError(what, text, "a number and a unit s, m, h, d or w (e.g. 30d, 12h, 0s)");
+  return ms;
 }

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { sizeBytes } from "../units.ts";
 import { readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { BadMaintenanceOptionError, UnknownConfigKeyError } from "../errors.ts";
 import { parseDuration } from "./expiry.ts";
@@ -74,27 +75,11 @@ function wholeNumber(key: string, min: number): (v: string) => void {
   };
 }
 
-const SIZE_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1024,
-  kb: 1000,
-  kib: 1024,
-  m: 1024 ** 2,
-  mb: 1000 ** 2,
-  mib: 1024 ** 2,
-  g: 1024 ** 3,
-  gb: 1000 ** 3,
-  gib: 1024 ** 3,
-};
-
 /** Parses a size like `128MiB`, `64MB`, `1g`, `500000` into bytes. */
 export function parseSize(what: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined || Number(m[1]) * unit < 1)
-    throw new BadMaintenanceOptionError(what, text, "a size like 128MiB, 64MB, 1GiB or a number of bytes");
-  return Math.floor(Number(m[1]) * unit);
+  const bytes = sizeBytes(text);
+  if (bytes === undefined) throw new BadMaintenanceOptionError(what, text, "a size like 128MiB, 64MB, 1GiB or a number of bytes");
+  return bytes;
 }
 
 export function configPath(controlDir: string): string {
