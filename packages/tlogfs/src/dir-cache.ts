@@ -1,6 +1,6 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { isSystemError, logger } from "@pond/diagnostics";
+import { writeCache } from "./cache-write.ts";
 import type { OplogEntry } from "@pond/oplog";
 import { isEntryType, type DirEntry } from "@pond/tinyfs";
 
@@ -223,21 +223,6 @@ export function fileDirCache(path: string, tableId: string): DirCache {
       throw e;
     }
   };
-  const writing = (write: () => void, tmp?: string): void => {
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      write();
-    } catch (e) {
-      if (!isWriteRefused(e)) throw e;
-      if (tmp)
-        try {
-          rmSync(tmp, { force: true });
-        } catch (r) {
-          if (!isWriteRefused(r)) throw r;
-        }
-      logger.debug("dir cache not written", { path, error: (e as Error).message });
-    }
-  };
   return {
     load() {
       const rows = new DirRows();
@@ -249,18 +234,23 @@ export function fileDirCache(path: string, tableId: string): DirCache {
     },
     save(rows) {
       const tmp = `${path}.${process.pid}.tmp`;
-      writing(() => {
-        writeFileSync(tmp, JSON.stringify(encode(rows, tableId)));
-        renameSync(tmp, path);
-        // Lines another process appended after this one loaded are lost with the journal:
-        // their files are read again and journaled by the next command that needs them.
-        rmSync(journal, { force: true });
-      }, tmp);
+      writeCache(
+        "dir cache",
+        path,
+        () => {
+          writeFileSync(tmp, JSON.stringify(encode(rows, tableId)));
+          renameSync(tmp, path);
+          // Lines another process appended after this one loaded are lost with the journal:
+          // their files are read again and journaled by the next command that needs them.
+          rmSync(journal, { force: true });
+        },
+        tmp,
+      );
     },
     append(rows) {
       // Led by a newline, so a line torn by a killed process spoils only itself; one
       // write with O_APPEND, so lines of processes appending at once do not interleave.
-      writing(() => appendFileSync(journal, `\n${JSON.stringify(encode(rows, tableId))}\n`));
+      writeCache("dir cache", journal, () => appendFileSync(journal, `\n${JSON.stringify(encode(rows, tableId))}\n`));
     },
   };
 }

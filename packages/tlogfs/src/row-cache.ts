@@ -1,6 +1,7 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
+import { isSystemError, logger } from "@pond/diagnostics";
+import { writeCache } from "./cache-write.ts";
 import type { OplogEntry } from "@pond/oplog";
 
 /**
@@ -157,23 +158,6 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       throw e;
     }
   };
-  /** Writes unless the disk refuses: a pond on a read-only or full disk still reads, it just reads the entry files each time. */
-  const writing = (path: string, write: () => void, tmp?: string): void => {
-    try {
-      mkdirSync(dir, { recursive: true });
-      write();
-    } catch (e) {
-      if (!isWriteRefused(e)) throw e;
-      // On a read-only disk the temp file was never made, and removing it fails too (EROFS).
-      if (tmp)
-        try {
-          rmSync(tmp, { force: true });
-        } catch (r) {
-          if (!isWriteRefused(r)) throw r;
-        }
-      logger.debug("row cache not written", { path, error: (e as Error).message });
-    }
-  };
   return {
     load(partId) {
       const files = new Map<string, OplogEntry[]>();
@@ -209,7 +193,8 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
     save(partId, files) {
       const path = `${stem(partId)}.json`;
       const tmp = `${path}.${process.pid}.tmp`;
-      writing(
+      writeCache(
+        "row cache",
         path,
         () => {
           writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) }));
@@ -228,7 +213,7 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
       for (const [p, rows] of files)
         text += JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(new Map([[p, rows]]), partId) } satisfies JournalLine) + "\n";
       // One write with O_APPEND: lines of processes appending at once do not interleave.
-      writing(path, () => appendFileSync(path, text));
+      writeCache("row cache", path, () => appendFileSync(path, text));
     },
   };
 }

@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
+import { isSystemError, logger } from "@pond/diagnostics";
+import { writeCache } from "./cache-write.ts";
 import type { VersionInfo } from "@pond/tinyfs";
 import { storedOf } from "./merged-payload.ts";
 
@@ -193,20 +194,15 @@ export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSumm
     save(partId, summaries) {
       const p = path(partId);
       const tmp = `${p}.${process.pid}.tmp`;
-      try {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...summaries }));
-        renameSync(tmp, p);
-      } catch (e) {
-        // A pond on a read-only or full disk still reads; it just reads the rows each time.
-        if (!isWriteRefused(e)) throw e;
-        try {
-          rmSync(tmp, { force: true });
-        } catch (r) {
-          if (!isWriteRefused(r)) throw r;
-        }
-        logger.debug("series summary not written", { path: p, error: (e as Error).message });
-      }
+      writeCache(
+        "series summary",
+        p,
+        () => {
+          writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...summaries }));
+          renameSync(tmp, p);
+        },
+        tmp,
+      );
     },
   };
 }

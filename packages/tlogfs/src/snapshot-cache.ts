@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { isSystemError, logger } from "@pond/diagnostics";
+import { writeCache } from "./cache-write.ts";
 import type { Snapshot } from "@pond/oplog";
 
 /**
@@ -41,25 +41,18 @@ export function fileSnapshotCache(path: string, tableId: string): SnapshotCache 
     },
     save(snapshot) {
       const tmp = `${path}.${process.pid}.tmp`;
-      try {
-        mkdirSync(dirname(path), { recursive: true });
-        // Stats are left out: they are most of the bytes (914 KB of 1,100 files with them)
-        // and only prune reads, which then simply read the file.
-        const slim = { ...snapshot, files: snapshot.files.map(({ stats: _stats, ...f }) => f) };
-        writeFileSync(tmp, JSON.stringify({ format: FORMAT, snapshot: slim }));
-        renameSync(tmp, path);
-      } catch (e) {
-        // A pond on a read-only or full disk still opens; it just decodes its checkpoint
-        // each time.
-        if (!isWriteRefused(e)) throw e;
-        // On a read-only disk the temp file was never made, and removing it fails too (EROFS).
-        try {
-          rmSync(tmp, { force: true });
-        } catch (r) {
-          if (!isWriteRefused(r)) throw r;
-        }
-        logger.debug("snapshot cache not written", { path, error: (e as Error).message });
-      }
+      // Stats are left out: they are most of the bytes (914 KB of 1,100 files with them)
+      // and only prune reads, which then simply read the file.
+      const slim = { ...snapshot, files: snapshot.files.map(({ stats: _stats, ...f }) => f) };
+      writeCache(
+        "snapshot cache",
+        path,
+        () => {
+          writeFileSync(tmp, JSON.stringify({ format: FORMAT, snapshot: slim }));
+          renameSync(tmp, path);
+        },
+        tmp,
+      );
     },
   };
 }
