@@ -7,7 +7,9 @@
 // one copy of the pond per run. Restore fsyncs every file (durable); the raw download
 // does not. On a 2-core machine s3rver itself uses one core, so every CPU cycle the
 // client spends (hashing to verify, flushing to disk) slows the transfer.
-// Run: node_modules/.bin/bun bench/push-restore.bench.ts [sizeMiB] [runs]
+// Run: node_modules/.bin/bun bench/push-restore.bench.ts [sizeMiB] [runs] [restore]
+// With `restore` last, the pond is pushed once and only the downloads are measured, in
+// `runs` interleaved rounds (a quicker way to measure restore alone).
 import { S3Client } from "bun";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +19,7 @@ import { POND_BIN, report, run, type Run } from "./lib.ts";
 
 const sizeMiB = Number(process.argv[2] ?? 1024);
 const runs = Number(process.argv[3] ?? 3);
+const restoreOnly = process.argv[4] === "restore";
 /** Objects in flight at once: what push and restore use (steward's default). */
 const CONCURRENCY = 8;
 const FILE_MIB = 32;
@@ -95,21 +98,100 @@ try {
   const downs: { raw: number; restore: number }[] = [];
   let pushRss = 0;
   let restoreRss = 0;
-  for (let r = 0; r < runs; r++) {
-    // Alternate the order so drift on this shared machine does not favour one side.
-    const raw = async () => (await rawUpload(`raw${r}`)).ms;
-    const push = async () => {
-      await run([POND_BIN, "remote", "add", `r${r}`, `s3://bench/pond${r}`, "--endpoint", s3.endpoint], { env });
-      const res = await pondRun(["push", `r${r}`]);
-      pushRss = Math.max(pushRss, res.rssMiB);
-      return res.ms;
-    };
-    const [a, b] = r % 2 === 0 ? [await raw(), await push()] : [await push(), await raw()].reverse();
-    ups.push({ raw: a!, push: b! });
+  if (restoreOnly) await measureRestores();
+  else await measureAll();
 
-    const rawTo = join(dir, `raw-down${r}`);
-    const restoreTo = join(dir, `restored${r}`);
-    // Each download starts clean: no dirty pages left by the one before it.
+  /** Push and restore in each run, then the incremental push. */
+  async function measureAll(): Promise<void> {
+    for (let r = 0; r < runs; r++) {
+      // Alternate the order so drift on this shared machine does not favour one side.
+      const raw = async () => (await rawUpload(`raw${r}`)).ms;
+      const push = async () => {
+        await run([POND_BIN, "remote", "add", `r${r}`, `s3://bench/pond${r}`, "--endpoint", s3.endpoint], { env });
+        const res = await pondRun(["push", `r${r}`]);
+        pushRss = Math.max(pushRss, res.rssMiB);
+        return res.ms;
+      };
+      const [a, b] = r % 2 === 0 ? [await raw(), await push()] : [await push(), await raw()].reverse();
+      ups.push({ raw: a!, push: b! });
+
+      const rawTo = join(dir, `raw-down${r}`);
+      const restoreTo = join(dir, `restored${r}`);
+      // Each download starts clean: no dirty pages left by the one before it.
+      const settle = () => {
+        rmSync(rawTo, { recursive: true, force: true });
+        rmSync(restoreTo, { recursive: true, force: true });
+        Bun.spawnSync(["sync"]);
+      };
+      const rawDown = async () => {
+        settle();
+        return (await rawDownload(`raw${r}`, rawTo)).ms;
+      };
+      const restore = async () => {
+        settle();
+        const res = await pondRun(["restore", `s3://bench/pond${r}`, "--endpoint", s3.endpoint, "--pond", restoreTo]);
+        restoreRss = Math.max(restoreRss, res.rssMiB);
+        return res.ms;
+      };
+      // Whichever download follows the uploads runs slower (measured: by 0.6–1.1 s at 1 GiB,
+      // for raw and pond alike), so one untimed download goes first.
+      await rawDown();
+      const [c, d] = r % 2 === 0 ? [await rawDown(), await restore()] : [await restore(), await rawDown()].reverse();
+      downs.push({ raw: c!, restore: d! });
+      settle();
+      // Keep s3rver's disk use flat: drop this run's raw copy.
+      rmSync(join(s3.dir, "bench", `raw${r}`), { recursive: true, force: true });
+      console.log(
+        `run ${r + 1}: raw upload ${a!.toFixed(0)} ms, pond push ${b!.toFixed(0)} ms (${(a! / b!).toFixed(2)}x); raw download ${c!.toFixed(0)} ms, pond restore ${d!.toFixed(0)} ms (${(c! / d!).toFixed(2)}x)`,
+      );
+    }
+    const med = (xs: number[]) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const mib = totalBytes / 1024 / 1024;
+    const rawUp = med(ups.map((u) => u.raw));
+    const pushMs = med(ups.map((u) => u.push));
+    const rawDown = med(downs.map((u) => u.raw));
+    const restoreMs = med(downs.map((u) => u.restore));
+    console.log(
+      `pond: ${objects.length} objects, ${mib.toFixed(0)} MiB; medians of ${runs}: raw upload ${(mib / (rawUp / 1000)).toFixed(0)} MiB/s, pond push ${(mib / (pushMs / 1000)).toFixed(0)} MiB/s; raw download ${(mib / (rawDown / 1000)).toFixed(0)} MiB/s, pond restore ${(mib / (restoreMs / 1000)).toFixed(0)} MiB/s`,
+    );
+
+    // Incremental: one small change, then push; bytes sent vs the change plus its log entry.
+    const before = new Map([...new Bun.Glob("**/*").scanSync({ cwd: data })].map((k) => [k, statSync(join(data, k)).size]));
+    writeFileSync(join(dir, "change.txt"), "one small change\n");
+    await run([POND_BIN, "copy", `host://${join(dir, "change.txt")}`, "/change.txt"], { env });
+    const change = [...new Bun.Glob("**/*").scanSync({ cwd: data })].filter((k) => !before.has(k)).reduce((n, k) => n + statSync(join(data, k)).size, 0);
+    const remoteBefore = new Map(
+      s3
+        .keys()
+        .filter((k) => k.startsWith("pond0/"))
+        .map((k) => [k, statSync(s3.objectFile(k)).size]),
+    );
+    await run([POND_BIN, "push", "r0"], { env });
+    const sent = s3
+      .keys()
+      .filter((k) => k.startsWith("pond0/") && remoteBefore.get(k) !== statSync(s3.objectFile(k)).size)
+      .reduce((n, k) => n + statSync(s3.objectFile(k)).size, 0);
+    console.log(
+      `incremental push: the change and its log entry ${change} bytes; sent ${sent} bytes (objects new on the remote, manifest and history included)`,
+    );
+
+    // The result is the median of the per-run ratios: each run's pair ran back to back.
+    report("pond push throughput / raw upload (median of runs)", med(ups.map((u) => u.raw / u.push)), 0.7, "x", false);
+    report("pond restore throughput / raw download (median of runs)", med(downs.map((u) => u.raw / u.restore)), 0.9, "x", false);
+    report("incremental push bytes / (change + log entry)", sent / change, 2, "x");
+    if (hasTime) {
+      console.log(`peak RSS: pond push ${pushRss.toFixed(0)} MiB, pond restore ${restoreRss.toFixed(0)} MiB`);
+      report("pond push peak RSS", pushRss, 128, " MiB");
+    }
+  }
+
+  /** Restore alone: one push and one raw upload, then `runs` interleaved pairs of downloads. */
+  async function measureRestores(): Promise<void> {
+    await rawUpload("raw");
+    await run([POND_BIN, "remote", "add", "r", "s3://bench/pond", "--endpoint", s3.endpoint], { env });
+    await run([POND_BIN, "push", "r"], { env });
+    const rawTo = join(dir, "raw-down");
+    const restoreTo = join(dir, "restored");
     const settle = () => {
       rmSync(rawTo, { recursive: true, force: true });
       rmSync(restoreTo, { recursive: true, force: true });
@@ -117,61 +199,27 @@ try {
     };
     const rawDown = async () => {
       settle();
-      return (await rawDownload(`raw${r}`, rawTo)).ms;
+      return (await rawDownload("raw", rawTo)).ms;
     };
     const restore = async () => {
       settle();
-      const res = await pondRun(["restore", `s3://bench/pond${r}`, "--endpoint", s3.endpoint, "--pond", restoreTo]);
+      const res = await pondRun(["restore", "s3://bench/pond", "--endpoint", s3.endpoint, "--pond", restoreTo]);
       restoreRss = Math.max(restoreRss, res.rssMiB);
       return res.ms;
     };
-    // Whichever download follows the uploads runs slower (measured: by 0.6–1.1 s at 1 GiB,
-    // for raw and pond alike), so one untimed download goes first.
-    await rawDown();
-    const [c, d] = r % 2 === 0 ? [await rawDown(), await restore()] : [await restore(), await rawDown()].reverse();
-    downs.push({ raw: c!, restore: d! });
+    await rawDown(); // the first download after the uploads runs slower (see below)
+    for (let r = 0; r < runs; r++) {
+      const [c, d] = r % 2 === 0 ? [await rawDown(), await restore()] : [await restore(), await rawDown()].reverse();
+      downs.push({ raw: c!, restore: d! });
+      console.log(`round ${r + 1}: raw download ${c!.toFixed(0)} ms, pond restore ${d!.toFixed(0)} ms (${(c! / d!).toFixed(2)}x)`);
+    }
     settle();
-    // Keep s3rver's disk use flat: drop this run's raw copy.
-    rmSync(join(s3.dir, "bench", `raw${r}`), { recursive: true, force: true });
+    const med = (xs: number[]) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const mib = totalBytes / 1024 / 1024;
     console.log(
-      `run ${r + 1}: raw upload ${a!.toFixed(0)} ms, pond push ${b!.toFixed(0)} ms (${(a! / b!).toFixed(2)}x); raw download ${c!.toFixed(0)} ms, pond restore ${d!.toFixed(0)} ms (${(c! / d!).toFixed(2)}x)`,
+      `pond: ${objects.length} objects, ${mib.toFixed(0)} MiB; medians of ${runs}: raw download ${(mib / (med(downs.map((u) => u.raw)) / 1000)).toFixed(0)} MiB/s, pond restore ${(mib / (med(downs.map((u) => u.restore)) / 1000)).toFixed(0)} MiB/s; peak RSS of restore ${restoreRss.toFixed(0)} MiB`,
     );
-  }
-  const med = (xs: number[]) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const mib = totalBytes / 1024 / 1024;
-  const rawUp = med(ups.map((u) => u.raw));
-  const pushMs = med(ups.map((u) => u.push));
-  const rawDown = med(downs.map((u) => u.raw));
-  const restoreMs = med(downs.map((u) => u.restore));
-  console.log(
-    `pond: ${objects.length} objects, ${mib.toFixed(0)} MiB; medians of ${runs}: raw upload ${(mib / (rawUp / 1000)).toFixed(0)} MiB/s, pond push ${(mib / (pushMs / 1000)).toFixed(0)} MiB/s; raw download ${(mib / (rawDown / 1000)).toFixed(0)} MiB/s, pond restore ${(mib / (restoreMs / 1000)).toFixed(0)} MiB/s`,
-  );
-
-  // Incremental: one small change, then push; bytes sent vs the change plus its log entry.
-  const before = new Map([...new Bun.Glob("**/*").scanSync({ cwd: data })].map((k) => [k, statSync(join(data, k)).size]));
-  writeFileSync(join(dir, "change.txt"), "one small change\n");
-  await run([POND_BIN, "copy", `host://${join(dir, "change.txt")}`, "/change.txt"], { env });
-  const change = [...new Bun.Glob("**/*").scanSync({ cwd: data })].filter((k) => !before.has(k)).reduce((n, k) => n + statSync(join(data, k)).size, 0);
-  const remoteBefore = new Map(
-    s3
-      .keys()
-      .filter((k) => k.startsWith("pond0/"))
-      .map((k) => [k, statSync(s3.objectFile(k)).size]),
-  );
-  await run([POND_BIN, "push", "r0"], { env });
-  const sent = s3
-    .keys()
-    .filter((k) => k.startsWith("pond0/") && remoteBefore.get(k) !== statSync(s3.objectFile(k)).size)
-    .reduce((n, k) => n + statSync(s3.objectFile(k)).size, 0);
-  console.log(`incremental push: the change and its log entry ${change} bytes; sent ${sent} bytes (objects new on the remote, manifest and history included)`);
-
-  // The result is the median of the per-run ratios: each run's pair ran back to back.
-  report("pond push throughput / raw upload (median of runs)", med(ups.map((u) => u.raw / u.push)), 0.7, "x", false);
-  report("pond restore throughput / raw download (median of runs)", med(downs.map((u) => u.raw / u.restore)), 0.9, "x", false);
-  report("incremental push bytes / (change + log entry)", sent / change, 2, "x");
-  if (hasTime) {
-    console.log(`peak RSS: pond push ${pushRss.toFixed(0)} MiB, pond restore ${restoreRss.toFixed(0)} MiB`);
-    report("pond push peak RSS", pushRss, 128, " MiB");
+    report("pond restore throughput / raw download (median of runs)", med(downs.map((u) => u.raw / u.restore)), 0.9, "x", false);
   }
 } finally {
   await s3.close();

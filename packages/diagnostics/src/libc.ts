@@ -2,7 +2,8 @@
  * The one module that calls libc through Bun's FFI: `flock(2)` for the write lock,
  * `isatty(3)` for the CLI (Node's tty machinery costs ~10 ms before it answers) and, on
  * Linux, `sync_file_range(2)` to start writing a large payload back while it is still
- * being copied. The
+ * being copied, and `sched_setscheduler(2)` to move one thread to idle priority
+ * (restore's hashing threads). The
  * library is opened on first use, once, with every symbol Pond needs. A call that fails
  * reports its errno, read right after the call on the same thread, so a caller can
  * handle the one failure it means (EWOULDBLOCK) and name any other.
@@ -14,6 +15,8 @@ interface LibcSymbols {
   isatty(fd: number): number;
   /** Linux only (undefined elsewhere). */
   syncFileRange?(fd: number, offset: number, nbytes: number, flags: number): number;
+  /** Linux only (undefined elsewhere). */
+  schedSetscheduler?(pid: number, policy: number, param: Int32Array): number;
   errnoLocation(): number | null;
 }
 
@@ -38,7 +41,12 @@ function open(): { symbols: LibcSymbols } | { error: Error } {
     const lib = dlopen(LIBRARY, {
       flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
       isatty: { args: [FFIType.i32], returns: FFIType.i32 },
-      ...(process.platform === "linux" ? { sync_file_range: { args: [FFIType.i32, FFIType.i64, FFIType.i64, FFIType.u32], returns: FFIType.i32 } } : {}),
+      ...(process.platform === "linux"
+        ? {
+            sync_file_range: { args: [FFIType.i32, FFIType.i64, FFIType.i64, FFIType.u32], returns: FFIType.i32 },
+            sched_setscheduler: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+          }
+        : {}),
       [process.platform === "darwin" ? "__error" : "__errno_location"]: { args: [], returns: FFIType.ptr },
     });
     const s = lib.symbols as unknown as Record<string, (...a: number[]) => number>;
@@ -47,6 +55,9 @@ function open(): { symbols: LibcSymbols } | { error: Error } {
       symbols: {
         flock: (fd, op) => s.flock!(fd, op),
         isatty: (fd) => s.isatty!(fd),
+        schedSetscheduler: s.sched_setscheduler
+          ? (pid, policy, param) => (s.sched_setscheduler as unknown as (p: number, q: number, r: Int32Array) => number)(pid, policy, param)
+          : undefined,
         syncFileRange: s.sync_file_range ? (fd, offset, nbytes, flags) => s.sync_file_range!(fd, offset, nbytes, flags) : undefined,
         errnoLocation: () => {
           const p = errnoAt();
@@ -108,4 +119,23 @@ export function startWriteback(fd: number, offset: number, length: number): bool
   const lib = open();
   if ("error" in lib || !lib.symbols.syncFileRange) return false;
   return lib.symbols.syncFileRange(fd, offset, length, SYNC_FILE_RANGE_WRITE) === 0;
+}
+
+/** sched_setscheduler(2) policies (Linux). */
+const SCHED_OTHER = 0;
+const SCHED_IDLE = 5;
+
+/**
+ * Moves the calling thread alone (Linux: pid 0 names the calling thread, not the
+ * process) to the SCHED_IDLE policy, or back to SCHED_OTHER at nice 0. An idle thread
+ * runs only on CPU nothing else in its group wants, and any other thread that wakes
+ * preempts it at once (a nice-19 thread may keep the CPU for the rest of its slice).
+ * Going back needs the privilege (root, CAP_SYS_NICE or RLIMIT_NICE ≥ 20), else EPERM.
+ * Elsewhere, or without libc, it does nothing: `{ok: false, errno: null}`.
+ */
+export function setThreadIdle(idle: boolean): { ok: true } | { ok: false; errno: number | null } {
+  const lib = open();
+  if ("error" in lib || !lib.symbols.schedSetscheduler) return { ok: false, errno: null };
+  if (lib.symbols.schedSetscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, new Int32Array(1)) === 0) return { ok: true };
+  return { ok: false, errno: lib.symbols.errnoLocation() ?? -1 };
 }

@@ -17,7 +17,7 @@ import { NotAPondRemoteError, RemoteDivergedError, RemoteObjectCorruptError, Rem
 import { addKey, addsOf, largeFilesOf } from "./log-references.ts";
 import { checkSamePond, readManifests, readRemoteControl, REMOTE_META_PREFIX, requireRemoteIdentity, type RemoteIdentity } from "./remote-layout.ts";
 import { planReplication } from "./replication-plan.ts";
-import { StagedDownloads } from "./staged-downloads.ts";
+import { StagedDownloads, type SettleReport } from "./staged-downloads.ts";
 import { copyObject, mismatch, sha256Of, syncDirs, type Expectation } from "./transfer.ts";
 
 export interface FetchOptions {
@@ -75,6 +75,7 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   phase.end({ commits: plan.commits.length });
   phase = span("fetch_payloads");
   const staged = new StagedDownloads(remote, local, { progress, corrupt, dirsToSync });
+  let settled: SettleReport | undefined;
   try {
     await mapLimit(plan.payloads, concurrency, async (m): Promise<void> => {
       const expect = expected.get(m.key) ?? fromLog.get(m.key);
@@ -83,12 +84,12 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
     });
     phase.end({ payloads: plan.payloads.length });
     phase = span("fetch_settle");
-    await staged.settle();
+    settled = await staged.settle();
   } finally {
     staged.cleanup();
   }
   await syncDirs(dirsToSync);
-  phase.end();
+  phase.end({ ...settled });
   phase = span("fetch_publish_log");
 
   // Everything the new commits refer to must now be here.

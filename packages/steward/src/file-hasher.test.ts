@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { FileHasher } from "./file-hasher.ts";
 import { randomBytes, sha256 as sha, tempFolder } from "../../../test/support/kit.ts";
 
@@ -23,6 +24,55 @@ test("hash() rejects with the file's error code when the file is missing, and th
     expect((err as { code?: string }).code).toBe("ENOENT");
     expect((err as Error).message).toContain("missing");
     expect(await hasher.hash(t.path("there"))).toEqual({ size: 1, sha256: sha(new TextEncoder().encode("x")) });
+  } finally {
+    hasher.close();
+  }
+});
+
+/** Threads of this process under SCHED_IDLE (policy 5: field 41 of /proc/self/task/TID/stat). */
+function idleThreads(): number {
+  let n = 0;
+  for (const tid of readdirSync("/proc/self/task")) {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    if (stat.slice(stat.lastIndexOf(")") + 2).split(" ")[38] === "5") n++;
+  }
+  return n;
+}
+
+const linux = process.platform === "linux";
+const privileged = process.getuid?.() === 0;
+
+test.skipIf(!linux)("a background hasher hashes on idle-priority threads, and hurry() brings them back to normal (root)", async () => {
+  using t = tempFolder({ a: randomBytes(3_000_000, 1), b: randomBytes(2_000_000, 2) });
+  // Threads of hashers closed by earlier tests end soon after; wait (bounded) until they have.
+  for (let i = 0; i < 100 && idleThreads() > 0; i++) await Bun.sleep(20);
+  expect(idleThreads()).toBe(0);
+  const hasher = new FileHasher(2, { background: true });
+  try {
+    // A reply proves the thread has read its first message (which lowered it) first.
+    const [a, b] = await Promise.all([hasher.hash(t.path("a")), hasher.hash(t.path("b"))]);
+    expect(a).toEqual({ size: 3_000_000, sha256: sha(randomBytes(3_000_000, 1)) });
+    expect(b).toEqual({ size: 2_000_000, sha256: sha(randomBytes(2_000_000, 2)) });
+    expect(idleThreads()).toBe(2);
+    hasher.hurry();
+    const again = await Promise.all([hasher.hash(t.path("a")), hasher.hash(t.path("b"))]);
+    if (privileged) {
+      expect(again).toEqual([a, b]);
+      expect(idleThreads()).toBe(0);
+    } else expect(again).toEqual(["abandoned", "abandoned"]);
+  } finally {
+    hasher.close();
+  }
+});
+
+test.skipIf(!linux)("a background thread that may not go back to normal priority abandons its files after hurry()", async () => {
+  using t = tempFolder({ a: randomBytes(1_500_000, 3) });
+  const hasher = new FileHasher(1, { background: true, unprivileged: true });
+  try {
+    expect(await hasher.hash(t.path("a"))).toEqual({ size: 1_500_000, sha256: sha(randomBytes(1_500_000, 3)) });
+    hasher.hurry();
+    expect(await hasher.hash(t.path("a"))).toBe("abandoned");
+    expect(await hasher.hash(t.path("a"))).toBe("abandoned");
   } finally {
     hasher.close();
   }

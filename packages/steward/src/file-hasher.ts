@@ -1,7 +1,8 @@
 /**
  * Hashes host files (size and sha256) on threads of their own, so several files are
  * hashed at once, on every core, and the event loop stays free. Restore and pull hash
- * every large payload they download this way, after the downloads (staged-downloads.ts).
+ * every large payload they download this way (staged-downloads.ts): on background
+ * threads while downloads go on, then at normal priority once they are done.
  */
 import type { HashReply, HashRequest } from "./hash-worker.ts";
 
@@ -10,34 +11,57 @@ export interface FileDigest {
   sha256: string;
 }
 
+export interface FileHasherOptions {
+  /**
+   * Threads at idle priority (SCHED_IDLE, Linux; elsewhere normal), which only use CPU
+   * nothing else wants, until `hurry` is called (see hash-worker.ts).
+   */
+  background?: boolean;
+  /** Background threads act as if they may not go back to normal priority (tests the fallback as root). */
+  unprivileged?: boolean;
+}
+
 export class FileHasher {
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
   private readonly waiting: ((w: Worker) => void)[] = [];
-  private readonly pending = new Map<number, { resolve: (d: FileDigest) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (d: FileDigest | "abandoned") => void; reject: (e: Error) => void }>();
+  private readonly hurryFlag: Int32Array | null;
   private nextId = 0;
 
   /** Starts `threads` hashing threads; `close` stops them. */
-  constructor(threads: number) {
+  constructor(threads: number, opts: FileHasherOptions = {}) {
+    const shared = opts.background ? new SharedArrayBuffer(4) : null;
+    this.hurryFlag = shared ? new Int32Array(shared) : null;
     for (let i = 0; i < threads; i++) {
       // In the binary the worker is an entry point built beside this chunk (packages/cmd/build.ts).
       const w = new Worker(new URL("./hash-worker.ts", import.meta.url).href);
       w.onmessage = (ev: MessageEvent<HashReply>) => this.answered(w, ev.data);
       // A thread that dies (or never loads) fails every request in flight instead of leaving it hanging.
       w.onerror = (ev: ErrorEvent) => this.failAll(new Error(`a hashing thread failed: ${ev.message}`));
+      if (shared) w.postMessage({ background: shared, unprivileged: opts.unprivileged } satisfies HashRequest);
       this.workers.push(w);
       this.idle.push(w);
     }
   }
 
-  /** Size and sha256 of the file at `path`, hashed on the next free thread. */
-  async hash(path: string): Promise<FileDigest> {
+  /**
+   * Size and sha256 of the file at `path`, hashed on the next free thread. A background
+   * hasher answers `"abandoned"` for a file it gave up after `hurry` (its thread could not
+   * get back to normal priority); a normal one never does.
+   */
+  async hash(path: string): Promise<FileDigest | "abandoned"> {
     const w = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiting.push(resolve)));
     const id = this.nextId++;
-    return new Promise<FileDigest>((resolve, reject) => {
+    return new Promise<FileDigest | "abandoned">((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       w.postMessage({ id, path } satisfies HashRequest);
     });
+  }
+
+  /** Background threads go back to normal priority (or give their files up): the work is wanted now. */
+  hurry(): void {
+    if (this.hurryFlag) Atomics.store(this.hurryFlag, 0, 1);
   }
 
   /** Stops the threads; requests still in flight fail. */
@@ -58,6 +82,7 @@ export class FileHasher {
     if (next) next(w);
     else this.idle.push(w);
     if ("error" in reply) p.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    else if ("abandoned" in reply) p.resolve("abandoned");
     else p.resolve({ size: reply.size, sha256: reply.sha256 });
   }
 }

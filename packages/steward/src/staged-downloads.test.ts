@@ -1,10 +1,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { LocalObjectStore, recordingStore } from "@pond/oplog";
 import { largeFileKey } from "@pond/tlogfs";
 import { startS3Server, type S3Server } from "../../../test/support/s3-server.ts";
 import { bytes, newPond, readFile, tempKit, writeFile, type Kit } from "./backup-test-kit.ts";
+import { silentProgress } from "@pond/diagnostics";
 import { RemoteObjectCorruptError } from "./errors.ts";
 import { fetchFromRemote } from "./fetch-remote.ts";
 import { Pond } from "./pond.ts";
@@ -12,6 +13,7 @@ import { pull } from "./pull.ts";
 import { push } from "./push.ts";
 import { addRemote } from "./remotes.ts";
 import { restore } from "./restore.ts";
+import { StagedDownloads } from "./staged-downloads.ts";
 import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
@@ -105,6 +107,76 @@ describe("staged downloads (large objects from a store with downloadTo)", () => 
     expect(existsSync(join(kit.dir, "copy", "data", largeFileKey(sha(later))))).toBe(false);
     expect(await Pond.open(join(kit.dir, "copy")).seq()).toBe(before);
   });
+});
+
+describe("StagedDownloads: hashing in the background while downloads go on", () => {
+  /** A folder store holding `n` large objects under their content keys, the last one changed by hand if `corruptLast`. */
+  function folderWith(n: number, corruptLast = false): { src: LocalObjectStore; keys: string[]; contents: Uint8Array[] } {
+    const srcDir = join(kit.dir, "src");
+    const contents = Array.from({ length: n }, (_, i) => bytes(1_100_000 + i * 7_919, 20 + i));
+    const keys = contents.map((c) => largeFileKey(sha(c)));
+    contents.forEach((c, i) => {
+      const file = join(srcDir, keys[i]!);
+      writeFile0(file, c);
+      if (corruptLast && i === n - 1) {
+        const b = readFileSync(file);
+        b[500_000] ^= 0x04;
+        writeFileSync(file, b);
+      }
+    });
+    return { src: new LocalObjectStore(srcDir), keys, contents };
+  }
+  function writeFile0(file: string, c: Uint8Array): void {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, c);
+  }
+  async function downloadAll(staged: StagedDownloads, src: LocalObjectStore): Promise<void> {
+    for await (const m of src.list("")) {
+      expect(staged.takes(m)).toBe(true);
+      await staged.download(m);
+    }
+  }
+  const corrupt = (key: string, detail: string) => new RemoteObjectCorruptError("file:///src", key, detail);
+
+  for (const unprivilegedHashing of [false, true]) {
+    const how = unprivilegedHashing
+      ? "threads that may not go back to normal priority (files they give up are hashed again)"
+      : "threads that go back to normal priority";
+    test(`settle() publishes every object byte for byte, with ${how}`, async () => {
+      const { src, keys, contents } = folderWith(6);
+      const dstDir = join(kit.dir, "dst");
+      const staged = new StagedDownloads(src, new LocalObjectStore(dstDir), { progress: silentProgress, corrupt, dirsToSync: new Set(), unprivilegedHashing });
+      try {
+        await downloadAll(staged, src);
+        const report = await staged.settle();
+        expect(report.objects).toBe(6);
+        // As root the threads go back to normal priority and give nothing up.
+        if (!unprivilegedHashing && process.getuid?.() === 0) expect(report.abandoned).toBe(0);
+        expect(report.abandoned).toBeLessThanOrEqual(6);
+      } finally {
+        staged.cleanup();
+      }
+      expect(keys.map((k) => sha(readFileSync(join(dstDir, k))))).toEqual(contents.map((c) => sha(c)));
+      expect(tempFiles(dstDir)).toEqual([]);
+    });
+
+    test(`settle() refuses an object changed by hand and publishes none, with ${how}`, async () => {
+      const { src, keys } = folderWith(6, true);
+      const dstDir = join(kit.dir, "dst");
+      const staged = new StagedDownloads(src, new LocalObjectStore(dstDir), { progress: silentProgress, corrupt, dirsToSync: new Set(), unprivilegedHashing });
+      let err: unknown;
+      try {
+        await downloadAll(staged, src);
+        err = await staged.settle().catch((e: unknown) => e);
+      } finally {
+        staged.cleanup();
+      }
+      expect(err).toBeInstanceOf(RemoteObjectCorruptError);
+      expect((err as Error).message).toContain(keys[5]!);
+      expect((err as Error).message).toContain("hashes to");
+      expect(readdirSync(join(dstDir, "_large_files"))).toEqual([]);
+    });
+  }
 });
 
 describe("staged downloads from S3", () => {

@@ -1,29 +1,34 @@
 /**
  * The fast path of restore and pull for large objects: from a store that downloads
- * natively (`downloadTo`: S3, a folder) into a local folder store, in two phases.
+ * natively (`downloadTo`: S3, a folder) into a local folder store.
  *
- * Why two: on a small machine the S3 server and this process share the CPU (s3rver
- * on 127.0.0.1 takes a whole core of two), so every cycle spent per byte while objects
- * download slows the download. So `download` only has each object written into a temp
- * file beside its final path, natively: no chunk passes through JavaScript. As each
- * download ends, its fsync is queued: one at a time, on the thread pool. Flushing is
- * I/O wait, not CPU (measured: `sync` of 1 GiB took 0.81 s of which 0.09 s was CPU), so
- * the disk writes back while later objects download, and `settle` no longer waits
- * ~0.85 s per GiB for it. Once all downloads are done and the server is idle, `settle`
- * has hashing threads (file-hasher.ts) read each file back from the page cache; it
- * checks size and sha256 against what is expected (`mismatch`), waits for the fsyncs,
- * and only when every object passed renames each into place (the payloads fetched are
- * those the local store lacks).
+ * On a small machine the S3 server and this process share the CPU (s3rver on 127.0.0.1
+ * takes a whole core of two), so every cycle spent per byte at normal priority while
+ * objects download slows the download. So `download` has each object written into a
+ * temp file beside its final path natively (no chunk passes through JavaScript), and as
+ * each download ends:
+ * - its fsync is queued, one at a time, on the thread pool. Flushing is I/O wait, not
+ *   CPU (`sync` of 1 GiB took 0.81 s of which 0.09 s was CPU), so the disk writes back
+ *   while later objects download;
+ * - its hash is queued on background threads at idle priority (SCHED_IDLE; file-hasher.ts), which read it
+ *   back from the page cache using only the CPU that the server and the downloads leave
+ *   idle (the raw download alone keeps s3rver and this process ~172% busy of 200%).
+ * Once all downloads are done, `settle` hurries the background threads back to normal
+ * priority (a thread that may not raise its priority gives its files up, and they are
+ * hashed on normal threads), checks size and sha256 against what is expected
+ * (`mismatch`), waits for the fsyncs, and only when every object passed renames each
+ * into place (the payloads fetched are those the local store lacks). The tail after the
+ * last byte arrives is then the hash of the last objects and their fsync.
  *
- * Measured at 1 GiB, 12 interleaved rounds against the raw download (median ms):
- * fsync all after the downloads 3345, each as its download ends and all at once 3446,
- * one at a time as downloads end 3232 (raw 2521). Hashing each object as it arrives (on
- * one or two threads) was no faster: the raw download alone keeps s3rver and this
- * process 172% busy of 200%.
+ * Measured at 1 GiB before the background threads, 12 interleaved rounds against the raw
+ * download (median ms): fsync all after the downloads 3345, each as its download ends
+ * and all at once 3446, one at a time as downloads end 3232 (raw 2521). Hashing each
+ * object as it arrived at normal priority (one or two threads) was no faster than
+ * hashing after the downloads: it took its CPU from the server.
  *
  * Nothing is published before it is checked and durable; a mismatch throws the
- * caller's error naming the key. `cleanup` removes every temp file still there (a
- * published one has been renamed away); callers run it
+ * caller's error naming the key. `cleanup` stops the hashing threads and removes every
+ * temp file still there (a published one has been renamed away); callers run it
  * whether or not anything failed.
  */
 import { mkdirSync, rmSync } from "node:fs";
@@ -31,13 +36,13 @@ import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import type { Progress } from "@pond/diagnostics";
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
-import { FileHasher } from "./file-hasher.ts";
-import { fsyncFile, mapLimit, publishFileSync, tempPathFor } from "@pond/oplog";
+import { FileHasher, type FileDigest } from "./file-hasher.ts";
+import { fsyncFile, publishFileSync, tempPathFor } from "@pond/oplog";
 import { mismatch, type Expectation } from "./transfer.ts";
 
 /** Objects above this size take this path (smaller ones are read whole, as copyObject does). */
 export const STAGE_ABOVE = 1024 * 1024;
-/** Threads that hash at once: every core, as the server is idle by then (a few at most). */
+/** Threads that hash at once: every core (a few at most); in the background they take only idle CPU. */
 const HASH_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 interface Staged {
@@ -47,6 +52,8 @@ interface Staged {
   final: string;
   /** The fsync started when its download ended. */
   synced?: Promise<void>;
+  /** The background hash started when its download ended. */
+  digest?: Promise<FileDigest | "abandoned">;
 }
 
 export interface StagedDownloadOptions {
@@ -55,12 +62,26 @@ export interface StagedDownloadOptions {
   corrupt: (key: string, detail: string) => Error;
   /** Folders the caller fsyncs once after `settle` (see `syncDirs`), so published names survive a crash. */
   dirsToSync: Set<string>;
+  /** Tests: the background threads act as if they may not go back to normal priority. */
+  unprivilegedHashing?: boolean;
+}
+
+/** What `settle` did, for the debug log. */
+export interface SettleReport {
+  objects: number;
+  /** Objects the background threads gave up (hashed again on normal threads). */
+  abandoned: number;
+  /** Milliseconds from the start of `settle` until every hash was checked, then until every fsync was done. */
+  hashWaitMs: number;
+  syncWaitMs: number;
 }
 
 export class StagedDownloads {
   private readonly staged: Staged[] = [];
   /** The newest fsync started; each starts when the one before ends. */
   private lastSync: Promise<void> = Promise.resolve();
+  /** Started with the first download; hashes each object as its download ends. */
+  private background: FileHasher | null = null;
 
   constructor(
     private readonly src: ObjectStore,
@@ -88,38 +109,63 @@ export class StagedDownloads {
     s.synced = this.lastSync.then(sync, sync);
     this.lastSync = s.synced;
     s.synced.catch(() => {}); // awaited in settle
+    this.background ??= new FileHasher(HASH_THREADS, { background: true, unprivileged: this.opts.unprivilegedHashing });
+    s.digest = this.background.hash(s.tmp);
+    s.digest.catch(() => {}); // awaited in settle
     this.opts.progress.tick(0, meta.size);
   }
 
   /**
-   * Fsyncs, checks and publishes everything downloaded (see the module comment). Every
-   * object is checked before any is published, so a mismatch publishes nothing.
+   * Finishes the hashes, checks, fsyncs and publishes everything downloaded (see the
+   * module comment). Every object is checked before any is published, so a mismatch
+   * publishes nothing.
    */
-  async settle(): Promise<void> {
-    if (this.staged.length === 0) return;
+  async settle(): Promise<SettleReport> {
+    const t0 = performance.now();
+    let abandoned = 0;
+    let hashWaitMs = 0;
+    if (this.staged.length === 0) return { objects: 0, abandoned, hashWaitMs, syncWaitMs: 0 };
     const synced = Promise.all(this.staged.map((s) => s.synced ?? fsyncFile(s.tmp)));
-    const threads = Math.min(HASH_THREADS, this.staged.length);
-    const hasher = new FileHasher(threads);
+    this.background?.hurry();
+    let foreground: FileHasher | null = null;
     try {
-      await mapLimit(this.staged, threads, async (s) => {
-        const got = await hasher.hash(s.tmp);
-        const detail = mismatch(s.meta.key, s.meta.size, s.expect, got.size, got.sha256);
-        if (detail !== null) throw this.opts.corrupt(s.meta.key, detail);
-      });
+      await Promise.all(
+        this.staged.map(async (s) => {
+          let got = (await s.digest) ?? "abandoned";
+          if (got === "abandoned") {
+            abandoned++;
+            foreground ??= new FileHasher(Math.min(HASH_THREADS, this.staged.length));
+            got = await foreground.hash(s.tmp);
+            if (got === "abandoned") throw new Error(`bug: a normal hashing thread gave ${s.tmp} up`);
+          }
+          const detail = mismatch(s.meta.key, s.meta.size, s.expect, got.size, got.sha256);
+          if (detail !== null) throw this.opts.corrupt(s.meta.key, detail);
+        }),
+      );
+      hashWaitMs = performance.now() - t0;
     } finally {
-      hasher.close();
+      (foreground as FileHasher | null)?.close();
+      this.closeBackground();
       await Promise.allSettled([synced]); // no fsync still running on a file the caller removes
     }
     await synced;
+    const syncWaitMs = performance.now() - t0 - hashWaitMs;
     for (const s of this.staged) {
       publishFileSync(s.tmp, s.final, { deferDirSync: true });
       this.opts.dirsToSync.add(dirname(s.final));
       this.opts.progress.tick(1, 0);
     }
+    return { objects: this.staged.length, abandoned, hashWaitMs: Math.round(hashWaitMs), syncWaitMs: Math.round(syncWaitMs) };
   }
 
-  /** Removes every temp file this instance made. */
+  /** Stops the hashing threads and removes every temp file this instance made. */
   cleanup(): void {
+    this.closeBackground();
     for (const s of this.staged) rmSync(s.tmp, { force: true });
+  }
+
+  private closeBackground(): void {
+    this.background?.close();
+    this.background = null;
   }
 }
