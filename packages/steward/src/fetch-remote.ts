@@ -67,8 +67,9 @@ export async function fetchFromRemote(remote: ObjectStore, local: ObjectStore, o
   const fromLog = new Map<string, Expectation>();
   for (const { version, adds } of addsByVersion) for (const a of adds) fromLog.set(addKey(a), { size: a.size, source: `its add action in version ${version}` });
 
-  // Payloads. Large ones from a store that downloads natively are staged: all are
-  // downloaded first, then checked, fsynced and published together (staged-downloads.ts).
+  // Payloads. Large ones from a store that downloads natively are staged: each is
+  // downloaded into a temp file, then fsynced and hashed (on idle-priority threads) while
+  // the others download; all are checked before any is published (staged-downloads.ts).
   const concurrency = opts.concurrency ?? 8;
   // Folders are fsynced once, after all payloads and before any commit names them.
   const dirsToSync = new Set<string>();
