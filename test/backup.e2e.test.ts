@@ -1,7 +1,7 @@
 // Issue 5: backup to S3, restore, verify and mirrors, through the real binary against a
 // real S3 server (s3rver on 127.0.0.1, see support/s3-server.ts).
 import { afterAll, beforeAll, describe, expect, test as bunTest } from "bun:test";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalObjectStore, readCommit, readEntryFile, type AddAction } from "@pond/oplog";
 import { largeFileKey } from "@pond/tlogfs";
@@ -201,6 +201,35 @@ describe("a remote object changed by hand", () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(key);
     expect(existsSync(target)).toBe(false);
+  });
+  test("a large object (downloaded to a temp file, hashed in the background) changed by hand: restore fails naming it, leaves no pond and no temp folder", async () => {
+    const dir = await newPondDir();
+    const payloads = [random(3_000_000), random(2_500_000)];
+    await ok(["copy", hostFile("l1.bin", payloads[0]!), "/l1.bin"], dir);
+    await ok(["copy", hostFile("l2.bin", payloads[1]!), "/l2.bin"], dir);
+    await ok(["remote", "add", "b", "s3://pond-test/tamper-large", "--endpoint", s3.endpoint], dir);
+    await ok(["push", "b"], dir);
+    const key = largeFileKey(sha(payloads[0]!));
+    const file = s3.objectFile(`tamper-large/${key}`);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 1] ^= 0x01; // the last byte: the hash must have read it all
+    writeFileSync(file, bytes);
+
+    const parent = join(tmp.dir, "large-restores");
+    mkdirSync(parent);
+    const target = join(parent, "tampered");
+    const r = await p(["restore", "s3://pond-test/tamper-large", "--endpoint", s3.endpoint], target);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(key);
+    expect(r.stderr).toContain("hashes to");
+    expect(readdirSync(parent)).toEqual([]); // neither the pond nor its hidden temp folder
+
+    // The untouched object alone restores: put the byte back and the same command succeeds.
+    bytes[bytes.length - 1] ^= 0x01;
+    writeFileSync(file, bytes);
+    await ok(["restore", "s3://pond-test/tamper-large", "--endpoint", s3.endpoint], target);
+    expect(readdirSync(parent)).toEqual(["tampered"]);
+    expect(sha((await ok(["cat", "/l1.bin"], target)).stdoutBytes)).toBe(sha(payloads[0]!));
   });
 });
 
