@@ -105,6 +105,8 @@ export class StagedDownloads {
     // Temp names (`.tmp-…`) are skipped by replication and removed by `pond recover`.
     const s: Staged = { meta, expect, tmp: tempPathFor(final), final };
     this.staged.push(s); // before the download starts: a failed one leaves a file too
+    // The threads start with the first download, so their start overlaps it.
+    const hasher = (this.background ??= new FileHasher(HASH_THREADS, { background: true, unprivileged: this.opts.unprivilegedHashing }));
     await this.src.downloadTo!(meta.key, s.tmp);
     // One fsync at a time, in the order downloads end: up to eight at once slowed the
     // downloads by more than they saved (see the measurements above).
@@ -112,8 +114,7 @@ export class StagedDownloads {
     s.synced = this.lastSync.then(sync, sync);
     this.lastSync = s.synced;
     s.synced.catch(() => {}); // awaited in settle
-    this.background ??= new FileHasher(HASH_THREADS, { background: true, unprivileged: this.opts.unprivilegedHashing });
-    s.digest = this.background.hash(s.tmp);
+    s.digest = hasher.hash(s.tmp);
     s.digest.catch(() => {}); // awaited in settle
     this.opts.progress.tick(0, meta.size);
   }
