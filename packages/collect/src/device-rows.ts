@@ -66,7 +66,12 @@ class ParameterReadings {
       this.times[n] = t;
       this.values[n] = v;
       this.n = n + 1;
-    } else if (t !== this.times[n - 1]! && !this.has(t)) {
+    } else this.addOlder(t, v);
+  }
+
+  /** A reading not later than the run's last: kept as late unless its time is in the run. */
+  addOlder(t: number, v: number): void {
+    if (t !== this.times[this.n - 1]! && !this.has(t)) {
       this.lateTimes.push(t);
       this.lateValues.push(v);
     }
@@ -83,7 +88,7 @@ class ParameterReadings {
     return lo < this.n && this.times[lo] === t;
   }
 
-  private grow(): void {
+  grow(): void {
     const times = this.pool.take(this.times.length * 4, this.owner);
     times.set(this.times.subarray(0, this.n));
     const values = this.pool.take(this.values.length * 4, this.owner);
@@ -181,10 +186,32 @@ export function addPageReadings(d: DeviceRows, col: number, readings: readonly H
   }
   if (descending) {
     if (n > 0) min = readings[n - 1]!.timestamp;
+    // `p.add` written out: a call a reading costs most while the code is still interpreted
+    // (a run's first pages), and the appended case needs only the run's last time.
+    let times = p.times,
+      values = p.values,
+      k = p.n,
+      last = k === 0 ? -Infinity : times[k - 1]!;
     for (let i = n - 1; i >= 0; i--) {
       const r = readings[i]!;
-      if (r.timestamp >= startTime) p.add(r.timestamp, r.value);
+      const t = r.timestamp;
+      if (t < startTime) continue;
+      if (t > last) {
+        if (k === times.length) {
+          p.n = k;
+          p.grow();
+          times = p.times;
+          values = p.values;
+        }
+        times[k] = t;
+        values[k++] = r.value;
+        last = t;
+      } else {
+        p.n = k;
+        p.addOlder(t, r.value);
+      }
     }
+    p.n = k;
   } else {
     for (let i = 0; i < n; i++) {
       const r = readings[i]!;
