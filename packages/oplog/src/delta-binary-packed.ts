@@ -20,58 +20,100 @@ const BLOCK = 128;
 const MINIBLOCKS = 4;
 const MINI = BLOCK / MINIBLOCKS; // 32 values, as the format requires a multiple of 32
 
+/** A chunk of times as Parquet values: DELTA_BINARY_PACKED, or PLAIN when a delta is not a safe integer. */
+export interface EncodedTimes {
+  delta: boolean;
+  bytes: Uint8Array;
+  /** The smallest and largest value (µs). */
+  min: number;
+  max: number;
+}
+
 /**
- * `values[start..end) × scale` (each a safe integer) as one DELTA_BINARY_PACKED run, or
- * undefined when a delta does not fit a safe integer.
+ * `values[start..end) × scale` as INT64 values: one DELTA_BINARY_PACKED run, or PLAIN
+ * little-endian int64s when a delta (or a delta less its block's minimum) is not a safe
+ * integer. Throws when a value × scale is not a safe integer. One pass computes the
+ * values, their range and the deltas; the code avoids BigInt and calls per value, so
+ * JavaScriptCore compiles it once (a first version with BigInt zigzag was recompiled
+ * five times a run, ~40 ms of JIT-thread time).
  */
-export function encodeDeltaBinaryPacked(values: Float64Array, start: number, end: number, scale: number): Uint8Array | undefined {
+export function encodeInt64Times(values: Float64Array, start: number, end: number, scale: number): EncodedTimes {
   const n = end - start;
-  const deltas = new Float64Array(Math.max(0, n - 1));
-  let prev = values[start]! * scale;
-  for (let i = 1; i < n; i++) {
+  const deltas = new Float64Array(n);
+  let min = Infinity,
+    max = -Infinity,
+    prev = 0,
+    exact = true,
+    same = true;
+  for (let i = 0; i < n; i++) {
     const v = values[start + i]! * scale;
+    if (!Number.isSafeInteger(v)) throw new Error(`encodeSeriesParquet: time ${v} is not a whole number of µs`);
+    if (v < min) min = v;
+    if (v > max) max = v;
     const d = v - prev;
-    if (!Number.isSafeInteger(d)) return undefined;
-    deltas[i - 1] = d;
+    if (i > 0 && !(d <= MAX_SAFE && d >= -MAX_SAFE)) exact = false;
+    if (i > 1 && d !== deltas[1]) same = false;
+    deltas[i] = d; // deltas[0] is unused
     prev = v;
   }
-  const head: number[] = [];
-  uvarint(head, BLOCK);
-  uvarint(head, MINIBLOCKS);
-  uvarint(head, n);
-  zigzag(head, n > 0 ? values[start]! * scale : 0);
-  // At most 10 bytes of min delta, 4 widths and 4 × 32 values of ≤ 53 bits a block.
-  const blocks = Math.ceil(deltas.length / BLOCK);
-  const out = new Uint8Array(head.length + blocks * (10 + MINIBLOCKS + MINIBLOCKS * MINI * 7));
-  out.set(head);
-  let at = head.length;
-  const scratch: number[] = [];
-  for (let b = 0; b < deltas.length; b += BLOCK) {
-    const blockEnd = Math.min(deltas.length, b + BLOCK);
+  const first = n > 0 ? values[start]! * scale : 0;
+  const bytes = !exact ? undefined : same && n > 1 ? fixedStep(n, first, deltas[1]!) : packDeltas(deltas, n, first);
+  return bytes ? { delta: true, bytes, min, max } : { delta: false, bytes: plainInt64(values, start, end, scale), min, max };
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/**
+ * n values `first + i × step` as DELTA_BINARY_PACKED: each block is the step and four
+ * zero bit widths. The usual chunk of a logger's times, written without looking at the
+ * deltas again (so `packDeltas`, which the JIT compiles at length, stays cold).
+ */
+function fixedStep(n: number, first: number, step: number): Uint8Array {
+  const blocks = Math.ceil((n - 1) / BLOCK);
+  const out = new Uint8Array(40 + blocks * (10 + MINIBLOCKS));
+  let at = header(out, n, first);
+  const stepAt = at;
+  at = zigzag(out, at, step);
+  const blockBytes = at - stepAt + MINIBLOCKS; // the widths after it are already 0
+  for (let b = 1; b < blocks; b++) out.copyWithin(stepAt + b * blockBytes, stepAt, stepAt + blockBytes);
+  return out.subarray(0, stepAt + blocks * blockBytes);
+}
+
+/** The header: block size, miniblocks a block, value count, first value; returns the next position. */
+function header(out: Uint8Array, n: number, first: number): number {
+  let at = uvarint(out, 0, BLOCK);
+  at = uvarint(out, at, MINIBLOCKS);
+  at = uvarint(out, at, n);
+  return zigzag(out, at, first);
+}
+
+/** deltas[1..n) as DELTA_BINARY_PACKED after the header (n values, the first `first`), or undefined when one less its block's minimum is not safe. */
+function packDeltas(deltas: Float64Array, n: number, first: number): Uint8Array | undefined {
+  const count = Math.max(0, n - 1);
+  const blocks = Math.ceil(count / BLOCK);
+  // At most 10 + 10 + 10 + 10 header bytes; a block: 10 bytes of min delta, 4 widths, 4 × 32 values of ≤ 53 bits.
+  const out = new Uint8Array(40 + blocks * (10 + MINIBLOCKS + MINIBLOCKS * MINI * 7));
+  let at = header(out, n, first);
+  for (let b = 1; b < n; b += BLOCK) {
+    const blockEnd = Math.min(n, b + BLOCK);
     let min = Infinity;
     for (let i = b; i < blockEnd; i++) if (deltas[i]! < min) min = deltas[i]!;
-    const widths = [0, 0, 0, 0];
-    for (let m = 0; m < MINIBLOCKS; m++) {
-      let max = 0;
-      for (let i = b + m * MINI; i < Math.min(blockEnd, b + (m + 1) * MINI); i++) {
-        const u = deltas[i]! - min;
-        if (!Number.isSafeInteger(u)) return undefined;
-        if (u > max) max = u;
-      }
-      widths[m] = bitWidth(max);
-    }
-    scratch.length = 0;
-    zigzag(scratch, min);
-    out.set(scratch, at);
-    at += scratch.length;
-    out.set(widths, at);
-    at += MINIBLOCKS;
+    at = zigzag(out, at, min);
+    const widthsAt = at;
+    at += MINIBLOCKS; // widths of miniblocks past the last value stay 0
     for (let m = 0; m < MINIBLOCKS; m++) {
       const from = b + m * MINI;
       if (from >= blockEnd) break; // no miniblock body past the last value
-      const w = widths[m]!;
+      const to = Math.min(blockEnd, from + MINI);
+      let most = 0;
+      for (let i = from; i < to; i++) {
+        const u = deltas[i]! - min;
+        if (u > most) most = u;
+      }
+      if (!(most <= MAX_SAFE)) return undefined;
+      const w = bitWidth(most);
+      out[widthsAt + m] = w;
       if (w > 0) {
-        const to = Math.min(blockEnd, from + MINI);
         let bit = at * 8;
         for (let i = from; i < to; i++) {
           putBits(out, bit, deltas[i]! - min, w);
@@ -84,14 +126,24 @@ export function encodeDeltaBinaryPacked(values: Float64Array, start: number, end
   return out.subarray(0, at);
 }
 
+/** `values[start..end) × scale` as PLAIN little-endian int64s (each a safe integer). */
+export function plainInt64(values: Float64Array, start: number, end: number, scale: number): Uint8Array {
+  const rows = end - start;
+  const body = new Uint8Array(rows * 8);
+  const view = new DataView(body.buffer);
+  for (let i = 0; i < rows; i++) {
+    const m = values[start + i]! * scale;
+    const hi = Math.floor(m / 0x1_0000_0000);
+    view.setUint32(i * 8, m - hi * 0x1_0000_0000, true);
+    view.setInt32(i * 8 + 4, hi, true);
+  }
+  return body;
+}
+
 /** Bits needed for a non-negative safe integer (0 for 0). */
 function bitWidth(u: number): number {
-  let w = 0;
-  while (u >= 0x1_0000_0000) {
-    u = Math.floor(u / 0x1_0000_0000);
-    w += 32;
-  }
-  return w + (u === 0 ? 0 : 32 - Math.clz32(u));
+  if (u < 0x1_0000_0000) return u === 0 ? 0 : 32 - Math.clz32(u);
+  return 32 + (32 - Math.clz32(Math.floor(u / 0x1_0000_0000)));
 }
 
 /** Writes the low `width` bits of the non-negative safe integer `u` at bit `bit` of `out`, LSB first (the bytes there are zero). */
@@ -108,21 +160,37 @@ function putBits(out: Uint8Array, bit: number, u: number, width: number): void {
   }
 }
 
-/** ULEB128 of a non-negative safe integer. */
-function uvarint(out: number[], n: number): void {
+/** ULEB128 of a non-negative safe integer at `at`; returns the next position. */
+function uvarint(out: Uint8Array, at: number, n: number): number {
   while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
+    out[at++] = (n % 0x80) | 0x80;
     n = Math.floor(n / 0x80);
   }
-  out.push(n);
+  out[at++] = n;
+  return at;
 }
 
-/** Zigzag ULEB128 of a safe integer, as an int64 (2n for n ≥ 0, −2n − 1 below: exact through BigInt). */
-function zigzag(out: number[], n: number): void {
-  let z = n >= 0 ? BigInt(n) * 2n : -BigInt(n) * 2n - 1n;
-  while (z >= 0x80n) {
-    out.push(Number(z & 0x7fn) | 0x80);
-    z >>= 7n;
+/**
+ * Zigzag ULEB128 of a safe integer as an int64 (2n for n ≥ 0, −2n − 1 below). Written
+ * from the magnitude, so no value above 2^53 is ever formed: the low 7 bits of 2|n| or
+ * 2|n| − 1 come from |n|'s low 6 bits, the rest is |n| shifted right by 6 (less one
+ * when a borrow crosses: 2|n| − 1 with |n|'s low 6 bits zero).
+ */
+function zigzag(out: Uint8Array, at: number, n: number): number {
+  if (n >= 0 && n < 2 ** 52) return uvarint(out, at, n * 2);
+  if (n < 0 && n > -(2 ** 52)) return uvarint(out, at, -n * 2 - 1);
+  // |n| ≥ 2^52: z = 2|n| (− 1 when negative) as 7-bit groups: the first from |n|'s low 6 bits.
+  const a = Math.abs(n);
+  const low6 = a % 64;
+  let z0 = low6 * 2;
+  let rest = (a - low6) / 64;
+  if (n < 0) {
+    if (z0 === 0) {
+      z0 = 0x80; // 2·0 − 1 borrows: low group 127, the rest one less
+      rest -= 1;
+    }
+    z0 -= 1;
   }
-  out.push(Number(z));
+  out[at++] = (z0 & 0x7f) | (rest > 0 ? 0x80 : 0);
+  return rest > 0 ? uvarint(out, at, rest) : at;
 }

@@ -15,7 +15,7 @@
  * run's CPU (~30 ms a device once warm, 50–200 ms while the JIT warms up). Here the
  * values are copied as bytes and the compression runs on Bun's thread pool.
  */
-import { encodeDeltaBinaryPacked } from "./delta-binary-packed.ts";
+import { encodeInt64Times } from "./delta-binary-packed.ts";
 import { CompactWriter } from "./thrift-compact.ts";
 
 /**
@@ -142,49 +142,19 @@ interface GroupMeta {
 }
 
 async function timeChunk(times: Float64Array, unitMicros: number, start: number, end: number, level: number): Promise<ChunkBody> {
-  const rows = end - start;
-  let min = Infinity,
-    max = -Infinity;
-  for (let i = 0; i < rows; i++) {
-    const m = times[start + i]! * unitMicros;
-    if (!Number.isSafeInteger(m)) throw new Error(`encodeSeriesParquet: time ${m} is not a whole number of µs`);
-    if (m < min) min = m;
-    if (m > max) max = m;
-  }
   // Times are mostly a fixed step apart: as deltas they take a few bytes (PLAIN when one does not fit).
-  const delta = encodeDeltaBinaryPacked(times, start, end, unitMicros);
-  const body = delta ?? plainInt64(times, unitMicros, start, end);
+  const t = encodeInt64Times(times, start, end, unitMicros);
   return {
     type: INT64,
     optional: false,
-    encoding: delta ? DELTA_BINARY_PACKED : PLAIN,
-    values: rows,
+    encoding: t.delta ? DELTA_BINARY_PACKED : PLAIN,
+    values: end - start,
     nulls: 0,
-    min: int64Bytes(min),
-    max: int64Bytes(max),
-    uncompressedSize: body.length,
-    page: await Bun.zstdCompress(body, { level }),
+    min: int64Bytes(t.min),
+    max: int64Bytes(t.max),
+    uncompressedSize: t.bytes.length,
+    page: await Bun.zstdCompress(t.bytes, { level }),
   };
-}
-
-/** `times[start..end) × unitMicros` as PLAIN little-endian int64s. */
-function plainInt64(times: Float64Array, unitMicros: number, start: number, end: number): Uint8Array {
-  const rows = end - start;
-  const body = new Uint8Array(rows * 8);
-  if (LITTLE_ENDIAN) {
-    // Two 32-bit stores a value (low word, then the high word in two's complement): cheaper than DataView calls.
-    const words = new Int32Array(body.buffer);
-    for (let i = 0; i < rows; i++) {
-      const m = times[start + i]! * unitMicros;
-      const hi = Math.floor(m / 0x1_0000_0000);
-      words[2 * i] = m - hi * 0x1_0000_0000;
-      words[2 * i + 1] = hi;
-    }
-  } else {
-    const view = new DataView(body.buffer);
-    for (let i = 0; i < rows; i++) putInt64(view, i * 8, times[start + i]! * unitMicros);
-  }
-  return body;
 }
 
 async function doubleChunk(values: Float64Array, start: number, end: number, level: number): Promise<ChunkBody> {
