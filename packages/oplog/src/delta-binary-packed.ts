@@ -40,25 +40,39 @@ export interface EncodedTimes {
 export function encodeInt64Times(values: Float64Array, start: number, end: number, scale: number): EncodedTimes {
   const n = end - start;
   const deltas = new Float64Array(n);
+  const scan = scanTimes(values, start, end, scale, deltas);
+  const min = scan[0]!,
+    max = scan[1]!,
+    exact = scan[2] === 1,
+    same = scan[3] === 1;
+  const first = n > 0 ? values[start]! * scale : 0;
+  const bytes = !exact ? undefined : same && n > 1 ? fixedStep(n, first, deltas[1]!) : packDeltas(deltas, n, first);
+  return bytes ? { delta: true, bytes, min, max } : { delta: false, bytes: plainInt64(values, start, end, scale), min, max };
+}
+
+/**
+ * One pass over values[start..end) × scale: each checked to be a safe integer, deltas[i]
+ * set to value i less value i − 1; returns [min, max, every delta safe (1/0), every delta
+ * the same (1/0)]. A leaf function: the JIT compiles this loop small, not its callers.
+ */
+function scanTimes(values: Float64Array, start: number, end: number, scale: number, deltas: Float64Array): Float64Array {
   let min = Infinity,
     max = -Infinity,
     prev = 0,
-    exact = true,
-    same = true;
-  for (let i = 0; i < n; i++) {
+    exact = 1,
+    same = 1;
+  for (let i = 0; i < end - start; i++) {
     const v = values[start + i]! * scale;
     if (!Number.isSafeInteger(v)) throw new Error(`encodeSeriesParquet: time ${v} is not a whole number of µs`);
     if (v < min) min = v;
     if (v > max) max = v;
     const d = v - prev;
-    if (i > 0 && !(d <= MAX_SAFE && d >= -MAX_SAFE)) exact = false;
-    if (i > 1 && d !== deltas[1]) same = false;
+    if (i > 0 && !(d <= MAX_SAFE && d >= -MAX_SAFE)) exact = 0;
+    if (i > 1 && d !== deltas[1]) same = 0;
     deltas[i] = d; // deltas[0] is unused
     prev = v;
   }
-  const first = n > 0 ? values[start]! * scale : 0;
-  const bytes = !exact ? undefined : same && n > 1 ? fixedStep(n, first, deltas[1]!) : packDeltas(deltas, n, first);
-  return bytes ? { delta: true, bytes, min, max } : { delta: false, bytes: plainInt64(values, start, end, scale), min, max };
+  return Float64Array.of(min, max, exact, same);
 }
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

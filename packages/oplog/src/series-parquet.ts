@@ -159,17 +159,10 @@ async function timeChunk(times: Float64Array, unitMicros: number, start: number,
 
 async function doubleChunk(values: Float64Array, start: number, end: number, level: number): Promise<ChunkBody> {
   const rows = end - start;
-  let present = 0;
-  let min = Infinity,
-    max = -Infinity;
-  for (let i = start; i < end; i++) {
-    const v = values[i]!;
-    if (!Number.isNaN(v)) {
-      present++;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-  }
+  const scan = scanDoubles(values, start, end);
+  const present = scan[0]!,
+    min = scan[1]!,
+    max = scan[2]!;
   const levels = definitionLevels(values, start, end, present);
   const body = new Uint8Array(4 + levels.length + present * 8);
   const view = new DataView(body.buffer);
@@ -177,13 +170,7 @@ async function doubleChunk(values: Float64Array, start: number, end: number, lev
   body.set(levels, 4);
   const at = 4 + levels.length;
   if (present === rows && LITTLE_ENDIAN) body.set(new Uint8Array(values.buffer, values.byteOffset + start * 8, rows * 8), at);
-  else {
-    let k = 0;
-    for (let i = start; i < end; i++) {
-      const v = values[i]!;
-      if (!Number.isNaN(v)) view.setFloat64(at + 8 * k++, v, true);
-    }
-  }
+  else packPresent(values, start, end, view, at);
   return {
     type: DOUBLE,
     optional: true,
@@ -195,6 +182,34 @@ async function doubleChunk(values: Float64Array, start: number, end: number, lev
     uncompressedSize: body.length,
     page: await Bun.zstdCompress(body, { level }),
   };
+}
+
+// The loops over every value are leaf functions: the JIT compiles them small, instead of
+// compiling the chunk functions around them (measured ~15-30 ms of JIT time a run for doubleChunk).
+
+/** [values present, their min, their max] of values[start..end) (NaN: none). */
+function scanDoubles(values: Float64Array, start: number, end: number): Float64Array {
+  let present = 0,
+    min = Infinity,
+    max = -Infinity;
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) {
+      present++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  return Float64Array.of(present, min, max);
+}
+
+/** The present values of values[start..end) as PLAIN doubles at `at`. */
+function packPresent(values: Float64Array, start: number, end: number, view: DataView, at: number): void {
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    if (!Number.isNaN(v)) view.setFloat64(at + 8 * k++, v, true);
+  }
 }
 
 /** Definition levels (1 present, 0 null) as the RLE/bit-packed hybrid of bit width 1: one run when all alike, else bit-packed. */
