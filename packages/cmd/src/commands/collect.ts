@@ -71,7 +71,9 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   const collected = summaries.every((s) => s.ok) ? 0 : 1;
   if (!args.thenReduce || args.dryRun) return collected;
-  // Reductions run after the collectors, on whatever they stored (a failed collector stored nothing).
+  // Reductions run after the collectors, on whatever they stored (a failed collector stored nothing),
+  // with the normal JIT policy: their loops were not what the scaled one was measured on.
+  Bun.unsafe.setJITPolicy(1);
   const { reduce } = await import("./reduce.ts");
   const reduced = await reduce(pond, { dryRun: false, json, command: commandLine(args) }, io);
   return Math.max(collected, reduced);
