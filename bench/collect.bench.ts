@@ -142,10 +142,10 @@ try {
       } as Record<"fetch" | "collect" | "before", () => Promise<Run>>);
       if (BEFORE)
         console.log(
-          `(a) before (${BEFORE}): ${r.before.ms.toFixed(0)} ms, ${(r.before.ms / r.fetch.ms).toFixed(2)}x plain fetch (peak RSS ${r.before.maxRssMiB.toFixed(0)} MiB)`,
+          `(a) before (${BEFORE}): ${r.before.ms.toFixed(0)} ms (CPU ${r.before.cpuMs.toFixed(0)} ms), ${(r.before.ms / r.fetch.ms).toFixed(2)}x plain fetch (peak RSS ${r.before.maxRssMiB.toFixed(0)} MiB)`,
         );
       console.log(
-        `(a) ${DEVICES} devices × ${READINGS} readings, pages of ${PAGE}, ${LATENCY} ms latency: plain fetch ${r.fetch.ms.toFixed(0)} ms, pond collect ${r.collect.ms.toFixed(0)} ms (peak RSS ${r.collect.maxRssMiB.toFixed(0)} MiB; fetch script ${r.fetch.maxRssMiB.toFixed(0)} MiB)`,
+        `(a) ${DEVICES} devices × ${READINGS} readings, pages of ${PAGE}, ${LATENCY} ms latency: plain fetch ${r.fetch.ms.toFixed(0)} ms (CPU ${r.fetch.cpuMs.toFixed(0)} ms), pond collect ${r.collect.ms.toFixed(0)} ms (CPU ${r.collect.cpuMs.toFixed(0)} ms; peak RSS ${r.collect.maxRssMiB.toFixed(0)} MiB; fetch script ${r.fetch.maxRssMiB.toFixed(0)} MiB)`,
       );
       ok = report("(a) HydroVu run vs plain fetch of the same pages", r.collect.ms / r.fetch.ms, 1.5, "x") && ok;
       ok = report("(a) pond collect peak RSS", r.collect.maxRssMiB, 256, " MiB") && ok;

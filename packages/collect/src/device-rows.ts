@@ -66,7 +66,12 @@ class ParameterReadings {
       this.times[n] = t;
       this.values[n] = v;
       this.n = n + 1;
-    } else if (t !== this.times[n - 1]! && !this.has(t)) {
+    } else this.addOlder(t, v);
+  }
+
+  /** A reading not later than the run's last: kept as late unless its time is in the run. */
+  addOlder(t: number, v: number): void {
+    if (t !== this.times[this.n - 1]! && !this.has(t)) {
       this.lateTimes.push(t);
       this.lateValues.push(v);
     }
@@ -83,7 +88,7 @@ class ParameterReadings {
     return lo < this.n && this.times[lo] === t;
   }
 
-  private grow(): void {
+  grow(): void {
     const times = this.pool.take(this.times.length * 4, this.owner);
     times.set(this.times.subarray(0, this.n));
     const values = this.pool.take(this.values.length * 4, this.owner);
@@ -171,29 +176,57 @@ export function addReading(d: DeviceRows, col: number, timestamp: number, value:
 export function addPageReadings(d: DeviceRows, col: number, readings: readonly HydroVuReading[], startTime: number): number {
   const p = d.params[col]!;
   const n = readings.length;
-  let min = Infinity;
-  let descending = true;
-  for (let i = 1; i < n; i++) {
-    if (readings[i]!.timestamp >= readings[i - 1]!.timestamp) {
-      descending = false;
-      break;
-    }
+  if (strictlyDescending(readings)) {
+    appendDescending(p, readings, startTime);
+    return n > 0 ? readings[n - 1]!.timestamp : Infinity;
   }
-  if (descending) {
-    if (n > 0) min = readings[n - 1]!.timestamp;
-    for (let i = n - 1; i >= 0; i--) {
-      const r = readings[i]!;
-      if (r.timestamp >= startTime) p.add(r.timestamp, r.value);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const r = readings[i]!;
-      const t = r.timestamp;
-      if (t < min) min = t;
-      if (t >= startTime) p.add(t, r.value);
-    }
+  let min = Infinity;
+  for (let i = 0; i < n; i++) {
+    const r = readings[i]!;
+    const t = r.timestamp;
+    if (t < min) min = t;
+    if (t >= startTime) p.add(t, r.value);
   }
   return min;
+}
+
+/**
+ * A page newest first, read backwards: each reading later than the run's last is
+ * appended, the others go through `addOlder`. `p.add` written out: a call a reading costs
+ * most while the code is still interpreted (a run's first pages), and the appended case
+ * needs only the run's last time. A leaf function, so the JIT compiles just this loop.
+ */
+function appendDescending(p: ParameterReadings, readings: readonly HydroVuReading[], startTime: number): void {
+  let times = p.times,
+    values = p.values,
+    k = p.n,
+    last = k === 0 ? -Infinity : times[k - 1]!;
+  for (let i = readings.length - 1; i >= 0; i--) {
+    const r = readings[i]!;
+    const t = r.timestamp;
+    if (t < startTime) continue;
+    if (t > last) {
+      if (k === times.length) {
+        p.n = k;
+        p.grow();
+        times = p.times;
+        values = p.values;
+      }
+      times[k] = t;
+      values[k++] = r.value;
+      last = t;
+    } else {
+      p.n = k;
+      p.addOlder(t, r.value);
+    }
+  }
+  p.n = k;
+}
+
+/** True when the readings' times strictly decrease (a leaf function: small for the JIT to compile). */
+function strictlyDescending(readings: readonly HydroVuReading[]): boolean {
+  for (let i = 1; i < readings.length; i++) if (readings[i]!.timestamp >= readings[i - 1]!.timestamp) return false;
+  return true;
 }
 
 /** A device's rows sorted by time: `values[c][i]` is column c's value at `times[i]`, NaN for none. */
@@ -253,8 +286,7 @@ function stretchTable(runs: Run[], take: (n: number) => Float64Array): { times: 
     }
     const m = r.times.length;
     const at = m === 0 ? 0 : firstAtOrAfter(times, r.times[0]!);
-    if (at + m > n) return undefined;
-    for (let i = 0; i < m; i++) if (r.times[i] !== times[at + i]) return undefined;
+    if (at + m > n || !sameTimes(r.times, times, at)) return undefined;
     const v = take(n).subarray(0, n);
     v.fill(Number.NaN, 0, at);
     v.set(r.values, at);
@@ -262,6 +294,12 @@ function stretchTable(runs: Run[], take: (n: number) => Float64Array): { times: 
     values.push(v);
   }
   return { times, values };
+}
+
+/** True when `part` equals `times` from `at` on (a leaf function: small for the JIT to compile). */
+function sameTimes(part: Float64Array, times: Float64Array, at: number): boolean {
+  for (let i = 0; i < part.length; i++) if (part[i] !== times[at + i]) return false;
+  return true;
 }
 
 /** Rows by a merge of the runs: one per distinct time, NaN where a run has none. */

@@ -60,4 +60,55 @@ describe("encodeSeriesParquet", () => {
     expect((await readParquetRaw(bytes))!.rows).toEqual([[-86_400_000_001n], [-1n], [0n], [2n ** 40n]]);
     await expect(encodeSeriesParquet({ time: { name: "t", values: new Float64Array([1.5]) }, doubles: [] })).rejects.toThrow("not a whole number of µs");
   });
+
+  test("encodeSeriesParquet() writes times DELTA_BINARY_PACKED: steps fixed (forwards and backwards), irregular, backwards and wide, at every block edge, read back exactly", async () => {
+    const rnd = seededRandom("series parquet deltas");
+    const patterns: Record<string, (i: number) => number> = {
+      fixed: (i) => 1_600_000_000_000_000 + i * 60_000_000,
+      "fixed, backwards": (i) => 2 ** 40 - i * 1000,
+      irregular: (i) => 1_600_000_000_000_000 + i * 60_000_000 + rnd.int(5_000_000),
+      backwards: (i) => 2 ** 50 - i * 7 - rnd.int(3),
+      // Deltas of ±2^51: (delta − min delta) up to ~2^52, bit widths of 53 within one miniblock.
+      wide: (i) => (i % 2 === 0 ? -(2 ** 50) : 2 ** 50 + rnd.int(1000)),
+    };
+    for (const [name, at] of Object.entries(patterns)) {
+      for (const n of [1, 2, 31, 32, 33, 127, 128, 129, 300, 10_000]) {
+        const micros = Float64Array.from({ length: n }, (_, i) => at(i));
+        const bytes = await encodeSeriesParquet({ time: { name: "t", values: micros }, doubles: [] }, { rowGroupSize: 10_000 });
+        const rows = (await readParquetRaw(bytes))!.rows;
+        expect(rows.map((r) => r[0])).toEqual([...micros].map((m) => BigInt(m)));
+        const chunk = metadata(bytes).row_groups[0]!.columns[0]!.meta_data!;
+        expect({ pattern: name, n, encodings: chunk.encodings }).toEqual({ pattern: name, n, encodings: ["DELTA_BINARY_PACKED"] });
+        const mm = chunk.statistics!;
+        expect([mm.min_value, mm.max_value]).toEqual([BigInt(Math.min(...micros)), BigInt(Math.max(...micros))]);
+      }
+    }
+    // A fixed step costs 8 bytes a block of 128 rows (its min delta and bit widths), not 8 bytes a row.
+    const fixed = Float64Array.from({ length: 10_000 }, (_, i) => patterns.fixed!(i));
+    const meta = metadata(await encodeSeriesParquet({ time: { name: "t", values: fixed }, doubles: [] }));
+    expect(Number(meta.row_groups[0]!.columns[0]!.meta_data!.total_uncompressed_size)).toBeLessThan(1000);
+  });
+
+  test("encodeSeriesParquet() writes zigzag values of 2^52 and more exactly (first values and minimum deltas near the safe range's ends)", async () => {
+    const cases = [
+      [2 ** 53 - 1, 2 ** 53 - 2, 2 ** 53 - 3], // a first value above 2^52
+      [-(2 ** 53 - 1), -(2 ** 53 - 2)], // …negative, its low 6 bits not zero
+      [-(2 ** 52), -(2 ** 52) + 64, 0], // …negative with low 6 bits zero: the borrow
+      [-(2 ** 53 - 64), 5], // the same with more bits above the borrow
+      [2 ** 52, -(2 ** 52) + 100, -(2 ** 52) + 101], // a minimum delta of −2^53 + 100
+    ];
+    for (const values of cases) {
+      const micros = Float64Array.from(values);
+      const bytes = await encodeSeriesParquet({ time: { name: "t", values: micros }, doubles: [] });
+      expect((await readParquetRaw(bytes))!.rows.map((r) => r[0])).toEqual(values.map((v) => BigInt(v)));
+      expect(metadata(bytes).row_groups[0]!.columns[0]!.meta_data!.encodings).toEqual(["DELTA_BINARY_PACKED"]);
+    }
+  });
+
+  test("encodeSeriesParquet() writes times PLAIN when a delta is not a safe integer", async () => {
+    const micros = new Float64Array([-(2 ** 53 - 1), 2 ** 53 - 1, 0]);
+    const bytes = await encodeSeriesParquet({ time: { name: "t", values: micros }, doubles: [] });
+    expect((await readParquetRaw(bytes))!.rows).toEqual([[-(2n ** 53n - 1n)], [2n ** 53n - 1n], [0n]]);
+    expect(metadata(bytes).row_groups[0]!.columns[0]!.meta_data!.encodings).toEqual(["PLAIN"]);
+  });
 });

@@ -10,11 +10,28 @@ import { NoCollectorsError, UsageError } from "../errors.ts";
 type Args = ArgsOf<typeof collectCommand>;
 
 /**
+ * How many times more reluctant JavaScriptCore's JIT is during `pond collect`
+ * (Bun.unsafe.setJITPolicy; 1 is normal). Measured on bench (a), CPU of a run, medians of
+ * 10 interleaved runs at load 8-10: 469 ms at 1, 433 at 6, 431 at 12 (the JIT thread
+ * 90 -> 50-60 ms); an earlier round: 453 at 1, 411 at 4, 428 at 16, 445 at 64 (much
+ * higher leaves the hot loops interpreted for longer). With those loops in leaf
+ * functions (small to compile), means of 10 at load 11-13: 403 at 1, 375 at 3, 376 at 6,
+ * 381 at 12.
+ */
+const COLLECT_JIT_POLICY = 6;
+
+/**
  * `pond collect [CONFIG]`: runs one collector config, or every one under /etc/collect/,
  * each in its own transaction. One summary line per collector on stdout (or JSON);
  * a failure's cause also goes to stderr. Exit 1 when any failed.
  */
 export async function run(args: Args, io: IO): Promise<number> {
+  // A run is short and mostly code that runs once or a few hundred times (loading, the
+  // plan, each request's handling, each device's staging, the commit); JavaScriptCore's
+  // normal tier-up thresholds compile much of it in the background, which cost a 10-device
+  // HydroVu run ~90 ms of JIT-thread CPU. Scaled thresholds leave that code interpreted;
+  // the per-reading loops still reach the optimizing tiers within the first pages.
+  Bun.unsafe.setJITPolicy(COLLECT_JIT_POLICY);
   const collect = await import("@pond/collect");
   const pond = openPond(args, io);
   // The write lock's wait: steward reads it from POND_LOCK_TIMEOUT, so --wait sets that
@@ -54,7 +71,9 @@ export async function run(args: Args, io: IO): Promise<number> {
   }
   const collected = summaries.every((s) => s.ok) ? 0 : 1;
   if (!args.thenReduce || args.dryRun) return collected;
-  // Reductions run after the collectors, on whatever they stored (a failed collector stored nothing).
+  // Reductions run after the collectors, on whatever they stored (a failed collector stored nothing),
+  // with the normal JIT policy: their loops were not what the scaled one was measured on.
+  Bun.unsafe.setJITPolicy(1);
   const { reduce } = await import("./reduce.ts");
   const reduced = await reduce(pond, { dryRun: false, json, command: commandLine(args) }, io);
   return Math.max(collected, reduced);
