@@ -210,6 +210,10 @@ describe("CSV", () => {
     ["ragged.csv", "a,b\n1,2\n3,4,5\n6,7\n", "Line: 3"],
     ["badquote.csv", 'a,b\n1,"x\n2,y\n', "Line: 2"],
     ["latin1.csv", Buffer.from("a,b\n1,caf\xe9\n", "latin1"), "utf-8"],
+    // The sniffer falls back to one column of text (the header has no comma): converted
+    // first, then checked, the one-column result is refused, not stored.
+    ["header-delimiter.csv", "x;y\n1,2\n3,4\n5,6\n", "Expected Number of Columns: 2 Found: 1"],
+    ["ragged-late.csv", `a,b\n${"1,2\n".repeat(30000)}3,4,5\n`, "Line: 30002"],
   ] as const) {
     test(`a CSV that cannot be read exactly (${name}) is refused with the line and reason, and nothing is stored`, async () => {
       writeFileSync(h(name), content);
@@ -222,6 +226,13 @@ describe("CSV", () => {
       expect(leftovers()).toEqual([]);
     });
   }
+
+  test("a CSV of one column imports as one column (checked after its conversion)", async () => {
+    writeFileSync(h("one.csv"), "v\n1\n2\n3\n");
+    await pondOk(["copy", `host+csv://${h("one.csv")}`, "/one.table"], P());
+    expect(await jsonRows(["cat", "/one.table"])).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }]);
+    expect(leftovers()).toEqual([]);
+  });
 
   test("a CSV's Parquet is written beside the large files and stored without a copy; no temp file is left", async () => {
     writeFileSync(h("adopt.csv"), "a,b\n" + Array.from({ length: 20000 }, (_, i) => `${i},row ${i}`).join("\n") + "\n");

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { span, type PondError } from "@pond/diagnostics";
 import { BadCsvError, BadParquetError, NotParquetError, NullTimestampError, SqlError } from "../errors.ts";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
-import { csvReader, type CsvOptions } from "./csv-reader.ts";
+import { csvReader, unsniffedCsvReader, type CsvOptions } from "./csv-reader.ts";
 import { detectTimestampColumn } from "./time-bounds.ts";
 
 /** A Parquet payload ready to store, with what was learned reading it. */
@@ -127,7 +127,7 @@ export async function convertCsv(
   starting.end();
   const converting = span("csv_converted");
   try {
-    await writeCsvParquet(duck, path, out, opts);
+    await writeCheckedCsvParquet(duck, path, out, opts);
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     if (!isConversionError(e)) throw csvError(e, opts.raw, path);
@@ -135,7 +135,7 @@ export async function convertCsv(
     // row instead, so that column is kept as text rather than the file refused (or, as
     // DuckDB would with ignore_errors, the value turned into NULL).
     try {
-      await writeCsvParquet(duck, path, out, { ...opts, sniffAllRows: true });
+      await writeCsvParquet(duck, await csvReader(duck, path, { ...opts, sniffAllRows: true }, opts.raw), out, opts);
     } catch (e2) {
       if (!(e2 instanceof SqlError)) throw e2;
       throw csvError(e2, opts.raw, path);
@@ -148,9 +148,32 @@ export async function convertCsv(
   return { ...prepared, parquetPath: out };
 }
 
-async function writeCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<void> {
-  let select = "*";
+/**
+ * Writes `out` from the reader `csvReader` chooses. When the file allows it
+ * (`unsniffedCsvReader`), the conversion runs first and the check after, on the columns
+ * it gave, so the common file is sniffed once (by the conversion) instead of twice; a
+ * result the check cannot vouch for, or a failed conversion, is then judged as
+ * `csvReader` judges it: the same reader keeps the result (or its error), another one
+ * (a sniffer fallback undone) writes `out` again, or `csvReader` refuses the file.
+ */
+async function writeCheckedCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<void> {
+  const unsniffed = unsniffedCsvReader(path, opts);
+  if (!unsniffed) return writeCsvParquet(duck, await csvReader(duck, path, opts, opts.raw), out, opts);
+  let failed: SqlError | undefined;
+  try {
+    await writeCsvParquet(duck, unsniffed.reader, out, opts);
+    if (unsniffed.exactWith((await duck.columns(`SELECT * FROM read_parquet(${sqlString(out)})`)).length)) return;
+  } catch (e) {
+    if (!(e instanceof SqlError)) throw e;
+    failed = e;
+  }
   const reader = await csvReader(duck, path, opts, opts.raw);
+  if (reader !== unsniffed.reader) return writeCsvParquet(duck, reader, out, opts);
+  if (failed) throw failed;
+}
+
+async function writeCsvParquet(duck: Duck, reader: string, out: string, opts: CsvOptions): Promise<void> {
+  let select = "*";
   if (opts.timezone !== undefined) {
     // Timestamps without an offset are wall-clock times in the given zone. Knowing the
     // columns costs another sniffing pass (~150 ms on 100 MB), so only when asked.
