@@ -227,6 +227,34 @@ describe("CSV", () => {
     });
   }
 
+  test("a CSV converted while the transaction opens leaves no temp file and no commit when the destination or the file is wrong", async () => {
+    // Big enough that the conversion is still running when the destination is refused.
+    writeFileSync(h("ahead.csv"), `a,b\n${Array.from({ length: 200000 }, (_, i) => `${i},row ${i}`).join("\n")}\n`);
+    writeFileSync(h("ahead-bad.csv"), "a,b\n1,2\n3,4,5\n");
+    writeFileSync(h("ahead.txt"), "raw");
+    await pondOk(["copy", `host://${h("ahead.txt")}`, "/ahead-file"], P());
+    await pondOk(["ln", "-s", "/ahead-loop", "/ahead-loop"], P());
+    const before = await latestLogVersion(ctx.pondDir);
+    for (const [src, dest, mention] of [
+      // Resolving the destination fails before the conversion is taken: it is waited for and removed.
+      ["ahead.csv", "/ahead-loop", "Too many levels of symbolic links"],
+      ["ahead-bad.csv", "/ahead-loop", "Too many levels of symbolic links"],
+      // Creating the file fails after the conversion: as before the overlap, with the file's error first.
+      ["ahead.csv", "/ahead-file/t.table", "not a directory"],
+      ["ahead.csv", "/no-such-folder/t.table", "no-such-folder"],
+      ["ahead-bad.csv", "/no-such-folder/t.table", "Line: 3"],
+      ["ahead-bad.csv", "/ahead-bad.table", "Line: 3"],
+    ] as const) {
+      const r = await pond(["copy", `host+csv://${h(src)}`, dest], P());
+      expect({ src, dest, code: r.code, named: r.stderr.includes(mention) }).toEqual({ src, dest, code: 1, named: true });
+      expect(leftovers()).toEqual([]);
+    }
+    expect(await latestLogVersion(ctx.pondDir)).toBe(before);
+    await pondOk(["copy", `host+csv://${h("ahead.csv")}`, "/ahead.table"], P());
+    expect((await pondOk(["cat", "/ahead.table", "--sql", "SELECT count(*) AS n, sum(a) AS s FROM source"], P())).stdout).toBe("n,s\n200000,19999900000\n");
+    expect(leftovers()).toEqual([]);
+  });
+
   test("a CSV of one column imports as one column (checked after its conversion)", async () => {
     writeFileSync(h("one.csv"), "v\n1\n2\n3\n");
     await pondOk(["copy", `host+csv://${h("one.csv")}`, "/one.table"], P());
