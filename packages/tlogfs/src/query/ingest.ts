@@ -37,13 +37,14 @@ let shared: Promise<Duck> | undefined;
 
 /**
  * One DuckDB for every source of a command (opening one costs ~20–40 ms; a collector
- * copies hundreds of files at once), closed when the process exits.
+ * copies hundreds of files at once), closed when the process exits: in the `pond`
+ * binary without tearing the database down (`last`), which the exit does anyway.
  */
 function ingestDuck(): Promise<Duck> {
   if (!shared) {
     shared = openDuckDB();
     shared.then(
-      (d) => process.once("exit", () => d.close()),
+      (d) => process.once("exit", () => d.close({ last: true })),
       () => {},
     );
   }
