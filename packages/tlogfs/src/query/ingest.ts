@@ -76,11 +76,11 @@ async function inspect(
   duck: Duck,
   path: string,
   relation: string,
-  opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean },
+  opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean; columns?: DuckColumn[] | undefined },
 ): Promise<PreparedParquet> {
   let columns: DuckColumn[], rows: number;
   try {
-    columns = await duck.columns(`SELECT * FROM ${relation}`);
+    columns = opts.columns ?? (await duck.columns(`SELECT * FROM ${relation}`));
     const r = await duck.all(
       opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`,
     );
@@ -127,8 +127,9 @@ export async function convertCsv(
   const duck = await ingestDuck();
   starting.end();
   const converting = span("csv_converted");
+  let columns: DuckColumn[] | undefined;
   try {
-    await writeCheckedCsvParquet(duck, path, out, opts);
+    columns = await writeCheckedCsvParquet(duck, path, out, opts);
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     if (!isConversionError(e)) throw csvError(e, opts.raw, path);
@@ -144,7 +145,7 @@ export async function convertCsv(
   }
   converting.end();
   const inspecting = span("csv_parquet_inspected");
-  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true });
+  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true, columns });
   inspecting.end();
   return { ...prepared, parquetPath: out };
 }
@@ -156,21 +157,27 @@ export async function convertCsv(
  * result the check cannot vouch for, or a failed conversion, is then judged as
  * `csvReader` judges it: the same reader keeps the result (or its error), another one
  * (a sniffer fallback undone) writes `out` again, or `csvReader` refuses the file.
+ * Returns the columns of `out` when it read them.
  */
-async function writeCheckedCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<void> {
+async function writeCheckedCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<DuckColumn[] | undefined> {
   const unsniffed = unsniffedCsvReader(path, opts);
-  if (!unsniffed) return writeCsvParquet(duck, await csvReader(duck, path, opts, opts.raw), out, opts);
+  if (!unsniffed) {
+    await writeCsvParquet(duck, await csvReader(duck, path, opts, opts.raw), out, opts);
+    return undefined;
+  }
   let failed: SqlError | undefined;
   try {
     await writeCsvParquet(duck, unsniffed.reader, out, opts);
-    if (unsniffed.exactWith((await duck.columns(`SELECT * FROM read_parquet(${sqlString(out)})`)).length)) return;
+    const columns = await duck.columns(`SELECT * FROM read_parquet(${sqlString(out)})`);
+    if (unsniffed.exactWith(columns.length)) return columns;
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     failed = e;
   }
   const reader = await csvReader(duck, path, opts, opts.raw);
-  if (reader !== unsniffed.reader) return writeCsvParquet(duck, reader, out, opts);
-  if (failed) throw failed;
+  if (reader !== unsniffed.reader) await writeCsvParquet(duck, reader, out, opts);
+  else if (failed) throw failed;
+  return undefined;
 }
 
 async function writeCsvParquet(duck: Duck, reader: string, out: string, opts: CsvOptions): Promise<void> {
