@@ -252,6 +252,8 @@ describe("CSV", () => {
     expect(await latestLogVersion(ctx.pondDir)).toBe(before);
     await pondOk(["copy", `host+csv://${h("ahead.csv")}`, "/ahead.table"], P());
     expect((await pondOk(["cat", "/ahead.table", "--sql", "SELECT count(*) AS n, sum(a) AS s FROM source"], P())).stdout).toBe("n,s\n200000,19999900000\n");
+    // The row count recorded is the one COPY reported writing.
+    expect(JSON.parse((await pondOk(["describe", "/ahead.table", "--format", "json"], P())).stdout).schema.rows).toBe(200000);
     expect(leftovers()).toEqual([]);
   });
 

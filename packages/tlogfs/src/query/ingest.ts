@@ -76,15 +76,26 @@ async function inspect(
   duck: Duck,
   path: string,
   relation: string,
-  opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean; columns?: DuckColumn[] | undefined },
+  opts: {
+    series?: boolean;
+    timestampColumn?: string;
+    raw: string;
+    readEveryValue?: boolean;
+    csv?: boolean;
+    /** What the writer of `path` already knows of it (DuckDB's COPY): not asked again. */
+    known?: { columns: DuckColumn[]; rows: number } | undefined;
+  },
 ): Promise<PreparedParquet> {
   let columns: DuckColumn[], rows: number;
   try {
-    columns = opts.columns ?? (await duck.columns(`SELECT * FROM ${relation}`));
-    const r = await duck.all(
-      opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`,
-    );
-    rows = Number(r[0]!.n);
+    if (opts.known && !opts.readEveryValue) ({ columns, rows } = opts.known);
+    else {
+      columns = await duck.columns(`SELECT * FROM ${relation}`);
+      const r = await duck.all(
+        opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`,
+      );
+      rows = Number(r[0]!.n);
+    }
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     throw new BadParquetError(opts.raw, path, duckMessage(e));
@@ -127,9 +138,9 @@ export async function convertCsv(
   const duck = await ingestDuck();
   starting.end();
   const converting = span("csv_converted");
-  let columns: DuckColumn[] | undefined;
+  let known: { columns: DuckColumn[]; rows: number } | undefined;
   try {
-    columns = await writeCheckedCsvParquet(duck, path, out, opts);
+    known = await writeCheckedCsvParquet(duck, path, out, opts);
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     if (!isConversionError(e)) throw csvError(e, opts.raw, path);
@@ -145,7 +156,7 @@ export async function convertCsv(
   }
   converting.end();
   const inspecting = span("csv_parquet_inspected");
-  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true, columns });
+  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true, known });
   inspecting.end();
   return { ...prepared, parquetPath: out };
 }
@@ -157,9 +168,14 @@ export async function convertCsv(
  * result the check cannot vouch for, or a failed conversion, is then judged as
  * `csvReader` judges it: the same reader keeps the result (or its error), another one
  * (a sniffer fallback undone) writes `out` again, or `csvReader` refuses the file.
- * Returns the columns of `out` when it read them.
+ * Returns the columns and row count of `out` when it learned them.
  */
-async function writeCheckedCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<DuckColumn[] | undefined> {
+async function writeCheckedCsvParquet(
+  duck: Duck,
+  path: string,
+  out: string,
+  opts: CsvOptions & { raw: string },
+): Promise<{ columns: DuckColumn[]; rows: number } | undefined> {
   const unsniffed = unsniffedCsvReader(path, opts);
   if (!unsniffed) {
     await writeCsvParquet(duck, await csvReader(duck, path, opts, opts.raw), out, opts);
@@ -167,9 +183,9 @@ async function writeCheckedCsvParquet(duck: Duck, path: string, out: string, opt
   }
   let failed: SqlError | undefined;
   try {
-    await writeCsvParquet(duck, unsniffed.reader, out, opts);
+    const rows = await writeCsvParquet(duck, unsniffed.reader, out, opts);
     const columns = await duck.columns(`SELECT * FROM read_parquet(${sqlString(out)})`);
-    if (unsniffed.exactWith(columns.length)) return columns;
+    if (unsniffed.exactWith(columns.length)) return { columns, rows };
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     failed = e;
@@ -180,7 +196,8 @@ async function writeCheckedCsvParquet(duck: Duck, path: string, out: string, opt
   return undefined;
 }
 
-async function writeCsvParquet(duck: Duck, reader: string, out: string, opts: CsvOptions): Promise<void> {
+/** Writes `out` from `reader`; returns the number of rows written (COPY's own count). */
+async function writeCsvParquet(duck: Duck, reader: string, out: string, opts: CsvOptions): Promise<number> {
   let select = "*";
   if (opts.timezone !== undefined) {
     // Timestamps without an offset are wall-clock times in the given zone. Knowing the
@@ -190,7 +207,8 @@ async function writeCsvParquet(duck: Duck, reader: string, out: string, opts: Cs
       .map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)))
       .join(", ");
   }
-  await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  const r = await duck.all(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  return Number(r[0]!.Count);
 }
 
 function isConversionError(e: unknown): boolean {
