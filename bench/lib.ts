@@ -57,7 +57,7 @@ export async function interleaved<K extends string>(
   n: number,
   fns: Record<K, () => Promise<Run>>,
   opts: { before?: () => void } = {},
-): Promise<Record<K, Run>> {
+): Promise<Record<K, Interleaved>> {
   const names = Object.keys(fns) as K[];
   const runs = Object.fromEntries(names.map((k) => [k, [] as Run[]])) as Record<K, Run[]>;
   for (const k of names) await fns[k]();
@@ -68,10 +68,34 @@ export async function interleaved<K extends string>(
       runs[k].push(await fns[k]());
     }
   }
-  const out = {} as Record<K, Run>;
+  const out = {} as Record<K, Interleaved>;
   for (const k of names) {
     const sorted = runs[k].slice().sort((a, b) => a.ms - b.ms);
-    out[k] = { ...sorted[Math.floor(sorted.length / 2)]!, maxRssMiB: Math.max(...runs[k].map((r) => r.maxRssMiB)) };
+    out[k] = {
+      ...sorted[Math.floor(sorted.length / 2)]!,
+      maxRssMiB: Math.max(...runs[k].map((r) => r.maxRssMiB)),
+      cpuMedianMs: medianOf(runs[k].map((r) => r.cpuMs)),
+      rounds: runs[k],
+    };
   }
   return out;
+}
+
+/** One command's result from `interleaved`: its median run (by wall time), with every round kept. */
+export interface Interleaved extends Run {
+  /** The median of the rounds' CPU times (not the CPU time of the median run). */
+  cpuMedianMs: number;
+  /** Each measured round, in order: round i of two commands ran back to back. */
+  rounds: Run[];
+}
+
+/** The median of the per-round ratios a[i] / b[i] of two interleaved commands (wall and CPU). */
+export function roundRatios(a: Interleaved, b: Interleaved): { wall: number; cpu: number; walls: number[] } {
+  const walls = a.rounds.map((r, i) => r.ms / b.rounds[i]!.ms);
+  return { wall: medianOf(walls), cpu: medianOf(a.rounds.map((r, i) => r.cpuMs / b.rounds[i]!.cpuMs)), walls };
+}
+
+function medianOf(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }

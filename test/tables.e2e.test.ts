@@ -210,6 +210,10 @@ describe("CSV", () => {
     ["ragged.csv", "a,b\n1,2\n3,4,5\n6,7\n", "Line: 3"],
     ["badquote.csv", 'a,b\n1,"x\n2,y\n', "Line: 2"],
     ["latin1.csv", Buffer.from("a,b\n1,caf\xe9\n", "latin1"), "utf-8"],
+    // The sniffer falls back to one column of text (the header has no comma): converted
+    // first, then checked, the one-column result is refused, not stored.
+    ["header-delimiter.csv", "x;y\n1,2\n3,4\n5,6\n", "Expected Number of Columns: 2 Found: 1"],
+    ["ragged-late.csv", `a,b\n${"1,2\n".repeat(30000)}3,4,5\n`, "Line: 30002"],
   ] as const) {
     test(`a CSV that cannot be read exactly (${name}) is refused with the line and reason, and nothing is stored`, async () => {
       writeFileSync(h(name), content);
@@ -222,6 +226,43 @@ describe("CSV", () => {
       expect(leftovers()).toEqual([]);
     });
   }
+
+  test("a CSV converted while the transaction opens leaves no temp file and no commit when the destination or the file is wrong", async () => {
+    // Big enough that the conversion is still running when the destination is refused.
+    writeFileSync(h("ahead.csv"), `a,b\n${Array.from({ length: 200000 }, (_, i) => `${i},row ${i}`).join("\n")}\n`);
+    writeFileSync(h("ahead-bad.csv"), "a,b\n1,2\n3,4,5\n");
+    writeFileSync(h("ahead.txt"), "raw");
+    await pondOk(["copy", `host://${h("ahead.txt")}`, "/ahead-file"], P());
+    await pondOk(["ln", "-s", "/ahead-loop", "/ahead-loop"], P());
+    const before = await latestLogVersion(ctx.pondDir);
+    for (const [src, dest, mention] of [
+      // Resolving the destination fails before the conversion is taken: it is waited for and removed.
+      ["ahead.csv", "/ahead-loop", "Too many levels of symbolic links"],
+      ["ahead-bad.csv", "/ahead-loop", "Too many levels of symbolic links"],
+      // Creating the file fails after the conversion: as before the overlap, with the file's error first.
+      ["ahead.csv", "/ahead-file/t.table", "not a directory"],
+      ["ahead.csv", "/no-such-folder/t.table", "no-such-folder"],
+      ["ahead-bad.csv", "/no-such-folder/t.table", "Line: 3"],
+      ["ahead-bad.csv", "/ahead-bad.table", "Line: 3"],
+    ] as const) {
+      const r = await pond(["copy", `host+csv://${h(src)}`, dest], P());
+      expect({ src, dest, code: r.code, named: r.stderr.includes(mention) }).toEqual({ src, dest, code: 1, named: true });
+      expect(leftovers()).toEqual([]);
+    }
+    expect(await latestLogVersion(ctx.pondDir)).toBe(before);
+    await pondOk(["copy", `host+csv://${h("ahead.csv")}`, "/ahead.table"], P());
+    expect((await pondOk(["cat", "/ahead.table", "--sql", "SELECT count(*) AS n, sum(a) AS s FROM source"], P())).stdout).toBe("n,s\n200000,19999900000\n");
+    // The row count recorded is the one COPY reported writing.
+    expect(JSON.parse((await pondOk(["describe", "/ahead.table", "--format", "json"], P())).stdout).schema.rows).toBe(200000);
+    expect(leftovers()).toEqual([]);
+  });
+
+  test("a CSV of one column imports as one column (checked after its conversion)", async () => {
+    writeFileSync(h("one.csv"), "v\n1\n2\n3\n");
+    await pondOk(["copy", `host+csv://${h("one.csv")}`, "/one.table"], P());
+    expect(await jsonRows(["cat", "/one.table"])).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }]);
+    expect(leftovers()).toEqual([]);
+  });
 
   test("a CSV's Parquet is written beside the large files and stored without a copy; no temp file is left", async () => {
     writeFileSync(h("adopt.csv"), "a,b\n" + Array.from({ length: 20000 }, (_, i) => `${i},row ${i}`).join("\n") + "\n");

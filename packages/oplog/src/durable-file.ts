@@ -22,13 +22,17 @@ export function tempPathFor(target: string): string {
   return join(dirname(target), `${TEMP_PREFIX}${rand[0]!.toString(16)}${rand[1]!.toString(16)}.tmp`);
 }
 
-/** fsyncs a folder, so names created, renamed or removed in it survive a crash. */
+/**
+ * fsyncs a folder, so names created, renamed or removed in it survive a crash. The fsync
+ * is handed to another thread at the call: opening the folder first on one would leave
+ * the fsync waiting for this thread's next turn (a commit encoding its entry files).
+ */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
+  const fd = openSync(dir, "r");
   try {
-    await fh.sync();
+    await new Promise<void>((done, fail) => fsync(fd, (e) => (e ? fail(e) : done())));
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 

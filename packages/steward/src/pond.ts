@@ -225,13 +225,17 @@ export class Pond {
    * after a backoff with full jitter, up to `retry.attempts` attempts in all (see
    * commit-retry.ts). Payload files are content-addressed, so a rerun finds them stored
    * and never rewrites one. The error after the last attempt says how many there were.
+   * `locked` runs once the lock is held, before the transaction opens: work that needs no
+   * pond state but must not run unlocked (files in the pond's folders that `pond recover`
+   * would take for a killed writer's) can start there and overlap the opening.
    */
   async write<T>(
     command: string[],
     fn: (ctx: WriteContext) => Promise<T>,
     retry: RetryPolicy = retryPolicyFromEnv(),
+    hooks: { locked?: () => void } = {},
   ): Promise<{ result: T; seq: number; attempts: number }> {
-    const done = await this.writeLocked(command, fn, retry);
+    const done = await this.writeLocked(command, fn, retry, hooks);
     // Automatic maintenance (maintenance/auto.ts) after a write that appended to a series:
     // once the lock is released, and never failing the write, which stands committed.
     if (done.appended.length > 0) await (await import("./maintenance/auto.ts")).autoMaintain(this, done.appended);
@@ -242,12 +246,14 @@ export class Pond {
     command: string[],
     fn: (ctx: WriteContext) => Promise<T>,
     retry: RetryPolicy,
+    hooks: { locked?: () => void },
   ): Promise<{ result: T; seq: number; attempts: number; appended: { parentId: string; nodeId: string }[] }> {
     if (this.identity.mirrorOf) throw new MirrorReadOnlyError(this.dir, this.identity.mirrorOf);
     const lock = await acquireWriteLock(this.paths.lock, this.dir, lockTimeoutMs(), command.join(" "));
     const meta: TxnMeta = { txnId: uuid7(), command, user: currentUser(), startedAt: Date.now() };
     let done: { result: T; seq: number; attempts: number; appended: { parentId: string; nodeId: string }[] };
     try {
+      hooks.locked?.();
       // The first transaction's snapshot is the base: no second listing of the log for it.
       let txn = await this.persistence.begin(meta);
       appendControl(this.paths.controlLog, {

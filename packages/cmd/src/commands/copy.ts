@@ -72,38 +72,92 @@ async function copyIn(pond: Pond, sources: HostEndpoint[], dest: string, args: A
     }
   }
   const parents = args.parents;
-  const dirs: PondDirs = { staging: join(pond.paths.data, "_large_files"), control: pond.paths.control };
+  const staging = join(pond.paths.data, "_large_files");
+  const one = stats.length === 1 && !stats[0]!.isDirectory ? stats[0]!.src : undefined;
+  const ahead = one && (one.format === "csv" || one.format === "table") ? new IngestAhead(one, args, staging) : undefined;
+  const dirs: PondDirs = { staging, control: pond.paths.control, ahead };
   const series = sources.every((s) => s.format === "series" || s.format === "series+csv");
   progress.total(undefined, stats.reduce((a, s) => a + (s.isDirectory ? 0 : s.size), 0) || undefined);
   try {
-    await pond.write(commandLine(args), async ({ txn, note }) => {
-      const wd = new WD(txn);
-      const destPath = parsePath(dest);
-      const existing = await wd.resolve(destPath.absolute, { followSymlinks: true });
-      const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
-      if (intoDir) {
-        if (!existing) await wd.mkdir(destPath.absolute, { parents });
-        for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, dirs);
-      } else if (!existing && sources.length === 1 && stats[0]!.isDirectory) {
-        // As cp -r: a folder copied onto a path that does not exist becomes that directory.
-        if (parents) await wd.mkdir(parentPath(destPath.absolute), { parents: true });
-        await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, dirs);
-      } else if (existing || sources.length === 1 || series) {
-        for (const s of stats) {
-          if (s.isDirectory) throw new CopyFolderOntoFileError(s.src.raw, destPath.absolute);
-          await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, dirs);
+    await pond.write(
+      commandLine(args),
+      async ({ txn, note }) => {
+        const wd = new WD(txn);
+        const destPath = parsePath(dest);
+        const existing = await wd.resolve(destPath.absolute, { followSymlinks: true });
+        const intoDir = existing?.entryType === "directory" || (!existing && destPath.trailingSlash);
+        if (intoDir) {
+          if (!existing) await wd.mkdir(destPath.absolute, { parents });
+          for (const s of stats) await copyTree(wd, s.src, joinPond(destPath.absolute, baseName(s.src.path)), s.isDirectory, args, note, progress, dirs);
+        } else if (!existing && sources.length === 1 && stats[0]!.isDirectory) {
+          // As cp -r: a folder copied onto a path that does not exist becomes that directory.
+          if (parents) await wd.mkdir(parentPath(destPath.absolute), { parents: true });
+          await copyTree(wd, stats[0]!.src, destPath.absolute, true, args, note, progress, dirs);
+        } else if (existing || sources.length === 1 || series) {
+          for (const s of stats) {
+            if (s.isDirectory) throw new CopyFolderOntoFileError(s.src.raw, destPath.absolute);
+            await copyFile(wd, s.src, destPath.absolute, args, note, parents, progress, dirs);
+          }
+        } else {
+          throw new NotFoundError(
+            `Directory "${destPath.absolute}"`,
+            `To copy several sources, create it first (\`pond mkdir ${destPath.absolute}\`) or write "${destPath.absolute}/" with -p.`,
+          );
         }
-      } else {
-        throw new NotFoundError(
-          `Directory "${destPath.absolute}"`,
-          `To copy several sources, create it first (\`pond mkdir ${destPath.absolute}\`) or write "${destPath.absolute}/" with -p.`,
-        );
-      }
-    });
+      },
+      undefined,
+      { locked: () => ahead?.begin() },
+    );
   } finally {
+    await ahead?.settle();
     progress.done();
   }
   return 0;
+}
+
+type Ingest = Awaited<ReturnType<typeof import("../query/ingest.ts").prepareIngest>>;
+
+/**
+ * The conversion of one table from one host file (host+csv:, host+table:), begun as soon
+ * as the write lock is held, so that DuckDB's work (nearly all of the command's time)
+ * overlaps the transaction's opening and the resolving of the destination. It needs no
+ * pond state: a table, unlike a series, does not depend on what the path holds. It does
+ * need the lock: its temp file is in the pond's large-file folder, where `pond recover`
+ * removes the temp files of writers that hold no lock.
+ */
+class IngestAhead {
+  private started: Promise<Ingest> | undefined;
+  constructor(
+    readonly src: HostSource,
+    private readonly args: Args,
+    private readonly staging: string,
+  ) {}
+
+  begin(): void {
+    this.started = import("../query/ingest.ts").then(({ prepareIngest }) => prepareIngest(this.src, this.args, this.staging));
+    this.started.catch(() => {}); // taken (and its error reported) by copyFile, or settled below
+  }
+
+  /** The conversion of `src` begun under the lock, once: a rerun of the transaction converts again. */
+  take(src: HostSource): Promise<Ingest> | undefined {
+    const p = src === this.src ? this.started : undefined;
+    if (p) this.started = undefined;
+    return p;
+  }
+
+  /**
+   * Once the transaction is over: a conversion it did not take (it failed before) is
+   * waited for and its temp files removed. A conversion that failed removed its own,
+   * and its error is not the command's: the transaction's, reported, came first.
+   */
+  async settle(): Promise<void> {
+    const p = this.started;
+    this.started = undefined;
+    await p?.then(
+      (r) => r.cleanup(),
+      () => {},
+    );
+  }
 }
 
 /**
@@ -173,11 +227,13 @@ function parentPath(abs: string): string {
 /**
  * Folders of the pond a copy uses besides the transaction: `staging`, where a CSV's Parquet is
  * written, beside the pond's large files, so the store takes the file itself; `control`, where
- * a collector config's parsed document is cached (collect's config-cache.ts).
+ * a collector config's parsed document is cached (collect's config-cache.ts). With them,
+ * `ahead`: the one source's conversion, begun under the lock (see IngestAhead).
  */
 interface PondDirs {
   staging: string;
   control: string;
+  ahead: IngestAhead | undefined;
 }
 
 /** Copies one host file to `target` (see PondDirs). */
@@ -210,7 +266,7 @@ async function copyFile(
       current?.entryType === "file:series"
         ? { path: current.path, schema: (await (wd.view as TLogView).seriesSummary(current.parentId, current.nodeId)).schema }
         : undefined;
-    const prepared = await prepareIngest(src, args, dirs.staging, appendTo);
+    const prepared = await (dirs.ahead?.take(src) ?? prepareIngest(src, args, dirs.staging, appendTo));
     entryType = prepared.entryType;
     content = prepared.content;
     opts = prepared.options;

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { span, type PondError } from "@pond/diagnostics";
 import { BadCsvError, BadParquetError, NotParquetError, NullTimestampError, SqlError } from "../errors.ts";
 import { openDuckDB, sqlIdent, sqlString, type Duck, type DuckColumn } from "../sql/duckdb.ts";
-import { csvReader, type CsvOptions } from "./csv-reader.ts";
+import { csvReader, unsniffedCsvReader, type CsvOptions } from "./csv-reader.ts";
 import { detectTimestampColumn } from "./time-bounds.ts";
 
 /** A Parquet payload ready to store, with what was learned reading it. */
@@ -37,13 +37,14 @@ let shared: Promise<Duck> | undefined;
 
 /**
  * One DuckDB for every source of a command (opening one costs ~20–40 ms; a collector
- * copies hundreds of files at once), closed when the process exits.
+ * copies hundreds of files at once), closed when the process exits: in the `pond`
+ * binary without tearing the database down (`last`), which the exit does anyway.
  */
 function ingestDuck(): Promise<Duck> {
   if (!shared) {
     shared = openDuckDB();
     shared.then(
-      (d) => process.once("exit", () => d.close()),
+      (d) => process.once("exit", () => d.close({ last: true })),
       () => {},
     );
   }
@@ -75,15 +76,26 @@ async function inspect(
   duck: Duck,
   path: string,
   relation: string,
-  opts: { series?: boolean; timestampColumn?: string; raw: string; readEveryValue?: boolean; csv?: boolean },
+  opts: {
+    series?: boolean;
+    timestampColumn?: string;
+    raw: string;
+    readEveryValue?: boolean;
+    csv?: boolean;
+    /** What the writer of `path` already knows of it (DuckDB's COPY): not asked again. */
+    known?: { columns: DuckColumn[]; rows: number } | undefined;
+  },
 ): Promise<PreparedParquet> {
   let columns: DuckColumn[], rows: number;
   try {
-    columns = await duck.columns(`SELECT * FROM ${relation}`);
-    const r = await duck.all(
-      opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`,
-    );
-    rows = Number(r[0]!.n);
+    if (opts.known && !opts.readEveryValue) ({ columns, rows } = opts.known);
+    else {
+      columns = await duck.columns(`SELECT * FROM ${relation}`);
+      const r = await duck.all(
+        opts.readEveryValue ? `SELECT count(*)::BIGINT AS n, bit_xor(hash(t)) AS h FROM ${relation} t` : `SELECT count(*)::BIGINT AS n FROM ${relation}`,
+      );
+      rows = Number(r[0]!.n);
+    }
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     throw new BadParquetError(opts.raw, path, duckMessage(e));
@@ -126,8 +138,9 @@ export async function convertCsv(
   const duck = await ingestDuck();
   starting.end();
   const converting = span("csv_converted");
+  let known: { columns: DuckColumn[]; rows: number } | undefined;
   try {
-    await writeCsvParquet(duck, path, out, opts);
+    known = await writeCheckedCsvParquet(duck, path, out, opts);
   } catch (e) {
     if (!(e instanceof SqlError)) throw e;
     if (!isConversionError(e)) throw csvError(e, opts.raw, path);
@@ -135,7 +148,7 @@ export async function convertCsv(
     // row instead, so that column is kept as text rather than the file refused (or, as
     // DuckDB would with ignore_errors, the value turned into NULL).
     try {
-      await writeCsvParquet(duck, path, out, { ...opts, sniffAllRows: true });
+      await writeCsvParquet(duck, await csvReader(duck, path, { ...opts, sniffAllRows: true }, opts.raw), out, opts);
     } catch (e2) {
       if (!(e2 instanceof SqlError)) throw e2;
       throw csvError(e2, opts.raw, path);
@@ -143,14 +156,49 @@ export async function convertCsv(
   }
   converting.end();
   const inspecting = span("csv_parquet_inspected");
-  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true });
+  const prepared = await inspect(duck, out, `read_parquet(${sqlString(out)})`, { ...opts, csv: true, known });
   inspecting.end();
   return { ...prepared, parquetPath: out };
 }
 
-async function writeCsvParquet(duck: Duck, path: string, out: string, opts: CsvOptions & { raw: string }): Promise<void> {
-  let select = "*";
+/**
+ * Writes `out` from the reader `csvReader` chooses. When the file allows it
+ * (`unsniffedCsvReader`), the conversion runs first and the check after, on the columns
+ * it gave, so the common file is sniffed once (by the conversion) instead of twice; a
+ * result the check cannot vouch for, or a failed conversion, is then judged as
+ * `csvReader` judges it: the same reader keeps the result (or its error), another one
+ * (a sniffer fallback undone) writes `out` again, or `csvReader` refuses the file.
+ * Returns the columns and row count of `out` when it learned them.
+ */
+async function writeCheckedCsvParquet(
+  duck: Duck,
+  path: string,
+  out: string,
+  opts: CsvOptions & { raw: string },
+): Promise<{ columns: DuckColumn[]; rows: number } | undefined> {
+  const unsniffed = unsniffedCsvReader(path, opts);
+  if (!unsniffed) {
+    await writeCsvParquet(duck, await csvReader(duck, path, opts, opts.raw), out, opts);
+    return undefined;
+  }
+  let failed: SqlError | undefined;
+  try {
+    const rows = await writeCsvParquet(duck, unsniffed.reader, out, opts);
+    const columns = await duck.columns(`SELECT * FROM read_parquet(${sqlString(out)})`);
+    if (unsniffed.exactWith(columns.length)) return { columns, rows };
+  } catch (e) {
+    if (!(e instanceof SqlError)) throw e;
+    failed = e;
+  }
   const reader = await csvReader(duck, path, opts, opts.raw);
+  if (reader !== unsniffed.reader) await writeCsvParquet(duck, reader, out, opts);
+  else if (failed) throw failed;
+  return undefined;
+}
+
+/** Writes `out` from `reader`; returns the number of rows written (COPY's own count). */
+async function writeCsvParquet(duck: Duck, reader: string, out: string, opts: CsvOptions): Promise<number> {
+  let select = "*";
   if (opts.timezone !== undefined) {
     // Timestamps without an offset are wall-clock times in the given zone. Knowing the
     // columns costs another sniffing pass (~150 ms on 100 MB), so only when asked.
@@ -159,7 +207,8 @@ async function writeCsvParquet(duck: Duck, path: string, out: string, opts: CsvO
       .map((c) => (c.type === "TIMESTAMP" ? `timezone(${sqlString(opts.timezone!)}, ${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)))
       .join(", ");
   }
-  await duck.run(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  const r = await duck.all(`COPY (SELECT ${select} FROM ${reader}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  return Number(r[0]!.Count);
 }
 
 function isConversionError(e: unknown): boolean {
