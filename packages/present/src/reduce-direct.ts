@@ -98,39 +98,67 @@ export async function reduceDirect(
     const starts = [...touched].sort((a, b) => a - b);
     const index = new Map(starts.map((b, i) => [b, i]));
     const n = starts.length;
-    // Per column and bucket: the values with their times, then folded.
-    const per = names.map(() => Array.from({ length: n }, () => ({ t: [] as number[], v: [] as number[] })));
-    for (const f of files) {
-      const rowBucket = new Int32Array(f.times.length);
-      for (let r = 0; r < f.times.length; r++) rowBucket[r] = index.get(bucketOf(f.times[r]!)) ?? -1;
-      names.forEach((name, c) => {
-        const values = f.columns.get(name);
-        if (!values) return;
-        for (let r = 0; r < values.length; r++) {
-          const b = rowBucket[r]!;
-          const v = values[r]!;
-          if (b < 0 || Number.isNaN(v)) continue;
-          per[c]![b]!.t.push(f.times[r]!);
-          per[c]![b]!.v.push(v);
-        }
-      });
-    }
-    const out = aggs.map(() => new Float64Array(n).fill(Number.NaN)); // NaN: NULL
-    names.forEach((name, c) => {
-      for (let b = 0; b < n; b++) {
-        const { t, v } = per[c]![b]!;
-        if (v.length === 0) {
-          aggs.forEach((a, k) => {
-            if (a.column.name === name && a.agg === "count") out[k]![b] = 0;
-          });
-          continue;
-        }
-        const folded = fold(t, v);
-        aggs.forEach((a, k) => {
-          if (a.column.name === name) out[k]![b] = folded[a.agg];
-        });
+    // Each touched bucket's rows (file, row), gathered once for every column.
+    const inFile: number[][] = starts.map(() => []);
+    const atRow: number[][] = starts.map(() => []);
+    files.forEach((f, i) => {
+      for (let r = 0; r < f.times.length; r++) {
+        const b = index.get(bucketOf(f.times[r]!));
+        if (b === undefined) continue;
+        inFile[b]!.push(i);
+        atRow[b]!.push(r);
       }
     });
+    // Then each column folded bucket by bucket into the outputs that read it.
+    const out = aggs.map(() => new Float64Array(n).fill(Number.NaN)); // NaN: NULL
+    let scratch = new Float64Array(64);
+    for (const name of names) {
+      const targets = aggs.flatMap((a, k) => (a.column.name === name ? [{ agg: a.agg, values: out[k]! }] : []));
+      const columns = files.map((f) => f.columns.get(name));
+      for (let b = 0; b < n; b++) {
+        const fs = inFile[b]!;
+        const rs = atRow[b]!;
+        if (scratch.length < fs.length) scratch = new Float64Array(fs.length * 2);
+        let count = 0;
+        let min = 0;
+        let max = 0;
+        let first = 0;
+        let firstT = 0;
+        let last = 0;
+        let lastT = 0;
+        for (let i = 0; i < fs.length; i++) {
+          const v = columns[fs[i]!]?.[rs[i]!] ?? Number.NaN;
+          if (Number.isNaN(v)) continue; // NULL
+          const t = files[fs[i]!]!.times[rs[i]!]!;
+          if (count === 0) {
+            min = max = first = last = v;
+            firstT = lastT = t;
+          } else {
+            if (v < min) min = v;
+            if (v > max) max = v;
+            // The earliest (latest) time, a tie to the smaller (larger) value: a minimum (maximum) of {t, v}.
+            if (t < firstT || (t === firstT && v < first)) {
+              first = v;
+              firstT = t;
+            }
+            if (t > lastT || (t === lastT && v > last)) {
+              last = v;
+              lastT = t;
+            }
+          }
+          scratch[count++] = v;
+        }
+        for (const o of targets) if (o.agg === "count") o.values[b] = count;
+        if (count === 0) continue;
+        // list_sum(list_sort(list(x))): added one by one in ascending order, from 0.
+        const sorted = scratch.subarray(0, count).sort();
+        let sum = 0;
+        for (let i = 0; i < count; i++) sum += sorted[i]!;
+        if (!Number.isFinite(sum)) throw new Decline(); // DuckDB's overflow is its own to report
+        const folded = { min, max, sum, avg: sum / count, first, last };
+        for (const o of targets) if (o.agg !== "count") o.values[b] = folded[o.agg];
+      }
+    }
     const bytes = await encodeSeriesParquet(
       {
         time: { name: "timestamp", values: Float64Array.from(starts) },
@@ -153,26 +181,6 @@ export async function reduceDirect(
     if (!(e instanceof Decline)) logger.debug("reduce_direct_failed", { reason: e instanceof Error ? e.message : String(e) });
     return null;
   }
-}
-
-/** The aggregates of one column in one bucket: `v` its non-NULL values, `t` their times. */
-function fold(t: number[], v: number[]): Record<"count" | "min" | "max" | "sum" | "avg" | "first" | "last", number> {
-  let min = v[0]!;
-  let max = v[0]!;
-  let fi = 0;
-  let li = 0;
-  for (let i = 1; i < v.length; i++) {
-    const x = v[i]!;
-    if (x < min) min = x;
-    if (x > max) max = x;
-    if (t[i]! < t[fi]! || (t[i] === t[fi] && x < v[fi]!)) fi = i;
-    if (t[i]! > t[li]! || (t[i] === t[li] && x > v[li]!)) li = i;
-  }
-  const sorted = Float64Array.from(v).sort();
-  let sum = 0;
-  for (const x of sorted) sum += x;
-  if (!Number.isFinite(sum)) throw new Decline();
-  return { count: v.length, min, max, sum, avg: sum / v.length, first: v[fi]!, last: v[li]! };
 }
 
 /** A payload's times and DOUBLE columns, checked against the log; null to decline. */
