@@ -2,8 +2,9 @@
  * Directory snapshots as Arrow IPC streams: columns name (utf8), child_node_id (utf8),
  * entry_type (utf8) and version_last_modified (int64), one row per entry. Also the
  * writer of query results as an Arrow IPC stream, batch by batch (`ArrowStreamEncoder`,
- * for `POST /sql`). The one module that imports apache-arrow; it is loaded on first use
- * because loading it takes ~20 ms that commands which never open a directory should not pay.
+ * for `POST /sql`). The one module that imports apache-arrow, and only that writer uses
+ * it, loaded on first use: loading it takes ~20 ms, which directory snapshots, read and
+ * written by hand here, no longer cost.
  */
 import type * as Arrow from "apache-arrow";
 import { isEntryType, type DirEntry } from "@pond/tinyfs";
