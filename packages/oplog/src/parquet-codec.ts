@@ -186,7 +186,7 @@ export async function readParquetRaw(bytes: Uint8Array, opts: { maxRows?: number
   return { columns, rows };
 }
 
-/** Some columns of a Parquet file, each as one array of raw values (as `readParquetRaw` gives them) over every row. */
+/** Some columns of a Parquet file, each as one array of raw values (as `readParquetRaw` gives them, but INT64 timestamps as stored) over every row. */
 export interface RawColumns {
   /** Every top-level column of the file. */
   columns: RawColumn[];
@@ -198,7 +198,8 @@ export interface RawColumns {
 /**
  * Reads the top-level columns `names` (those the file has; flat ones) of a Parquet file by
  * column, without making a row object or array per row: for readers that fold values
- * column by column. Values as `readParquetRaw` gives them.
+ * column by column. Values as `readParquetRaw` gives them, except INT64 ones (timestamps
+ * too, in their own unit: see `columns`) as bigint.
  */
 export async function readParquetColumns(bytes: Uint8Array, names: readonly string[]): Promise<RawColumns> {
   const hp = await import("hyparquet");
@@ -208,10 +209,14 @@ export async function readParquetColumns(bytes: Uint8Array, names: readonly stri
   const rows = Number(metadata.num_rows);
   const wanted = columns.filter((c) => !c.nested && names.includes(c.name)).map((c) => c.name);
   const values = new Map(wanted.map((n) => [n, new Array<unknown>(rows).fill(null)]));
+  // An INT64 column's annotation (a timestamp's unit, described in `columns`) dropped for
+  // the read: its values come as the stored integers in one typed array, instead of a
+  // parser call a value (most of the time hyparquet took on a day's DuckDB payload).
+  const plain = { ...metadata, schema: metadata.schema.map((e) => (e.type === "INT64" ? { ...e, logical_type: undefined, converted_type: undefined } : e)) };
   if (wanted.length > 0 && rows > 0)
     await hp.parquetRead({
       file,
-      metadata,
+      metadata: plain,
       columns: wanted,
       compressors: await compressorsFor(metadata),
       utf8: false,
