@@ -137,7 +137,7 @@ describe("reduceDirect", () => {
     expect(rows[0]).toContain('["a.count","0"],["a.sum","null"]');
   });
 
-  test("reduceDirect() declines what it cannot compute exactly: NaN, infinities, -0, other types, merged files, other time units", async () => {
+  test("reduceDirect() declines what it cannot compute exactly: NaN, infinities, -0, other types, merged files, other time units, a missing payload", async () => {
     const t = BigInt(Date.UTC(2025, 0, 1)) * 1000n;
     const h = res("1h");
     const ok = await payload([{ t, a: 1 }], ["a"]);
@@ -162,6 +162,8 @@ describe("reduceDirect", () => {
     const nanos = await payload([{ t, a: 1 }], ["a"], {}, "make_timestamp_ns(t * 1000)");
     expect(await direct([nanos], [nanos], h, ALL, [{ name: "timestamp", type: "TIMESTAMP_NS" }, ...DOUBLES])).toBeNull();
     expect(await direct([nanos], [nanos], h)).toBeNull(); // the footer's unit, whatever was recorded
+    const missing: PayloadFile = { ...ok, hostPath: join(root, "no-such.parquet") };
+    expect(await direct([missing], [missing], h)).toBeNull(); // DuckDB's to report, in its words
     const damaged: PayloadFile = { ...ok, sha256: "0".repeat(64) };
     await expect(direct([damaged], [damaged], h)).rejects.toThrow("the log says");
   });
