@@ -185,13 +185,15 @@ describe("pond reduce, incremental against full", () => {
     expect(direct).toBe(0); // an INTEGER column: DuckDB's
   }, 120_000);
 
-  test(`runReduction() incrementally equals a full recompute over random appends of DOUBLE columns, mostly without DuckDB (REDUCE_SEED=${SEED})`, async () => {
+  test(`runReduction() incrementally equals a full recompute over random appends of DOUBLE columns, computed without DuckDB where it can (REDUCE_SEED=${SEED})`, async () => {
     const { modes, partialReads, direct } = await differential("sd", "DOUBLE");
     const incremental = modes.get("incremental") ?? 0;
     expect(incremental).toBeGreaterThan(ROUNDS);
     expect(partialReads).toBeGreaterThan(0);
-    // Each run that reads a NaN is DuckDB's; the rest are the direct reducer's.
-    expect(direct).toBeGreaterThan(incremental / 2);
+    // Each run that reads a NaN is DuckDB's (how many depends on where the NaN fell: 10 to
+    // 36 of 24 to 42 incremental runs over seeds 1-4 and 11-13 at 8-10 rounds); the rest
+    // are the direct reducer's, compared row for row above like DuckDB's.
+    expect(direct).toBeGreaterThan(0);
   }, 120_000);
 });
 
