@@ -2,8 +2,9 @@
  * Directory snapshots as Arrow IPC streams: columns name (utf8), child_node_id (utf8),
  * entry_type (utf8) and version_last_modified (int64), one row per entry. Also the
  * writer of query results as an Arrow IPC stream, batch by batch (`ArrowStreamEncoder`,
- * for `POST /sql`). The one module that imports apache-arrow; it is loaded on first use
- * because loading it takes ~20 ms that commands which never open a directory should not pay.
+ * for `POST /sql`). The one module that imports apache-arrow, and only that writer uses
+ * it, loaded on first use: loading it takes ~20 ms, which directory snapshots, read and
+ * written by hand here, no longer cost.
  */
 import type * as Arrow from "apache-arrow";
 import { isEntryType, type DirEntry } from "@pond/tinyfs";
@@ -16,28 +17,215 @@ function arrow(): typeof Arrow {
   return arrowModule;
 }
 
-/** Encodes entries, in the order given, as one Arrow IPC stream. */
+/**
+ * Encodes entries, in the order given, as one Arrow IPC stream: the schema, one record
+ * batch (no nulls), the end marker. Written by hand, as the reader below reads: loading
+ * apache-arrow for this cost every write transaction 7–20 ms of a small write's time
+ * (a CPU profile of `pond reduce` after a day). The tests hold it to apache-arrow's reader.
+ */
 export function encodeDirectory(entries: readonly DirEntry[]): Uint8Array {
-  const A = arrow();
   const n = entries.length;
-  const names = new Array<string>(n);
-  const ids = new Array<string>(n);
-  const types = new Array<string>(n);
+  const enc = new TextEncoder();
+  const utf8Column = (values: (e: DirEntry) => string) => {
+    const parts = entries.map((e) => enc.encode(values(e)));
+    const offsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
+    const data = new Uint8Array(offsets[n]!);
+    parts.forEach((p, i) => data.set(p, offsets[i]!));
+    return [new Uint8Array(offsets.buffer), data];
+  };
   const versions = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) {
-    const e = entries[i];
-    names[i] = e.name;
-    ids[i] = e.childNodeId;
-    types[i] = e.entryType;
-    versions[i] = BigInt(e.versionLastModified);
+  for (let i = 0; i < n; i++) versions[i] = BigInt(entries[i]!.versionLastModified);
+  // Buffers in column order: Utf8 validity, offsets, data; Int64 validity, data. No nulls: no bitmaps.
+  const none = new Uint8Array(0);
+  const buffers = [
+    none,
+    ...utf8Column((e) => e.name),
+    none,
+    ...utf8Column((e) => e.childNodeId),
+    none,
+    ...utf8Column((e) => e.entryType),
+    none,
+    new Uint8Array(versions.buffer),
+  ];
+  const placed: { offset: number; length: number }[] = [];
+  let bodyLength = 0;
+  for (const b of buffers) {
+    placed.push({ offset: bodyLength, length: b.length });
+    bodyLength += pad8(b.length);
   }
-  const table = new A.Table({
-    name: A.vectorFromArray(names, new A.Utf8()),
-    child_node_id: A.vectorFromArray(ids, new A.Utf8()),
-    entry_type: A.vectorFromArray(types, new A.Utf8()),
-    version_last_modified: A.makeVector(versions),
-  });
-  return A.tableToIPC(table, "stream");
+  const body = new Uint8Array(bodyLength);
+  buffers.forEach((b, i) => body.set(b, placed[i]!.offset));
+  const schema = message(HEADER_SCHEMA, 0, (fb) =>
+    fb.table([
+      undefined, // endianness: Little, the default
+      {
+        ref: () =>
+          fb.tables(
+            DIRECTORY_COLUMNS.map(
+              ([name, type]) =>
+                () =>
+                  fb.table([
+                    { ref: () => fb.string(name) },
+                    { bool: true }, // nullable (no value is null; apache-arrow wrote these columns so)
+                    { u8: type === "utf8" ? TYPE_UTF8 : TYPE_INT },
+                    { ref: () => (type === "utf8" ? fb.table([]) : fb.table([{ i32: 64 }, { bool: true }])) },
+                    undefined, // dictionary
+                    { ref: () => fb.tables([]) }, // children: none, but present (Arrow C++ requires the vector)
+                  ]),
+            ),
+          ),
+      },
+    ]),
+  );
+  const batch = message(HEADER_RECORD_BATCH, bodyLength, (fb) =>
+    fb.table([
+      { i64: BigInt(n) },
+      { ref: () => fb.structs(DIRECTORY_COLUMNS.map(() => [BigInt(n), 0n])) }, // FieldNode: length, null count
+      { ref: () => fb.structs(placed.map((b) => [BigInt(b.offset), BigInt(b.length)])) }, // Buffer: offset, length
+    ]),
+  );
+  const eos = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+  const out = new Uint8Array(schema.length + batch.length + body.length + eos.length);
+  out.set(schema);
+  out.set(batch, schema.length);
+  out.set(body, schema.length + batch.length);
+  out.set(eos, schema.length + batch.length + body.length);
+  return out;
+}
+
+const DIRECTORY_COLUMNS: readonly (readonly [string, "utf8" | "int64"])[] = [
+  ["name", "utf8"],
+  ["child_node_id", "utf8"],
+  ["entry_type", "utf8"],
+  ["version_last_modified", "int64"],
+];
+
+const pad8 = (n: number) => (n + 7) & ~7;
+
+/** An encapsulated IPC message: continuation marker, metadata length, the Message flatbuffer (padded to 8 bytes); the body follows it. */
+function message(headerType: number, bodyLength: number, header: (fb: FlatWriter) => number): Uint8Array {
+  const fb = new FlatWriter();
+  fb.root(() =>
+    fb.table([
+      { i16: 4 }, // MetadataVersion V5
+      { u8: headerType },
+      { ref: () => header(fb) },
+      { i64: BigInt(bodyLength) },
+    ]),
+  );
+  const meta = fb.bytes();
+  const out = new Uint8Array(8 + pad8(meta.length));
+  const dv = new DataView(out.buffer);
+  dv.setInt32(0, -1, true);
+  dv.setInt32(4, out.length - 8, true);
+  out.set(meta, 8);
+  return out;
+}
+
+/** A table field: a scalar, or an offset to an object written after the table (`ref` writes it and returns its position). */
+type FlatField = { u8: number } | { bool: boolean } | { i16: number } | { i32: number } | { i64: bigint } | { ref: () => number } | undefined;
+
+/**
+ * A flatbuffer written front to back: every object an offset refers to is written after
+ * the offset (offsets are unsigned, forward), each table's vtable just before it. Enough
+ * for Arrow's Message, Schema, Field and RecordBatch tables.
+ */
+class FlatWriter {
+  private buf = new Uint8Array(512);
+  private view = new DataView(this.buf.buffer);
+  private end = 0;
+
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.end);
+  }
+
+  root(write: () => number): void {
+    const slot = this.reserve(4, 4);
+    this.patch(slot, write());
+  }
+
+  /** A table of `fields` (in field id order); returns its position. */
+  table(fields: readonly FlatField[]): number {
+    // Layout: the soffset to the vtable, then each field at its own alignment; the table starts 8-aligned.
+    const layout: { at: number; size: number }[] = [];
+    let size = 4;
+    for (const f of fields) {
+      if (!f) {
+        layout.push({ at: 0, size: 0 });
+        continue;
+      }
+      const w = "u8" in f || "bool" in f ? 1 : "i16" in f ? 2 : "i64" in f ? 8 : 4;
+      size = (size + w - 1) & ~(w - 1);
+      layout.push({ at: size, size: w });
+      size += w;
+    }
+    const vtable = this.reserve(4 + 2 * fields.length, 2);
+    this.view.setUint16(vtable, 4 + 2 * fields.length, true);
+    this.view.setUint16(vtable + 2, size, true);
+    layout.forEach((l, i) => this.view.setUint16(vtable + 4 + 2 * i, l.at, true));
+    const table = this.reserve(size, 8);
+    this.view.setInt32(table, table - vtable, true);
+    const refs: { slot: number; write: () => number }[] = [];
+    fields.forEach((f, i) => {
+      const at = table + layout[i]!.at;
+      if (!f) return;
+      if ("u8" in f) this.view.setUint8(at, f.u8);
+      else if ("bool" in f) this.view.setUint8(at, f.bool ? 1 : 0);
+      else if ("i16" in f) this.view.setInt16(at, f.i16, true);
+      else if ("i32" in f) this.view.setInt32(at, f.i32, true);
+      else if ("i64" in f) this.view.setBigInt64(at, f.i64, true);
+      else refs.push({ slot: at, write: f.ref });
+    });
+    for (const r of refs) this.patch(r.slot, r.write());
+    return table;
+  }
+
+  /** A vector of tables (each written by its function); returns the vector's position. */
+  tables(writers: readonly (() => number)[]): number {
+    const vec = this.reserve(4 + 4 * writers.length, 4);
+    this.view.setUint32(vec, writers.length, true);
+    writers.forEach((w, i) => this.patch(vec + 4 + 4 * i, w()));
+    return vec;
+  }
+
+  /** A vector of structs of two int64 fields (Arrow's FieldNode and Buffer); the elements 8-aligned. */
+  structs(items: readonly (readonly [bigint, bigint])[]): number {
+    const vec = this.reserve(4 + 16 * items.length, 8, 4);
+    this.view.setUint32(vec, items.length, true);
+    items.forEach(([a, b], i) => {
+      this.view.setBigInt64(vec + 4 + 16 * i, a, true);
+      this.view.setBigInt64(vec + 12 + 16 * i, b, true);
+    });
+    return vec;
+  }
+
+  string(s: string): number {
+    const bytes = new TextEncoder().encode(s);
+    const at = this.reserve(4 + bytes.length + 1, 4);
+    this.view.setUint32(at, bytes.length, true);
+    this.buf.set(bytes, at + 4);
+    return at;
+  }
+
+  /** `n` zero bytes at a position ≡ `offset` (mod `align`); returns it. */
+  private reserve(n: number, align: number, offset = 0): number {
+    while (this.end % align !== offset) this.end++;
+    const at = this.end;
+    this.end += n;
+    if (this.end > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.end, this.buf.length * 2));
+      grown.set(this.buf);
+      this.buf = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    return at;
+  }
+
+  /** Points the offset at `slot` to `target` (after it). */
+  private patch(slot: number, target: number): void {
+    this.view.setUint32(slot, target - slot, true);
+  }
 }
 
 /**

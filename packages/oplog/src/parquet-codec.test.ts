@@ -1,7 +1,18 @@
 import { join } from "node:path";
 import { describe, expect, test } from "bun:test";
 import type { OplogEntry } from "./oplog-entry.ts";
-import { decodeEntries, describeParquet, encodeEntries, encodeObjects, ENTRY_ROW_GROUP_SIZE, readParquetObjects, type ParquetField } from "./parquet-codec.ts";
+import {
+  decodeEntries,
+  describeParquet,
+  encodeColumns,
+  encodeEntries,
+  encodeObjects,
+  ENTRY_ROW_GROUP_SIZE,
+  readParquetColumns,
+  readParquetObjects,
+  readParquetRaw,
+  type ParquetField,
+} from "./parquet-codec.ts";
 import { FIXTURES } from "../../../test/support/fixtures.ts";
 import { UndecodableError } from "./errors.ts";
 
@@ -144,5 +155,32 @@ test("readParquetObjects() reports bytes hyparquet cannot parse as UndecodableEr
     expect(e).toBeInstanceOf(UndecodableError);
     expect([(e as UndecodableError).code, (e as UndecodableError).kind]).toEqual(["undecodable", "integrity"]);
     expect((e as Error).message).toStartWith("Cannot decode Parquet: ");
+  }
+});
+
+test("readParquetColumns() gives the columns asked for as readParquetRaw gives their rows, over several row groups and codecs, NULLs as null", async () => {
+  const n = 25;
+  const times = Array.from({ length: n }, (_, i) => 1_700_000_000_000_000n + BigInt(i) * 60_000_000n);
+  const xs = Array.from({ length: n }, (_, i) => (i % 4 === 0 ? null : i / 3));
+  const names = Array.from({ length: n }, (_, i) => `s${i}`);
+  for (const codec of ["SNAPPY", "ZSTD"] as const) {
+    const bytes = encodeColumns(
+      [
+        { name: "t", type: "timestamp_us" },
+        { name: "x", type: "double", optional: true },
+        { name: "s", type: "string" },
+      ],
+      [times, xs, names],
+      { rowGroupSize: 10, codec },
+    );
+    const raw = (await readParquetRaw(bytes))!;
+    const cols = await readParquetColumns(bytes, ["x", "t", "absent"]);
+    expect(cols.columns).toEqual(raw.columns);
+    expect(cols.rows).toBe(n);
+    expect([...cols.values.keys()].sort()).toEqual(["t", "x"]);
+    expect(cols.values.get("t")).toEqual(raw.rows.map((r) => r[0]));
+    expect(cols.values.get("x")).toEqual(raw.rows.map((r) => r[1]));
+    expect(cols.values.get("x")![0]).toBeNull();
+    expect(cols.values.get("t")![3]).toBe(times[3]!);
   }
 });

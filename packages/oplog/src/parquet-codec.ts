@@ -170,7 +170,69 @@ export async function readParquetRaw(bytes: Uint8Array, opts: { maxRows?: number
   const file = toArrayBuffer(bytes);
   const metadata = hp.parquetMetadata(file, { parsers: RAW_VALUES });
   if (opts.maxRows !== undefined && Number(metadata.num_rows) > opts.maxRows) return null;
-  const columns: RawColumn[] = hp.parquetSchema(metadata).children.map((c) => {
+  const columns = rawColumns(hp, metadata);
+  let rows: unknown[][] = [];
+  await hp.parquetRead({
+    file,
+    metadata,
+    compressors: await compressorsFor(metadata),
+    utf8: false,
+    parsers: RAW_VALUES,
+    onComplete: (r: unknown[][]) => {
+      rows = r;
+    },
+  });
+  for (const r of rows) for (let i = 0; i < r.length; i++) if (r[i] === undefined) r[i] = null;
+  return { columns, rows };
+}
+
+/** Some columns of a Parquet file, each as one array of raw values (as `readParquetRaw` gives them, but INT64 timestamps as stored) over every row. */
+export interface RawColumns {
+  /** Every top-level column of the file. */
+  columns: RawColumn[];
+  rows: number;
+  /** The values of the columns asked for that the file has, by name; null for a missing value. */
+  values: Map<string, unknown[]>;
+}
+
+/**
+ * Reads the top-level columns `names` (those the file has; flat ones) of a Parquet file by
+ * column, without making a row object or array per row: for readers that fold values
+ * column by column. Values as `readParquetRaw` gives them, except INT64 ones (timestamps
+ * too, in their own unit: see `columns`) as bigint.
+ */
+export async function readParquetColumns(bytes: Uint8Array, names: readonly string[]): Promise<RawColumns> {
+  const hp = await import("hyparquet");
+  const file = toArrayBuffer(bytes);
+  const metadata = hp.parquetMetadata(file, { parsers: RAW_VALUES });
+  const columns = rawColumns(hp, metadata);
+  const rows = Number(metadata.num_rows);
+  const wanted = columns.filter((c) => !c.nested && names.includes(c.name)).map((c) => c.name);
+  const values = new Map(wanted.map((n) => [n, new Array<unknown>(rows).fill(null)]));
+  // An INT64 column's annotation (a timestamp's unit, described in `columns`) dropped for
+  // the read: its values come as the stored integers in one typed array, instead of a
+  // parser call a value (most of the time hyparquet took on a day's DuckDB payload).
+  const plain = { ...metadata, schema: metadata.schema.map((e) => (e.type === "INT64" ? { ...e, logical_type: undefined, converted_type: undefined } : e)) };
+  if (wanted.length > 0 && rows > 0)
+    await hp.parquetRead({
+      file,
+      metadata: plain,
+      columns: wanted,
+      compressors: await compressorsFor(metadata),
+      utf8: false,
+      parsers: RAW_VALUES,
+      onChunk: (c: { columnName: string; columnData: ArrayLike<unknown>; rowStart: number }) => {
+        const out = values.get(c.columnName);
+        if (!out) return;
+        const d = c.columnData;
+        for (let i = 0; i < d.length; i++) out[c.rowStart + i] = d[i] ?? null;
+      },
+    });
+  return { columns, rows, values };
+}
+
+function rawColumns(hp: typeof import("hyparquet"), metadata: FileMetaData): RawColumn[] {
+  return hp.parquetSchema(metadata).children.map((c) => {
     const e = c.element;
     const logical = e.logical_type?.type;
     const unit =
@@ -192,19 +254,6 @@ export async function readParquetRaw(bytes: Uint8Array, opts: { maxRows?: number
       nested: c.children.length > 0,
     };
   });
-  let rows: unknown[][] = [];
-  await hp.parquetRead({
-    file,
-    metadata,
-    compressors: await compressorsFor(metadata),
-    utf8: false,
-    parsers: RAW_VALUES,
-    onComplete: (r: unknown[][]) => {
-      rows = r;
-    },
-  });
-  for (const r of rows) for (let i = 0; i < r.length; i++) if (r[i] === undefined) r[i] = null;
-  return { columns, rows };
 }
 
 /** What a Parquet footer says about a file, for tests and diagnostics. */
@@ -324,7 +373,8 @@ const RAW_VALUES: Partial<ParquetParsers> = { ...RAW_TIMESTAMPS, dateFromDays: (
 
 /**
  * Decompressors for the codecs other than Snappy (hyparquet's own) that a file uses.
- * Zstandard alone (what DuckDB writes for Pond) needs only fzstd; the full
+ * Zstandard alone (what DuckDB writes for Pond) needs only Bun's own (native; fzstd,
+ * in JS, was most of the time hyparquet took to read a day's DuckDB payload); the full
  * hyparquet-compressors costs ~19 ms to load (it instantiates a Snappy WebAssembly
  * module at import).
  */
@@ -334,10 +384,7 @@ async function compressorsFor(metadata: FileMetaData): Promise<Compressors | und
   codecs.delete("SNAPPY");
   codecs.delete("UNCOMPRESSED");
   if (codecs.size === 0) return undefined;
-  if (codecs.size === 1 && codecs.has("ZSTD")) {
-    const { decompress } = await import("fzstd");
-    return { ZSTD: (input: Uint8Array) => decompress(input) };
-  }
+  if (codecs.size === 1 && codecs.has("ZSTD")) return { ZSTD: (input: Uint8Array) => Bun.zstdDecompressSync(input) };
   return (await import("hyparquet-compressors")).compressors as Compressors;
 }
 

@@ -31,15 +31,20 @@ describe("encodeSeriesParquet", () => {
       const full = new Float64Array(n).map(() => (rnd.int(2000) - 1000) / 7);
       const some = new Float64Array(n).map(() => (rnd.int(3) === 0 ? Number.NaN : rnd.int(10) === 0 ? 0 : rnd.int(100) - 50));
       const none = new Float64Array(n).fill(Number.NaN);
+      const counts = new Float64Array(n).map(() => (rnd.int(4) === 0 ? Number.NaN : rnd.int(2 ** 20) - 2 ** 19));
       const doubles = [
         { name: "full", values: full },
         { name: "some.x", values: some },
         { name: "none", values: none },
+        { name: "x.count", values: counts, int64: true },
       ];
       const mine = await encodeSeriesParquet({ time: { name: "timestamp", values: micros }, doubles }, { rowGroupSize: 10 });
       const general = encodeColumns(
-        [{ name: "timestamp", type: "timestamp_us" }, ...doubles.map((d) => ({ name: d.name, type: "double" as const, optional: true }))],
-        [[...micros], ...doubles.map((d) => [...d.values].map((v) => (Number.isNaN(v) ? null : v)))],
+        [
+          { name: "timestamp", type: "timestamp_us" },
+          ...doubles.map((d) => ({ name: d.name, type: d.int64 ? ("int64" as const) : ("double" as const), optional: true })),
+        ],
+        [[...micros], ...doubles.map((d) => [...d.values].map((v) => (Number.isNaN(v) ? null : d.int64 ? BigInt(v) : v)))],
         { rowGroupSize: 10, codec: "ZSTD" },
       );
       const [a, b] = [(await readParquetRaw(mine))!, (await readParquetRaw(general))!];
@@ -59,6 +64,10 @@ describe("encodeSeriesParquet", () => {
     const bytes = await encodeSeriesParquet({ time: { name: "t", values: micros }, doubles: [] });
     expect((await readParquetRaw(bytes))!.rows).toEqual([[-86_400_000_001n], [-1n], [0n], [2n ** 40n]]);
     await expect(encodeSeriesParquet({ time: { name: "t", values: new Float64Array([1.5]) }, doubles: [] })).rejects.toThrow("not a whole number of µs");
+    const one = { name: "t", values: new Float64Array([0]) };
+    await expect(encodeSeriesParquet({ time: one, doubles: [{ name: "n", values: new Float64Array([0.5]), int64: true }] })).rejects.toThrow(
+      "0.5 is not a safe integer for an INT64 column",
+    );
   });
 
   test("encodeSeriesParquet() writes times DELTA_BINARY_PACKED: steps fixed (forwards and backwards), irregular, backwards and wide, at every block edge, read back exactly", async () => {

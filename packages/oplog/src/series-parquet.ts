@@ -20,12 +20,13 @@ import { CompactWriter } from "./thrift-compact.ts";
 
 /**
  * The columns of a series file: row i's time is `time.values[i] × time.unitMicros` µs
- * (unitMicros 1_000_000 for unix seconds; default 1), and a double column's `values[i]`
- * its value (NaN: none).
+ * (unitMicros 1_000_000 for unix seconds; default 1), and a value column's `values[i]`
+ * its value (NaN: none). A value column is DOUBLE, or with `int64` INT64 (DuckDB's
+ * BIGINT; its values safe integers).
  */
 export interface SeriesColumns {
   time: { name: string; values: Float64Array; unitMicros?: number };
-  doubles: readonly { name: string; values: Float64Array }[];
+  doubles: readonly { name: string; values: Float64Array; int64?: boolean }[];
 }
 
 export interface SeriesParquetOptions {
@@ -76,7 +77,7 @@ export async function encodeSeriesParquetParts(cols: SeriesColumns, opts: Series
   for (let start = 0; start < n; start += groupSize) {
     const end = Math.min(n, start + groupSize);
     chunks.push(timeChunk(cols.time.values, cols.time.unitMicros ?? 1, start, end, level));
-    for (const d of cols.doubles) chunks.push(doubleChunk(d.values, start, end, level));
+    for (const d of cols.doubles) chunks.push(doubleChunk(d.values, start, end, level, d.int64 === true));
   }
   const bodies = await Promise.all(chunks);
   // Then the file: magic, each chunk (page header + compressed page), footer.
@@ -157,7 +158,7 @@ async function timeChunk(times: Float64Array, unitMicros: number, start: number,
   };
 }
 
-async function doubleChunk(values: Float64Array, start: number, end: number, level: number): Promise<ChunkBody> {
+async function doubleChunk(values: Float64Array, start: number, end: number, level: number, int64: boolean): Promise<ChunkBody> {
   const rows = end - start;
   const scan = scanDoubles(values, start, end);
   const present = scan[0]!,
@@ -169,16 +170,20 @@ async function doubleChunk(values: Float64Array, start: number, end: number, lev
   view.setUint32(0, levels.length, true);
   body.set(levels, 4);
   const at = 4 + levels.length;
-  if (present === rows && LITTLE_ENDIAN) body.set(new Uint8Array(values.buffer, values.byteOffset + start * 8, rows * 8), at);
+  if (int64) packInt64(values, start, end, view, at);
+  else if (present === rows && LITTLE_ENDIAN) body.set(new Uint8Array(values.buffer, values.byteOffset + start * 8, rows * 8), at);
   else packPresent(values, start, end, view, at);
+  const stats = int64
+    ? { min: int64Bytes(min), max: int64Bytes(max) }
+    : // The spec's rule for zeros: a min of zero is written -0.0, a max of zero +0.0.
+      { min: doubleBytes(min === 0 ? -0 : min), max: doubleBytes(max === 0 ? 0 : max) };
   return {
-    type: DOUBLE,
+    type: int64 ? INT64 : DOUBLE,
     optional: true,
     encoding: PLAIN,
     values: rows,
     nulls: rows - present,
-    // The spec's rule for zeros: a min of zero is written -0.0, a max of zero +0.0.
-    ...(present > 0 ? { min: doubleBytes(min === 0 ? -0 : min), max: doubleBytes(max === 0 ? 0 : max) } : {}),
+    ...(present > 0 ? stats : {}),
     uncompressedSize: body.length,
     page: await Bun.zstdCompress(body, { level }),
   };
@@ -209,6 +214,17 @@ function packPresent(values: Float64Array, start: number, end: number, view: Dat
   for (let i = start; i < end; i++) {
     const v = values[i]!;
     if (!Number.isNaN(v)) view.setFloat64(at + 8 * k++, v, true);
+  }
+}
+
+/** The present values of values[start..end) as PLAIN INT64 at `at` (each a safe integer). */
+function packInt64(values: Float64Array, start: number, end: number, view: DataView, at: number): void {
+  let k = 0;
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    if (Number.isNaN(v)) continue;
+    if (!Number.isSafeInteger(v)) throw new Error(`encodeSeriesParquet: ${v} is not a safe integer for an INT64 column`);
+    putInt64(view, at + 8 * k++, v);
   }
 }
 
@@ -272,10 +288,14 @@ function pageHeader(b: ChunkBody): Uint8Array {
   return w.bytes().slice();
 }
 
-type SchemaElement = { kind: "root" } | { kind: "time" | "double"; name: string };
+type SchemaElement = { kind: "root" } | { kind: "time" | "double" | "int64"; name: string };
 
 function schemaElements(cols: SeriesColumns): SchemaElement[] {
-  return [{ kind: "root" }, { kind: "time", name: cols.time.name }, ...cols.doubles.map((d) => ({ kind: "double" as const, name: d.name }))];
+  return [
+    { kind: "root" },
+    { kind: "time", name: cols.time.name },
+    ...cols.doubles.map((d) => ({ kind: d.int64 ? ("int64" as const) : ("double" as const), name: d.name })),
+  ];
 }
 
 function fileMetaData(cols: SeriesColumns, rows: number, groups: GroupMeta[]): Uint8Array {
@@ -293,7 +313,10 @@ function fileMetaData(cols: SeriesColumns, rows: number, groups: GroupMeta[]): U
             .i32(6, TIMESTAMP_MICROS)
             // LogicalType TIMESTAMP (8): isAdjustedToUTC, unit MICROS (2).
             .struct(10, (l) => l.struct(8, (t) => t.bool(1, true).struct(2, (u) => u.struct(2, () => {}))));
-        else s.i32(1, DOUBLE).i32(3, OPTIONAL).binary(4, e.name);
+        else
+          s.i32(1, e.kind === "int64" ? INT64 : DOUBLE)
+            .i32(3, OPTIONAL)
+            .binary(4, e.name);
       })
       .i64(3, rows)
       .structList(4, groups, (g, group) =>

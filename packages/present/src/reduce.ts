@@ -35,9 +35,9 @@
  * making each run recompute old buckets (and read older versions).
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PondError, silentProgress, type Progress } from "@pond/diagnostics";
+import { PondError, silentProgress, span, type Progress } from "@pond/diagnostics";
 import type { Pond } from "@pond/steward";
 import { WD, configFilesIn, basename, type VersionInfo } from "@pond/tinyfs";
 import { AdoptableFile, QuerySession, resolveSources, type PayloadFile, type ResolvedSource, type TLogView } from "@pond/tlogfs";
@@ -53,6 +53,7 @@ import {
   ReduceOutputOwnedError,
 } from "./errors.ts";
 import { REDUCE_CONFIG_DIR, parseReduceConfig, type ReduceConfig, type Resolution } from "./reduce-config.ts";
+import { reduceDirect, type DirectCache } from "./reduce-direct.ts";
 import { isNumericType, outputName, reductionSql, touchedBucketsSql, type InputColumn, type OutputAggregate } from "./reduce-sql.ts";
 
 export type OutputMode = "full" | "replace" | "incremental" | "up to date";
@@ -72,6 +73,8 @@ export interface ReduceOutputSummary {
   buckets: number;
   /** The output version written. */
   version?: number;
+  /** Computed without DuckDB (an incremental run of DOUBLE columns; see reduce-direct.ts). */
+  direct?: boolean;
 }
 
 /** One config's run: one transaction, one summary. */
@@ -139,11 +142,14 @@ export async function runReduction(pond: Pond, path: string, opts: ReduceOptions
   const progress = opts.progress ?? silentProgress;
   // The plan first, without the write lock: a dry run is just this, and a run with
   // nothing new starts no transaction (nothing to commit, nothing in `pond log`).
+  const planning = span("reduce_planned");
   const view = await pond.view();
   const cfg = await readReduceConfig(new WD(view), path);
   const plan: ReduceSummary = { file: cfg.file, ok: true, dryRun: Boolean(opts.dryRun), outputs: [], notes: [] };
   const planned = await reduceAll(view, new WD(view), cfg, plan, opts.dryRun ? progress : silentProgress, undefined);
+  planning.end();
   if (opts.dryRun || plan.outputs.every((o) => o.mode === "up to date")) return plan;
+  const writing = span("reduce_written");
   const staging = join(pond.paths.data, "_large_files");
   mkdirSync(staging, { recursive: true });
   let summary!: ReduceSummary;
@@ -155,6 +161,7 @@ export async function runReduction(pond: Pond, path: string, opts: ReduceOptions
     const current = same ? cfg : await readReduceConfig(wd, path);
     summary = { file: current.file, ok: true, dryRun: false, outputs: [], notes: [] };
     await reduceAll(txn, wd, current, summary, progress, { staging, note }, same ? planned : undefined);
+    writing.end();
   });
   if (summary.outputs.some((o) => o.version !== undefined)) summary.seq = seq;
   return summary;
@@ -186,7 +193,8 @@ async function reduceAll(
     names.set(name, s.path);
   }
   progress.total(sources.length * cfg.resolutions.length, undefined);
-  const session = writer ? await QuerySession.open() : undefined;
+  // DuckDB is started only when an output needs it: most incremental runs are reduced without it (reduce-direct.ts).
+  const session = writer ? new LazySession() : undefined;
   try {
     for (const s of sources) await reduceSeries(view, wd, cfg, s, summary, progress, session, writer);
   } finally {
@@ -202,7 +210,7 @@ async function reduceSeries(
   src: ResolvedSource,
   summary: ReduceSummary,
   progress: Progress,
-  session: QuerySession | undefined,
+  session: LazySession | undefined,
   writer: Writer | undefined,
 ): Promise<void> {
   const st = await wd.stat(src.path, { followSymlinks: true });
@@ -213,6 +221,7 @@ async function reduceSeries(
   const newest = versions[versions.length - 1]!;
   let columns: InputColumn[] | undefined;
   let outColumns: InputColumn[] | undefined;
+  const direct: DirectCache = new Map();
   for (const res of cfg.resolutions) {
     const outPath = `${cfg.out === "/" ? "" : cfg.out}/${name}/res=${res.spelling}.series`;
     const existing = await wd.resolve(outPath, { followSymlinks: true });
@@ -262,29 +271,43 @@ async function reduceSeries(
       continue;
     }
     const tmp = join(writer.staging, `.tmp-reduce-${crypto.randomUUID()}.parquet`);
+    const computing = span("reduce_output_computed");
     try {
       let read: PayloadFile[] = newFiles;
+      let info: OutputInfo | undefined;
       if (out.mode === "incremental") {
-        const r = await computeIncremental(session, src, ts, res, cfg, readFrom, newFiles, aggs, tmp, summary);
-        if (!r) {
-          out.mode = "up to date";
-          out.versionsRead = newFiles.length;
-          summary.outputs.push(out);
-          progress.tick(1, 0);
-          continue;
+        const plan = incrementalPlan(src, res, cfg, readFrom, newFiles, summary);
+        const d = plan ? await reduceDirect(plan.read, newFiles, ts, res, aggs, columns, direct) : null;
+        if (d) {
+          writeFileSync(tmp, d.bytes);
+          info = d;
+          read = plan!.read;
+          out.direct = true;
+        } else {
+          const r = await computeIncremental(await session.get(), src, ts, res, plan, readFrom, newFiles, aggs, tmp);
+          if (!r) {
+            out.mode = "up to date";
+            out.versionsRead = newFiles.length;
+            summary.outputs.push(out);
+            progress.tick(1, 0);
+            continue;
+          }
+          read = r;
         }
-        read = r;
       } else {
-        await session.addPondView("__pond_in", [src]);
-        await threads(session, undefined);
+        const duck = await session.get();
+        await duck.addPondView("__pond_in", [src]);
+        await threads(duck, undefined);
         try {
-          await session.all(`COPY (${reductionSql("__pond_in", ts, res, aggs)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
+          await duck.all(`COPY (${reductionSql("__pond_in", ts, res, aggs)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
         } finally {
-          await session.all("DROP VIEW __pond_in");
+          await duck.all("DROP VIEW __pond_in");
         }
       }
       out.versionsRead = read.length;
-      const info = await parquetInfo(session, tmp, outColumns);
+      computing.end({ res: res.spelling, direct: Boolean(out.direct) });
+      info ??= await parquetInfo(await session.get(), tmp, outColumns);
+      const storing = span("reduce_output_stored");
       outColumns = info.columns; // the same aggregates at every resolution: the same columns
       out.buckets = info.rows;
       if (out.mode === "replace") await wd.remove(outPath);
@@ -308,6 +331,7 @@ async function reduceSeries(
         minEventTime: info.min,
         maxEventTime: info.max,
       });
+      storing.end();
       out.version = r.version.version;
       writer.note(`reduced ${src.path} into ${outPath} (v${r.version.version}, ${out.mode}, ${info.rows} buckets)`);
       summary.outputs.push(out);
@@ -318,64 +342,89 @@ async function reduceSeries(
   }
 }
 
+/** What an incremental run of one output reads: the new versions and the older ones overlapping their buckets' time span. */
+interface IncrementalPlan {
+  /** Rows of every touched bucket lie in [lo, hi) (µs). */
+  lo: bigint;
+  hi: bigint;
+  /** The versions to read, older first, the new ones last. */
+  read: PayloadFile[];
+}
+
 /**
- * The incremental computation of one output into `tmp`: the buckets the new versions'
- * rows fall in, recomputed from every row in them. Returns the versions read, or
- * undefined when the new versions hold no rows.
+ * The versions an incremental run of one output reads; undefined when a new version
+ * recorded no time range (then only a query of its rows tells). Notes rows older than
+ * `lateness` (once, at the first resolution).
+ */
+function incrementalPlan(
+  src: ResolvedSource,
+  res: Resolution,
+  cfg: ReduceConfig,
+  readFrom: number,
+  newFiles: PayloadFile[],
+  summary: ReduceSummary,
+): IncrementalPlan | undefined {
+  // Rows later than lateness behind what was reduced before are reduced exactly all the same, and reported (once, at the first resolution).
+  let reduced: bigint | null = null;
+  for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
+  if (reduced !== null && res === cfg.resolutions[0]) {
+    const horizon = reduced - cfg.lateness.micros;
+    const late = newFiles.filter((f) => f.minEventTime !== null && f.minEventTime < horizon).map((f) => f.version);
+    if (late.length)
+      summary.notes.push(
+        `${src.path}: version(s) ${late.join(", ")} hold rows more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
+      );
+  }
+  // Every bucket holding a new row t starts after t - width and ends by t + width, so
+  // [min - width, max + width) of the new versions' recorded event times holds every row
+  // of every touched bucket.
+  if (!newFiles.every((f) => f.minEventTime !== null && f.maxEventTime !== null)) return undefined;
+  let lo = newFiles[0]!.minEventTime!;
+  let hi = newFiles[0]!.maxEventTime!;
+  for (const f of newFiles) {
+    if (f.minEventTime! < lo) lo = f.minEventTime!;
+    if (f.maxEventTime! > hi) hi = f.maxEventTime!;
+  }
+  return oldAndNew(src, readFrom, newFiles, lo - res.micros, hi + res.micros);
+}
+
+function oldAndNew(src: ResolvedSource, readFrom: number, newFiles: PayloadFile[], lo: bigint, hi: bigint): IncrementalPlan {
+  const oldFiles = src.files.filter(
+    (f) => f.version <= readFrom && (f.minEventTime === null || f.maxEventTime === null || (f.minEventTime < hi && f.maxEventTime >= lo)),
+  );
+  return { lo, hi, read: [...oldFiles, ...newFiles] };
+}
+
+/**
+ * The incremental computation of one output into `tmp` by DuckDB: the buckets the new
+ * versions' rows fall in, recomputed from every row in them. Returns the versions read,
+ * or undefined when the new versions hold no rows.
  */
 async function computeIncremental(
   session: QuerySession,
   src: ResolvedSource,
   ts: string,
   res: Resolution,
-  cfg: ReduceConfig,
+  planned: IncrementalPlan | undefined,
   readFrom: number,
   newFiles: PayloadFile[],
   aggs: OutputAggregate[],
   tmp: string,
-  summary: ReduceSummary,
 ): Promise<PayloadFile[] | undefined> {
   await session.addPondView("__pond_new", [{ ...src, files: newFiles }]);
   try {
-    // Rows later than lateness behind what was reduced before are reduced exactly all the same, and reported (once, at the first resolution).
-    let reduced: bigint | null = null;
-    for (const f of src.files) if (f.version <= readFrom && f.maxEventTime !== null && (reduced === null || f.maxEventTime > reduced)) reduced = f.maxEventTime;
-    if (reduced !== null && res === cfg.resolutions[0]) {
-      const horizon = reduced - cfg.lateness.micros;
-      const late = newFiles.filter((f) => f.minEventTime !== null && f.minEventTime < horizon).map((f) => f.version);
-      if (late.length)
-        summary.notes.push(
-          `${src.path}: version(s) ${late.join(", ")} hold rows more than lateness ${cfg.lateness.spelling} older than the newest time reduced before; their buckets were recomputed`,
-        );
-    }
-    // The rows to read: every bucket holding a new row t starts after t - width and ends by
-    // t + width, so [min - width, max + width) of the new versions' recorded event times
-    // holds every row of every touched bucket (no query needed); the IN below keeps exactly
-    // the touched buckets. A version that recorded no range (no rows) is asked.
-    let lo: bigint, hi: bigint;
-    if (newFiles.every((f) => f.minEventTime !== null && f.maxEventTime !== null)) {
-      lo = newFiles[0]!.minEventTime!;
-      hi = newFiles[0]!.maxEventTime!;
-      for (const f of newFiles) {
-        if (f.minEventTime! < lo) lo = f.minEventTime!;
-        if (f.maxEventTime! > hi) hi = f.maxEventTime!;
-      }
-      lo -= res.micros;
-      hi += res.micros;
-    } else {
+    // A version that recorded no range (no rows) is asked; the IN below keeps exactly the touched buckets.
+    let plan = planned;
+    if (!plan) {
       const span = (
         await session.all(
           `SELECT epoch_us(min(b))::BIGINT AS lo, epoch_us(max(b))::BIGINT AS hi, count(*)::BIGINT AS n FROM (${touchedBucketsSql("__pond_new", ts, res)})`,
         )
       )[0]!;
       if (Number(span.n) === 0) return undefined;
-      lo = span.lo as bigint;
-      hi = (span.hi as bigint) + res.micros;
+      plan = oldAndNew(src, readFrom, newFiles, span.lo as bigint, (span.hi as bigint) + res.micros);
     }
-    const oldFiles = src.files.filter(
-      (f) => f.version <= readFrom && (f.minEventTime === null || f.maxEventTime === null || (f.minEventTime < hi && f.maxEventTime >= lo)),
-    );
-    const read = [...oldFiles, ...newFiles];
+    const { lo, hi, read } = plan;
     await session.addPondView("__pond_in", [{ ...src, files: read }]);
     // A few MB: one thread. DuckDB's parallel hash aggregate costs more in setting up and
     // combining per-thread tables than it saves on a day of rows (CPU per query about halved).
@@ -394,6 +443,24 @@ async function computeIncremental(
   }
 }
 
+/** A DuckDB session opened on first use, closed by `close()` if it was. */
+class LazySession {
+  private opened: Promise<QuerySession> | undefined;
+
+  get(): Promise<QuerySession> {
+    this.opened ??= QuerySession.open();
+    return this.opened;
+  }
+
+  close(): void {
+    // Opened or failed to open: a failed open rejects here too and is left to its caller's error.
+    void this.opened?.then(
+      (s) => s.close(),
+      () => {},
+    );
+  }
+}
+
 const SMALL_READ = 8 << 20;
 const sessionThreads = new WeakMap<QuerySession, number | undefined>();
 
@@ -405,18 +472,19 @@ async function threads(session: QuerySession, n: number | undefined): Promise<vo
 }
 
 /** The input's columns: as recorded with each version when every version recorded them (no footer read), else as DuckDB reads them. */
-async function inputColumns(src: ResolvedSource, session: QuerySession | undefined): Promise<InputColumn[]> {
+async function inputColumns(src: ResolvedSource, session: LazySession | undefined): Promise<InputColumn[]> {
   const seen = new Map<string, string>();
   let recorded = src.files.length > 0;
-  for (const f of src.files) {
-    if (!Array.isArray(f.columns)) {
+  // A merged file records no columns of its own: the versions read from it did.
+  for (const list of src.files.flatMap((f) => (!f.merged ? [f.columns] : f.merged.versions.length ? f.merged.versions.map((p) => p.columns) : [undefined]))) {
+    if (!Array.isArray(list)) {
       recorded = false;
       break;
     }
-    for (const c of f.columns as InputColumn[]) if (!seen.has(c.name)) seen.set(c.name, c.type);
+    for (const c of list as InputColumn[]) if (!seen.has(c.name)) seen.set(c.name, c.type);
   }
   if (recorded) return [...seen].map(([name, type]) => ({ name, type }));
-  const own = session ?? (await QuerySession.open());
+  const own = session ? await session.get() : await QuerySession.open();
   try {
     await own.addPondView("__pond_cols", [src]);
     const rows = await own.all("DESCRIBE SELECT * FROM __pond_cols");
@@ -478,11 +546,14 @@ function stateOf(v: VersionInfo): ReduceState | undefined {
   return typeof r === "object" && r !== null && typeof r.fingerprint === "string" ? r : undefined;
 }
 
-async function parquetInfo(
-  session: QuerySession,
-  file: string,
-  known?: InputColumn[],
-): Promise<{ rows: number; columns: InputColumn[]; min: bigint | null; max: bigint | null }> {
+interface OutputInfo {
+  rows: number;
+  columns: InputColumn[];
+  min: bigint | null;
+  max: bigint | null;
+}
+
+async function parquetInfo(session: QuerySession, file: string, known?: InputColumn[]): Promise<OutputInfo> {
   const rel = `read_parquet(${sqlString(file)})`;
   const columns = known ?? (await session.all(`DESCRIBE SELECT * FROM ${rel}`)).map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
   const r = (

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { isSystemError, logger } from "@pond/diagnostics";
+import { isSystemError, logger, span } from "@pond/diagnostics";
 import { LocalObjectStore, latestVersion, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import { TransactionConflictError, uuid7, type TxnMeta } from "@pond/tinyfs";
 import { backoffMs, retryPolicyFromEnv, type RetryPolicy } from "./commit-retry.ts";
@@ -238,7 +238,9 @@ export class Pond {
     const done = await this.writeLocked(command, fn, retry, hooks);
     // Automatic maintenance (maintenance/auto.ts) after a write that appended to a series:
     // once the lock is released, and never failing the write, which stands committed.
+    const maintaining = span("write_auto_maintained");
     if (done.appended.length > 0) await (await import("./maintenance/auto.ts")).autoMaintain(this, done.appended);
+    maintaining.end();
     return { result: done.result, seq: done.seq, attempts: done.attempts };
   }
 
@@ -270,7 +272,9 @@ export class Pond {
           if (attempt > 1) txn = await this.persistence.begin(meta);
           const changes: string[] = [];
           const result = await fn({ txn, note: (c) => changes.push(c) });
+          const committing = span("write_committed");
           const r = await txn.tryCommit();
+          committing.end();
           if (r.kind === "committed") {
             appendControl(this.paths.controlLog, {
               type: "committed",
