@@ -31,7 +31,7 @@ export function encodeDirectory(entries: readonly DirEntry[]): Uint8Array {
     const offsets = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + parts[i]!.length;
     const data = new Uint8Array(offsets[n]!);
-    parts.forEach((p, i) => data.set(p, offsets[i]!));
+    for (let i = 0; i < n; i++) data.set(parts[i]!, offsets[i]!);
     return [new Uint8Array(offsets.buffer), data];
   };
   const versions = new BigInt64Array(n);
@@ -55,7 +55,7 @@ export function encodeDirectory(entries: readonly DirEntry[]): Uint8Array {
     bodyLength += pad8(b.length);
   }
   const body = new Uint8Array(bodyLength);
-  buffers.forEach((b, i) => body.set(b, placed[i]!.offset));
+  for (let i = 0; i < buffers.length; i++) body.set(buffers[i]!, placed[i]!.offset);
   const schema = message(HEADER_SCHEMA, 0, (fb) =>
     fb.table([
       undefined, // endianness: Little, the default
@@ -163,7 +163,7 @@ class FlatWriter {
     const vtable = this.reserve(4 + 2 * fields.length, 2);
     this.view.setUint16(vtable, 4 + 2 * fields.length, true);
     this.view.setUint16(vtable + 2, size, true);
-    layout.forEach((l, i) => this.view.setUint16(vtable + 4 + 2 * i, l.at, true));
+    for (let i = 0; i < layout.length; i++) this.view.setUint16(vtable + 4 + 2 * i, layout[i]!.at, true);
     const table = this.reserve(size, 8);
     this.view.setInt32(table, table - vtable, true);
     const refs: { slot: number; write: () => number }[] = [];
@@ -185,7 +185,7 @@ class FlatWriter {
   tables(writers: readonly (() => number)[]): number {
     const vec = this.reserve(4 + 4 * writers.length, 4);
     this.view.setUint32(vec, writers.length, true);
-    writers.forEach((w, i) => this.patch(vec + 4 + 4 * i, w()));
+    for (let i = 0; i < writers.length; i++) this.patch(vec + 4 + 4 * i, writers[i]!());
     return vec;
   }
 
