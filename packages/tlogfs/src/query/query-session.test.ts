@@ -124,6 +124,7 @@ describe("QuerySession output once locked", () => {
     const { join } = await import("node:path");
     const { QuerySession } = await import("./query-session.ts");
     const { queryOutput } = await import("./query-output.ts");
+    const { writeFileSync } = await import("node:fs");
     const dir = mkdtempSync(join(tmpdir(), "qs-bound-"));
     try {
       const payload = join(dir, `sha256=${"12".repeat(32)}`);
@@ -154,6 +155,20 @@ describe("QuerySession output once locked", () => {
         for (let i = 0; i < 20; i++) expect(await text(`SELECT ${i} + count(*) AS k FROM t`, "csv")).toBe(`k\n${5000 + i}\n`);
         expect(session.boundStatements()).toBe(16);
         expect(await session.all("SELECT current_setting('validate_external_file_cache') AS v")).toEqual([{ v: "NO_VALIDATION" }]);
+        // Parquet answers: each written under a name of its own (no readable file is rewritten), removed once read.
+        const { readdirSync } = await import("node:fs");
+        for (let i = 0; i < 2; i++) {
+          const parts: Uint8Array[] = [];
+          for await (const c of (await queryOutput(session, `SELECT v FROM t WHERE v < ${i + 1}`, "parquet")).chunks) parts.push(c as Uint8Array);
+          const bytes = Buffer.concat(parts);
+          expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(["PAR1", "PAR1"]);
+          expect(readdirSync(session.tempDirectory).filter((n) => n.endsWith(".parquet"))).toEqual([]);
+          const copy = join(dir, `answer-${i}.parquet`);
+          writeFileSync(copy, bytes);
+          const reader = await openDuckDB();
+          expect(await reader.all(`SELECT count(*)::INTEGER AS n FROM '${copy}'`)).toEqual([{ n: i + 1 }]);
+          reader.close();
+        }
       } finally {
         session.close();
       }

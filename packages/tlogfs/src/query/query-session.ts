@@ -22,6 +22,8 @@ export class QuerySession {
   /** Payload file → `"/pond/path" version N`, to name the file when DuckDB cannot read it. */
   private readonly payloadLabels = new Map<string, string>();
   private locked = false;
+  /** Parquet results written so far (see `toParquet`). */
+  private results = 0;
   /** User queries already checked since lock(), with their result columns (see `prepare`). */
   private readonly checked = new Map<string, DuckColumn[]>();
   /** Output statements bound since lock(), by text (see `output`). */
@@ -311,9 +313,13 @@ export class QuerySession {
     this.duck.interrupt();
   }
 
-  /** Writes a query's result as Parquet into the session's temp folder; returns its path. */
+  /**
+   * Writes a query's result as Parquet into the session's temp folder; returns its path,
+   * which the caller removes once read. Each result gets a name of its own: no file a locked
+   * session can read is ever rewritten (its cache of files is not re-validated, see `lock`).
+   */
   async toParquet(sql: string): Promise<string> {
-    const out = `${this.duck.tempDirectory}/result.parquet`;
+    const out = `${this.duck.tempDirectory}/result-${++this.results}.parquet`;
     // The newline ends a trailing `-- comment` before the closing parenthesis.
     await this.run(`COPY (${sql}\n) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd)`);
     return out;
