@@ -4,10 +4,11 @@
 // the same payload files; all measured in turns (lib.ts `interleaved`), in the same run.
 // The full and 1% queries repeat, so after the first each runs in the session kept for its
 // sources (session-pool.ts), as a polling dashboard's would; the full query is also measured
-// in a fresh session each time. Also: what the server pays per request to see other processes' commits (a stat of the log
+// in a fresh session each time. The servers' own CPU a full query (from /proc) is printed
+// beside the times: on this shared machine the load inflates wall time, not CPU. Also: what the server pays per request to see other processes' commits (a stat of the log
 // folder, against listing it), and the DuckDB start the spare session keeps out of a request.
 // Run: node_modules/.bin/bun bench/serve-query.bench.ts [versions=1000] [rounds=15]
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LocalObjectStore, latestVersion } from "@pond/oplog";
@@ -28,6 +29,25 @@ async function timed(fn: () => Promise<void>): Promise<Run> {
   const t0 = performance.now();
   await fn();
   return { ms: performance.now() - t0, cpuMs: Number.NaN, maxRssMiB: Number.NaN, code: 0 };
+}
+
+/**
+ * A process's CPU time so far (user + system, every thread), in ms, from /proc: what one
+ * request cost a server, which the machine's load does not inflate as it does wall time.
+ * Ticks are 10 ms (CLK_TCK 100), so it is read as a sum over all rounds.
+ */
+function processCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+/** `fn` timed, with the CPU `pid` spent meanwhile added to `cpu.ms` (and `cpu.n` counted). */
+async function timedCpu(pid: number, cpu: { ms: number; n: number }, fn: () => Promise<void>): Promise<Run> {
+  const c0 = processCpuMs(pid);
+  const r = await timed(fn);
+  cpu.ms += processCpuMs(pid) - c0;
+  cpu.n++;
+  return r;
 }
 
 function median(xs: number[]): number {
@@ -141,6 +161,18 @@ try {
   });
   console.log(
     `POST /sql full ${t.serveFull.ms.toFixed(1)} ms (in a fresh session ${t.serveFullFresh.ms.toFixed(1)} ms), 1% range ${t.serveRange.ms.toFixed(1)} ms, raw DuckDB resident ${t.rawResident.ms.toFixed(1)} ms (in its own process over HTTP ${t.rawHttp.ms.toFixed(1)} ms), raw DuckDB sandboxed per query ${t.rawSandboxed.ms.toFixed(1)} ms; POST /sql SELECT 1 ${t.serveSelect1.ms.toFixed(1)} ms; a fresh DuckDB open+close ${t.duckOpen.ms.toFixed(1)} ms`,
+  );
+
+  // The servers' CPU a full query, apart from the rounds above: there a fresh session's close
+  // and the spare's reopening (after the answer) would land in the next request's window.
+  const serveCpu = { ms: 0, n: 0 };
+  const rawCpu = { ms: 0, n: 0 };
+  for (let i = 0; i < rounds; i++) {
+    await timedCpu(server.pid, serveCpu, () => post({ sql: Q }).then(() => {}));
+    await timedCpu(rawServer.pid, rawCpu, () => rawPost(`SELECT avg(v) AS a, count(*) AS n FROM read_parquet(${list})`).then(() => {}));
+  }
+  console.log(
+    `server CPU a request (mean of ${serveCpu.n}): POST /sql full in its kept session ${(serveCpu.ms / serveCpu.n).toFixed(1)} ms, raw DuckDB in its own process over HTTP ${(rawCpu.ms / rawCpu.n).toFixed(1)} ms (${(serveCpu.ms / rawCpu.ms).toFixed(2)}x)`,
   );
 
   // Seeing other processes' commits: a stat of data/_delta_log per request, against listing the log.

@@ -262,6 +262,27 @@ describe("pond serve", () => {
     expect(other).toEqual([{ n: 2 }]);
   });
 
+  test("the same query asked again and again in its kept session (its statements kept bound) answers as pond query, in each format, every time", async () => {
+    type S = { server: { queries: { ranInKeptSession: number } } };
+    const kept = async () => ((await (await fetch(`${srv.url}/status`)).json()) as S).server.queries.ranInKeptSession;
+    const q = "SELECT sensor, count(*) AS n, sum(value) AS s FROM '/lake.series' WHERE value > 150 GROUP BY sensor ORDER BY sensor";
+    const before = await kept();
+    for (const [format, accept] of [
+      ["json", "application/json"],
+      ["csv", "text/csv"],
+      ["jsonl", "application/x-ndjson"],
+    ] as const) {
+      const want = (await pondOk(["query", q, "--format", format], { pond: pondDir })).stdout;
+      for (let i = 0; i < 3; i++) {
+        const r = await sql(srv.url, q, accept);
+        expect(r.status).toBe(200);
+        expect(await r.text()).toBe(want);
+      }
+    }
+    // Every one after the first ran in the session kept for '/lake.series'.
+    expect((await kept()) - before).toBeGreaterThanOrEqual(8);
+  });
+
   test("concurrent queries (more than run at once) all get their own right answers", async () => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {

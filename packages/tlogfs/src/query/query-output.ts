@@ -2,10 +2,10 @@
  * A locked session's query as bytes in a data format, chunk by chunk from DuckDB: what
  * `pond query --format csv|json|jsonl|parquet` writes to stdout and `POST /sql` streams
  * as its body (one implementation). Only one chunk is in memory at a time; Parquet, whose
- * footer comes last, is written to the session's temp folder first and read back in 1 MiB
- * pieces.
+ * footer comes last, is written to the session's temp folder first, read back in 1 MiB
+ * pieces, and removed.
  */
-import { createReadStream } from "node:fs";
+import { createReadStream, rmSync } from "node:fs";
 import type { DuckColumn } from "../sql/duckdb.ts";
 import type { QuerySession } from "./query-session.ts";
 import { statementText } from "./sql-sources.ts";
@@ -34,7 +34,11 @@ export async function queryOutput(session: QuerySession, text: string, format: Q
 async function* chunksOf(session: QuerySession, sql: string, columns: DuckColumn[], format: QueryOutputFormat): AsyncIterable<string | Uint8Array> {
   if (format === "parquet") {
     const path = await session.toParquet(sql);
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
+    try {
+      for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) yield chunk as Uint8Array;
+    } finally {
+      rmSync(path, { force: true }); // a kept session answers many queries: its temp folder must not fill
+    }
     return;
   }
   if (format === "arrow") {

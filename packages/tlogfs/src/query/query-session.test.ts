@@ -117,6 +117,67 @@ describe("QuerySession.prepare() keeps what it checked", () => {
   });
 });
 
+describe("QuerySession output once locked", () => {
+  test("a query asked again runs its kept bound statement with the same answer; each output statement is kept once, at most 16; payload caches are not re-validated", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { QuerySession } = await import("./query-session.ts");
+    const { queryOutput } = await import("./query-output.ts");
+    const { writeFileSync } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "qs-bound-"));
+    try {
+      const payload = join(dir, `sha256=${"12".repeat(32)}`);
+      const maker = await openDuckDB();
+      await maker.run(`COPY (SELECT range AS v FROM range(5000)) TO '${payload}' (FORMAT parquet)`);
+      maker.close();
+      const session = await QuerySession.open();
+      try {
+        const file = { hostPath: payload, version: 1, size: 0, sha256: "12".repeat(32), minEventTime: null, maxEventTime: null };
+        await session.addPondView("t", [{ path: "/s.series", entryType: "file:series", files: [file], skipped: [] }]);
+        await session.lock();
+        const text = async (sql: string, format: "json" | "csv") => {
+          let out = "";
+          for await (const c of (await queryOutput(session, sql, format)).chunks) out += c as string;
+          return out;
+        };
+        const q = "SELECT sum(v) AS s, count(*) AS n FROM t";
+        expect(session.boundStatements()).toBe(0);
+        expect(await text(q, "json")).toBe('[\n{"s":12497500,"n":5000}\n]\n');
+        expect(session.boundStatements()).toBe(1);
+        expect(await text(q, "json")).toBe('[\n{"s":12497500,"n":5000}\n]\n');
+        expect(session.boundStatements()).toBe(1);
+        expect(await text(q, "csv")).toBe("s,n\n12497500,5000\n");
+        expect(session.boundStatements()).toBe(2);
+        // Many rows, streamed in several chunks, twice from the one statement.
+        for (let i = 0; i < 2; i++) expect((await text("SELECT v FROM t ORDER BY v", "csv")).split("\n").length).toBe(5002);
+        expect(session.boundStatements()).toBe(3);
+        for (let i = 0; i < 20; i++) expect(await text(`SELECT ${i} + count(*) AS k FROM t`, "csv")).toBe(`k\n${5000 + i}\n`);
+        expect(session.boundStatements()).toBe(16);
+        expect(await session.all("SELECT current_setting('validate_external_file_cache') AS v")).toEqual([{ v: "NO_VALIDATION" }]);
+        // Parquet answers: each written under a name of its own (no readable file is rewritten), removed once read.
+        const { readdirSync } = await import("node:fs");
+        for (let i = 0; i < 2; i++) {
+          const parts: Uint8Array[] = [];
+          for await (const c of (await queryOutput(session, `SELECT v FROM t WHERE v < ${i + 1}`, "parquet")).chunks) parts.push(c as Uint8Array);
+          const bytes = Buffer.concat(parts);
+          expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(["PAR1", "PAR1"]);
+          expect(readdirSync(session.tempDirectory).filter((n) => n.endsWith(".parquet"))).toEqual([]);
+          const copy = join(dir, `answer-${i}.parquet`);
+          writeFileSync(copy, bytes);
+          const reader = await openDuckDB();
+          expect(await reader.all(`SELECT count(*)::INTEGER AS n FROM '${copy}'`)).toEqual([{ n: i + 1 }]);
+          reader.close();
+        }
+      } finally {
+        session.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("nonFiniteToNull()", () => {
   test("replaces bare NaN and ±Infinity at any depth, never inside strings", () => {
     expect(nonFiniteToNull('{"a":NaN,"b":[Infinity,-Infinity,1],"NaN":"Infinity \\" NaN"}')).toBe('{"a":null,"b":[null,null,1],"NaN":"Infinity \\" NaN"}');

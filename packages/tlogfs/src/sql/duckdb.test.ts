@@ -71,6 +71,50 @@ describe("openDuckDB", () => {
     expect(await duck.all("SELECT 1 AS one")).toEqual([{ one: 1 }]);
   });
 
+  test("prepare: bound once, streamed again and again; a run not read to its end does not spoil the next; close frees it", async () => {
+    await duck.run("CREATE TABLE prep_t AS SELECT range AS i FROM range(10000)");
+    const p = await duck.prepare("SELECT sum(i) AS s, count(*) AS n FROM prep_t");
+    expect(p.columns).toEqual([
+      { name: "s", type: "HUGEINT" },
+      { name: "n", type: "BIGINT" },
+    ]);
+    const once = async (q: typeof p) => {
+      const rows: unknown[][] = [];
+      for await (const c of q.stream()) rows.push(...c.rows);
+      return rows;
+    };
+    expect(await once(p)).toEqual([[49995000n, 10000n]]);
+    // The table changes: the bound statement reads it as it is now.
+    await duck.run("INSERT INTO prep_t VALUES (5)");
+    expect(await once(p)).toEqual([[49995005n, 10001n]]);
+    const many = await duck.prepare("SELECT i FROM prep_t ORDER BY i");
+    for await (const c of many.stream()) {
+      expect(c.rows.length).toBeGreaterThan(0);
+      break;
+    }
+    let n = 0;
+    for await (const c of many.stream({ minRows: 5000 })) n += c.rows.length;
+    expect(n).toBe(10001);
+    p.close();
+    p.close();
+    await expect(once(p)).rejects.toThrow("after close()");
+    many.close();
+    await expect(duck.prepare("SELECT * FROM no_such_table")).rejects.toThrow(/no_such_table/);
+    await duck.run("DROP TABLE prep_t");
+  });
+
+  test("a prepared statement outlives nothing: closing the database frees it, and its close is then a no-op", async () => {
+    const d = await openDuckDB();
+    const p = await d.prepare("SELECT 1 AS one");
+    d.close();
+    p.close();
+    await expect(
+      (async () => {
+        for await (const _ of p.stream()) void _;
+      })(),
+    ).rejects.toThrow("DuckDB is closed");
+  });
+
   test("Parquet is read and written offline: the extension is linked in, nothing is downloaded", async () => {
     const ext = await duck.all("SELECT extension_name, loaded, install_mode FROM duckdb_extensions() WHERE extension_name = 'parquet'");
     expect(ext).toEqual([{ extension_name: "parquet", loaded: true, install_mode: "STATICALLY_LINKED" }]);

@@ -49,6 +49,21 @@ export interface DuckOptions {
   tempDirectory?: string;
 }
 
+/**
+ * A statement bound once and run again: a caller asking the same query repeatedly (a
+ * server's kept session) skips parsing and binding (for a view over 1,000 files, ~5–10 ms).
+ */
+export interface DuckPrepared {
+  readonly columns: DuckColumn[];
+  /**
+   * Runs the statement and streams its result as `Duck.stream` does. One run at a time: a
+   * new run (or any other statement on the connection) ends a result not read to its end.
+   */
+  stream(opts?: { minRows?: number }): AsyncIterable<DuckChunk>;
+  /** Frees the statement (also done by closing the database). Idempotent. */
+  close(): void;
+}
+
 export interface Duck {
   /** The spill folder this database was opened with (absolute). */
   readonly tempDirectory: string;
@@ -66,6 +81,8 @@ export interface Duck {
    * loop stops the query.
    */
   stream(sql: string, params?: unknown[], opts?: { minRows?: number }): AsyncIterable<DuckChunk>;
+  /** One statement bound now, to run (and stream) any number of times; see DuckPrepared. */
+  prepare(sql: string): Promise<DuckPrepared>;
   /** Statement kinds of a SQL text without running it, e.g. ["SELECT"], ["COPY"]. */
   statementTypes(sql: string): Promise<string[]>;
   /** Statement kinds and, for a single statement, its result columns: one bind each, nothing runs. */
@@ -123,6 +140,7 @@ const leftToExit: unknown[] = [];
 
 type Api = NodeApi;
 type Conn = Awaited<ReturnType<InstanceType<Api["DuckDBInstance"]>["connect"]>>;
+type StreamedResult = Awaited<ReturnType<Conn["stream"]>>;
 
 class DuckImpl implements Duck {
   private closed = false;
@@ -209,9 +227,36 @@ class DuckImpl implements Duck {
     this.check();
     const [v, t] = this.bind(params);
     const result = await engine(() => this.conn.stream(sql, v as never, t as never));
+    yield* this.chunks(result, opts.minRows);
+  }
+
+  async prepare(sql: string): Promise<DuckPrepared> {
+    this.check();
+    const prepared = await engine(() => this.conn.prepare(sql));
+    const columns = this.columnsOf(prepared);
+    let freed = false;
+    const self = this;
+    return {
+      columns,
+      async *stream(opts: { minRows?: number } = {}) {
+        self.check();
+        if (freed) throw new Error("BUG: DuckPrepared.stream after close()");
+        const result = await engine(() => prepared.stream());
+        yield* self.chunks(result, opts.minRows);
+      },
+      close() {
+        if (freed || self.closed) return; // closing the connection freed it
+        freed = true;
+        prepared.destroySync();
+      },
+    };
+  }
+
+  /** A streamed result's rows, `minRows` gathered a chunk (see `Duck.stream`). */
+  private async *chunks(result: StreamedResult, minRows = 1): AsyncIterable<DuckChunk> {
     const columns = this.columnsOf(result);
     const convert = this.duckdb.JSDuckDBValueConverter;
-    const min = Math.max(1, opts.minRows ?? 1);
+    const min = Math.max(1, minRows);
     let pending: unknown[][] = [];
     for (;;) {
       const chunk = await engine(() => result.fetchChunk());
