@@ -497,7 +497,7 @@ describe("cat without --sql reads small files without DuckDB, with DuckDB's text
     } finally {
       t.cleanup();
     }
-  });
+  }, 60_000);
 });
 
 describe("cat checks what it reads", () => {
