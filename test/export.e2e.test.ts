@@ -107,3 +107,51 @@ test("a damaged payload exits 4 and writes nothing; a pattern that matches nothi
   expect(none.code).toBe(1);
   expect(none.stderr).toContain("/nothing/*.series");
 });
+
+test("reduce outputs of two stations (res=1h.series under lake/ and river/) export as name=lake/res=1h/…, read back with name and res columns", async () => {
+  const t = await newPond();
+  const o = { pond: t.pondDir };
+  try {
+    for (const [st, rows] of [
+      ["lake", "timestamp,v\n2024-01-01T00:10:00Z,1\n2024-01-01T00:20:00Z,3\n2024-01-02T00:00:00Z,5\n"],
+      ["river", "timestamp,v\n2024-01-01T00:00:00Z,7\n"],
+    ] as const) {
+      writeFileSync(join(t.dir, `${st}.csv`), rows);
+      await pondOk(["copy", "-p", `host+series+csv://${join(t.dir, `${st}.csv`)}`, `/st/${st}.series`], o);
+    }
+    writeFileSync(join(t.dir, "r.yaml"), "in: /st/*.series\nout: /reduced\nresolutions: [1h, 1d]\naggregations: [sum]\n");
+    await pondOk(["copy", "-p", `host://${join(t.dir, "r.yaml")}`, "/etc/reduce/r.yaml"], o);
+    await pondOk(["reduce"], o);
+    const out = join(t.dir, "out");
+    const report = JSON.parse((await pondOk(["export", "/reduced/*/*.series", `host://${out}`, "--report", "json"], o)).stdout);
+    expect(report.sources.map((s: { name: string }) => s.name).sort()).toEqual([
+      "name=lake/res=1d",
+      "name=lake/res=1h",
+      "name=river/res=1d",
+      "name=river/res=1h",
+    ]);
+    expect(files(out)).toEqual([
+      ".pond-export.json",
+      "name=lake/res=1d/part-0.parquet",
+      "name=lake/res=1h/part-0.parquet",
+      "name=river/res=1d/part-0.parquet",
+      "name=river/res=1h/part-0.parquet",
+    ]);
+    const duck = await openDuckDB();
+    try {
+      const rows = await duck.all(
+        `SELECT name, res, count(*)::INTEGER AS n, sum("v.sum")::INTEGER AS s FROM read_parquet('${out}/**/*.parquet', hive_partitioning=true) GROUP BY ALL ORDER BY ALL`,
+      );
+      expect(rows).toEqual([
+        { name: "lake", res: "1d", n: 2, s: 9 },
+        { name: "lake", res: "1h", n: 2, s: 9 },
+        { name: "river", res: "1d", n: 1, s: 7 },
+        { name: "river", res: "1h", n: 1, s: 7 },
+      ]);
+    } finally {
+      duck.close();
+    }
+  } finally {
+    t.cleanup();
+  }
+}, 60_000);

@@ -40,7 +40,7 @@ export class ReduceConfigError extends PondError {
 /** Two sources of one export that would land under the same name= folder. */
 export class ExportNameClashError extends PondError {
   constructor(name: string, first: string, second: string) {
-    super("export_name_clash", `"${first}" and "${second}" would both export as name=${name}`, {
+    super("export_name_clash", `"${first}" and "${second}" would both export to ${name}`, {
       data: { paths: [first, second] },
       hint: "Export them in two runs into different folders, or narrow the pattern.",
     });

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { dirname, join, relative } from "node:path";
 import { fsyncDirSync, readJsonControlFile, writeFileDurable } from "@pond/oplog";
 import type { AsOf, Pond } from "@pond/steward";
-import { WD, basename } from "@pond/tinyfs";
+import { WD, basename, dirname as pondDirname } from "@pond/tinyfs";
 import { ExportNameClashError, ExportNoTimeColumnError } from "./errors.ts";
 import { QuerySession, resolveSources, type ResolvedSource, type TimeRange } from "@pond/tlogfs";
 import { sqlIdent, sqlString } from "@pond/tlogfs/duckdb";
@@ -51,13 +51,32 @@ interface Manifest {
   files: string[];
 }
 
+/** A Hive key=value folder name: a key of letters, digits and `_`, a value with no `=` or `/`. */
+const HIVE_PAIR = /^([A-Za-z_][A-Za-z0-9_]*)=([^=/]+)$/;
+
+/**
+ * The folder a source's files go to, relative to the export: `name=<file name>` without its
+ * `.series`/`.table`. A file whose name is itself a Hive pair (`pond reduce` writes
+ * `/reduced/lake/res=1h.series`) goes under its folder's name instead, `name=lake/res=1h`, so
+ * every level is one key=value that DuckDB, Spark and pandas read as a column (`name=res=1h`
+ * is read as no partition at all, and two stations' `res=1h` would clash). A `=` anywhere
+ * else is written `%3D`, as Hive escapes it.
+ */
+export function exportDir(path: string): string {
+  const name = basename(path).replace(/\.(series|table)$/, "");
+  const pair = HIVE_PAIR.exec(name);
+  const parent = basename(pondDirname(path));
+  if (pair && pair[1] !== "name" && parent !== "" && !parent.includes("=")) return `name=${parent}/${name}`;
+  return `name=${name.replaceAll("=", "%3D")}`;
+}
+
 /** Exports the tables and series `pattern` names into `dest` (see the module comment). */
 export async function exportData(pond: Pond, pattern: string, dest: string, opts: ExportOptions): Promise<ExportReport> {
   const view = await pond.view(opts.asOf);
   const sources = await resolveSources(view, new WD(view), pattern, { range: opts.range });
   const names = new Map<string, string>();
   for (const s of sources) {
-    const name = basename(s.path).replace(/\.(series|table)$/, "");
+    const name = exportDir(s.path);
     const other = names.get(name);
     if (other) {
       throw new ExportNameClashError(name, other, s.path);
@@ -76,7 +95,7 @@ export async function exportData(pond: Pond, pattern: string, dest: string, opts
   mkdirSync(staging);
   const session = await QuerySession.open();
   try {
-    for (const s of sources) await writeSource(session, s, join(staging, `name=${basename(s.path).replace(/\.(series|table)$/, "")}`), opts);
+    for (const s of sources) await writeSource(session, s, join(staging, exportDir(s.path)), opts);
     const files = listFiles(staging).map((p) => ({ path: relative(staging, p), bytes: statSync(p).size }));
     for (const f of files) {
       const target = join(dest, f.path);
@@ -91,7 +110,7 @@ export async function exportData(pond: Pond, pattern: string, dest: string, opts
     writeFileDurable(manifestPath, JSON.stringify({ format: 1, files: [...kept].sort() } satisfies Manifest, null, 2) + "\n");
     return {
       dest,
-      sources: sources.map((s) => ({ path: s.path, name: basename(s.path).replace(/\.(series|table)$/, ""), versions: s.files.length })),
+      sources: sources.map((s) => ({ path: s.path, name: exportDir(s.path), versions: s.files.length })),
       files,
       removed,
     };
