@@ -45,20 +45,25 @@ const privileged = process.getuid?.() === 0;
 test.skipIf(!linux)("a background hasher hashes on idle-priority threads, and hurry() brings them back to normal (root)", async () => {
   using t = tempFolder({ a: randomBytes(3_000_000, 1), b: randomBytes(2_000_000, 2) });
   // Threads of hashers closed by earlier tests end soon after; wait (bounded) until they have.
+  // A lowered thread's own helper threads (the runtime's, started after it was lowered)
+  // inherit its policy, so the count is compared with what it was, not with exact numbers.
   for (let i = 0; i < 100 && idleThreads() > 0; i++) await Bun.sleep(20);
-  expect(idleThreads()).toBe(0);
+  const before = idleThreads();
   const hasher = new FileHasher(2, { background: true });
   try {
     // A reply proves the thread has read its first message (which lowered it) first.
     const [a, b] = await Promise.all([hasher.hash(t.path("a")), hasher.hash(t.path("b"))]);
     expect(a).toEqual({ size: 3_000_000, sha256: sha(randomBytes(3_000_000, 1)) });
     expect(b).toEqual({ size: 2_000_000, sha256: sha(randomBytes(2_000_000, 2)) });
-    expect(idleThreads()).toBe(2);
+    const lowered = idleThreads();
+    expect(lowered).toBeGreaterThanOrEqual(before + 2);
     hasher.hurry();
     const again = await Promise.all([hasher.hash(t.path("a")), hasher.hash(t.path("b"))]);
     if (privileged) {
       expect(again).toEqual([a, b]);
-      expect(idleThreads()).toBe(0);
+      // A thread goes back before its next block, so at least the one that hashed again
+      // did (both hashes may go to one thread; the other stays lowered until it works).
+      expect(idleThreads()).toBeLessThan(lowered);
     } else expect(again).toEqual(["abandoned", "abandoned"]);
   } finally {
     hasher.close();
