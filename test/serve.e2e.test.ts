@@ -403,6 +403,9 @@ describe("pond serve: limits, auth, shutdown", () => {
       // The three clients and the watcher's own connection, which is answering this request.
       expect(st.server.connections).toEqual({ openAtMost: 4, answering: 1, idleTimeoutSeconds: 1, countedForSeconds: 5 });
       expect(st.server.requests).toBe(10);
+      const m = promSamples((await watcher.get("/metrics")).body);
+      expect(m.get("pond_http_connections_open_at_most")).toBe(4);
+      const watcherLast = performance.now();
       // Idle for the timeout (Bun's 4 s tick), the server closes them, within the counted window.
       const closedAfter = await Promise.all(clients.map(async (c, k) => ((await c.closed) - lastAnswer[k]!) / 1000));
       for (const secs of closedAfter) {
@@ -411,7 +414,7 @@ describe("pond serve: limits, auth, shutdown", () => {
       }
       await watcher.closed;
       // Past the window only the connection asking is counted.
-      await Bun.sleep(Math.max(0, Math.max(...lastAnswer) + 5000 - performance.now()));
+      await Bun.sleep(Math.max(0, Math.max(...lastAnswer, watcherLast) + 5000 - performance.now()));
       const fresh = await KeepAlive.open(port);
       const after = JSON.parse((await fresh.get("/status")).body) as { server: { connections: Record<string, number> } };
       expect(after.server.connections).toMatchObject({ openAtMost: 1, answering: 1 });

@@ -73,6 +73,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     "POST /sql from the request to the last byte of the answer, by format and outcome (ok, error, timeout, cancelled)",
   );
   const inFlightGauge = metrics.gauge("pond_http_requests_in_flight", "Requests being answered now");
+  const connectionsGauge = metrics.gauge(
+    "pond_http_connections_open_at_most",
+    "Client connections answering a request or that answered one within the idle timeout (an upper bound on those open; see /status)",
+  );
   const seqGauge = metrics.gauge("pond_last_commit_seq", "The newest transaction sequence the server has seen");
   const commits = metrics.counter("pond_commits_seen_total", "Commits the server has seen (its own parts' and other pond commands')");
   const siteBuilds = metrics.counter("pond_site_builds_total", "Rebuilds of the static site");
@@ -121,6 +125,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (path === "/status") return { route: path, response: jsonResponse(await status()) };
       if (path === "/metrics") {
         inFlightGauge.set(inFlight);
+        connectionsGauge.set(connections.counts().openAtMost);
         // Fresh commit figures (a stat of the log when nothing changed), even when no other request came.
         await current().catch((e: unknown) => {
           if (!(e instanceof PondError)) throw e;
