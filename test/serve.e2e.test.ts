@@ -188,6 +188,9 @@ describe("pond serve", () => {
     const body = (await r.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("query_error");
     expect(body.error.message).toContain('Referenced column "nope" not found');
+    // The path as written, not the view the query was rewritten to, with the caret under "nope".
+    expect(body.error.message).toContain("LINE 1: SELECT nope FROM '/lake.series'\n               ^");
+    expect(body.error.message).not.toContain("__pond_source");
     const write = await sql(srv.url, "COPY (SELECT 1) TO '/tmp/x.csv'");
     expect(write.status).toBe(400);
     expect(((await write.json()) as { error: { message: string } }).error.message).toMatch(/only SELECT|Permission Error/);
