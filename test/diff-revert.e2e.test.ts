@@ -81,6 +81,9 @@ describe("pond diff", () => {
     await refused(["diff", "--rows", "1", "/nope.table"], '"/nope.table"');
     await refused(["diff", "1", "2", "3"], "SEQ1 [SEQ2]");
     await refused(["diff", "--rows", "1", "/a/y"], '"/a/y"', "file:data");
+    // Versions written as PATH@N are no sequences (Date.parse took "/a/t.table@1" as the year 2001).
+    await refused(["diff", "--rows", "/a/t.table@1", "/a/t.table@2", "/a/t.table"], '"/a/t.table@1" is not a transaction sequence');
+    await refused(["diff", "--rows", "1", "/a/t.table@2", "/a/t.table"], '"/a/t.table@2" is not a transaction sequence');
   });
 });
 

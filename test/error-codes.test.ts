@@ -119,6 +119,7 @@ const CODES: Record<string, ErrorKind> = {
   pond_unavailable: "user",
   shutting_down: "user",
   bad_listen: "usage",
+  bad_idle_timeout: "usage",
   bad_token: "usage",
   site_build_failed: "user",
   // serve (streaming ingest)

@@ -196,4 +196,51 @@ describe("pond ingest", () => {
     const d = await pondOk(["describe", "/csv.series", "--format", "json"], { pond: ctx.pondDir });
     expect(d.stdout).toContain("TIMESTAMP WITH TIME ZONE");
   }, 30_000);
+
+  test('CSV from standard input whose quoted field (a newline, a "" escape, CRLF) is split across two reads is one record', async () => {
+    const p = Bun.spawn([POND_BIN, "ingest", "/split.series", "--format", "csv", "--ack"], {
+      env: { ...process.env, POND: ctx.pondDir },
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const acks: number[] = [];
+    let firstAck: () => void;
+    const first = new Promise<void>((r) => {
+      firstAck = r;
+    });
+    const reading = readAcks(p.stdout, (a) => {
+      acks.push(a.lines);
+      firstAck();
+    });
+    // One write (atomic on a pipe: under PIPE_BUF) ending inside the quoted field, between the two
+    // quotes of its "" escape. The ack for the row before it shows the command has read that write,
+    // so the rest arrives in a later read.
+    p.stdin.write('time,site,"no\nte"\r\n2024-05-01T00:00:00Z,a,plain\r\n2024-05-01T00:01:00Z,b,"first\r\nsec"');
+    await p.stdin.flush();
+    await Promise.race([first, p.exited]); // a command that fails exits without an ack
+    expect(acks).toEqual([3]); // the header (two lines: its quoted name holds a newline) and row a
+    p.stdin.write('"ond, with a comma"\r\n2024-05-01T00:02:00Z,c,"""x"""\n');
+    await p.stdin.end();
+    expect(await p.exited).toBe(0);
+    await reading;
+    expect(acks).toEqual([3, 6]);
+    const r = await pondOk(["query", "--format", "json", `SELECT site, "no\nte" AS note FROM '/split.series' ORDER BY time`], { pond: ctx.pondDir });
+    expect(JSON.parse(r.stdout)).toEqual([
+      { site: "a", note: "plain" },
+      { site: "b", note: 'first\r\nsec"ond, with a comma' },
+      { site: "c", note: '"x"' },
+    ]);
+    expect(await new Response(p.stderr).text()).toContain("3 rows accepted, 0 deduplicated, into /split.series");
+  }, 30_000);
+
+  test("a quoted CSV field left open at the end of standard input: exit 1 naming its line, nothing written", async () => {
+    const r = await pond(["ingest", "/open.series", "--format", "csv"], {
+      pond: ctx.pondDir,
+      stdin: new TextEncoder().encode('time,v\n2024-05-01T00:00:00Z,"1\n2024-05-01T00:01:00Z,2\n'),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Line 2: a quoted field is not closed");
+    expect((await pond(["describe", "/open.series"], { pond: ctx.pondDir })).code).not.toBe(0);
+  }, 30_000);
 });

@@ -79,6 +79,24 @@ describe("pond serve: POST /ingest", () => {
     });
   });
 
+  test('a CSV body whose quoted fields hold newlines (LF and CRLF) and "" escapes: one row each, lines counted through them', async () => {
+    await withServer([], async (s) => {
+      const t = (i: number) => new Date(T0 + i * 1000).toISOString();
+      const csv = `timestamp,device,note\r\n${t(0)},a,"one\ntwo"\r\n${t(1)},b,"say ""hi""\r\nbye"\r\n${t(2)},c,plain\r\n`;
+      const c = await post(s.url, "/ingest/dev/quoted.series?sync=true", csv, "text/csv");
+      expect([c.status, c.json.accepted]).toEqual([200, 3]);
+      expect(await query("SELECT device, note FROM '/dev/quoted.series' ORDER BY timestamp")).toEqual([
+        { device: "a", note: "one\ntwo" },
+        { device: "b", note: 'say "hi"\r\nbye' },
+        { device: "c", note: "plain" },
+      ]);
+      // A bad row after a multi-line one is named by the line it starts on: the header is line 1, d's row 2-3, e's 4.
+      const bad = await post(s.url, "/ingest/dev/quoted.series", `timestamp,device,note\n${t(3)},d,"x\ny"\n${t(4)},e\n`, "text/csv");
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.json)).toContain("Line 4");
+    });
+  });
+
   test("bad input is a 4xx naming the line and column (the server's error shape) and nothing of the request is taken", async () => {
     await withServer([], async (s) => {
       await post(s.url, "/ingest/dev/bad.series?sync=true", jsonl([row(0)]));

@@ -2,6 +2,7 @@
 // `pond query` from other processes as the reference for every answer.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { tableFromIPC } from "apache-arrow";
 import { latestLogVersion, newPond, pond, pondOk } from "./support/pond-cli.ts";
@@ -45,6 +46,53 @@ const sql = (url: string, body: string | object, accept?: string, headers: Recor
     },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
+
+/** One HTTP/1.1 keep-alive connection, by hand: requests go one after another on the same socket. */
+class KeepAlive {
+  private buf = Buffer.alloc(0);
+  private waiting: (() => void) | undefined;
+  /** Resolves with the time (performance.now()) the server closed the connection. */
+  readonly closed: Promise<number>;
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      this.waiting?.();
+    });
+    this.closed = new Promise((resolve) => socket.on("close", () => resolve(performance.now())));
+  }
+
+  static open(port: number): Promise<KeepAlive> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => resolve(new KeepAlive(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Sends GET `path` and reads its answer (Content-Length framed). */
+  async get(path: string): Promise<{ status: number; body: string }> {
+    this.socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`);
+    for (;;) {
+      const end = this.buf.indexOf("\r\n\r\n");
+      if (end >= 0) {
+        const head = this.buf.subarray(0, end).toString();
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1]);
+        if (!Number.isFinite(length)) throw new Error(`no Content-Length in ${head}`);
+        if (this.buf.length >= end + 4 + length) {
+          const body = this.buf.subarray(end + 4, end + 4 + length).toString();
+          this.buf = this.buf.subarray(end + 4 + length);
+          return { status: Number(head.split(" ")[1]), body };
+        }
+      }
+      await new Promise<void>((r) => {
+        this.waiting = r;
+      });
+    }
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+}
 
 const Q = "SELECT timestamp, sensor, value FROM '/lake.series' ORDER BY timestamp";
 
@@ -140,6 +188,9 @@ describe("pond serve", () => {
     const body = (await r.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe("query_error");
     expect(body.error.message).toContain('Referenced column "nope" not found');
+    // The path as written, not the view the query was rewritten to, with the caret under "nope".
+    expect(body.error.message).toContain("LINE 1: SELECT nope FROM '/lake.series'\n               ^");
+    expect(body.error.message).not.toContain("__pond_source");
     const write = await sql(srv.url, "COPY (SELECT 1) TO '/tmp/x.csv'");
     expect(write.status).toBe(400);
     expect(((await write.json()) as { error: { message: string } }).error.message).toMatch(/only SELECT|Permission Error/);
@@ -337,6 +388,48 @@ describe("pond serve", () => {
 });
 
 describe("pond serve: limits, auth, shutdown", () => {
+  test("/status counts keep-alive connections: each client's connection once however many requests, and none after the idle timeout", async () => {
+    const s = await startServe(pondDir, ["--idle-timeout", "1s"]);
+    try {
+      const port = Number(new URL(s.url).port);
+      // Three keep-alive clients, three requests each, concurrently: three connections.
+      const clients = await Promise.all([0, 1, 2].map(() => KeepAlive.open(port)));
+      const lastAnswer: number[] = [];
+      await Promise.all(
+        clients.map(async (c, k) => {
+          for (let i = 0; i < 3; i++) expect((await c.get("/health")).status).toBe(200);
+          lastAnswer[k] = performance.now();
+        }),
+      );
+      const watcher = await KeepAlive.open(port);
+      const st = JSON.parse((await watcher.get("/status")).body) as { server: { connections: Record<string, number>; requests: number } };
+      // The three clients and the watcher's own connection, which is answering this request.
+      expect(st.server.connections).toEqual({ openAtMost: 4, answering: 1, idleTimeoutSeconds: 1, countedForSeconds: 5 });
+      expect(st.server.requests).toBe(10);
+      const m = promSamples((await watcher.get("/metrics")).body);
+      expect(m.get("pond_http_connections_open_at_most")).toBe(4);
+      const watcherLast = performance.now();
+      // Idle for the timeout (Bun's 4 s tick), the server closes them, within the counted window.
+      const closedAfter = await Promise.all(clients.map(async (c, k) => ((await c.closed) - lastAnswer[k]!) / 1000));
+      for (const secs of closedAfter) {
+        expect(secs).toBeGreaterThan(1);
+        expect(secs).toBeLessThan(5);
+      }
+      await watcher.closed;
+      // Past the window only the connection asking is counted.
+      await Bun.sleep(Math.max(0, Math.max(...lastAnswer, watcherLast) + 5000 - performance.now()));
+      const fresh = await KeepAlive.open(port);
+      const after = JSON.parse((await fresh.get("/status")).body) as { server: { connections: Record<string, number> } };
+      expect(after.server.connections).toMatchObject({ openAtMost: 1, answering: 1 });
+      fresh.close();
+    } finally {
+      expect(await s.stop()).toBe(0);
+    }
+    expect((await pond(["serve", "--idle-timeout", "300s"], { pond: pondDir })).stderr).toContain(
+      '--idle-timeout "300s" is not a duration of 1 to 255 whole seconds',
+    );
+  }, 30_000);
+
   test("--query-timeout interrupts a long query: 408 with a clear message, and the server goes on", async () => {
     const s = await startServe(pondDir, ["--query-timeout", "1s"]);
     try {

@@ -465,6 +465,12 @@ export const serveCommand = command({
       describe: "A reference like '${env:POND_TOKEN}': every request then needs Authorization: Bearer <token>; required off loopback; literals are refused",
     },
     queryTimeout: { type: "string", valueName: "duration", default: "30s", describe: "Cancel a POST /sql query running longer than this (e.g. 30s, 2m): 408" },
+    idleTimeout: {
+      type: "string",
+      valueName: "duration",
+      describe:
+        "Close a keep-alive connection idle this long, 1s to 255s (default: --query-timeout plus 5s, at least 10s; a query sending nothing this long is cut)",
+    },
     // The same flags, parsed by the same code (ingestOptionsFrom), as `pond ingest`.
     ...ingestFlags,
   },

@@ -116,6 +116,17 @@ export class BadListenError extends PondError {
   }
 }
 
+/** `--idle-timeout` that is not a whole number of seconds from 1 to 255 (Bun's limit for HTTP). */
+export class BadIdleTimeoutError extends PondError {
+  constructor(value: string) {
+    super("bad_idle_timeout", `--idle-timeout "${value}" is not a duration of 1 to 255 whole seconds`, {
+      kind: "usage",
+      data: { value },
+      hint: "Give e.g. --idle-timeout 10s or --idle-timeout 2m; leave it out for the query timeout plus 5 s.",
+    });
+  }
+}
+
 /** A non-loopback bind with no --token, or a --token that is not a `${env:NAME}` reference, or names an unset variable. */
 export class BadTokenError extends PondError {
   constructor(message: string, hint: string) {

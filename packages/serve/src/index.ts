@@ -5,6 +5,7 @@ export * from "./metrics.ts";
 export type * from "./part.ts";
 export * from "./errors.ts";
 export * from "./auth.ts";
+export * from "./connection-tracker.ts";
 export * from "./server.ts";
 export * from "./sql-route.ts";
 export * from "./ingest/index.ts";

@@ -2,7 +2,7 @@
  * `pond serve`: one process holding the pond open, answering over HTTP (Bun.serve).
  *
  *   GET  /health   200 {status, pondId, seq, committedAt} while the pond can be read, else 503
- *   GET  /status   connections, requests, the last commit seen, the parts' status
+ *   GET  /status   connections (an upper bound: connection-tracker.ts), requests, the last commit seen, the parts' status
  *   GET  /metrics  the Prometheus text format (metrics.ts)
  *   POST /sql      a query, streamed (sql-route.ts)
  *   GET  /…        the static site, rebuilt lazily when the pond changed (site-route.ts)
@@ -15,6 +15,7 @@
  */
 import { logger, PondError } from "@pond/diagnostics";
 import { checkBearer, type ListenAddress } from "./auth.ts";
+import { ConnectionTracker } from "./connection-tracker.ts";
 import { MethodNotAllowedError, RouteNotFoundError, ShuttingDownError, httpStatus } from "./errors.ts";
 import { errorResponse, jsonResponse } from "./http-body.ts";
 import { METRICS_CONTENT_TYPE, Registry } from "./metrics.ts";
@@ -34,6 +35,11 @@ export interface ServeOptions {
   token?: string;
   /** A query running longer is interrupted (ms). */
   queryTimeoutMs: number;
+  /**
+   * Bun closes a keep-alive connection idle this long (1 to 255 s; it also cuts a request that
+   * sends nothing for this long, so the default is the query timeout plus 5 s, at least 10 s).
+   */
+  idleTimeoutSeconds?: number;
   /** Thresholds and dedup settings handed to the parts. */
   ingest: IngestOptions;
   /** The command line that started the server, recorded by the parts' commits (default `pond serve`). */
@@ -67,6 +73,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     "POST /sql from the request to the last byte of the answer, by format and outcome (ok, error, timeout, cancelled)",
   );
   const inFlightGauge = metrics.gauge("pond_http_requests_in_flight", "Requests being answered now");
+  const connectionsGauge = metrics.gauge(
+    "pond_http_connections_open_at_most",
+    "Client connections answering a request or that answered one within the idle timeout (an upper bound on those open; see /status)",
+  );
   const seqGauge = metrics.gauge("pond_last_commit_seq", "The newest transaction sequence the server has seen");
   const commits = metrics.counter("pond_commits_seen_total", "Commits the server has seen (its own parts' and other pond commands')");
   const siteBuilds = metrics.counter("pond_site_builds_total", "Rebuilds of the static site");
@@ -101,9 +111,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   );
   let total = 0;
   let inFlight = 0;
+  const idleTimeout = opts.idleTimeoutSeconds ?? defaultIdleTimeoutSeconds(opts.queryTimeoutMs);
+  const connections = new ConnectionTracker(idleTimeout);
   let closing: Promise<void> | undefined;
 
-  const route = async (req: Request, url: URL): Promise<{ route: string; response: Response }> => {
+  /** `answered` is called when the answer is done; /sql calls it when its streamed body ends. */
+  const route = async (req: Request, url: URL, answered: () => void): Promise<{ route: string; response: Response }> => {
     const path = url.pathname;
     const want = BUILTIN[path];
     if (want !== undefined) {
@@ -112,13 +125,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (path === "/status") return { route: path, response: jsonResponse(await status()) };
       if (path === "/metrics") {
         inFlightGauge.set(inFlight);
+        connectionsGauge.set(connections.counts().openAtMost);
         // Fresh commit figures (a stat of the log when nothing changed), even when no other request came.
         await current().catch((e: unknown) => {
           if (!(e instanceof PondError)) throw e;
         });
         return { route: path, response: new Response(metrics.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }) };
       }
-      return { route: path, response: await handleSql(req, { current: () => current(), pool, resolve, timeoutMs: opts.queryTimeoutMs, queryLatency }) };
+      return {
+        route: path,
+        response: await handleSql(req, { current: () => current(), pool, resolve, timeoutMs: opts.queryTimeoutMs, queryLatency, onFinished: answered }),
+      };
     }
     for (const part of parts) {
       const r = await part.handle(req, url);
@@ -171,7 +188,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         requests: total,
         inFlight,
-        // Bun counts requests being answered; it does not expose open keep-alive connections.
+        // Bun exposes no count of open connections: an upper bound from the clients' address:port (connection-tracker.ts).
+        connections: connections.counts(),
         pendingRequests: server.pendingRequests,
         queries: { ...pool.load(), sessionsKept: pool.parkedCount(), ranInKeptSession: pool.reused, ranInFreshSession: pool.fresh },
         queryTimeoutMs: opts.queryTimeoutMs,
@@ -186,12 +204,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     hostname: opts.listen.hostname,
     port: opts.listen.port,
     maxRequestBodySize: MAX_BODY,
-    // A query may stream for its whole time limit; Bun's default idle timeout (10 s) would cut it.
-    idleTimeout: Math.min(255, Math.max(10, Math.ceil(opts.queryTimeoutMs / 1000) + 5)),
+    idleTimeout: idleTimeout,
     fetch: async (req, srv) => {
       const t0 = performance.now();
       total++;
       inFlight++;
+      const ip = srv.requestIP(req);
+      const conn = ip === null ? undefined : `${ip.address}:${ip.port}`;
+      if (conn !== undefined) connections.begin(conn);
+      let ended = false;
+      const answered = () => {
+        if (ended || conn === undefined) return;
+        ended = true;
+        connections.end(conn);
+      };
       const url = new URL(req.url);
       let routeName = "unknown";
       let response: Response;
@@ -206,7 +232,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
             throw e;
           }
         }
-        const r = await route(req, url);
+        const r = await route(req, url, answered);
         routeName = r.route;
         response = r.response;
       } catch (e) {
@@ -219,6 +245,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       } finally {
         inFlight--;
       }
+      // A query's answer streams on after this: it calls `answered` when its body ends.
+      if (!(routeName === "/sql" && response.status === 200)) answered();
       const seconds = (performance.now() - t0) / 1000;
       requests.inc({ route: routeName, method: req.method, status: String(response.status) });
       latency.observe(seconds, { route: routeName });
@@ -240,6 +268,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return closing;
   };
   return { url: base, close };
+}
+
+/** The idle timeout when none is given: a query may send nothing until its time limit, and Bun would cut it. */
+function defaultIdleTimeoutSeconds(queryTimeoutMs: number): number {
+  return Math.min(255, Math.max(10, Math.ceil(queryTimeoutMs / 1000) + 5));
 }
 
 /** The `error.code` of a part's error answer (read from a copy; "unknown" when it has none). */

@@ -123,6 +123,8 @@ export interface SqlContext {
   readonly queryLatency: Histogram;
   /** How pond paths become payload files (a cache per view, see source-cache.ts). */
   readonly resolve?: SourceResolver;
+  /** Called once when the answer is done: its body sent, cancelled, or the query failed. */
+  readonly onFinished?: () => void;
 }
 
 /** Answers `POST /sql` (see the module comment). */
@@ -145,6 +147,7 @@ export async function handleSql(req: Request, ctx: SqlContext): Promise<Response
     if (finished) return;
     finished = true;
     clearTimeout(timer);
+    ctx.onFinished?.();
     release?.();
     ctx.queryLatency.observe((performance.now() - started) / 1000, { format, outcome });
     const s = session;

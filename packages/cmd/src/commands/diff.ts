@@ -1,4 +1,4 @@
-import { parseAsOf, type Pond } from "@pond/steward";
+import { isAsOfText, parseAsOf, type Pond } from "@pond/steward";
 import { WD, diffTrees, type TreeChange } from "@pond/tinyfs";
 import { QuerySession, resolveSources, selectVersions, sourceVersionKeys, type ResolvedSource, type TLogView } from "@pond/tlogfs";
 import { openPond } from "../context.ts";
@@ -31,8 +31,11 @@ export async function run(args: ArgsOf<typeof diffCommand>, io: IO): Promise<num
 }
 
 async function views(pond: Pond, seq1: string, seq2: string | undefined): Promise<[TLogView, TLogView]> {
-  if (seq2 !== undefined && !/^\d+$/.test(seq2) && Number.isNaN(Date.parse(seq2))) {
-    throw new UsageError(`"${seq2}" is not a transaction sequence`, "diff", "Give sequences from `pond log`; with a path, add --rows.");
+  // Strictly a sequence or an ISO time: Date.parse alone takes "/t.table@1" as the year 2001.
+  for (const seq of [seq1, seq2]) {
+    if (seq !== undefined && !isAsOfText(seq)) {
+      throw new UsageError(`"${seq}" is not a transaction sequence`, "diff", "Give sequences from `pond log`, then the path: pond diff --rows 3 5 /t.table");
+    }
   }
   return [await pond.view(parseAsOf(seq1)), await pond.view(seq2 === undefined ? undefined : parseAsOf(seq2))];
 }

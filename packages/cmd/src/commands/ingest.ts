@@ -1,4 +1,4 @@
-import { Ingester, Registry, ingestOptionsFrom, parseBody, parseKey, type BodyFormat } from "@pond/serve";
+import { CsvRecordSplitter, Ingester, Registry, firstCsvRecordEnd, ingestOptionsFrom, parseBody, parseKey, type BodyFormat } from "@pond/serve";
 import { resolvePondDir } from "@pond/steward";
 import type { IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
@@ -31,7 +31,8 @@ export async function run(args: Args, io: IO): Promise<number> {
   process.on("SIGINT", onSignal);
   let taken = 0; // input lines taken (acknowledged)
   let header: string | undefined; // CSV: the header line, put before each batch
-  let carry = "";
+  let carry = ""; // JSON lines: the text after the last newline, for the next read
+  const csv = format === "csv" ? new CsvRecordSplitter() : undefined;
   let accepted = 0;
   let deduplicated = 0;
   const decoder = new TextDecoder();
@@ -41,23 +42,34 @@ export async function run(args: Args, io: IO): Promise<number> {
         if (stop) return { value: undefined, done: true as const };
         throw e;
       });
-      const text = carry + (done ? decoder.decode() : decoder.decode(value, { stream: true }));
-      const end = done ? text.length : text.lastIndexOf("\n") + 1;
-      carry = text.slice(end);
-      let batch = text.slice(0, end);
+      const piece = done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let batch: string;
+      if (csv) {
+        // A CSV record ends at a newline outside quotes: a quoted field may hold newlines and
+        // a read may end inside it, so the splitter keeps its state across reads.
+        batch = csv.push(piece);
+        if (done) batch += csv.end();
+      } else {
+        const text = carry + piece;
+        const end = done ? text.length : text.lastIndexOf("\n") + 1;
+        carry = text.slice(end);
+        batch = text.slice(0, end);
+      }
       let lines = countLines(batch, done);
       let firstLine = taken + 1;
-      if (format === "csv" && header === undefined && batch !== "") {
-        const nl = batch.indexOf("\n");
-        header = nl < 0 ? batch : batch.slice(0, nl);
-        batch = nl < 0 ? "" : batch.slice(nl + 1);
-        taken += 1;
-        lines -= 1;
-        firstLine += 1;
+      if (csv && header === undefined && batch !== "") {
+        const end = firstCsvRecordEnd(batch);
+        const headerText = end < 0 ? batch : batch.slice(0, end);
+        header = headerText.replace(/\r?\n$/, "");
+        batch = end < 0 ? "" : batch.slice(end);
+        const headerLines = countLines(headerText, done);
+        taken += headerLines;
+        lines -= headerLines;
+        firstLine += headerLines;
       }
       if (batch.trim() !== "") {
         const body = format === "csv" ? `${header}\n${batch}` : batch;
-        const parsed = parseBody(body, format, format === "csv" ? firstLine - 1 : firstLine);
+        const parsed = parseBody(body, format, format === "csv" ? firstLine - countLines(`${header}\n`, false) : firstLine);
         const r = await ingester.accept({
           dest: args.path,
           records: parsed.records,

@@ -12,14 +12,23 @@ type Args = ArgsOf<typeof serveCommand>;
  * itself is packages/serve/src/server.ts; this only reads the flags and the signals.
  */
 export async function run(args: Args, io: IO): Promise<number> {
-  const { parseListen, resolveToken, ingestOptionsFrom, startServer } = await import("@pond/serve");
+  const { parseListen, resolveToken, ingestOptionsFrom, parseIdleTimeout, startServer } = await import("@pond/serve");
   const listen = parseListen(args.listen);
   const token = resolveToken(listen, args.token, io.env);
   const queryTimeoutMs = parseDuration("--query-timeout", args.queryTimeout);
+  const idleTimeoutSeconds = args.idleTimeout === undefined ? undefined : parseIdleTimeout(args.idleTimeout);
   const ingest = ingestOptionsFrom(args);
   // A folder that is no pond is an error now, not a server answering 503 until stopped.
   const pondDir = openPond(args, io).dir;
-  const server = await startServer({ pondDir, listen, ...(token === undefined ? {} : { token }), queryTimeoutMs, ingest, command: commandLine(args) });
+  const server = await startServer({
+    pondDir,
+    listen,
+    ...(token === undefined ? {} : { token }),
+    queryTimeoutMs,
+    ...(idleTimeoutSeconds === undefined ? {} : { idleTimeoutSeconds }),
+    ingest,
+    command: commandLine(args),
+  });
   io.err.write(`pond serve: listening on ${server.url}\n`);
   const closed = await new Promise<{ error?: unknown }>((resolve) => {
     let stopping = false;

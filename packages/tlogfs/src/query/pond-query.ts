@@ -55,9 +55,9 @@ export async function preparePondQuery(
   const wd = new WD(view);
   const resolved = [];
   // A query reads each source whole (never split by version): a series comes from its summary (see resolveSources).
-  for (const s of sources) resolved.push({ view: s.view, sources: await resolve(view, wd, s.path, { range, summary: true }) });
+  for (const s of sources) resolved.push({ view: s.view, path: s.path, sources: await resolve(view, wd, s.path, { range, summary: true }) });
   const ready = await session;
-  for (const r of resolved) await ready.addPondView(r.view, r.sources, range);
+  for (const r of resolved) await ready.addPondView(r.view, r.sources, range, r.path);
   await ready.lock();
   return sql;
 }

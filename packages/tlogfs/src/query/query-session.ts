@@ -3,6 +3,7 @@ import { IntegrityError } from "@pond/tinyfs";
 import { QueryError, SqlError } from "../errors.ts";
 import { openDuckDB, readOnlyColumns, sandbox, sqlIdent, sqlString, type Duck, type DuckChunk, type DuckColumn, type DuckPrepared } from "../sql/duckdb.ts";
 import { csvReader, type CsvOptions } from "./csv-reader.ts";
+import { relabelSources } from "./sql-sources.ts";
 import type { MergedPart, PayloadFile, ResolvedSource } from "./pond-sources.ts";
 import { VERSION_COLUMN } from "../merged-payload.ts";
 import type { TimeRange } from "./time-bounds.ts";
@@ -21,6 +22,8 @@ export class QuerySession {
   private readonly allowedFiles = new Set<string>();
   /** Payload file → `"/pond/path" version N`, to name the file when DuckDB cannot read it. */
   private readonly payloadLabels = new Map<string, string>();
+  /** View name → the pond path the user wrote, put back into DuckDB's messages. */
+  private readonly viewLabels = new Map<string, string>();
   private locked = false;
   /** Parquet results written so far (see `toParquet`). */
   private results = 0;
@@ -43,9 +46,11 @@ export class QuerySession {
 
   /**
    * A view over pond tables/series: the union by column name of their payloads, kept to
-   * [range.start, range.end) on the time column when a range is given.
+   * [range.start, range.end) on the time column when a range is given. `label`: the path the
+   * query named it by, shown in DuckDB's messages instead of the view's name.
    */
-  async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange): Promise<void> {
+  async addPondView(name: string, sources: ResolvedSource[], range?: TimeRange, label?: string): Promise<void> {
+    if (label !== undefined) this.viewLabels.set(name, label);
     for (const s of sources) for (const f of s.files) this.payloadLabels.set(f.hostPath, `"${s.path}" version ${f.version}${f.merged ? " (merged)" : ""}`);
     let files = sources.flatMap((s) => s.files);
     let where = "";
@@ -212,7 +217,7 @@ export class QuerySession {
     // some other payload file is refused by the sandbox, which is the query's error.
     const m = PAYLOAD_IN_MESSAGE.exec(message);
     const hostPath = m ? [...this.payloadLabels.keys()].find((p) => p.endsWith(`sha256=${m[1]}`)) : undefined;
-    if (!hostPath) return new QueryError(message, sql);
+    if (!hostPath) return new QueryError(relabelSources(message, this.viewLabels), sql === undefined ? undefined : relabelSources(sql, this.viewLabels));
     return new IntegrityError(
       `${this.payloadLabels.get(hostPath)!} (payload ${hostPath})`,
       `DuckDB could not read it: ${message}`,

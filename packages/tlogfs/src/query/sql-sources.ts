@@ -94,3 +94,32 @@ export function statementText(sql: string): string {
   }
   return sql.slice(0, end);
 }
+
+/**
+ * DuckDB's message about a query `extractPondSources` rewrote, with each view name (quoted or
+ * not) put back as the path the user wrote (`labels`: view → path), and the `^` under the
+ * `LINE n:` text moved by what the replacements before it added, so it still points at the spot.
+ */
+export function relabelSources(message: string, labels: ReadonlyMap<string, string>): string {
+  if (labels.size === 0) return message;
+  const names = [...labels.keys()].map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  const re = new RegExp(`"(${names.join("|")})"|\\b(${names.join("|")})\\b`, "g");
+  const lines = message.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const shifts: { at: number; by: number }[] = [];
+    lines[i] = lines[i]!.replace(re, (whole: string, quoted: string | undefined, bare: string | undefined, at: number) => {
+      const path = labels.get((quoted ?? bare)!)!;
+      const put = quoted === undefined ? path : `'${path.replace(/'/g, "''")}'`;
+      shifts.push({ at, by: put.length - whole.length });
+      return put;
+    });
+    const caret = /^( *)\^$/.exec(lines[i + 1] ?? "");
+    if (shifts.length > 0 && caret && lines[i]!.startsWith("LINE ")) {
+      const col = caret[1]!.length;
+      const by = shifts.filter((s) => s.at < col).reduce((n, s) => n + s.by, 0);
+      lines[i + 1] = `${" ".repeat(Math.max(0, col + by))}^`;
+      i++;
+    }
+  }
+  return lines.join("\n");
+}
