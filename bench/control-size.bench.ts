@@ -52,6 +52,13 @@ function show(what: string, control: Map<string, number>): void {
   ];
   console.log(`${what}: control/ ${sum(control)} bytes in ${control.size} files`);
   for (const [name, pred] of groups) console.log(`  ${name}: ${sum(control, pred)} bytes, ${[...control.keys()].filter(pred).length} file(s)`);
+  const other = groups.at(-1)![1];
+  console.log(
+    `    (other: ${[...control]
+      .filter(([k]) => other(k))
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")})`,
+  );
 }
 
 const pondDir = join(root, "p");
