@@ -3,7 +3,7 @@
  * unless the disk refuses. A pond on a read-only or full disk still reads; it just rebuilds
  * what a cache would have kept, each time.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { isWriteRefused, logger } from "@pond/diagnostics";
 
@@ -26,5 +26,26 @@ export function writeCache(what: string, path: string, write: () => void, tmp?: 
         if (!isWriteRefused(r)) throw r;
       }
     logger.debug(`${what} not written`, { path, error: (e as Error).message });
+  }
+}
+
+/**
+ * What pruning one derived-cache file did (or, on a dry run, would do): the records of
+ * entry files no longer on disk it dropped, and its size before and after (0: deleted).
+ */
+export interface CachePrune {
+  path: string;
+  dropped: number;
+  before: number;
+  after: number;
+}
+
+/** The size of `path`, 0 when there is none. */
+export function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw e;
   }
 }

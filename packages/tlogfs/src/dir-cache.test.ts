@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryObjectStore, recordingStore, type OplogEntry } from "@pond/oplog";
 import { FS, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
-import { DirRows, fileDirCache } from "./dir-cache.ts";
+import { DirRows, fileDirCache, pruneDirCache } from "./dir-cache.ts";
 import { DIR_CACHE_FOLD_FROM } from "./partition-index.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
 
@@ -155,4 +155,44 @@ describe("listing through the directory cache", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("pruneDirCache()", () => {
+  test("drops the rows of files keep() refuses, keeps the rest, deletes the cache left empty, and changes nothing on a dry run", () =>
+    withDir((dir) => {
+      const path = join(dir, "dir-cache.json");
+      const cache = fileDirCache(path, "t1");
+      const f = (n: number) => `part_id=${DIR}/f${n}.parquet`;
+      cache.save(
+        new Map([
+          [f(1), dirRow({ version: 1 })],
+          [f(2), dirRow({ version: 2 })],
+          [f(3), null],
+        ]),
+      );
+      cache.append(new Map([[f(4), dirRow({ version: 4 })]]));
+      const texts = () => [path, `${path}l`].map((p) => (existsSync(p) ? readFileSync(p, "utf8") : null));
+      const before = texts();
+      const keep = (p: string) => p !== f(1) && p !== f(4);
+      const dry = pruneDirCache(path, "t1", keep, true);
+      expect(texts()).toEqual(before);
+      const done = pruneDirCache(path, "t1", keep, false);
+      expect(done).toEqual(dry);
+      expect(done.map((d) => d.dropped)).toEqual([2]);
+      expect(done[0]!.after).toBe(readFileSync(path).length);
+      expect(done[0]!.before).toBeGreaterThan(done[0]!.after);
+      expect(existsSync(`${path}l`)).toBe(false);
+      expect(asMap(cache.load())).toEqual({
+        rows: new Map([
+          [f(2), dirRow({ version: 2 })],
+          [f(3), null],
+        ]),
+        journaled: 0,
+      });
+      expect(pruneDirCache(path, "t1", keep, false)).toEqual([]);
+      // Another pond's cache (table t2) holds nothing of this one: nothing to drop, left alone.
+      expect(pruneDirCache(path, "t2", () => false, false)).toEqual([]);
+      expect(pruneDirCache(path, "t1", () => false, false).map((d) => d.after)).toEqual([0]);
+      expect(existsSync(path)).toBe(false);
+    }));
 });

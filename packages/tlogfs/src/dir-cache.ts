@@ -1,6 +1,6 @@
 import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isSystemError, logger } from "@pond/diagnostics";
-import { writeCache } from "./cache-write.ts";
+import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 import type { OplogEntry } from "@pond/oplog";
 import { isEntryType, type DirEntry } from "@pond/tinyfs";
 
@@ -253,4 +253,35 @@ export function fileDirCache(path: string, tableId: string): DirCache {
       writeCache("dir cache", journal, () => appendFileSync(journal, `\n${JSON.stringify(encode(rows, tableId))}\n`));
     },
   };
+}
+
+/**
+ * Drops from the directory cache at `path` (table `tableId`) the rows of entry files
+ * `keep` refuses (files cleanup deleted): rewritten as a base without them and an empty
+ * journal, or deleted when none is left; a dry run only measures. Derived data: a path it
+ * no longer holds is read from its file when a command needs it.
+ */
+export function pruneDirCache(path: string, tableId: string, keep: (entryFile: string) => boolean, dryRun: boolean): CachePrune[] {
+  const journal = `${path}l`;
+  const before = sizeOf(path) + sizeOf(journal);
+  if (before === 0) return [];
+  const cache = fileDirCache(path, tableId);
+  const { rows } = cache.load();
+  let dropped = 0;
+  for (const p of [...rows.paths()]) {
+    if (keep(p)) continue;
+    rows.delete(p);
+    dropped++;
+  }
+  if (dropped === 0) return [];
+  if (rows.size === 0) {
+    if (!dryRun) {
+      rmSync(journal, { force: true });
+      rmSync(path, { force: true });
+    }
+    return [{ path, dropped, before, after: 0 }];
+  }
+  const after = Buffer.byteLength(JSON.stringify(encode(rows, tableId)));
+  if (!dryRun) cache.save(rows);
+  return [{ path, dropped, before, after }];
 }

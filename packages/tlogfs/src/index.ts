@@ -14,3 +14,4 @@ export * from "./payload-check.ts";
 export * from "./query/index.ts";
 export * from "./merged-payload.ts";
 export { FileContent, type FileCopy } from "./file-content.ts";
+export type { CachePrune } from "./cache-write.ts";

@@ -6,7 +6,9 @@ import { MemoryObjectStore, recordingStore, type OplogEntry } from "@pond/oplog"
 import { FS, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
 import { ROW_CACHE_FOLD_FROM, ROW_CACHE_FROM_FILES } from "./partition-index.ts";
-import { fileRowCache } from "./row-cache.ts";
+import { fileRowCache, pruneRowCache } from "./row-cache.ts";
+import { fileSeriesSummaryCache, pruneSeriesSummaries } from "./series-summary.ts";
+import { readFileSync } from "node:fs";
 import { TLogPersistence } from "./tlog-persistence.ts";
 
 const PART = "00000000-0000-7000-8000-000000000000";
@@ -199,5 +201,57 @@ describe("fileRowCache()", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("pruneRowCache() and pruneSeriesSummaries()", () => {
+  const TABLE = "t1";
+  const OTHER = "00000000-0000-7000-8000-00000000000b";
+  const path = (p: string, n: number) => `part_id=${p}/f${n}.parquet`;
+  /** Every file of `dir` → its text. */
+  const texts = (dir: string) => Object.fromEntries(readdirSync(dir).map((n) => [n, readFileSync(join(dir, n), "utf8")]));
+
+  test("drop the records of files keep() refuses, keep the rest, delete what is left empty, and change nothing on a dry run", () => {
+    withDir((dir) => {
+      const cache = fileRowCache(dir, TABLE);
+      cache.save(PART, new Map([1, 2, 3].map((n) => [path(PART, n), [row({ version: n })]])));
+      cache.append(PART, new Map([[path(PART, 4), [row({ version: 4 })]]]));
+      cache.save(OTHER, new Map([[path(OTHER, 1), [row({ part_id: OTHER })]]]));
+      // Another table's cache in the same folder is not this pond's: left alone.
+      fileRowCache(dir, "t2").save("00000000-0000-7000-8000-00000000000c", new Map([[path("x", 1), [row()]]]));
+      const summaries = fileSeriesSummaryCache(dir, TABLE);
+      summaries.save(PART, { entryFiles: [path(PART, 1), path(PART, 4)], series: {} });
+      summaries.save(OTHER, { entryFiles: [path(OTHER, 1)], series: {} });
+      const gone = new Set([path(PART, 1), path(PART, 4), path(OTHER, 1)]);
+      const keep = (f: string) => !gone.has(f) && !f.includes("part_id=x/");
+      const before = texts(dir);
+      const dryRows = pruneRowCache(dir, TABLE, keep, true);
+      const drySummaries = pruneSeriesSummaries(dir, TABLE, keep, true);
+      expect(texts(dir)).toEqual(before);
+
+      const rows = pruneRowCache(dir, TABLE, keep, false);
+      expect(rows).toEqual(dryRows);
+      expect(pruneSeriesSummaries(dir, TABLE, keep, false)).toEqual(drySummaries);
+      expect(rows.map((r) => [r.path.slice(dir.length + 1), r.dropped, r.after === 0])).toEqual([
+        [`${PART}.json`, 2, false],
+        [`${OTHER}.json`, 1, true],
+      ]);
+      for (const r of rows) expect(r.before).toBeGreaterThan(r.after);
+      const kept = cache.load(PART);
+      expect([...kept.files.keys()].sort()).toEqual([path(PART, 2), path(PART, 3)]);
+      expect(kept.files.get(path(PART, 3))).toEqual([row({ version: 3 })]);
+      expect(kept.journaled).toBe(0);
+      expect(rows[0]!.after).toBe(Bun.file(join(dir, `${PART}.json`)).size);
+      expect(cache.load(OTHER).files.size).toBe(0);
+      // Both summaries named a deleted file: gone; the other table's cache is untouched.
+      expect(summaries.load(PART)).toBeUndefined();
+      expect(summaries.load(OTHER)).toBeUndefined();
+      expect(readdirSync(dir).sort()).toEqual([`${PART}.json`, "00000000-0000-7000-8000-00000000000c.json"].sort());
+      // Nothing left to drop: a second run changes nothing.
+      const after = texts(dir);
+      expect(pruneRowCache(dir, TABLE, keep, false)).toEqual([]);
+      expect(pruneSeriesSummaries(dir, TABLE, keep, false)).toEqual([]);
+      expect(texts(dir)).toEqual(after);
+    });
   });
 });

@@ -1,7 +1,7 @@
-import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSystemError, logger } from "@pond/diagnostics";
-import { writeCache } from "./cache-write.ts";
+import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 import type { OplogEntry } from "@pond/oplog";
 
 /**
@@ -141,6 +141,86 @@ interface JournalLine extends Encoded {
   part: string;
 }
 
+/** The text of a partition's base file. */
+function baseText(files: Map<string, OplogEntry[]>, partId: string, tableId: string): string {
+  return JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) });
+}
+
+/** The partition a base or journal file is for (its `part`), or undefined when no line of it parses. */
+function partOfCacheFile(text: string): string | undefined {
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    try {
+      const j = JSON.parse(line) as { part?: unknown };
+      if (typeof j.part === "string") return j.part;
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Drops from the row caches in `dir` (table `tableId`) the rows of entry files `keep`
+ * refuses (files cleanup deleted): a partition's cache that loses any is rewritten as a
+ * base without them and an empty journal, or deleted when none is left. Changes nothing
+ * on a dry run (it only measures). A cache is derived data: a file it no longer holds is
+ * read from the log when a command needs it, so this can cost a read, never an answer.
+ * Foreign, torn or old-format caches are left alone (they are ignored anyway).
+ */
+export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: string) => boolean, dryRun: boolean): CachePrune[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if (isSystemError(e, "ENOENT")) return [];
+    throw e;
+  }
+  const stems = new Set<string>();
+  for (const n of names) {
+    if (n.endsWith(".series.json")) continue;
+    if (n.endsWith(".jsonl")) stems.add(n.slice(0, -".jsonl".length));
+    else if (n.endsWith(".json")) stems.add(n.slice(0, -".json".length));
+  }
+  const cache = fileRowCache(dir, tableId);
+  const out: CachePrune[] = [];
+  for (const stem of [...stems].sort()) {
+    const base = join(dir, `${stem}.json`);
+    const journal = join(dir, `${stem}.jsonl`);
+    let partId: string | undefined;
+    for (const p of [base, journal]) {
+      if (partId !== undefined) break;
+      try {
+        partId = partOfCacheFile(readFileSync(p, "utf8"));
+      } catch (e) {
+        if (!isSystemError(e, "ENOENT")) throw e;
+      }
+    }
+    if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) continue;
+    const { files } = cache.load(partId);
+    let dropped = 0;
+    for (const p of [...files.keys()]) {
+      if (keep(p)) continue;
+      files.delete(p);
+      dropped++;
+    }
+    if (dropped === 0) continue;
+    const before = sizeOf(base) + sizeOf(journal);
+    if (files.size === 0) {
+      if (!dryRun) {
+        rmSync(journal, { force: true });
+        rmSync(base, { force: true });
+      }
+      out.push({ path: base, dropped, before, after: 0 });
+      continue;
+    }
+    const after = Buffer.byteLength(baseText(files, partId, tableId));
+    if (!dryRun) cache.save(partId, files);
+    out.push({ path: base, dropped, before, after });
+  }
+  return out;
+}
+
 /**
  * A row cache in `dir`: per partition a base `<part>.json`, replaced atomically, and a
  * journal `<part>.jsonl`, appended to; only caches of table `tableId` count. A torn or
@@ -197,7 +277,7 @@ export function fileRowCache(dir: string, tableId: string): RowCache {
         "row cache",
         path,
         () => {
-          writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) }));
+          writeFileSync(tmp, baseText(files, partId, tableId));
           renameSync(tmp, path);
           // Lines another process appended after this one loaded are lost with the journal:
           // their files are read again and journaled by the next command that needs them.

@@ -1,7 +1,7 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSystemError, logger } from "@pond/diagnostics";
-import { writeCache } from "./cache-write.ts";
+import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 import type { VersionInfo } from "@pond/tinyfs";
 import { storedOf } from "./merged-payload.ts";
 
@@ -205,4 +205,39 @@ export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSumm
       );
     },
   };
+}
+
+/**
+ * Deletes the series summaries in `dir` (table `tableId`) that name an entry file `keep`
+ * refuses (one cleanup deleted): a summary counts only for the very set of entry files it
+ * names, and a deleted file never comes back (names are unique), so such a summary can
+ * never be used again; the next command that needs one rebuilds it from the rows. A dry
+ * run only measures; foreign, torn or old-format summaries are left alone.
+ */
+export function pruneSeriesSummaries(dir: string, tableId: string, keep: (entryFile: string) => boolean, dryRun: boolean): CachePrune[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if (isSystemError(e, "ENOENT")) return [];
+    throw e;
+  }
+  const out: CachePrune[] = [];
+  for (const n of names.filter((n) => n.endsWith(".series.json")).sort()) {
+    const p = join(dir, n);
+    let j: { format?: unknown; table?: unknown; entryFiles?: unknown };
+    try {
+      j = JSON.parse(readFileSync(p, "utf8")) as typeof j;
+    } catch (e) {
+      if (isSystemError(e, "ENOENT") || e instanceof SyntaxError) continue;
+      throw e;
+    }
+    if (j.format !== FORMAT || j.table !== tableId || !Array.isArray(j.entryFiles)) continue;
+    const gone = j.entryFiles.filter((f) => typeof f === "string" && !keep(f)).length;
+    if (gone === 0) continue;
+    const before = sizeOf(p);
+    if (!dryRun) rmSync(p, { force: true });
+    out.push({ path: p, dropped: gone, before, after: 0 });
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, rmSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WD } from "@pond/tinyfs";
 import { newPond, tempKit, type Kit } from "../backup-test-kit.ts";
@@ -9,6 +9,9 @@ import { planHorizon, readExpiry } from "./expiry.ts";
 import { fsck } from "./fsck.ts";
 import { checkpoint, cleanup, expire } from "./operations.ts";
 import { randomFrom } from "@pond/tinyfs/testing";
+import { fileDirCache, fileRowCache } from "@pond/tlogfs";
+import { Pond as PondClass } from "../pond.ts";
+import { walk } from "./reachability.ts";
 
 let kit: Kit | undefined;
 afterEach(() => {
@@ -211,6 +214,101 @@ describe("maintenance", () => {
     expect(Buffer.from(await wd.readAll("/moved")).equals(Buffer.from(big(3)))).toBe(true);
     expect(Buffer.from(await wd.readAll("/d/shared-too")).equals(Buffer.from(big(5)))).toBe(true);
     expect(await wd.exists("/d/gone")).toBe(false);
+  });
+
+  test("cleanup() prunes the derived caches' records of the entry files it deleted, keeps the others, and every answer stays the same", async () => {
+    kit = tempKit();
+    const dir = join(kit.dir, "p");
+    const pond = await newPond(dir);
+    // Reads between writes fill the row and directory caches (tlogfs partition-index.ts) with
+    // records of entry files that the merge of the folder's entry files at 64 commits then
+    // replaces: what cleanup deletes once those snapshots expire.
+    const paths: string[] = [];
+    /** What a user reads, in a fresh process's Pond (only the caches on disk carry over). */
+    const answers = async (at = dir) => {
+      const p = PondClass.open(at);
+      const wd = new WD(await p.view());
+      const out: Record<string, string> = {};
+      for (const d of ["/", "/d"])
+        if (await wd.exists(d)) out[`ls ${d}`] = JSON.stringify((await wd.list(d)).map((e) => [e.name, e.entryType, e.versionLastModified]));
+      for (const f of new Set(paths)) out[f] = new TextDecoder().decode(await wd.readAll(f));
+      // Every version of the file written 80 times (what reads the row cache).
+      if (await wd.exists("/v")) out.versions = JSON.stringify((await wd.stat("/v")).versions!.map((v) => [v.version, v.size, v.sha256]));
+      return out;
+    };
+    const put = async (p: string, text: string) => {
+      await write(pond, (wd) => wd.createFile(p, "file:data", new TextEncoder().encode(text), { parents: true }));
+      paths.push(p);
+    };
+    const control = join(dir, "control");
+    const caches = ["row-cache", "dir-cache.json", "dir-cache.jsonl"];
+    for (let i = 0; i < 20; i++) await put(`/d/g${i}`, `g ${i}`);
+    for (let i = 0; i < 40; i++) await put(i % 2 ? `/f${i}` : "/v", `file ${i}`);
+    await answers();
+    // The caches as a process that read here and never again left them: then the folder's
+    // entry files are merged (at 64) and no read refreshes them (a merge and a cleanup in one
+    // `maintain full`, a crash). Older caches are valid ones (entry files never change).
+    const saved = join(kit.dir, "caches");
+    for (const c of caches) if (existsSync(join(control, c))) cpSync(join(control, c), join(saved, c), { recursive: true });
+    for (let i = 40; i < 80; i++) await put(i % 2 ? `/f${i}` : "/v", `file ${i}`);
+    for (const c of caches) rmSync(join(control, c), { recursive: true, force: true });
+    for (const c of caches) if (existsSync(join(saved, c))) cpSync(join(saved, c), join(control, c), { recursive: true });
+    // The answers before, from a copy (reading the pond itself would refresh its caches).
+    cpSync(dir, join(kit.dir, "copy"), { recursive: true });
+    const before = await answers(join(kit.dir, "copy"));
+    const cached = () => {
+      const rows = new Set<string>();
+      for (const n of readdirSync(join(control, "row-cache")).filter((n) => n.endsWith(".json") && !n.endsWith(".series.json"))) {
+        const part = (JSON.parse(readFileSync(join(control, "row-cache", n), "utf8")) as { part: string }).part;
+        for (const k of fileRowCache(join(control, "row-cache"), pond.identity.pondId).load(part).files.keys()) rows.add(k);
+      }
+      const dirs = new Set(fileDirCache(join(control, "dir-cache.json"), pond.identity.pondId).load().rows.paths());
+      return { rows, dirs };
+    };
+    const onDisk = () =>
+      new Set(
+        walk(join(dir, "data"))
+          .map((f) => f.key)
+          .filter((k) => k.startsWith("part_id=")),
+      );
+    const was = cached();
+    const wasOnDisk = onDisk();
+    expect(was.rows.size).toBeGreaterThan(20);
+    expect(was.dirs.size).toBeGreaterThan(20);
+    await expire(pond, { keepLast: 1, label: "test" });
+    await checkpoint(pond);
+    const tree = hashTree(dir);
+    const dry = await cleanup(pond, { retentionMs: 0, dryRun: true });
+    expect(hashTree(dir)).toEqual(tree);
+    const done = await cleanup(pond, { retentionMs: 0 });
+    // The dry run planned exactly what the cleanup did, cache files included.
+    expect(dry.items.map((i) => [i.key, i.size])).toEqual(done.items.map((i) => [i.key, i.size]));
+    const cacheItems = done.items.filter((i) => i.key.startsWith("control/"));
+    expect(cacheItems.map((i) => i.key)).toContain("control/dir-cache.json");
+    expect(cacheItems.some((i) => i.key.startsWith("control/row-cache/"))).toBe(true);
+    expect(done.bytes).toBe(done.items.reduce((s, i) => s + i.size, 0));
+    expect(done.files).toBe(done.items.length);
+    const deleted = new Set(done.items.filter((i) => i.key.startsWith("part_id=")).map((i) => i.key));
+    expect(deleted.size).toBeGreaterThan(60);
+    const staying = onDisk();
+    for (const k of deleted) expect(staying.has(k)).toBe(false);
+    const now = cached();
+    // No record of a deleted file is left; every record of a file still on disk is.
+    for (const set of [now.rows, now.dirs]) for (const k of set) expect(staying.has(k)).toBe(true);
+    for (const k of was.rows) if (staying.has(k)) expect(now.rows.has(k)).toBe(true);
+    for (const k of was.dirs) if (staying.has(k)) expect(now.dirs.has(k)).toBe(true);
+    // The caches did hold records of files this cleanup deleted (else this test proves nothing).
+    expect([...was.rows].filter((k) => deleted.has(k) && wasOnDisk.has(k)).length).toBeGreaterThan(10);
+    expect([...was.dirs].filter((k) => deleted.has(k) && wasOnDisk.has(k)).length).toBeGreaterThan(10);
+    // Every series summary left names only files on disk.
+    for (const n of readdirSync(join(control, "row-cache")).filter((n) => n.endsWith(".series.json")))
+      for (const f of (JSON.parse(readFileSync(join(control, "row-cache", n), "utf8")) as { entryFiles: string[] }).entryFiles)
+        expect(staying.has(f)).toBe(true);
+    expect(await answers()).toEqual(before);
+    // A second cleanup has nothing left to prune, and the caches rebuilt by those reads still answer the same.
+    expect((await cleanup(pond, { retentionMs: 0 })).items.filter((i) => i.key.startsWith("control/"))).toEqual([]);
+    expect(await answers()).toEqual(before);
+    expect((await fsck(pond)).problems).toEqual([]);
   });
 
   test("dry runs change no byte of the pond folder", async () => {

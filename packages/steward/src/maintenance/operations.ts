@@ -1,11 +1,11 @@
 import { existsSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { CHECKPOINT_FIELDS, checkpointKey, LAST_CHECKPOINT_KEY, latestVersion, listCommits, loadSnapshot, writeCheckpoint } from "@pond/oplog";
-import { largeFileKey, pruneVerifiedPayloads, VERIFIED_PAYLOADS_FILE } from "@pond/tlogfs";
+import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, pruneVerifiedPayloads, VERIFIED_PAYLOADS_FILE, type CachePrune } from "@pond/tlogfs";
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { scanPond, type ScanPlan } from "./reachability.ts";
+import { scanPond, type PondFile, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
 
 /** The remote (not a pull source) pushed least far, and the newest version it has (-1: none yet). */
@@ -179,14 +179,52 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // The verified-payloads record keeps a line per payload ever hashed: drop those whose
     // file is gone (these, and any an older cleanup left), so reads stop parsing them.
     if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_FILE), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
+    const pruned = pruneCaches(pond, scan.files, new Set(doomed), dryRun);
     const bytes = doomed.reduce((s, f) => s + f.size, 0);
+    const cacheBytes = pruned.reduce((s, c) => s + c.before - c.after, 0);
+    const cacheRecords = pruned.reduce((s, c) => s + c.dropped, 0);
+    const would = dryRun ? "would be " : "";
     return {
       step: "cleanup",
       dryRun,
-      files: doomed.length,
-      bytes,
-      detail: `${doomed.length} file(s), ${bytes} bytes ${dryRun ? "would be " : ""}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}${heldBack}`,
-      items: doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
+      files: doomed.length + pruned.length,
+      bytes: bytes + cacheBytes,
+      detail:
+        `${doomed.length} file(s), ${bytes} bytes ${would}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}${heldBack}` +
+        (pruned.length
+          ? `; derived caches: ${cacheRecords} record(s) of removed entry files ${would}pruned from ${pruned.length} file(s), ${cacheBytes} bytes`
+          : ""),
+      items: [
+        ...doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
+        ...pruned.map((c) => ({
+          key: `control/${relative(pond.paths.control, c.path).split(sep).join("/")}`,
+          size: c.before - c.after,
+          why: `derived cache: ${c.dropped} record(s) of entry files no longer on disk ${c.after === 0 ? "(file deleted)" : `(${c.before} → ${c.after} bytes)`}`,
+        })),
+      ],
     };
   });
+}
+
+/**
+ * Drops the derived caches' records (row cache, series summaries, directory cache: see
+ * tlogfs) of entry files that are not on disk once `doomed` is deleted: they name files no
+ * unexpired snapshot reads, so no command will look them up again (names are unique). Only
+ * records of files this scan saw under `data/` and that stay are kept; a record dropped
+ * wrongly would cost one read of its file, never a different answer, as a missing record
+ * is read from the log. Runs after the deletions (a crash between leaves records of
+ * deleted files: harmless, and the next cleanup drops them). `collect-config-cache.json`
+ * is keyed by config text, not entry files, and bounded (64 entries): left alone.
+ */
+function pruneCaches(pond: Pond, files: readonly PondFile[], doomed: ReadonlySet<PondFile>, dryRun: boolean): CachePrune[] {
+  const staying = new Set<string>();
+  for (const f of files) if (f.kind === "entry" && !doomed.has(f)) staying.add(f.key);
+  const keep = (entryFile: string) => staying.has(entryFile);
+  const table = pond.identity.pondId;
+  const rowDir = join(pond.paths.control, "row-cache");
+  return [
+    ...pruneRowCache(rowDir, table, keep, dryRun),
+    ...pruneSeriesSummaries(rowDir, table, keep, dryRun),
+    ...pruneDirCache(join(pond.paths.control, "dir-cache.json"), table, keep, dryRun),
+  ];
 }
