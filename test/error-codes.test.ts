@@ -99,6 +99,7 @@ const CODES: Record<string, ErrorKind> = {
   // present
   export_name_clash: "user",
   export_no_time_column: "user",
+  export_manifest_invalid: "user",
   bad_reduce_config: "user",
   reduce_not_series: "user",
   reduce_of_reduction: "user",

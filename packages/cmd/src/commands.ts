@@ -158,10 +158,15 @@ export const queryCommand = command({
 export const exportCommand = command({
   name: "export",
   describe:
-    "Write tables and series to a host folder as a Hive-partitioned dataset (name=…/year=…/month=…/part-0.parquet) that DuckDB, Spark or pandas read as one table; a rerun replaces what the last export there wrote",
+    "Write tables and series to a host folder or an S3 bucket/prefix as a Hive-partitioned dataset (name=…/year=…/month=…/part-0.parquet) that DuckDB, Spark or pandas read as one table; a rerun replaces what the last export there wrote and leaves other files alone",
   positionals: [
     { name: "pattern", required: true, describe: "A pond path or glob of tables and series, e.g. '/stations/*.series'" },
-    { name: "dest", required: true, describe: "The host folder, host:///absolute/dir or host:relative/dir (made if missing)" },
+    {
+      name: "dest",
+      required: true,
+      describe:
+        "The host folder, host:///absolute/dir or host:relative/dir (made if missing), or s3://bucket/prefix (files are uploaded under the prefix; the bucket must exist)",
+    },
   ],
   options: {
     format: { type: "string", choices: ["parquet", "csv"], default: "parquet", describe: "File format of the dataset" },
@@ -169,6 +174,13 @@ export const exportCommand = command({
     timeStart,
     timeEnd,
     asOf,
+    remote: {
+      type: "string",
+      valueName: "name",
+      describe:
+        "For an s3:// destination: take the endpoint, region and credential references of this configured remote (`pond remote list`); the options below override them",
+    },
+    ...remoteLocation,
     report: { type: "string", choices: ["text", "json"], default: "text", describe: "What to print: one line a file (text), or the whole report as JSON" },
   },
   load: () => import("./commands/export.ts"),

@@ -47,6 +47,16 @@ export class ExportNameClashError extends PondError {
   }
 }
 
+/** The `.pond-export.json` manifest at an export's S3 prefix cannot be read as one. */
+export class ExportManifestError extends PondError {
+  constructor(where: string, problem: string) {
+    super("export_manifest_invalid", `Cannot use the export manifest ${where}: ${problem}`, {
+      data: { where },
+      hint: "Delete that object (then the objects the earlier export wrote are no longer replaced; delete them by hand if needed).",
+    });
+  }
+}
+
 /** `--partition` asked of a source with no timestamp column. */
 export class ExportNoTimeColumnError extends PondError {
   constructor(path: string, partition: string) {

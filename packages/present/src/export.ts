@@ -10,12 +10,13 @@
  * rename atomic), then files of the old export that the new one no longer has are
  * removed, then the manifest is replaced.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
-import { fsyncDirSync, readJsonControlFile, writeFileDurable } from "@pond/oplog";
+import { ObjectNotFoundError, fsyncDirSync, readJsonControlFile, writeFileDurable, type ObjectStore } from "@pond/oplog";
 import type { AsOf, Pond } from "@pond/steward";
 import { WD, basename, dirname as pondDirname } from "@pond/tinyfs";
-import { ExportNameClashError, ExportNoTimeColumnError } from "./errors.ts";
+import { ExportManifestError, ExportNameClashError, ExportNoTimeColumnError } from "./errors.ts";
 import { QuerySession, resolveSources, type ResolvedSource, type TimeRange } from "@pond/tlogfs";
 import { sqlIdent, sqlString } from "@pond/tlogfs/duckdb";
 
@@ -31,12 +32,13 @@ export interface ExportOptions {
 }
 
 export interface ExportedFile {
-  /** Relative to the export folder. */
+  /** Relative to the export folder (the key under the prefix, for a store). */
   path: string;
   bytes: number;
 }
 
 export interface ExportReport {
+  /** The host folder, or the store's URL (`s3://bucket/prefix`). */
   dest: string;
   sources: { path: string; name: string; versions: number }[];
   files: ExportedFile[];
@@ -71,7 +73,7 @@ export function exportDir(path: string): string {
 }
 
 /** Exports the tables and series `pattern` names into `dest` (see the module comment). */
-export async function exportData(pond: Pond, pattern: string, dest: string, opts: ExportOptions): Promise<ExportReport> {
+export async function exportData(pond: Pond, pattern: string, dest: string | ObjectStore, opts: ExportOptions): Promise<ExportReport> {
   const view = await pond.view(opts.asOf);
   const sources = await resolveSources(view, new WD(view), pattern, { range: opts.range });
   const names = new Map<string, string>();
@@ -83,41 +85,109 @@ export async function exportData(pond: Pond, pattern: string, dest: string, opts
     }
     names.set(name, s.path);
   }
+  const published = typeof dest === "string" ? await exportToFolder(sources, dest, opts) : await exportToStore(sources, dest, opts);
+  return {
+    dest: typeof dest === "string" ? dest : dest.url,
+    sources: sources.map((s) => ({ path: s.path, name: exportDir(s.path), versions: s.files.length })),
+    ...published,
+  };
+}
+
+type Published = Pick<ExportReport, "files" | "removed">;
+
+/** Writes every source into `staging` (the whole set, or an error: nothing is published before). */
+async function stage(sources: ResolvedSource[], staging: string, opts: ExportOptions): Promise<ExportedFile[]> {
+  const session = await QuerySession.open();
+  try {
+    for (const s of sources) await writeSource(session, s, join(staging, exportDir(s.path)), opts);
+  } finally {
+    session.close();
+  }
+  return listFiles(staging).map((p) => ({ path: relative(staging, p), bytes: statSync(p).size }));
+}
+
+/** The previous export's files that `files` no longer has (never a path out of the export). */
+function leftOver(previous: Manifest | undefined, files: ExportedFile[]): string[] {
+  const kept = new Set(files.map((f) => f.path));
+  return (previous?.files ?? []).filter((p) => !kept.has(p) && p !== MANIFEST && !p.split("/").includes(".."));
+}
+
+function manifestText(files: ExportedFile[]): string {
+  return JSON.stringify({ format: 1, files: files.map((f) => f.path).sort() } satisfies Manifest, null, 2) + "\n";
+}
+
+function isManifest(v: unknown): string | undefined {
+  return typeof v === "object" && v !== null && Array.isArray((v as Manifest).files) && (v as Manifest).files.every((f) => typeof f === "string")
+    ? undefined
+    : "it must list the files an export wrote";
+}
+
+async function exportToFolder(sources: ResolvedSource[], dest: string, opts: ExportOptions): Promise<Published> {
   mkdirSync(dest, { recursive: true });
   const manifestPath = join(dest, MANIFEST);
   const previous = readJsonControlFile<Manifest>(
     manifestPath,
     `Remove ${manifestPath} (then the files the earlier export wrote are no longer replaced; delete them by hand if needed).`,
-    (v) => (typeof v === "object" && v !== null && Array.isArray((v as Manifest).files) ? undefined : "it must list the files an export wrote"),
+    isManifest,
   );
   // Written beside the target, so publishing each file is a rename on one file system.
   const staging = join(dest, `.pond-export-tmp-${process.pid}-${Date.now().toString(36)}`);
   mkdirSync(staging);
-  const session = await QuerySession.open();
   try {
-    for (const s of sources) await writeSource(session, s, join(staging, exportDir(s.path)), opts);
-    const files = listFiles(staging).map((p) => ({ path: relative(staging, p), bytes: statSync(p).size }));
+    const files = await stage(sources, staging, opts);
     for (const f of files) {
       const target = join(dest, f.path);
       mkdirSync(dirname(target), { recursive: true });
       renameSync(join(staging, f.path), target);
     }
     for (const d of new Set(files.map((f) => dirname(join(dest, f.path))))) fsyncDirSync(d);
-    const kept = new Set(files.map((f) => f.path));
-    const removed = (previous?.files ?? []).filter((p) => !kept.has(p) && !p.split("/").includes(".."));
+    const removed = leftOver(previous, files);
     for (const p of removed) rmSync(join(dest, p), { force: true });
     removeEmptyDirs(dest, new Set(removed.map((p) => dirname(join(dest, p)))));
-    writeFileDurable(manifestPath, JSON.stringify({ format: 1, files: [...kept].sort() } satisfies Manifest, null, 2) + "\n");
-    return {
-      dest,
-      sources: sources.map((s) => ({ path: s.path, name: exportDir(s.path), versions: s.files.length })),
-      files,
-      removed,
-    };
+    writeFileDurable(manifestPath, manifestText(files));
+    return { files, removed };
   } finally {
-    session.close();
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+async function exportToStore(sources: ResolvedSource[], store: ObjectStore, opts: ExportOptions): Promise<Published> {
+  // Read first: an unreachable endpoint, refused credentials or a missing bucket fail
+  // before DuckDB writes anything.
+  const previous = await readStoreManifest(store);
+  const staging = mkdtempSync(join(tmpdir(), "pond-export-"));
+  try {
+    const files = await stage(sources, staging, opts);
+    for (const f of files) {
+      // A fresh buffer per chunk (createReadStream never reuses one), as put() requires.
+      await store.put(f.path, f.bytes === 0 ? new Uint8Array(0) : createReadStream(join(staging, f.path)));
+    }
+    const removed = leftOver(previous, files);
+    for (const p of removed) await store.delete(p);
+    await store.put(MANIFEST, new TextEncoder().encode(manifestText(files)));
+    return { files, removed };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+async function readStoreManifest(store: ObjectStore): Promise<Manifest | undefined> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.get(MANIFEST);
+  } catch (e) {
+    if (e instanceof ObjectNotFoundError) return undefined;
+    throw e;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new ExportManifestError(`${store.url}/${MANIFEST}`, "it is not JSON");
+  }
+  const problem = isManifest(v);
+  if (problem) throw new ExportManifestError(`${store.url}/${MANIFEST}`, problem);
+  return v as Manifest;
 }
 
 async function writeSource(session: QuerySession, s: ResolvedSource, out: string, opts: ExportOptions): Promise<void> {

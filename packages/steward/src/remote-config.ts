@@ -85,6 +85,31 @@ export function checkEndpoint(endpoint: string): string {
   return `${u.protocol}//${u.host}`;
 }
 
+/** Where-and-how settings given on the command line (`--endpoint`, `--region`, credential references). */
+export interface LocationFlags {
+  endpoint?: string;
+  region?: string;
+  credentials?: CredentialRefs;
+}
+
+/**
+ * The location a URL and command-line flags name, checked (URL, endpoint, credential
+ * references): what `pond restore URL` and `pond export PATTERN s3://…` open. Settings
+ * not given come from `base` (a configured remote, `pond export --remote NAME`).
+ */
+export function locationFromFlags(url: string, flags: LocationFlags, base?: Omit<RemoteLocation, "url">): RemoteLocation {
+  const parsed = parseRemoteUrl(url);
+  const endpoint = flags.endpoint === undefined ? base?.endpoint : checkEndpoint(flags.endpoint);
+  const credentials = flags.credentials ? checkCredentialRefs(flags.credentials) : base?.credentials;
+  const region = flags.region ?? base?.region;
+  return {
+    url: parsed.kind === "file" ? `file://${parsed.path}` : url.replace(/\/+$/, ""),
+    ...(endpoint ? { endpoint } : {}),
+    ...(region ? { region } : {}),
+    ...(credentials ? { credentials } : {}),
+  };
+}
+
 export function checkRemoteName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
     throw new BadRemoteError(`remote name "${name}"`, "names are letters, digits, '.', '_' and '-', starting with a letter or digit");

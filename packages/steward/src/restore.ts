@@ -20,7 +20,7 @@ import { PondExistsError, RestoreTargetError } from "./errors.ts";
 import { fetchFromRemote } from "./fetch-remote.ts";
 import { completeHistory, writeControlLog } from "./history-rebuild.ts";
 import { pondPaths, type PondIdentity } from "./pond.ts";
-import { checkCredentialRefs, checkEndpoint, checkRemoteName, parseRemoteUrl, writeRemotes, type CredentialRefs, type RemoteConfig } from "./remote-config.ts";
+import { checkRemoteName, locationFromFlags, writeRemotes, type CredentialRefs, type RemoteConfig } from "./remote-config.ts";
 import { openRemoteStore, type RemoteStoreTuning } from "./remote-store.ts";
 
 export interface RestoreOptions {
@@ -52,19 +52,14 @@ export interface RestoreReport {
 export async function restore(url: string, dir: string, opts: RestoreOptions = {}): Promise<RestoreReport> {
   const name = opts.name ?? "origin";
   checkRemoteName(name);
-  const parsed = parseRemoteUrl(url);
-  const endpoint = opts.endpoint === undefined ? undefined : checkEndpoint(opts.endpoint);
-  const credentials = opts.credentials ? checkCredentialRefs(opts.credentials) : undefined;
+  const location = locationFromFlags(url, { endpoint: opts.endpoint, region: opts.region, credentials: opts.credentials });
   const target = pondPaths(dir);
   checkTarget(target.dir);
 
   const cfg: RemoteConfig = {
     name,
-    url: parsed.kind === "file" ? `file://${parsed.path}` : url.replace(/\/+$/, ""),
-    ...(endpoint ? { endpoint } : {}),
-    ...(opts.region ? { region: opts.region } : {}),
+    ...location,
     mode: opts.writable ? "manual" : "pull",
-    ...(credentials ? { credentials } : {}),
   };
   const remote = openRemoteStore(name, cfg, opts.env ?? process.env, opts.tuning);
 
