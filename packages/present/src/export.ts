@@ -9,6 +9,15 @@
  * list are never touched. New files are renamed over old ones of the same name (each
  * rename atomic), then files of the old export that the new one no longer has are
  * removed, then the manifest is replaced.
+ *
+ * The destination may also be an ObjectStore (an S3 bucket and prefix, `pond export …
+ * s3://bucket/prefix`): the dataset is written to a local staging folder first, then each
+ * file is uploaded under the same relative key, then objects the previous manifest listed
+ * that the new export no longer has are deleted, then the manifest object is replaced.
+ * Before the uploads, when there are new keys, the manifest is first replaced by one
+ * listing the old files and the new ones, so an upload that fails midway leaves no object
+ * that a rerun would neither replace nor delete. Objects pond never wrote are never
+ * touched, and nothing is uploaded when the export fails before it publishes.
  */
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -112,8 +121,8 @@ function leftOver(previous: Manifest | undefined, files: ExportedFile[]): string
   return (previous?.files ?? []).filter((p) => !kept.has(p) && p !== MANIFEST && !p.split("/").includes(".."));
 }
 
-function manifestText(files: ExportedFile[]): string {
-  return JSON.stringify({ format: 1, files: files.map((f) => f.path).sort() } satisfies Manifest, null, 2) + "\n";
+function manifestText(paths: string[]): string {
+  return JSON.stringify({ format: 1, files: [...new Set(paths)].sort() } satisfies Manifest, null, 2) + "\n";
 }
 
 function isManifest(v: unknown): string | undefined {
@@ -144,7 +153,7 @@ async function exportToFolder(sources: ResolvedSource[], dest: string, opts: Exp
     const removed = leftOver(previous, files);
     for (const p of removed) rmSync(join(dest, p), { force: true });
     removeEmptyDirs(dest, new Set(removed.map((p) => dirname(join(dest, p)))));
-    writeFileDurable(manifestPath, manifestText(files));
+    writeFileDurable(manifestPath, manifestText(files.map((f) => f.path)));
     return { files, removed };
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -158,16 +167,33 @@ async function exportToStore(sources: ResolvedSource[], store: ObjectStore, opts
   const staging = mkdtempSync(join(tmpdir(), "pond-export-"));
   try {
     const files = await stage(sources, staging, opts);
-    for (const f of files) {
-      // A fresh buffer per chunk (createReadStream never reuses one), as put() requires.
-      await store.put(f.path, f.bytes === 0 ? new Uint8Array(0) : createReadStream(join(staging, f.path)));
+    // First a manifest that lists the old files and the new ones too: an upload that fails
+    // midway leaves no object pond wrote that a later export would not replace or delete.
+    const before = new Set(previous?.files ?? []);
+    if (files.some((f) => !before.has(f.path))) {
+      await store.put(MANIFEST, new TextEncoder().encode(manifestText([...before, ...files.map((f) => f.path)])));
     }
+    for (const f of files) await store.put(f.path, f.bytes === 0 ? new Uint8Array(0) : fileChunks(join(staging, f.path)));
     const removed = leftOver(previous, files);
     for (const p of removed) await store.delete(p);
-    await store.put(MANIFEST, new TextEncoder().encode(manifestText(files)));
+    await store.put(MANIFEST, new TextEncoder().encode(manifestText(files.map((f) => f.path))));
     return { files, removed };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A staged file's bytes, opened only when the store starts reading (a put that fails
+ * before it reads must leave no stream that opens the file after staging is removed);
+ * createReadStream yields a fresh buffer per chunk, as put() requires.
+ */
+async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
+  const stream = createReadStream(path);
+  try {
+    for await (const chunk of stream) yield chunk as Uint8Array;
+  } finally {
+    stream.destroy();
   }
 }
 
