@@ -15,13 +15,14 @@
 // --versions 100000 takes about an hour here: library appends cost ~20 ms at 10,000 versions and
 // ~30 ms at 60,000 (a compaction of the series' entry files every 64 commits and a merge every
 // 100 rewrite every version's row); see README.md, "The year-long collector".
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import { openDuckDB } from "@pond/tlogfs/duckdb";
+import { T0, appendVersion, versionFile } from "./collector-pond.ts";
 import { POND_BIN, interleaved, report, run } from "./lib.ts";
 
 const { values } = parseArgs({ options: { versions: { type: "string", default: "10000" }, cli: { type: "string", default: "2000" } } });
@@ -33,19 +34,8 @@ const root = mkdtempSync(join(tmpdir(), "pond-bench-collector-"));
 const duck = await openDuckDB();
 const BASELINE = join(root, "duckdb-baseline");
 await run([BUN, resolve(import.meta.dir, "../packages/cmd/build.ts"), "--entry", resolve(import.meta.dir, "duckdb-baseline.ts"), "--outfile", BASELINE]);
-const T0 = Date.UTC(2025, 0, 1);
 const srcDir = join(root, "src");
 mkdirSync(srcDir);
-
-/** Version i's payload: 10 rows, one every 6 s of minute i. */
-async function versionFile(i: number): Promise<string> {
-  const f = join(srcDir, `v${i}.parquet`);
-  if (existsSync(f)) return f;
-  await duck.run(
-    `COPY (SELECT make_timestamptz(${(T0 + i * 60_000) * 1000}::BIGINT + j * 6000000) AS timestamp, ${i} + j / 10 AS v, (j % 3) AS sensor FROM range(10) t(j)) TO '${f}' (FORMAT parquet)`,
-  );
-  return f;
-}
 
 function du(dir: string): number {
   let n = 0;
@@ -57,7 +47,7 @@ function du(dir: string): number {
 async function grow(pondDir: string, from: number, to: number, cli: number, attrs: { value?: Record<string, unknown> }): Promise<void> {
   const env = { POND: pondDir };
   for (let i = from; i < Math.min(to, from + cli); i++)
-    await run([POND_BIN, "copy", `host+series://${await versionFile(i)}`, "/data/lake.series", "-p"], { env });
+    await run([POND_BIN, "copy", `host+series://${await versionFile(duck, srcDir, i)}`, "/data/lake.series", "-p"], { env });
   if (from + cli >= to) return;
   const pond = Pond.open(pondDir);
   if (!attrs.value) {
@@ -74,16 +64,8 @@ async function grow(pondDir: string, from: number, to: number, cli: number, attr
       lap = performance.now();
       since = 0;
     }
-    const f = await versionFile(i);
-    const bytes = new Uint8Array(await Bun.file(f).arrayBuffer());
-    const min = BigInt(T0 + i * 60_000) * 1000n;
-    await pond.write(["pond", "copy", `host+series://${f}`, "/data/lake.series"], async ({ txn }) => {
-      await new WD(txn).createFile("/data/lake.series", "file:series", bytes, {
-        minEventTime: min,
-        maxEventTime: min + 54_000_000n,
-        attributes: { ...attrs.value, source_sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") },
-      });
-    });
+    const f = await versionFile(duck, srcDir, i);
+    await appendVersion(pond, i, f, attrs.value);
   }
 }
 
@@ -113,8 +95,8 @@ try {
     const end = new Date(T0 + n * 60_000).toISOString();
     const ranged = ["cat", "/data/lake.series", "--sql", "SELECT count(*), avg(v) FROM source", "--time-start", start, "--time-end", end];
     const m = await interleaved(7, {
-      appendBig: async () => run([POND_BIN, "copy", `host+series://${await versionFile(nextBig++)}`, "/data/lake.series"], { env: envB }),
-      appendDay: async () => run([POND_BIN, "copy", `host+series://${await versionFile(nextDay++)}`, "/data/lake.series"], { env: envD }),
+      appendBig: async () => run([POND_BIN, "copy", `host+series://${await versionFile(duck, srcDir, nextBig++)}`, "/data/lake.series"], { env: envB }),
+      appendDay: async () => run([POND_BIN, "copy", `host+series://${await versionFile(duck, srcDir, nextDay++)}`, "/data/lake.series"], { env: envD }),
       rangeBig: () => run([POND_BIN, ...ranged], { env: envB }),
       rangeDay: () => run([POND_BIN, ...ranged], { env: envD }),
       listBig: () => run([POND_BIN, "list", "-l", "/data/*"], { env: envB }),

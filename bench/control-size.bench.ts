@@ -6,31 +6,22 @@
 // files and sizes before and after, what cleanup reported for the caches, and whether every
 // answer stayed the same.
 // Run: node_modules/.bin/bun bench/control-size.bench.ts [--versions 3000]
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
 import { openDuckDB } from "@pond/tlogfs/duckdb";
+import { T0, appendVersion, versionFile } from "./collector-pond.ts";
 import { POND_BIN, run } from "./lib.ts";
 
 const { values } = parseArgs({ options: { versions: { type: "string", default: "3000" }, keep: { type: "boolean", default: false } } });
 const total = Number(values.versions);
 const root = mkdtempSync(join(tmpdir(), "pond-bench-control-"));
 const duck = await openDuckDB();
-const T0 = Date.UTC(2025, 0, 1);
 const srcDir = join(root, "src");
 mkdirSync(srcDir);
-
-async function versionFile(i: number): Promise<string> {
-  const f = join(srcDir, `v${i}.parquet`);
-  if (existsSync(f)) return f;
-  await duck.run(
-    `COPY (SELECT make_timestamptz(${(T0 + i * 60_000) * 1000}::BIGINT + j * 6000000) AS timestamp, ${i} + j / 10 AS v, (j % 3) AS sensor FROM range(10) t(j)) TO '${f}' (FORMAT parquet)`,
-  );
-  return f;
-}
 
 /** Each file under `dir` (relative) → size. */
 function sizes(dir: string): Map<string, number> {
@@ -89,21 +80,13 @@ async function answers(): Promise<string[]> {
 
 try {
   await run([POND_BIN, "init", "--pond", pondDir]);
-  pond("copy", `host+series://${await versionFile(0)}`, "/data/lake.series", "-p");
+  pond("copy", `host+series://${await versionFile(duck, srcDir, 0)}`, "/data/lake.series", "-p");
   const p = Pond.open(pondDir);
   const attrs = (await new WD(await p.view()).stat("/data/lake.series")).versions!.at(-1)!.attributes;
   const t = performance.now();
   for (let i = 1; i < total; i++) {
-    const f = await versionFile(i);
-    const bytes = new Uint8Array(await Bun.file(f).arrayBuffer());
-    const min = BigInt(T0 + i * 60_000) * 1000n;
-    await p.write(["pond", "copy", `host+series://${f}`, "/data/lake.series"], async ({ txn }) => {
-      await new WD(txn).createFile("/data/lake.series", "file:series", bytes, {
-        minEventTime: min,
-        maxEventTime: min + 54_000_000n,
-        attributes: { ...attrs, source_sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") },
-      });
-    });
+    const f = await versionFile(duck, srcDir, i);
+    await appendVersion(p, i, f, attrs);
   }
   console.log(`built ${total} versions in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   const control = join(pondDir, "control");
