@@ -123,7 +123,7 @@ test("reduce outputs of two stations (res=1h.series under lake/ and river/) expo
     await pondOk(["copy", "-p", `host://${join(t.dir, "r.yaml")}`, "/etc/reduce/r.yaml"], o);
     await pondOk(["reduce"], o);
     const out = join(t.dir, "out");
-    const report = JSON.parse((await pondOk(["export", "/reduced/*/*.series", `host://${out}`, "--report", "json"], o)).stdout);
+    const report = JSON.parse((await pondOk(["export", "/reduced/*/*.series", `host://${out}`, "--partition", "month", "--report", "json"], o)).stdout);
     expect(report.sources.map((s: { name: string }) => s.name).sort()).toEqual([
       "name=lake/res=1d",
       "name=lake/res=1h",
@@ -132,21 +132,21 @@ test("reduce outputs of two stations (res=1h.series under lake/ and river/) expo
     ]);
     expect(files(out)).toEqual([
       ".pond-export.json",
-      "name=lake/res=1d/part-0.parquet",
-      "name=lake/res=1h/part-0.parquet",
-      "name=river/res=1d/part-0.parquet",
-      "name=river/res=1h/part-0.parquet",
+      "name=lake/res=1d/year=2024/month=01/part-0.parquet",
+      "name=lake/res=1h/year=2024/month=01/part-0.parquet",
+      "name=river/res=1d/year=2024/month=01/part-0.parquet",
+      "name=river/res=1h/year=2024/month=01/part-0.parquet",
     ]);
     const duck = await openDuckDB();
     try {
       const rows = await duck.all(
-        `SELECT name, res, count(*)::INTEGER AS n, sum("v.sum")::INTEGER AS s FROM read_parquet('${out}/**/*.parquet', hive_partitioning=true) GROUP BY ALL ORDER BY ALL`,
+        `SELECT name, res, month::INTEGER AS month, count(*)::INTEGER AS n, sum("v.sum")::INTEGER AS s FROM read_parquet('${out}/**/*.parquet', hive_partitioning=true) GROUP BY ALL ORDER BY ALL`,
       );
       expect(rows).toEqual([
-        { name: "lake", res: "1d", n: 2, s: 9 },
-        { name: "lake", res: "1h", n: 2, s: 9 },
-        { name: "river", res: "1d", n: 1, s: 7 },
-        { name: "river", res: "1h", n: 1, s: 7 },
+        { name: "lake", res: "1d", month: 1, n: 2, s: 9 },
+        { name: "lake", res: "1h", month: 1, n: 2, s: 9 },
+        { name: "river", res: "1d", month: 1, n: 1, s: 7 },
+        { name: "river", res: "1h", month: 1, n: 1, s: 7 },
       ]);
     } finally {
       duck.close();

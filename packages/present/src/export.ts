@@ -225,8 +225,9 @@ async function writeSource(session: QuerySession, s: ResolvedSource, out: string
     }
     const format = opts.format === "csv" ? "FORMAT csv, HEADER true" : "FORMAT parquet, COMPRESSION zstd";
     const ext = opts.format === "csv" ? "csv" : "parquet";
+    // DuckDB makes a partitioned COPY's own folder, not its parents (`name=lake/` of `name=lake/res=1h/`).
+    mkdirSync(opts.partition ? dirname(out) : out, { recursive: true });
     if (!opts.partition) {
-      mkdirSync(out, { recursive: true });
       await session.all(`COPY (SELECT * FROM src${ts ? ` ORDER BY ${sqlIdent(ts)}` : ""}) TO ${sqlString(join(out, `part-0.${ext}`))} (${format})`);
       return;
     }
