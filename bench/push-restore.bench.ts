@@ -4,22 +4,35 @@
 // same concurrency), measured in the same run against the same s3rver on 127.0.0.1;
 // and the bytes an incremental push sends after one small change.
 // Each run creates a new remote prefix (push needs an empty one), so s3rver's disk holds
-// one copy of the pond per run. Restore fsyncs every file (durable); the raw download
-// does not. On a 2-core machine s3rver itself uses one core, so every CPU cycle the
-// client spends (hashing to verify, flushing to disk) slows the transfer.
-// Run: node_modules/.bin/bun bench/push-restore.bench.ts [sizeMiB] [runs] [restore]
-// With `restore` last, the pond is pushed once and only the downloads are measured, in
-// `runs` interleaved rounds (a quicker way to measure restore alone).
+// one copy of the pond per run. Restore hashes and fsyncs every file (verified, durable);
+// the raw download does neither. The raw download runs as a process of its own
+// (bench/raw-download.ts), started the way `pond restore` is.
+// Run: node_modules/.bin/bun bench/push-restore.bench.ts [sizeMiB] [runs] [restore] [--cores=both|pinned|shared]
+// With `restore`, the pond is pushed once and only the downloads are measured, in `runs`
+// interleaved rounds, in two configurations (`--cores` picks one):
+// - pinned (the target line): s3rver on core 0, and each measured command (raw download
+//   and pond restore alike) on core 1 (`taskset`). A real S3 is another machine: its CPU
+//   is not the client's. This models a client with ONE core against a server that
+//   serves from a core of its own; it does not model network latency or bandwidth.
+// - shared: no pinning; on a 2-core machine s3rver (~1.6 s of CPU per GiB served) and the
+//   client share both cores, so every CPU cycle the client spends per byte (hashing to
+//   verify) is taken from the server that feeds it.
 import { S3Client } from "bun";
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { startS3Server } from "../test/support/s3-server.ts";
 import { POND_BIN, report, run, type Run } from "./lib.ts";
 
-const sizeMiB = Number(process.argv[2] ?? 1024);
-const runs = Number(process.argv[3] ?? 3);
-const restoreOnly = process.argv[4] === "restore";
+const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const sizeMiB = Number(positional[0] ?? 1024);
+const runs = Number(positional[1] ?? 3);
+const restoreOnly = positional[2] === "restore";
+const coresArg = process.argv.find((a) => a.startsWith("--cores="))?.slice("--cores=".length) ?? "both";
+if (!["both", "pinned", "shared"].includes(coresArg)) throw new Error(`--cores=${coresArg}: use both, pinned or shared`);
+type Cores = "pinned" | "shared";
+const configs: Cores[] = coresArg === "both" ? ["pinned", "shared"] : [coresArg as Cores];
+if (configs.includes("pinned") && Bun.spawnSync(["taskset", "-V"]).exitCode !== 0) throw new Error("--cores=pinned needs taskset (util-linux)");
 /** Objects in flight at once: what push and restore use (steward's default). */
 const CONCURRENCY = 8;
 const FILE_MIB = 32;
@@ -72,13 +85,24 @@ try {
     );
   }
   const rawUpload = (prefix: string) => timed(() => pool(objects, (k) => client.write(`${prefix}/${k}`, Bun.file(join(data, k)))));
-  const rawDownload = (prefix: string, to: string) =>
-    timed(() =>
-      pool(objects, async (k) => {
-        mkdirSync(dirname(join(to, k)), { recursive: true });
-        await Bun.write(join(to, k), client.file(`${prefix}/${k}`));
-      }),
-    );
+  const keysFile = join(dir, "keys.txt");
+  writeFileSync(keysFile, objects.join("\n") + "\n");
+  /** Pinned: the measured command runs on core 1 (s3rver is on core 0, see `placeServer`). */
+  const onCores = (cores: Cores): string[] => (cores === "pinned" ? ["taskset", "-c", "1"] : []);
+  const rawDownload = (prefix: string, to: string, cores: Cores = "shared") =>
+    run([...onCores(cores), process.execPath, join(import.meta.dir, "raw-download.ts"), s3.endpoint, "bench", prefix, to, keysFile, String(CONCURRENCY)]);
+  /** s3rver (every thread of it) on core 0 alone, or on every core. */
+  function placeServer(cores: Cores): void {
+    const all = `0-${Math.max(1, navigator.hardwareConcurrency) - 1}`;
+    const p = Bun.spawnSync(["taskset", "-a", "-p", "-c", cores === "pinned" ? "0" : all, String(s3.pid)]);
+    if (p.exitCode !== 0) throw new Error(`taskset of s3rver failed: ${p.stderr.toString()}`);
+  }
+  /** CPU seconds s3rver has used so far (all its threads; Linux /proc, clock ticks of 1/100 s). */
+  function serverCpuS(): number {
+    const stat = readFileSync(`/proc/${s3.pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime: fields 14 and 15
+  }
 
   // Peak RSS of a pond command, through /usr/bin/time when the machine has it.
   const hasTime = (() => {
@@ -88,10 +112,10 @@ try {
       return false;
     }
   })();
-  async function pondRun(args: string[]): Promise<{ ms: number; rssMiB: number }> {
+  async function pondRun(args: string[], cores: Cores = "shared"): Promise<{ ms: number; cpuMs: number; rssMiB: number }> {
     const rssFile = join(dir, "rss.txt");
-    const res = await run(hasTime ? ["/usr/bin/time", "-f", "%M", "-o", rssFile, POND_BIN, ...args] : [POND_BIN, ...args], { env });
-    return { ms: res.ms, rssMiB: hasTime ? Number((await Bun.file(rssFile).text()).trim().split("\n").pop()) / 1024 : NaN };
+    const res = await run([...onCores(cores), ...(hasTime ? ["/usr/bin/time", "-f", "%M", "-o", rssFile] : []), POND_BIN, ...args], { env });
+    return { ms: res.ms, cpuMs: res.cpuMs, rssMiB: hasTime ? Number((await Bun.file(rssFile).text()).trim().split("\n").pop()) / 1024 : NaN };
   }
 
   const ups: { raw: number; push: number }[] = [];
@@ -185,7 +209,10 @@ try {
     }
   }
 
-  /** Restore alone: one push and one raw upload, then `runs` interleaved pairs of downloads. */
+  /**
+   * Restore alone: one push and one raw upload, then `runs` rounds; each round runs, in
+   * each configuration (see the header), a raw download and a restore, in alternating order.
+   */
   async function measureRestores(): Promise<void> {
     await rawUpload("raw");
     await run([POND_BIN, "remote", "add", "r", "s3://bench/pond", "--endpoint", s3.endpoint], { env });
@@ -197,29 +224,66 @@ try {
       rmSync(restoreTo, { recursive: true, force: true });
       Bun.spawnSync(["sync"]);
     };
-    const rawDown = async () => {
-      settle();
-      return (await rawDownload("raw", rawTo)).ms;
-    };
-    const restore = async () => {
-      settle();
-      const res = await pondRun(["restore", "s3://bench/pond", "--endpoint", s3.endpoint, "--pond", restoreTo]);
-      restoreRss = Math.max(restoreRss, res.rssMiB);
-      return res.ms;
-    };
-    await rawDown(); // the first download after the uploads runs slower (see below)
-    for (let r = 0; r < runs; r++) {
-      const [c, d] = r % 2 === 0 ? [await rawDown(), await restore()] : [await restore(), await rawDown()].reverse();
-      downs.push({ raw: c!, restore: d! });
-      console.log(`round ${r + 1}: raw download ${c!.toFixed(0)} ms, pond restore ${d!.toFixed(0)} ms (${(c! / d!).toFixed(2)}x)`);
+    interface Measured {
+      ms: number;
+      cpuMs: number;
+      serverCpuMs: number;
     }
+    const measured = async (fn: () => Promise<{ ms: number; cpuMs: number }>): Promise<Measured> => {
+      settle();
+      const s0 = serverCpuS();
+      const res = await fn();
+      return { ms: res.ms, cpuMs: res.cpuMs, serverCpuMs: (serverCpuS() - s0) * 1000 };
+    };
+    const rawDown = (cores: Cores) => measured(() => rawDownload("raw", rawTo, cores));
+    const restore = (cores: Cores) =>
+      measured(async () => {
+        const res = await pondRun(["restore", "s3://bench/pond", "--endpoint", s3.endpoint, "--pond", restoreTo], cores);
+        restoreRss = Math.max(restoreRss, res.rssMiB);
+        return res;
+      });
+    const rounds: Record<Cores, { raw: Measured; restore: Measured }[]> = { pinned: [], shared: [] };
+    for (const cores of configs) {
+      placeServer(cores);
+      await rawDown(cores); // the first download after the uploads runs slower (see measureAll)
+    }
+    for (let r = 0; r < runs; r++) {
+      for (const cores of r % 2 === 0 ? configs : configs.toReversed()) {
+        placeServer(cores);
+        const [c, d] = r % 2 === 0 ? [await rawDown(cores), await restore(cores)] : [await restore(cores), await rawDown(cores)].reverse();
+        rounds[cores].push({ raw: c!, restore: d! });
+        console.log(
+          `round ${r + 1} ${cores}: raw download ${c!.ms.toFixed(0)} ms (CPU ${c!.cpuMs.toFixed(0)} ms, s3rver ${c!.serverCpuMs.toFixed(0)} ms), pond restore ${d!.ms.toFixed(0)} ms (CPU ${d!.cpuMs.toFixed(0)} ms, s3rver ${d!.serverCpuMs.toFixed(0)} ms): ${(c!.ms / d!.ms).toFixed(2)}x`,
+        );
+      }
+    }
+    placeServer("shared");
     settle();
     const med = (xs: number[]) => xs.slice().sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-    const mib = totalBytes / 1024 / 1024;
+    const gib = totalBytes / 1024 ** 3;
+    const perGiB = (ms: number) => `${(ms / 1000 / gib).toFixed(2)} s`;
     console.log(
-      `pond: ${objects.length} objects, ${mib.toFixed(0)} MiB; medians of ${runs}: raw download ${(mib / (med(downs.map((u) => u.raw)) / 1000)).toFixed(0)} MiB/s, pond restore ${(mib / (med(downs.map((u) => u.restore)) / 1000)).toFixed(0)} MiB/s; peak RSS of restore ${restoreRss.toFixed(0)} MiB`,
+      `pond: ${objects.length} objects, ${(gib * 1024).toFixed(0)} MiB; peak RSS of restore ${restoreRss.toFixed(0)} MiB; load ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
     );
-    report("pond restore throughput / raw download (median of runs)", med(downs.map((u) => u.raw / u.restore)), 0.9, "x", false);
+    for (const cores of configs) {
+      const rs = rounds[cores];
+      const m = (f: (x: { raw: Measured; restore: Measured }) => number) => med(rs.map(f));
+      console.log(
+        `${cores}, medians of ${runs}: raw download ${m((x) => x.raw.ms).toFixed(0)} ms (CPU ${perGiB(m((x) => x.raw.cpuMs))}/GiB, s3rver ${perGiB(m((x) => x.raw.serverCpuMs))}/GiB); pond restore ${m((x) => x.restore.ms).toFixed(0)} ms (CPU ${perGiB(m((x) => x.restore.cpuMs))}/GiB, s3rver ${perGiB(m((x) => x.restore.serverCpuMs))}/GiB)`,
+      );
+    }
+    // The target line is the pinned one (a remote S3 does not take the client's CPU); the
+    // shared figure is printed beside it, with the same target, so neither hides the other.
+    for (const cores of configs)
+      report(
+        `pond restore throughput / raw download, ${cores === "pinned" ? "s3rver on core 0, both commands on core 1" : "s3rver and client sharing both cores"} (median of runs)`,
+        med(rounds[cores].map((u) => u.raw.ms / u.restore.ms)),
+        0.9,
+        "x",
+        false,
+      );
   }
 } finally {
   await s3.close();

@@ -19,6 +19,8 @@ export interface S3Server {
   readonly endpoint: string;
   /** The folder s3rver keeps its buckets in. */
   readonly dir: string;
+  /** The server process's id while it runs (benchmarks pin it to a core), else undefined. */
+  readonly pid: number | undefined;
   /** Credentials s3rver accepts, as environment variables. */
   readonly env: Record<string, string>;
   /** Kills the server at once (SIGKILL): requests in flight fail, the objects stay. */
@@ -77,6 +79,9 @@ export async function startS3Server(opts: { bucket?: string; conditionalWrites?:
     },
     get endpoint() {
       return `http://127.0.0.1:${port}`;
+    },
+    get pid() {
+      return proc?.pid;
     },
     dir,
     env: { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1" },

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from "node:fs";
 import { FileHasher } from "./file-hasher.ts";
 import { randomBytes, sha256 as sha, tempFolder } from "../../../test/support/kit.ts";
 
@@ -78,6 +78,48 @@ test.skipIf(!linux)("a background thread that may not go back to normal priority
     hasher.hurry();
     expect(await hasher.hash(t.path("a"))).toBe("abandoned");
     expect(await hasher.hash(t.path("a"))).toBe("abandoned");
+  } finally {
+    hasher.close();
+  }
+});
+
+test("follow() hashes a file another writer is still appending to, and answers only after ended() once it has read the rest", async () => {
+  using t = tempFolder({});
+  const content = randomBytes(5_500_000, 7);
+  const path = t.path("growing");
+  const hasher = new FileHasher(1);
+  try {
+    // Followed before the file exists, as a download's temp file is.
+    const followed = hasher.follow(path);
+    let answered = false;
+    void followed.digest.then(() => (answered = true));
+    const out = openSync(path, "w");
+    try {
+      for (let at = 0; at < content.length; at += 700_000) {
+        writeSync(out, content.subarray(at, at + 700_000));
+        await Bun.sleep(5); // the thread reads while the file grows
+      }
+    } finally {
+      closeSync(out);
+    }
+    // Whole, but the writer has not said so: no answer yet (the thread polls every few ms).
+    await Bun.sleep(100);
+    expect(answered).toBe(false);
+    followed.ended();
+    expect(await followed.digest).toEqual({ size: content.length, sha256: sha(content) });
+  } finally {
+    hasher.close();
+  }
+});
+
+test("follow() of a file that never appears rejects with ENOENT once ended() is called", async () => {
+  using t = tempFolder({});
+  const hasher = new FileHasher(1);
+  try {
+    const followed = hasher.follow(t.path("never"));
+    followed.ended();
+    const err = await followed.digest.catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe("ENOENT");
   } finally {
     hasher.close();
   }

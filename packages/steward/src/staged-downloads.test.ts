@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LocalObjectStore, recordingStore } from "@pond/oplog";
 import { largeFileKey } from "@pond/tlogfs";
@@ -13,7 +13,7 @@ import { pull } from "./pull.ts";
 import { push } from "./push.ts";
 import { addRemote } from "./remotes.ts";
 import { restore } from "./restore.ts";
-import { StagedDownloads } from "./staged-downloads.ts";
+import { StagedDownloads, type SettleReport } from "./staged-downloads.ts";
 import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
@@ -136,7 +136,44 @@ describe("StagedDownloads: hashing in the background while downloads go on", () 
       await staged.download(m);
     }
   }
+  /** Whether this process (a hashing thread of it) has `path` open. */
+  function openHere(path: string): boolean {
+    return readdirSync("/proc/self/fd").some((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false; // closed meanwhile
+      }
+    });
+  }
   const corrupt = (key: string, detail: string) => new RemoteObjectCorruptError("file:///src", key, detail);
+
+  test("settle() hashes an object again, whole, when the bytes its hash followed are not the file's (a writer that did not only append), and publishes it", async () => {
+    const { src, keys, contents } = folderWith(2);
+    const dstDir = join(kit.dir, "dst");
+    /** Writes wrong bytes, waits until the hashing thread has the file open, then renames the right ones over it. */
+    class RewritingStore extends LocalObjectStore {
+      override async downloadTo(key: string, hostPath: string): Promise<void> {
+        writeFileSync(hostPath, bytes(statSync(src.localPath(key)).size, 99));
+        for (let i = 0; i < 500 && !openHere(hostPath); i++) await Bun.sleep(5);
+        expect(openHere(hostPath)).toBe(true);
+        await super.downloadTo(key, `${hostPath}.right`);
+        renameSync(`${hostPath}.right`, hostPath);
+      }
+    }
+    const rewriting = new RewritingStore(join(kit.dir, "src"));
+    const staged = new StagedDownloads(rewriting, new LocalObjectStore(dstDir), { progress: silentProgress, corrupt, dirsToSync: new Set() });
+    let report: SettleReport;
+    try {
+      await downloadAll(staged, src);
+      report = await staged.settle();
+    } finally {
+      staged.cleanup();
+    }
+    expect(report.rehashed).toBe(2);
+    expect(keys.map((k) => sha(readFileSync(join(dstDir, k))))).toEqual(contents.map((c) => sha(c)));
+    expect(tempFiles(dstDir)).toEqual([]);
+  });
 
   for (const unprivilegedHashing of [false, true]) {
     const how = unprivilegedHashing
