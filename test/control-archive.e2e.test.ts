@@ -74,6 +74,27 @@ describe("the control log's archives", () => {
     expect(again.stdout).not.toContain('"archived"');
   });
 
+  test("automatic maintenance archives the control log after a series append once it is over the threshold; config --help lists the key", async () => {
+    const P = { pond: join(tmp.dir, "auto") };
+    await pondOk(["init"], P);
+    expect((await pondOk(["config", "--help"], P)).stdout).toContain("maintain.control-archive-after (1MiB)");
+    expect((await pond(["config", "set", "maintain.control-archive-after", "big"], P)).code).toBe(2);
+    await pondOk(["config", "set", "maintain.control-archive-after", "1KiB"], P);
+    const live = join(P.pond, "control/transactions.jsonl");
+    for (let i = 0; i < 6; i++) {
+      const file = join(tmp.dir, `a${i}.csv`);
+      writeFileSync(file, `timestamp,v\n2024-03-01T00:${String(i).padStart(2, "0")}:00Z,${i}\n`);
+      await pondOk(["copy", `host+series+csv://${file}`, "/a.series"], P);
+    }
+    const archives = readdirSync(join(P.pond, "control/transactions"));
+    expect(archives.length).toBeGreaterThan(0);
+    expect(statSync(live).size).toBeLessThan(1024 + 1024);
+    const log = JSON.parse((await pondOk(["log", "--format", "json"], P)).stdout) as { command: string[]; status: string }[];
+    expect(log.map((t) => t.status)).toEqual(Array(7).fill("committed"));
+    expect(log.at(-1)!.command).toContain("init");
+    expect((await pond(["fsck"], P)).code).toBe(0);
+  });
+
   test("a damaged archive: fsck exits 4 naming it and the fix, and `pond log` fails naming it", async () => {
     const P = copy();
     await pondOk(["maintain", "cleanup"], P);
