@@ -117,8 +117,11 @@ try {
       | { step: string; items: { key: string; size: number }[] }[];
     const list = Array.isArray(steps) ? steps : (steps.steps ?? []);
     const cleanup = list.find((s) => s.step === "cleanup");
-    const cache = cleanup?.items.filter((i) => i.key.startsWith("control/")) ?? [];
-    console.log(`${name}: cleanup pruned ${cache.length} cache file(s), ${cache.reduce((s, i) => s + i.size, 0)} bytes`);
+    const cache = cleanup?.items.filter((i) => i.key.startsWith("control/") && !i.key.startsWith("control/transactions/")) ?? [];
+    const archived = cleanup?.items.filter((i) => i.key.startsWith("control/transactions/")) ?? [];
+    console.log(
+      `${name}: cleanup pruned ${cache.length} cache file(s), ${cache.reduce((s, i) => s + i.size, 0)} bytes; control log archives: ${archived.map((i) => `${i.key} ${i.size}`).join(", ") || "none"}`,
+    );
   }
   const c2 = sizes(control);
   show("right after maintain full", c2);
