@@ -34,6 +34,28 @@ export function readControl(path: string): ControlRecord[] {
   return archived.length === 0 ? live : [...archived, ...live];
 }
 
+/**
+ * The newest part of the history: the live file's records, then as many archives as it takes
+ * (newest first, each decompressed only when needed) to hold the last `count` begin records
+ * and everything after them. So the last `count` transactions of `foldControl` of it are those
+ * of the whole history, and `pond log --limit N` does not read years of archives.
+ */
+export function readControlTail(path: string, count: number): ControlRecord[] {
+  using h = ControlHistory.open(path);
+  let records: ControlRecord[] = [];
+  parseLines(h.live(), path, h.headerBytes > 0 ? 1 : 0, true, records);
+  let begins = records.filter((r) => r.type === "begin").length;
+  for (let i = h.chain.length - 1; i >= 0 && begins < count; i--) {
+    if (h.gap) throw h.gapError(); // the archives just before the live file are missing
+    const a = h.chain[i]!;
+    const older: ControlRecord[] = [];
+    parseLines(h.archive(a), h.archivePath(a), 0, false, older);
+    begins += older.filter((r) => r.type === "begin").length;
+    records = [...older, ...records];
+  }
+  return records;
+}
+
 /** The history in its two parts: the archives' records, and the live file's with its base offset. */
 export function readControlParts(path: string): { archived: ControlRecord[]; base: number; live: ControlRecord[] } {
   using h = ControlHistory.open(path);

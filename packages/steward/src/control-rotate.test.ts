@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ControlFileError } from "@pond/oplog";
 import { sha256, tempFolder } from "../../../test/support/kit.ts";
 import { archiveFileName, ControlHistory } from "./control-archive.ts";
-import { appendControl, checkControlHistory, foldControl, readControl, type ControlRecord } from "./control-log.ts";
+import { appendControl, checkControlHistory, foldControl, readControl, readControlTail, type ControlRecord } from "./control-log.ts";
 import { rotateControl } from "./control-rotate.ts";
 
 /** A begin/committed pair a write makes, `i` making each unique. */
@@ -163,4 +163,22 @@ test("readControl() of a pond before rotation (no header, no archives) reads as 
   using t = tempFolder({ "transactions.jsonl": recs.map((r) => JSON.stringify(r) + "\n").join("") });
   expect(readControl(t.path("transactions.jsonl"))).toEqual(recs);
   expect(readControl(t.path("absent.jsonl"))).toEqual([]);
+});
+
+test("readControlTail() reads only the newest archives it needs for the last N transactions", () => {
+  using t = tempFolder();
+  const path = t.path("transactions.jsonl");
+  for (let i = 0; i < 30; i++) {
+    write(path, i);
+    if (i % 10 === 9) rotateControl(path, { thresholdBytes: 10 }); // three archives of 10 writes
+  }
+  for (let i = 30; i < 33; i++) write(path, i);
+  const whole = foldControl(readControl(path));
+  const [oldest, middle] = readdirSync(t.path("transactions")).sort();
+  // The two older archives made unreadable: a tail that needs only the newest one never opens them.
+  writeFileSync(t.path("transactions", oldest!), "damaged");
+  writeFileSync(t.path("transactions", middle!), "damaged");
+  for (const n of [1, 3, 4, 13]) expect(foldControl(readControlTail(path, n)).slice(-n)).toEqual(whole.slice(-n));
+  expect(() => readControlTail(path, 14)).toThrow(ControlFileError);
+  expect(() => readControl(path)).toThrow(ControlFileError);
 });
