@@ -6,6 +6,8 @@
 import type { Progress } from "@pond/diagnostics";
 import { listCommits } from "@pond/oplog";
 import { readControlParts } from "./control-log.ts";
+import { rotateControl } from "./control-rotate.ts";
+import { configValue, parseSize } from "./maintenance/pond-config.ts";
 import { NoRemoteError } from "./errors.ts";
 import { fetchFromRemote } from "./fetch-remote.ts";
 import { completeHistory, writeControlLog } from "./history-rebuild.ts";
@@ -46,6 +48,9 @@ export async function pull(pond: Pond, name: string | undefined, opts: PullOptio
     const seen = new Set(mine.map((r) => JSON.stringify(r)));
     const merged = [...mine, ...rep.control.filter((r) => !seen.has(JSON.stringify(r)))];
     writeControlLog(pond.paths.controlLog, completeHistory(merged, await listCommits(local)).slice(archived.length), base);
+    // A mirror is never maintained (no cleanup, no automatic maintenance): its history is archived here.
+    const threshold = parseSize("maintain.control-archive-after", configValue(pond.paths.control, "maintain.control-archive-after") ?? "1MiB");
+    rotateControl(pond.paths.controlLog, { thresholdBytes: threshold });
     updateRemote(pond.paths, cfg.name, (r) => {
       r.lastPulled = { version: rep.toVersion, at: new Date().toISOString() };
     });

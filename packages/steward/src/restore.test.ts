@@ -20,6 +20,7 @@ import { addRemote, removeRemote } from "./remotes.ts";
 import { CONTROL_PREFIX } from "./remote-layout.ts";
 import { restore } from "./restore.ts";
 import { rotateControl } from "./control-rotate.ts";
+import { setConfig } from "./maintenance/pond-config.ts";
 import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
@@ -185,6 +186,14 @@ describe("pull()", () => {
     expect(readdirSync(archiveDir)).toEqual([archived.file]);
     expect(readFileSync(join(archiveDir, archived.file))).toEqual(before);
     expect(readFileSync(copy.paths.controlLog, "utf8").split("\n")[0]).toBe(`{"type":"base","offset":${archived.to}}`);
+    expect(copy.history()).toEqual(pond.history());
+    // Over its threshold, a pull archives the mirror's live file (a mirror is never maintained otherwise).
+    setConfig(copy.paths.control, "maintain.control-archive-after", "1");
+    await writeFile(pond, "/data/last.txt", "last");
+    await push(pond, "backup");
+    await pull(copy, undefined);
+    expect(readdirSync(archiveDir)).toHaveLength(2);
+    expect(readFileSync(copy.paths.controlLog, "utf8")).toMatch(/^\{"type":"base","offset":\d+\}\n$/);
     expect(copy.history()).toEqual(pond.history());
   });
 
