@@ -184,7 +184,9 @@ export async function readRemoteControl(store: ObjectStore, listing: readonly Ob
   const out: ControlRecord[] = [];
   for (const text of texts) {
     for (const line of text.split("\n")) {
-      if (!line || seen.has(line)) continue;
+      // A base header is no record: a pond's own push never sends one, but an older pond binary
+      // pushing a rotated log sends the live file whole, header included.
+      if (!line || seen.has(line) || line.startsWith('{"type":"base"')) continue;
       seen.add(line);
       try {
         out.push(JSON.parse(line) as ControlRecord);
