@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pond, pondOk, tempDir } from "./support/pond-cli.ts";
+import { startS3Server } from "./support/s3-server.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 let base: { pond: string };
@@ -94,6 +95,33 @@ describe("the control log's archives", () => {
     expect(log.at(-1)!.command).toContain("init");
     expect((await pond(["fsck"], P)).code).toBe(0);
   });
+
+  test("push to S3 after a rotation: a remote pushed before it and one pushed after both restore the same `pond log`", async () => {
+    const s3 = await startS3Server();
+    try {
+      const P = copy();
+      const run = (args: string[], at = P) => pondOk(args, { ...at, env: s3.env });
+      await run(["remote", "add", "early", `s3://${s3.bucket}/early`, "--endpoint", s3.endpoint]);
+      await run(["push", "early"]);
+      await run(["maintain", "cleanup"]);
+      expect(readdirSync(join(P.pond, "control/transactions"))).toHaveLength(1);
+      await pondOk(["mkdir", "/after"], P);
+      const early = JSON.parse((await run(["push", "early", "--format", "json"])).stdout)[0] as { controlBytes: number };
+      // Exactly the lines of the write after the rotation: the live file less its header.
+      const live = readFileSync(join(P.pond, "control/transactions.jsonl"), "utf8");
+      expect(early.controlBytes).toBe(Buffer.byteLength(live) - Buffer.byteLength(live.split("\n")[0]!) - 1);
+      await run(["remote", "add", "late", `s3://${s3.bucket}/late`, "--endpoint", s3.endpoint]);
+      await run(["push", "late"]);
+      const log = (await pondOk(["log", "--format", "json"], P)).stdout;
+      for (const name of ["early", "late"]) {
+        const R = { pond: join(tmp.dir, `restored-${name}-${n++}`) };
+        await pondOk(["restore", `s3://${s3.bucket}/${name}`, "--endpoint", s3.endpoint, "--pond", R.pond], { env: s3.env });
+        expect({ name, log: (await pondOk(["log", "--format", "json"], R)).stdout }).toEqual({ name, log });
+      }
+    } finally {
+      await s3.close();
+    }
+  }, 60_000);
 
   test("a damaged archive: fsck exits 4 naming it and the fix, and `pond log` fails naming it", async () => {
     const P = copy();
