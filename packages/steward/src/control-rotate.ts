@@ -41,7 +41,8 @@ export interface RotationReport {
 export function rotateControl(livePath: string, opts: { thresholdBytes: number; dryRun?: boolean }): RotationReport {
   using h = ControlHistory.open(livePath);
   const report: RotationReport = { removed: [], liveBytes: h.liveBytes };
-  const live = h.live();
+  // Read only when there is something to do: under the threshold with no stray archive, a stat's worth.
+  const live = h.liveBytes > opts.thresholdBytes || h.unused.some((a) => a.to > h.base) ? h.live() : new Uint8Array(0);
   const leftovers: ArchiveName[] = [];
   const strangers: ArchiveName[] = [];
   for (const a of h.unused) {
@@ -54,11 +55,11 @@ export function rotateControl(livePath: string, opts: { thresholdBytes: number; 
   if (strangers.length > 0 && rotate) {
     report.refused = `${strangers.map((a) => h.archivePath(a)).join(", ")} hold(s) history past the live file's start (byte ${h.base}) that the live file does not continue; run \`pond fsck\``;
   }
-  const removing = strangers.length > 0 && rotate ? [] : leftovers;
   const archived = rotate && !report.refused ? { from: h.base, to: h.base + cut } : undefined;
   const compressed = archived ? Bun.zstdCompressSync(live.subarray(0, cut), { level: ARCHIVE_LEVEL }) : undefined;
   if (archived) report.archived = { file: archiveFileName(archived.from, archived.to), ...archived, bytes: compressed!.length };
-  for (const a of removing) if (a.file !== report.archived?.file) report.removed.push({ file: a.file, bytes: Bun.file(h.archivePath(a)).size });
+  // A leftover's bytes are all in the live file still (checked): removing it loses nothing.
+  for (const a of leftovers) if (a.file !== report.archived?.file) report.removed.push({ file: a.file, bytes: Bun.file(h.archivePath(a)).size });
   if (opts.dryRun) return report;
   if (archived) {
     if (!existsSync(h.archiveDir)) {
