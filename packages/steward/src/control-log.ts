@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from "node:fs";
 import { ControlFileError } from "@pond/oplog";
 import { ControlHistory } from "./control-archive.ts";
 
@@ -14,14 +14,36 @@ export type ControlRecord =
   | { type: "failed"; txnId: string; endedAt: number; durationMs: number; error: string; code: string }
   | { type: "recovered"; txnId: string; endedAt: number; outcome: "committed" | "failed"; seq?: number; detail: string };
 
+/**
+ * Appends one record and fsyncs it. The caller holds the write lock. A torn last line (a
+ * crash mid-append; readers skip it) is cut off first: appended to, it would swallow this
+ * record and become a damaged line in the middle. Checking costs one fstat and a one-byte
+ * read; the tail is read back only when it is torn.
+ */
 export function appendControl(path: string, rec: ControlRecord): void {
-  const fd = openSync(path, "a");
+  const fd = openSync(path, "a+");
   try {
+    const size = fstatSync(fd).size;
+    const last = new Uint8Array(1);
+    if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a) ftruncateSync(fd, wholeLinesEnd(fd, size));
     writeSync(fd, JSON.stringify(rec) + "\n");
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The offset just past the file's last newline (0: none), read backwards in blocks. */
+function wholeLinesEnd(fd: number, size: number): number {
+  const block = new Uint8Array(4096);
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - block.length);
+    const n = readSync(fd, block, 0, end - start, start);
+    const at = block.subarray(0, n).lastIndexOf(0x0a);
+    if (at >= 0) return start + at + 1;
+    end = start;
+  }
+  return 0;
 }
 
 /**
