@@ -35,11 +35,12 @@ const sum = (m: Map<string, number>, pred: (k: string) => boolean = () => true) 
 function show(what: string, control: Map<string, number>): void {
   const groups: [string, (k: string) => boolean][] = [
     ["transactions.jsonl", (k) => k === "transactions.jsonl"],
+    ["transactions/*.jsonl.zst (archives)", (k) => k.startsWith("transactions/")],
     ["row-cache/*.json(l) (row cache)", (k) => k.startsWith("row-cache/") && !k.endsWith(".series.json")],
     ["row-cache/*.series.json (summaries)", (k) => k.endsWith(".series.json")],
     ["dir-cache.json(l)", (k) => k.startsWith("dir-cache.json")],
     ["snapshot-cache.json", (k) => k === "snapshot-cache.json"],
-    ["other", (k) => !/^(transactions\.jsonl|row-cache\/|dir-cache\.json|snapshot-cache\.json)/.test(k)],
+    ["other", (k) => !/^(transactions\.jsonl|transactions\/|row-cache\/|dir-cache\.json|snapshot-cache\.json)/.test(k)],
   ];
   console.log(`${what}: control/ ${sum(control)} bytes in ${control.size} files`);
   for (const [name, pred] of groups) console.log(`  ${name}: ${sum(control, pred)} bytes, ${[...control.keys()].filter(pred).length} file(s)`);
@@ -60,6 +61,13 @@ function pond(...args: string[]): { stdout: string } {
   if (r.exitCode !== 0) throw new Error(`pond ${args.join(" ")} exited ${r.exitCode}: ${r.stderr.toString()}`);
   return { stdout: r.stdout.toString() };
 }
+/** `pond log --format json`'s transactions that were there at the first call (newest first: the tail). */
+let logCount: number | undefined;
+function logBefore(stdout: string): string {
+  const all = JSON.parse(stdout) as unknown[];
+  logCount ??= all.length;
+  return JSON.stringify(all.slice(all.length - logCount));
+}
 /** What a user reads: the answers that must not change, and that fill the caches. */
 async function answers(): Promise<string[]> {
   const out: string[] = [];
@@ -78,10 +86,12 @@ async function answers(): Promise<string[]> {
       "--time-start",
       new Date(T0 + (total - 1440) * 60_000).toISOString(),
     ],
+    ["log", "--format", "json"],
   ]) {
     const r = pond(...args);
     // describe lists transactions and times that maintain does not change; merged versions' files do not show.
-    out.push(`${args.join(" ")}\n${r.stdout}`);
+    // `pond log`: the history before maintenance, without the transactions maintenance adds after it.
+    out.push(`${args.join(" ")}\n${args[0] === "log" ? logBefore(r.stdout) : r.stdout}`);
   }
   return out;
 }
@@ -99,6 +109,7 @@ try {
   console.log(`built ${total} versions in ${((performance.now() - t) / 1000).toFixed(0)} s`);
   const control = join(pondDir, "control");
   const before = await answers();
+  const writesBefore = Pond.open(pondDir).history().length;
   const c0 = sizes(control);
   show("after the reads, before maintenance", c0);
   const dry = pond("maintain", "full", "--keep-last", "1", "--retention", "0s", "--dry-run", "--format", "json");
@@ -114,11 +125,22 @@ try {
       | { step: string; items: { key: string; size: number }[] }[];
     const list = Array.isArray(steps) ? steps : (steps.steps ?? []);
     const cleanup = list.find((s) => s.step === "cleanup");
-    const cache = cleanup?.items.filter((i) => i.key.startsWith("control/")) ?? [];
-    console.log(`${name}: cleanup pruned ${cache.length} cache file(s), ${cache.reduce((s, i) => s + i.size, 0)} bytes`);
+    const cache = cleanup?.items.filter((i) => i.key.startsWith("control/") && !i.key.startsWith("control/transactions/")) ?? [];
+    const archived = cleanup?.items.filter((i) => i.key.startsWith("control/transactions/")) ?? [];
+    console.log(
+      `${name}: cleanup pruned ${cache.length} cache file(s), ${cache.reduce((s, i) => s + i.size, 0)} bytes; control log archives: ${archived.map((i) => `${i.key} ${i.size}`).join(", ") || "none"}`,
+    );
   }
   const c2 = sizes(control);
   show("right after maintain full", c2);
+  // The control log: bytes a write before and after cleanup archived it (the history is the
+  // same: `pond log` of both is compared with the answers below).
+  const history = (m: Map<string, number>) => sum(m, (k) => k === "transactions.jsonl" || k.startsWith("transactions/"));
+  const writes = Pond.open(pondDir).history().length;
+  const perWrite = [history(c0) / writesBefore, history(c2) / writes];
+  console.log(
+    `control log: ${history(c0)} bytes for ${writesBefore} writes before (${perWrite[0]!.toFixed(0)} a write), ${history(c2)} for ${writes} after (${perWrite[1]!.toFixed(0)} a write, ${(perWrite[0]! / perWrite[1]!).toFixed(1)}x smaller)`,
+  );
   const after = await answers();
   show("after the same reads again", sizes(control));
   const differ = before.filter((a, i) => a !== after[i]);

@@ -1,6 +1,7 @@
 // Issue 15: `--dry-run` of every maintenance command changes no byte of the pond folder, with
 // work pending for each of them (snapshots to expire, a checkpoint to write, expired payloads,
-// entry files and log files, a crash's orphan payload and staging file to delete), and reports
+// entry files and log files, a crash's orphan payload and staging file to delete, a control log
+// to archive), and reports
 // exactly the files the same command then deletes or writes for real.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -46,6 +47,8 @@ async function pendingPond(): Promise<{ pond: string }> {
   await pondOk(["copy", `host://${join(VEGA, "weather.csv")}`, "/big.csv"], P);
   await pondOk(["rm", "/big.csv"], P);
   for (let i = 0; i < 4; i++) await pondOk(["copy", `host://${join(VEGA, "global-temp.csv")}`, `/g${i}.csv`], P);
+  // The control log over its threshold: cleanup archives it.
+  await pondOk(["config", "set", "maintain.control-archive-after", "1KiB"], P);
   // Half the history expired, no checkpoint yet.
   await pondOk(["maintain", "expire", "--keep-last", "5"], P);
   // What a crash leaves, long ago: a payload no commit names, a staging file.
@@ -93,7 +96,21 @@ describe("--dry-run changes no byte of the pond folder", () => {
     const cleanup0 = dry.get("maintain cleanup --retention 0s")!;
     // The removed file's two payloads (its versions), the crash's orphan payload and staging file.
     const sha = (f: string) => new Bun.CryptoHasher("sha256").update(readFileSync(join(VEGA, f))).digest("hex");
-    expect(cleanup0[0]!.items.map((i) => i.key).sort()).toEqual(
+    // And the control log's lines, archived.
+    const archive = /^control\/transactions\/0{20}-\d{20}\.jsonl\.zst$/;
+    for (const c of ["maintain cleanup --retention 0s", "maintain cleanup"])
+      expect(
+        dry
+          .get(c)![0]!
+          .items.filter((i) => i.key.startsWith("control/"))
+          .map((i) => i.key),
+      ).toEqual([expect.stringMatching(archive)]);
+    expect(
+      cleanup0[0]!.items
+        .map((i) => i.key)
+        .filter((k) => !archive.test(k))
+        .sort(),
+    ).toEqual(
       [
         `_large_files/sha256=${sha("seattle-weather-hourly-normals.csv")}`,
         `_large_files/sha256=${sha("weather.csv")}`,
@@ -105,6 +122,7 @@ describe("--dry-run changes no byte of the pond folder", () => {
       dry
         .get("maintain cleanup")![0]!
         .items.map((i) => i.key)
+        .filter((k) => !archive.test(k))
         .sort(),
     ).toEqual([`_large_files/sha256=${"c".repeat(64)}`, expect.stringMatching(/^_large_files\/\.tmp-csv-/)].sort());
     expect(dry.get("maintain checkpoint")![0]!.files).toBe(1);

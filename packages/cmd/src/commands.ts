@@ -404,13 +404,13 @@ export const fsckCommand = command({
 export const configCommand = command({
   name: "config",
   describe:
-    "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last, maintain.target-size, maintain.max-input-files, maintain.auto, maintain.auto-merge-after, maintain.auto-budget)",
+    "Show this pond's settings, or set one: pond config set KEY VALUE (keys: maintain.retention, maintain.older-than, maintain.keep-last, maintain.target-size, maintain.max-input-files, maintain.auto, maintain.auto-merge-after, maintain.auto-budget, maintain.control-archive-after)",
   positionals: [
     { name: "action", choices: ["show", "set"], describe: "show (default) or set" },
     {
       name: "key",
       describe:
-        "The setting (default): maintain.retention (7d), maintain.older-than (unset), maintain.keep-last (unset), maintain.target-size (128MiB), maintain.max-input-files (1000), maintain.auto (on), maintain.auto-merge-after (100), maintain.auto-budget (10s)",
+        "The setting (default): maintain.retention (7d), maintain.older-than (unset), maintain.keep-last (unset), maintain.target-size (128MiB), maintain.max-input-files (1000), maintain.auto (on), maintain.auto-merge-after (100), maintain.auto-budget (10s), maintain.control-archive-after (1MiB)",
     },
     { name: "value", describe: "Its new value, e.g. 14d" },
   ],

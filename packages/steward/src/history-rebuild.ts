@@ -7,6 +7,7 @@
  * transaction the data log holds.
  */
 import { writeFileDurable } from "@pond/oplog";
+import { baseHeader } from "./control-archive.ts";
 import { foldControl, type ControlRecord } from "./control-log.ts";
 
 export interface CommitSummary {
@@ -41,7 +42,10 @@ export function completeHistory(records: readonly ControlRecord[], commits: read
   return out;
 }
 
-/** Replaces the control log with `records` atomically (temp file, fsync, rename). */
-export function writeControlLog(path: string, records: readonly ControlRecord[]): void {
-  writeFileDurable(path, records.map((r) => JSON.stringify(r) + "\n").join(""));
+/**
+ * Replaces the live control log with `records` atomically (temp file, fsync, rename),
+ * starting at logical offset `base` (control-archive.ts: the archives hold what is before).
+ */
+export function writeControlLog(path: string, records: readonly ControlRecord[], base = 0): void {
+  writeFileDurable(path, (base > 0 ? baseHeader(base) : "") + records.map((r) => JSON.stringify(r) + "\n").join(""));
 }

@@ -16,7 +16,7 @@ import {
   type TLogTransaction,
   type TLogView,
 } from "@pond/tlogfs";
-import { appendControl, foldControl, readControl, type TxnHistory } from "./control-log.ts";
+import { appendControl, foldControl, readControl, readControlTail, type TxnHistory } from "./control-log.ts";
 import { BadAsOfError, MirrorReadOnlyError, NoPondError, NotAPondError, PondDirIsFileError, PondExistsError } from "./errors.ts";
 import { checkNotExpired, readExpiry } from "./maintenance/expiry.ts";
 import { acquireWriteLock, lockTimeoutMs } from "./write-lock.ts";
@@ -325,9 +325,12 @@ export class Pond {
     }
   }
 
-  /** Every write transaction the control log knows, oldest first. */
-  history(): TxnHistory[] {
-    return foldControl(readControl(this.paths.controlLog));
+  /**
+   * Every write transaction the control log knows, oldest first; with `last`, at least the
+   * newest `last` of them (fewer archives read: see readControlTail).
+   */
+  history(last?: number): TxnHistory[] {
+    return foldControl(last === undefined ? readControl(this.paths.controlLog) : readControlTail(this.paths.controlLog, last));
   }
 
   setIdentity(identity: PondIdentity): void {

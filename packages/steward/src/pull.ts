@@ -5,7 +5,9 @@
  */
 import type { Progress } from "@pond/diagnostics";
 import { listCommits } from "@pond/oplog";
-import { readControl } from "./control-log.ts";
+import { readControlParts } from "./control-log.ts";
+import { rotateControl } from "./control-rotate.ts";
+import { configValue, parseSize } from "./maintenance/pond-config.ts";
 import { NoRemoteError } from "./errors.ts";
 import { fetchFromRemote } from "./fetch-remote.ts";
 import { completeHistory, writeControlLog } from "./history-rebuild.ts";
@@ -40,10 +42,15 @@ export async function pull(pond: Pond, name: string | undefined, opts: PullOptio
     const before = await pond.seq();
     const rep = await fetchFromRemote(remote, local, { expectPondId: pond.id, progress: opts.progress });
     // History: what this copy had, then what the remote adds (repeats dropped), then any commit still unrecorded.
-    const mine = readControl(pond.paths.controlLog);
+    // The archives stay as they are: only the live file is rewritten, from the same base.
+    const { archived, base, live } = readControlParts(pond.paths.controlLog);
+    const mine = [...archived, ...live];
     const seen = new Set(mine.map((r) => JSON.stringify(r)));
     const merged = [...mine, ...rep.control.filter((r) => !seen.has(JSON.stringify(r)))];
-    writeControlLog(pond.paths.controlLog, completeHistory(merged, await listCommits(local)));
+    writeControlLog(pond.paths.controlLog, completeHistory(merged, await listCommits(local)).slice(archived.length), base);
+    // A mirror is never maintained (no cleanup, no automatic maintenance): its history is archived here.
+    const threshold = parseSize("maintain.control-archive-after", configValue(pond.paths.control, "maintain.control-archive-after") ?? "1MiB");
+    rotateControl(pond.paths.controlLog, { thresholdBytes: threshold });
     updateRemote(pond.paths, cfg.name, (r) => {
       r.lastPulled = { version: rep.toVersion, at: new Date().toISOString() };
     });

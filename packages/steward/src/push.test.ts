@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { LocalObjectStore, commitKey } from "@pond/oplog";
 import { logger } from "@pond/diagnostics";
@@ -8,7 +8,15 @@ import { RemoteDivergedError, RemoteOwnedByOtherPondError } from "./errors.ts";
 import { push } from "./push.ts";
 import { readRemotes } from "./remote-config.ts";
 import { addRemote } from "./remotes.ts";
-import { IDENTITY_KEY } from "./remote-layout.ts";
+import { IDENTITY_KEY, readRemoteControl } from "./remote-layout.ts";
+import { archiveFileName, ControlHistory } from "./control-archive.ts";
+import { readControl } from "./control-log.ts";
+import { cleanup, setConfig } from "./maintenance/index.ts";
+
+function logicalEnd(path: string): number {
+  using h = ControlHistory.open(path);
+  return h.end;
+}
 import { pondStatus } from "./status.ts";
 
 let kit: Kit;
@@ -117,6 +125,49 @@ describe("push()", () => {
     const status = await pondStatus(pond);
     expect(status.remotes.find((r) => r.name === "auto")?.behind).toBe(0);
     expect(status.remotes.find((r) => r.name === "broken")?.behind).toBe(v2 + 1);
+  });
+});
+
+describe("push() of a rotated control log", () => {
+  test("push() after a rotation sends exactly the history the remote lacks; a remote pushed before it and one pushed after read back every record", async () => {
+    const pond = await newPond(join(kit.dir, "p"));
+    for (let i = 0; i < 3; i++) await writeFile(pond, `/d/f${i}.txt`, `v${i}`);
+    const early = join(kit.dir, "early");
+    await addRemote(pond, { name: "early", url: `file://${early}` });
+    await push(pond, "early");
+    const pushedEnd = statSync(pond.paths.controlLog).size; // no rotation yet: the file is the history
+    setConfig(pond.paths.control, "maintain.control-archive-after", "1");
+    const step = await cleanup(pond, { retentionMs: 7 * 86_400_000 });
+    expect(step.items.filter((i) => i.action === "archived").map((i) => i.key)).toEqual([`control/transactions/${archiveFileName(0, pushedEnd)}`]);
+    expect(readFileSync(pond.paths.controlLog, "utf8")).toBe(`{"type":"base","offset":${pushedEnd}}\n`);
+    for (let i = 3; i < 5; i++) await writeFile(pond, `/d/f${i}.txt`, `v${i}`);
+    await cleanup(pond, { retentionMs: 7 * 86_400_000 }); // a second archive: the lines of the last two writes
+    await writeFile(pond, "/d/f5.txt", "v5");
+    const local = readControl(pond.paths.controlLog);
+    expect(local).toHaveLength(2 * 7); // init and 6 writes, begin and committed each
+    const end = logicalEnd(pond.paths.controlLog);
+    // The early remote lacks [pushedEnd, end): from the second archive and the live file, nothing before.
+    const [again] = await push(pond, "early");
+    expect(again!.controlBytes).toBe(end - pushedEnd);
+    const late = join(kit.dir, "late");
+    await addRemote(pond, { name: "late", url: `file://${late}` });
+    const [first] = await push(pond, "late");
+    expect(first!.controlBytes).toBe(end);
+    for (const dir of [early, late]) {
+      const meta = await listing(dir);
+      const segments = meta.filter((m) => m.key.startsWith("_pond/control/"));
+      // Contiguous segments, no byte sent twice: their sizes add up to the history's.
+      expect(segments.reduce((s, m) => s + m.size, 0)).toBe(end);
+      expect(await readRemoteControl(new LocalObjectStore(dir), meta)).toEqual(local);
+    }
+    // The late remote got one segment per archive and one for the live file.
+    expect((await listing(late)).filter((m) => m.key.startsWith("_pond/control/"))).toHaveLength(3);
+    // An older pond binary pushing a rotated log sends the live file whole, its base header included: not a record.
+    const store = new LocalObjectStore(late);
+    await store.put(`_pond/control/${"0".repeat(20)}-0190abcd-0000.jsonl`, readFileSync(pond.paths.controlLog));
+    // (Its segment sorts among the others at offset 0, so only the set of records is compared.)
+    const bySet = (rs: readonly unknown[]) => rs.map((r) => JSON.stringify(r)).sort();
+    expect(bySet(await readRemoteControl(store, await listing(late)))).toEqual(bySet(local));
   });
 });
 

@@ -12,14 +12,15 @@
  *   version N only needs manifests with a tip above N.
  * - `_pond/control/<offset>-<uuid>.jsonl`: the pond's control log (what `pond log`
  *   shows: commands, change notes, failed transactions), uploaded in append-only
- *   segments: bytes [offset, end) of the local `control/transactions.jsonl`. Each push
- *   sends only what is new, so its cost does not grow with the history; a reader
- *   concatenates the segments by offset and drops repeated lines.
+ *   segments: logical bytes [offset, end) of the local history (its archives, then
+ *   `control/transactions.jsonl`: control-archive.ts). Each push sends only what is new,
+ *   so its cost does not grow with the history; a reader concatenates the segments by
+ *   offset and drops repeated lines.
  */
 import type { ObjectMeta, ObjectStore } from "@pond/oplog";
 import { ObjectNotFoundError, mapLimit } from "@pond/oplog";
 import { uuid7 } from "@pond/tinyfs";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { ControlHistory } from "./control-archive.ts";
 import type { ControlRecord } from "./control-log.ts";
 import { NotAPondRemoteError, RemoteOwnedByOtherPondError } from "./errors.ts";
 import type { PondIdentity } from "./pond.ts";
@@ -150,22 +151,29 @@ function segmentsOf(listing: readonly ObjectMeta[]): Segment[] {
 }
 
 /**
- * Uploads the part of the local control log the remote lacks, as one new segment.
- * Returns the bytes sent. If the local log does not continue the remote's at a line
- * boundary (it was replaced), the whole local log is sent; readers drop repeats.
+ * Uploads the part of the local control log's history the remote lacks. Segments are
+ * addressed by logical offset (control-archive.ts): the remote's end is compared with the
+ * history's end, and what it lacks comes from the archives (decompressed) and the live
+ * file, one segment per archive it reaches into and one for the live file, so memory stays
+ * one archive's worth. Returns the bytes sent. If the history does not continue the
+ * remote's at a line boundary (it was replaced), the whole history is sent; readers drop
+ * repeats.
  */
 export async function pushControlLog(store: ObjectStore, listing: readonly ObjectMeta[], controlLogPath: string): Promise<number> {
-  if (!existsSync(controlLogPath)) return 0;
-  const size = statSync(controlLogPath).size;
+  using h = ControlHistory.open(controlLogPath);
   const remoteEnd = segmentsOf(listing).reduce((m, s) => Math.max(m, s.from + s.size), 0);
-  let from = remoteEnd;
-  if (size < remoteEnd || (remoteEnd > 0 && readBytes(controlLogPath, remoteEnd - 1, 1)[0] !== 0x0a)) from = 0;
-  const bytes = readBytes(controlLogPath, from, size - from);
-  // Only whole lines: a torn last line (a crash mid-append) is not history.
-  const end = bytes.lastIndexOf(0x0a) + 1;
-  if (end === 0) return 0;
-  await store.put(`${CONTROL_PREFIX}${pad(from)}-${uuid7()}.jsonl`, bytes.subarray(0, end));
-  return end;
+  const from = h.end < remoteEnd || !h.isLineStart(remoteEnd) ? 0 : remoteEnd;
+  let at = from;
+  let sent = 0;
+  for (const part of h.bytesFrom(from)) {
+    // Only whole lines: a torn last line (a crash mid-append) is not history.
+    const end = part.lastIndexOf(0x0a) + 1;
+    if (end === 0) break;
+    await store.put(`${CONTROL_PREFIX}${pad(at)}-${uuid7()}.jsonl`, part.subarray(0, end));
+    at += end;
+    sent += end;
+  }
+  return sent;
 }
 
 /** The remote's control records: segments in offset order, repeated lines dropped. */
@@ -176,7 +184,9 @@ export async function readRemoteControl(store: ObjectStore, listing: readonly Ob
   const out: ControlRecord[] = [];
   for (const text of texts) {
     for (const line of text.split("\n")) {
-      if (!line || seen.has(line)) continue;
+      // A base header is no record: a pond's own push never sends one, but an older pond binary
+      // pushing a rotated log sends the live file whole, header included.
+      if (!line || seen.has(line) || line.startsWith('{"type":"base"')) continue;
       seen.add(line);
       try {
         out.push(JSON.parse(line) as ControlRecord);
@@ -199,20 +209,4 @@ function parseTipPrefixed(key: string, prefix: string): number | null {
 
 export function pad(n: number): string {
   return String(n).padStart(20, "0");
-}
-
-function readBytes(path: string, offset: number, length: number): Uint8Array {
-  const buf = new Uint8Array(Math.max(0, length));
-  const fd = openSync(path, "r");
-  try {
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, offset + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -19,6 +19,8 @@ import { push } from "./push.ts";
 import { addRemote, removeRemote } from "./remotes.ts";
 import { CONTROL_PREFIX } from "./remote-layout.ts";
 import { restore } from "./restore.ts";
+import { rotateControl } from "./control-rotate.ts";
+import { setConfig } from "./maintenance/pond-config.ts";
 import { sha256 as sha } from "../../../test/support/kit.ts";
 
 let kit: Kit;
@@ -169,6 +171,30 @@ describe("pull()", () => {
     expect(copy.history().map((t) => t.txnId)).toEqual(pond.history().map((t) => t.txnId));
     const again = await pull(copy, "origin");
     expect(again.files).toBe(0);
+  });
+
+  test("pull() into a pond whose control log has archives keeps them and rewrites only the live file, from its base", async () => {
+    const { pond, url } = await backedUp();
+    await restore(url, join(kit.dir, "copy"));
+    const copy = Pond.open(join(kit.dir, "copy"));
+    const archived = rotateControl(copy.paths.controlLog, { thresholdBytes: 1 }).archived!;
+    const archiveDir = join(copy.paths.control, "transactions");
+    const before = readFileSync(join(archiveDir, archived.file));
+    await writeFile(pond, "/data/later.txt", "later");
+    await push(pond, "backup");
+    await pull(copy, undefined);
+    expect(readdirSync(archiveDir)).toEqual([archived.file]);
+    expect(readFileSync(join(archiveDir, archived.file))).toEqual(before);
+    expect(readFileSync(copy.paths.controlLog, "utf8").split("\n")[0]).toBe(`{"type":"base","offset":${archived.to}}`);
+    expect(copy.history()).toEqual(pond.history());
+    // Over its threshold, a pull archives the mirror's live file (a mirror is never maintained otherwise).
+    setConfig(copy.paths.control, "maintain.control-archive-after", "1");
+    await writeFile(pond, "/data/last.txt", "last");
+    await push(pond, "backup");
+    await pull(copy, undefined);
+    expect(readdirSync(archiveDir)).toHaveLength(2);
+    expect(readFileSync(copy.paths.controlLog, "utf8")).toMatch(/^\{"type":"base","offset":\d+\}\n$/);
+    expect(copy.history()).toEqual(pond.history());
   });
 
   test("pull() refuses a remote that now holds a different pond, naming both ids", async () => {

@@ -8,7 +8,7 @@ type Args = ArgsOf<typeof logCommand>;
 /** `pond log [--limit N]`: one block per write transaction, newest first. */
 export async function run(args: Args, io: IO): Promise<number> {
   const pond = openPond(args, io);
-  let history = pond.history().reverse();
+  let history = pond.history(args.limit).reverse();
   if (args.limit !== undefined) history = history.slice(0, args.limit);
   if (args.format === "json") {
     io.out.write(

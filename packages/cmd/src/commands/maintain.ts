@@ -102,7 +102,7 @@ export async function run(args: Args, io: IO): Promise<number> {
     io.out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
     for (const i of s.items)
       io.out.write(
-        `  ${s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : s.dryRun ? "would write" : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`,
+        `  ${i.action === "archived" ? (s.dryRun ? "would archive" : "archived") : s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : s.dryRun ? "would write" : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`,
       );
   }
   return 0;

@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { CorruptLogError, decodeDirectory, describeParquet, loadSnapshot, type OplogEntry } from "@pond/oplog";
 import { PondError } from "@pond/diagnostics";
 import { sha256Hex } from "@pond/tinyfs";
+import { checkControlHistory } from "../control-log.ts";
 import type { Pond } from "../pond.ts";
 import { scanPond, type PondScan } from "./reachability.ts";
 
@@ -119,6 +120,14 @@ function checkDirectory(entryFile: string, r: OplogEntry, problems: FsckProblem[
 
 /** Each committed transaction of the control log is the data log commit it names, and each data commit has its record. */
 function checkControlLog(pond: Pond, scan: PondScan, problems: FsckProblem[]): void {
+  const damage = checkControlHistory(pond.paths.controlLog);
+  for (const e of damage) {
+    const path = relative(pond.dir, (e.data as { path: string }).path)
+      .split(sep)
+      .join("/");
+    problems.push({ path, problem: (e.data as { problem: string }).problem, fix: e.hint ?? RESTORE });
+  }
+  if (damage.length > 0) return; // the history cannot be read whole: its records are not compared with the data log
   const byVersion = new Map(scan.commits.map((c) => [c.version, c]));
   const history = pond.history();
   const recorded = new Set<string>();

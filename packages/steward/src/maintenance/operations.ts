@@ -7,6 +7,8 @@ import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
 import { scanPond, type PondFile, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
+import { rotateControl } from "../control-rotate.ts";
+import { configValue, parseSize } from "./pond-config.ts";
 
 /** The remote (not a pull source) pushed least far, and the newest version it has (-1: none yet). */
 function pushFloor(pond: Pond): { name: string; version: number } | undefined {
@@ -26,7 +28,8 @@ export interface MaintenanceStep {
   files: number;
   bytes: number;
   detail: string;
-  items: { key: string; size: number; why: string }[];
+  /** `action` is set where an item is not what its step does to files by default (cleanup deletes; a rotation archives). */
+  items: { key: string; size: number; why: string; action?: "archived" }[];
 }
 
 /** Maintenance changes the pond's own files: refused on a mirror, like any write. */
@@ -152,12 +155,16 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
  * still running on an old snapshot, and for a writer's staged files. Holds the write
  * lock, so no writer is between staging and committing. Log files go last: a crash
  * midway leaves a log that still names nothing deleted. The verified-payloads record then
- * loses the lines of payloads no longer on disk. A dry run after dry runs of expire
+ * loses the lines of payloads no longer on disk, and the control log's live file, once it is
+ * larger than `maintain.control-archive-after`, moves into a compressed archive (its whole
+ * history kept: control-rotate.ts). A dry run after dry runs of expire
  * and checkpoint on the same Pond (`full --dry-run`) plans against what they would have written.
  */
 export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
   checkWritable(pond);
   const dryRun = opts.dryRun ?? false;
+  const control = pond.paths.control;
+  const archiveAfter = parseSize("maintain.control-archive-after", configValue(control, "maintain.control-archive-after") ?? "1MiB");
   return locked(pond, "pond maintain cleanup", dryRun, async () => {
     const now = opts.now ?? Date.now();
     // A remote keeps the full history: what one has not received yet (its pushes
@@ -184,17 +191,45 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     const cacheBytes = pruned.reduce((s, c) => s + c.before - c.after, 0);
     const cacheRecords = pruned.reduce((s, c) => s + c.dropped, 0);
     const would = dryRun ? "would be " : "";
+    // The control log: history is kept whole, its old lines compressed (control-rotate.ts).
+    const rotation = rotateControl(pond.paths.controlLog, { thresholdBytes: archiveAfter, dryRun });
+    const archived = rotation.archived;
+    const controlItems = [
+      ...(archived
+        ? [
+            {
+              key: `control/transactions/${archived.file}`,
+              size: archived.bytes,
+              why: `control log bytes [${archived.from}, ${archived.to}) moved from transactions.jsonl (${archived.to - archived.from} bytes) into this archive (${archived.bytes} bytes)`,
+              action: "archived" as const,
+            },
+          ]
+        : []),
+      ...rotation.removed.map((r) => ({
+        key: `control/transactions/${r.file}`,
+        size: r.bytes,
+        why: "control log archive a killed rotation left (the live file still holds its lines)",
+      })),
+    ];
+    const controlFreed = (archived ? archived.to - archived.from - archived.bytes : 0) + rotation.removed.reduce((s, r) => s + r.bytes, 0);
+    const controlDetail = archived
+      ? `; control log: ${archived.to - archived.from} bytes of transactions.jsonl ${would}archived as ${archived.bytes} bytes`
+      : rotation.refused
+        ? `; control log not archived: ${rotation.refused}`
+        : "";
     return {
       step: "cleanup",
       dryRun,
-      files: doomed.length + pruned.length,
-      bytes: bytes + cacheBytes,
+      files: doomed.length + pruned.length + controlItems.length,
+      bytes: bytes + cacheBytes + controlFreed,
       detail:
         `${doomed.length} file(s), ${bytes} bytes ${would}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}${heldBack}` +
         (pruned.length
           ? `; derived caches: ${cacheRecords} record(s) of removed entry files ${would}pruned from ${pruned.length} file(s), ${cacheBytes} bytes`
-          : ""),
+          : "") +
+        controlDetail,
       items: [
+        ...controlItems,
         ...doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
         ...pruned.map((c) => ({
           key: `control/${relative(pond.paths.control, c.path).split(sep).join("/")}`,

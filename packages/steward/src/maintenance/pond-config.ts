@@ -67,6 +67,13 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: "10s",
     check: duration("maintain.auto-budget"),
   },
+  {
+    key: "maintain.control-archive-after",
+    describe:
+      "Cleanup moves the control log's lines (control/transactions.jsonl, what `pond log` shows) into a compressed archive in control/transactions/ once the file is larger than this",
+    default: "1MiB",
+    check: (v) => void parseSize("maintain.control-archive-after", v),
+  },
 ];
 
 function wholeNumber(key: string, min: number): (v: string) => void {
