@@ -1,4 +1,4 @@
-import { writeEntryFile, type Action, type ActiveFile, type ObjectStore, type OplogEntry } from "@pond/oplog";
+import { POND_ROW_VERSIONS_TAG, writeEntryFile, type Action, type ActiveFile, type ObjectStore, type OplogEntry } from "@pond/oplog";
 import { PondFormatError } from "./errors.ts";
 import { mergedRowAttributes } from "./merged-payload.ts";
 import { isMerged, type PartitionIndex } from "./partition-index.ts";
@@ -49,10 +49,32 @@ export interface Compaction {
   addedRows: OplogEntry[];
 }
 
-/** The rows of entry file `f` as its stats record them, or undefined when they do not. */
+const counted = new WeakMap<ActiveFile, number | undefined>();
+
+/**
+ * The rows of merged entry file `f`: the count of versions in its row-versions tag (runs
+ * `first:step:count`, see encodeRowVersions), or its stats' when the tag does not parse
+ * (stats are not always kept: the snapshot cache leaves them out).
+ */
 function recordsOf(f: ActiveFile): number | undefined {
-  const m = f.stats ? /"numRecords":(\d+)/.exec(f.stats) : null;
-  return m ? Number(m[1]) : undefined;
+  if (counted.has(f)) return counted.get(f);
+  let n: number | undefined = 0;
+  const tag = f.tags?.[POND_ROW_VERSIONS_TAG] ?? "";
+  if (tag !== "")
+    for (const run of tag.split(",")) {
+      const m = /^\d{1,15}:-?\d{1,15}:(\d{1,9})$/.exec(run);
+      if (!m) {
+        n = undefined;
+        break;
+      }
+      n += Number(m[1]);
+    }
+  if (n === undefined) {
+    const m = f.stats ? /"numRecords":(\d+)/.exec(f.stats) : null;
+    n = m ? Number(m[1]) : undefined;
+  }
+  counted.set(f, n);
+  return n;
 }
 
 /** The tier a merged file of `rows` file rows belongs to: 1 under (fromFiles - 1) × fanIn rows, one more for each further factor of fanIn. */
@@ -64,7 +86,7 @@ export function tierOfRows(rows: number, c: Pick<CompactOptions, "fromFiles" | "
 
 /**
  * An entry file's tier: 0 for a commit's own file, else by its rows (a merged file holds
- * file rows only, so its stats count them); undefined when its stats do not say.
+ * file rows only, each with its version in the file's tag); undefined when that cannot be told.
  */
 export function tierOf(f: ActiveFile, c: Pick<CompactOptions, "fromFiles" | "fanIn">): number | undefined {
   if (!isMerged(f)) return 0;
@@ -82,9 +104,11 @@ export function tierOf(f: ActiveFile, c: Pick<CompactOptions, "fromFiles" | "fan
  * those are rewritten, their rows re-pointed, the others left as they are. Every row stays
  * in exactly one active file.
  *
- * Either every tier-0 file is merged or none is: they hold the directory's own rows, and
- * the newest of those, when this commit writes none of its own, moves into `partRows`, so
- * the commit's own file holds it (the merged file holds no directory rows). The removed
+ * Tier-0 files also hold the directory's own rows, which a merged file does not: when the
+ * newest of them is in a file this removes and the commit writes none of its own, it moves
+ * into `partRows`, so the commit's own file (the newest) holds it. A merge of payloads
+ * removes only the tier-0 files holding its versions: the newest version, never merged,
+ * stays in its own file, and the next merge does not rewrite this one's file again. The removed
  * files stay on disk: earlier versions of the log still name them (time travel, backups);
  * `pond recover` keeps every file any commit added.
  */
@@ -113,14 +137,11 @@ export async function compaction(
   }
   const tier0 = tiers.get(0) ?? [];
   const chosen = new Set<ActiveFile>();
-  if (merges) {
-    for (const f of await filesHolding(index, partId, old, merges)) chosen.add(f);
-    if ([...chosen].some((f) => !isMerged(f))) for (const f of tier0) chosen.add(f);
-  }
+  if (merges) for (const f of await filesHolding(index, partId, old, merges)) chosen.add(f);
   const bytes = (files: Iterable<ActiveFile>) => [...files].reduce((n, f) => n + f.size, 0);
   const capped = (more: readonly ActiveFile[]) => !merges && bytes(chosen) + bytes(more) > compact.maxBytes;
-  if (compact.fromFiles > 0 && tier0.length > 0 && tier0.length + 1 >= compact.fromFiles && !chosen.has(tier0[0]!) && !capped(tier0))
-    for (const f of tier0) chosen.add(f);
+  const left0 = tier0.filter((f) => !chosen.has(f));
+  if (compact.fromFiles > 0 && left0.length > 0 && left0.length + 1 >= compact.fromFiles && !capped(left0)) for (const f of left0) chosen.add(f);
   if (chosen.size === 0) return none;
 
   let rows = await rowsOf(index, partId, chosen);
@@ -142,7 +163,7 @@ export async function compaction(
   const removedRows = rows.map((r) => r.row);
   if (removed.some((f) => !isMerged(f)) && !partRows.some((r) => r.file_type === "directory" && r.node_id === partId)) {
     const row = await index.newestDirRow(partId);
-    if (row) partRows.push(row);
+    if (row && row.version > ((await newestKeptDirRow(index, partId, chosen)) ?? -1)) partRows.push(row);
   }
   const out: Compaction = { actions: [], removed, removedRows, addedRows: [] };
   if (rows.length > 0) {
@@ -160,6 +181,21 @@ export async function compaction(
     });
   }
   return out;
+}
+
+/**
+ * The version of the newest directory row of `partId` in a tier-0 file that stays (not in
+ * `chosen`): the newest such file holding one has it, as `PartitionIndex.newestDirRow`
+ * reads them. When the newest row of all is older or the same, it stays where it is.
+ */
+async function newestKeptDirRow(index: PartitionIndex, partId: string, chosen: ReadonlySet<ActiveFile>): Promise<number | undefined> {
+  for (const f of index.files(partId)) {
+    if (isMerged(f) || chosen.has(f)) continue;
+    let v: number | undefined;
+    for (const r of await index.rows(f)) if (r.file_type === "directory" && r.node_id === partId && (v === undefined || r.version > v)) v = r.version;
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** The file rows of `files` with the version that committed each; undefined when one's is unknown (a merged file's tag that does not match its rows). */
