@@ -185,10 +185,11 @@ export class TLogTransaction extends TLogView implements Transaction {
    * live in the merged payload `merged` (already stored), each marked with its version in
    * the hidden column. The versions keep their numbers, times, event ranges, attributes
    * and committing transactions; their rows name the merged file and keep their own
-   * payload's hash and size in a record (see merged-payload.ts). At commit every entry
-   * file of the directory's partition is rewritten as one, as compaction does, so no
-   * active entry file names a version twice. Throws when the partition cannot be
-   * rewritten (files from a foreign checkpoint, rows of unknown versions).
+   * payload's hash and size in a record (see merged-payload.ts). At commit the entry files
+   * of the directory's partition that hold a row of these versions are rewritten as one
+   * (compaction.ts), the others left as they are, so no active entry file names a version
+   * twice. Throws when the partition cannot be rewritten (files from a foreign checkpoint,
+   * rows of unknown versions).
    */
   async mergeVersions(parentId: NodeId, nodeId: NodeId, versions: readonly number[], merged: { sha256: string; size: number }): Promise<void> {
     this.assertOpen("merge versions");
