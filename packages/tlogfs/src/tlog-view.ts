@@ -48,7 +48,7 @@ export class TLogView implements ReadView {
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
     // A merged version: its row names the merged file, its record its own payload.
-    const merged = readMergeRecord(r.attributes);
+    const merged = mergeRecordOf(r);
     if (merged) return mergedInfo(r, txn, merged);
     // Attributes are parsed on first use: a time-ranged query over a long series reads
     // only the event-time range of most versions.
@@ -405,6 +405,23 @@ function samePaths(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
 }
 
+const mergeRecords = new WeakMap<OplogEntry, ReturnType<typeof readMergeRecord> | null>();
+
+/**
+ * `readMergeRecord` of row `r`, parsed once per row object: rows are immutable and kept
+ * decoded (the row cache), and a merge plans from every version of a series each time
+ * (`maintain merge` every 100 appends of a collector), most of them merged, whose
+ * attributes were parsed again each time (~5 µs a version).
+ */
+function mergeRecordOf(r: OplogEntry): ReturnType<typeof readMergeRecord> {
+  let m = mergeRecords.get(r);
+  if (m === undefined) {
+    m = readMergeRecord(r.attributes) ?? null;
+    mergeRecords.set(r, m);
+  }
+  return m ?? undefined;
+}
+
 /** What a reader sees of a merged version: its own payload's hash and size, the merged file as where its rows are. */
 function mergedInfo(r: OplogEntry, txn: number | undefined, merged: { record: MergeRecord; attributes: Record<string, unknown> }): VersionInfo {
   const info: VersionInfo = {
@@ -415,7 +432,8 @@ function mergedInfo(r: OplogEntry, txn: number | undefined, merged: { record: Me
     txnSeq: txn,
     minEventTime: r.min_event_time,
     maxEventTime: r.max_event_time,
-    attributes: merged.attributes,
+    // Its own object (the parsed record is shared by every record of this row).
+    attributes: { ...merged.attributes },
   };
   return withStored(info, { sha256: r.sha256, size: r.size, mergedVersion: r.version });
 }
