@@ -4,7 +4,7 @@ export * from "./partition-index.ts";
 export * from "./tlog-persistence.ts";
 export * from "./tlog-view.ts";
 export * from "./tlog-transaction.ts";
-export { COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
+export { COMPACT_FAN_IN, COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
 export * from "./create-pond-table.ts";
 export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";

@@ -52,8 +52,12 @@ describe("merged payloads", () => {
       ...[1, 2, 3, 4].map((v) => ({ sha256: staged.sha256, size: staged.size, mergedVersion: v })),
       { sha256: before[4]!.sha256, size: before[4]!.size },
     ]);
-    // The folder's entry files were rewritten as one (plus the commit's own), other files untouched.
-    expect(view.index.files(ROOT).length).toBe(2);
+    // The folder's entry files holding versions 1..4 were rewritten as one (plus the commit's
+    // own); the others (the pond's first, the 5th version's) stay as they were.
+    const was = (await p.view(seqBefore)).index.files(ROOT);
+    expect(view.index.files(ROOT).length).toBe(4);
+    const kept = new Set(view.index.files(ROOT).map((f) => f.path));
+    expect(was.filter((f) => kept.has(f.path)).map((f) => f.addedInVersion)).toEqual([seqBefore, 0]);
     expect(new TextDecoder().decode(await new WD(view).readAll("/other3"))).toBe("other 3");
     // The snapshot before the merge still names the versions' own payloads.
     const old = await p.view(seqBefore);

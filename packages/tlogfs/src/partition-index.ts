@@ -105,17 +105,17 @@ export class PartitionIndex {
   async fileNodeRows(partId: string, nodeId: string): Promise<OplogEntry[]> {
     const files = this.files(partId).filter((f) => mayContain(f, nodeId));
     const out: OplogEntry[] = [];
-    for (const rows of await this.fileRowsOf(partId, files)) for (const r of rows) if (r.node_id === nodeId) out.push(r);
+    for (const rows of await this.fileRowsIn(partId, files)) for (const r of rows) if (r.node_id === nodeId) out.push(r);
     return out;
   }
 
   /** Every file row (no directory snapshots) of partition `partId`: what compaction merges. */
   async partFileRows(partId: string): Promise<OplogEntry[]> {
-    return (await this.fileRowsOf(partId, this.files(partId))).flat();
+    return (await this.fileRowsIn(partId, this.files(partId))).flat();
   }
 
   /** The file rows of `files` (all in `partId`), each file's in file order. */
-  private async fileRowsOf(partId: string, files: readonly ActiveFile[]): Promise<OplogEntry[][]> {
+  async fileRowsIn(partId: string, files: readonly ActiveFile[]): Promise<OplogEntry[][]> {
     const all = this.files(partId);
     if (!this.diskRows || (all.length < ROW_CACHE_FROM_FILES && !all.some(isMerged))) {
       return (await Promise.all(files.map((f) => this.rows(f)))).map((rows) => rows.filter((r) => r.file_type !== "directory"));

@@ -61,6 +61,8 @@ export interface SummaryFile {
   maxEventTime: string | null;
   /** A merged file (see merged-payload.ts): read with its version column hidden. */
   merged?: true;
+  /** A merged file: how many of the series' versions it holds (what `patchSummary` checks before it replaces the file). */
+  count?: number;
 }
 
 /** The summary of a series' versions (ascending), as `resolveSources` would read them whole. */
@@ -104,10 +106,12 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
           minEventTime: time(v.minEventTime),
           maxEventTime: time(v.maxEventTime),
           merged: true,
+          count: 1,
         };
         mergedAt.set(stored.sha256, file);
         s.files.push(file);
       } else {
+        f.count = (f.count ?? 0) + 1;
         if (JSON.stringify(columns ?? null) !== JSON.stringify(f.columns ?? null)) f.mixedColumns = true;
         // Null (unknown) once any version's bound is unknown, as resolveSources widens it.
         f.minEventTime =
@@ -141,6 +145,59 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
   }
 }
 
+/**
+ * `s` after the rows of some of its versions changed where they are stored (a merge of
+ * payloads re-pointed them to a merged file): `before` and `after` hold those versions'
+ * records (ascending, the same version numbers), as they were and as they are. Each run of
+ * consecutive changed versions has its entries in `s.files` replaced by the summary of its
+ * versions' new records, in place; everything else a summary holds is taken from what a
+ * version is (its own payload's hash and size, times, attributes), which a merge keeps, and
+ * is checked to be unchanged. Undefined, for a rebuild from every version, when that would
+ * not equal one: a changed version's identity differs, a merged file the run used holds
+ * versions outside it (its `count` says so), or a merged file it now uses is also used
+ * outside it. `s` itself is left as it was.
+ */
+export function patchSummary(s: SeriesSummary, before: readonly VersionInfo[], after: readonly VersionInfo[]): SeriesSummary | undefined {
+  if (before.length !== after.length) return undefined;
+  for (const [i, a] of before.entries()) {
+    const b = after[i]!;
+    if (
+      a.version !== b.version ||
+      (i > 0 && a.version <= before[i - 1]!.version) ||
+      a.sha256 !== b.sha256 ||
+      a.size !== b.size ||
+      a.timestamp !== b.timestamp ||
+      a.minEventTime !== b.minEventTime ||
+      a.maxEventTime !== b.maxEventTime ||
+      JSON.stringify(a.attributes) !== JSON.stringify(b.attributes)
+    )
+      return undefined;
+  }
+  const out: SeriesSummary = structuredClone(s);
+  for (let i = 0; i < after.length; ) {
+    let j = i;
+    while (j + 1 < after.length && after[j + 1]!.version === after[j]!.version + 1) j++;
+    const lo = after[i]!.version;
+    const hi = after[j]!.version;
+    const uses = new Map<string, number>();
+    for (const v of before.slice(i, j + 1)) {
+      const st = storedOf(v);
+      if (st.mergedVersion !== undefined) uses.set(st.sha256, (uses.get(st.sha256) ?? 0) + 1);
+    }
+    for (const [sha, n] of uses) {
+      const f = out.files.find((f) => f.merged && f.sha256 === sha);
+      if (!f || f.version < lo || f.version > hi || f.count !== n) return undefined;
+    }
+    const keep = out.files.filter((f) => f.version < lo || f.version > hi);
+    const run = summarize(after.slice(i, j + 1)).files;
+    for (const f of run) if (f.merged && keep.some((k) => k.merged && k.sha256 === f.sha256)) return undefined;
+    const at = keep.findIndex((f) => f.version > hi);
+    out.files = at < 0 ? [...keep, ...run] : [...keep.slice(0, at), ...run, ...keep.slice(at)];
+    i = j + 1;
+  }
+  return out;
+}
+
 /** A hash's first HASH_PREFIX digits, padded so that prefixes stay aligned. */
 function hashPrefix(sha256: string): string {
   return sha256.slice(0, HASH_PREFIX).padEnd(HASH_PREFIX, "-");
@@ -165,8 +222,8 @@ export interface SeriesSummaryCache {
   save(partId: string, summaries: PartSummaries): void;
 }
 
-/** 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged files' columns; older ones are rebuilt. */
-const FORMAT = 3;
+/** 4: merged files' `count`; 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged files' columns; older ones are rebuilt. */
+const FORMAT = 4;
 
 /** A summary cache in `dir`, one `<part>.series.json` per partition, replaced atomically; only summaries of table `tableId` count. */
 export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSummaryCache {

@@ -1,7 +1,7 @@
 import { logger, type Logger } from "@pond/diagnostics";
 import { loadSnapshot, type ObjectStore, type OplogEntry, type Snapshot, VersionNotFoundError } from "@pond/oplog";
 import { NotFoundError, type Persistence, type TxnMeta } from "@pond/tinyfs";
-import { COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
+import { COMPACT_FAN_IN, COMPACT_FROM_FILES, COMPACT_MAX_BYTES, type CompactOptions } from "./compaction.ts";
 import type { VerifiedPayloads } from "./payload-check.ts";
 import { PartitionIndex, type SharedDirCache, type SharedRowCache } from "./partition-index.ts";
 import type { DirCache } from "./dir-cache.ts";
@@ -23,8 +23,10 @@ export interface TLogOptions {
   dirCache?: DirCache;
   /** Keeps partitions' series summaries between processes (see series-summary.ts); used only beside `rowCache`. */
   seriesSummaries?: SeriesSummaryCache;
-  /** A commit merges a partition's entry files once it would have this many (default COMPACT_FROM_FILES; 0: never). */
+  /** A commit merges a partition's own entry files (tier 0) once it would have this many (default COMPACT_FROM_FILES; 0: never). */
   compactFromFiles?: number;
+  /** Merged entry files of one tier are merged once there would be this many (default COMPACT_FAN_IN). */
+  compactFanIn?: number;
   /** Older entry files larger than this in all are not merged (default COMPACT_MAX_BYTES). */
   compactMaxBytes?: number;
   /** Remembers which payload files were hashed, so each is hashed once (see payload-check.ts). */
@@ -43,7 +45,7 @@ export class TLogPersistence implements Persistence {
   private readonly cache?: SnapshotCache;
   private readonly diskRows?: SharedRowCache;
   private readonly dirRows?: SharedDirCache;
-  private readonly compact: { fromFiles: number; maxBytes: number };
+  private readonly compact: CompactOptions;
   private readonly verified?: VerifiedPayloads;
   readonly log: Logger;
 
@@ -52,7 +54,11 @@ export class TLogPersistence implements Persistence {
     opts: TLogOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
-    this.compact = { fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES, maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES };
+    this.compact = {
+      fromFiles: opts.compactFromFiles ?? COMPACT_FROM_FILES,
+      fanIn: opts.compactFanIn ?? COMPACT_FAN_IN,
+      maxBytes: opts.compactMaxBytes ?? COMPACT_MAX_BYTES,
+    };
     this.log = opts.logger ?? logger;
     this.cache = opts.snapshotCache;
     this.verified = opts.verifiedPayloads;

@@ -1,4 +1,5 @@
-import { commit as commitLog, encodeDirectory, fsyncDir, writeEntryFile, type Action, type OplogEntry } from "@pond/oplog";
+import { commit as commitLog, encodeDirectory, fsyncDir, writeEntryFile, type Action, type AddAction, type OplogEntry } from "@pond/oplog";
+import { logger } from "@pond/diagnostics";
 import {
   DuplicateNameError,
   NotFoundError,
@@ -18,7 +19,7 @@ import {
   type VersionInfo,
   type VersionOptions,
 } from "@pond/tinyfs";
-import { compaction, COMPACT_FROM_FILES, COMPACT_MAX_BYTES } from "./compaction.ts";
+import { compaction, COMPACT_FAN_IN, COMPACT_FROM_FILES, COMPACT_MAX_BYTES, type CompactOptions, type Compaction } from "./compaction.ts";
 import { readLargeFile, stageContent, type StagedContent } from "./content-store.ts";
 import { PondFormatError } from "./errors.ts";
 import { TLogView } from "./tlog-view.ts";
@@ -67,7 +68,7 @@ export class TLogTransaction extends TLogView implements Transaction {
     private readonly base: TLogView,
     readonly meta: TxnMeta,
     private readonly now: () => number,
-    private readonly compact = { fromFiles: COMPACT_FROM_FILES, maxBytes: COMPACT_MAX_BYTES },
+    private readonly compact: CompactOptions = { fromFiles: COMPACT_FROM_FILES, fanIn: COMPACT_FAN_IN, maxBytes: COMPACT_MAX_BYTES },
   ) {
     super(base.snapshot, base.store, base.index, base.verified);
   }
@@ -184,10 +185,11 @@ export class TLogTransaction extends TLogView implements Transaction {
    * live in the merged payload `merged` (already stored), each marked with its version in
    * the hidden column. The versions keep their numbers, times, event ranges, attributes
    * and committing transactions; their rows name the merged file and keep their own
-   * payload's hash and size in a record (see merged-payload.ts). At commit every entry
-   * file of the directory's partition is rewritten as one, as compaction does, so no
-   * active entry file names a version twice. Throws when the partition cannot be
-   * rewritten (files from a foreign checkpoint, rows of unknown versions).
+   * payload's hash and size in a record (see merged-payload.ts). At commit the entry files
+   * of the directory's partition that hold a row of these versions are rewritten as one
+   * (compaction.ts), the others left as they are, so no active entry file names a version
+   * twice. Throws when the partition cannot be rewritten (files from a foreign checkpoint,
+   * rows of unknown versions).
    */
   async mergeVersions(parentId: NodeId, nodeId: NodeId, versions: readonly number[], merged: { sha256: string; size: number }): Promise<void> {
     this.assertOpen("merge versions");
@@ -275,15 +277,14 @@ export class TLogTransaction extends TLogView implements Transaction {
     // Partitions are written at once (each file's fsync waits on the disk, not on the others),
     // their actions then listed in partition order.
     const perPart = await Promise.all(
-      [...byPart].map(
-        async ([partId, partRows]): Promise<Action[]> => [
-          ...(await compaction(this.store, this.base.index, this.compact, this.merges.get(partId), partId, partRows, version, ts)),
-          { add: await writeEntryFile(this.store, partId, partRows, { version }) },
-        ],
-      ),
+      [...byPart].map(async ([partId, partRows]) => {
+        const c = await compaction(this.store, this.base.index, this.compact, this.merges.get(partId), partId, partRows, version, ts);
+        return { partId, partRows, c, own: await writeEntryFile(this.store, partId, partRows, { version }) };
+      }),
     );
-    const actions: Action[] = perPart.flat();
-    actions.push(...(await this.movedFiles(version)));
+    const actions: Action[] = perPart.flatMap((p) => [...p.c.actions, { add: p.own }]);
+    const moved = await this.movedFiles(version);
+    actions.push(...moved);
     const pond: PondCommitInfo = {
       seq: version,
       txnId: this.meta.txnId,
@@ -295,7 +296,29 @@ export class TLogTransaction extends TLogView implements Transaction {
     await dirsSynced;
     const r = await commitLog(this.store, version, actions);
     if (r.kind === "conflict") return { kind: "conflict", version };
+    const movedInto = new Set(moved.map((a) => ("add" in a ? a.add.partitionValues?.part_id : undefined)));
+    for (const p of perPart) if (p.c.removed.length > 0 && !movedInto.has(p.partId)) await this.followCompaction(p);
     return { kind: "committed", seq: r.version };
+  }
+
+  /**
+   * After a commit that compacted partition `partId`: its kept series summaries follow the
+   * replacement from the rows that left and came alone (`followReplacement`), so the next
+   * reader does not rebuild them from every row of the partition. The commit stands
+   * whatever happens here: a summary is derived data, and one not kept is rebuilt.
+   */
+  private async followCompaction(p: { partId: NodeId; partRows: OplogEntry[]; c: Compaction; own: AddAction }): Promise<void> {
+    try {
+      const before = this.base.index.files(p.partId).map((f) => f.path);
+      const gone = new Set(p.c.removed.map((f) => f.path));
+      const after = [...before.filter((f) => !gone.has(f)), ...(p.c.added === undefined ? [] : [p.c.added]), p.own.path].sort();
+      await this.followReplacement(p.partId, before.sort(), after, p.c.removedRows, [...p.c.addedRows, ...p.partRows]);
+    } catch (e) {
+      logger.warn("series summary not followed after compaction; it is rebuilt when next read", {
+        part: p.partId,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
   }
 
   /**

@@ -5,7 +5,7 @@ import { PondFormatError } from "./errors.ts";
 import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
 import type { PartitionIndex } from "./partition-index.ts";
 import { readMergeRecord, storedOf, withStored, type MergeRecord, type StoredPayload } from "./merged-payload.ts";
-import { extendSummary, summarize, type PartSummaries, type SeriesSummary, type SummaryFile } from "./series-summary.ts";
+import { extendSummary, patchSummary, summarize, type PartSummaries, type SeriesSummary, type SummaryFile } from "./series-summary.ts";
 
 /** A pond as of one data log version. Immutable. */
 export class TLogView implements ReadView {
@@ -48,7 +48,7 @@ export class TLogView implements ReadView {
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
     // A merged version: its row names the merged file, its record its own payload.
-    const merged = readMergeRecord(r.attributes);
+    const merged = mergeRecordOf(r);
     if (merged) return mergedInfo(r, txn, merged);
     // Attributes are parsed on first use: a time-ranged query over a long series reads
     // only the event-time range of most versions.
@@ -161,6 +161,123 @@ export class TLogView implements ReadView {
     return series;
   }
 
+  /**
+   * After this process committed a replacement of entry files of partition `partId`
+   * (compaction, a merge of payloads): the summaries kept for the files before (`before`,
+   * sorted paths) followed to the files after (`after`, sorted) from the file rows that
+   * left (`removed`) and came (`added`) alone, and kept. Nothing when none were kept for
+   * exactly `before`, or when following them is not safe (`replacedSummaries`): the next
+   * reader then rebuilds them from every row, as without this.
+   */
+  protected async followReplacement(
+    partId: NodeId,
+    before: readonly string[],
+    after: string[],
+    removed: readonly OplogEntry[],
+    added: readonly OplogEntry[],
+  ): Promise<void> {
+    const cache = this.index.diskRows?.summaries;
+    if (!cache) return;
+    let kept = cache.parts.has(partId) ? cache.parts.get(partId) : cache.store.load(partId);
+    if (!kept) return;
+    if (!samePaths(kept.entryFiles, before)) {
+      // Kept for fewer files (no one read the summary since the last appends): brought up to `before` first, as a reader would.
+      await this.keptSeriesSummary(partId, Object.keys(kept.series)[0] ?? "");
+      kept = cache.parts.get(partId);
+      if (!kept || !samePaths(kept.entryFiles, before)) return;
+    }
+    const series = this.replacedSummaries(kept.series, removed, added);
+    if (!series) return;
+    const next: PartSummaries = { entryFiles: after, series };
+    cache.parts.set(partId, next);
+    cache.store.save(partId, next);
+  }
+
+  /**
+   * `kept` (a partition's series summaries) after entry files holding file rows `removed`
+   * were replaced by files holding `added`. A version whose row is the same on both sides
+   * changes nothing (a compaction moves rows, it does not change them); one whose row
+   * changed (re-pointed to a merged payload) is patched in place (`patchSummary`); one only
+   * in `added` must follow the kept versions with no gap and is appended (`extendSummary`,
+   * as `grownSummaries`). Undefined when the rows do not fit that (a version gone or twice,
+   * rows of another type in a series): the caller rebuilds from every row.
+   */
+  protected replacedSummaries(
+    kept: Record<string, SeriesSummary>,
+    removed: readonly OplogEntry[],
+    added: readonly OplogEntry[],
+  ): Record<string, SeriesSummary> | undefined {
+    const byNode = new Map<string, { before: Map<number, OplogEntry>; after: OplogEntry[] }>();
+    const group = (id: string) => {
+      let g = byNode.get(id);
+      if (!g) byNode.set(id, (g = { before: new Map(), after: [] }));
+      return g;
+    };
+    for (const r of removed) {
+      if (r.file_type === "directory") continue;
+      const g = group(r.node_id);
+      if (g.before.has(r.version)) return undefined;
+      g.before.set(r.version, r);
+    }
+    for (const r of added) if (r.file_type !== "directory") group(r.node_id).after.push(r);
+    const series: Record<string, SeriesSummary> = { ...kept };
+    for (const [id, g] of byNode) {
+      const s = kept[id];
+      if (![...g.before.values(), ...g.after].every((r) => r.file_type === "file:series")) {
+        if (s) return undefined;
+        continue;
+      }
+      g.after.sort((a, b) => a.version - b.version);
+      const was: OplogEntry[] = [];
+      const now: OplogEntry[] = [];
+      const grown: OplogEntry[] = [];
+      let matched = 0;
+      for (const [i, r] of g.after.entries()) {
+        if (i > 0 && g.after[i - 1]!.version === r.version) return undefined;
+        const b = g.before.get(r.version);
+        if (!b) {
+          grown.push(r);
+          continue;
+        }
+        matched++;
+        if (!sameRow(b, r)) {
+          was.push(b);
+          now.push(r);
+        }
+      }
+      if (matched !== g.before.size) return undefined;
+      if (!s) {
+        if (g.before.size > 0) return undefined;
+        if (!grown.every((r, i) => r.version === 1 + i)) return undefined;
+        series[id] = summarize(grown.map((r) => this.toInfo(r)));
+        continue;
+      }
+      if (was.length === 0 && grown.length === 0) continue;
+      let next: SeriesSummary | undefined = structuredClone(s);
+      if (was.length > 0) {
+        next = patchSummary(
+          next,
+          was.map((r) => this.toInfo(r)),
+          now.map((r) => this.toInfo(r)),
+        );
+        if (!next) return undefined;
+      }
+      if (grown.length > 0) {
+        const from = next.lastVersion + 1;
+        if (!grown.every((r, i) => r.version === from + i)) return undefined;
+        const mergedAt = new Map<string, SummaryFile>();
+        for (const f of next.files) if (f.merged) mergedAt.set(f.sha256, f);
+        extendSummary(
+          next,
+          grown.map((r) => this.toInfo(r)),
+          mergedAt,
+        );
+      }
+      series[id] = next;
+    }
+    return series;
+  }
+
   /** The host path of the payload file `sha256`, when the store is on a local disk. */
   payloadPathOf(sha256: string): string | undefined {
     return this.store.localPath?.(largeFileKey(sha256));
@@ -268,8 +385,41 @@ export class TLogView implements ReadView {
   }
 }
 
+/** True when two rows say the same of a version (a compaction copied it unchanged). */
+function sameRow(a: OplogEntry, b: OplogEntry): boolean {
+  return (
+    a.node_id === b.node_id &&
+    a.file_type === b.file_type &&
+    a.version === b.version &&
+    a.timestamp === b.timestamp &&
+    a.sha256 === b.sha256 &&
+    a.size === b.size &&
+    a.min_event_time === b.min_event_time &&
+    a.max_event_time === b.max_event_time &&
+    a.attributes === b.attributes &&
+    (a.content === null ? b.content === null : b.content !== null && Buffer.from(a.content).equals(b.content))
+  );
+}
+
 function samePaths(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((p, i) => p === b[i]);
+}
+
+const mergeRecords = new WeakMap<OplogEntry, ReturnType<typeof readMergeRecord> | null>();
+
+/**
+ * `readMergeRecord` of row `r`, parsed once per row object: rows are immutable and kept
+ * decoded (the row cache), and a merge plans from every version of a series each time
+ * (`maintain merge` every 100 appends of a collector), most of them merged, whose
+ * attributes were parsed again each time (~5 µs a version).
+ */
+function mergeRecordOf(r: OplogEntry): ReturnType<typeof readMergeRecord> {
+  let m = mergeRecords.get(r);
+  if (m === undefined) {
+    m = readMergeRecord(r.attributes) ?? null;
+    mergeRecords.set(r, m);
+  }
+  return m ?? undefined;
 }
 
 /** What a reader sees of a merged version: its own payload's hash and size, the merged file as where its rows are. */
@@ -282,7 +432,8 @@ function mergedInfo(r: OplogEntry, txn: number | undefined, merged: { record: Me
     txnSeq: txn,
     minEventTime: r.min_event_time,
     maxEventTime: r.max_event_time,
-    attributes: merged.attributes,
+    // Its own object (the parsed record is shared by every record of this row).
+    attributes: { ...merged.attributes },
   };
   return withStored(info, { sha256: r.sha256, size: r.size, mergedVersion: r.version });
 }
