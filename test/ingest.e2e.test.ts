@@ -95,6 +95,30 @@ describe("pond ingest", () => {
     expect(walFiles()).toEqual([]);
   }, 120_000);
 
+  test("a sender whose acknowledgements were lost re-sends rows reaching back past the dedup window: each is in the series once, and older new rows still go in", async () => {
+    // The rows are a second apart, so 1,000 of them reach back 999 s: three times the 5-minute window.
+    const rows = (from: number, to: number, t0 = BASE) => {
+      let text = "";
+      for (let i = from; i < to; i++) text += `{"timestamp": ${t0 + i}, "id": ${i}, "v": ${i * 0.5}}\n`;
+      return new TextEncoder().encode(text);
+    };
+    const ingest = (stdin: Uint8Array) => pondOk(["ingest", "/resend.series", "--ack", "--dedup-key", "id"], { pond: ctx.pondDir, stdin });
+    await ingest(rows(0, 1000));
+    // The same 1,000 lines again, and 200 more after them: only the new 200 are taken.
+    const again = await ingest(rows(0, 1200));
+    expect(again.stderr).toContain("200 rows accepted, 1000 deduplicated");
+    expect(await count("/resend.series")).toEqual({ n: 1200, distinct: 1200, lo: 0, hi: 1199 });
+    // New keys from before the window (a backfill an hour earlier) are not duplicates.
+    const backfill = await ingest(rows(5000, 5300, BASE - 3600 - 5000));
+    expect(backfill.stderr).toContain("300 rows accepted, 0 deduplicated");
+    expect(await count("/resend.series")).toEqual({ n: 1500, distinct: 1500, lo: 0, hi: 5299 });
+    // ... and re-sending that backfill finds them too.
+    const backfillAgain = await ingest(rows(5000, 5300, BASE - 3600 - 5000));
+    expect(backfillAgain.stderr).toContain("0 rows accepted, 300 deduplicated");
+    expect((await count("/resend.series")).n).toBe(1500);
+    expect(walFiles()).toEqual([]);
+  });
+
   test("SIGTERM with standard input still open: `pond ingest` flushes, commits and exits 0", async () => {
     const p = Bun.spawn([POND_BIN, "ingest", "/term.series", "--ack"], {
       env: { ...process.env, POND: ctx.pondDir },

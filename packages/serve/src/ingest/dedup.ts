@@ -2,9 +2,11 @@
  * Deduplication for at-least-once senders: a row whose key (the values of the key
  * columns) was already seen within the window is dropped. The window is of event time:
  * keys are kept while their row's time is within `windowUs` of the newest event time seen
- * for the destination; older keys are forgotten. A row older than the window's start
- * cannot be checked and is taken (documented: the window bounds the memory, and a sender's
- * retries come within it). A destination without a time column uses arrival time.
+ * for the destination; older keys are forgotten, which bounds the memory. A row older than
+ * the window's start is not in it: ingester.ts checks such a row against the committed rows
+ * near its event time (`Destination.committedKeysBetween`), because a sender that lost its
+ * acknowledgements in a crash re-sends everything after the last one it saw, however far
+ * that reaches back in event time. A destination without a time column uses arrival time.
  *
  * What is seen survives a crash: the keys of rows in the write-ahead file come back with
  * its replay, and those of rows already committed from the versions whose event times
@@ -49,6 +51,17 @@ export class DedupWindow {
 
   get size(): number {
     return this.seen.size;
+  }
+
+  /** The newest event time seen (µs), or -Infinity. */
+  get newestUs(): number {
+    return this.newest;
+  }
+
+  /** True when a committed row near event time `timeUs` had this key: `near` maps key → event times. */
+  nearCommitted(near: ReadonlyMap<string, readonly number[]>, key: string, timeUs: number): boolean {
+    const times = near.get(key);
+    return times !== undefined && times.some((t) => Math.abs(t - timeUs) <= this.windowUs);
   }
 
   /** The start of the window (µs), or -Infinity when nothing was seen. */

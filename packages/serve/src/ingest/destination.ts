@@ -90,6 +90,8 @@ export class Destination {
   tableRows: Map<string, Record<string, unknown>> | undefined;
 
   readonly dedup = new Map<string, Promise<DedupWindow>>();
+  /** Flushes committed (and their keys evicted from the windows) so far: a lookup of committed keys that a flush overtook is made again. */
+  flushes = 0;
 
   // Counts for /status
   accepted = 0;
@@ -188,6 +190,34 @@ export class Destination {
       w.catch(() => this.dedup.delete(k));
     }
     return w;
+  }
+
+  /**
+   * The keys of committed rows whose event time is in [lo, hi] (µs), each with its event
+   * times: how a row older than the dedup window's start is checked. Reads only the
+   * versions whose time range meets [lo, hi], and of them only the key and time columns.
+   */
+  async committedKeysBetween(dw: DedupWindow, view: TLogView, lo: number, hi: number): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>();
+    const timeColumn = this.timeColumn;
+    if (!this.exists || this.kind !== "series" || timeColumn === undefined) return out;
+    const r = await new WD(view).stat(this.path, { followSymlinks: true });
+    const meets = (r.versions ?? []).filter(
+      (v) => v.minEventTime != null && v.maxEventTime != null && Number(v.minEventTime) <= hi && Number(v.maxEventTime) >= lo && hasColumns(v, dw.columns),
+    );
+    for (const v of meets) {
+      const bytes = await readAll(view.read(r.parentId, r.nodeId, v.version));
+      for (const row of await readParquetObjects(bytes, { columns: [...new Set([...dw.columns, timeColumn])] })) {
+        const plain = plainRow(row);
+        const t = plain[timeColumn];
+        if (typeof t !== "number" || t < lo || t > hi) continue;
+        const k = dw.keyOf(plain);
+        const times = out.get(k);
+        if (times) times.push(t);
+        else out.set(k, [t]);
+      }
+    }
+    return out;
   }
 
   /** The table's rows by rowId, read from its newest version on first use. */

@@ -36,6 +36,7 @@ import {
 } from "./destination.ts";
 import { IngestBadInputError, IngestReplayError, IngestWrongDestinationError } from "./errors.ts";
 import type { IngestType } from "./schema.ts";
+import type { DedupWindow } from "./dedup.ts";
 import { WriteAheadLog } from "./wal.ts";
 import { typedRows } from "./typed-rows.ts";
 import { makeMetrics } from "./ingest-metrics.ts";
@@ -277,11 +278,25 @@ export class Ingester {
           throw new IngestBadInputError(undefined, `the dedup key column "${k}" is in no row`, k, "Name key columns the rows have (?key=a,b or --dedup-key).");
       const dw = await d.dedupFor(key, this.options.dedupWindowMs * 1000, () => this.pond.view());
       const keyIdx = key.map((k) => cols.findIndex(([n]) => n === k));
+      const keys = rows.map((vals) => dw.keyOfValues(keyIdx.map((j) => (j < 0 ? null : vals[j]))));
+      // A row older than the window's start is checked against the committed rows near its
+      // time: a sender whose acknowledgements a crash took re-sends rows that may be durable
+      // already, and may reach back further than the window. Done again if a flush committed
+      // (and evicted keys) while the lookup read.
+      let near: Map<string, number[]> | undefined;
+      for (let flushes = -1; flushes !== d.flushes; ) {
+        flushes = d.flushes;
+        const late = lateRows(rows, keys, timeIdx, dw);
+        near = late ? await d.committedKeysBetween(dw, await this.pond.view(), late.lo - dw.windowUs, late.hi + dw.windowUs) : undefined;
+      }
       kept = [];
-      for (const vals of rows) {
-        const k = dw.keyOfValues(keyIdx.map((j) => (j < 0 ? null : vals[j])));
+      for (let i = 0; i < rows.length; i++) {
+        const vals = rows[i]!;
+        const k = keys[i]!;
+        const t = vals[timeIdx] as number;
         if (dw.has(k)) continue;
-        dw.add(k, vals[timeIdx] as number);
+        if (near && t < dw.start && dw.nearCommitted(near, k, t)) continue;
+        dw.add(k, t);
         kept.push(vals);
       }
     }
@@ -467,6 +482,7 @@ export class Ingester {
     }
     await this.wal.remove(d.path, files);
     for (const w of d.dedup.values()) (await w).evict();
+    d.flushes++;
     const rows = built.rows;
     d.lastFlush = { at: new Date().toISOString(), reason, rows, version, seq };
     this.m.flushes.inc({ reason });
@@ -542,4 +558,24 @@ export class Ingester {
     }
     return out;
   }
+}
+
+/**
+ * The event-time range of the rows of a request that fall before the dedup window's start
+ * (as it will be once the request's own rows are seen) and are not in the window: the rows
+ * to check against committed rows. Undefined when there are none.
+ */
+function lateRows(rows: readonly unknown[][], keys: readonly string[], timeIdx: number, dw: DedupWindow): { lo: number; hi: number } | undefined {
+  let newest = dw.newestUs;
+  for (const vals of rows) if ((vals[timeIdx] as number) > newest) newest = vals[timeIdx] as number;
+  const start = newest - dw.windowUs;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < rows.length; i++) {
+    const t = rows[i]![timeIdx] as number;
+    if (t >= start || dw.has(keys[i]!)) continue;
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return lo <= hi ? { lo, hi } : undefined;
 }
