@@ -295,7 +295,7 @@ export class Ingester {
         const k = keys[i]!;
         const t = vals[timeIdx] as number;
         if (dw.has(k)) continue;
-        if (near && t < dw.start && dw.nearCommitted(near, k, t)) continue;
+        if (near && dw.nearCommitted(near, k, t)) continue;
         dw.add(k, t);
         kept.push(vals);
       }
