@@ -38,15 +38,19 @@ export interface EncodeOptions {
  * bigint µs for timestamp_us, Uint8Array for binary, plain objects for maps, arrays
  * for lists, null (or undefined) for a missing optional value.
  */
-export function encodeObjects(fields: readonly ParquetField[], rows: readonly Record<string, unknown>[], opts: EncodeOptions = {}): Uint8Array {
+export function encodeObjects(fields: readonly ParquetField[], rows: readonly Record<string, unknown>[], opts: ColumnEncodeOptions = {}): Uint8Array {
   const schema: SchemaElement[] = [{ name: "root", num_children: fields.length }];
   for (const f of fields) pushSchema(f, schema);
   const noStats = new Set(opts.noStatistics ?? []);
-  const columnData = fields.map((f) => ({
-    name: f.name,
-    data: rows.map((r) => prepare(f, r[f.name])),
-    ...(noStats.has(f.name) ? { statistics: false } : {}),
-  }));
+  const columnData = fields.map((f) => {
+    const encoding = opts.encodings?.[f.name];
+    return {
+      name: f.name,
+      data: rows.map((r) => prepare(f, r[f.name])),
+      ...(noStats.has(f.name) ? { statistics: false } : {}),
+      ...(encoding ? { encoding } : {}),
+    };
+  });
   const buf = writerLib().parquetWriteBuffer({
     schema,
     columnData,
@@ -337,8 +341,23 @@ export function encodeEntries(rows: readonly OplogEntry[], codec: "SNAPPY" | "ZS
     rowGroupSize: ENTRY_ROW_GROUP_SIZE,
     noStatistics: ["content"],
     codec,
+    encodings: ENTRY_DELTA_ENCODED,
   });
 }
+
+/**
+ * The entry columns that grow by small steps from row to row (a series' versions, their
+ * commit and event times, payload sizes): DELTA_BINARY_PACKED, which every Parquet reader
+ * reads. Measured on a compacted entry file of 100,008 collector versions (ZSTD): 51.9 → 44.0
+ * bytes a row, and 3.5 → 2.0 s to encode.
+ */
+const ENTRY_DELTA_ENCODED: Record<string, "DELTA_BINARY_PACKED"> = {
+  version: "DELTA_BINARY_PACKED",
+  timestamp: "DELTA_BINARY_PACKED",
+  size: "DELTA_BINARY_PACKED",
+  min_event_time: "DELTA_BINARY_PACKED",
+  max_event_time: "DELTA_BINARY_PACKED",
+};
 
 /** Decodes a data file written by encodeEntries; `partId` fills `part_id` (from the log). */
 export async function decodeEntries(bytes: Uint8Array, partId: string): Promise<OplogEntry[]> {
