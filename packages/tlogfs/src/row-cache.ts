@@ -182,7 +182,6 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
     if (n.endsWith(".jsonl")) stems.add(n.slice(0, -".jsonl".length));
     else if (n.endsWith(".json")) stems.add(n.slice(0, -".json".length));
   }
-  const cache = fileRowCache(dir, tableId);
   const out: CachePrune[] = [];
   for (const stem of [...stems].sort()) {
     const base = join(dir, `${stem}.json`);
@@ -197,13 +196,9 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
       }
     }
     if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) continue;
-    const { files } = cache.load(partId);
-    let dropped = 0;
-    for (const p of [...files.keys()]) {
-      if (keep(p)) continue;
-      files.delete(p);
-      dropped++;
-    }
+    // The rows as cached (arrays naming a string table), not as OplogEntry objects: a
+    // collector's partition holds a row per version, and decoding them all took ~2 KB a row.
+    const { files, dropped } = loadRaw(dir, partId, tableId, keep);
     if (dropped === 0) continue;
     const before = sizeOf(base) + sizeOf(journal);
     if (files.size === 0) {
@@ -214,11 +209,201 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
       out.push({ path: base, dropped, before, after: 0 });
       continue;
     }
-    const after = Buffer.byteLength(baseText(files, partId, tableId));
-    if (!dryRun) cache.save(partId, files);
+    const text = rawBaseText(files, partId, tableId);
+    files.clear();
+    const after = Buffer.byteLength(text);
+    if (!dryRun) saveBaseText(dir, partId, text);
     out.push({ path: base, dropped, before, after });
   }
   return out;
+}
+
+/** A cached file's rows as stored, with the string table they index. */
+interface RawFile {
+  rows: CachedRow[];
+  strings: readonly string[];
+}
+
+/**
+ * What `load` reads (the base, then the journal's files it lacks) of the files `keep`
+ * accepts, left as cached rows. Only their rows are parsed: the others' text is stepped over
+ * (`members`), so pruning a collector's cache, where most files are ones cleanup deleted,
+ * costs the text and the kept rows, not every row. A base or journal line that is not
+ * this table's and partition's, or does not scan, is ignored as `load` ignores it.
+ */
+function loadRaw(dir: string, partId: string, tableId: string, keep: (entryFile: string) => boolean): { files: Map<string, RawFile>; dropped: number } {
+  const stem = join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"));
+  const files = new Map<string, RawFile>();
+  const dropped = new Set<string>();
+  /** Adds the kept files of the cache object `text` spans; a file already there stays. */
+  const add = (text: string, from: number, to: number) => {
+    const top = new Map(members(text, from, to).map((m) => [m.key, m]));
+    const value = (k: string): unknown => {
+      const m = top.get(k);
+      return m === undefined ? undefined : JSON.parse(text.slice(m.start, m.end));
+    };
+    if (value("format") !== FORMAT || value("table") !== tableId || value("part") !== partId) return;
+    const f = top.get("files");
+    if (f === undefined) throw new TypeError("row cache: no files");
+    let strings: string[] | undefined;
+    for (const m of members(text, f.start, f.end)) {
+      const p = fullPath(m.key, partId);
+      if (files.has(p)) continue;
+      if (!keep(p)) {
+        dropped.add(p);
+        continue;
+      }
+      strings ??= value("strings") as string[];
+      const rows = JSON.parse(text.slice(m.start, m.end)) as CachedRow[];
+      for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof strings[r[i]] !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
+      files.set(p, { rows, strings });
+    }
+  };
+  const base = readIfAny(`${stem}.json`);
+  if (base !== undefined) {
+    try {
+      add(base, 0, base.length);
+    } catch (e) {
+      if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
+      files.clear();
+      dropped.clear();
+    }
+  }
+  const journal = readIfAny(`${stem}.jsonl`);
+  if (journal !== undefined) {
+    for (let at = 0; at < journal.length; ) {
+      let end = journal.indexOf("\n", at);
+      if (end < 0) end = journal.length;
+      if (end > at) {
+        try {
+          add(journal, at, end);
+        } catch (e) {
+          if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
+        }
+      }
+      at = end + 1;
+    }
+  }
+  for (const p of files.keys()) dropped.delete(p);
+  return { files, dropped: dropped.size };
+}
+
+/**
+ * The members of the JSON object that `text` spans from `from` to `to`: each key, and where
+ * its value's text starts and ends, without parsing the values. SyntaxError when the span is
+ * not one object.
+ */
+function members(text: string, from: number, to: number): { key: string; start: number; end: number }[] {
+  const out: { key: string; start: number; end: number }[] = [];
+  let i = from;
+  const bad = (what: string): never => {
+    throw new SyntaxError(`row cache: ${what} at ${i}`);
+  };
+  const ws = () => {
+    while (i < to && (text[i] === " " || text[i] === "\n" || text[i] === "\r" || text[i] === "\t")) i++;
+  };
+  /** Steps over the string starting at i (a quote). */
+  const str = () => {
+    for (i++; i < to; i++) {
+      if (text[i] === "\\") i++;
+      else if (text[i] === '"') return void i++;
+    }
+    bad("an unterminated string");
+  };
+  /** Steps over the value starting at i. */
+  const val = () => {
+    const c = text[i];
+    if (c === '"') return str();
+    if (c === "{" || c === "[") {
+      let depth = 0;
+      while (i < to) {
+        const d = text[i];
+        if (d === '"') {
+          str();
+          continue;
+        }
+        if (d === "{" || d === "[") depth++;
+        else if (d === "}" || d === "]") depth--;
+        i++;
+        if (depth === 0) return;
+      }
+      bad("an unterminated value");
+    }
+    const s = i;
+    while (i < to && text[i] !== "," && text[i] !== "}" && text[i] !== "]") i++;
+    if (i === s) bad("a missing value");
+  };
+  ws();
+  if (text[i] !== "{") bad("no object");
+  i++;
+  ws();
+  if (text[i] === "}") return out;
+  for (;;) {
+    ws();
+    if (text[i] !== '"') bad("no key");
+    const ks = i;
+    str();
+    const key = JSON.parse(text.slice(ks, i)) as string;
+    ws();
+    if (text[i] !== ":") bad("no colon");
+    i++;
+    ws();
+    const start = i;
+    val();
+    out.push({ key, start, end: i });
+    ws();
+    if (text[i] === ",") {
+      i++;
+      continue;
+    }
+    if (text[i] === "}") break;
+    bad("no comma");
+  }
+  i++;
+  ws();
+  if (i !== to) bad("text after the object");
+  return out;
+}
+
+/** The base text `save` would write for these files: the rows re-indexed into one fresh string table, as `encode` numbers it. */
+function rawBaseText(files: Map<string, RawFile>, partId: string, tableId: string): string {
+  const strings = new Strings();
+  const out: Record<string, CachedRow[]> = {};
+  for (const [p, f] of files) {
+    out[shortPath(p, partId)] = f.rows.map((r) => {
+      const c = r.slice() as CachedRow;
+      c[0] = strings.of(f.strings[r[0]]!);
+      c[1] = strings.of(f.strings[r[1]]!);
+      c[9] = strings.of(f.strings[r[9]]!);
+      return c;
+    });
+  }
+  return JSON.stringify({ format: FORMAT, table: tableId, part: partId, strings: strings.list, files: out });
+}
+
+function readIfAny(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    if (isSystemError(e, "ENOENT")) return undefined;
+    throw e;
+  }
+}
+
+/** Replaces `partId`'s base with `text` and drops its journal (see `save`). */
+function saveBaseText(dir: string, partId: string, text: string): void {
+  const path = `${join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"))}.json`;
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeCache(
+    "row cache",
+    path,
+    () => {
+      writeFileSync(tmp, text);
+      renameSync(tmp, path);
+      rmSync(`${path.slice(0, -".json".length)}.jsonl`, { force: true });
+    },
+    tmp,
+  );
 }
 
 /**
