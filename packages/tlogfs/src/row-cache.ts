@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isSystemError, logger } from "@pond/diagnostics";
 import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
@@ -209,18 +209,17 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
       out.push({ path: base, dropped, before, after: 0 });
       continue;
     }
-    const text = rawBaseText(files, partId, tableId);
-    files.clear();
-    const after = Buffer.byteLength(text);
-    if (!dryRun) saveBaseText(dir, partId, text);
+    const after = dryRun ? writeRawBase(files, partId, tableId, () => {}) : saveRawBase(dir, files, partId, tableId);
     out.push({ path: base, dropped, before, after });
   }
   return out;
 }
 
-/** A cached file's rows as stored, with the string table they index. */
+/** A cached file's rows as stored: where their text is, and the string table they index. */
 interface RawFile {
-  rows: CachedRow[];
+  text: string;
+  start: number;
+  end: number;
   strings: readonly string[];
 }
 
@@ -254,9 +253,10 @@ function loadRaw(dir: string, partId: string, tableId: string, keep: (entryFile:
         continue;
       }
       strings ??= value("strings") as string[];
+      // Checked here, as `load` checks every row; parsed again, one file at a time, when written.
       const rows = JSON.parse(text.slice(m.start, m.end)) as CachedRow[];
       for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof strings[r[i]] !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
-      files.set(p, { rows, strings });
+      files.set(p, { text, start: m.start, end: m.end, strings });
     }
   };
   const base = readIfAny(`${stem}.json`);
@@ -365,20 +365,67 @@ function members(text: string, from: number, to: number): { key: string; start: 
   return out;
 }
 
-/** The base text `save` would write for these files: the rows re-indexed into one fresh string table, as `encode` numbers it. */
-function rawBaseText(files: Map<string, RawFile>, partId: string, tableId: string): string {
+/**
+ * Emits, in pieces, the base text `save` would write for these files (their rows re-indexed
+ * into one fresh string table, numbered as `encode` numbers it); returns its length in bytes.
+ * Two passes over the files, each parsing one file's rows at a time: the first numbers the
+ * strings (which come first in the text), the second writes the rows.
+ */
+function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: string, emit: (piece: string) => void): number {
+  let bytes = 0;
+  const out = (piece: string) => {
+    bytes += Buffer.byteLength(piece);
+    emit(piece);
+  };
   const strings = new Strings();
-  const out: Record<string, CachedRow[]> = {};
-  for (const [p, f] of files) {
-    out[shortPath(p, partId)] = f.rows.map((r) => {
-      const c = r.slice() as CachedRow;
-      c[0] = strings.of(f.strings[r[0]]!);
-      c[1] = strings.of(f.strings[r[1]]!);
-      c[9] = strings.of(f.strings[r[9]]!);
-      return c;
-    });
+  const rowsOf = (f: RawFile) => JSON.parse(f.text.slice(f.start, f.end)) as CachedRow[];
+  for (const f of files.values()) {
+    for (const r of rowsOf(f)) {
+      strings.of(f.strings[r[0]]!);
+      strings.of(f.strings[r[1]]!);
+      strings.of(f.strings[r[9]]!);
+    }
   }
-  return JSON.stringify({ format: FORMAT, table: tableId, part: partId, strings: strings.list, files: out });
+  out(
+    `{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":${JSON.stringify(strings.list)},"files":{`,
+  );
+  let first = true;
+  for (const [p, f] of files) {
+    const rows = rowsOf(f);
+    for (const r of rows) {
+      r[0] = strings.of(f.strings[r[0]]!);
+      r[1] = strings.of(f.strings[r[1]]!);
+      r[9] = strings.of(f.strings[r[9]]!);
+    }
+    out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:${JSON.stringify(rows)}`);
+    first = false;
+  }
+  out("}}");
+  return bytes;
+}
+
+/** Replaces `partId`'s base with these files (see writeRawBase) and drops its journal, as `save` does; returns the base's length in bytes. */
+function saveRawBase(dir: string, files: Map<string, RawFile>, partId: string, tableId: string): number {
+  const path = `${join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"))}.json`;
+  const tmp = `${path}.${process.pid}.tmp`;
+  let bytes: number | undefined;
+  writeCache(
+    "row cache",
+    path,
+    () => {
+      const fd = openSync(tmp, "w");
+      try {
+        bytes = writeRawBase(files, partId, tableId, (piece) => writeSync(fd, piece));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+      rmSync(`${path.slice(0, -".json".length)}.jsonl`, { force: true });
+    },
+    tmp,
+  );
+  // Not written (a full or read-only disk): the size it would have had.
+  return bytes ?? writeRawBase(files, partId, tableId, () => {});
 }
 
 function readIfAny(path: string): string | undefined {
@@ -388,22 +435,6 @@ function readIfAny(path: string): string | undefined {
     if (isSystemError(e, "ENOENT")) return undefined;
     throw e;
   }
-}
-
-/** Replaces `partId`'s base with `text` and drops its journal (see `save`). */
-function saveBaseText(dir: string, partId: string, text: string): void {
-  const path = `${join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"))}.json`;
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeCache(
-    "row cache",
-    path,
-    () => {
-      writeFileSync(tmp, text);
-      renameSync(tmp, path);
-      rmSync(`${path.slice(0, -".json".length)}.jsonl`, { force: true });
-    },
-    tmp,
-  );
 }
 
 /**
