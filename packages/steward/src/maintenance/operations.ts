@@ -5,7 +5,7 @@ import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, prune
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { scanPond, type ScanPlan } from "./reachability.ts";
+import { collectGarbage, scanPond, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
 import { rotateControl } from "../control-rotate.ts";
 import { configValue, parseSize } from "./pond-config.ts";
@@ -171,6 +171,7 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     const now = opts.now ?? Date.now();
     // What an earlier step of the same command loaded (a merge's rows) is not needed here.
     pond.persistence.forgetLoaded();
+    collectGarbage();
     // A remote keeps the full history: what one has not received yet (its pushes
     // continue from its last pushed version) stays, expired or not.
     const floor = pushFloor(pond);
@@ -179,6 +180,7 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // the row cache whole: the two peaks of memory do not add up.
     const gone = await deleteUnneeded(pond, { now, retentionMs: opts.retentionMs, dryRun, floor, ...(plan ? { plan } : {}) });
     const { bytes, horizon, heldBack } = gone;
+    collectGarbage();
     // The verified-payloads record keeps a line per payload ever hashed: drop those whose
     // file is gone (these, and any an older cleanup left), so reads stop parsing them.
     if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_FILE), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));

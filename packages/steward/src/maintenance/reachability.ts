@@ -101,6 +101,17 @@ export interface PondScan {
   directories: DirectoryRow[];
 }
 
+/**
+ * A full garbage collection, between the phases of a scan of the whole pond. JSC grows its
+ * heap to hold a phase's garbage (each commit's parsed actions, each file's stat) and the
+ * process keeps those pages; collected before the next phase, they are reused instead of the
+ * heap growing again. Three of these (in scanPond and cleanup) took cleanup's peak RSS on a
+ * 20,000-version collector pond from 231 to 178 MiB; each costs tens of ms.
+ */
+export function collectGarbage(): void {
+  Bun.gc(true);
+}
+
 /** Temp files writers leave: staged large files, the store's half-written puts, half-saved caches. */
 export const TEMP_FILE = /^(\.tmp-.*|\.pond-put-[0-9a-f]{16}\.tmp|.*\.\d+\.tmp)$/;
 
@@ -165,6 +176,7 @@ export async function scanPond(
     { log },
   );
 
+  collectGarbage();
   const base = await loadSnapshot(store, { version: horizon });
   const entryFiles = new Map<string, EntryFileRef>();
   for (const f of base.files) entryFiles.set(f.path, { path: f.path, size: f.size, partitionValues: f.partitionValues });
@@ -231,6 +243,7 @@ export async function scanPond(
       files.push({ ...f, kind: "other", reachable: true, why: "not a pond file; left alone" });
     }
   }
+  collectGarbage();
   // A large file only unreachable entry files name has been unneeded since the newest of them.
   const largeSince = new Map<string, number>();
   for (const e of unreachableEntries) {
