@@ -4,14 +4,15 @@
 // is grown through the library to each size in --versions and copied there; on fresh copies
 // the compiled binary runs `maintain merge`, `maintain expire --keep-last 1` then
 // `maintain cleanup --retention 0s`, and `maintain full --keep-last 1 --retention 0s`, each
-// with its peak RSS (getrusage of the child). The baseline, measured in the same run, is the
+// with its peak RSS (GNU time's %M: Bun's resourceUsage().maxRSS of a child gave the same
+// figure for every command of a run, the largest so far). The baseline, measured in the same run, is the
 // same binary's `pond list /` on the same pond: the fixed cost of the process (Bun, DuckDB's
 // code) that no maintenance code can remove. Printed per size: each peak, and its growth per
 // 1,000 versions between the two largest sizes, with the linear estimate at 100,000 and
 // 525,600 versions (a year of minutes).
 // Run: node_modules/.bin/bun bench/maintain-rss.bench.ts [--versions 2000,5000,10000]
 // (bun run build first; POND_BIN picks another binary). The defaults take ~5 min here.
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -20,6 +21,13 @@ import { WD } from "@pond/tinyfs";
 import { openDuckDB } from "@pond/tlogfs/duckdb";
 import { appendVersion, versionFile } from "./collector-pond.ts";
 import { POND_BIN, report, run } from "./lib.ts";
+
+/** Runs the binary with `args`, returning its peak RSS in MiB (GNU time) and wall time. */
+async function peak(args: string[], env: Record<string, string>): Promise<{ maxRssMiB: number; ms: number }> {
+  const out = join(root, "time.txt");
+  const r = await run(["/usr/bin/time", "-f", "%M", "-o", out, POND_BIN, ...args], { env });
+  return { maxRssMiB: Number(readFileSync(out, "utf8").trim().split("\n").at(-1)) / 1024, ms: r.ms };
+}
 
 const { values } = parseArgs({ options: { versions: { type: "string", default: "2000,5000,10000" } } });
 const sizes = values.versions
@@ -43,7 +51,7 @@ async function onCopy(pond: string, before: string[][], args: string[]) {
   cpSync(pond, copy, { recursive: true });
   const env = { POND: copy };
   for (const b of before) await run([POND_BIN, ...b], { env });
-  const r = await run([POND_BIN, ...args], { env });
+  const r = await peak(args, env);
   rmSync(copy, { recursive: true, force: true });
   return r;
 }
