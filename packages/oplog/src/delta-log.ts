@@ -22,7 +22,7 @@ import { mapLimit } from "./concurrency.ts";
 import { CommitReader, FETCH_CONCURRENCY, filePath } from "./commit-reader.ts";
 import { checkReachable, newestCheckpoint, versionAt } from "./time-travel.ts";
 
-export { everyAddedPath, listCommits } from "./log-history.ts";
+export { eachCommit, everyAddedPath, listCommits, type CommitRead } from "./log-history.ts";
 
 /** The newest version in the log, or null when there is no log. Reads `_last_checkpoint` and lists from there. */
 export async function latestVersion(store: ObjectStore): Promise<number | null> {

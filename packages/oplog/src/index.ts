@@ -19,13 +19,16 @@ export {
   type Txn,
 } from "./actions.ts";
 export { POND_ROW_VERSIONS_TAG, POND_VERSION_TAG, decodeRowVersions, encodeRowVersions, type ActiveFile, type Snapshot } from "./snapshot.ts";
-export { commit, everyAddedPath, latestVersion, listCommits, loadSnapshot, readCommit, type CommitResult } from "./delta-log.ts";
+export { commit, eachCommit, everyAddedPath, type CommitRead, latestVersion, listCommits, loadSnapshot, readCommit, type CommitResult } from "./delta-log.ts";
 export { CHECKPOINT_FIELDS, readCheckpoint, writeCheckpoint, type CheckpointState } from "./checkpoint.ts";
+export { listLog, type LogListing } from "./log-listing.ts";
 export { checkpointKey, commitKey, LAST_CHECKPOINT_KEY, LOG_DIR, parseLogFileName, type LogFileName } from "./log-file-name.ts";
 export { checkReadable, MAX_READER_VERSION, SUPPORTED_READER_FEATURES } from "./protocol-support.ts";
-export { entryStats, OPLOG_SCHEMA_STRING, pondTableActions, readEntryFile, writeEntryFile } from "./pond-table.ts";
+export { entryStats, OPLOG_SCHEMA_STRING, pondTableActions, readEntryFile, readEntryRefs, writeEntryFile } from "./pond-table.ts";
 export {
   decodeEntries,
+  decodeEntryRefs,
+  type EntryRefs,
   describeParquet,
   encodeColumns,
   encodeEntries,

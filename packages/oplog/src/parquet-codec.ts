@@ -377,6 +377,50 @@ export async function decodeEntries(bytes: Uint8Array, partId: string): Promise<
   }));
 }
 
+/**
+ * The columns of an entry file that name payloads and directories (no attributes, no
+ * times), one array a column: what reachability reads of every entry file. A merged entry
+ * file holds a row per version of a series; its rows as objects with their attributes took
+ * ~1 KB a version, these columns ~150 bytes.
+ */
+export interface EntryRefs {
+  rows: number;
+  nodeId: string[];
+  fileType: string[];
+  version: number[];
+  /** Row time, µs. */
+  timestamp: number[];
+  /** Inline content (directory snapshots, small files); null when stored as a large file. */
+  content: (Uint8Array | null)[];
+  sha256: string[];
+  size: number[];
+}
+
+/** Decodes the EntryRefs columns of a data file written by encodeEntries; UndecodableError when the bytes are not one. */
+export async function decodeEntryRefs(bytes: Uint8Array): Promise<EntryRefs> {
+  let raw: RawColumns;
+  try {
+    raw = await readParquetColumns(bytes, ["node_id", "file_type", "version", "timestamp", "content", "sha256", "size"]);
+  } catch (e) {
+    throw new UndecodableError("Parquet", (e as Error)?.message ?? String(e), e);
+  }
+  const col = (name: string): unknown[] => {
+    const v = raw.values.get(name);
+    if (!v) throw new UndecodableError("Parquet", `an entry file without the column ${name}`);
+    return v;
+  };
+  return {
+    rows: raw.rows,
+    nodeId: col("node_id") as string[],
+    fileType: col("file_type") as string[],
+    version: col("version").map(Number),
+    timestamp: col("timestamp").map(Number),
+    content: raw.values.get("content") === undefined ? new Array<null>(raw.rows).fill(null) : (col("content") as (Uint8Array | null)[]),
+    sha256: col("sha256") as string[],
+    size: col("size").map(Number),
+  };
+}
+
 // ---------------------------------------------------------------------------
 // helpers
 

@@ -8,7 +8,7 @@ import type { Action, AddAction } from "./actions.ts";
 import { CorruptLogError, EntryPartitionError, InvalidKeyError, ObjectNotFoundError, UndecodableError, UnsupportedFeatureError } from "./errors.ts";
 import type { ObjectStore } from "./object-store.ts";
 import type { OplogEntry } from "./oplog-entry.ts";
-import { decodeEntries, encodeEntries } from "./parquet-codec.ts";
+import { decodeEntries, decodeEntryRefs, encodeEntries, type EntryRefs } from "./parquet-codec.ts";
 import { POND_ROW_VERSIONS_TAG, POND_VERSION_TAG, encodeRowVersions } from "./snapshot.ts";
 
 /** The OplogEntry columns as a Spark-style Delta schema (what `metaData.schemaString` holds). */
@@ -99,6 +99,30 @@ export async function writeEntryFile(
  * missing or whose size differs from the log is a CorruptLogError.
  */
 export async function readEntryFile(store: ObjectStore, add: AddAction): Promise<OplogEntry[]> {
+  const { key, partId, bytes } = await entryFileBytes(store, add);
+  try {
+    return await decodeEntries(bytes, partId);
+  } catch (e) {
+    if (e instanceof UndecodableError) throw new CorruptLogError(key, `is not a readable entry file (${e.data.detail})`, e);
+    throw e;
+  }
+}
+
+/** The payload and directory columns of an entry file (decodeEntryRefs), with readEntryFile's checks and errors. */
+export async function readEntryRefs(store: ObjectStore, add: Pick<AddAction, "path" | "size" | "partitionValues">): Promise<EntryRefs> {
+  const { key, bytes } = await entryFileBytes(store, add);
+  try {
+    return await decodeEntryRefs(bytes);
+  } catch (e) {
+    if (e instanceof UndecodableError) throw new CorruptLogError(key, `is not a readable entry file (${e.data.detail})`, e);
+    throw e;
+  }
+}
+
+async function entryFileBytes(
+  store: ObjectStore,
+  add: Pick<AddAction, "path" | "size" | "partitionValues">,
+): Promise<{ key: string; partId: string; bytes: Uint8Array }> {
   const partId = add.partitionValues?.part_id;
   if (typeof partId !== "string") throw new CorruptLogError(add.path, "has no part_id partition value in the log");
   const key = dataFileKey(store, add.path);
@@ -110,12 +134,7 @@ export async function readEntryFile(store: ObjectStore, add: AddAction): Promise
     throw e;
   }
   if (bytes.length !== add.size) throw new CorruptLogError(key, `is ${bytes.length} bytes, but the log says ${add.size}`);
-  try {
-    return await decodeEntries(bytes, partId);
-  } catch (e) {
-    if (e instanceof UndecodableError) throw new CorruptLogError(key, `is not a readable entry file (${e.data.detail})`, e);
-    throw e;
-  }
+  return { key, partId, bytes };
 }
 
 /** The store key of an add path: relative paths only, URI-decoded as the protocol says. */

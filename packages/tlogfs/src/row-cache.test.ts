@@ -254,4 +254,34 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       expect(texts(dir)).toEqual(after);
     });
   });
+  test("pruneRowCache() writes the base save() would write for the files it keeps, byte for byte, without decoding rows", () => {
+    withDir((dir) => {
+      const cache = fileRowCache(dir, TABLE);
+      // Strings shared between files and dropped with some, inline bytes, times past 2^53 µs, a journal.
+      const rows = (n: number) => [
+        row({ version: n, node_id: `node-${n % 3}`, attributes: `{"n":${n % 2}}` }),
+        row({ version: n + 100, file_type: "file:data", content: new Uint8Array([n, 0, 255]), max_event_time: 2n ** 60n + BigInt(n) }),
+      ];
+      cache.save(PART, new Map([1, 2, 3, 4].map((n) => [path(PART, n), rows(n)])));
+      cache.append(PART, new Map([[path(PART, 5), rows(5)]]));
+      cache.append(PART, new Map([[path(PART, 6), rows(6)]]));
+      const keep = (f: string) => f !== path(PART, 1) && f !== path(PART, 5);
+      const expected = (() => {
+        const files = cache.load(PART).files;
+        for (const p of [...files.keys()]) if (!keep(p)) files.delete(p);
+        let text = "";
+        withDir((other) => {
+          fileRowCache(other, TABLE).save(PART, files);
+          text = readFileSync(join(other, `${PART}.json`), "utf8");
+        });
+        return text;
+      })();
+      const [pruned] = pruneRowCache(dir, TABLE, keep, false);
+      expect(pruned!.dropped).toBe(2);
+      expect(readFileSync(join(dir, `${PART}.json`), "utf8")).toBe(expected);
+      expect(pruned!.after).toBe(Buffer.byteLength(expected));
+      expect(existsSync(join(dir, `${PART}.jsonl`))).toBe(false);
+      expect([...cache.load(PART).files.keys()].sort()).toEqual([2, 3, 4, 6].map((n) => path(PART, n)));
+    });
+  });
 });

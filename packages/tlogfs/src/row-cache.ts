@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { isSystemError, logger } from "@pond/diagnostics";
 import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
@@ -182,7 +182,6 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
     if (n.endsWith(".jsonl")) stems.add(n.slice(0, -".jsonl".length));
     else if (n.endsWith(".json")) stems.add(n.slice(0, -".json".length));
   }
-  const cache = fileRowCache(dir, tableId);
   const out: CachePrune[] = [];
   for (const stem of [...stems].sort()) {
     const base = join(dir, `${stem}.json`);
@@ -197,13 +196,9 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
       }
     }
     if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) continue;
-    const { files } = cache.load(partId);
-    let dropped = 0;
-    for (const p of [...files.keys()]) {
-      if (keep(p)) continue;
-      files.delete(p);
-      dropped++;
-    }
+    // The rows as cached (arrays naming a string table), not as OplogEntry objects: a
+    // collector's partition holds a row per version, and decoding them all took ~2 KB a row.
+    const { files, dropped } = loadRaw(dir, partId, tableId, keep);
     if (dropped === 0) continue;
     const before = sizeOf(base) + sizeOf(journal);
     if (files.size === 0) {
@@ -214,11 +209,232 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
       out.push({ path: base, dropped, before, after: 0 });
       continue;
     }
-    const after = Buffer.byteLength(baseText(files, partId, tableId));
-    if (!dryRun) cache.save(partId, files);
+    const after = dryRun ? writeRawBase(files, partId, tableId, () => {}) : saveRawBase(dir, files, partId, tableId);
     out.push({ path: base, dropped, before, after });
   }
   return out;
+}
+
+/** A cached file's rows as stored: where their text is, and the string table they index. */
+interface RawFile {
+  text: string;
+  start: number;
+  end: number;
+  strings: readonly string[];
+}
+
+/**
+ * What `load` reads (the base, then the journal's files it lacks) of the files `keep`
+ * accepts, left as cached rows. Only their rows are parsed: the others' text is stepped over
+ * (`members`), so pruning a collector's cache, where most files are ones cleanup deleted,
+ * costs the text and the kept rows, not every row. A base or journal line that is not
+ * this table's and partition's, or does not scan, is ignored as `load` ignores it.
+ */
+function loadRaw(dir: string, partId: string, tableId: string, keep: (entryFile: string) => boolean): { files: Map<string, RawFile>; dropped: number } {
+  const stem = join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"));
+  const files = new Map<string, RawFile>();
+  const dropped = new Set<string>();
+  /** Adds the kept files of the cache object `text` spans; a file already there stays. */
+  const add = (text: string, from: number, to: number) => {
+    const top = new Map(members(text, from, to).map((m) => [m.key, m]));
+    const value = (k: string): unknown => {
+      const m = top.get(k);
+      return m === undefined ? undefined : JSON.parse(text.slice(m.start, m.end));
+    };
+    if (value("format") !== FORMAT || value("table") !== tableId || value("part") !== partId) return;
+    const f = top.get("files");
+    if (f === undefined) throw new TypeError("row cache: no files");
+    let strings: string[] | undefined;
+    for (const m of members(text, f.start, f.end)) {
+      const p = fullPath(m.key, partId);
+      if (files.has(p)) continue;
+      if (!keep(p)) {
+        dropped.add(p);
+        continue;
+      }
+      strings ??= value("strings") as string[];
+      // Checked here, as `load` checks every row; parsed again, one file at a time, when written.
+      const rows = JSON.parse(text.slice(m.start, m.end)) as CachedRow[];
+      for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof strings[r[i]] !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
+      files.set(p, { text, start: m.start, end: m.end, strings });
+    }
+  };
+  const base = readIfAny(`${stem}.json`);
+  if (base !== undefined) {
+    try {
+      add(base, 0, base.length);
+    } catch (e) {
+      if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
+      files.clear();
+      dropped.clear();
+    }
+  }
+  const journal = readIfAny(`${stem}.jsonl`);
+  if (journal !== undefined) {
+    for (let at = 0; at < journal.length; ) {
+      let end = journal.indexOf("\n", at);
+      if (end < 0) end = journal.length;
+      if (end > at) {
+        try {
+          add(journal, at, end);
+        } catch (e) {
+          if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
+        }
+      }
+      at = end + 1;
+    }
+  }
+  for (const p of files.keys()) dropped.delete(p);
+  return { files, dropped: dropped.size };
+}
+
+/**
+ * The members of the JSON object that `text` spans from `from` to `to`: each key, and where
+ * its value's text starts and ends, without parsing the values. SyntaxError when the span is
+ * not one object.
+ */
+function members(text: string, from: number, to: number): { key: string; start: number; end: number }[] {
+  const out: { key: string; start: number; end: number }[] = [];
+  let i = from;
+  const bad = (what: string): never => {
+    throw new SyntaxError(`row cache: ${what} at ${i}`);
+  };
+  const ws = () => {
+    while (i < to && (text[i] === " " || text[i] === "\n" || text[i] === "\r" || text[i] === "\t")) i++;
+  };
+  /** Steps over the string starting at i (a quote). */
+  const str = () => {
+    for (i++; i < to; i++) {
+      if (text[i] === "\\") i++;
+      else if (text[i] === '"') return void i++;
+    }
+    bad("an unterminated string");
+  };
+  /** Steps over the value starting at i. */
+  const val = () => {
+    const c = text[i];
+    if (c === '"') return str();
+    if (c === "{" || c === "[") {
+      let depth = 0;
+      while (i < to) {
+        const d = text[i];
+        if (d === '"') {
+          str();
+          continue;
+        }
+        if (d === "{" || d === "[") depth++;
+        else if (d === "}" || d === "]") depth--;
+        i++;
+        if (depth === 0) return;
+      }
+      bad("an unterminated value");
+    }
+    const s = i;
+    while (i < to && text[i] !== "," && text[i] !== "}" && text[i] !== "]") i++;
+    if (i === s) bad("a missing value");
+  };
+  ws();
+  if (text[i] !== "{") bad("no object");
+  i++;
+  ws();
+  if (text[i] === "}") return out;
+  for (;;) {
+    ws();
+    if (text[i] !== '"') bad("no key");
+    const ks = i;
+    str();
+    const key = JSON.parse(text.slice(ks, i)) as string;
+    ws();
+    if (text[i] !== ":") bad("no colon");
+    i++;
+    ws();
+    const start = i;
+    val();
+    out.push({ key, start, end: i });
+    ws();
+    if (text[i] === ",") {
+      i++;
+      continue;
+    }
+    if (text[i] === "}") break;
+    bad("no comma");
+  }
+  i++;
+  ws();
+  if (i !== to) bad("text after the object");
+  return out;
+}
+
+/**
+ * Emits, in pieces, the base text `save` would write for these files (their rows re-indexed
+ * into one fresh string table, numbered as `encode` numbers it); returns its length in bytes.
+ * Two passes over the files, each parsing one file's rows at a time: the first numbers the
+ * strings (which come first in the text), the second writes the rows.
+ */
+function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: string, emit: (piece: string) => void): number {
+  let bytes = 0;
+  const out = (piece: string) => {
+    bytes += Buffer.byteLength(piece);
+    emit(piece);
+  };
+  const strings = new Strings();
+  const rowsOf = (f: RawFile) => JSON.parse(f.text.slice(f.start, f.end)) as CachedRow[];
+  for (const f of files.values()) {
+    for (const r of rowsOf(f)) {
+      strings.of(f.strings[r[0]]!);
+      strings.of(f.strings[r[1]]!);
+      strings.of(f.strings[r[9]]!);
+    }
+  }
+  out(
+    `{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":${JSON.stringify(strings.list)},"files":{`,
+  );
+  let first = true;
+  for (const [p, f] of files) {
+    const rows = rowsOf(f);
+    for (const r of rows) {
+      r[0] = strings.of(f.strings[r[0]]!);
+      r[1] = strings.of(f.strings[r[1]]!);
+      r[9] = strings.of(f.strings[r[9]]!);
+    }
+    out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:${JSON.stringify(rows)}`);
+    first = false;
+  }
+  out("}}");
+  return bytes;
+}
+
+/** Replaces `partId`'s base with these files (see writeRawBase) and drops its journal, as `save` does; returns the base's length in bytes. */
+function saveRawBase(dir: string, files: Map<string, RawFile>, partId: string, tableId: string): number {
+  const path = `${join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"))}.json`;
+  const tmp = `${path}.${process.pid}.tmp`;
+  let bytes: number | undefined;
+  writeCache(
+    "row cache",
+    path,
+    () => {
+      const fd = openSync(tmp, "w");
+      try {
+        bytes = writeRawBase(files, partId, tableId, (piece) => writeSync(fd, piece));
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(tmp, path);
+      rmSync(`${path.slice(0, -".json".length)}.jsonl`, { force: true });
+    },
+    tmp,
+  );
+  // Not written (a full or read-only disk): the size it would have had.
+  return bytes ?? writeRawBase(files, partId, tableId, () => {});
+}
+
+function readIfAny(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    if (isSystemError(e, "ENOENT")) return undefined;
+    throw e;
+  }
 }
 
 /**

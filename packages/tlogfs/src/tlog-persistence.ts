@@ -102,6 +102,19 @@ export class TLogPersistence implements Persistence {
     for (const path of this.decoded.keys()) if (!live.has(path)) this.decoded.delete(path);
   }
 
+  /**
+   * Forgets every entry file's decoded rows and every row, summary and directory cache this
+   * process loaded; views read them again when they need them. For a long command whose next
+   * step needs none of them: `pond maintain full`'s cleanup after its merge, which had loaded
+   * a row a version of each series it planned (hundreds of MB at 100,000 versions).
+   */
+  forgetLoaded(): void {
+    this.decoded.clear();
+    this.diskRows?.parts.clear();
+    this.diskRows?.summaries?.parts.clear();
+    if (this.dirRows) delete this.dirRows.loaded;
+  }
+
   /** The view as of a point in time (ms since the epoch): the newest commit at or before it. */
   async viewAt(timestampMs: number): Promise<TLogView> {
     const snapshot = await loadSnapshot(this.store, { timestamp: timestampMs });

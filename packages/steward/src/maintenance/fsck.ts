@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { CorruptLogError, decodeDirectory, describeParquet, loadSnapshot, type OplogEntry } from "@pond/oplog";
+import { CorruptLogError, decodeDirectory, describeParquet, loadSnapshot } from "@pond/oplog";
 import { PondError } from "@pond/diagnostics";
 import { sha256Hex } from "@pond/tinyfs";
 import { checkControlHistory } from "../control-log.ts";
 import type { Pond } from "../pond.ts";
-import { scanPond, type PondScan } from "./reachability.ts";
+import { scanPond, type DirectoryRow, type PondScan } from "./reachability.ts";
 
 /** One thing `pond fsck` found wrong: where, what, and what to do about it. */
 export interface FsckProblem {
@@ -40,6 +40,7 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
   let scan: PondScan;
   try {
     scan = await scanPond(pond, {
+      txnIds: true,
       onEntryError: (add, e) => problems.push({ path: `data/${add.path}`, problem: e.message, fix: RESTORE }),
     });
   } catch (e) {
@@ -62,27 +63,25 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
       fix: "restore the pond from a remote (`pond restore`)",
     });
   }
-  for (const [path, rows] of scan.rows) {
-    for (const r of rows) if (r.file_type === "directory") checkDirectory(path, r, problems);
-  }
+  for (const d of scan.directories) checkDirectory(d, problems);
   for (const [key, ref] of scan.largeFiles) {
     if (scan.unreachedPayloads.has(key)) continue; // no snapshot reads it
     report.payloads++;
     const full = join(pond.paths.data, key);
-    const row = ref.rows[0]!;
+    const row = ref.first;
     let size: number;
     try {
       size = statSync(full).size;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      problems.push({ path: `data/${key}`, problem: `is missing (node ${row.node_id} version ${row.version} needs it)`, fix: RESTORE });
+      problems.push({ path: `data/${key}`, problem: `is missing (node ${row.nodeId} version ${row.version} needs it)`, fix: RESTORE });
       continue;
     }
     if (size !== ref.size) {
       problems.push({ path: `data/${key}`, problem: `is ${size} bytes, the log says ${ref.size}`, fix: RESTORE });
       continue;
     }
-    const parquet = ref.rows.some((r) => r.file_type === "file:table" || r.file_type === "file:series");
+    const parquet = ref.parquet;
     if (quick && !parquet) continue;
     const bytes = readFileSync(full);
     report.bytesChecked += bytes.length;
@@ -105,16 +104,16 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
   return report;
 }
 
-function checkDirectory(entryFile: string, r: OplogEntry, problems: FsckProblem[]): void {
+function checkDirectory(r: DirectoryRow, problems: FsckProblem[]): void {
   if (!r.content) {
-    problems.push({ path: `data/${entryFile}`, problem: `directory ${r.node_id} version ${r.version} has no inline snapshot`, fix: RESTORE });
+    problems.push({ path: `data/${r.entryFile}`, problem: `directory ${r.nodeId} version ${r.version} has no inline snapshot`, fix: RESTORE });
     return;
   }
   try {
-    decodeDirectory(r.content, `directory ${r.node_id} version ${r.version}`);
+    decodeDirectory(r.content, `directory ${r.nodeId} version ${r.version}`);
   } catch (e) {
     if (!(e instanceof CorruptLogError) && !(e instanceof Error)) throw e;
-    problems.push({ path: `data/${entryFile}`, problem: `directory ${r.node_id} version ${r.version} does not decode (${e.message})`, fix: RESTORE });
+    problems.push({ path: `data/${r.entryFile}`, problem: `directory ${r.nodeId} version ${r.version} does not decode (${e.message})`, fix: RESTORE });
   }
 }
 
@@ -144,7 +143,7 @@ function checkControlLog(pond: Pond, scan: PondScan, problems: FsckProblem[]): v
     recorded.add(t.txnId);
     const c = byVersion.get(t.seq);
     if (!c) continue; // before the oldest commit still in the log (cleaned up after a checkpoint)
-    const txnId = (c.commitInfo?.pond as { txnId?: string } | undefined)?.txnId;
+    const txnId = c.txnId;
     if (t.seq > 0 && txnId !== undefined && txnId !== t.txnId) {
       problems.push({
         path: "control/transactions.jsonl",
@@ -154,7 +153,7 @@ function checkControlLog(pond: Pond, scan: PondScan, problems: FsckProblem[]): v
     }
   }
   for (const c of scan.commits) {
-    const txnId = (c.commitInfo?.pond as { txnId?: string } | undefined)?.txnId;
+    const txnId = c.txnId;
     if (c.version === 0 || txnId === undefined || recorded.has(txnId)) continue;
     problems.push({
       path: "control/transactions.jsonl",

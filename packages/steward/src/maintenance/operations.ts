@@ -1,11 +1,11 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { CHECKPOINT_FIELDS, checkpointKey, LAST_CHECKPOINT_KEY, latestVersion, listCommits, loadSnapshot, writeCheckpoint } from "@pond/oplog";
+import { CHECKPOINT_FIELDS, checkpointKey, eachCommit, LAST_CHECKPOINT_KEY, latestVersion, loadSnapshot, writeCheckpoint } from "@pond/oplog";
 import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, pruneVerifiedPayloads, VERIFIED_PAYLOADS_FILE, type CachePrune } from "@pond/tlogfs";
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { scanPond, type PondFile, type ScanPlan } from "./reachability.ts";
+import { collectGarbage, scanPond, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
 import { rotateControl } from "../control-rotate.ts";
 import { configValue, parseSize } from "./pond-config.ts";
@@ -63,7 +63,9 @@ export async function expire(
   return locked(pond, "pond maintain expire", dryRun, async () => {
     const now = rule.now ?? Date.now();
     const state = readExpiry(pond.paths.control);
-    const commits = await listCommits(pond.persistence.store);
+    // Each commit's version and time only: the commits themselves are read a window at a time and dropped.
+    const commits: { version: number; timestamp: number }[] = [];
+    await eachCommit(pond.persistence.store, ({ version, timestamp }) => void commits.push({ version, timestamp }));
     const horizon = planHorizon(commits, state.horizon, { ...rule, now });
     const newly = commits.filter((c) => c.version >= state.horizon && c.version < horizon);
     if (horizon > state.horizon) {
@@ -167,27 +169,22 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
   const archiveAfter = parseSize("maintain.control-archive-after", configValue(control, "maintain.control-archive-after") ?? "1MiB");
   return locked(pond, "pond maintain cleanup", dryRun, async () => {
     const now = opts.now ?? Date.now();
+    // What an earlier step of the same command loaded (a merge's rows) is not needed here.
+    pond.persistence.forgetLoaded();
+    collectGarbage();
     // A remote keeps the full history: what one has not received yet (its pushes
     // continue from its last pushed version) stays, expired or not.
     const floor = pushFloor(pond);
     const plan = dryRun ? dryRunPlans.get(pond) : undefined;
-    const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }), ...(plan ? { plan } : {}) });
-    const heldBack =
-      floor !== undefined && scan.horizon < scan.expiry.horizon
-        ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)`
-        : "";
-    const doomed = scan.files.filter((f) => !f.reachable && f.unneededSince !== undefined && f.unneededSince + opts.retentionMs <= now);
-    const waiting = scan.files.filter((f) => !f.reachable && !doomed.includes(f));
-    doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));
-    for (const f of doomed) {
-      if (dryRun) continue;
-      rmSync(join(pond.paths.data, f.key), { force: true });
-    }
+    // The scan (every file of the pond) is let go before the caches are pruned, which reads
+    // the row cache whole: the two peaks of memory do not add up.
+    const gone = await deleteUnneeded(pond, { now, retentionMs: opts.retentionMs, dryRun, floor, ...(plan ? { plan } : {}) });
+    const { bytes, horizon, heldBack } = gone;
+    collectGarbage();
     // The verified-payloads record keeps a line per payload ever hashed: drop those whose
     // file is gone (these, and any an older cleanup left), so reads stop parsing them.
     if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_FILE), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
-    const pruned = pruneCaches(pond, scan.files, new Set(doomed), dryRun);
-    const bytes = doomed.reduce((s, f) => s + f.size, 0);
+    const pruned = pruneCaches(pond, gone.staying, dryRun);
     const cacheBytes = pruned.reduce((s, c) => s + c.before - c.after, 0);
     const cacheRecords = pruned.reduce((s, c) => s + c.dropped, 0);
     const would = dryRun ? "would be " : "";
@@ -220,17 +217,17 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     return {
       step: "cleanup",
       dryRun,
-      files: doomed.length + pruned.length + controlItems.length,
+      files: gone.items.length + pruned.length + controlItems.length,
       bytes: bytes + cacheBytes + controlFreed,
       detail:
-        `${doomed.length} file(s), ${bytes} bytes ${would}deleted; ${waiting.length} unneeded file(s) kept until the retention passes; horizon ${scan.horizon}${heldBack}` +
+        `${gone.items.length} file(s), ${bytes} bytes ${would}deleted; ${gone.waiting} unneeded file(s) kept until the retention passes; horizon ${horizon}${heldBack}` +
         (pruned.length
           ? `; derived caches: ${cacheRecords} record(s) of removed entry files ${would}pruned from ${pruned.length} file(s), ${cacheBytes} bytes`
           : "") +
         controlDetail,
       items: [
         ...controlItems,
-        ...doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
+        ...gone.items,
         ...pruned.map((c) => ({
           key: `control/${relative(pond.paths.control, c.path).split(sep).join("/")}`,
           size: c.before - c.after,
@@ -242,18 +239,53 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
 }
 
 /**
+ * Scans the pond and deletes (unless `dryRun`) the files no unexpired snapshot needs whose
+ * retention has passed, log files last: a crash midway leaves a log that still names nothing
+ * deleted. Returns what the report needs, and the entry files that stay (for pruneCaches);
+ * the scan itself is dropped when this returns.
+ */
+async function deleteUnneeded(
+  pond: Pond,
+  opts: { now: number; retentionMs: number; dryRun: boolean; floor: { name: string; version: number } | undefined; plan?: ScanPlan },
+): Promise<{ items: MaintenanceStep["items"]; bytes: number; waiting: number; staying: Set<string>; horizon: number; heldBack: string }> {
+  const { now, floor } = opts;
+  const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }), ...(opts.plan ? { plan: opts.plan } : {}) });
+  const heldBack =
+    floor !== undefined && scan.horizon < scan.expiry.horizon
+      ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)`
+      : "";
+  const doomed = scan.files.filter((f) => !f.reachable && f.unneededSince !== undefined && f.unneededSince + opts.retentionMs <= now);
+  const doomedSet = new Set(doomed);
+  // A set, not `doomed.includes`: that was O(files²), minutes at 100,000 versions.
+  const waiting = scan.files.filter((f) => !f.reachable && !doomedSet.has(f)).length;
+  doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));
+  for (const f of doomed) {
+    if (opts.dryRun) continue;
+    rmSync(join(pond.paths.data, f.key), { force: true });
+  }
+  const staying = new Set<string>();
+  for (const f of scan.files) if (f.kind === "entry" && !doomedSet.has(f)) staying.add(f.key);
+  return {
+    items: doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
+    bytes: doomed.reduce((s, f) => s + f.size, 0),
+    waiting,
+    staying,
+    horizon: scan.horizon,
+    heldBack,
+  };
+}
+
+/**
  * Drops the derived caches' records (row cache, series summaries, directory cache: see
- * tlogfs) of entry files that are not on disk once `doomed` is deleted: they name files no
+ * tlogfs) of entry files that are not on disk once the deletions are done: they name files no
  * unexpired snapshot reads, so no command will look them up again (names are unique). Only
- * records of files this scan saw under `data/` and that stay are kept; a record dropped
+ * records of files the scan saw under `data/` and that stay (`staying`) are kept; a record dropped
  * wrongly would cost one read of its file, never a different answer, as a missing record
  * is read from the log. Runs after the deletions (a crash between leaves records of
  * deleted files: harmless, and the next cleanup drops them). `collect-config-cache.json`
  * is keyed by config text, not entry files, and bounded (64 entries): left alone.
  */
-function pruneCaches(pond: Pond, files: readonly PondFile[], doomed: ReadonlySet<PondFile>, dryRun: boolean): CachePrune[] {
-  const staying = new Set<string>();
-  for (const f of files) if (f.kind === "entry" && !doomed.has(f)) staying.add(f.key);
+function pruneCaches(pond: Pond, staying: ReadonlySet<string>, dryRun: boolean): CachePrune[] {
   const keep = (entryFile: string) => staying.has(entryFile);
   const table = pond.identity.pondId;
   const rowDir = join(pond.paths.control, "row-cache");
