@@ -265,7 +265,13 @@ describe("a merge of a series' newest versions", () => {
       const rows = fileRowCache(caches, "pond-1");
       const p = new TLogPersistence(store, {
         now: () => t++,
-        rowCache: { ...rows, load: (part) => (loads.n++, rows.load(part)) },
+        rowCache: {
+          ...rows,
+          load: (part) => {
+            loads.n++;
+            return rows.load(part);
+          },
+        },
         seriesSummaries: fileSeriesSummaryCache(caches, "pond-1"),
         compactFromFiles: 4,
         compactFanIn: 2,
