@@ -83,17 +83,31 @@ export async function resolveSources(
       if (isGlob(pattern) && m.entryType === "directory") continue;
       throw new NotQueryableError(m.path, m.entryType);
     }
+    let versions = (m as { versions?: VersionInfo[] }).versions;
+    let newest: { timestampColumn?: string; newestRowPerTime?: true } | undefined;
     if (whole && m.entryType === "file:series") {
       // Under a time range a merged file is read whole when it overlaps, as below, if its
       // versions all recorded the same columns (else the versions' own columns decide).
-      const src = summarySource(view, m.path, await view.seriesSummary(m.parentId, m.nodeId), opts.range);
+      const summary = await view.seriesSummary(m.parentId, m.nodeId);
+      const src = summarySource(view, m.path, summary, opts.range);
       if (src) {
         out.push(src);
         continue;
       }
+      // Else the versions decide, but only those of the files whose span overlaps the range:
+      // no other version can (a version's range is within its file's span). A day of a long
+      // series then reads a few thousand rows, not every version's.
+      if (opts.range && versions === undefined) {
+        versions = await versionsInRange(view, m, summary, opts.range);
+        if (versions)
+          newest = {
+            ...(summary.timestampColumn === undefined ? {} : { timestampColumn: summary.timestampColumn }),
+            ...(summary.newestRowPerTime ? { newestRowPerTime: true } : {}),
+          };
+      }
     }
     // A stat already read the versions; a glob match did not.
-    const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
+    versions ??= await view.versions(m.parentId, m.nodeId);
     let chosen = versions;
     if (m.entryType === "file:table" || opts.version !== undefined) {
       const v = opts.version === undefined ? versions[versions.length - 1] : versions.find((x) => x.version === opts.version);
@@ -188,15 +202,16 @@ export async function resolveSources(
       if (!g.overlaps) files.splice(files.indexOf(g.file), 1);
     }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
-    const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
-    const newest = chosen[chosen.length - 1]?.attributes;
+    // The newest version's settings: of the series' summary when only some versions were read.
+    const tsCol = newest ? newest.timestampColumn : chosen[chosen.length - 1]?.attributes.timestamp_column;
+    const rowPerTime = newest ? newest.newestRowPerTime === true : chosen[chosen.length - 1]?.attributes.newest_row_per_time === true;
     out.push({
       path: m.path,
       entryType: m.entryType,
       files,
       skipped,
       timestampColumn: typeof tsCol === "string" ? tsCol : undefined,
-      ...(m.entryType === "file:series" && newest?.newest_row_per_time === true ? { newestRowPerTime: true } : {}),
+      ...(m.entryType === "file:series" && rowPerTime ? { newestRowPerTime: true } : {}),
     });
   }
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
@@ -247,6 +262,30 @@ function summarySource(view: TLogView, path: string, s: SeriesSummary, range: Ti
     ...(s.newestRowPerTime ? { newestRowPerTime: true } : {}),
     summarized: true,
   };
+}
+
+/**
+ * The versions of series `m` held by the files of its summary whose span overlaps `range`
+ * (ascending), read from the entry files that hold them (see TLogView.versionsBetween);
+ * undefined when the summary's files are not runs of consecutive versions, or those
+ * versions cannot be read apart from the others.
+ */
+async function versionsInRange(
+  view: TLogView,
+  m: { parentId: string; nodeId: string },
+  s: SeriesSummary,
+  range: TimeRange,
+): Promise<VersionInfo[] | undefined> {
+  const runs: { lo: number; hi: number }[] = [];
+  for (const [i, f] of s.files.entries()) {
+    const next = s.files[i + 1]?.version ?? s.lastVersion + 1;
+    if (f.version + (f.merged ? (f.count ?? Number.NaN) : 1) !== next) return undefined;
+    if (!overlaps(range, f.minEventTime === null ? null : BigInt(f.minEventTime), f.maxEventTime === null ? null : BigInt(f.maxEventTime))) continue;
+    const last = runs[runs.length - 1];
+    if (last && last.hi + 1 === f.version) last.hi = next - 1;
+    else runs.push({ lo: f.version, hi: next - 1 });
+  }
+  return view.versionsBetween(m.parentId, m.nodeId, runs);
 }
 
 /** A recorded column list as `name type` keys; undefined when it is not one. */
