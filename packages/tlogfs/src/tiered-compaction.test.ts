@@ -307,5 +307,5 @@ describe("a merge of a series' newest versions", () => {
     expect(visible(after)).toEqual(visible(before));
     expect(after.filter((v) => fresh.storedPayload(v).sha256 === staged.sha256).map((v) => v.version)).toEqual([117, 118, 119]);
     await checkPartitions(fresh, { fromFiles: 4, fanIn: 2, maxBytes: 1 << 30 }, "after the merge");
-  });
+  }, 60_000);
 });

@@ -226,7 +226,9 @@ export async function resolveSources(
  * knows a merged file's time span, not its versions', so a file whose span overlaps the
  * range while none of its versions does would be read where resolveSources leaves it out.
  * That adds no row (the time filter drops them all), and no column when the file adds
- * none to the own payloads read beside it; anything else is left to the versions.
+ * none to the own payloads read beside it, or, with no own payload in range, when every
+ * merged file in range recorded the same columns and one of their versions surely overlaps
+ * (`someVersionIn`); anything else is left to the versions.
  */
 function summarySource(view: TLogView, path: string, s: SeriesSummary, range: TimeRange | undefined): ResolvedSource | undefined {
   const inRange = range
@@ -236,7 +238,8 @@ function summarySource(view: TLogView, path: string, s: SeriesSummary, range: Ti
     const own = inRange.filter((f) => !f.merged);
     const have = new Set(own.flatMap((f) => columnKeys(f.columns) ?? []));
     const covered = (f: SummaryFile) => !f.mixedColumns && (columnKeys(f.columns) ?? ["?"]).every((k) => have.has(k));
-    if (own.length === 0 || own.some((f) => columnKeys(f.columns) === undefined) || !inRange.every((f) => !f.merged || covered(f))) return undefined;
+    const byOwn = own.length > 0 && !own.some((f) => columnKeys(f.columns) === undefined) && inRange.every((f) => !f.merged || covered(f));
+    if (!byOwn && !(own.length === 0 && sameColumnsMerged(inRange) && someVersionIn(range, inRange))) return undefined;
   }
   const files: PayloadFile[] = inRange.map((f) => {
     const hostPath = view.payloadPathOf(f.sha256);
@@ -286,6 +289,27 @@ async function versionsInRange(
     else runs.push({ lo: f.version, hi: next - 1 });
   }
   return view.versionsBetween(m.parentId, m.nodeId, runs);
+}
+
+/**
+ * True when merged files `files` (none mixed) all recorded the same columns: read whole
+ * under a range, any of them adds the columns the others read, and no other.
+ */
+function sameColumnsMerged(files: readonly SummaryFile[]): boolean {
+  const keys = files.map((f) => (f.mixedColumns ? undefined : columnKeys(f.columns)));
+  const first = keys[0];
+  return first !== undefined && keys.every((k) => k !== undefined && k.length === first.length && k.every((x, i) => x === first[i]));
+}
+
+/**
+ * True when some version of `files` (each overlapping `range`) surely overlaps it: a file's
+ * span starts or ends inside the range (the version that starts it, or ends it, is in), or
+ * a version's events are unknown (it is read under any range). Then the files' columns are
+ * the answer's, as when the versions decide; without one, none might be read at all.
+ */
+function someVersionIn(range: TimeRange, files: readonly SummaryFile[]): boolean {
+  const inside = (t: bigint) => (range.start === undefined || range.start <= t) && (range.end === undefined || t < range.end);
+  return files.some((f) => f.minEventTime === null || f.maxEventTime === null || inside(BigInt(f.minEventTime)) || inside(BigInt(f.maxEventTime)));
 }
 
 /** A recorded column list as `name type` keys; undefined when it is not one. */
