@@ -55,4 +55,4 @@ test("after merge and full cleanup the record names only payloads still on disk;
   expect({ code: first.code, stdout: first.stdout }).toEqual({ code: 0, stdout: before });
   expect(hashed(first.stderr)).toBe(0);
   expect((await pondOk(sql, P)).stdout).toBe(before);
-});
+}, 60_000);

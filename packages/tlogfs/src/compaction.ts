@@ -1,7 +1,7 @@
-import { POND_ROW_VERSIONS_TAG, writeEntryFile, type Action, type ActiveFile, type ObjectStore, type OplogEntry } from "@pond/oplog";
+import { writeEntryFile, type Action, type ActiveFile, type ObjectStore, type OplogEntry } from "@pond/oplog";
 import { PondFormatError } from "./errors.ts";
 import { mergedRowAttributes } from "./merged-payload.ts";
-import { isMerged, type PartitionIndex } from "./partition-index.ts";
+import { isMerged, rowCountOf, type PartitionIndex } from "./partition-index.ts";
 
 /**
  * A commit that would leave a partition with this many of a commit's own entry files
@@ -49,34 +49,6 @@ export interface Compaction {
   addedRows: OplogEntry[];
 }
 
-const counted = new WeakMap<ActiveFile, number | undefined>();
-
-/**
- * The rows of merged entry file `f`: the count of versions in its row-versions tag (runs
- * `first:step:count`, see encodeRowVersions), or its stats' when the tag does not parse
- * (stats are not always kept: the snapshot cache leaves them out).
- */
-function recordsOf(f: ActiveFile): number | undefined {
-  if (counted.has(f)) return counted.get(f);
-  let n: number | undefined = 0;
-  const tag = f.tags?.[POND_ROW_VERSIONS_TAG] ?? "";
-  if (tag !== "")
-    for (const run of tag.split(",")) {
-      const m = /^\d{1,15}:-?\d{1,15}:(\d{1,9})$/.exec(run);
-      if (!m) {
-        n = undefined;
-        break;
-      }
-      n += Number(m[1]);
-    }
-  if (n === undefined) {
-    const m = f.stats ? /"numRecords":(\d+)/.exec(f.stats) : null;
-    n = m ? Number(m[1]) : undefined;
-  }
-  counted.set(f, n);
-  return n;
-}
-
 /** The tier a merged file of `rows` file rows belongs to: 1 under (fromFiles - 1) × fanIn rows, one more for each further factor of fanIn. */
 export function tierOfRows(rows: number, c: Pick<CompactOptions, "fromFiles" | "fanIn">): number {
   let tier = 1;
@@ -90,7 +62,7 @@ export function tierOfRows(rows: number, c: Pick<CompactOptions, "fromFiles" | "
  */
 export function tierOf(f: ActiveFile, c: Pick<CompactOptions, "fromFiles" | "fanIn">): number | undefined {
   if (!isMerged(f)) return 0;
-  const rows = recordsOf(f);
+  const rows = rowCountOf(f);
   return rows === undefined ? undefined : tierOfRows(rows, c);
 }
 
@@ -223,8 +195,19 @@ async function filesHolding(index: PartitionIndex, partId: string, old: readonly
     } else nodes.set(node, { lo: v, hi: v });
   }
   const candidates = old.filter((f) => [...nodes].some(([node, r]) => mayHold(f, node, r.lo, r.hi)));
-  const rows = await index.fileRowsIn(partId, candidates);
-  return candidates.filter((_, i) => rows[i]!.some((r) => merges.has(`${r.node_id}/${r.version}`)));
+  // Newest first (as `old` is), until every version is found: each row is in exactly one
+  // active file, and a merge of a series' newest versions finds them in its newest files,
+  // so it reads those, not every row of the folder (see PartitionIndex.fileRowsIn).
+  const missing = new Set(merges.keys());
+  const out: ActiveFile[] = [];
+  for (const f of candidates) {
+    if (missing.size === 0) break;
+    const [rows] = await index.fileRowsIn(partId, [f]);
+    let holds = false;
+    for (const r of rows!) holds = missing.delete(`${r.node_id}/${r.version}`) || holds;
+    if (holds) out.push(f);
+  }
+  return out;
 }
 
 /** False only when `f`'s stats prove it holds no row of `nodeId` with a version in [lo, hi]. */

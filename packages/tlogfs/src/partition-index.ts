@@ -121,6 +121,12 @@ export class PartitionIndex {
       return (await Promise.all(files.map((f) => this.rows(f)))).map((rows) => rows.filter((r) => r.file_type !== "directory"));
     }
     let cache = this.diskRows.parts.get(partId);
+    if (!cache && fewRows(files, all)) {
+      // A few files of a long partition (a commit's compaction of its newest files, a merge's
+      // of its newest versions): read from their entry files, not from the cache of every
+      // row, which a series of 100,000 versions made 55 MB of JSON (~0.4 s and ~500 MB to load).
+      return (await Promise.all(files.map((f) => this.rows(f)))).map((rows) => rows.filter((r) => r.file_type !== "directory"));
+    }
     if (!cache) this.diskRows.parts.set(partId, (cache = this.diskRows.store.load(partId)));
     const missing = files.filter((f) => !cache.files.has(f.path));
     if (missing.length > 0) {
@@ -277,6 +283,55 @@ function noteVersions(f: ActiveFile, rows: readonly OplogEntry[]): void {
   const versions = decodeRowVersions(tag);
   if (versions?.length !== rows.length) return;
   for (const [i, r] of rows.entries()) rowVersion.set(r, versions[i]!);
+}
+
+/**
+ * True when `files` hold at most 1/FEW_ROWS_PART of the rows of `all` (their partition's
+ * files), and at most FEW_ROWS_MAX: a commit's own file counts as 2 rows (a version's and
+ * its folder's) when its stats do not say. Decoding entry files cost no more a row than
+ * parsing the cache (~2 against ~3 µs at 100,000 rows, CPU profiles of the compiled
+ * binary), and holds only the rows asked for.
+ */
+function fewRows(files: readonly ActiveFile[], all: readonly ActiveFile[]): boolean {
+  const rows = (fs: readonly ActiveFile[]) => fs.reduce((n, f) => n + (rowCountOf(f) ?? (isMerged(f) ? Number.POSITIVE_INFINITY : 2)), 0);
+  const mine = rows(files);
+  return mine <= FEW_ROWS_MAX && mine * FEW_ROWS_PART <= rows(all);
+}
+
+/** See `fewRows`. */
+const FEW_ROWS_PART = 2;
+const FEW_ROWS_MAX = 50_000;
+
+const counted = new WeakMap<ActiveFile, number | undefined>();
+
+/**
+ * The rows of entry file `f`: for a merged file the count of versions in its row-versions
+ * tag (runs `first:step:count`, see encodeRowVersions), else (or when the tag does not
+ * parse) its stats' `numRecords`; undefined when neither tells (the snapshot cache leaves
+ * stats out).
+ */
+export function rowCountOf(f: ActiveFile): number | undefined {
+  if (counted.has(f)) return counted.get(f);
+  let n: number | undefined;
+  const tag = f.tags?.[POND_ROW_VERSIONS_TAG];
+  if (tag !== undefined) {
+    n = 0;
+    if (tag !== "")
+      for (const run of tag.split(",")) {
+        const m = /^\d{1,15}:-?\d{1,15}:(\d{1,9})$/.exec(run);
+        if (!m) {
+          n = undefined;
+          break;
+        }
+        n += Number(m[1]);
+      }
+  }
+  if (n === undefined) {
+    const m = f.stats ? /"numRecords":(\d+)/.exec(f.stats) : null;
+    n = m ? Number(m[1]) : undefined;
+  }
+  counted.set(f, n);
+  return n;
 }
 
 /** False only when the file's stats prove it holds no row of `nodeId`. */

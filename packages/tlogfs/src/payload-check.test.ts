@@ -54,3 +54,23 @@ describe("pruneVerifiedPayloads()", () => {
     });
   });
 });
+
+describe("fileVerifiedPayloads().forget()", () => {
+  test("drops the lines of the payloads named, keeps the others (the newest per hash), and later appends land on whole lines", () => {
+    withDir((dir, path) => {
+      writeFileSync(path, `${A} 1:1:1:1:1\n${B} 2:2:2:2:2\n${C} 3:3:3:3:3\n${A} 1:9:1:1:1\n${D.slice(0, 40)}`);
+      const rec = fileVerifiedPayloads(path);
+      rec.forget([B, D]);
+      expect(readFileSync(path, "utf8")).toBe(`${A} 1:9:1:1:1\n${C} 3:3:3:3:3\n`);
+      expect([rec.has(A, "1:9:1:1:1"), rec.has(B, "2:2:2:2:2"), rec.has(C, "3:3:3:3:3")]).toEqual([true, false, true]);
+      rec.record(D, "4:4:4:4:4");
+      const fresh = fileVerifiedPayloads(path);
+      expect([fresh.has(A, "1:9:1:1:1"), fresh.has(B, "2:2:2:2:2"), fresh.has(C, "3:3:3:3:3"), fresh.has(D, "4:4:4:4:4")]).toEqual([true, false, true, true]);
+      expect(readdirSync(dir)).toEqual([VERIFIED_PAYLOADS_FILE]);
+      // Nothing to drop: the file is not rewritten.
+      const text = readFileSync(path, "utf8");
+      fresh.forget(["e".repeat(64)]);
+      expect(readFileSync(path, "utf8")).toBe(text);
+    });
+  });
+});

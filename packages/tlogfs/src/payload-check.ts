@@ -28,6 +28,13 @@ export interface VerifiedPayloads {
   has(sha256: string, identity: string): boolean;
   /** Remembers a verification (best effort: a refused write is skipped). */
   record(sha256: string, identity: string): void;
+  /**
+   * Drops what is remembered of these payloads (best effort, as `record`), so the record
+   * holds the payloads reads still use: a merge forgets its inputs, which only reads of
+   * snapshots before it still name. Dropping a line can only cost a hash, never let a
+   * changed file pass.
+   */
+  forget(sha256s: Iterable<string>): void;
 }
 
 /** One payload to check: where it is, what the log says, and how to name it in an error. */
@@ -169,6 +176,25 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
       } catch (e) {
         if (!isWriteRefused(e)) throw e;
         logger.debug("verified-payload record not written", { path, error: (e as Error).message });
+      }
+    },
+    forget(sha256s) {
+      const map = load();
+      let dropped = 0;
+      for (const sha of sha256s) if (map.delete(sha)) dropped++;
+      if (dropped === 0) return;
+      // Rewritten whole (temp file, rename), as when compacted: an append another process
+      // makes meanwhile is lost, which costs that payload one more hash.
+      const tmp = `${path}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, [...map].map(([h, id]) => `${h} ${id}\n`).join(""));
+        renameSync(tmp, path);
+        lines = map.size;
+        torn = false;
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        if (!isWriteRefused(e)) throw e;
+        logger.debug("verified-payload record not rewritten", { path, error: (e as Error).message });
       }
     },
   };

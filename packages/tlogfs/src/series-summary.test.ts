@@ -11,6 +11,7 @@ import { fileRowCache } from "./row-cache.ts";
 import { seriesSchemaOf } from "./query/series-schema.ts";
 import { fileSeriesSummaryCache, mayHoldHash } from "./series-summary.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
+import { TLogView } from "./tlog-view.ts";
 import type { TLogTransaction } from "./tlog-transaction.ts";
 
 const dirs: string[] = [];
@@ -141,4 +142,73 @@ describe("series summaries", () => {
     const [src] = await resolveSources(view, new WD(view), "/d/s.series", { summary: true });
     expect(() => sourceVersionKeys(src!)).toThrow("lists no versions");
   });
+});
+
+describe("a time range over merged files only", () => {
+  test("resolveSources({summary, range}) reads the versions of the files in range, not every version, and answers as a full resolve", async () => {
+    const { store, open } = await pond();
+    // A collector's series: every version with event times and the same columns.
+    const fs = new FS(open());
+    for (let i = 0; i < 120; i++)
+      await fs.transaction(newTxnMeta(["t", String(i)]), async (wd) => {
+        await wd.createFile("/d/s.series", "file:series", new TextEncoder().encode(`version ${i}`), {
+          parents: true,
+          minEventTime: BigInt(i) * 1000n,
+          maxEventTime: BigInt(i) * 1000n + 999n,
+          attributes: { columns: [{ name: "t", type: "TIMESTAMP" }], timestamp_column: "t" },
+        });
+      });
+    // Versions 8..20 and 80..100 into merged files, as `pond maintain merge` records them.
+    for (const [from, to] of [
+      [8, 20],
+      [80, 100],
+    ] as const) {
+      const txn = (await open().begin(newTxnMeta(["pond", "maintain", "merge"]))) as TLogTransaction;
+      const st = await new WD(txn).stat("/d/s.series");
+      const staged = await stageContent(store, new TextEncoder().encode(`merged ${from}..${to}`), { forceLarge: true });
+      await txn.mergeVersions(
+        st.parentId,
+        st.nodeId,
+        Array.from({ length: to - from + 1 }, (_, i) => from + i),
+        { sha256: staged.sha256, size: staged.size },
+      );
+      await txn.commit();
+    }
+    const whole = (r: ResolvedSource[]) => r.map(({ skipped: _, ...x }) => x);
+    // Version v spans [(v - 1) * 1000, (v - 1) * 1000 + 999].
+    const ranges = [
+      { start: 85_000n, end: 88_000n }, // inside the second merged file only
+      { start: 90_100n, end: 90_200n }, // inside one version's span of it
+      { start: 90_999n, end: 90_999n }, // the last µs of a version's span
+      { start: 12_000n, end: 15_000n }, // the first merged file only
+      { start: 99_500n, end: 100_000n }, // the second merged file's end: its last version is in (from the summary)
+      { start: 79_000n, end: 79_500n }, // the second merged file's start: its first version is in (from the summary)
+    ];
+    const real = TLogView.prototype.versions;
+    const read: number[] = [];
+    try {
+      for (const range of ranges) {
+        const view = await open().view();
+        const st = (await new WD(view).resolve("/d/s.series"))!;
+        TLogView.prototype.versions = async function (this: TLogView, parentId, nodeId) {
+          read.push(1);
+          return real.call(this, parentId, nodeId);
+        };
+        const got = await resolveSources(view, new WD(view), "/d/s.series", { range, summary: true });
+        TLogView.prototype.versions = real;
+        const full = await resolveSources(view, new WD(view), "/d/s.series", { range });
+        // Strictly inside a merged file's span the versions decide; where a span starts or ends, the summary does.
+        const inside = range.start > 79_000n && range.end <= 99_999n;
+        expect(got[0]!.summarized, `range ${range.start}..${range.end}`).toBe(inside || range.start === 12_000n ? undefined : true);
+        if (got[0]!.summarized) expect(got[0]!.files.map((f) => f.hostPath)).toEqual(full[0]!.files.map((f) => f.hostPath));
+        else expect(whole(got), `range ${range.start}..${range.end}`).toEqual(whole(full));
+        // What was read instead of every version: the versions of the files in range.
+        const some = await view.versionsBetween(st.parentId, st.nodeId, [{ lo: 80, hi: 100 }]);
+        expect(some!.map((v) => v.version)).toEqual(Array.from({ length: 21 }, (_, i) => 80 + i));
+      }
+    } finally {
+      TLogView.prototype.versions = real;
+    }
+    expect(read).toEqual([]);
+  }, 60_000);
 });

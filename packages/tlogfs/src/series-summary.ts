@@ -63,6 +63,16 @@ export interface SummaryFile {
   merged?: true;
   /** A merged file: how many of the series' versions it holds (what `patchSummary` checks before it replaces the file). */
   count?: number;
+  /** A merged file: the bytes of its versions' own payloads, in all (what a merge weighs it as, see steward's merge.ts). */
+  weight?: number;
+  /** The version's `timestamp_column` attribute, when a string (a merged file: its first version's). */
+  timestampColumn?: string;
+  /**
+   * A merged file whose versions did not all record the same columns and `timestamp_column`:
+   * each pair they recorded, once, in the order of the versions that first did (what a merge
+   * of the file must agree with; a collector's series changes its columns seldom, if ever).
+   */
+  variants?: { columns?: unknown; timestampColumn?: string }[];
 }
 
 /** The summary of a series' versions (ascending), as `resolveSources` would read them whole. */
@@ -94,6 +104,7 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
     const source = v.attributes.source_sha256;
     if (typeof source === "string" && source !== v.sha256) prefixes += hashPrefix(source);
     const stored = storedOf(v);
+    const ts = typeof v.attributes.timestamp_column === "string" ? v.attributes.timestamp_column : undefined;
     if (stored.mergedVersion !== undefined) {
       const f = mergedAt.get(stored.sha256);
       const columns = v.attributes.columns;
@@ -107,12 +118,20 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
           maxEventTime: time(v.maxEventTime),
           merged: true,
           count: 1,
+          weight: v.size,
+          ...(ts === undefined ? {} : { timestampColumn: ts }),
         };
         mergedAt.set(stored.sha256, file);
         s.files.push(file);
       } else {
         f.count = (f.count ?? 0) + 1;
-        if (JSON.stringify(columns ?? null) !== JSON.stringify(f.columns ?? null)) f.mixedColumns = true;
+        f.weight = (f.weight ?? 0) + v.size;
+        const cols = JSON.stringify(columns ?? null);
+        if (cols !== JSON.stringify(f.columns ?? null)) f.mixedColumns = true;
+        if (f.variants || f.mixedColumns || ts !== f.timestampColumn) {
+          f.variants ??= [variant(f.columns, f.timestampColumn)];
+          if (!f.variants.some((x) => x.timestampColumn === ts && JSON.stringify(x.columns ?? null) === cols)) f.variants.push(variant(columns, ts));
+        }
         // Null (unknown) once any version's bound is unknown, as resolveSources widens it.
         f.minEventTime =
           f.minEventTime === null || v.minEventTime == null ? null : BigInt(f.minEventTime) <= v.minEventTime ? f.minEventTime : time(v.minEventTime);
@@ -128,6 +147,7 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
         ...(columns === undefined ? {} : { columns }),
         minEventTime: time(v.minEventTime),
         maxEventTime: time(v.maxEventTime),
+        ...(ts === undefined ? {} : { timestampColumn: ts }),
       });
     }
     s.lastVersion = v.version;
@@ -198,6 +218,10 @@ export function patchSummary(s: SeriesSummary, before: readonly VersionInfo[], a
   return out;
 }
 
+function variant(columns: unknown, timestampColumn: string | undefined): { columns?: unknown; timestampColumn?: string } {
+  return { ...(columns === undefined ? {} : { columns }), ...(timestampColumn === undefined ? {} : { timestampColumn }) };
+}
+
 /** A hash's first HASH_PREFIX digits, padded so that prefixes stay aligned. */
 function hashPrefix(sha256: string): string {
   return sha256.slice(0, HASH_PREFIX).padEnd(HASH_PREFIX, "-");
@@ -222,8 +246,8 @@ export interface SeriesSummaryCache {
   save(partId: string, summaries: PartSummaries): void;
 }
 
-/** 4: merged files' `count`; 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged files' columns; older ones are rebuilt. */
-const FORMAT = 4;
+/** 5: merged files' `weight` and `variants`, files' `timestampColumn` (what a merge plans from); 4: merged files' `count`; 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged files' columns; older ones are rebuilt. */
+const FORMAT = 5;
 
 /** A summary cache in `dir`, one `<part>.series.json` per partition, replaced atomically; only summaries of table `tableId` count. */
 export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSummaryCache {

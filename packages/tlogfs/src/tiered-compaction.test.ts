@@ -250,3 +250,62 @@ describe("series summaries follow compactions and merges", () => {
     expect(followed).toBeGreaterThan(8);
   }, 60_000);
 });
+
+describe("a merge of a series' newest versions", () => {
+  test("in a fresh process reads the entry files holding them, not the folder's row cache of every row; every version answers the same", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pond-tier-fresh-"));
+    dirs.push(dir);
+    const store = new LocalObjectStore(join(dir, "data"));
+    await createPondTable(store, "pond-1", newTxnMeta(["test"]));
+    let t = 1_790_000_000_000;
+    const caches = join(dir, "row-cache");
+    /** A persistence as one process opens it; `loads` counts its row cache's loads of a whole partition. */
+    const open = () => {
+      const loads = { n: 0 };
+      const rows = fileRowCache(caches, "pond-1");
+      const p = new TLogPersistence(store, {
+        now: () => t++,
+        rowCache: {
+          ...rows,
+          load: (part) => {
+            loads.n++;
+            return rows.load(part);
+          },
+        },
+        seriesSummaries: fileSeriesSummaryCache(caches, "pond-1"),
+        compactFromFiles: 4,
+        compactFanIn: 2,
+      });
+      return { p, loads };
+    };
+    const first = open();
+    const fs = new FS(first.p);
+    for (let i = 0; i < 120; i++)
+      await fs.transaction(newTxnMeta(["t", String(i)]), async (wd) => {
+        await wd.createFile("/d/s.series", "file:series", new TextEncoder().encode(`version ${i}`), {
+          parents: true,
+          minEventTime: BigInt(i) * 1000n,
+          maxEventTime: BigInt(i) * 1000n + 999n,
+          attributes: { columns: [{ name: "t", type: "TIMESTAMP" }], timestamp_column: "t" },
+        });
+      });
+    // Every version read once: the row cache of the folder is on disk now, as after any describe.
+    const before = (await new WD((await first.p.view()) as ReadView).stat("/d/s.series")).versions!;
+    expect(first.loads.n).toBeGreaterThan(0);
+
+    const { p, loads } = open();
+    const txn = (await p.begin(newTxnMeta(["pond", "maintain", "merge"]))) as TLogTransaction;
+    const st = (await new WD(txn).resolve("/d/s.series"))!;
+    const staged = await stageContent(store, new TextEncoder().encode("merged 117..119"), { forceLarge: true });
+    await txn.mergeVersions(st.parentId, st.nodeId, [117, 118, 119], { sha256: staged.sha256, size: staged.size });
+    await txn.commit();
+    expect(loads.n).toBe(0);
+
+    const fresh = await new TLogPersistence(store).view();
+    const after = (await new WD(fresh as ReadView).stat("/d/s.series")).versions!;
+    const visible = (vs: typeof before) => vs.map((v) => [v.version, v.sha256, v.size, v.timestamp, v.txnSeq, v.minEventTime, v.maxEventTime, v.attributes]);
+    expect(visible(after)).toEqual(visible(before));
+    expect(after.filter((v) => fresh.storedPayload(v).sha256 === staged.sha256).map((v) => v.version)).toEqual([117, 118, 119]);
+    await checkPartitions(fresh, { fromFiles: 4, fanIn: 2, maxBytes: 1 << 30 }, "after the merge");
+  }, 60_000);
+});

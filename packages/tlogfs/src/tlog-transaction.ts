@@ -196,11 +196,19 @@ export class TLogTransaction extends TLogView implements Transaction {
     const files = this.base.index.files(parentId);
     if (files.some((f) => f.addedInVersion === null))
       throw new PondFormatError(`Directory ${parentId}`, "holds entry files from another writer's checkpoint; they cannot be rewritten by a merge");
-    const rows = await this.base.index.partFileRows(parentId);
-    if (rows.some((r) => this.base.index.txnOf(r) === undefined))
-      throw new PondFormatError(`Directory ${parentId}`, "holds rows whose committing version is unknown; they cannot be rewritten by a merge");
-    const mine = new Set(rows.filter((r) => r.node_id === nodeId).map((r) => r.version));
-    for (const v of versions) if (!mine.has(v)) throw new NotFoundError(`Version ${v} of node ${nodeId}`);
+    // A series' versions are 1..its newest, with no gap: its summary says which exist
+    // without every row of the folder (the commit's compaction reads the rows it rewrites,
+    // and refuses those whose committing version is unknown).
+    const summary = await this.keptSeriesSummary(parentId, nodeId);
+    if (summary) {
+      for (const v of versions) if (!Number.isInteger(v) || v < 1 || v > summary.lastVersion) throw new NotFoundError(`Version ${v} of node ${nodeId}`);
+    } else {
+      const rows = await this.base.index.partFileRows(parentId);
+      if (rows.some((r) => this.base.index.txnOf(r) === undefined))
+        throw new PondFormatError(`Directory ${parentId}`, "holds rows whose committing version is unknown; they cannot be rewritten by a merge");
+      const mine = new Set(rows.filter((r) => r.node_id === nodeId).map((r) => r.version));
+      for (const v of versions) if (!mine.has(v)) throw new NotFoundError(`Version ${v} of node ${nodeId}`);
+    }
     let m = this.merges.get(parentId);
     if (!m) {
       m = new Map();

@@ -45,6 +45,29 @@ export class TLogView implements ReadView {
     return rows.map((r) => this.toInfo(r));
   }
 
+  /**
+   * The versions of file `nodeId` in directory `parentId` whose numbers are in `runs`
+   * (inclusive, ascending, disjoint), ascending: read from the entry files whose stats
+   * say they may hold one, not from every row of the folder. Undefined when a file's stats
+   * cannot tell (then every version must be read), or a version in the runs is missing.
+   */
+  async versionsBetween(parentId: NodeId, nodeId: NodeId, runs: readonly { lo: number; hi: number }[]): Promise<VersionInfo[] | undefined> {
+    if (runs.length === 0) return [];
+    const files: ActiveFile[] = [];
+    for (const f of this.index.files(parentId)) {
+      const r = versionRange(f, nodeId);
+      if (r === undefined) return undefined;
+      if (r !== null && runs.some((x) => x.lo <= r.hi && r.lo <= x.hi)) files.push(f);
+    }
+    const inRuns = (v: number) => runs.some((x) => x.lo <= v && v <= x.hi);
+    const rows: OplogEntry[] = [];
+    for (const list of await this.index.fileRowsIn(parentId, files)) for (const r of list) if (r.node_id === nodeId && inRuns(r.version)) rows.push(r);
+    rows.sort((a, b) => a.version - b.version);
+    const want = runs.reduce((n, x) => n + x.hi - x.lo + 1, 0);
+    if (rows.length !== want || rows.some((r, i) => i > 0 && r.version === rows[i - 1]!.version)) return undefined;
+    return rows.map((r) => this.toInfo(r));
+  }
+
   protected toInfo(r: OplogEntry): VersionInfo {
     const txn = this.index.txnOf(r);
     // A merged version: its row names the merged file, its record its own payload.
@@ -399,6 +422,27 @@ function sameRow(a: OplogEntry, b: OplogEntry): boolean {
     a.attributes === b.attributes &&
     (a.content === null ? b.content === null : b.content !== null && Buffer.from(a.content).equals(b.content))
   );
+}
+
+/**
+ * The versions of `nodeId` entry file `f` may hold, from its stats: null when they prove it
+ * holds no row of the node, undefined when there are none to tell.
+ */
+function versionRange(f: ActiveFile, nodeId: string): { lo: number; hi: number } | null | undefined {
+  if (!f.stats) return undefined;
+  let s: { numRecords?: unknown; minValues?: { node_id?: unknown; version?: unknown }; maxValues?: { node_id?: unknown; version?: unknown } };
+  try {
+    s = JSON.parse(f.stats) as typeof s;
+  } catch (e) {
+    if (e instanceof SyntaxError) return undefined;
+    throw e;
+  }
+  if (s.numRecords === 0) return null;
+  const [lo, hi] = [s.minValues?.node_id, s.maxValues?.node_id];
+  if (typeof lo !== "string" || typeof hi !== "string") return undefined;
+  if (nodeId < lo || nodeId > hi) return null;
+  const [vlo, vhi] = [s.minValues?.version, s.maxValues?.version];
+  return typeof vlo === "number" && typeof vhi === "number" ? { lo: vlo, hi: vhi } : undefined;
 }
 
 function samePaths(a: readonly string[], b: readonly string[]): boolean {

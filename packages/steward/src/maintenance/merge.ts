@@ -10,8 +10,10 @@ import {
   stageContent,
   writeMergedFile,
   type MergeInput,
+  type SeriesSummary,
   type TLogTransaction,
   type TLogView,
+  type VerifiedPayloads,
 } from "@pond/tlogfs";
 import type { Pond } from "../pond.ts";
 import type { MaintenanceStep } from "./operations.ts";
@@ -51,15 +53,23 @@ export interface MergeOptions {
   command?: string[];
 }
 
-/** One segment of a series: a version's own file, or a merged file of adjacent versions. */
+/**
+ * One segment of a series: a version's own file, or a merged file of adjacent versions
+ * (`first`..`last`, every version between them).
+ */
 export interface Segment {
-  versions: VersionInfo[];
+  first: number;
+  last: number;
   /** Bytes of the versions' own payloads. */
   weight: number;
-  /** The merged file's sha256, when this is one. */
-  merged?: string;
+  /** Where its rows are: the version's own payload, or the merged file. */
+  stored: { sha256: string; size: number };
+  /** A merged file. */
+  merged?: true;
   /** The time column and each column's type (by lowercase name); undefined: never merged. */
   schema?: SegmentSchema;
+  /** Its versions' column names, each once (whatever its case), in the order they first appear: the merged file's columns. */
+  columns: string[];
 }
 
 /** What segments in one merged file must agree on: the time column, and the type of every column two of them share. */
@@ -123,37 +133,86 @@ export function planRuns(segments: readonly Segment[], targetBytes: number, maxI
   return runs;
 }
 
-/** A series' versions as segments, the newest left out. */
+/** A series' versions as segments, the newest left out: the plan from every version's record, when its summary cannot tell (`segmentsOfSummary`). */
 export function segmentsOf(view: TLogView, versions: readonly VersionInfo[]): Segment[] {
   const out: Segment[] = [];
+  const seen = new Set<string>();
   for (const v of versions.slice(0, -1)) {
     const stored = view.storedPayload(v);
     const last = out[out.length - 1];
-    if (stored.mergedVersion !== undefined && last?.merged === stored.sha256) {
-      last.versions.push(v);
+    if (stored.mergedVersion !== undefined && last?.merged && last.stored.sha256 === stored.sha256) {
+      last.last = v.version;
       last.weight += v.size;
+      // A merged file whose versions do not agree (never written so) is left alone.
+      const b = schemaOf(v.attributes.columns, v.attributes.timestamp_column);
+      last.schema = last.schema && b && unionSchema(last.schema, b);
+      if (!last.schema) delete last.schema;
+      addColumns(last.columns, seen, v.attributes.columns);
       continue;
     }
-    const seg: Segment = { versions: [v], weight: v.size };
-    const schema = schemaOf(v);
+    seen.clear();
+    const seg: Segment = { first: v.version, last: v.version, weight: v.size, stored: { sha256: stored.sha256, size: stored.size }, columns: [] };
+    const schema = schemaOf(v.attributes.columns, v.attributes.timestamp_column);
     if (schema) seg.schema = schema;
-    if (stored.mergedVersion !== undefined) seg.merged = stored.sha256;
+    if (stored.mergedVersion !== undefined) seg.merged = true;
+    addColumns(seg.columns, seen, v.attributes.columns);
     out.push(seg);
-  }
-  // A merged file whose versions do not agree (never written so) is left alone.
-  for (const s of out) {
-    for (const v of s.versions.slice(1)) {
-      const b = schemaOf(v);
-      s.schema = s.schema && b && unionSchema(s.schema, b);
-    }
-    if (!s.schema) delete s.schema;
   }
   return out;
 }
 
+/**
+ * The segments `segmentsOf` makes of a series' versions, from its summary alone: O(files),
+ * not O(versions), since automatic maintenance plans after every write that appends to a
+ * series. Undefined when the summary cannot tell them exactly (a merged file that is not one
+ * of consecutive versions, a summary kept before merged files' weights were): the caller
+ * plans from the versions then.
+ */
+export function segmentsOfSummary(s: SeriesSummary): Segment[] | undefined {
+  const out: Segment[] = [];
+  for (const [i, f] of s.files.entries()) {
+    const next = s.files[i + 1]?.version ?? s.lastVersion + 1;
+    const count = f.merged ? f.count : 1;
+    if (count === undefined || f.version + count !== next) return undefined;
+    if (f.merged && f.weight === undefined) return undefined;
+    // The newest version is left out: never merged, it is in the last file, its own.
+    if (next - 1 === s.lastVersion) {
+      if (f.merged) return undefined;
+      break;
+    }
+    const seg: Segment = { first: f.version, last: next - 1, weight: f.merged ? f.weight! : f.size, stored: { sha256: f.sha256, size: f.size }, columns: [] };
+    // What its versions recorded: one pair of columns and time column, or (a merged file of
+    // versions that differ) each pair once, whose union is the union over every version.
+    const variants = f.variants ?? [{ columns: f.columns, timestampColumn: f.timestampColumn }];
+    let schema = schemaOf(variants[0]!.columns, variants[0]!.timestampColumn);
+    const seen = new Set<string>();
+    for (const [k, v] of variants.entries()) {
+      if (k > 0) {
+        const b = schemaOf(v.columns, v.timestampColumn);
+        schema = schema && b && unionSchema(schema, b);
+      }
+      addColumns(seg.columns, seen, v.columns);
+    }
+    if (schema) seg.schema = schema;
+    if (f.merged) seg.merged = true;
+    out.push(seg);
+  }
+  return out;
+}
+
+/** Adds to `into` the names of recorded `columns` not in `seen` (compared in lowercase), in order; returns `into`. */
+function addColumns(into: string[], seen: Set<string>, columns: unknown): string[] {
+  if (!Array.isArray(columns)) return into;
+  for (const c of columns as { name?: unknown }[]) {
+    if (typeof c?.name !== "string" || seen.has(c.name.toLowerCase())) continue;
+    seen.add(c.name.toLowerCase());
+    into.push(c.name);
+  }
+  return into;
+}
+
 /** The time column and column types a version recorded; undefined when it cannot be merged (no record, a hidden column's name, a name twice). */
-function schemaOf(v: VersionInfo): SegmentSchema | undefined {
-  const cols = v.attributes.columns;
+function schemaOf(cols: unknown, ts: unknown): SegmentSchema | undefined {
   if (!Array.isArray(cols) || cols.length === 0) return undefined;
   const types: Record<string, string> = {};
   for (const c of cols as { name?: unknown; type?: unknown }[]) {
@@ -163,7 +222,6 @@ function schemaOf(v: VersionInfo): SegmentSchema | undefined {
     if (types[name] !== undefined) return undefined;
     types[name] = c.type;
   }
-  const ts = v.attributes.timestamp_column;
   return { timestampColumn: typeof ts === "string" ? ts : null, types };
 }
 
@@ -174,6 +232,24 @@ interface SeriesPlan {
   nodeId: NodeId;
   segments: Segment[];
   runs: Run[];
+}
+
+/** How many series plans were made from a summary and how many from every version, in this process (tests read it). */
+export const planSources = { summary: 0, versions: 0 };
+
+/** The segments of series `t` to plan from; undefined for a series never merged (a reduction's). */
+async function seriesSegments(view: TLogView, t: { parentId: NodeId; nodeId: NodeId }): Promise<Segment[] | undefined> {
+  const summary = await view.seriesSummary(t.parentId, t.nodeId);
+  // A reduction's versions replace earlier rows at the same time, in version order
+  // (`newest_row_per_time`, see present's reduce.ts); a merged file would lose that order.
+  if (summary.newestRowPerTime) return undefined;
+  const fromSummary = segmentsOfSummary(summary);
+  if (fromSummary) {
+    planSources.summary++;
+    return fromSummary;
+  }
+  planSources.versions++;
+  return segmentsOf(view, await view.versions(t.parentId, t.nodeId));
 }
 
 async function planPond(view: TLogView, opts: MergeOptions): Promise<SeriesPlan[]> {
@@ -188,11 +264,8 @@ async function planPond(view: TLogView, opts: MergeOptions): Promise<SeriesPlan[
   let budget = opts.maxInputFiles;
   for (const t of targets) {
     if (t.entryType !== "file:series" || budget < 2) continue;
-    const versions = await view.versions(t.parentId, t.nodeId);
-    // A reduction's versions replace earlier rows at the same time, in version order
-    // (`newest_row_per_time`, see present's reduce.ts); a merged file would lose that order.
-    if (versions[versions.length - 1]?.attributes.newest_row_per_time === true) continue;
-    const segments = segmentsOf(view, versions);
+    const segments = await seriesSegments(view, t);
+    if (!segments) continue;
     const runs = planRuns(segments, opts.targetBytes, budget);
     if (runs.length === 0) continue;
     for (const r of runs) budget -= r.to - r.from + 1;
@@ -201,12 +274,14 @@ async function planPond(view: TLogView, opts: MergeOptions): Promise<SeriesPlan[
   return plans;
 }
 
-function describeRun(p: SeriesPlan, r: Run): { versions: VersionInfo[]; files: number; bytes: number; label: string } {
+function describeRun(p: SeriesPlan, r: Run): { segments: Segment[]; versions: number[]; files: number; bytes: number; label: string } {
   const segs = p.segments.slice(r.from, r.to + 1);
-  const versions = segs.flatMap((s) => s.versions);
+  const first = segs[0]!.first;
+  const last = segs[segs.length - 1]!.last;
+  const versions = Array.from({ length: last - first + 1 }, (_, i) => first + i);
   const bytes = segs.reduce((n, s) => n + s.weight, 0);
-  const label = `${p.path} versions ${versions[0]!.version}..${versions[versions.length - 1]!.version} (${segs.length} files, ${bytes} bytes of versions)`;
-  return { versions, files: segs.length, bytes, label };
+  const label = `${p.path} versions ${first}..${last} (${segs.length} files, ${bytes} bytes of versions)`;
+  return { segments: segs, versions, files: segs.length, bytes, label };
 }
 
 /**
@@ -236,30 +311,30 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
   let report: MaintenanceStep = { step: "merge", dryRun, files: 0, bytes: 0, detail: "nothing to merge", items: [] };
   const plans0 = await planPond(await pond.view(), opts);
   if (plans0.length === 0) return report;
+  // The payloads the committed attempt merged away, and the record of verified payloads.
+  let inputs: { verified: VerifiedPayloads | undefined; sha256s: string[] } = { verified: undefined, sha256s: [] };
   await pond.write(opts.command ?? ["pond", "maintain", "merge"], async ({ txn, note }) => {
     const items: MaintenanceStep["items"] = [];
     let files = 0;
+    const merged: string[] = [];
     for (const p of await planPond(txn, opts)) {
       for (const r of p.runs) {
         if (opts.deadline !== undefined && Date.now() > opts.deadline && items.length > 0) break;
         const d = describeRun(p, r);
-        const key = `${p.nodeId}:${d.versions.map((v) => `${v.version}=${txn.storedPayload(v).sha256}`).join(",")}`;
+        const key = `${p.nodeId}:${d.segments.map((s) => `${s.first}-${s.last}=${s.stored.sha256}`).join(",")}`;
         let out = written.get(key);
         if (!out) {
           out = await writeRun(txn, p, r);
           written.set(key, out);
         }
-        await txn.mergeVersions(
-          p.parentId,
-          p.nodeId,
-          d.versions.map((v) => v.version),
-          out,
-        );
+        await txn.mergeVersions(p.parentId, p.nodeId, d.versions, out);
         note(`merged ${d.label} into 1 file of ${out.size} bytes`);
         items.push({ key: largeFileKey(out.sha256), size: out.size, why: d.label });
         files += d.files;
+        merged.push(...d.segments.map((s) => s.stored.sha256));
       }
     }
+    inputs = { verified: txn.verified, sha256s: merged };
     const bytes = items.reduce((n, i) => n + i.size, 0);
     report = {
       step: "merge",
@@ -270,6 +345,10 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
       items,
     };
   });
+  // Committed: the inputs are read only by snapshots before the merge now. The record of
+  // verified payloads drops them, so it holds about the files reads use, not a line for
+  // every version a collector ever appended (which every read and append parsed).
+  inputs.verified?.forget(inputs.sha256s);
   return report;
 }
 
@@ -279,33 +358,29 @@ async function writeRun(txn: TLogTransaction, p: SeriesPlan, r: Run): Promise<{ 
   const inputs: MergeInput[] = [];
   const columns: string[] = [];
   const seen = new Set<string>();
+  const hostPath = (s: Segment): string => {
+    const h = txn.payloadPathOf(s.stored.sha256);
+    if (h === undefined) throw new Error("BUG: merge needs a local pond");
+    return h;
+  };
   for (const s of segs) {
-    for (const v of s.versions) {
-      for (const c of v.attributes.columns as { name: string }[]) {
-        if (!seen.has(c.name.toLowerCase())) {
-          seen.add(c.name.toLowerCase());
-          columns.push(c.name);
-        }
-      }
-    }
-    const hostPath = txn.payloadPath(s.versions[0]!);
-    if (hostPath === undefined) throw new Error("BUG: merge needs a local pond");
-    if (s.merged) inputs.push({ hostPath, versions: [] });
-    else inputs.push({ hostPath, versions: s.versions.map((v) => v.version) });
+    addColumns(
+      columns,
+      seen,
+      s.columns.map((name) => ({ name })),
+    );
+    // A merged file's rows carry their versions; an own payload's are all of its one version.
+    inputs.push({ hostPath: hostPath(s), versions: s.merged ? [] : [s.first] });
   }
   // DuckDB reads the inputs in place: check them against the log first, as every read does.
-  txn.checkPayloads(
-    segs.map((s) => {
-      const st = txn.storedPayload(s.versions[0]!);
-      return { hostPath: txn.payloadPath(s.versions[0]!)!, sha256: st.sha256, size: st.size, label: `"${p.path}" version ${s.versions[0]!.version}` };
-    }),
-  );
-  const ts = segs[0]!.versions[0]!.attributes.timestamp_column;
-  const dir = join(txn.payloadPath(segs[0]!.versions[0]!)!, "..");
+  txn.checkPayloads(segs.map((s) => ({ hostPath: hostPath(s), sha256: s.stored.sha256, size: s.stored.size, label: `"${p.path}" version ${s.first}` })));
+  // Every segment of a run has a schema, all with the same time column (planRuns).
+  const ts = segs[0]!.schema?.timestampColumn ?? null;
+  const dir = join(hostPath(segs[0]!), "..");
   // `.tmp-` names are skipped by replication and removed by cleanup and `pond recover`.
   const tmp = join(dir, `.tmp-merge-${crypto.randomUUID()}.parquet`);
   try {
-    const rows = await writeMergedFile(inputs, tmp, { columns, ...(typeof ts === "string" ? { timestampColumn: ts } : {}) });
+    const rows = await writeMergedFile(inputs, tmp, { columns, ...(ts === null ? {} : { timestampColumn: ts }) });
     const staged = await stageContent(txn.store, new AdoptableFile(tmp), { forceLarge: true, verified: txn.verified });
     logger.debug("merged_file_written", { path: p.path, inputs: inputs.length, rows, size: staged.size });
     return { sha256: staged.sha256, size: staged.size };

@@ -83,17 +83,31 @@ export async function resolveSources(
       if (isGlob(pattern) && m.entryType === "directory") continue;
       throw new NotQueryableError(m.path, m.entryType);
     }
+    let versions = (m as { versions?: VersionInfo[] }).versions;
+    let newest: { timestampColumn?: string; newestRowPerTime?: true } | undefined;
     if (whole && m.entryType === "file:series") {
       // Under a time range a merged file is read whole when it overlaps, as below, if its
       // versions all recorded the same columns (else the versions' own columns decide).
-      const src = summarySource(view, m.path, await view.seriesSummary(m.parentId, m.nodeId), opts.range);
+      const summary = await view.seriesSummary(m.parentId, m.nodeId);
+      const src = summarySource(view, m.path, summary, opts.range);
       if (src) {
         out.push(src);
         continue;
       }
+      // Else the versions decide, but only those of the files whose span overlaps the range:
+      // no other version can (a version's range is within its file's span). A day of a long
+      // series then reads a few thousand rows, not every version's.
+      if (opts.range && versions === undefined) {
+        versions = await versionsInRange(view, m, summary, opts.range);
+        if (versions)
+          newest = {
+            ...(summary.timestampColumn === undefined ? {} : { timestampColumn: summary.timestampColumn }),
+            ...(summary.newestRowPerTime ? { newestRowPerTime: true } : {}),
+          };
+      }
     }
     // A stat already read the versions; a glob match did not.
-    const versions = (m as { versions?: VersionInfo[] }).versions ?? (await view.versions(m.parentId, m.nodeId));
+    versions ??= await view.versions(m.parentId, m.nodeId);
     let chosen = versions;
     if (m.entryType === "file:table" || opts.version !== undefined) {
       const v = opts.version === undefined ? versions[versions.length - 1] : versions.find((x) => x.version === opts.version);
@@ -188,15 +202,16 @@ export async function resolveSources(
       if (!g.overlaps) files.splice(files.indexOf(g.file), 1);
     }
     view.checkPayloads(files.map((f) => ({ hostPath: f.hostPath, sha256: f.sha256, size: f.size, label: `"${m.path}" version ${f.version}` })));
-    const tsCol = chosen[chosen.length - 1]?.attributes.timestamp_column;
-    const newest = chosen[chosen.length - 1]?.attributes;
+    // The newest version's settings: of the series' summary when only some versions were read.
+    const tsCol = newest ? newest.timestampColumn : chosen[chosen.length - 1]?.attributes.timestamp_column;
+    const rowPerTime = newest ? newest.newestRowPerTime === true : chosen[chosen.length - 1]?.attributes.newest_row_per_time === true;
     out.push({
       path: m.path,
       entryType: m.entryType,
       files,
       skipped,
       timestampColumn: typeof tsCol === "string" ? tsCol : undefined,
-      ...(m.entryType === "file:series" && newest?.newest_row_per_time === true ? { newestRowPerTime: true } : {}),
+      ...(m.entryType === "file:series" && rowPerTime ? { newestRowPerTime: true } : {}),
     });
   }
   if (out.length === 0) throw new NotFoundError(`A table or series matching "${pattern}"`, "Check it with `pond list -l`.");
@@ -211,7 +226,9 @@ export async function resolveSources(
  * knows a merged file's time span, not its versions', so a file whose span overlaps the
  * range while none of its versions does would be read where resolveSources leaves it out.
  * That adds no row (the time filter drops them all), and no column when the file adds
- * none to the own payloads read beside it; anything else is left to the versions.
+ * none to the own payloads read beside it, or, with no own payload in range, when every
+ * merged file in range recorded the same columns and one of their versions surely overlaps
+ * (`someVersionIn`); anything else is left to the versions.
  */
 function summarySource(view: TLogView, path: string, s: SeriesSummary, range: TimeRange | undefined): ResolvedSource | undefined {
   const inRange = range
@@ -221,7 +238,8 @@ function summarySource(view: TLogView, path: string, s: SeriesSummary, range: Ti
     const own = inRange.filter((f) => !f.merged);
     const have = new Set(own.flatMap((f) => columnKeys(f.columns) ?? []));
     const covered = (f: SummaryFile) => !f.mixedColumns && (columnKeys(f.columns) ?? ["?"]).every((k) => have.has(k));
-    if (own.length === 0 || own.some((f) => columnKeys(f.columns) === undefined) || !inRange.every((f) => !f.merged || covered(f))) return undefined;
+    const byOwn = own.length > 0 && !own.some((f) => columnKeys(f.columns) === undefined) && inRange.every((f) => !f.merged || covered(f));
+    if (!byOwn && !(own.length === 0 && sameColumnsMerged(inRange) && someVersionIn(range, inRange))) return undefined;
   }
   const files: PayloadFile[] = inRange.map((f) => {
     const hostPath = view.payloadPathOf(f.sha256);
@@ -247,6 +265,51 @@ function summarySource(view: TLogView, path: string, s: SeriesSummary, range: Ti
     ...(s.newestRowPerTime ? { newestRowPerTime: true } : {}),
     summarized: true,
   };
+}
+
+/**
+ * The versions of series `m` held by the files of its summary whose span overlaps `range`
+ * (ascending), read from the entry files that hold them (see TLogView.versionsBetween);
+ * undefined when the summary's files are not runs of consecutive versions, or those
+ * versions cannot be read apart from the others.
+ */
+async function versionsInRange(
+  view: TLogView,
+  m: { parentId: string; nodeId: string },
+  s: SeriesSummary,
+  range: TimeRange,
+): Promise<VersionInfo[] | undefined> {
+  const runs: { lo: number; hi: number }[] = [];
+  for (const [i, f] of s.files.entries()) {
+    const next = s.files[i + 1]?.version ?? s.lastVersion + 1;
+    if (f.version + (f.merged ? (f.count ?? Number.NaN) : 1) !== next) return undefined;
+    if (!overlaps(range, f.minEventTime === null ? null : BigInt(f.minEventTime), f.maxEventTime === null ? null : BigInt(f.maxEventTime))) continue;
+    const last = runs[runs.length - 1];
+    if (last && last.hi + 1 === f.version) last.hi = next - 1;
+    else runs.push({ lo: f.version, hi: next - 1 });
+  }
+  return view.versionsBetween(m.parentId, m.nodeId, runs);
+}
+
+/**
+ * True when merged files `files` (none mixed) all recorded the same columns: read whole
+ * under a range, any of them adds the columns the others read, and no other.
+ */
+function sameColumnsMerged(files: readonly SummaryFile[]): boolean {
+  const keys = files.map((f) => (f.mixedColumns ? undefined : columnKeys(f.columns)));
+  const first = keys[0];
+  return first !== undefined && keys.every((k) => k !== undefined && k.length === first.length && k.every((x, i) => x === first[i]));
+}
+
+/**
+ * True when some version of `files` (each overlapping `range`) surely overlaps it: a file's
+ * span starts or ends inside the range (the version that starts it, or ends it, is in), or
+ * a version's events are unknown (it is read under any range). Then the files' columns are
+ * the answer's, as when the versions decide; without one, none might be read at all.
+ */
+function someVersionIn(range: TimeRange, files: readonly SummaryFile[]): boolean {
+  const inside = (t: bigint) => (range.start === undefined || range.start <= t) && (range.end === undefined || t < range.end);
+  return files.some((f) => f.minEventTime === null || f.maxEventTime === null || inside(BigInt(f.minEventTime)) || inside(BigInt(f.maxEventTime)));
 }
 
 /** A recorded column list as `name type` keys; undefined when it is not one. */
