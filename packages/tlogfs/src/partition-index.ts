@@ -117,14 +117,12 @@ export class PartitionIndex {
   /** The file rows of `files` (all in `partId`), each file's in file order. */
   async fileRowsIn(partId: string, files: readonly ActiveFile[]): Promise<OplogEntry[][]> {
     const all = this.files(partId);
-    if (!this.diskRows || (all.length < ROW_CACHE_FROM_FILES && !all.some(isMerged))) {
-      return (await Promise.all(files.map((f) => this.rows(f)))).map((rows) => rows.filter((r) => r.file_type !== "directory"));
-    }
-    let cache = this.diskRows.parts.get(partId);
-    if (!cache && fewRows(files, all)) {
-      // A few files of a long partition (a commit's compaction of its newest files, a merge's
-      // of its newest versions): read from their entry files, not from the cache of every
-      // row, which a series of 100,000 versions made 55 MB of JSON (~0.4 s and ~500 MB to load).
+    let cache = this.diskRows?.parts.get(partId);
+    // From the entry files themselves: a short partition, or a few files of a long one whose
+    // cache is not loaded (a commit's compaction of its newest files, a merge's of its newest
+    // versions), rather than the cache of every row, which a series of 100,000 versions made
+    // 55 MB of JSON (~0.4 s and ~500 MB to load).
+    if (!this.diskRows || (all.length < ROW_CACHE_FROM_FILES && !all.some(isMerged)) || (!cache && fewRows(files, all))) {
       return (await Promise.all(files.map((f) => this.rows(f)))).map((rows) => rows.filter((r) => r.file_type !== "directory"));
     }
     if (!cache) this.diskRows.parts.set(partId, (cache = this.diskRows.store.load(partId)));
@@ -336,15 +334,27 @@ export function rowCountOf(f: ActiveFile): number | undefined {
 
 /** False only when the file's stats prove it holds no row of `nodeId`. */
 function mayContain(f: ActiveFile, nodeId: string): boolean {
-  if (!f.stats) return true;
+  return versionRange(f, nodeId) !== null;
+}
+
+/**
+ * The versions of `nodeId` entry file `f` may hold, from its stats: null when they prove it
+ * holds no row of the node, undefined when there are none to tell (unreadable stats are no
+ * pruning, not an error).
+ */
+export function versionRange(f: ActiveFile, nodeId: string): { lo: number; hi: number } | null | undefined {
+  if (!f.stats) return undefined;
+  let s: { numRecords?: unknown; minValues?: { node_id?: unknown; version?: unknown }; maxValues?: { node_id?: unknown; version?: unknown } };
   try {
-    const s = JSON.parse(f.stats) as { minValues?: { node_id?: string }; maxValues?: { node_id?: string } };
-    const lo = s.minValues?.node_id,
-      hi = s.maxValues?.node_id;
-    if (lo === undefined || hi === undefined) return true;
-    return lo <= nodeId && nodeId <= hi;
+    s = JSON.parse(f.stats) as typeof s;
   } catch (e) {
-    if (e instanceof SyntaxError) return true; // unreadable stats: no pruning, not an error
+    if (e instanceof SyntaxError) return undefined;
     throw e;
   }
+  if (s.numRecords === 0) return null;
+  const [lo, hi] = [s.minValues?.node_id, s.maxValues?.node_id];
+  if (typeof lo !== "string" || typeof hi !== "string") return undefined;
+  if (nodeId < lo || nodeId > hi) return null;
+  const [vlo, vhi] = [s.minValues?.version, s.maxValues?.version];
+  return typeof vlo === "number" && typeof vhi === "number" ? { lo: vlo, hi: vhi } : undefined;
 }

@@ -149,6 +149,20 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
     }
     return entries;
   };
+  // Rewritten whole (temp file, rename), when compacted or when lines are forgotten: an append
+  // another process makes meanwhile is lost, which costs that payload one more hash.
+  const rewrite = (map: Map<string, string>): void => {
+    const tmp = `${path}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, [...map].map(([h, id]) => `${h} ${id}\n`).join(""));
+      renameSync(tmp, path);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    lines = map.size;
+    torn = false;
+  };
   return {
     has(sha256, identity) {
       return load().get(sha256) === identity;
@@ -160,15 +174,7 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
       try {
         mkdirSync(dirname(path), { recursive: true });
         if (lines >= COMPACT_FROM_LINES && lines >= 2 * map.size) {
-          const tmp = `${path}.${process.pid}.tmp`;
-          try {
-            writeFileSync(tmp, [...map].map(([h, id]) => `${h} ${id}\n`).join(""));
-            renameSync(tmp, path);
-          } catch (e) {
-            rmSync(tmp, { force: true });
-            throw e;
-          }
-          lines = map.size;
+          rewrite(map);
         } else {
           appendFileSync(path, `${torn ? "\n" : ""}${sha256} ${identity}\n`);
           torn = false;
@@ -183,16 +189,9 @@ export function fileVerifiedPayloads(path: string): VerifiedPayloads {
       let dropped = 0;
       for (const sha of sha256s) if (map.delete(sha)) dropped++;
       if (dropped === 0) return;
-      // Rewritten whole (temp file, rename), as when compacted: an append another process
-      // makes meanwhile is lost, which costs that payload one more hash.
-      const tmp = `${path}.${process.pid}.tmp`;
       try {
-        writeFileSync(tmp, [...map].map(([h, id]) => `${h} ${id}\n`).join(""));
-        renameSync(tmp, path);
-        lines = map.size;
-        torn = false;
+        rewrite(map);
       } catch (e) {
-        rmSync(tmp, { force: true });
         if (!isWriteRefused(e)) throw e;
         logger.debug("verified-payload record not rewritten", { path, error: (e as Error).message });
       }

@@ -3,7 +3,7 @@ import { NotFoundError, type DirEntry, type NodeId, type ReadView, type VersionI
 import { checkInline, largeFileKey, readLargeFile } from "./content-store.ts";
 import { PondFormatError } from "./errors.ts";
 import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
-import type { PartitionIndex } from "./partition-index.ts";
+import { versionRange, type PartitionIndex } from "./partition-index.ts";
 import { readMergeRecord, storedOf, withStored, type MergeRecord, type StoredPayload } from "./merged-payload.ts";
 import { extendSummary, patchSummary, summarize, type PartSummaries, type SeriesSummary, type SummaryFile } from "./series-summary.ts";
 
@@ -422,27 +422,6 @@ function sameRow(a: OplogEntry, b: OplogEntry): boolean {
     a.attributes === b.attributes &&
     (a.content === null ? b.content === null : b.content !== null && Buffer.from(a.content).equals(b.content))
   );
-}
-
-/**
- * The versions of `nodeId` entry file `f` may hold, from its stats: null when they prove it
- * holds no row of the node, undefined when there are none to tell.
- */
-function versionRange(f: ActiveFile, nodeId: string): { lo: number; hi: number } | null | undefined {
-  if (!f.stats) return undefined;
-  let s: { numRecords?: unknown; minValues?: { node_id?: unknown; version?: unknown }; maxValues?: { node_id?: unknown; version?: unknown } };
-  try {
-    s = JSON.parse(f.stats) as typeof s;
-  } catch (e) {
-    if (e instanceof SyntaxError) return undefined;
-    throw e;
-  }
-  if (s.numRecords === 0) return null;
-  const [lo, hi] = [s.minValues?.node_id, s.maxValues?.node_id];
-  if (typeof lo !== "string" || typeof hi !== "string") return undefined;
-  if (nodeId < lo || nodeId > hi) return null;
-  const [vlo, vhi] = [s.minValues?.version, s.maxValues?.version];
-  return typeof vlo === "number" && typeof vhi === "number" ? { lo: vlo, hi: vhi } : undefined;
 }
 
 function samePaths(a: readonly string[], b: readonly string[]): boolean {

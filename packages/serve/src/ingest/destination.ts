@@ -199,24 +199,19 @@ export class Destination {
    */
   async committedKeysBetween(dw: DedupWindow, view: TLogView, lo: number, hi: number): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>();
-    const timeColumn = this.timeColumn;
-    if (!this.exists || this.kind !== "series" || timeColumn === undefined) return out;
-    const r = await new WD(view).stat(this.path, { followSymlinks: true });
-    const meets = (r.versions ?? []).filter(
-      (v) => v.minEventTime != null && v.maxEventTime != null && Number(v.minEventTime) <= hi && Number(v.maxEventTime) >= lo && hasColumns(v, dw.columns),
-    );
-    for (const v of meets) {
-      const bytes = await readAll(view.read(r.parentId, r.nodeId, v.version));
-      for (const row of await readParquetObjects(bytes, { columns: [...new Set([...dw.columns, timeColumn])] })) {
-        const plain = plainRow(row);
-        const t = plain[timeColumn];
-        if (typeof t !== "number" || t < lo || t > hi) continue;
-        const k = dw.keyOf(plain);
+    if (!this.exists || this.kind !== "series") return out;
+    await readCommittedKeys(
+      dw,
+      view,
+      this.path,
+      this.timeColumn,
+      () => ({ lo, hi }),
+      (k, t) => {
         const times = out.get(k);
         if (times) times.push(t);
         else out.set(k, [t]);
-      }
-    }
+      },
+    );
     return out;
   }
 
@@ -260,19 +255,40 @@ function plainRow(row: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function loadCommittedKeys(dw: DedupWindow, view: TLogView, path: string, timeColumn: string | undefined): Promise<void> {
+  await readCommittedKeys(
+    dw,
+    view,
+    path,
+    timeColumn,
+    (newest) => ({ lo: newest - dw.windowUs, hi: Number.POSITIVE_INFINITY }),
+    (k, t) => dw.add(k, t),
+  );
+}
+
+/**
+ * Calls `found` with the key and event time of every committed row of the series at `path`
+ * whose time is in the range `range` gives (from the newest event time committed). Reads
+ * only the versions whose time range meets it, and of them only the key and time columns.
+ */
+async function readCommittedKeys(
+  dw: DedupWindow,
+  view: TLogView,
+  path: string,
+  timeColumn: string | undefined,
+  range: (newestUs: number) => { lo: number; hi: number },
+  found: (key: string, timeUs: number) => void,
+): Promise<void> {
   const r = await new WD(view).stat(path, { followSymlinks: true });
-  const versions = (r.versions ?? []).filter((v) => v.maxEventTime != null);
+  const versions = (r.versions ?? []).filter((v) => v.minEventTime != null && v.maxEventTime != null);
   if (versions.length === 0 || timeColumn === undefined) return;
-  const newest = Math.max(...versions.map((v) => Number(v.maxEventTime)));
-  const from = newest - dw.windowUs;
-  const inWindow = versions.filter((v: VersionInfo) => Number(v.maxEventTime) >= from && hasColumns(v, dw.columns));
-  for (const v of inWindow) {
+  const { lo, hi } = range(Math.max(...versions.map((v) => Number(v.maxEventTime))));
+  const meets = versions.filter((v: VersionInfo) => Number(v.minEventTime) <= hi && Number(v.maxEventTime) >= lo && hasColumns(v, dw.columns));
+  for (const v of meets) {
     const bytes = await readAll(view.read(r.parentId, r.nodeId, v.version));
-    const rows = await readParquetObjects(bytes, { columns: [...new Set([...dw.columns, timeColumn])] });
-    for (const row of rows) {
+    for (const row of await readParquetObjects(bytes, { columns: [...new Set([...dw.columns, timeColumn])] })) {
       const plain = plainRow(row);
       const t = plain[timeColumn];
-      if (typeof t === "number" && t >= from) dw.add(dw.keyOf(plain), t);
+      if (typeof t === "number" && t >= lo && t <= hi) found(dw.keyOf(plain), t);
     }
   }
 }
