@@ -1,7 +1,7 @@
 import { writeEntryFile, type Action, type ActiveFile, type ObjectStore, type OplogEntry } from "@pond/oplog";
 import { PondFormatError } from "./errors.ts";
 import { mergedRowAttributes } from "./merged-payload.ts";
-import { isMerged, rowCountOf, type PartitionIndex } from "./partition-index.ts";
+import { isMerged, rowCountOf, versionRange, type PartitionIndex } from "./partition-index.ts";
 
 /**
  * A commit that would leave a partition with this many of a commit's own entry files
@@ -212,18 +212,8 @@ async function filesHolding(index: PartitionIndex, partId: string, old: readonly
 
 /** False only when `f`'s stats prove it holds no row of `nodeId` with a version in [lo, hi]. */
 function mayHold(f: ActiveFile, nodeId: string, lo: number, hi: number): boolean {
-  if (!f.stats) return true;
-  try {
-    const s = JSON.parse(f.stats) as { minValues?: { node_id?: string; version?: number }; maxValues?: { node_id?: string; version?: number } };
-    const min = s.minValues,
-      max = s.maxValues;
-    if (min?.node_id !== undefined && max?.node_id !== undefined && (nodeId < min.node_id || nodeId > max.node_id)) return false;
-    if (typeof min?.version === "number" && typeof max?.version === "number" && (hi < min.version || lo > max.version)) return false;
-    return true;
-  } catch (e) {
-    if (e instanceof SyntaxError) return true; // unreadable stats: no pruning, not an error
-    throw e;
-  }
+  const r = versionRange(f, nodeId);
+  return r === undefined || (r !== null && lo <= r.hi && r.lo <= hi);
 }
 
 /** `r` moved into merged file `to` (unchanged without one): the row names the file, its record the version's own payload. */
