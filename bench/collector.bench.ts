@@ -10,7 +10,9 @@
 //   `pond maintain full --keep-last 1 --retention 0s`, the full query against raw DuckDB over
 //   one Parquet file of the same rows (≤ 1.2×) and the pond's disk use against that file
 //   (≤ 1.3× plus the fixed overhead printed: the log, the control folder).
-// Run: node_modules/.bin/bun bench/collector.bench.ts [--versions 10000] [--cli 2000]
+// Run: node_modules/.bin/bun bench/collector.bench.ts [--versions 10000] [--cli 2000] [--keep-before-full DIR]
+// (--keep-before-full copies the big pond at the last point to DIR before `maintain full`, to
+// measure maintenance again on the same pond.)
 // The defaults took 12-16 min on this shared machine (2,000 CLI appends are most of it).
 // --versions 100000 takes about an hour here: library appends cost ~20 ms at 10,000 versions and
 // ~30 ms at 60,000 (a compaction of the series' entry files every 64 commits and a merge every
@@ -25,7 +27,9 @@ import { openDuckDB } from "@pond/tlogfs/duckdb";
 import { T0, appendVersion, versionFile } from "./collector-pond.ts";
 import { POND_BIN, interleaved, report, run } from "./lib.ts";
 
-const { values } = parseArgs({ options: { versions: { type: "string", default: "10000" }, cli: { type: "string", default: "2000" } } });
+const { values } = parseArgs({
+  options: { versions: { type: "string", default: "10000" }, cli: { type: "string", default: "2000" }, "keep-before-full": { type: "string" } },
+});
 const total = Number(values.versions);
 const viaCli = Math.min(total, Number(values.cli));
 const DAY = 1440;
@@ -116,6 +120,7 @@ try {
     ok.push(report(`at ${n}: describe per version printed / day pond`, m.describeBig.ms / bigCount / (m.describeDay.ms / dayCount), 2, "x"));
 
     // After full maintenance: the full query against raw DuckDB over one file of the same rows.
+    if (n === total && values["keep-before-full"]) await run(["cp", "-a", big, values["keep-before-full"]]);
     const full = await run([POND_BIN, "maintain", "full", "--keep-last", "1", "--retention", "0s"], { env: envB });
     const one = join(root, `one-${n}.parquet`);
     const all = Array.from({ length: have }, (_, i) => `'${join(srcDir, `v${i}.parquet`)}'`).join(", ");
@@ -137,6 +142,7 @@ try {
         `disk: payloads ${payloads} bytes in ${nPayloads} files, entry files (one row a version) ${entries} bytes (${(entries / have).toFixed(0)} a version), log ${log}, control ${control} ` +
         `(transactions.jsonl ${history}, caches ${caches}); one Parquet file ${oneSize} bytes`,
     );
+    ok.push(report(`at ${n}: maintain full peak RSS`, full.maxRssMiB, 512, " MiB"));
     ok.push(report(`at ${n}: full query after maintain full / raw DuckDB over one file`, q.pond.ms / q.raw.ms, 1.2, "x"));
     ok.push(report(`at ${n}: payload bytes / one Parquet file`, payloads / oneSize, 1.3, "x"));
     ok.push(report(`at ${n}: all of data/ (payloads, entry files, log) / one Parquet file`, (payloads + entries + log) / oneSize, 1.3, "x"));
