@@ -17,7 +17,7 @@
 // --versions 100000 takes about an hour here: library appends cost ~20 ms at 10,000 versions and
 // ~30 ms at 60,000 (a compaction of the series' entry files every 64 commits and a merge every
 // 100 rewrite every version's row); see README.md, "The year-long collector".
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -121,7 +121,10 @@ try {
 
     // After full maintenance: the full query against raw DuckDB over one file of the same rows.
     if (n === total && values["keep-before-full"]) await run(["cp", "-a", big, values["keep-before-full"]]);
-    const full = await run([POND_BIN, "maintain", "full", "--keep-last", "1", "--retention", "0s"], { env: envB });
+    // Peak RSS from GNU time: Bun's resourceUsage() of a child reports the largest of every child so far.
+    const timeOut = join(root, "time.txt");
+    const full = await run(["/usr/bin/time", "-f", "%M", "-o", timeOut, POND_BIN, "maintain", "full", "--keep-last", "1", "--retention", "0s"], { env: envB });
+    full.maxRssMiB = Number(readFileSync(timeOut, "utf8").trim().split("\n").at(-1)) / 1024;
     const one = join(root, `one-${n}.parquet`);
     const all = Array.from({ length: have }, (_, i) => `'${join(srcDir, `v${i}.parquet`)}'`).join(", ");
     await duck.run(`COPY (SELECT * FROM read_parquet([${all}]) ORDER BY timestamp) TO '${one}' (FORMAT parquet, COMPRESSION zstd)`);
