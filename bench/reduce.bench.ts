@@ -99,7 +99,7 @@ try {
   const incrPrepared = async () => {
     rmSync(incr, { recursive: true, force: true });
     await run(["cp", "-a", incrBase, incr]);
-    // The copy gave every payload a new inode, so control/verified-payloads.txt no longer
+    // The copy gave every payload a new inode, so control/verified-payloads/ no longer
     // vouches for any of them (it keys each check by device, inode, size and times) and the
     // timed run would hash the ~35 unmerged ones it looks at: a cost of this preparation, not
     // of a station's pond, whose payloads were recorded as verified when written. An untimed

@@ -43,9 +43,14 @@ function damage(file: string, at = 100): () => void {
   return () => writeFileSync(file, before);
 }
 
+/** The record's shard files (control/verified-payloads/<2 hex>.txt). */
+function recordShards(): string[] {
+  const d = join(ctx.pondDir, "control", "verified-payloads");
+  return existsSync(d) ? readdirSync(d).map((n) => join(d, n)) : [];
+}
+
 function recordLines(): number {
-  const f = join(ctx.pondDir, "control", "verified-payloads.txt");
-  return existsSync(f) ? readFileSync(f, "utf8").split("\n").filter(Boolean).length : 0;
+  return recordShards().reduce((n, f) => n + readFileSync(f, "utf8").split("\n").filter(Boolean).length, 0);
 }
 
 describe("a damaged payload is never read as good", () => {
@@ -173,13 +178,18 @@ describe("each payload is hashed once, until it changes on disk", () => {
     chmodSync(file, 0o600);
     chmodSync(file, 0o644);
     await pondOk(["query", "SELECT sum(v) FROM '/s.series'"], P());
-    expect(recordLines()).toBe(after1 + 1);
+    // Hashed again and recorded with its new identity, in place of the old line (one line a payload).
+    expect(recordLines()).toBe(after1);
+    const sha = file.slice(file.lastIndexOf("sha256=") + 7);
+    const st = statSync(file, { bigint: true });
+    const shardText = readFileSync(join(ctx.pondDir, "control", "verified-payloads", `${sha.slice(0, 2)}.txt`), "utf8");
+    expect(shardText.split("\n").filter((l) => l.startsWith(sha))).toEqual([`${sha} ${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`]);
   });
 
   test("a damaged record file does not stop reads and does not let a damaged payload through", async () => {
-    const rec = join(ctx.pondDir, "control", "verified-payloads.txt");
-    const keep = readFileSync(rec);
-    writeFileSync(rec, "garbage\n\u0000\u0001 not a line\n");
+    const keep = new Map(recordShards().map((f) => [f, readFileSync(f)]));
+    expect(keep.size).toBeGreaterThan(0);
+    for (const f of keep.keys()) writeFileSync(f, "garbage\n\u0000\u0001 not a line\n");
     try {
       expect((await pondOk(["query", "SELECT sum(v) AS s FROM '/s.series'", "--format", "csv"], P())).stdout).toBe("s\n33\n");
       const undo = damage(await payloadOf("/s.series", 1));
@@ -189,7 +199,7 @@ describe("each payload is hashed once, until it changes on disk", () => {
         undo();
       }
     } finally {
-      writeFileSync(rec, keep);
+      for (const [f, bytes] of keep) writeFileSync(f, bytes);
     }
   });
 });

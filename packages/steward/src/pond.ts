@@ -12,7 +12,7 @@ import {
   fileSeriesSummaryCache,
   fileSnapshotCache,
   fileVerifiedPayloads,
-  VERIFIED_PAYLOADS_FILE,
+  VERIFIED_PAYLOADS_DIR,
   type TLogTransaction,
   type TLogView,
 } from "@pond/tlogfs";
@@ -146,7 +146,7 @@ export class Pond {
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
       dirCache: fileDirCache(join(paths.control, "dir-cache.json"), identity.pondId),
       seriesSummaries: fileSeriesSummaryCache(join(paths.control, "row-cache"), identity.pondId),
-      verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_FILE)),
+      verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_DIR)),
     });
   }
 

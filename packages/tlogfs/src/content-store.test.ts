@@ -101,7 +101,7 @@ describe("stageContent() records what it writes as verified", () => {
   test("a large file it creates is recorded with the identity it keeps; one already stored is not", async () => {
     const { dir, store, cleanup } = setup();
     try {
-      const rec = fileVerifiedPayloads(join(dir, "control", "verified-payloads.txt"));
+      const rec = fileVerifiedPayloads(join(dir, "control", "verified-payloads"));
       const bytes = randomBytes(2 * LARGE_FILE_THRESHOLD, 7);
       const sha = sha256Hex(bytes);
       const stream = async function* () {
@@ -119,18 +119,18 @@ describe("stageContent() records what it writes as verified", () => {
       const adopted = store.localPath!(largeFileKey(sha256Hex(other)))!;
       expect(rec.has(sha256Hex(other), fileIdentity(statSync(adopted, { bigint: true })))).toBe(true);
       // Read back by another process (a new record object over the same file).
-      const again = fileVerifiedPayloads(join(dir, "control", "verified-payloads.txt"));
+      const again = fileVerifiedPayloads(join(dir, "control", "verified-payloads"));
       expect(again.has(sha, fileIdentity(statSync(final, { bigint: true })))).toBe(true);
     } finally {
       cleanup();
     }
   });
 
-  test("a record whose last line is torn keeps the next append whole", () => {
+  test("a legacy record whose last line is torn is split without it, and the next append is whole", () => {
     const { dir, cleanup } = setup();
     try {
-      const path = join(dir, "verified-payloads.txt");
-      writeFileSync(path, `${"a".repeat(64)} 1:2:3:4:5\n${"b".repeat(30)}`); // killed mid-append
+      const path = join(dir, "verified-payloads");
+      writeFileSync(`${path}.txt`, `${"a".repeat(64)} 1:2:3:4:5\n${"b".repeat(30)}`); // killed mid-append
       fileVerifiedPayloads(path).record("c".repeat(64), "6:7:8:9:10");
       const fresh = fileVerifiedPayloads(path);
       expect(fresh.has("a".repeat(64), "1:2:3:4:5")).toBe(true);

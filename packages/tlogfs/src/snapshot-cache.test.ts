@@ -56,10 +56,34 @@ describe("fileSnapshotCache()", () => {
   test("a torn cache file, or one of another pond, is ignored", async () => {
     const { dir, p, path } = await pondWithCache();
     try {
-      writeFileSync(path, '{"format":1,"snap');
+      writeFileSync(path, '{"format":2,"snap');
       expect((await p.view()).seq).toBe(0);
-      writeFileSync(path, JSON.stringify({ format: 1, snapshot: { version: 0, metadata: { id: "other" } } }));
+      writeFileSync(path, JSON.stringify({ format: 2, snapshot: { version: 0, metadata: { id: "other" } } }));
       expect(fileSnapshotCache(path, "pond-1").load()).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a cache of the build before (format 1: files without stats) is ignored, and the one saved instead keeps each file's stats", async () => {
+    const { dir, p, path, store } = await pondWithCache();
+    try {
+      const fs = new FS(p);
+      for (let i = 0; i < 2; i++) await fs.transaction(newTxnMeta(["t"]), (wd) => wd.mkdir(`/d${i}`));
+      await p.view();
+      const saved = JSON.parse(readFileSync(path, "utf8")) as { format: number; snapshot: { files: { stats?: string }[] } };
+      expect(saved.format).toBe(2);
+      expect(saved.snapshot.files.length).toBeGreaterThan(0);
+      expect(saved.snapshot.files.every((f) => typeof f.stats === "string" && JSON.parse(f.stats).numRecords >= 0)).toBe(true);
+      // What the build before wrote: the same snapshot, its files' stats dropped, as format 1.
+      const old = { format: 1, snapshot: { ...saved.snapshot, files: saved.snapshot.files.map(({ stats: _, ...f }) => f) } };
+      writeFileSync(path, JSON.stringify(old));
+      expect(fileSnapshotCache(path, "pond-1").load()).toBeUndefined();
+      const v = await new TLogPersistence(store, { snapshotCache: fileSnapshotCache(path, "pond-1") }).view();
+      expect(v.seq).toBe(2);
+      const again = JSON.parse(readFileSync(path, "utf8")) as typeof saved;
+      expect(again.format).toBe(2);
+      expect(again.snapshot.files.every((f) => typeof f.stats === "string")).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -16,7 +16,14 @@ export interface SnapshotCache {
   save(snapshot: Snapshot): void;
 }
 
-const FORMAT = 1;
+/**
+ * 2: files keep their slim stats (see `save`). 1: without stats (ignored now, so read once
+ * from the checkpoint and the log): a format-1 cache kept its entry files stat-less for as
+ * long as they lived, and without stats no read can tell which entry files hold a version,
+ * so a one-day range on a 100,000-version pond grown by the build before read every
+ * version from the row cache (83 MB; 0.8 s, 450 MB peak RSS, against 0.13 s once rebuilt).
+ */
+const FORMAT = 2;
 
 /** A snapshot cache in one JSON file, replaced atomically; only snapshots of table `tableId` count. */
 export function fileSnapshotCache(path: string, tableId: string): SnapshotCache {

@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { CHECKPOINT_FIELDS, checkpointKey, eachCommit, LAST_CHECKPOINT_KEY, latestVersion, loadSnapshot, writeCheckpoint } from "@pond/oplog";
-import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, pruneVerifiedPayloads, VERIFIED_PAYLOADS_FILE, type CachePrune } from "@pond/tlogfs";
+import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, pruneVerifiedPayloads, VERIFIED_PAYLOADS_DIR, type CachePrune } from "@pond/tlogfs";
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
@@ -183,7 +183,7 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     collectGarbage();
     // The verified-payloads record keeps a line per payload ever hashed: drop those whose
     // file is gone (these, and any an older cleanup left), so reads stop parsing them.
-    if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_FILE), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
+    if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_DIR), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
     const pruned = pruneCaches(pond, gone.staying, dryRun);
     const cacheBytes = pruned.reduce((s, c) => s + c.before - c.after, 0);
     const cacheRecords = pruned.reduce((s, c) => s + c.dropped, 0);
