@@ -185,6 +185,8 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // file is gone (these, and any an older cleanup left), so reads stop parsing them.
     if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_FILE), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
     const pruned = pruneCaches(pond, gone.staying, dryRun);
+    // The prune's garbage, before the report is built and printed.
+    collectGarbage();
     const cacheBytes = pruned.reduce((s, c) => s + c.before - c.after, 0);
     const cacheRecords = pruned.reduce((s, c) => s + c.dropped, 0);
     const would = dryRun ? "would be " : "";
