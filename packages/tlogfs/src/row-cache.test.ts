@@ -259,12 +259,16 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       const cache = fileRowCache(dir, TABLE);
       // Strings shared between files and dropped with some, inline bytes, times past 2^53 µs, a journal.
       const rows = (n: number) => [
-        row({ version: n, node_id: `node-${n % 3}`, attributes: `{"n":${n % 2}}` }),
+        // Non-ASCII (multi-byte UTF-8), escaped quotes and backslashes: the prune scans bytes.
+        row({ version: n, node_id: `node-${n % 3}-é`, attributes: `{"n":${n % 2},"s":"🌊 \\"q\\" \\\\ ${n}"}` }),
         row({ version: n + 100, file_type: "file:data", content: new Uint8Array([n, 0, 255]), max_event_time: 2n ** 60n + BigInt(n) }),
       ];
       cache.save(PART, new Map([1, 2, 3, 4].map((n) => [path(PART, n), rows(n)])));
       cache.append(PART, new Map([[path(PART, 5), rows(5)]]));
       cache.append(PART, new Map([[path(PART, 6), rows(6)]]));
+      // A journal line for a file the base has (the base's rows win, as in load) and a torn line.
+      cache.append(PART, new Map([[path(PART, 2), rows(7)]]));
+      appendFileSync(join(dir, `${PART}.jsonl`), `{"format":2,"table":"${TABLE}","part":"${PART}","strings":["é`);
       const keep = (f: string) => f !== path(PART, 1) && f !== path(PART, 5);
       const expected = (() => {
         const files = cache.load(PART).files;

@@ -146,18 +146,30 @@ function baseText(files: Map<string, OplogEntry[]>, partId: string, tableId: str
   return JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...encode(files, partId) });
 }
 
-/** The partition a base or journal file is for (its `part`), or undefined when no line of it parses. */
-function partOfCacheFile(text: string): string | undefined {
-  for (const line of text.split("\n")) {
-    if (line === "") continue;
+/** The partition a base or journal file is for (its `part`), or undefined when no line of it scans as an object naming one. */
+function partOfCacheFile(bytes: Buffer): string | undefined {
+  let part: string | undefined;
+  eachLine(bytes, (from, to) => {
     try {
-      const j = JSON.parse(line) as { part?: unknown };
-      if (typeof j.part === "string") return j.part;
+      const m = members(bytes, from, to).find((m) => m.key === "part");
+      const v = m === undefined ? undefined : (JSON.parse(bytes.toString("utf8", m.start, m.end)) as unknown);
+      if (typeof v === "string") part = v;
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
     }
+    return part === undefined;
+  });
+  return part;
+}
+
+/** Calls `fn` with each non-empty line's span of `bytes`, while it returns true. */
+function eachLine(bytes: Buffer, fn: (from: number, to: number) => boolean): void {
+  for (let at = 0; at < bytes.length; ) {
+    let end = bytes.indexOf(NL, at);
+    if (end < 0) end = bytes.length;
+    if (end > at && !fn(at, end)) return;
+    at = end + 1;
   }
-  return undefined;
 }
 
 /**
@@ -186,19 +198,16 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
   for (const stem of [...stems].sort()) {
     const base = join(dir, `${stem}.json`);
     const journal = join(dir, `${stem}.jsonl`);
+    // Bytes, not text: a collector's cache is tens of MB, and is only scanned, never parsed whole.
+    const baseBytes = readIfAny(base);
+    const journalBytes = readIfAny(journal);
     let partId: string | undefined;
-    for (const p of [base, journal]) {
-      if (partId !== undefined) break;
-      try {
-        partId = partOfCacheFile(readFileSync(p, "utf8"));
-      } catch (e) {
-        if (!isSystemError(e, "ENOENT")) throw e;
-      }
-    }
+    for (const b of [baseBytes, journalBytes]) if (partId === undefined && b !== undefined) partId = partOfCacheFile(b);
     if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) continue;
     // The rows as cached (arrays naming a string table), not as OplogEntry objects: a
     // collector's partition holds a row per version, and decoding them all took ~2 KB a row.
-    const { files, dropped } = loadRaw(dir, partId, tableId, keep);
+    const { files, dropped } = loadRaw(baseBytes, journalBytes, partId, tableId, keep);
+    Bun.gc(true);
     if (dropped === 0) continue;
     const before = sizeOf(base) + sizeOf(journal);
     if (files.size === 0) {
@@ -215,51 +224,81 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
   return out;
 }
 
-/** A cached file's rows as stored: where their text is, and the string table they index. */
+/** A cached file's rows as stored: where their JSON is (UTF-8 bytes), and the string table they index. */
 interface RawFile {
-  text: string;
+  bytes: Buffer;
   start: number;
   end: number;
-  strings: readonly string[];
+  str: (i: number) => string | undefined;
 }
 
 /**
- * What `load` reads (the base, then the journal's files it lacks) of the files `keep`
- * accepts, left as cached rows. Only their rows are parsed: the others' text is stepped over
- * (`members`), so pruning a collector's cache, where most files are ones cleanup deleted,
- * costs the text and the kept rows, not every row. A base or journal line that is not
- * this table's and partition's, or does not scan, is ignored as `load` ignores it.
+ * A function that runs a full garbage collection each time the calls have added up to `n`
+ * bytes. Each kept file's rows are parsed (to check them, then twice to write them) and
+ * dropped, and a collector's compacted entry files hold thousands of rows each: at 100,000
+ * versions that garbage grew the heap by hundreds of MB before JSC collected it.
  */
-function loadRaw(dir: string, partId: string, tableId: string, keep: (entryFile: string) => boolean): { files: Map<string, RawFile>; dropped: number } {
-  const stem = join(dir, partId.replace(/[^0-9A-Za-z-]/g, "_"));
+function garbageAfter(n: number): (bytes: number) => void {
+  let since = 0;
+  return (bytes) => {
+    since += bytes;
+    if (since < n) return;
+    since = 0;
+    Bun.gc(true);
+  };
+}
+/** Parsed or written bytes between collections (garbageAfter): tens of ms each, a few per prune. */
+const GARBAGE_BYTES = 8 << 20;
+
+const NL = 0x0a;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * What `load` reads (the base, then the journal's files it lacks) of the files `keep`
+ * accepts, left as cached rows. Only their rows, and the strings they name, are parsed: the
+ * others' bytes are stepped over (`members`), so pruning a collector's cache, where most
+ * files are ones cleanup deleted, costs the files' bytes (not their text: a collector's
+ * string table holds a distinct attributes string a version) and the kept rows. A base or
+ * journal line that is not this table's and partition's, or does not scan, is ignored as
+ * `load` ignores it.
+ */
+function loadRaw(
+  base: Buffer | undefined,
+  journal: Buffer | undefined,
+  partId: string,
+  tableId: string,
+  keep: (entryFile: string) => boolean,
+): { files: Map<string, RawFile>; dropped: number } {
   const files = new Map<string, RawFile>();
   const dropped = new Set<string>();
-  /** Adds the kept files of the cache object `text` spans; a file already there stays. */
-  const add = (text: string, from: number, to: number) => {
-    const top = new Map(members(text, from, to).map((m) => [m.key, m]));
+  const collect = garbageAfter(GARBAGE_BYTES);
+  /** Adds the kept files of the cache object `bytes` spans; a file already there stays. */
+  const add = (bytes: Buffer, from: number, to: number) => {
+    const top = new Map(members(bytes, from, to).map((m) => [m.key, m]));
     const value = (k: string): unknown => {
       const m = top.get(k);
-      return m === undefined ? undefined : JSON.parse(text.slice(m.start, m.end));
+      return m === undefined ? undefined : JSON.parse(bytes.toString("utf8", m.start, m.end));
     };
     if (value("format") !== FORMAT || value("table") !== tableId || value("part") !== partId) return;
     const f = top.get("files");
     if (f === undefined) throw new TypeError("row cache: no files");
-    let strings: string[] | undefined;
-    for (const m of members(text, f.start, f.end)) {
-      const p = fullPath(m.key, partId);
-      if (files.has(p)) continue;
+    let str: RawFile["str"] | undefined;
+    eachMember(bytes, f.start, f.end, (key, start, end) => {
+      const p = fullPath(key, partId);
+      if (files.has(p)) return;
       if (!keep(p)) {
         dropped.add(p);
-        continue;
+        return;
       }
-      strings ??= value("strings") as string[];
+      str ??= stringTable(bytes, top.get("strings"));
       // Checked here, as `load` checks every row; parsed again, one file at a time, when written.
-      const rows = JSON.parse(text.slice(m.start, m.end)) as CachedRow[];
-      for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof strings[r[i]] !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
-      files.set(p, { text, start: m.start, end: m.end, strings });
-    }
+      const rows = JSON.parse(bytes.toString("utf8", start, end)) as CachedRow[];
+      for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof str(r[i]) !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
+      files.set(p, { bytes, start, end, str });
+      collect(end - start);
+    });
   };
-  const base = readIfAny(`${stem}.json`);
   if (base !== undefined) {
     try {
       add(base, 0, base.length);
@@ -269,100 +308,138 @@ function loadRaw(dir: string, partId: string, tableId: string, keep: (entryFile:
       dropped.clear();
     }
   }
-  const journal = readIfAny(`${stem}.jsonl`);
   if (journal !== undefined) {
-    for (let at = 0; at < journal.length; ) {
-      let end = journal.indexOf("\n", at);
-      if (end < 0) end = journal.length;
-      if (end > at) {
-        try {
-          add(journal, at, end);
-        } catch (e) {
-          if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
-        }
+    eachLine(journal, (from, to) => {
+      try {
+        add(journal, from, to);
+      } catch (e) {
+        if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) throw e;
       }
-      at = end + 1;
-    }
+      return true;
+    });
   }
   for (const p of files.keys()) dropped.delete(p);
   return { files, dropped: dropped.size };
 }
 
 /**
- * The members of the JSON object that `text` spans from `from` to `to`: each key, and where
- * its value's text starts and ends, without parsing the values. SyntaxError when the span is
+ * The string table whose JSON array `m` spans, as a lookup that parses an element the first
+ * time it is asked for: where each element is is found once (a scan), and only the strings
+ * kept rows name are parsed. TypeError when there is no array of strings there.
+ */
+function stringTable(bytes: Buffer, m: { start: number; end: number } | undefined): (i: number) => string | undefined {
+  if (m === undefined || bytes[m.start] !== 0x5b) throw new TypeError("row cache: no string table");
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let i = skipWs(bytes, m.start + 1, m.end);
+  if (bytes[i] !== 0x5d) {
+    for (;;) {
+      if (bytes[i] !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${i}`);
+      starts.push(i);
+      i = skipString(bytes, i, m.end);
+      ends.push(i);
+      i = skipWs(bytes, i, m.end);
+      if (bytes[i] === 0x2c) {
+        i = skipWs(bytes, i + 1, m.end);
+        continue;
+      }
+      if (bytes[i] === 0x5d) break;
+      throw new SyntaxError(`row cache: no comma at ${i}`);
+    }
+  }
+  const parsed = new Map<number, string>();
+  return (k) => {
+    if (!Number.isInteger(k) || k < 0 || k >= starts.length) return undefined;
+    let s = parsed.get(k);
+    if (s === undefined) parsed.set(k, (s = JSON.parse(bytes.toString("utf8", starts[k], ends[k])) as string));
+    return s;
+  };
+}
+
+function skipWs(bytes: Buffer, i: number, to: number): number {
+  while (i < to && (bytes[i] === 0x20 || bytes[i] === NL || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  return i;
+}
+
+/** Where the string starting at `i` (a quote) ends (after its closing quote). UTF-8 continuation bytes are ≥ 0x80, never a quote or a backslash. */
+function skipString(bytes: Buffer, i: number, to: number): number {
+  for (i++; i < to; i++) {
+    if (bytes[i] === BACKSLASH) i++;
+    else if (bytes[i] === QUOTE) return i + 1;
+  }
+  throw new SyntaxError(`row cache: an unterminated string at ${i}`);
+}
+
+/**
+ * The members of the JSON object that `bytes` spans from `from` to `to`: each key, and where
+ * its value's JSON starts and ends, without parsing the values. SyntaxError when the span is
  * not one object.
  */
-function members(text: string, from: number, to: number): { key: string; start: number; end: number }[] {
+function members(bytes: Buffer, from: number, to: number): { key: string; start: number; end: number }[] {
   const out: { key: string; start: number; end: number }[] = [];
+  eachMember(bytes, from, to, (key, start, end) => void out.push({ key, start, end }));
+  return out;
+}
+
+/** Calls `fn` with each member of the object `bytes` spans (see `members`), one at a time: a collector's cache has a member a version. */
+function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, start: number, end: number) => void): void {
   let i = from;
   const bad = (what: string): never => {
     throw new SyntaxError(`row cache: ${what} at ${i}`);
   };
-  const ws = () => {
-    while (i < to && (text[i] === " " || text[i] === "\n" || text[i] === "\r" || text[i] === "\t")) i++;
-  };
-  /** Steps over the string starting at i (a quote). */
-  const str = () => {
-    for (i++; i < to; i++) {
-      if (text[i] === "\\") i++;
-      else if (text[i] === '"') return void i++;
-    }
-    bad("an unterminated string");
-  };
   /** Steps over the value starting at i. */
   const val = () => {
-    const c = text[i];
-    if (c === '"') return str();
-    if (c === "{" || c === "[") {
+    const c = bytes[i];
+    if (c === QUOTE) {
+      i = skipString(bytes, i, to);
+      return;
+    }
+    if (c === 0x7b || c === 0x5b) {
       let depth = 0;
       while (i < to) {
-        const d = text[i];
-        if (d === '"') {
-          str();
+        const d = bytes[i];
+        if (d === QUOTE) {
+          i = skipString(bytes, i, to);
           continue;
         }
-        if (d === "{" || d === "[") depth++;
-        else if (d === "}" || d === "]") depth--;
+        if (d === 0x7b || d === 0x5b) depth++;
+        else if (d === 0x7d || d === 0x5d) depth--;
         i++;
         if (depth === 0) return;
       }
       bad("an unterminated value");
     }
     const s = i;
-    while (i < to && text[i] !== "," && text[i] !== "}" && text[i] !== "]") i++;
+    while (i < to && bytes[i] !== 0x2c && bytes[i] !== 0x7d && bytes[i] !== 0x5d) i++;
     if (i === s) bad("a missing value");
   };
-  ws();
-  if (text[i] !== "{") bad("no object");
-  i++;
-  ws();
-  if (text[i] === "}") return out;
-  for (;;) {
-    ws();
-    if (text[i] !== '"') bad("no key");
-    const ks = i;
-    str();
-    const key = JSON.parse(text.slice(ks, i)) as string;
-    ws();
-    if (text[i] !== ":") bad("no colon");
-    i++;
-    ws();
-    const start = i;
-    val();
-    out.push({ key, start, end: i });
-    ws();
-    if (text[i] === ",") {
-      i++;
-      continue;
+  i = skipWs(bytes, i, to);
+  if (bytes[i] !== 0x7b) bad("no object");
+  i = skipWs(bytes, i + 1, to);
+  if (bytes[i] !== 0x7d) {
+    for (;;) {
+      i = skipWs(bytes, i, to);
+      if (bytes[i] !== QUOTE) bad("no key");
+      const ks = i;
+      i = skipString(bytes, i, to);
+      const key = JSON.parse(bytes.toString("utf8", ks, i)) as string;
+      i = skipWs(bytes, i, to);
+      if (bytes[i] !== 0x3a) bad("no colon");
+      i = skipWs(bytes, i + 1, to);
+      const start = i;
+      val();
+      fn(key, start, i);
+      i = skipWs(bytes, i, to);
+      if (bytes[i] === 0x2c) {
+        i++;
+        continue;
+      }
+      if (bytes[i] === 0x7d) break;
+      bad("no comma");
     }
-    if (text[i] === "}") break;
-    bad("no comma");
   }
-  i++;
-  ws();
+  i = skipWs(bytes, i + 1, to);
   if (i !== to) bad("text after the object");
-  return out;
 }
 
 /**
@@ -378,24 +455,39 @@ function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: stri
     emit(piece);
   };
   const strings = new Strings();
-  const rowsOf = (f: RawFile) => JSON.parse(f.text.slice(f.start, f.end)) as CachedRow[];
+  const rowsOf = (f: RawFile) => JSON.parse(f.bytes.toString("utf8", f.start, f.end)) as CachedRow[];
+  const collect = garbageAfter(GARBAGE_BYTES);
   for (const f of files.values()) {
+    collect(f.end - f.start);
     for (const r of rowsOf(f)) {
-      strings.of(f.strings[r[0]]!);
-      strings.of(f.strings[r[1]]!);
-      strings.of(f.strings[r[9]]!);
+      strings.of(f.str(r[0])!);
+      strings.of(f.str(r[1])!);
+      strings.of(f.str(r[9])!);
     }
   }
-  out(
-    `{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":${JSON.stringify(strings.list)},"files":{`,
-  );
+  // The rows' garbage, then the string table in pieces (the same text as JSON.stringify of
+  // the list): as one piece, it and its UTF-8 copy were twice the table at once.
+  Bun.gc(true);
+  out(`{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":[`);
+  for (let i = 0; i < strings.list.length; i += 1_000) {
+    const piece =
+      (i === 0 ? "" : ",") +
+      strings.list
+        .slice(i, i + 1_000)
+        .map((s) => JSON.stringify(s))
+        .join(",");
+    out(piece);
+    collect(piece.length);
+  }
+  out(`],"files":{`);
   let first = true;
   for (const [p, f] of files) {
+    collect(f.end - f.start);
     const rows = rowsOf(f);
     for (const r of rows) {
-      r[0] = strings.of(f.strings[r[0]]!);
-      r[1] = strings.of(f.strings[r[1]]!);
-      r[9] = strings.of(f.strings[r[9]]!);
+      r[0] = strings.of(f.str(r[0])!);
+      r[1] = strings.of(f.str(r[1])!);
+      r[9] = strings.of(f.str(r[9])!);
     }
     out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:${JSON.stringify(rows)}`);
     first = false;
@@ -428,9 +520,9 @@ function saveRawBase(dir: string, files: Map<string, RawFile>, partId: string, t
   return bytes ?? writeRawBase(files, partId, tableId, () => {});
 }
 
-function readIfAny(path: string): string | undefined {
+function readIfAny(path: string): Buffer | undefined {
   try {
-    return readFileSync(path, "utf8");
+    return readFileSync(path);
   } catch (e) {
     if (isSystemError(e, "ENOENT")) return undefined;
     throw e;

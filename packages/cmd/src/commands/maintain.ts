@@ -98,12 +98,25 @@ export async function run(args: Args, io: IO): Promise<number> {
     io.out.write(JSON.stringify({ dryRun, steps }, null, 2) + "\n");
     return 0;
   }
+  // Lines go out 64 KiB at a time: a cleanup at 100,000 versions prints 300,000 of them, and a
+  // write (and an encoded copy) a line was ~60 MiB of garbage at the end of its peak.
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const line = (text: string) => {
+    pending.push(text);
+    pendingLength += text.length;
+    if (pendingLength < 1 << 16) return;
+    io.out.write(pending.join(""));
+    pending = [];
+    pendingLength = 0;
+  };
   for (const s of steps) {
-    io.out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
+    line(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
     for (const i of s.items)
-      io.out.write(
+      line(
         `  ${i.action === "archived" ? (s.dryRun ? "would archive" : "archived") : s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : s.dryRun ? "would write" : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`,
       );
   }
+  if (pending.length) io.out.write(pending.join(""));
   return 0;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, readdirSync, rmSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WD } from "@pond/tinyfs";
 import { newPond, tempKit, type Kit } from "../backup-test-kit.ts";
@@ -48,6 +48,28 @@ async function readAll(pond: Pond, seq: number, paths: Iterable<string>): Promis
 }
 
 describe("maintenance", () => {
+  test("walk() lists every regular file sorted by key, with its size; `skip` leaves out one top-level folder, `prefix` leads every key", () => {
+    kit = tempKit();
+    const dir = join(kit.dir, "walked");
+    const put = (rel: string, bytes: number) => {
+      mkdirSync(join(dir, rel, ".."), { recursive: true });
+      writeFileSync(join(dir, rel), new Uint8Array(bytes));
+    };
+    put("b/2.parquet", 2);
+    put("_delta_log/00000000000000000000.json", 5);
+    put("a/_delta_log/x", 3); // a folder of that name deeper down is not skipped
+    put("a/1", 1);
+    put("top", 4);
+    mkdirSync(join(dir, "empty"));
+    symlinkSync(join(dir, "b"), join(dir, "link")); // not followed, not listed
+    const keys = (files: { key: string; size: number }[]) => files.map((f) => `${f.key}:${f.size}`);
+    expect(keys(walk(dir))).toEqual(["_delta_log/00000000000000000000.json:5", "a/1:1", "a/_delta_log/x:3", "b/2.parquet:2", "top:4"]);
+    expect(keys(walk(dir, { skip: "_delta_log" }))).toEqual(["a/1:1", "a/_delta_log/x:3", "b/2.parquet:2", "top:4"]);
+    expect(keys(walk(join(dir, "_delta_log"), { prefix: "_delta_log/" }))).toEqual(["_delta_log/00000000000000000000.json:5"]);
+    expect(walk(join(dir, "missing"))).toEqual([]);
+    for (const f of walk(dir)) expect(f.mtimeMs).toBe(statSync(join(dir, f.key)).mtimeMs);
+  });
+
   test("planHorizon() never expires the newest snapshot and never moves back", () => {
     const snaps = [0, 1, 2, 3].map((v) => ({ version: v, timestamp: v * 1000 }));
     expect(planHorizon(snaps, 0, { keepLast: 2, now: 5000 })).toBe(2);

@@ -5,7 +5,7 @@ import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, prune
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { collectGarbage, scanPond, type ScanPlan } from "./reachability.ts";
+import { collectGarbage, garbageEvery, scanPond, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
 import { rotateControl } from "../control-rotate.ts";
 import { configValue, parseSize } from "./pond-config.ts";
@@ -185,6 +185,8 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // file is gone (these, and any an older cleanup left), so reads stop parsing them.
     if (!dryRun) pruneVerifiedPayloads(join(pond.paths.control, VERIFIED_PAYLOADS_DIR), (sha) => existsSync(join(pond.paths.data, largeFileKey(sha))));
     const pruned = pruneCaches(pond, gone.staying, dryRun);
+    // The prune's garbage, before the report is built and printed.
+    collectGarbage();
     const cacheBytes = pruned.reduce((s, c) => s + c.before - c.after, 0);
     const cacheRecords = pruned.reduce((s, c) => s + c.dropped, 0);
     const would = dryRun ? "would be " : "";
@@ -241,13 +243,42 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
 /**
  * Scans the pond and deletes (unless `dryRun`) the files no unexpired snapshot needs whose
  * retention has passed, log files last: a crash midway leaves a log that still names nothing
- * deleted. Returns what the report needs, and the entry files that stay (for pruneCaches);
- * the scan itself is dropped when this returns.
+ * deleted. Returns what the report needs, and the entry files that stay (for pruneCaches).
+ * The scan is dropped before the deletions start, and their garbage (a path and a call's
+ * objects a file) collected every few thousand: at 100,000 versions cleanup deletes 300,000
+ * files, and holding the scan and that garbage at once was its peak of memory.
  */
 async function deleteUnneeded(
   pond: Pond,
   opts: { now: number; retentionMs: number; dryRun: boolean; floor: { name: string; version: number } | undefined; plan?: ScanPlan },
-): Promise<{ items: MaintenanceStep["items"]; bytes: number; waiting: number; staying: Set<string>; horizon: number; heldBack: string }> {
+): Promise<Unneeded> {
+  const unneeded = await findUnneeded(pond, opts);
+  collectGarbage();
+  if (!opts.dryRun) {
+    const tick = garbageEvery(20_000);
+    for (const f of unneeded.items) {
+      rmSync(join(pond.paths.data, f.key), { force: true });
+      tick();
+    }
+  }
+  return unneeded;
+}
+
+interface Unneeded {
+  /** The files to delete, log files last. */
+  items: MaintenanceStep["items"];
+  bytes: number;
+  waiting: number;
+  staying: Set<string>;
+  horizon: number;
+  heldBack: string;
+}
+
+/** What deleteUnneeded deletes: the scan (every file of the pond) is dropped when this returns. */
+async function findUnneeded(
+  pond: Pond,
+  opts: { now: number; retentionMs: number; floor: { name: string; version: number } | undefined; plan?: ScanPlan },
+): Promise<Unneeded> {
   const { now, floor } = opts;
   const scan = await scanPond(pond, { now, ...(floor === undefined ? {} : { horizonCap: floor.version + 1 }), ...(opts.plan ? { plan: opts.plan } : {}) });
   const heldBack =
@@ -259,10 +290,6 @@ async function deleteUnneeded(
   // A set, not `doomed.includes`: that was O(files²), minutes at 100,000 versions.
   const waiting = scan.files.filter((f) => !f.reachable && !doomedSet.has(f)).length;
   doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));
-  for (const f of doomed) {
-    if (opts.dryRun) continue;
-    rmSync(join(pond.paths.data, f.key), { force: true });
-  }
   const staying = new Set<string>();
   for (const f of scan.files) if (f.kind === "entry" && !doomedSet.has(f)) staying.add(f.key);
   return {
