@@ -4,3 +4,4 @@ export * from "./timing.ts";
 export * from "./progress.ts";
 export * from "./lifetime.ts";
 export * from "./libc.ts";
+export * from "./memory.ts";

@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { isSystemError, logger } from "@pond/diagnostics";
+import { collectGarbage, garbageEvery, isSystemError, logger } from "@pond/diagnostics";
 import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 import type { OplogEntry } from "@pond/oplog";
 
@@ -207,7 +207,7 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
     // The rows as cached (arrays naming a string table), not as OplogEntry objects: a
     // collector's partition holds a row per version, and decoding them all took ~2 KB a row.
     const { files, dropped } = loadRaw(baseBytes, journalBytes, partId, tableId, keep);
-    Bun.gc(true);
+    collectGarbage();
     if (dropped === 0) continue;
     const before = sizeOf(base) + sizeOf(journal);
     if (files.size === 0) {
@@ -232,22 +232,7 @@ interface RawFile {
   str: (i: number) => string | undefined;
 }
 
-/**
- * A function that runs a full garbage collection each time the calls have added up to `n`
- * bytes. Each kept file's rows are parsed (to check them, then twice to write them) and
- * dropped, and a collector's compacted entry files hold thousands of rows each: at 100,000
- * versions that garbage grew the heap by hundreds of MB before JSC collected it.
- */
-function garbageAfter(n: number): (bytes: number) => void {
-  let since = 0;
-  return (bytes) => {
-    since += bytes;
-    if (since < n) return;
-    since = 0;
-    Bun.gc(true);
-  };
-}
-/** Parsed or written bytes between collections (garbageAfter): tens of ms each, a few per prune. */
+/** Parsed or written bytes between collections (garbageEvery): tens of ms each, a few per prune. */
 const GARBAGE_BYTES = 8 << 20;
 
 const NL = 0x0a;
@@ -272,7 +257,7 @@ function loadRaw(
 ): { files: Map<string, RawFile>; dropped: number } {
   const files = new Map<string, RawFile>();
   const dropped = new Set<string>();
-  const collect = garbageAfter(GARBAGE_BYTES);
+  const collect = garbageEvery(GARBAGE_BYTES);
   /** Adds the kept files of the cache object `bytes` spans; a file already there stays. */
   const add = (bytes: Buffer, from: number, to: number) => {
     const top = new Map(members(bytes, from, to).map((m) => [m.key, m]));
@@ -456,7 +441,7 @@ function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: stri
   };
   const strings = new Strings();
   const rowsOf = (f: RawFile) => JSON.parse(f.bytes.toString("utf8", f.start, f.end)) as CachedRow[];
-  const collect = garbageAfter(GARBAGE_BYTES);
+  const collect = garbageEvery(GARBAGE_BYTES);
   for (const f of files.values()) {
     collect(f.end - f.start);
     for (const r of rowsOf(f)) {
@@ -467,7 +452,7 @@ function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: stri
   }
   // The rows' garbage, then the string table in pieces (the same text as JSON.stringify of
   // the list): as one piece, it and its UTF-8 copy were twice the table at once.
-  Bun.gc(true);
+  collectGarbage();
   out(`{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":[`);
   for (let i = 0; i < strings.list.length; i += 1_000) {
     const piece =

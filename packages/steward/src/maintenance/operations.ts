@@ -1,11 +1,12 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { collectGarbage, garbageEvery } from "@pond/diagnostics";
 import { CHECKPOINT_FIELDS, checkpointKey, eachCommit, LAST_CHECKPOINT_KEY, latestVersion, loadSnapshot, writeCheckpoint } from "@pond/oplog";
 import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, pruneVerifiedPayloads, VERIFIED_PAYLOADS_DIR, type CachePrune } from "@pond/tlogfs";
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { collectGarbage, garbageEvery, scanPond, type ScanPlan } from "./reachability.ts";
+import { scanPond, type ScanPlan } from "./reachability.ts";
 import { readRemotes } from "../remote-config.ts";
 import { rotateControl } from "../control-rotate.ts";
 import { configValue, parseSize } from "./pond-config.ts";

@@ -1,5 +1,6 @@
 import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { collectGarbage, garbageEvery } from "@pond/diagnostics";
 import {
   CorruptLogError,
   decodeDirectory,
@@ -99,31 +100,6 @@ export interface PondScan {
   unreachedPayloads: Set<string>;
   /** Every directory row of the reachable entry files (a pond's directories have few versions; its series' rows are not kept). */
   directories: DirectoryRow[];
-}
-
-/**
- * A full garbage collection, between the phases of a scan of the whole pond. JSC grows its
- * heap to hold a phase's garbage (each commit's parsed actions, each file's stat) and the
- * process keeps those pages; collected before the next phase, they are reused instead of the
- * heap growing again. Three of these (in scanPond and cleanup) took cleanup's peak RSS on a
- * 20,000-version collector pond from 231 to 178 MiB; each costs tens of ms.
- */
-export function collectGarbage(): void {
-  Bun.gc(true);
-}
-
-/**
- * A function that collects garbage (collectGarbage) every `n`th call: for a loop over every
- * file of a pond, whose steps (a stat, a decoded entry file, a deletion) leave garbage faster
- * than JSC collects it. Without these, cleanup's heap grew to hold 300,000 steps' garbage at
- * 100,000 versions; a collection costs tens of ms, so every few thousand steps adds a second
- * or two to a run of minutes.
- */
-export function garbageEvery(n: number): () => void {
-  let i = 0;
-  return () => {
-    if (++i % n === 0) collectGarbage();
-  };
 }
 
 /** Temp files writers leave: staged large files, the store's half-written puts, half-saved caches. */
