@@ -96,6 +96,24 @@ describe("pond maintain", () => {
     expect(usage.stderr).toContain('"soon"');
   }, 120_000);
 
+  test("snapshots' change map: a move removes its source and creates its destination, a link creates its path, rm removes", async () => {
+    const t = await newPond();
+    done = t.cleanup;
+    const P = { pond: t.pondDir };
+    await pondOk(["mkdir", "/w"], P);
+    await pondOk(["copy", `host://${CO2}`, "/w/a.csv"], P);
+    await pondOk(["mv", "/w/a.csv", "/w/b.csv"], P);
+    await pondOk(["ln", "-s", "/w/b.csv", "/w/l.csv"], P);
+    await pondOk(["rm", "/w/l.csv"], P);
+    const snaps = JSON.parse((await pondOk(["maintain", "snapshots", "--format", "json"], P)).stdout);
+    const byCommand = (c: string) => snaps.find((s: { command: string }) => s.command.startsWith(`pond ${c}`)).changes;
+    expect(byCommand("mv")).toEqual({ created: ["/w/b.csv"], appended: [], removed: ["/w/a.csv"], other: [] });
+    expect(byCommand("ln")).toEqual({ created: ["/w/l.csv"], appended: [], removed: [], other: [] });
+    expect(byCommand("rm")).toEqual({ created: [], appended: [], removed: ["/w/l.csv"], other: [] });
+    const csv = (await pondOk(["maintain", "snapshots", "--format", "csv"], P)).stdout.split("\n");
+    expect(csv.find((l) => l.includes("pond mv"))).toContain(",/w/b.csv,,/w/a.csv,");
+  }, 60_000);
+
   test("differential: every unexpired snapshot answers identically before and after expire, checkpoint and cleanup", async () => {
     const { P } = await fixturePond();
     const before = new Map<number, string[]>();

@@ -31,7 +31,7 @@ export async function listSnapshots(pond: Pond): Promise<SnapshotInfo[]> {
       user: p.user ?? null,
       command: p.command?.join(" ") ?? (c.commitInfo?.operation as string | undefined) ?? null,
       txnId: p.txnId ?? null,
-      changes: classify((p.txnId && changesByTxn.get(p.txnId)) || []),
+      changes: classifyChanges((p.txnId && changesByTxn.get(p.txnId)) || []),
       filesAdded: c.actions.add,
       filesRemoved: c.actions.remove,
       bytesAdded: c.actions.bytesAdded,
@@ -40,16 +40,23 @@ export async function listSnapshots(pond: Pond): Promise<SnapshotInfo[]> {
   });
 }
 
-/** Sorts the control log's change lines ("created /a (file:series v1, 10 bytes)", "mkdir /d", …) by kind. */
-function classify(lines: readonly string[]): SnapshotInfo["changes"] {
+/**
+ * Sorts the control log's change lines ("created /a (file:series v1, 10 bytes)", "mkdir /d",
+ * "moved /a -> /b (file:series)", "symlink /l -> /a", …) by kind. A move removes its source
+ * and creates its destination; a symlink creates its path.
+ */
+function classifyChanges(lines: readonly string[]): SnapshotInfo["changes"] {
   const out: SnapshotInfo["changes"] = { created: [], appended: [], removed: [], other: [] };
   for (const line of lines) {
-    const m = /^(\S+)\s+(\S+)/.exec(line);
+    const m = /^(\S+)\s+(\S+)(?:\s+->\s+(\S+))?/.exec(line);
     const verb = m?.[1] ?? "";
     const path = m?.[2] ?? line;
-    if (verb === "created" || verb === "mkdir") out.created.push(path);
+    if (verb === "created" || verb === "mkdir" || verb === "symlink") out.created.push(path);
     else if (verb === "updated" || verb === "appended") out.appended.push(path);
-    else if (/^(removed|remove|rm|deleted|renamed|moved)$/.test(verb)) out.removed.push(path);
+    else if ((verb === "moved" || verb === "renamed") && m?.[3] !== undefined) {
+      out.removed.push(path);
+      out.created.push(m[3]);
+    } else if (/^(removed|remove|rm|deleted)$/.test(verb)) out.removed.push(path);
     else out.other.push(line);
   }
   return out;
