@@ -14,9 +14,9 @@
 // (--keep-before-full copies the big pond at the last point to DIR before `maintain full`, to
 // measure maintenance again on the same pond.)
 // The defaults took 12-16 min on this shared machine (2,000 CLI appends are most of it).
-// --versions 100000 takes about an hour here: library appends cost ~20 ms at 10,000 versions and
-// ~30 ms at 60,000 (a compaction of the series' entry files every 64 commits and a merge every
-// 100 rewrite every version's row); see README.md, "The year-long collector".
+// --versions 100000 took 42 min here in run 11 (the pond 1,544 s to grow; library appends cost
+// 10-32 ms a version throughout, with tiered entry files and merges planned from the series
+// summary); see README.md, "The year-long collector".
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
