@@ -29,7 +29,6 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
-import { writeFileDurable } from "@pond/oplog";
 import { IntegrityError, newSha256 } from "@pond/tinyfs";
 
 /**
@@ -343,8 +342,9 @@ export function fileVerifiedPayloads(dir: string): VerifiedPayloads {
  * Rewrites the record under `dir` (its shards, after splitting a legacy file) without the
  * lines of payloads `keep` rejects (by sha256), one line per kept hash (the newest),
  * dropping torn lines; for cleanup, after it deleted payload files. Each shard it changes
- * is replaced atomically and durably (writeFileDurable), or removed when nothing is left
- * in it; the others are left alone. Readers append without any lock: an append between
+ * is replaced as `record` and `forget` replace one (rewriteShard: atomically, not fsynced,
+ * as a record that is lost only costs hashes), or removed when nothing is left in it; the
+ * others are left alone. Readers append without any lock: an append between
  * this read and the rename is lost, which only costs that payload a hash on its next read.
  * Lines are only ever dropped, never added, so a prune cannot make anything pass unhashed.
  * A missing record, or a refused write (read-only disk), is not an error: the record is
@@ -371,8 +371,7 @@ export function pruneVerifiedPayloads(dir: string, keep: (sha256: string) => boo
       continue;
     }
     try {
-      if (entries.size === 0) rmSync(path, { force: true });
-      else writeFileDurable(path, [...entries].map(([h, id]) => `${h} ${id}\n`).join(""));
+      rewriteShard(path, newestPerHash([...entries]));
     } catch (e) {
       if (!isWriteRefused(e)) throw e;
       logger.debug("verified-payload record not pruned", { path, error: (e as Error).message });

@@ -1,6 +1,6 @@
 import { checkpoint, cleanup, configValue, expire, listSnapshots, merge, parseDuration, parseSize, type MaintenanceStep } from "@pond/steward";
 import { commandLine, openPond } from "../context.ts";
-import type { IO } from "../io.ts";
+import { bufferedSink, type IO } from "../io.ts";
 import { renderRows } from "../render-table.ts";
 import type { ArgsOf } from "../args.ts";
 import type { maintainCommand } from "../commands.ts";
@@ -98,25 +98,15 @@ export async function run(args: Args, io: IO): Promise<number> {
     io.out.write(JSON.stringify({ dryRun, steps }, null, 2) + "\n");
     return 0;
   }
-  // Lines go out 64 KiB at a time: a cleanup at 100,000 versions prints 300,000 of them, and a
-  // write (and an encoded copy) a line was ~60 MiB of garbage at the end of its peak.
-  let pending: string[] = [];
-  let pendingLength = 0;
-  const line = (text: string) => {
-    pending.push(text);
-    pendingLength += text.length;
-    if (pendingLength < 1 << 16) return;
-    io.out.write(pending.join(""));
-    pending = [];
-    pendingLength = 0;
-  };
+  // The report goes out 64 KiB at a time: a cleanup at 100,000 versions prints 300,000 lines.
+  const out = bufferedSink(io.out);
   for (const s of steps) {
-    line(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
+    out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
     for (const i of s.items)
-      line(
+      out.write(
         `  ${i.action === "archived" ? (s.dryRun ? "would archive" : "archived") : s.step === "cleanup" ? (s.dryRun ? "would delete" : "deleted") : s.dryRun ? "would write" : "wrote"} ${i.key} (${i.size} bytes): ${i.why}\n`,
       );
   }
-  if (pending.length) io.out.write(pending.join(""));
+  out.flush();
   return 0;
 }
