@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Pond } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
+import { isSeriesCacheFile } from "@pond/tlogfs";
 import { openDuckDB } from "@pond/tlogfs/duckdb";
 import { T0, appendVersion, versionFile } from "./collector-pond.ts";
 import { POND_BIN, run } from "./lib.ts";
@@ -36,8 +37,9 @@ function show(what: string, control: Map<string, number>): void {
   const groups: [string, (k: string) => boolean][] = [
     ["transactions.jsonl", (k) => k === "transactions.jsonl"],
     ["transactions/*.jsonl.zst (archives)", (k) => k.startsWith("transactions/")],
-    ["row-cache/*.json(l) (row cache)", (k) => k.startsWith("row-cache/") && !k.endsWith(".series.json")],
+    ["row-cache/*.json(l) (row cache)", (k) => k.startsWith("row-cache/") && !isSeriesCacheFile(k)],
     ["row-cache/*.series.json (summaries)", (k) => k.endsWith(".series.json")],
+    ["row-cache/*.series-hashes.json (hash prefixes)", (k) => k.endsWith(".series-hashes.json")],
     ["dir-cache.json(l)", (k) => k.startsWith("dir-cache.json")],
     ["snapshot-cache.json", (k) => k === "snapshot-cache.json"],
     ["other", (k) => !/^(transactions\.jsonl|transactions\/|row-cache\/|dir-cache\.json|snapshot-cache\.json)/.test(k)],

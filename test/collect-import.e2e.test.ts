@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURES, newPond, pond, pondOk } from "./support/pond-cli.ts";
 
@@ -188,4 +188,53 @@ describe("re-running an import", () => {
     expect(fresh.stderr).not.toContain("skipped");
     expect((await describeJson("/dup.series")).versions.length).toBe(3);
   });
+});
+
+describe("the duplicate check's hash prefixes (control/row-cache/<part>.series-hashes.json)", () => {
+  test("a duplicate is still refused after `maintain full` merged the series and after the file is deleted; reads of the series never make it", async () => {
+    const t = await newPond();
+    try {
+      const Q = { pond: t.pondDir };
+      const rowCache = join(t.pondDir, "control/row-cache");
+      const hashFiles = () => readdirSync(rowCache).filter((n) => n.endsWith(".series-hashes.json"));
+      const csv = (i: number) => {
+        const f = join(t.dir, `h${i}.csv`);
+        writeFileSync(f, `timestamp,v\n2024-03-01T00:${String(i).padStart(2, "0")}:00Z,${i}\n2024-03-01T00:${String(i).padStart(2, "0")}:30Z,${i + 0.5}\n`);
+        return f;
+      };
+      const versions = async () => (JSON.parse((await pondOk(["describe", "/h.series", "--format", "json"], Q)).stdout) as Described).versions.length;
+      for (let i = 0; i < 6; i++) await pondOk(["copy", `host+series+csv://${csv(i)}`, "/h.series"], Q);
+      await pondOk(["maintain", "full", "--keep-last", "1", "--retention", "0s"], Q);
+      expect((await pondOk(["log"], Q)).stdout).toContain("merged /h.series versions");
+      const refused = async (i: number) => {
+        const again = await pondOk(["copy", `host+series+csv://${join(t.dir, `h${i}.csv`)}`, "/h.series"], Q);
+        expect(again.stderr).toContain(`/h.series version ${i + 1} already holds the same data`);
+      };
+      // Versions 1 and 3 now live in a merged file: their recorded source hashes still match.
+      await refused(0);
+      await refused(2);
+      expect(await versions()).toBe(6);
+      expect(hashFiles().length).toBe(1);
+      // Deleted: whole-series reads, a time range, list -l and describe neither need nor make it.
+      for (const f of hashFiles()) rmSync(join(rowCache, f));
+      await pondOk(["cat", "/h.series", "--sql", "SELECT count(*) FROM source"], Q);
+      await pondOk(
+        ["cat", "/h.series", "--sql", "SELECT count(*) FROM source", "--time-start", "2024-03-01T00:02:00Z", "--time-end", "2024-03-01T00:03:00Z"],
+        Q,
+      );
+      await pondOk(["list", "-l", "/h.series"], Q);
+      await pondOk(["copy", `host+series+csv://${csv(6)}`, "/h.series", "--allow-duplicate"], Q);
+      expect(hashFiles()).toEqual([]);
+      // The next duplicate check rebuilds it from the rows, and refuses the duplicate.
+      await refused(4);
+      await refused(6);
+      expect(hashFiles().length).toBe(1);
+      expect(await versions()).toBe(7);
+      const fresh = await pondOk(["copy", `host+series+csv://${csv(7)}`, "/h.series"], Q);
+      expect(fresh.stderr).not.toContain("skipped");
+      expect(await versions()).toBe(8);
+    } finally {
+      t.cleanup();
+    }
+  }, 120_000);
 });

@@ -12,7 +12,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 
 import { join } from "node:path";
 import { Pond, walk } from "@pond/steward";
 import { WD } from "@pond/tinyfs";
-import { fileDirCache, fileRowCache } from "@pond/tlogfs";
+import { fileDirCache, fileRowCache, isSeriesCacheFile } from "@pond/tlogfs";
 import { openDuckDB } from "@pond/tlogfs/duckdb";
 import { observe, readSnapshot } from "./support/maintain-harness.ts";
 import { pondOk, tempDir } from "./support/pond-cli.ts";
@@ -49,7 +49,7 @@ function cachedEntryFiles(pondDir: string, table: string): { rows: Set<string>; 
         .split("\n")
         .find((l) => l !== "")!,
     ) as { part: string; entryFiles?: string[] };
-    if (n.endsWith(".series.json")) for (const f of j.entryFiles ?? []) summaries.add(f);
+    if (isSeriesCacheFile(n)) for (const f of j.entryFiles ?? []) summaries.add(f);
     else for (const f of fileRowCache(rowDir, table).load(j.part).files.keys()) rows.add(f);
   }
   const dirs = new Set(fileDirCache(join(control, "dir-cache.json"), table).load().rows.paths());

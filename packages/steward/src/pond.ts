@@ -10,6 +10,7 @@ import {
   fileRowCache,
   fileDirCache,
   fileSeriesSummaryCache,
+  fileSeriesHashCache,
   fileSnapshotCache,
   fileVerifiedPayloads,
   VERIFIED_PAYLOADS_DIR,
@@ -146,6 +147,7 @@ export class Pond {
       rowCache: fileRowCache(join(paths.control, "row-cache"), identity.pondId),
       dirCache: fileDirCache(join(paths.control, "dir-cache.json"), identity.pondId),
       seriesSummaries: fileSeriesSummaryCache(join(paths.control, "row-cache"), identity.pondId),
+      seriesHashes: fileSeriesHashCache(join(paths.control, "row-cache"), identity.pondId),
       verifiedPayloads: fileVerifiedPayloads(join(paths.control, VERIFIED_PAYLOADS_DIR)),
     });
   }

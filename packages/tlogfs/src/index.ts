@@ -10,6 +10,8 @@ export * from "./snapshot-cache.ts";
 export * from "./row-cache.ts";
 export * from "./dir-cache.ts";
 export * from "./series-summary.ts";
+export * from "./series-hashes.ts";
+export { isSeriesCacheFile, pruneSeriesSummaries, SERIES_HASHES_FILE, SERIES_SUMMARY_FILE } from "./series-part-cache.ts";
 export * from "./payload-check.ts";
 export * from "./query/index.ts";
 export * from "./merged-payload.ts";

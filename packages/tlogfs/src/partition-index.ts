@@ -4,7 +4,9 @@ import { cacheWeight, type RowCache } from "./row-cache.ts";
 import { DirRows, type DirCache } from "./dir-cache.ts";
 import { CorruptLogError, decodeDirectory } from "@pond/oplog";
 import { sha256Hex, type DirEntry } from "@pond/tinyfs";
-import type { PartSummaries, SeriesSummaryCache } from "./series-summary.ts";
+import type { PartSeries, PartSeriesCache } from "./series-part-cache.ts";
+import type { SeriesHashes } from "./series-hashes.ts";
+import type { SeriesSummary } from "./series-summary.ts";
 
 /** Partitions with at least this many entry files keep their file rows in the row cache. */
 export const ROW_CACHE_FROM_FILES = 8;
@@ -21,7 +23,15 @@ export interface SharedRowCache {
   store: RowCache;
   parts: Map<string, { files: Map<string, OplogEntry[]>; journaled: number }>;
   /** Series summaries kept between processes (see series-summary.ts), and those loaded in this process. */
-  summaries?: { store: SeriesSummaryCache; parts: Map<string, PartSummaries | undefined> };
+  summaries?: KeptSeries<SeriesSummary>;
+  /** Series' hash prefixes, likewise (see series-hashes.ts): loaded only by an append's duplicate check. */
+  hashes?: KeptSeries<SeriesHashes>;
+}
+
+/** One kind of per-series data kept between processes (see series-part-cache.ts), and the partitions' loaded in this process. */
+export interface KeptSeries<T> {
+  store: PartSeriesCache<T>;
+  parts: Map<string, PartSeries<T> | undefined>;
 }
 
 /** The journal of the directory cache is folded into its base once it holds this many paths, and at least as many as the base. */

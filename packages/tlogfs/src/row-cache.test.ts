@@ -7,7 +7,9 @@ import { FS, newTxnMeta } from "@pond/tinyfs";
 import { createPondTable } from "./create-pond-table.ts";
 import { ROW_CACHE_FOLD_FROM, ROW_CACHE_FROM_FILES } from "./partition-index.ts";
 import { fileRowCache, pruneRowCache } from "./row-cache.ts";
-import { fileSeriesSummaryCache, pruneSeriesSummaries } from "./series-summary.ts";
+import { fileSeriesSummaryCache } from "./series-summary.ts";
+import { fileSeriesHashCache } from "./series-hashes.ts";
+import { pruneSeriesSummaries } from "./series-part-cache.ts";
 import { readFileSync } from "node:fs";
 import { TLogPersistence } from "./tlog-persistence.ts";
 
@@ -222,6 +224,10 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       const summaries = fileSeriesSummaryCache(dir, TABLE);
       summaries.save(PART, { entryFiles: [path(PART, 1), path(PART, 4)], series: {} });
       summaries.save(OTHER, { entryFiles: [path(OTHER, 1)], series: {} });
+      // The hash prefixes kept beside the summaries: one named a deleted file, one did not.
+      const hashes = fileSeriesHashCache(dir, TABLE);
+      hashes.save(PART, { entryFiles: [path(PART, 1)], series: { n: { lastVersion: 1, prefixes: "0123456789ab" } } });
+      hashes.save(OTHER, { entryFiles: [path(OTHER, 2)], series: {} });
       const gone = new Set([path(PART, 1), path(PART, 4), path(OTHER, 1)]);
       const keep = (f: string) => !gone.has(f) && !f.includes("part_id=x/");
       const before = texts(dir);
@@ -232,6 +238,11 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       const rows = pruneRowCache(dir, TABLE, keep, false);
       expect(rows).toEqual(dryRows);
       expect(pruneSeriesSummaries(dir, TABLE, keep, false)).toEqual(drySummaries);
+      expect(drySummaries.map((r) => [r.path.slice(dir.length + 1), r.dropped, r.after])).toEqual([
+        [`${PART}.series-hashes.json`, 1, 0],
+        [`${PART}.series.json`, 2, 0],
+        [`${OTHER}.series.json`, 1, 0],
+      ]);
       expect(rows.map((r) => [r.path.slice(dir.length + 1), r.dropped, r.after === 0])).toEqual([
         [`${PART}.json`, 2, false],
         [`${OTHER}.json`, 1, true],
@@ -246,7 +257,9 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       // Both summaries named a deleted file: gone; the other table's cache is untouched.
       expect(summaries.load(PART)).toBeUndefined();
       expect(summaries.load(OTHER)).toBeUndefined();
-      expect(readdirSync(dir).sort()).toEqual([`${PART}.json`, "00000000-0000-7000-8000-00000000000c.json"].sort());
+      expect(hashes.load(PART)).toBeUndefined();
+      expect(hashes.load(OTHER)).toEqual({ entryFiles: [path(OTHER, 2)], series: {} });
+      expect(readdirSync(dir).sort()).toEqual([`${PART}.json`, `${OTHER}.series-hashes.json`, "00000000-0000-7000-8000-00000000000c.json"].sort());
       // Nothing left to drop: a second run changes nothing.
       const after = texts(dir);
       expect(pruneRowCache(dir, TABLE, keep, false)).toEqual([]);

@@ -2,6 +2,7 @@ import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameS
 import { join } from "node:path";
 import { collectGarbage, garbageEvery, isSystemError, logger } from "@pond/diagnostics";
 import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
+import { isSeriesCacheFile } from "./series-part-cache.ts";
 import type { OplogEntry } from "@pond/oplog";
 
 /**
@@ -190,7 +191,7 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
   }
   const stems = new Set<string>();
   for (const n of names) {
-    if (n.endsWith(".series.json")) continue;
+    if (isSeriesCacheFile(n)) continue;
     if (n.endsWith(".jsonl")) stems.add(n.slice(0, -".jsonl".length));
     else if (n.endsWith(".json")) stems.add(n.slice(0, -".json".length));
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalObjectStore } from "@pond/oplog";
@@ -9,7 +9,8 @@ import { createPondTable } from "./create-pond-table.ts";
 import { resolveSources, sourceVersionKeys, type ResolvedSource } from "./query/pond-sources.ts";
 import { fileRowCache } from "./row-cache.ts";
 import { seriesSchemaOf } from "./query/series-schema.ts";
-import { fileSeriesSummaryCache, mayHoldHash } from "./series-summary.ts";
+import { fileSeriesSummaryCache } from "./series-summary.ts";
+import { fileSeriesHashCache, mayHoldHash } from "./series-hashes.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
 import { TLogView } from "./tlog-view.ts";
 import type { TLogTransaction } from "./tlog-transaction.ts";
@@ -27,14 +28,25 @@ async function pond() {
   await createPondTable(store, "pond-1", newTxnMeta(["test"]));
   let t = 1_790_000_000_000;
   const control = join(dir, "control");
-  const open = (compactFromFiles = 8) =>
-    new TLogPersistence(store, {
+  /** Loads of a hash-prefix file, by every persistence opened. */
+  const hashLoads = { n: 0 };
+  const open = (compactFromFiles = 8) => {
+    const hashes = fileSeriesHashCache(join(control, "row-cache"), "pond-1");
+    return new TLogPersistence(store, {
       now: () => t++,
       rowCache: fileRowCache(join(control, "row-cache"), "pond-1"),
       seriesSummaries: fileSeriesSummaryCache(join(control, "row-cache"), "pond-1"),
+      seriesHashes: {
+        ...hashes,
+        load: (part) => {
+          hashLoads.n++;
+          return hashes.load(part);
+        },
+      },
       compactFromFiles,
     });
-  return { dir, store, control, open };
+  };
+  return { dir, store, control, open, hashLoads };
 }
 
 /** Appends versions [from, to) of /d/s.series, one a commit, a new column from version 7 on, and a data file now and then. */
@@ -72,8 +84,13 @@ async function both(p: TLogPersistence) {
   expect(s.schema).toEqual(seriesSchemaOf(st.versions!));
   expect(s.lastVersion).toBe(st.versions!.length);
   expect([s.newestSize, s.newestTimestamp]).toEqual([st.versions!.at(-1)!.size, st.versions!.at(-1)!.timestamp.toString()]);
-  expect(st.versions!.every((v) => mayHoldHash(s, v.sha256) && mayHoldHash(s, String(v.attributes.source_sha256)))).toBe(true);
-  expect(mayHoldHash(s, "f".repeat(64))).toBe(false);
+  expect(Object.keys(s)).not.toContain("hashPrefixes");
+  const h = await view.seriesHashes(st.parentId, st.nodeId);
+  expect(h.lastVersion).toBe(st.versions!.length);
+  expect(st.versions!.every((v) => mayHoldHash(h, v.sha256) && mayHoldHash(h, String(v.attributes.source_sha256)))).toBe(true);
+  expect(mayHoldHash(h, "f".repeat(64))).toBe(false);
+  // The same prefixes as built from every version in a process that keeps nothing.
+  expect(h).toEqual(await (await new TLogPersistence(view.store).view()).seriesHashes(st.parentId, st.nodeId));
   // Time ranges: the same files (a merged file's version and event times under a range are its whole file's).
   const files = (r: ResolvedSource[]) => r.map((x) => ({ ts: x.timestampColumn, files: x.files.map((f) => [f.hostPath, f.columns, !!f.merged]) }));
   for (const range of [{ start: 3000n, end: 5000n }, { start: 15_500n }, { end: 1500n }, { start: 28_000n, end: 40_000n }]) {
@@ -127,6 +144,75 @@ describe("series summaries", () => {
     r = await both(open());
     expect(r.summary).toEqual(r.full);
     expect(r.full[0]!.files.map((f) => f.version).slice(-3)).toEqual([31, 32, 33]);
+  });
+
+  test("a read of the whole series, a range or the newest version neither loads nor makes the hash-prefix file; a duplicate check rebuilds it", async () => {
+    const { control, open, hashLoads } = await pond();
+    await append(open(), 0, 12);
+    const rowCache = join(control, "row-cache");
+    const hashFiles = () => readdirSync(rowCache).filter((f) => f.endsWith(".series-hashes.json"));
+    expect(hashFiles()).toEqual([]);
+    // Readers, each in a process of its own: none asks for the prefixes.
+    const read = async () => {
+      let view = await open().view();
+      await resolveSources(view, new WD(view), "/d/s.series", { summary: true });
+      view = await open().view();
+      await resolveSources(view, new WD(view), "/d/s.series", { summary: true, range: { start: 3000n, end: 5000n } });
+      view = await open().view();
+      const st = (await new WD(view).resolve("/d/s.series"))!;
+      return view.seriesSummary(st.parentId, st.nodeId);
+    };
+    // (A commit that compacted the folder looked for one to follow, and found none.)
+    hashLoads.n = 0;
+    await read();
+    expect(hashLoads.n).toBe(0);
+    expect(hashFiles()).toEqual([]);
+    // A duplicate check's read makes it, then it is kept; readers still never load it.
+    let view = await open().view();
+    let st = (await new WD(view).resolve("/d/s.series"))!;
+    const h = await view.seriesHashes(st.parentId, st.nodeId);
+    expect(h.lastVersion).toBe(12);
+    expect(hashFiles().length).toBe(1);
+    await append(open(), 12, 14);
+    hashLoads.n = 0;
+    await read();
+    expect(hashLoads.n).toBe(0);
+    // Stale by two appends: the next check extends it from the two added entry files.
+    view = await open().view();
+    st = (await new WD(view).resolve("/d/s.series"))!;
+    const grown = await view.seriesHashes(st.parentId, st.nodeId);
+    expect(grown.lastVersion).toBe(14);
+    expect(grown.prefixes.startsWith(h.prefixes)).toBe(true);
+    // Deleted: rebuilt from the rows, the same.
+    rmSync(join(rowCache, hashFiles()[0]!));
+    view = await open().view();
+    expect(await view.seriesHashes(st.parentId, st.nodeId)).toEqual(grown);
+    expect(hashFiles().length).toBe(1);
+  });
+
+  test("a summary of format 5, holding the hash prefixes, is split into the two files when read, not rebuilt", async () => {
+    const { control, open } = await pond();
+    await append(open(), 0, 9);
+    let view = await open().view();
+    const st = (await new WD(view).resolve("/d/s.series"))!;
+    const summary = await view.seriesSummary(st.parentId, st.nodeId);
+    const hashes = await view.seriesHashes(st.parentId, st.nodeId);
+    const rowCache = join(control, "row-cache");
+    const summaryFile = join(rowCache, readdirSync(rowCache).find((f) => f.endsWith(".series.json"))!);
+    const hashFile = join(rowCache, readdirSync(rowCache).find((f) => f.endsWith(".series-hashes.json"))!);
+    const j = JSON.parse(readFileSync(summaryFile, "utf8"));
+    // As the binary before the split wrote it, with a marker no rebuild would produce.
+    const old = { ...j, format: 5, series: { [st.nodeId]: { ...j.series[st.nodeId], newestSize: 4242, hashPrefixes: hashes.prefixes } } };
+    writeFileSync(summaryFile, JSON.stringify(old));
+    rmSync(hashFile);
+    view = await open().view();
+    expect((await view.seriesSummary(st.parentId, st.nodeId)).newestSize).toBe(4242);
+    const split = JSON.parse(readFileSync(summaryFile, "utf8"));
+    expect(split.format).toBe(6);
+    expect(split.series[st.nodeId]).toEqual({ ...j.series[st.nodeId], newestSize: 4242 });
+    expect(existsSync(hashFile)).toBe(true);
+    expect(JSON.parse(readFileSync(hashFile, "utf8")).series[st.nodeId]).toEqual(hashes);
+    expect(summary.newestSize).not.toBe(4242);
   });
 
   test("a torn or foreign summary is not trusted; a summarized source refuses to be split by version", async () => {

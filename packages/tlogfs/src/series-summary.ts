@@ -1,9 +1,7 @@
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { isSystemError, logger } from "@pond/diagnostics";
-import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 import type { VersionInfo } from "@pond/tinyfs";
 import { storedOf } from "./merged-payload.ts";
+import { fileSeriesHashCache, type SeriesHashes } from "./series-hashes.ts";
+import { filePartSeriesCache, SERIES_SUMMARY_FILE, type PartSeries, type PartSeriesCache, type SeriesDerivation } from "./series-part-cache.ts";
 
 /**
  * What a read of a whole series needs, without its versions: the payload files it
@@ -28,22 +26,8 @@ export interface SeriesSummary {
   newestRowPerTime?: boolean;
   /** What an append is checked against: `seriesSchemaOf` of every version. */
   schema: { columns: { name: string; type: string }[]; timestampColumn?: string };
-  /**
-   * The first HASH_PREFIX hex digits of every version's own payload sha256 and recorded
-   * `source_sha256`, one after another: an append's duplicate check reads every version
-   * only when one of its hashes starts so (a collector's new version never does).
-   */
-  hashPrefixes: string;
-}
-
-/** Hex digits of a hash kept in `SeriesSummary.hashPrefixes` (48 bits: a false match once in ~10^14 per pair). */
-export const HASH_PREFIX = 12;
-
-/** True when `s` may hold a version whose own payload or recorded source has hash `sha256` (a prefix matched; false means none does). */
-export function mayHoldHash(s: SeriesSummary, sha256: string): boolean {
-  const p = sha256.slice(0, HASH_PREFIX);
-  for (let i = s.hashPrefixes.indexOf(p); i >= 0; i = s.hashPrefixes.indexOf(p, i + 1)) if (i % HASH_PREFIX === 0) return true;
-  return false;
+  // Every version's hash prefixes, which only an append's duplicate check needs, are kept
+  // apart (series-hashes.ts): they made this 12-24 bytes a version, parsed by every read.
 }
 
 /** One payload file of a summary: see `PayloadFile` (query/pond-sources.ts), which is built from it. */
@@ -77,19 +61,18 @@ export interface SummaryFile {
 
 /** The summary of a series' versions (ascending), as `resolveSources` would read them whole. */
 export function summarize(versions: readonly VersionInfo[]): SeriesSummary {
-  const s: SeriesSummary = { lastVersion: 0, newestSize: 0, newestTimestamp: "0", files: [], schema: { columns: [] }, hashPrefixes: "" };
-  extendSummary(s, versions, new Map());
+  const s: SeriesSummary = { lastVersion: 0, newestSize: 0, newestTimestamp: "0", files: [], schema: { columns: [] } };
+  extendSummary(s, versions);
   return s;
 }
 
-/**
- * Adds `versions` (ascending, all newer than `s.lastVersion`) to `s`; `mergedAt` maps a
- * merged file's hash to its entry in `s.files` (filled as merged files are met).
- */
-export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[], mergedAt: Map<string, SummaryFile>): void {
+/** Adds `versions` (ascending, all newer than `s.lastVersion`) to `s`, in place. */
+export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]): void {
   const time = (t: bigint | null | undefined) => (t == null ? null : t.toString());
   const named = new Set(s.schema.columns.map((c) => c.name));
-  let prefixes = "";
+  // A merged file's hash → its entry in `s.files` (filled as merged files are met).
+  const mergedAt = new Map<string, SummaryFile>();
+  for (const f of s.files) if (f.merged) mergedAt.set(f.sha256, f);
   for (const v of versions) {
     // As seriesSchemaOf reads them: every column (its first type), the last time column recorded.
     const cols = v.attributes.columns;
@@ -100,9 +83,6 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
           s.schema.columns.push({ name: c.name, type: String(c.type) });
         }
     if (typeof v.attributes.timestamp_column === "string") s.schema.timestampColumn = v.attributes.timestamp_column;
-    prefixes += hashPrefix(v.sha256);
-    const source = v.attributes.source_sha256;
-    if (typeof source === "string" && source !== v.sha256) prefixes += hashPrefix(source);
     const stored = storedOf(v);
     const ts = typeof v.attributes.timestamp_column === "string" ? v.attributes.timestamp_column : undefined;
     if (stored.mergedVersion !== undefined) {
@@ -154,7 +134,6 @@ export function extendSummary(s: SeriesSummary, versions: readonly VersionInfo[]
     s.newestSize = v.size;
     s.newestTimestamp = v.timestamp.toString();
   }
-  s.hashPrefixes += prefixes;
   const newest = versions[versions.length - 1]?.attributes;
   if (newest) {
     const ts = newest.timestamp_column;
@@ -222,103 +201,50 @@ function variant(columns: unknown, timestampColumn: string | undefined): { colum
   return { ...(columns === undefined ? {} : { columns }), ...(timestampColumn === undefined ? {} : { timestampColumn }) };
 }
 
-/** A hash's first HASH_PREFIX digits, padded so that prefixes stay aligned. */
-function hashPrefix(sha256: string): string {
-  return sha256.slice(0, HASH_PREFIX).padEnd(HASH_PREFIX, "-");
-}
+/** The summary as a kind of per-series derived data (see tlog-view.ts). */
+export const SERIES_SUMMARY: SeriesDerivation<SeriesSummary> = {
+  what: "series summary",
+  of: summarize,
+  extend: extendSummary,
+  patch: patchSummary,
+};
 
 /** The summaries of a partition's series, valid for exactly the entry files it names. */
-export interface PartSummaries {
-  /** The partition's active entry file paths, sorted. */
-  entryFiles: string[];
-  /** By node id: each file:series node of the partition. */
-  series: Record<string, SeriesSummary>;
-}
+export type PartSummaries = PartSeries<SeriesSummary>;
+export type SeriesSummaryCache = PartSeriesCache<SeriesSummary>;
 
 /**
- * A place to keep partitions' series summaries between processes. Derived data, as the
- * row cache is: a summary counts only for the very set of entry files it names (files
- * are immutable, so that set fixes every row), and a missing, torn or foreign one only
- * means the rows are read.
+ * 6: without `hashPrefixes` (kept in `<part>.series-hashes.json` since); 5: merged files'
+ * `weight` and `variants`, files' `timestampColumn` (what a merge plans from); 4: merged files'
+ * `count`; 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged
+ * files' columns. A 5 is split into the two files when read; older ones are rebuilt.
  */
-export interface SeriesSummaryCache {
-  load(partId: string): PartSummaries | undefined;
-  save(partId: string, summaries: PartSummaries): void;
-}
-
-/** 5: merged files' `weight` and `variants`, files' `timestampColumn` (what a merge plans from); 4: merged files' `count`; 3: with `schema`, `hashPrefixes`, the newest version's size and time, merged files' columns; older ones are rebuilt. */
-const FORMAT = 5;
+const FORMAT = 6;
 
 /** A summary cache in `dir`, one `<part>.series.json` per partition, replaced atomically; only summaries of table `tableId` count. */
 export function fileSeriesSummaryCache(dir: string, tableId: string): SeriesSummaryCache {
-  const path = (partId: string) => join(dir, `${partId.replace(/[^0-9A-Za-z-]/g, "_")}.series.json`);
-  return {
-    load(partId) {
-      let text: string;
-      try {
-        text = readFileSync(path(partId), "utf8");
-      } catch (e) {
-        if (isSystemError(e, "ENOENT")) return undefined;
-        throw e;
+  const cache: SeriesSummaryCache = filePartSeriesCache<SeriesSummary>({
+    what: "series summary",
+    dir,
+    ending: SERIES_SUMMARY_FILE,
+    tableId,
+    format: FORMAT,
+    older(j) {
+      // A pond's summaries from before the split: the prefixes go to their own file, the
+      // rest is this format; both for the same entry files. Read once, not rebuilt.
+      if (j.format !== 5) return undefined;
+      const summaries: PartSummaries = { entryFiles: j.entryFiles, series: {} };
+      const hashes: PartSeries<SeriesHashes> = { entryFiles: j.entryFiles, series: {} };
+      for (const [id, v] of Object.entries(j.series)) {
+        const { hashPrefixes, ...s } = v as SeriesSummary & { hashPrefixes?: unknown };
+        if (typeof hashPrefixes !== "string" || typeof s.lastVersion !== "number") return undefined;
+        summaries.series[id] = s;
+        hashes.series[id] = { lastVersion: s.lastVersion, prefixes: hashPrefixes };
       }
-      try {
-        const j = JSON.parse(text) as PartSummaries & { format: number; table: string; part: string };
-        if (j.format !== FORMAT || j.table !== tableId || j.part !== partId || !Array.isArray(j.entryFiles) || typeof j.series !== "object") return undefined;
-        return { entryFiles: j.entryFiles, series: j.series };
-      } catch (e) {
-        // A torn or foreign file is not an error of the pond: the rows are read instead.
-        if (!(e instanceof SyntaxError)) throw e;
-        logger.debug("series summary unreadable, ignored", { path: path(partId) });
-        return undefined;
-      }
+      fileSeriesHashCache(dir, tableId).save(j.part, hashes);
+      cache.save(j.part, summaries);
+      return summaries;
     },
-    save(partId, summaries) {
-      const p = path(partId);
-      const tmp = `${p}.${process.pid}.tmp`;
-      writeCache(
-        "series summary",
-        p,
-        () => {
-          writeFileSync(tmp, JSON.stringify({ format: FORMAT, table: tableId, part: partId, ...summaries }));
-          renameSync(tmp, p);
-        },
-        tmp,
-      );
-    },
-  };
-}
-
-/**
- * Deletes the series summaries in `dir` (table `tableId`) that name an entry file `keep`
- * refuses (one cleanup deleted): a summary counts only for the very set of entry files it
- * names, and a deleted file never comes back (names are unique), so such a summary can
- * never be used again; the next command that needs one rebuilds it from the rows. A dry
- * run only measures; foreign, torn or old-format summaries are left alone.
- */
-export function pruneSeriesSummaries(dir: string, tableId: string, keep: (entryFile: string) => boolean, dryRun: boolean): CachePrune[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if (isSystemError(e, "ENOENT")) return [];
-    throw e;
-  }
-  const out: CachePrune[] = [];
-  for (const n of names.filter((n) => n.endsWith(".series.json")).sort()) {
-    const p = join(dir, n);
-    let j: { format?: unknown; table?: unknown; entryFiles?: unknown };
-    try {
-      j = JSON.parse(readFileSync(p, "utf8")) as typeof j;
-    } catch (e) {
-      if (isSystemError(e, "ENOENT") || e instanceof SyntaxError) continue;
-      throw e;
-    }
-    if (j.format !== FORMAT || j.table !== tableId || !Array.isArray(j.entryFiles)) continue;
-    const gone = j.entryFiles.filter((f) => typeof f === "string" && !keep(f)).length;
-    if (gone === 0) continue;
-    const before = sizeOf(p);
-    if (!dryRun) rmSync(p, { force: true });
-    out.push({ path: p, dropped: gone, before, after: 0 });
-  }
-  return out;
+  });
+  return cache;
 }

@@ -9,6 +9,7 @@ import { stageContent } from "./content-store.ts";
 import { createPondTable } from "./create-pond-table.ts";
 import { fileRowCache } from "./row-cache.ts";
 import { fileSeriesSummaryCache } from "./series-summary.ts";
+import { fileSeriesHashCache } from "./series-hashes.ts";
 import { TLogPersistence } from "./tlog-persistence.ts";
 import type { TLogTransaction } from "./tlog-transaction.ts";
 import type { TLogView } from "./tlog-view.ts";
@@ -173,17 +174,19 @@ describe("tiered compaction", () => {
 });
 
 describe("series summaries follow compactions and merges", () => {
-  test("after every tiered compaction and every merge, the kept summary is already that of the new files and equals one rebuilt from every row", async () => {
+  test("after every tiered compaction and every merge, the kept summary and hash prefixes are already those of the new files and equal ones rebuilt from every row", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pond-tier-summary-"));
     dirs.push(dir);
     const store = new LocalObjectStore(join(dir, "data"));
     await createPondTable(store, "pond-1", newTxnMeta(["test"]));
     const summaries = fileSeriesSummaryCache(join(dir, "row-cache"), "pond-1");
+    const hashes = fileSeriesHashCache(join(dir, "row-cache"), "pond-1");
     let t = 1_790_000_000_000;
     const p = new TLogPersistence(store, {
       now: () => t++,
       rowCache: fileRowCache(join(dir, "row-cache"), "pond-1"),
       seriesSummaries: summaries,
+      seriesHashes: hashes,
       compactFromFiles: 4,
       compactFanIn: 2,
     });
@@ -213,6 +216,13 @@ describe("series summaries follow compactions and merges", () => {
       // Rebuilt from every row: a fresh process with no summaries at all.
       const fresh = await new TLogPersistence(store).view();
       expect(structuredClone(kept!.series[st.nodeId]), what).toEqual(structuredClone(await fresh.seriesSummary(st.parentId, st.nodeId)));
+      // The hash prefixes, kept from the first check on (only a duplicate check asks for them):
+      // followed too, though no append since the last check extended them.
+      if (followed === 0) await view.seriesHashes(st.parentId, st.nodeId);
+      const keptHashes = hashes.load(st.parentId);
+      expect(keptHashes?.entryFiles, what).toEqual(paths);
+      expect(keptHashes!.series[st.nodeId], what).toEqual(await fresh.seriesHashes(st.parentId, st.nodeId));
+      expect(keptHashes!.series[st.nodeId]!.lastVersion, what).toBe(st.versions!.length);
       followed++;
     };
     const merge = async (from: number, to: number, label: string) => {

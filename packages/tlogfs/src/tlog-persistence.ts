@@ -7,6 +7,7 @@ import { PartitionIndex, type SharedDirCache, type SharedRowCache } from "./part
 import type { DirCache } from "./dir-cache.ts";
 import type { RowCache } from "./row-cache.ts";
 import type { SeriesSummaryCache } from "./series-summary.ts";
+import type { SeriesHashCache } from "./series-hashes.ts";
 import type { SnapshotCache } from "./snapshot-cache.ts";
 import { TLogTransaction } from "./tlog-transaction.ts";
 import { TLogView } from "./tlog-view.ts";
@@ -23,6 +24,8 @@ export interface TLogOptions {
   dirCache?: DirCache;
   /** Keeps partitions' series summaries between processes (see series-summary.ts); used only beside `rowCache`. */
   seriesSummaries?: SeriesSummaryCache;
+  /** Keeps partitions' series hash prefixes between processes (see series-hashes.ts); used only beside `rowCache`. */
+  seriesHashes?: SeriesHashCache;
   /** A commit merges a partition's own entry files (tier 0) once it would have this many (default COMPACT_FROM_FILES; 0: never). */
   compactFromFiles?: number;
   /** Merged entry files of one tier are merged once there would be this many (default COMPACT_FAN_IN). */
@@ -67,6 +70,7 @@ export class TLogPersistence implements Persistence {
         store: opts.rowCache,
         parts: new Map(),
         ...(opts.seriesSummaries ? { summaries: { store: opts.seriesSummaries, parts: new Map() } } : {}),
+        ...(opts.seriesHashes ? { hashes: { store: opts.seriesHashes, parts: new Map() } } : {}),
       };
     if (opts.dirCache) this.dirRows = { store: opts.dirCache };
   }
@@ -112,6 +116,7 @@ export class TLogPersistence implements Persistence {
     this.decoded.clear();
     this.diskRows?.parts.clear();
     this.diskRows?.summaries?.parts.clear();
+    this.diskRows?.hashes?.parts.clear();
     if (this.dirRows) delete this.dirRows.loaded;
   }
 

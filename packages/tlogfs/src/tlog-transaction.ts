@@ -24,6 +24,7 @@ import { readLargeFile, stageContent, type StagedContent } from "./content-store
 import { PondFormatError } from "./errors.ts";
 import { TLogView } from "./tlog-view.ts";
 import { summarize, type SeriesSummary } from "./series-summary.ts";
+import { hashesOf, type SeriesHashes } from "./series-hashes.ts";
 
 /** Entry types whose payload is Parquet, always stored as a large file so DuckDB can scan it in place. */
 const PARQUET_TYPES: ReadonlySet<EntryType> = new Set(["file:table", "file:series"]);
@@ -103,6 +104,13 @@ export class TLogTransaction extends TLogView implements Transaction {
     const k = key(parentId, nodeId);
     if (!this.pending.has(k) && !this.moved.has(k)) return super.seriesSummary(parentId, nodeId);
     return summarize(await this.versions(parentId, nodeId));
+  }
+
+  /** Within a transaction the hash prefixes include its own versions, as `seriesSummary`. */
+  override async seriesHashes(parentId: NodeId, nodeId: NodeId): Promise<SeriesHashes> {
+    const k = key(parentId, nodeId);
+    if (!this.pending.has(k) && !this.moved.has(k)) return super.seriesHashes(parentId, nodeId);
+    return hashesOf(await this.versions(parentId, nodeId));
   }
 
   override async *read(parentId: NodeId, nodeId: NodeId, version?: number): AsyncIterable<Uint8Array> {

@@ -3,9 +3,11 @@ import { NotFoundError, type DirEntry, type NodeId, type ReadView, type VersionI
 import { checkInline, largeFileKey, readLargeFile } from "./content-store.ts";
 import { PondFormatError } from "./errors.ts";
 import { checkPayloads, type PayloadRef, type VerifiedPayloads } from "./payload-check.ts";
-import { versionRange, type PartitionIndex } from "./partition-index.ts";
+import { versionRange, type KeptSeries, type PartitionIndex } from "./partition-index.ts";
 import { readMergeRecord, storedOf, withStored, type MergeRecord, type StoredPayload } from "./merged-payload.ts";
-import { extendSummary, patchSummary, summarize, type PartSummaries, type SeriesSummary, type SummaryFile } from "./series-summary.ts";
+import { SERIES_HASHES, type SeriesHashes } from "./series-hashes.ts";
+import type { PartSeries, SeriesDerivation } from "./series-part-cache.ts";
+import { SERIES_SUMMARY, type SeriesSummary } from "./series-summary.ts";
 
 /** A pond as of one data log version. Immutable. */
 export class TLogView implements ReadView {
@@ -103,12 +105,37 @@ export class TLogView implements ReadView {
     return s;
   }
 
+  /**
+   * The hash prefixes of every version of series `nodeId` in directory `parentId` (see
+   * series-hashes.ts), for an append's duplicate check: kept, grown and rebuilt as the
+   * summary is, in a file of their own that no read of the series opens.
+   */
+  async seriesHashes(parentId: NodeId, nodeId: NodeId): Promise<SeriesHashes> {
+    const h = await this.keptSeriesHashes(parentId, nodeId);
+    if (!h) throw new NotFoundError(`Series ${nodeId}`, `It has no versions in directory ${parentId}.`);
+    return h;
+  }
+
   /** `seriesSummary` of the committed rows only; undefined when `nodeId` has no series rows in `parentId`. */
-  protected async keptSeriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary | undefined> {
-    const cache = this.index.diskRows?.summaries;
+  protected keptSeriesSummary(parentId: NodeId, nodeId: NodeId): Promise<SeriesSummary | undefined> {
+    return this.keptSeries(SERIES_SUMMARY, this.index.diskRows?.summaries, parentId, nodeId);
+  }
+
+  /** `seriesHashes` of the committed rows only; undefined when `nodeId` has no series rows in `parentId`. */
+  protected keptSeriesHashes(parentId: NodeId, nodeId: NodeId): Promise<SeriesHashes | undefined> {
+    return this.keptSeries(SERIES_HASHES, this.index.diskRows?.hashes, parentId, nodeId);
+  }
+
+  /** Kind `d` of series `nodeId`'s derived data, kept in `cache` (see `seriesSummary`). */
+  private async keptSeries<T extends { lastVersion: number }>(
+    d: SeriesDerivation<T>,
+    cache: KeptSeries<T> | undefined,
+    parentId: NodeId,
+    nodeId: NodeId,
+  ): Promise<T | undefined> {
     if (!cache) {
       const rows = await TLogView.prototype.fileRows.call(this, parentId, nodeId);
-      return rows.length > 0 && rows[rows.length - 1]!.file_type === "file:series" ? summarize(rows.map((r) => this.toInfo(r))) : undefined;
+      return rows.length > 0 && rows[rows.length - 1]!.file_type === "file:series" ? d.of(rows.map((r) => this.toInfo(r))) : undefined;
     }
     const files = this.index.files(parentId);
     const paths = files.map((f) => f.path).sort();
@@ -118,7 +145,8 @@ export class TLogView implements ReadView {
       const known = new Set(kept.entryFiles);
       const now = new Set(paths);
       const grown = kept.entryFiles.every((p) => now.has(p))
-        ? await this.grownSummaries(
+        ? await this.grownSeries(
+            d,
             kept,
             files.filter((f) => !known.has(f.path)),
           )
@@ -134,8 +162,8 @@ export class TLogView implements ReadView {
         if (list) list.push(r);
         else byNode.set(r.node_id, [r]);
       }
-      const series: Record<string, SeriesSummary> = {};
-      for (const [id, rows] of byNode) series[id] = summarize(rows.sort((a, b) => a.version - b.version).map((r) => this.toInfo(r)));
+      const series: Record<string, T> = {};
+      for (const [id, rows] of byNode) series[id] = d.of(rows.sort((a, b) => a.version - b.version).map((r) => this.toInfo(r)));
       kept = { entryFiles: paths, series };
       cache.store.save(parentId, kept);
     }
@@ -148,7 +176,11 @@ export class TLogView implements ReadView {
    * when those rows do not simply follow what was kept (a version not newer than the
    * newest kept, a series' first rows after rows of another type), so all rows are read.
    */
-  private async grownSummaries(kept: PartSummaries, added: readonly ActiveFile[]): Promise<Record<string, SeriesSummary> | undefined> {
+  private async grownSeries<T extends { lastVersion: number }>(
+    d: SeriesDerivation<T>,
+    kept: PartSeries<T>,
+    added: readonly ActiveFile[],
+  ): Promise<Record<string, T> | undefined> {
     const byNode = new Map<string, OplogEntry[]>();
     const rows = await Promise.all(added.map((f) => this.index.rows(f)));
     for (const r of rows.flat()) {
@@ -157,7 +189,7 @@ export class TLogView implements ReadView {
       if (list) list.push(r);
       else byNode.set(r.node_id, [r]);
     }
-    const series: Record<string, SeriesSummary> = structuredClone(kept.series);
+    const series: Record<string, T> = structuredClone(kept.series);
     for (const [id, list] of byNode) {
       const s = series[id];
       if (!list.every((r) => r.file_type === "file:series")) {
@@ -170,15 +202,12 @@ export class TLogView implements ReadView {
       const from = (s?.lastVersion ?? 0) + 1;
       if (!list.every((r, i) => r.version === from + i)) return undefined;
       if (!s) {
-        series[id] = summarize(list.map((r) => this.toInfo(r)));
+        series[id] = d.of(list.map((r) => this.toInfo(r)));
         continue;
       }
-      const mergedAt = new Map<string, SummaryFile>();
-      for (const f of s.files) if (f.merged) mergedAt.set(f.sha256, f);
-      extendSummary(
+      d.extend(
         s,
         list.map((r) => this.toInfo(r)),
-        mergedAt,
       );
     }
     return series;
@@ -186,11 +215,11 @@ export class TLogView implements ReadView {
 
   /**
    * After this process committed a replacement of entry files of partition `partId`
-   * (compaction, a merge of payloads): the summaries kept for the files before (`before`,
-   * sorted paths) followed to the files after (`after`, sorted) from the file rows that
-   * left (`removed`) and came (`added`) alone, and kept. Nothing when none were kept for
-   * exactly `before`, or when following them is not safe (`replacedSummaries`): the next
-   * reader then rebuilds them from every row, as without this.
+   * (compaction, a merge of payloads): the summaries and hash prefixes kept for the files
+   * before (`before`, sorted paths) followed to the files after (`after`, sorted) from the
+   * file rows that left (`removed`) and came (`added`) alone, and kept. Nothing for a kind
+   * none was kept of for exactly `before`, or when following it is not safe
+   * (`replacedSeries`): the next reader then rebuilds it from every row, as without this.
    */
   protected async followReplacement(
     partId: NodeId,
@@ -199,37 +228,50 @@ export class TLogView implements ReadView {
     removed: readonly OplogEntry[],
     added: readonly OplogEntry[],
   ): Promise<void> {
-    const cache = this.index.diskRows?.summaries;
+    await this.followKind(SERIES_SUMMARY, this.index.diskRows?.summaries, partId, before, after, removed, added);
+    await this.followKind(SERIES_HASHES, this.index.diskRows?.hashes, partId, before, after, removed, added);
+  }
+
+  private async followKind<T extends { lastVersion: number }>(
+    d: SeriesDerivation<T>,
+    cache: KeptSeries<T> | undefined,
+    partId: NodeId,
+    before: readonly string[],
+    after: string[],
+    removed: readonly OplogEntry[],
+    added: readonly OplogEntry[],
+  ): Promise<void> {
     if (!cache) return;
     let kept = cache.parts.has(partId) ? cache.parts.get(partId) : cache.store.load(partId);
     if (!kept) return;
     if (!samePaths(kept.entryFiles, before)) {
-      // Kept for fewer files (no one read the summary since the last appends): brought up to `before` first, as a reader would.
-      await this.keptSeriesSummary(partId, Object.keys(kept.series)[0] ?? "");
+      // Kept for fewer files (no one read it since the last appends): brought up to `before` first, as a reader would.
+      await this.keptSeries(d, cache, partId, Object.keys(kept.series)[0] ?? "");
       kept = cache.parts.get(partId);
       if (!kept || !samePaths(kept.entryFiles, before)) return;
     }
-    const series = this.replacedSummaries(kept.series, removed, added);
+    const series = this.replacedSeries(d, kept.series, removed, added);
     if (!series) return;
-    const next: PartSummaries = { entryFiles: after, series };
+    const next: PartSeries<T> = { entryFiles: after, series };
     cache.parts.set(partId, next);
     cache.store.save(partId, next);
   }
 
   /**
-   * `kept` (a partition's series summaries) after entry files holding file rows `removed`
-   * were replaced by files holding `added`. A version whose row is the same on both sides
-   * changes nothing (a compaction moves rows, it does not change them); one whose row
-   * changed (re-pointed to a merged payload) is patched in place (`patchSummary`); one only
-   * in `added` must follow the kept versions with no gap and is appended (`extendSummary`,
-   * as `grownSummaries`). Undefined when the rows do not fit that (a version gone or twice,
-   * rows of another type in a series): the caller rebuilds from every row.
+   * `kept` (a partition's series data of kind `d`) after entry files holding file rows
+   * `removed` were replaced by files holding `added`. A version whose row is the same on
+   * both sides changes nothing (a compaction moves rows, it does not change them); one whose
+   * row changed (re-pointed to a merged payload) is patched in place (`d.patch`); one only
+   * in `added` must follow the kept versions with no gap and is appended (`d.extend`, as
+   * `grownSeries`). Undefined when the rows do not fit that (a version gone or twice, rows
+   * of another type in a series): the caller rebuilds from every row.
    */
-  protected replacedSummaries(
-    kept: Record<string, SeriesSummary>,
+  protected replacedSeries<T extends { lastVersion: number }>(
+    d: SeriesDerivation<T>,
+    kept: Record<string, T>,
     removed: readonly OplogEntry[],
     added: readonly OplogEntry[],
-  ): Record<string, SeriesSummary> | undefined {
+  ): Record<string, T> | undefined {
     const byNode = new Map<string, { before: Map<number, OplogEntry>; after: OplogEntry[] }>();
     const group = (id: string) => {
       let g = byNode.get(id);
@@ -243,7 +285,7 @@ export class TLogView implements ReadView {
       g.before.set(r.version, r);
     }
     for (const r of added) if (r.file_type !== "directory") group(r.node_id).after.push(r);
-    const series: Record<string, SeriesSummary> = { ...kept };
+    const series: Record<string, T> = { ...kept };
     for (const [id, g] of byNode) {
       const s = kept[id];
       if (![...g.before.values(), ...g.after].every((r) => r.file_type === "file:series")) {
@@ -272,13 +314,13 @@ export class TLogView implements ReadView {
       if (!s) {
         if (g.before.size > 0) return undefined;
         if (!grown.every((r, i) => r.version === 1 + i)) return undefined;
-        series[id] = summarize(grown.map((r) => this.toInfo(r)));
+        series[id] = d.of(grown.map((r) => this.toInfo(r)));
         continue;
       }
       if (was.length === 0 && grown.length === 0) continue;
-      let next: SeriesSummary | undefined = structuredClone(s);
+      let next: T | undefined = structuredClone(s);
       if (was.length > 0) {
-        next = patchSummary(
+        next = d.patch(
           next,
           was.map((r) => this.toInfo(r)),
           now.map((r) => this.toInfo(r)),
@@ -288,12 +330,9 @@ export class TLogView implements ReadView {
       if (grown.length > 0) {
         const from = next.lastVersion + 1;
         if (!grown.every((r, i) => r.version === from + i)) return undefined;
-        const mergedAt = new Map<string, SummaryFile>();
-        for (const f of next.files) if (f.merged) mergedAt.set(f.sha256, f);
-        extendSummary(
+        d.extend(
           next,
           grown.map((r) => this.toInfo(r)),
-          mergedAt,
         );
       }
       series[id] = next;

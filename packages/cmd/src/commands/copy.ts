@@ -302,9 +302,9 @@ async function skipDuplicate(
   if (existing?.entryType !== "file:series") return false;
   // A converted payload is a file that can be read twice; otherwise the payload is the host file itself.
   const payloadSha = content instanceof AdoptableFile ? await sha256Of(content) : sourceSha;
-  // Every version is read only when the summary's hash prefixes say one may match.
-  const summary = await (wd.view as TLogView).seriesSummary(existing.parentId, existing.nodeId);
-  if (!mayHoldHash(summary, payloadSha) && !mayHoldHash(summary, sourceSha)) return false;
+  // Every version is read only when the series' hash prefixes (series-hashes.ts) say one may match.
+  const hashes = await (wd.view as TLogView).seriesHashes(existing.parentId, existing.nodeId);
+  if (!mayHoldHash(hashes, payloadSha) && !mayHoldHash(hashes, sourceSha)) return false;
   const same = ((await wd.stat(target)).versions ?? []).find((v) => v.sha256 === payloadSha || v.attributes.source_sha256 === sourceSha);
   if (!same) return false;
   args.warn?.(

@@ -9,7 +9,7 @@ import { planHorizon, readExpiry } from "./expiry.ts";
 import { fsck } from "./fsck.ts";
 import { checkpoint, cleanup, expire } from "./operations.ts";
 import { randomFrom } from "@pond/tinyfs/testing";
-import { fileDirCache, fileRowCache } from "@pond/tlogfs";
+import { fileDirCache, fileRowCache, isSeriesCacheFile } from "@pond/tlogfs";
 import { Pond as PondClass } from "../pond.ts";
 import { walk } from "./reachability.ts";
 
@@ -280,7 +280,7 @@ describe("maintenance", () => {
     const before = await answers(join(kit.dir, "copy"));
     const cached = () => {
       const rows = new Set<string>();
-      for (const n of readdirSync(join(control, "row-cache")).filter((n) => n.endsWith(".json") && !n.endsWith(".series.json"))) {
+      for (const n of readdirSync(join(control, "row-cache")).filter((n) => n.endsWith(".json") && !isSeriesCacheFile(n))) {
         const part = (JSON.parse(readFileSync(join(control, "row-cache", n), "utf8")) as { part: string }).part;
         for (const k of fileRowCache(join(control, "row-cache"), pond.identity.pondId).load(part).files.keys()) rows.add(k);
       }
@@ -322,8 +322,8 @@ describe("maintenance", () => {
     // The caches did hold records of files this cleanup deleted (else this test proves nothing).
     expect([...was.rows].filter((k) => deleted.has(k) && wasOnDisk.has(k)).length).toBeGreaterThan(10);
     expect([...was.dirs].filter((k) => deleted.has(k) && wasOnDisk.has(k)).length).toBeGreaterThan(10);
-    // Every series summary left names only files on disk.
-    for (const n of readdirSync(join(control, "row-cache")).filter((n) => n.endsWith(".series.json")))
+    // Every series summary and hash-prefix file left names only files on disk.
+    for (const n of readdirSync(join(control, "row-cache")).filter(isSeriesCacheFile))
       for (const f of (JSON.parse(readFileSync(join(control, "row-cache", n), "utf8")) as { entryFiles: string[] }).entryFiles)
         expect(staying.has(f)).toBe(true);
     expect(await answers()).toEqual(before);
