@@ -128,9 +128,14 @@ try {
     const one = join(root, `one-${n}.parquet`);
     const all = Array.from({ length: have }, (_, i) => `'${join(srcDir, `v${i}.parquet`)}'`).join(", ");
     await duck.run(`COPY (SELECT * FROM read_parquet([${all}]) ORDER BY timestamp) TO '${one}' (FORMAT parquet, COMPRESSION zstd)`);
+    // The same rows with the encodings pond's merged files use (Parquet 2's delta and
+    // byte-stream-split): printed beside the target, which is against DuckDB's default writer.
+    const oneV2 = join(root, `one-${n}-v2.parquet`);
+    await duck.run(`COPY (SELECT * FROM read_parquet('${one}')) TO '${oneV2}' (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)`);
     const q = await interleaved(7, {
       pond: () => run([POND_BIN, "cat", "/data/lake.series", "--sql", "SELECT count(*), avg(v) FROM source"], { env: envB }),
       raw: () => run([BASELINE, `SELECT count(*), avg(v) FROM read_parquet('${one}')`]),
+      rawV2: () => run([BASELINE, `SELECT count(*), avg(v) FROM read_parquet('${oneV2}')`]),
     });
     const payloads = du(join(big, "data/_large_files"));
     const log = du(join(big, "data/_delta_log"));
@@ -139,11 +144,16 @@ try {
     const history = statSync(join(big, "control/transactions.jsonl")).size;
     const caches = du(join(big, "control/row-cache")) + statSync(join(big, "control/snapshot-cache.json")).size;
     const oneSize = statSync(one).size;
+    const oneV2Size = statSync(oneV2).size;
     const nPayloads = readdirSync(join(big, "data/_large_files")).filter((f) => f.startsWith("sha256=")).length;
     console.log(
       `at ${n}: maintain full ${full.ms.toFixed(0)} ms (peak RSS ${full.maxRssMiB.toFixed(0)} MiB); full query ${q.pond.ms.toFixed(0)} vs raw ${q.raw.ms.toFixed(0)} ms; ` +
         `disk: payloads ${payloads} bytes in ${nPayloads} files, entry files (one row a version) ${entries} bytes (${(entries / have).toFixed(0)} a version), log ${log}, control ${control} ` +
         `(transactions.jsonl ${history}, caches ${caches}); one Parquet file ${oneSize} bytes`,
+    );
+    console.log(
+      `at ${n}: beside it, one file with the merged files' encodings (Parquet 2): ${oneV2Size} bytes, raw ${q.rawV2.ms.toFixed(0)} ms; ` +
+        `full query ${(q.pond.ms / q.rawV2.ms).toFixed(2)}x, payloads ${(payloads / oneV2Size).toFixed(2)}x, data/ ${((payloads + entries + log) / oneV2Size).toFixed(2)}x of it`,
     );
     ok.push(report(`at ${n}: maintain full peak RSS`, full.maxRssMiB, 512, " MiB"));
     ok.push(report(`at ${n}: full query after maintain full / raw DuckDB over one file`, q.pond.ms / q.raw.ms, 1.2, "x"));

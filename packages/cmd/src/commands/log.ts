@@ -1,5 +1,5 @@
 import { openPond } from "../context.ts";
-import type { IO } from "../io.ts";
+import { bufferedSink, type IO } from "../io.ts";
 import type { ArgsOf } from "../args.ts";
 import type { logCommand } from "../commands.ts";
 
@@ -20,15 +20,18 @@ export async function run(args: Args, io: IO): Promise<number> {
     );
     return 0;
   }
+  // A year of a collector is 500,000 transactions: a write a line was a syscall a line.
+  const out = bufferedSink(io.out);
   for (const t of history) {
-    io.out.write(`transaction ${t.seq ?? "-"}  ${t.status}  ${t.txnId}\n`);
-    io.out.write(`  command: ${t.command.join(" ")}\n`);
-    io.out.write(`  when:    ${new Date(t.startedAt).toISOString()}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ""} by ${t.user}\n`);
-    for (const c of t.changes) io.out.write(`  ${c}\n`);
-    if (t.error) io.out.write(`  error:   ${t.error}\n`);
-    if (t.recovered) io.out.write(`  recover: ${t.recovered}\n`);
-    if (t.status === "incomplete") io.out.write("  (begun and never ended: run `pond recover`)\n");
-    io.out.write("\n");
+    out.write(`transaction ${t.seq ?? "-"}  ${t.status}  ${t.txnId}\n`);
+    out.write(`  command: ${t.command.join(" ")}\n`);
+    out.write(`  when:    ${new Date(t.startedAt).toISOString()}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ""} by ${t.user}\n`);
+    for (const c of t.changes) out.write(`  ${c}\n`);
+    if (t.error) out.write(`  error:   ${t.error}\n`);
+    if (t.recovered) out.write(`  recover: ${t.recovered}\n`);
+    if (t.status === "incomplete") out.write("  (begun and never ended: run `pond recover`)\n");
+    out.write("\n");
   }
+  out.flush();
   return 0;
 }

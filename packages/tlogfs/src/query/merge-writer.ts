@@ -44,7 +44,7 @@ export async function writeMergedFile(inputs: readonly MergeInput[], out: string
     const select = `SELECT ${cols}${cols ? ", " : ""}${version}::INTEGER AS ${sqlIdent(VERSION_COLUMN)}, p.file_row_number AS __pond_row FROM ${scan} AS p${join}`;
     const rowGroup = opts.rowGroupSize ? `, ROW_GROUP_SIZE ${opts.rowGroupSize}` : "";
     await duck.run(
-      `COPY (SELECT * EXCLUDE (__pond_row) FROM (${select}) ORDER BY ${order}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd${rowGroup})`,
+      `COPY (SELECT * EXCLUDE (__pond_row) FROM (${select}) ORDER BY ${order}) TO ${sqlString(out)} (FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2${rowGroup})`,
     );
     const n = await duck.all(`SELECT sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${sqlString(out)})`);
     return Number(n[0]?.n ?? 0);
