@@ -90,10 +90,20 @@ export class FileTable implements Iterable<PondFile> {
   private flags = new Uint8Array(1024);
   private reasons = new Uint8Array(1024);
 
+  /** Makes room for `rows` more rows whose names take `nameBytes` bytes of UTF-8, exactly (a folder's, before they are added). */
+  reserve(rows: number, nameBytes: number): void {
+    if (this.length + rows > this.sizes.length) this.resize(this.length + rows);
+    if (this.namesUsed + nameBytes > this.names.length) {
+      const next = new Uint8Array(this.namesUsed + nameBytes);
+      next.set(this.names.subarray(0, this.namesUsed));
+      this.names = next;
+    }
+  }
+
   /** Adds a file `folder + name` (folder ends with `/` or is empty); returns its row. */
   add(folder: string, name: string, size: number, mtimeMs: number): number {
     const i = this.length;
-    if (i === this.sizes.length) this.grow();
+    if (i === this.sizes.length) this.resize(i * 2);
     let f = this.folderIds.get(folder);
     if (f === undefined) {
       f = this.folders.length;
@@ -101,11 +111,7 @@ export class FileTable implements Iterable<PondFile> {
       this.folderIds.set(folder, f);
     }
     // UTF-8 is at most 3 bytes a UTF-16 unit.
-    if (this.namesUsed + name.length * 3 > this.names.length) {
-      const next = new Uint8Array(Math.max(this.names.length * 2, this.namesUsed + name.length * 3));
-      next.set(this.names.subarray(0, this.namesUsed));
-      this.names = next;
-    }
+    if (this.namesUsed + name.length * 3 > this.names.length) this.reserve(0, Math.max(this.names.length, name.length * 3));
     this.namesUsed += encoder.encodeInto(name, this.names.subarray(this.namesUsed)).written;
     this.nameEnd[i] = this.namesUsed;
     this.folderOf[i] = f;
@@ -117,11 +123,10 @@ export class FileTable implements Iterable<PondFile> {
     return i;
   }
 
-  private grow(): void {
-    const n = this.sizes.length * 2;
+  private resize(n: number): void {
     const more = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(n);
-      b.set(a);
+      b.set(a.subarray(0, Math.min(a.length, n)));
       return b;
     };
     this.nameEnd = more(this.nameEnd);
@@ -133,6 +138,34 @@ export class FileTable implements Iterable<PondFile> {
     this.kinds = more(this.kinds);
     this.flags = more(this.flags);
     this.reasons = more(this.reasons);
+  }
+
+  /** The row of `key` among rows [from, to), which must be in key order (a walk's), or -1. */
+  find(key: string, from: number, to: number): number {
+    let lo = from;
+    let hi = to;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = this.key(mid);
+      if (k === key) return mid;
+      if (k < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
+  }
+
+  /** The commit noted for row i (setCommit), or undefined. */
+  commit(i: number): number | undefined {
+    const c = this.arg[i]!;
+    return Number.isNaN(c) ? undefined : c;
+  }
+  setCommit(i: number, version: number): void {
+    this.arg[i] = version;
+  }
+  /** Moves row i's unneeded-since time up to `t` (sets it when unset). */
+  raiseSince(i: number, t: number): void {
+    const s = this.since[i]!;
+    if (Number.isNaN(s) || s < t) this.since[i] = t;
   }
 
   /** Key under `data/` of row i (a new string each call). */

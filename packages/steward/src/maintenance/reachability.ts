@@ -112,9 +112,9 @@ export async function scanPond(
   const store = pond.persistence.store;
   const now = opts.now ?? Date.now();
   const expiry = opts.plan?.expiry ?? readExpiry(pond.paths.control);
-  // The listing only feeds the read of the log below: it is dropped after it.
-  let log: Awaited<ReturnType<typeof listLog>> | undefined = await listLog(store);
-  // The log's files are the table's first rows; the rest of `data/` follows once the log is read.
+  // Every file of `data/` is walked first, the log's the table's first rows: the read of the
+  // log below notes each removal on its file's row, not in a map of every path it removed. A
+  // file a commit after the walk adds is not in the table, so nothing here deletes it.
   const files = new FileTable();
   walkInto(files, join(pond.paths.data, "_delta_log"), { prefix: "_delta_log/" });
   const checkpoints = new Set<number>();
@@ -132,6 +132,10 @@ export async function scanPond(
     if (!plannedListed) files.add("_delta_log/", plannedName!, 0, planned.mtimeMs);
   }
   files.logRows = files.length;
+  walkInto(files, pond.paths.data, { skip: "_delta_log" });
+  collectGarbage();
+  // The listing only feeds the read of the log below: it is dropped after it.
+  let log: Awaited<ReturnType<typeof listLog>> | undefined = await listLog(store);
   const listed = [...log.commits.keys()];
   const latest = listed.length ? Math.max(...listed) : Math.max(-1, ...checkpoints);
   const earliest = log.commits.has(0) ? 0 : Math.min(...checkpoints, latest);
@@ -143,7 +147,6 @@ export async function scanPond(
   // Entry files keep the rows of nodes removed before the horizon too: their payloads are
   // needed only while a tree of an unexpired snapshot reaches the node.
   const laterAdded = new Set<string>();
-  const removedAt = new Map<string, number>();
   await eachCommit(
     store,
     ({ version, timestamp, actions }) => {
@@ -154,7 +157,10 @@ export async function scanPond(
           added.push({ path: a.add.path, size: a.add.size, partitionValues: a.add.partitionValues });
           laterAdded.add(a.add.path);
         } else if ("remove" in a) {
-          if (version <= horizon) removedAt.set(a.remove.path, version);
+          if (version > horizon) continue;
+          // The commit that removed a file still on disk (the last one, if several did).
+          const row = files.find(a.remove.path, files.logRows, files.length);
+          if (row >= 0) files.setCommit(row, version);
         } else if ("commitInfo" in a && opts.txnIds) {
           const txnId = (a.commitInfo.pond as { txnId?: unknown } | undefined)?.txnId;
           if (typeof txnId === "string") c.txnId = txnId;
@@ -206,7 +212,6 @@ export async function scanPond(
 
   files.horizon = horizon;
   files.keepFrom = keepFrom;
-  walkInto(files, pond.paths.data, { skip: "_delta_log" });
   const unreachableEntries: number[] = [];
   for (let i = files.logRows; i < files.length; i++) {
     const key = files.key(i);
@@ -219,7 +224,7 @@ export async function scanPond(
     } else if (key.endsWith(".parquet") && key.startsWith("part_id=")) {
       if (entryFiles.has(key)) files.mark(i, { kind: "entry", reachable: true, reason: REASON.entryReachable });
       else {
-        const r = removedAt.get(key);
+        const r = files.commit(i);
         const since = r === undefined ? undefined : expiredSince(expiry, r - 1);
         files.mark(i, {
           kind: "entry",
@@ -236,8 +241,8 @@ export async function scanPond(
     }
   }
   collectGarbage();
-  // A large file only unreachable entry files name has been unneeded since the newest of them.
-  const largeSince = new Map<string, number>();
+  // A large file only unreachable entry files name has been unneeded since the newest of them:
+  // noted on its row (an unreachable large file's time is not set before the loop after this).
   // Each decoded file leaves tens of KB of garbage (the Parquet footer's objects, the columns).
   const tick = garbageEvery(1_000);
   for (const e of unreachableEntries) {
@@ -259,8 +264,8 @@ export async function scanPond(
     const since = files.unneededSince(e)!;
     for (let i = 0; i < refs.rows; i++) {
       if (refs.content[i] !== null || refs.size[i] === 0) continue;
-      const k = largeFileKey(refs.sha256[i]!);
-      largeSince.set(k, Math.max(largeSince.get(k) ?? 0, since));
+      const row = files.find(largeFileKey(refs.sha256[i]!), files.logRows, files.length);
+      if (row >= 0 && files.kind(row) === "large" && !files.reachable(row)) files.raiseSince(row, since);
     }
   }
   unreachableEntries.length = 0;
@@ -269,7 +274,8 @@ export async function scanPond(
     if (files.kind(i) !== "large" || files.reachable(i)) continue;
     const key = files.key(i);
     const r = removedNodes.get(key);
-    const s = r === undefined ? largeSince.get(key) : Math.max(r, largeSince.get(key) ?? 0);
+    const named = files.unneededSince(i);
+    const s = r === undefined ? named : Math.max(r, named ?? 0);
     files.mark(i, {
       kind: "large",
       reachable: false,
@@ -473,6 +479,15 @@ export function walkInto(table: FileTable, dir: string, opts: { prefix?: string;
     const sorted = entries.map((e) => ({ e, by: e.isDirectory() ? `${e.name}/` : e.name }));
     sorted.sort((a, b) => (a.by < b.by ? -1 : a.by > b.by ? 1 : 0));
     entries = [];
+    // The folder's files at once: the table's columns grow once, to their size, not by doubling.
+    let rows = 0;
+    let bytes = 0;
+    for (const { e } of sorted) {
+      if (!e.isFile()) continue;
+      rows++;
+      bytes += Buffer.byteLength(e.name);
+    }
+    table.reserve(rows, bytes);
     const prefix = `${opts.prefix ?? ""}${rel}`;
     for (const { e } of sorted) {
       if (rel === "" && e.name === opts.skip) continue;
