@@ -23,6 +23,26 @@ describe("FileTable", () => {
     }
   });
 
+  test("find() binary-searches rows in key order (a walk's), a missing key and rows outside the range give -1; commit and raiseSince note on a row", () => {
+    const t = new FileTable();
+    t.add("_delta_log/", "00000000000000000001.json", 1, 1);
+    t.logRows = 1;
+    const keys = ["_large_files/sha256=0a", "_large_files/sha256=ff", "a-b", "a/x", "a/é", "a0", "part_id=p/part-1.parquet", "part_id=p/part-2.parquet"];
+    for (const k of keys) t.add(k.slice(0, k.lastIndexOf("/") + 1), k.slice(k.lastIndexOf("/") + 1), 1, 1);
+    for (const [i, k] of keys.entries()) expect(t.find(k, t.logRows, t.length)).toBe(i + 1);
+    for (const k of ["", "_large_files/sha256=0b", "a", "a/", "zz", "part_id=p/part-3.parquet"]) expect(t.find(k, t.logRows, t.length)).toBe(-1);
+    expect(t.find("_delta_log/00000000000000000001.json", t.logRows, t.length)).toBe(-1);
+    expect(t.find("_delta_log/00000000000000000001.json", 0, t.logRows)).toBe(0);
+    expect(t.commit(7)).toBeUndefined();
+    t.setCommit(7, 12);
+    expect(t.commit(7)).toBe(12);
+    t.raiseSince(1, 50);
+    t.raiseSince(1, 40);
+    expect(t.unneededSince(1)).toBe(50);
+    t.raiseSince(1, 60);
+    expect(t.unneededSince(1)).toBe(60);
+  });
+
   test("why() gives each reason's text, the removing commit, horizon and checkpoint filled in; get() makes the record the scan used to keep", () => {
     const t = new FileTable();
     t.add("_delta_log/", "00000000000000000001.json", 5, 10);

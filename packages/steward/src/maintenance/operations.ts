@@ -180,8 +180,8 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // continue from its last pushed version) stays, expired or not.
     const floor = pushFloor(pond);
     const plan = dryRun ? dryRunPlans.get(pond) : undefined;
-    // The scan (every file of the pond) is let go before the caches are pruned, which reads
-    // the row cache whole: the two peaks of memory do not add up.
+    // The scan is let go before the caches are pruned, which reads the row cache whole: the two
+    // peaks of memory do not add up. Only its file table stays, for the report's items.
     const gone = await deleteUnneeded(pond, { now, retentionMs: opts.retentionMs, dryRun, floor, ...(plan ? { plan } : {}) });
     const { bytes, horizon, heldBack } = gone;
     collectGarbage();
@@ -248,9 +248,9 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
  * Scans the pond and deletes (unless `dryRun`) the files no unexpired snapshot needs whose
  * retention has passed, log files last: a crash midway leaves a log that still names nothing
  * deleted. Returns what the report needs, and the entry files that stay (for pruneCaches).
- * The scan is dropped before the deletions start, and their garbage (a path and a call's
- * objects a file) collected every few thousand: at 100,000 versions cleanup deletes 300,000
- * files, and holding the scan and that garbage at once was its peak of memory.
+ * The scan but its file table is dropped before the deletions start, and their garbage (a
+ * path and a call's objects a file) collected every few thousand: at 100,000 versions cleanup
+ * deletes 300,000 files, and holding the scan and that garbage at once was its peak of memory.
  */
 async function deleteUnneeded(
   pond: Pond,
