@@ -138,7 +138,12 @@ describe("push() of a rotated control log", () => {
     const pushedEnd = statSync(pond.paths.controlLog).size; // no rotation yet: the file is the history
     setConfig(pond.paths.control, "maintain.control-archive-after", "1");
     const step = await cleanup(pond, { retentionMs: 7 * 86_400_000 });
-    expect(step.items.filter((i) => i.action === "archived").map((i) => i.key)).toEqual([`control/transactions/${archiveFileName(0, pushedEnd)}`]);
+    expect(
+      step.items
+        .toArray()
+        .filter((i) => i.action === "archived")
+        .map((i) => i.key),
+    ).toEqual([`control/transactions/${archiveFileName(0, pushedEnd)}`]);
     expect(readFileSync(pond.paths.controlLog, "utf8")).toBe(`{"type":"base","offset":${pushedEnd}}\n`);
     for (let i = 3; i < 5; i++) await writeFile(pond, `/d/f${i}.txt`, `v${i}`);
     await cleanup(pond, { retentionMs: 7 * 86_400_000 }); // a second archive: the lines of the last two writes

@@ -1,6 +1,7 @@
-import { checkpoint, cleanup, configValue, expire, listSnapshots, merge, parseDuration, parseSize, type MaintenanceStep } from "@pond/steward";
+import { checkpoint, cleanup, configValue, expire, listSnapshots, merge, parseDuration, parseSize, StepItems, type MaintenanceStep } from "@pond/steward";
 import { commandLine, openPond } from "../context.ts";
 import { bufferedSink, type IO } from "../io.ts";
+import { writeJson } from "../json-stream.ts";
 import { renderRows } from "../render-table.ts";
 import type { ArgsOf } from "../args.ts";
 import type { maintainCommand } from "../commands.ts";
@@ -94,12 +95,14 @@ export async function run(args: Args, io: IO): Promise<number> {
   } else if (action === "cleanup") {
     steps.push(await cleanup(pond, { retentionMs: retentionMs(), dryRun }));
   }
+  // The report goes out 64 KiB at a time, its items made as they are written (step-items.ts):
+  // a cleanup at 100,000 versions reports 300,000 files.
+  const out = bufferedSink(io.out);
   if (args.format === "json") {
-    io.out.write(JSON.stringify({ dryRun, steps }, null, 2) + "\n");
+    writeJson(out, { dryRun, steps }, (v) => (v instanceof StepItems ? v : undefined));
+    out.flush();
     return 0;
   }
-  // The report goes out 64 KiB at a time: a cleanup at 100,000 versions prints 300,000 lines.
-  const out = bufferedSink(io.out);
   for (const s of steps) {
     out.write(`${s.step}${s.dryRun ? " (dry run)" : ""}: ${s.files} file(s), ${s.bytes} bytes: ${s.detail}\n`);
     for (const i of s.items)

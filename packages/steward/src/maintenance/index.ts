@@ -5,3 +5,4 @@ export * from "./operations.ts";
 export * from "./fsck.ts";
 export * from "./pond-config.ts";
 export * from "./merge.ts";
+export * from "./step-items.ts";

@@ -60,11 +60,18 @@ describe("maintenance", () => {
     put("a/_delta_log/x", 3); // a folder of that name deeper down is not skipped
     put("a/1", 1);
     put("top", 4);
+    // Sorted by the whole key, as one sort of the list would: "a-b" < "a/…" < "a0" ('-' < '/' < '0'),
+    // though each folder is sorted on its own; a name with a multi-byte character keeps it.
+    put("a-b", 6);
+    put("a0", 7);
+    put("a/é", 8);
     mkdirSync(join(dir, "empty"));
     symlinkSync(join(dir, "b"), join(dir, "link")); // not followed, not listed
     const keys = (files: { key: string; size: number }[]) => files.map((f) => `${f.key}:${f.size}`);
-    expect(keys(walk(dir))).toEqual(["_delta_log/00000000000000000000.json:5", "a/1:1", "a/_delta_log/x:3", "b/2.parquet:2", "top:4"]);
-    expect(keys(walk(dir, { skip: "_delta_log" }))).toEqual(["a/1:1", "a/_delta_log/x:3", "b/2.parquet:2", "top:4"]);
+    const all = ["_delta_log/00000000000000000000.json:5", "a-b:6", "a/1:1", "a/_delta_log/x:3", "a/é:8", "a0:7", "b/2.parquet:2", "top:4"];
+    expect(keys(walk(dir))).toEqual(all);
+    expect(all.map((k) => k.slice(0, k.lastIndexOf(":")))).toEqual(all.map((k) => k.slice(0, k.lastIndexOf(":"))).sort());
+    expect(keys(walk(dir, { skip: "_delta_log" }))).toEqual(all.slice(1));
     expect(keys(walk(join(dir, "_delta_log"), { prefix: "_delta_log/" }))).toEqual(["_delta_log/00000000000000000000.json:5"]);
     expect(walk(join(dir, "missing"))).toEqual([]);
     for (const f of walk(dir)) expect(f.mtimeMs).toBe(statSync(join(dir, f.key)).mtimeMs);
@@ -176,9 +183,9 @@ describe("maintenance", () => {
     const old = (Date.now() - 30 * 86_400_000) / 1000;
     utimesSync(join(large, "sha256=" + "b".repeat(64)), old, old);
     const day = await cleanup(pond, { retentionMs: 86_400_000 });
-    expect(day.items.map((i) => i.key)).toEqual(["_large_files/sha256=" + "b".repeat(64)]);
+    expect(day.items.toArray().map((i) => i.key)).toEqual(["_large_files/sha256=" + "b".repeat(64)]);
     const later = await cleanup(pond, { retentionMs: 0, now: Date.now() + 1000 });
-    expect(later.items.map((i) => i.key)).toEqual(["_large_files/sha256=" + "a".repeat(64)]);
+    expect(later.items.toArray().map((i) => i.key)).toEqual(["_large_files/sha256=" + "a".repeat(64)]);
     // Version 1 is a version of the newest snapshot's file (`cat --version 1`): expiring older snapshots keeps it.
     const wd = new WD(await pond.view());
     expect(Buffer.from(await wd.readAll("/x", { version: 1 })).equals(Buffer.from(new Uint8Array(100_000).fill(1)))).toBe(true);
@@ -195,8 +202,8 @@ describe("maintenance", () => {
     await expire(pond, { keepLast: 1, label: "test" });
     await checkpoint(pond);
     const done = await cleanup(pond, { retentionMs: 0 });
-    expect(done.items.filter((i) => i.key.startsWith("part_id=")).length).toBeGreaterThan(50);
-    expect(done.items.filter((i) => i.key.startsWith("_delta_log/")).length).toBe(70);
+    expect(done.items.toArray().filter((i) => i.key.startsWith("part_id=")).length).toBeGreaterThan(50);
+    expect(done.items.toArray().filter((i) => i.key.startsWith("_delta_log/")).length).toBe(70);
     expect((await fsck(pond)).problems).toEqual([]);
     const wd = new WD(await pond.view());
     for (let i = 0; i < 70; i++) expect(new TextDecoder().decode(await wd.readAll(`/f${i}`))).toBe(`file ${i}`);
@@ -227,9 +234,12 @@ describe("maintenance", () => {
     const t = Date.now();
     await expire(pond, { keepLast: 1, label: "test", now: t });
     // Unneeded since the expiry: a day's retention keeps them for a day.
-    expect((await cleanup(pond, { retentionMs: 86_400_000, now: t + 1000 })).items.filter((i) => i.key.startsWith("_large_files/"))).toEqual([]);
+    expect((await cleanup(pond, { retentionMs: 86_400_000, now: t + 1000 })).items.toArray().filter((i) => i.key.startsWith("_large_files/"))).toEqual([]);
     const done = await cleanup(pond, { retentionMs: 86_400_000, now: t + 2 * 86_400_000 });
-    const deleted = done.items.filter((i) => i.key.startsWith("_large_files/")).map((i) => i.key);
+    const deleted = done.items
+      .toArray()
+      .filter((i) => i.key.startsWith("_large_files/"))
+      .map((i) => i.key);
     expect(deleted.sort()).toEqual([key(1), key(2), key(4)].sort());
     expect((await fsck(pond)).problems).toEqual([]);
     const wd = new WD(await pond.view());
@@ -304,13 +314,18 @@ describe("maintenance", () => {
     expect(hashTree(dir)).toEqual(tree);
     const done = await cleanup(pond, { retentionMs: 0 });
     // The dry run planned exactly what the cleanup did, cache files included.
-    expect(dry.items.map((i) => [i.key, i.size])).toEqual(done.items.map((i) => [i.key, i.size]));
-    const cacheItems = done.items.filter((i) => i.key.startsWith("control/"));
+    expect(dry.items.toArray().map((i) => [i.key, i.size])).toEqual(done.items.toArray().map((i) => [i.key, i.size]));
+    const cacheItems = done.items.toArray().filter((i) => i.key.startsWith("control/"));
     expect(cacheItems.map((i) => i.key)).toContain("control/dir-cache.json");
     expect(cacheItems.some((i) => i.key.startsWith("control/row-cache/"))).toBe(true);
-    expect(done.bytes).toBe(done.items.reduce((s, i) => s + i.size, 0));
+    expect(done.bytes).toBe(done.items.toArray().reduce((s, i) => s + i.size, 0));
     expect(done.files).toBe(done.items.length);
-    const deleted = new Set(done.items.filter((i) => i.key.startsWith("part_id=")).map((i) => i.key));
+    const deleted = new Set(
+      done.items
+        .toArray()
+        .filter((i) => i.key.startsWith("part_id="))
+        .map((i) => i.key),
+    );
     expect(deleted.size).toBeGreaterThan(60);
     const staying = onDisk();
     for (const k of deleted) expect(staying.has(k)).toBe(false);
@@ -328,7 +343,7 @@ describe("maintenance", () => {
         expect(staying.has(f)).toBe(true);
     expect(await answers()).toEqual(before);
     // A second cleanup has nothing left to prune, and the caches rebuilt by those reads still answer the same.
-    expect((await cleanup(pond, { retentionMs: 0 })).items.filter((i) => i.key.startsWith("control/"))).toEqual([]);
+    expect((await cleanup(pond, { retentionMs: 0 })).items.toArray().filter((i) => i.key.startsWith("control/"))).toEqual([]);
     expect(await answers()).toEqual(before);
     expect((await fsck(pond)).problems).toEqual([]);
   });
@@ -344,7 +359,7 @@ describe("maintenance", () => {
     expect(hashTree(pond.dir)).toEqual(before);
     // Planned against the dry expire and checkpoint before it (as `full --dry-run` runs them):
     // the log before the checkpoint they would write; the payloads are versions of the newest file.
-    expect(dry.items.map((i) => i.key)).toEqual([0, 1, 2].map((v) => `_delta_log/${String(v).padStart(20, "0")}.json`));
+    expect(dry.items.toArray().map((i) => i.key)).toEqual([0, 1, 2].map((v) => `_delta_log/${String(v).padStart(20, "0")}.json`));
   });
 });
 

@@ -17,6 +17,7 @@ import {
 } from "@pond/tlogfs";
 import type { Pond } from "../pond.ts";
 import type { MaintenanceStep } from "./operations.ts";
+import { StepItems, type StepItem } from "./step-items.ts";
 
 /**
  * `pond maintain merge`: rewrites runs of adjacent small versions of a series into fewer
@@ -303,18 +304,18 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
       files,
       bytes: items.reduce((n, i) => n + i.size, 0),
       detail: `${files} file(s) of ${plans.length} series would be merged into ${items.length}`,
-      items,
+      items: new StepItems(items),
     };
   }
   // Merged files written by an attempt that lost its commit: a retry that plans the same run reuses them.
   const written = new Map<string, { sha256: string; size: number }>();
-  let report: MaintenanceStep = { step: "merge", dryRun, files: 0, bytes: 0, detail: "nothing to merge", items: [] };
+  let report: MaintenanceStep = { step: "merge", dryRun, files: 0, bytes: 0, detail: "nothing to merge", items: new StepItems() };
   const plans0 = await planPond(await pond.view(), opts);
   if (plans0.length === 0) return report;
   // The payloads the committed attempt merged away, and the record of verified payloads.
   let inputs: { verified: VerifiedPayloads | undefined; sha256s: string[] } = { verified: undefined, sha256s: [] };
   await pond.write(opts.command ?? ["pond", "maintain", "merge"], async ({ txn, note }) => {
-    const items: MaintenanceStep["items"] = [];
+    const items: StepItem[] = [];
     let files = 0;
     const merged: string[] = [];
     for (const p of await planPond(txn, opts)) {
@@ -342,7 +343,7 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
       files,
       bytes,
       detail: items.length ? `${files} file(s) merged into ${items.length} (${bytes} bytes written)` : "nothing to merge",
-      items,
+      items: new StepItems(items),
     };
   });
   // Committed: the inputs are read only by snapshots before the merge now. The record of

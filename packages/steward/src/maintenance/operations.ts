@@ -6,7 +6,8 @@ import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, prune
 import { MirrorReadOnlyError } from "../errors.ts";
 import type { Pond } from "../pond.ts";
 import { planHorizon, readExpiry, writeExpiry } from "./expiry.ts";
-import { scanPond, type ScanPlan } from "./reachability.ts";
+import { scanPond, type FileTable, type ScanPlan } from "./reachability.ts";
+import { StepItems, type ItemSource, type StepItem } from "./step-items.ts";
 import { readRemotes } from "../remote-config.ts";
 import { rotateControl } from "../control-rotate.ts";
 import { configValue, parseSize } from "./pond-config.ts";
@@ -29,8 +30,8 @@ export interface MaintenanceStep {
   files: number;
   bytes: number;
   detail: string;
-  /** `action` is set where an item is not what its step does to files by default (cleanup deletes; a rotation archives). */
-  items: { key: string; size: number; why: string; action?: "archived" }[];
+  /** The files, in order (step-items.ts: cleanup's are made from its file table as they are read). */
+  items: StepItems;
 }
 
 /** Maintenance changes the pond's own files: refused on a mirror, like any write. */
@@ -86,7 +87,7 @@ export async function expire(
               " ",
             )
           : `nothing to expire; the oldest readable snapshot is ${state.horizon}`,
-      items: [],
+      items: new StepItems(),
     };
   });
 }
@@ -117,7 +118,7 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
       // A kill between the checkpoint and its pointer leaves `_last_checkpoint` naming an older one: point it here.
       const last = await lastCheckpointVersion(store);
       if (last === version || dryRun)
-        return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: [] };
+        return { step: "checkpoint", dryRun, files: 0, bytes: 0, detail: `version ${version} already has a checkpoint (${key})`, items: new StepItems() };
       await writeCheckpoint(store, snap); // the checkpoint is left alone; _last_checkpoint is rewritten
       return {
         step: "checkpoint",
@@ -125,7 +126,9 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
         files: 1,
         bytes: (await store.head(LAST_CHECKPOINT_KEY))?.size ?? 0,
         detail: `version ${version} already has a checkpoint (${key}); _last_checkpoint named ${last ?? "none"}, now ${version}`,
-        items: [{ key: LAST_CHECKPOINT_KEY, size: (await store.head(LAST_CHECKPOINT_KEY))?.size ?? 0, why: `pointer to the checkpoint of version ${version}` }],
+        items: new StepItems([
+          { key: LAST_CHECKPOINT_KEY, size: (await store.head(LAST_CHECKPOINT_KEY))?.size ?? 0, why: `pointer to the checkpoint of version ${version}` },
+        ]),
       };
     }
     if (dryRun) {
@@ -136,7 +139,7 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
         files: 1,
         bytes: 0,
         detail: `would write ${key} (${snap.files.length} active files, ${CHECKPOINT_FIELDS.length} columns)`,
-        items: [{ key, size: 0, why: "checkpoint" }],
+        items: new StepItems([{ key, size: 0, why: "checkpoint" }]),
       };
     }
     await writeCheckpoint(store, snap);
@@ -147,7 +150,7 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
       files: 1,
       bytes: size,
       detail: `wrote ${key} (${snap.files.length} active files)`,
-      items: [{ key, size, why: `checkpoint of version ${version}` }],
+      items: new StepItems([{ key, size, why: `checkpoint of version ${version}` }]),
     };
   });
 }
@@ -177,8 +180,8 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // continue from its last pushed version) stays, expired or not.
     const floor = pushFloor(pond);
     const plan = dryRun ? dryRunPlans.get(pond) : undefined;
-    // The scan (every file of the pond) is let go before the caches are pruned, which reads
-    // the row cache whole: the two peaks of memory do not add up.
+    // The scan is let go before the caches are pruned, which reads the row cache whole: the two
+    // peaks of memory do not add up. Only its file table stays, for the report's items.
     const gone = await deleteUnneeded(pond, { now, retentionMs: opts.retentionMs, dryRun, floor, ...(plan ? { plan } : {}) });
     const { bytes, horizon, heldBack } = gone;
     collectGarbage();
@@ -194,7 +197,7 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     // The control log: history is kept whole, its old lines compressed (control-rotate.ts).
     const rotation = rotateControl(pond.paths.controlLog, { thresholdBytes: archiveAfter, dryRun });
     const archived = rotation.archived;
-    const controlItems = [
+    const controlItems: StepItem[] = [
       ...(archived
         ? [
             {
@@ -228,15 +231,15 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
           ? `; derived caches: ${cacheRecords} record(s) of removed entry files ${would}pruned from ${pruned.length} file(s), ${cacheBytes} bytes`
           : "") +
         controlDetail,
-      items: [
-        ...controlItems,
-        ...gone.items,
-        ...pruned.map((c) => ({
+      items: new StepItems(
+        controlItems,
+        gone.items,
+        pruned.map((c) => ({
           key: `control/${relative(pond.paths.control, c.path).split(sep).join("/")}`,
           size: c.before - c.after,
           why: `derived cache: ${c.dropped} record(s) of entry files no longer on disk ${c.after === 0 ? "(file deleted)" : `(${c.before} → ${c.after} bytes)`}`,
         })),
-      ],
+      ),
     };
   });
 }
@@ -245,9 +248,9 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
  * Scans the pond and deletes (unless `dryRun`) the files no unexpired snapshot needs whose
  * retention has passed, log files last: a crash midway leaves a log that still names nothing
  * deleted. Returns what the report needs, and the entry files that stay (for pruneCaches).
- * The scan is dropped before the deletions start, and their garbage (a path and a call's
- * objects a file) collected every few thousand: at 100,000 versions cleanup deletes 300,000
- * files, and holding the scan and that garbage at once was its peak of memory.
+ * The scan but its file table is dropped before the deletions start, and their garbage (a
+ * path and a call's objects a file) collected every few thousand: at 100,000 versions cleanup
+ * deletes 300,000 files, and holding the scan and that garbage at once was its peak of memory.
  */
 async function deleteUnneeded(
   pond: Pond,
@@ -257,17 +260,38 @@ async function deleteUnneeded(
   collectGarbage();
   if (!opts.dryRun) {
     const tick = garbageEvery(20_000);
-    for (const f of unneeded.items) {
-      rmSync(join(pond.paths.data, f.key), { force: true });
+    for (const key of unneeded.items.keys()) {
+      rmSync(join(pond.paths.data, key), { force: true });
       tick();
     }
   }
   return unneeded;
 }
 
+/**
+ * The files cleanup deletes, as rows of the scan's file table (the log's last): its items
+ * are made when read, so the report holds the table's columns, not an object a file.
+ */
+export class DeletedFiles implements ItemSource {
+  constructor(
+    private readonly files: FileTable,
+    private readonly rows: Uint32Array,
+  ) {}
+  get length(): number {
+    return this.rows.length;
+  }
+  at(i: number): StepItem | undefined {
+    const r = this.rows[i];
+    return r === undefined ? undefined : { key: this.files.key(r), size: this.files.size(r), why: this.files.why(r) };
+  }
+  *keys(): Generator<string> {
+    for (const r of this.rows) yield this.files.key(r);
+  }
+}
+
 interface Unneeded {
   /** The files to delete, log files last. */
-  items: MaintenanceStep["items"];
+  items: DeletedFiles;
   bytes: number;
   waiting: number;
   staying: Set<string>;
@@ -275,7 +299,7 @@ interface Unneeded {
   heldBack: string;
 }
 
-/** What deleteUnneeded deletes: the scan (every file of the pond) is dropped when this returns. */
+/** What deleteUnneeded deletes: the scan but its file table is dropped when this returns. */
 async function findUnneeded(
   pond: Pond,
   opts: { now: number; retentionMs: number; floor: { name: string; version: number } | undefined; plan?: ScanPlan },
@@ -286,16 +310,32 @@ async function findUnneeded(
     floor !== undefined && scan.horizon < scan.expiry.horizon
       ? `; snapshots from ${scan.horizon} kept until remote "${floor.name}" has them (\`pond push ${floor.name}\`)`
       : "";
-  const doomed = scan.files.filter((f) => !f.reachable && f.unneededSince !== undefined && f.unneededSince + opts.retentionMs <= now);
-  const doomedSet = new Set(doomed);
-  // A set, not `doomed.includes`: that was O(files²), minutes at 100,000 versions.
-  const waiting = scan.files.filter((f) => !f.reachable && !doomedSet.has(f)).length;
-  doomed.sort((a, b) => Number(a.kind === "log") - Number(b.kind === "log"));
+  const files = scan.files;
+  // Rows in the table's order, the log's last: a crash midway leaves a log naming nothing deleted.
+  let doomed = new Uint32Array(1024);
+  let count = 0;
+  let bytes = 0;
+  let waiting = 0;
   const staying = new Set<string>();
-  for (const f of scan.files) if (f.kind === "entry" && !doomedSet.has(f)) staying.add(f.key);
+  for (const i of files.rows()) {
+    const since = files.unneededSince(i);
+    const dies = !files.reachable(i) && since !== undefined && since + opts.retentionMs <= now;
+    if (!dies) {
+      if (!files.reachable(i)) waiting++;
+      if (files.kind(i) === "entry") staying.add(files.key(i));
+      continue;
+    }
+    if (count === doomed.length) {
+      const more = new Uint32Array(count * 2);
+      more.set(doomed);
+      doomed = more;
+    }
+    doomed[count++] = i;
+    bytes += files.size(i);
+  }
   return {
-    items: doomed.map((f) => ({ key: f.key, size: f.size, why: f.why })),
-    bytes: doomed.reduce((s, f) => s + f.size, 0),
+    items: new DeletedFiles(files, doomed.slice(0, count)),
+    bytes,
     waiting,
     staying,
     horizon: scan.horizon,

@@ -16,6 +16,10 @@ import { ROOT_ID } from "@pond/tinyfs";
 import { largeFileKey } from "@pond/tlogfs";
 import type { Pond } from "../pond.ts";
 import { expiredSince, readExpiry, type ExpiryState } from "./expiry.ts";
+import { FileTable, REASON } from "./file-table.ts";
+
+export type { FileKind, PondFile } from "./file-table.ts";
+export { FileTable, REASON } from "./file-table.ts";
 
 /**
  * Which files of a pond's `data/` folder an unexpired snapshot can reach, and since when
@@ -31,20 +35,6 @@ import { expiredSince, readExpiry, type ExpiryState } from "./expiry.ts";
  * (the expiry's time); a file no commit names (a crash before its commit) or a temp file:
  * its mtime.
  */
-export interface PondFile {
-  /** Key under `data/`, with `/` separators. */
-  key: string;
-  size: number;
-  mtimeMs: number;
-  kind: "entry" | "large" | "log" | "temp" | "other";
-  reachable: boolean;
-  /** ms since the epoch; set when not reachable. */
-  unneededSince?: number;
-  /** Unreachable and named by no commit or row still in the log: what a crash before a commit leaves. */
-  orphan?: boolean;
-  why: string;
-}
-
 /** What a dry run of expire and checkpoint would have written, for the dry run of the cleanup after them (`full --dry-run`). */
 export interface ScanPlan {
   expiry?: ExpiryState;
@@ -95,7 +85,8 @@ export interface PondScan {
   entryFiles: Map<string, EntryFileRef>;
   /** Large-file keys that reachable rows name, with the rows' expected size and hash. */
   largeFiles: Map<string, LargeFileRef>;
-  files: PondFile[];
+  /** Every file of `data/`, the log's listed last (file-table.ts). */
+  files: FileTable;
   /** Payloads only nodes no unexpired snapshot reaches name: no snapshot reads them (those left in `largeFiles` cleanup keeps, as it cannot date their removal). */
   unreachedPayloads: Set<string>;
   /** Every directory row of the reachable entry files (a pond's directories have few versions; its series' rows are not kept). */
@@ -121,19 +112,30 @@ export async function scanPond(
   const store = pond.persistence.store;
   const now = opts.now ?? Date.now();
   const expiry = opts.plan?.expiry ?? readExpiry(pond.paths.control);
+  // Every file of `data/` is walked first, the log's the table's first rows: the read of the
+  // log below notes each removal on its file's row, not in a map of every path it removed. A
+  // file a commit after the walk adds is not in the table, so nothing here deletes it.
+  const files = new FileTable();
+  walkInto(files, join(pond.paths.data, "_delta_log"), { prefix: "_delta_log/" });
+  const checkpoints = new Set<number>();
+  const planned = opts.plan?.checkpoint;
+  const plannedName = planned ? `${String(planned.version).padStart(20, "0")}.checkpoint.parquet` : undefined;
+  let plannedListed = false;
+  for (let i = 0; i < files.length; i++) {
+    const key = files.key(i);
+    const p = parseLogFileName(key);
+    if (p?.kind === "checkpoint") checkpoints.add(p.version);
+    if (key === `_delta_log/${plannedName}`) plannedListed = true;
+  }
+  if (planned) {
+    checkpoints.add(planned.version);
+    if (!plannedListed) files.add("_delta_log/", plannedName!, 0, planned.mtimeMs);
+  }
+  files.logRows = files.length;
+  walkInto(files, pond.paths.data, { skip: "_delta_log" });
+  collectGarbage();
   // The listing only feeds the read of the log below: it is dropped after it.
   let log: Awaited<ReturnType<typeof listLog>> | undefined = await listLog(store);
-  const logFiles = walk(join(pond.paths.data, "_delta_log"), { prefix: "_delta_log/" });
-  const checkpoints = new Set<number>();
-  for (const f of logFiles) {
-    const p = parseLogFileName(f.key);
-    if (p?.kind === "checkpoint") checkpoints.add(p.version);
-  }
-  if (opts.plan?.checkpoint) {
-    checkpoints.add(opts.plan.checkpoint.version);
-    const key = `_delta_log/${String(opts.plan.checkpoint.version).padStart(20, "0")}.checkpoint.parquet`;
-    if (!logFiles.some((f) => f.key === key)) logFiles.push({ key, size: 0, mtimeMs: opts.plan.checkpoint.mtimeMs });
-  }
   const listed = [...log.commits.keys()];
   const latest = listed.length ? Math.max(...listed) : Math.max(-1, ...checkpoints);
   const earliest = log.commits.has(0) ? 0 : Math.min(...checkpoints, latest);
@@ -145,7 +147,6 @@ export async function scanPond(
   // Entry files keep the rows of nodes removed before the horizon too: their payloads are
   // needed only while a tree of an unexpired snapshot reaches the node.
   const laterAdded = new Set<string>();
-  const removedAt = new Map<string, number>();
   await eachCommit(
     store,
     ({ version, timestamp, actions }) => {
@@ -156,7 +157,10 @@ export async function scanPond(
           added.push({ path: a.add.path, size: a.add.size, partitionValues: a.add.partitionValues });
           laterAdded.add(a.add.path);
         } else if ("remove" in a) {
-          if (version <= horizon) removedAt.set(a.remove.path, version);
+          if (version > horizon) continue;
+          // The commit that removed a file still on disk (the last one, if several did).
+          const row = files.find(a.remove.path, files.logRows, files.length);
+          if (row >= 0) files.setCommit(row, version);
         } else if ("commitInfo" in a && opts.txnIds) {
           const txnId = (a.commitInfo.pond as { txnId?: unknown } | undefined)?.txnId;
           if (typeof txnId === "string") c.txnId = txnId;
@@ -206,46 +210,48 @@ export async function scanPond(
   let keepFrom = 0;
   for (const v of checkpoints) if (v <= horizon && v > keepFrom) keepFrom = v;
 
-  const files: PondFile[] = [];
-  const dataFiles = walk(pond.paths.data, { skip: "_delta_log" });
-  const unreachableEntries: PondFile[] = [];
-  for (const f of dataFiles) {
-    const name = f.key.slice(f.key.lastIndexOf("/") + 1);
+  files.horizon = horizon;
+  files.keepFrom = keepFrom;
+  const unreachableEntries: number[] = [];
+  for (let i = files.logRows; i < files.length; i++) {
+    const key = files.key(i);
+    const name = key.slice(key.lastIndexOf("/") + 1);
     if (TEMP_FILE.test(name)) {
-      files.push({ ...f, kind: "temp", reachable: false, unneededSince: f.mtimeMs, why: "a temp file a writer left" });
-    } else if (f.key.startsWith("_large_files/")) {
-      files.push({ ...f, kind: "large", reachable: largeFiles.has(f.key), why: largeFiles.has(f.key) ? "named by a row of an unexpired snapshot" : "" });
-    } else if (f.key.endsWith(".parquet") && f.key.startsWith("part_id=")) {
-      if (entryFiles.has(f.key)) files.push({ ...f, kind: "entry", reachable: true, why: "an entry file of an unexpired snapshot" });
+      files.mark(i, { kind: "temp", reachable: false, unneededSince: files.mtimeMs(i), reason: REASON.temp });
+    } else if (key.startsWith("_large_files/")) {
+      const named = largeFiles.has(key);
+      files.mark(i, { kind: "large", reachable: named, reason: named ? REASON.largeNamed : REASON.largeUndecided });
+    } else if (key.endsWith(".parquet") && key.startsWith("part_id=")) {
+      if (entryFiles.has(key)) files.mark(i, { kind: "entry", reachable: true, reason: REASON.entryReachable });
       else {
-        const r = removedAt.get(f.key);
+        const r = files.commit(i);
         const since = r === undefined ? undefined : expiredSince(expiry, r - 1);
-        const pf: PondFile = {
-          ...f,
+        files.mark(i, {
           kind: "entry",
           reachable: false,
-          unneededSince: since ?? f.mtimeMs,
+          unneededSince: since ?? files.mtimeMs(i),
           orphan: r === undefined,
-          why: r === undefined ? "no commit in the log names it (a crash before its commit)" : `removed by commit ${r}, behind the horizon ${horizon}`,
-        };
-        files.push(pf);
-        unreachableEntries.push(pf);
+          reason: r === undefined ? REASON.entryOrphan : REASON.entryRemoved,
+          ...(r === undefined ? {} : { commit: r }),
+        });
+        unreachableEntries.push(i);
       }
     } else {
-      files.push({ ...f, kind: "other", reachable: true, why: "not a pond file; left alone" });
+      files.mark(i, { kind: "other", reachable: true, reason: REASON.other });
     }
   }
   collectGarbage();
-  // A large file only unreachable entry files name has been unneeded since the newest of them.
-  const largeSince = new Map<string, number>();
+  // A large file only unreachable entry files name has been unneeded since the newest of them:
+  // noted on its row (an unreachable large file's time is not set before the loop after this).
   // Each decoded file leaves tens of KB of garbage (the Parquet footer's objects, the columns).
   const tick = garbageEvery(1_000);
   for (const e of unreachableEntries) {
     tick();
+    const key = files.key(e);
     const add: EntryFileRef = {
-      path: e.key,
-      size: e.size,
-      partitionValues: { part_id: decodeURIComponent(e.key.slice("part_id=".length, e.key.indexOf("/"))) },
+      path: key,
+      size: files.size(e),
+      partitionValues: { part_id: decodeURIComponent(key.slice("part_id=".length, key.indexOf("/"))) },
     };
     let refs: EntryRefs;
     try {
@@ -255,43 +261,39 @@ export async function scanPond(
       if (e instanceof CorruptLogError) continue;
       throw e;
     }
+    const since = files.unneededSince(e)!;
     for (let i = 0; i < refs.rows; i++) {
       if (refs.content[i] !== null || refs.size[i] === 0) continue;
-      const k = largeFileKey(refs.sha256[i]!);
-      largeSince.set(k, Math.max(largeSince.get(k) ?? 0, e.unneededSince!));
+      const row = files.find(largeFileKey(refs.sha256[i]!), files.logRows, files.length);
+      if (row >= 0 && files.kind(row) === "large" && !files.reachable(row)) files.raiseSince(row, since);
     }
   }
+  unreachableEntries.length = 0;
   collectGarbage();
-  for (const f of files) {
-    if (f.kind !== "large" || f.reachable) continue;
-    const r = removedNodes.get(f.key);
-    const s = r === undefined ? largeSince.get(f.key) : Math.max(r, largeSince.get(f.key) ?? 0);
-    f.unneededSince = s ?? f.mtimeMs;
-    f.orphan = s === undefined;
-    f.why =
-      s === undefined
-        ? "no row names it (a crash before its commit)"
-        : r !== undefined
-          ? "a payload of files removed before the horizon"
-          : "named only by rows of expired snapshots";
+  for (let i = files.logRows; i < files.length; i++) {
+    if (files.kind(i) !== "large" || files.reachable(i)) continue;
+    const key = files.key(i);
+    const r = removedNodes.get(key);
+    const named = files.unneededSince(i);
+    const s = r === undefined ? named : Math.max(r, named ?? 0);
+    files.mark(i, {
+      kind: "large",
+      reachable: false,
+      unneededSince: s ?? files.mtimeMs(i),
+      orphan: s === undefined,
+      reason: s === undefined ? REASON.largeOrphan : r !== undefined ? REASON.largeRemovedNode : REASON.largeExpired,
+    });
   }
   const lastCheckpoint = readLastCheckpoint(join(pond.paths.data, "_delta_log", "_last_checkpoint"));
   // The same for every log file before the checkpoint: found once (finding it for each was
   // O(log files²): hours of regex at 100,000 commits).
-  const oldSince = Math.max(expiredSince(expiry, keepFrom - 1) ?? now, mtimeOf(logFiles, keepFrom));
-  for (const f of logFiles) {
-    const p = parseLogFileName(f.key);
+  const oldSince = Math.max(expiredSince(expiry, keepFrom - 1) ?? now, mtimeOf(files, keepFrom));
+  for (let i = 0; i < files.logRows; i++) {
+    const p = parseLogFileName(files.key(i));
     // The checkpoint `_last_checkpoint` names stays while it does (a checkpoint whose pointer a
     // kill left behind): a Delta reader starts from it.
     const old = p !== null && p.kind !== "last_checkpoint" && p.version < keepFrom && !(p.kind === "checkpoint" && p.version === lastCheckpoint);
-    const since = old ? oldSince : undefined;
-    files.push({
-      ...f,
-      kind: "log",
-      reachable: !old,
-      ...(old ? { unneededSince: since } : {}),
-      why: old ? `log before checkpoint ${keepFrom}, which every unexpired snapshot reads from` : "log of unexpired snapshots",
-    });
+    files.mark(i, { kind: "log", reachable: !old, reason: old ? REASON.logOld : REASON.logKept, ...(old ? { unneededSince: oldSince } : {}) });
   }
   return { horizon, latest, expiry, commits, entryFiles, largeFiles, unreachedPayloads, files, directories };
 }
@@ -438,23 +440,33 @@ function noteLarge(into: PondScan["largeFiles"], refs: EntryRefs, i: number): vo
   if (parquet) e.parquet = true;
 }
 
-function mtimeOf(logFiles: { key: string; mtimeMs: number }[], checkpoint: number): number {
-  return (
-    logFiles.find((f) => {
-      const p = parseLogFileName(f.key);
-      return p?.kind === "checkpoint" && p.version === checkpoint;
-    })?.mtimeMs ?? 0
-  );
+/** The mtime of the log's checkpoint of `checkpoint` (its first file, in the table's log rows), or 0. */
+function mtimeOf(files: FileTable, checkpoint: number): number {
+  for (let i = 0; i < files.logRows; i++) {
+    const p = parseLogFileName(files.key(i));
+    if (p?.kind === "checkpoint" && p.version === checkpoint) return files.mtimeMs(i);
+  }
+  return 0;
+}
+
+/** Every regular file under `dir`, as walkInto lists them: `{ key, size, mtimeMs }` records, sorted by key. */
+export function walk(dir: string, opts: { prefix?: string; skip?: string } = {}): { key: string; size: number; mtimeMs: number }[] {
+  const table = new FileTable();
+  walkInto(table, dir, opts);
+  const out: { key: string; size: number; mtimeMs: number }[] = [];
+  for (let i = 0; i < table.length; i++) out.push({ key: table.key(i), size: table.size(i), mtimeMs: table.mtimeMs(i) });
+  return out;
 }
 
 /**
- * Every regular file under `dir` (recursively), keyed relative to it (after `prefix`), sorted
- * by key; `skip` names a folder directly under `dir` left out. A folder is read at a time and
- * garbage is collected every few thousand stats: at 100,000 versions a pond's `data/` holds
- * 300,000 files, and their stats' garbage grew the heap by more than the list it makes.
+ * Adds every regular file under `dir` (recursively) to `table`, keyed relative to it (after
+ * `prefix`), in the order of their keys; `skip` names a folder directly under `dir` left out.
+ * A folder is read at a time, its entries sorted by name with a `/` after a folder's (so the
+ * rows come out in key order with no sort of the whole list), and garbage is collected every
+ * few thousand stats: at 100,000 versions a pond's `data/` holds 300,000 files, and their
+ * stats' garbage grew the heap by more than the list it makes.
  */
-export function walk(dir: string, opts: { prefix?: string; skip?: string } = {}): { key: string; size: number; mtimeMs: number }[] {
-  const out: { key: string; size: number; mtimeMs: number }[] = [];
+export function walkInto(table: FileTable, dir: string, opts: { prefix?: string; skip?: string } = {}): void {
   const tick = garbageEvery(10_000);
   const visit = (folder: string, rel: string) => {
     let entries: Dirent[];
@@ -464,17 +476,29 @@ export function walk(dir: string, opts: { prefix?: string; skip?: string } = {})
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
       throw e;
     }
-    for (const e of entries) {
+    const sorted = entries.map((e) => ({ e, by: e.isDirectory() ? `${e.name}/` : e.name }));
+    sorted.sort((a, b) => (a.by < b.by ? -1 : a.by > b.by ? 1 : 0));
+    entries = [];
+    // The folder's files at once: the table's columns grow once, to their size, not by doubling.
+    let rows = 0;
+    let bytes = 0;
+    for (const { e } of sorted) {
+      if (!e.isFile()) continue;
+      rows++;
+      bytes += Buffer.byteLength(e.name);
+    }
+    table.reserve(rows, bytes);
+    const prefix = `${opts.prefix ?? ""}${rel}`;
+    for (const { e } of sorted) {
       if (rel === "" && e.name === opts.skip) continue;
       const full = join(folder, e.name);
       if (e.isDirectory()) visit(full, `${rel}${e.name}/`);
       else if (e.isFile()) {
         const st = statSync(full);
-        out.push({ key: `${opts.prefix ?? ""}${rel}${e.name}`, size: st.size, mtimeMs: st.mtimeMs });
+        table.add(prefix, e.name, st.size, st.mtimeMs);
         tick();
       }
     }
   };
   visit(dir, "");
-  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
