@@ -3,9 +3,9 @@
  * unless the disk refuses. A pond on a read-only or full disk still reads; it just rebuilds
  * what a cache would have kept, each time.
  */
-import { mkdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { isWriteRefused, logger } from "@pond/diagnostics";
+import { isSystemError, isWriteRefused, logger } from "@pond/diagnostics";
 
 /**
  * Runs `write` (which writes `path`) after making its folder; a refused write (EROFS,
@@ -45,7 +45,17 @@ export function sizeOf(path: string): number {
   try {
     return statSync(path).size;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    if (isSystemError(e, "ENOENT")) return 0;
+    throw e;
+  }
+}
+
+/** The names in cache folder `dir` (what a prune looks through), none when there is no folder. */
+export function cacheFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    if (isSystemError(e, "ENOENT")) return [];
     throw e;
   }
 }

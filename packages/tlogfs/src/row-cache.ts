@@ -1,7 +1,7 @@
-import { appendFileSync, closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { collectGarbage, garbageEvery, isSystemError, logger } from "@pond/diagnostics";
-import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
+import { cacheFiles, sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 import { isSeriesCacheFile } from "./series-part-cache.ts";
 import type { OplogEntry } from "@pond/oplog";
 
@@ -182,13 +182,7 @@ function eachLine(bytes: Buffer, fn: (from: number, to: number) => boolean): voi
  * Foreign, torn or old-format caches are left alone (they are ignored anyway).
  */
 export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: string) => boolean, dryRun: boolean): CachePrune[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if (isSystemError(e, "ENOENT")) return [];
-    throw e;
-  }
+  const names = cacheFiles(dir);
   const stems = new Set<string>();
   for (const n of names) {
     if (isSeriesCacheFile(n)) continue;

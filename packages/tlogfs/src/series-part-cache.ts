@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isSystemError, logger } from "@pond/diagnostics";
 import type { VersionInfo } from "@pond/tinyfs";
-import { sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
+import { cacheFiles, sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
 
 /**
  * A kind of per-series data derived from a series' versions and kept per partition between
@@ -114,13 +114,7 @@ export function filePartSeriesCache<T>(opts: {
  * run only measures; foreign and torn files are left alone.
  */
 export function pruneSeriesSummaries(dir: string, tableId: string, keep: (entryFile: string) => boolean, dryRun: boolean): CachePrune[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    if (isSystemError(e, "ENOENT")) return [];
-    throw e;
-  }
+  const names = cacheFiles(dir);
   const out: CachePrune[] = [];
   for (const n of names.filter(isSeriesCacheFile).sort()) {
     const p = join(dir, n);
