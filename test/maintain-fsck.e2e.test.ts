@@ -66,6 +66,46 @@ describe("pond fsck", () => {
     expect(text.stderr).toContain("fsck found");
   });
 
+  test("a byte changed past the first MiB of a 3 MiB payload is found, and a Parquet file's damaged head even by --quick", async () => {
+    const P = copy();
+    // fsck hashes a payload a chunk (1 MiB) at a time: damage in a later chunk must count too.
+    const big = join(tmp.dir, `big${n}.bin`);
+    const content = Buffer.alloc(3 << 20, 7);
+    writeFileSync(big, content);
+    await pondOk(["copy", `host://${big}`, "/big.bin"], P);
+    const before = new Set(files(base, "data/_large_files"));
+    const [bigPayload] = files(P.pond, "data/_large_files").filter(
+      (f) => !before.has(f) && statSync(join(P.pond, "data/_large_files", f)).size === content.length,
+    );
+    const whole = await pond(["fsck", "--format", "json"], P);
+    expect(whole.code).toBe(0);
+    const bf = join(P.pond, "data/_large_files", bigPayload!);
+    const damaged = readFileSync(bf);
+    damaged[(5 << 19) + 3] = 8; // 2.5 MiB in: the third chunk
+    writeFileSync(bf, damaged);
+    // The table's payload, its first bytes changed (same size): --quick skips hashes, not the magic.
+    const [table] = [...before].filter(
+      (f) =>
+        readFileSync(join(P.pond, "data/_large_files", f))
+          .subarray(0, 4)
+          .toString("latin1") === "PAR1",
+    );
+    const tf = join(P.pond, "data/_large_files", table!);
+    const tb = readFileSync(tf);
+    tb.write("XXXX", 0, "latin1");
+    writeFileSync(tf, tb);
+    const quick = await pond(["fsck", "--quick", "--format", "json"], P);
+    expect(quick.code).toBe(4);
+    expect((JSON.parse(quick.stdout) as Report).problems.map((p) => [p.path, p.problem])).toEqual([
+      [`data/_large_files/${table}`, expect.stringContaining("does not start with PAR1")],
+    ]);
+    const full = await pond(["fsck", "--format", "json"], P);
+    expect(full.code).toBe(4);
+    const problems = (JSON.parse(full.stdout) as Report).problems;
+    expect(problems.find((p) => p.path === `data/_large_files/${bigPayload}`)?.problem).toContain("hashes to");
+    expect(problems.find((p) => p.path === `data/_large_files/${table}`)?.problem).toContain("hashes to");
+  });
+
   test("an entry file of the log that does not decode", async () => {
     const P = copy();
     const entry = files(P.pond, "data").filter((f) => f.startsWith("part_id=") && f.endsWith(".parquet"))[0]!;

@@ -1,13 +1,14 @@
 import { fsck } from "@pond/steward";
 import { openPond } from "../context.ts";
 import type { IO } from "../io.ts";
+import { progressFor } from "../remote-cli.ts";
 import type { ArgsOf } from "../args.ts";
 import type { fsckCommand } from "../commands.ts";
 
 /** `pond fsck [--quick]`: exit 0 when the pond is whole, 4 when anything is wrong. */
 export async function run(args: ArgsOf<typeof fsckCommand>, io: IO): Promise<number> {
   const pond = openPond(args, io);
-  const r = await fsck(pond, { quick: args.quick });
+  const r = await fsck(pond, { quick: args.quick, progress: progressFor(io, "fsck") });
   if (args.format === "json") {
     io.out.write(JSON.stringify(r, null, 2) + "\n");
     return r.problems.length ? 4 : 0;

@@ -1,8 +1,8 @@
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { CorruptLogError, decodeDirectory, describeParquet, loadSnapshot } from "@pond/oplog";
-import { PondError } from "@pond/diagnostics";
-import { sha256Hex } from "@pond/tinyfs";
+import { PondError, silentProgress, type Progress } from "@pond/diagnostics";
+import { newSha256 } from "@pond/tinyfs";
 import { checkControlHistory } from "../control-log.ts";
 import type { Pond } from "../pond.ts";
 import { scanPond, type DirectoryRow, type PondScan } from "./reachability.ts";
@@ -33,8 +33,9 @@ const RESTORE = "restore the pond from a remote (`pond restore`) or copy the fil
  * payload exists with its size and hash (the hash skipped when `quick`), every Parquet
  * payload's footer decodes, and the control log agrees with the data log. Reads only.
  */
-export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<FsckReport> {
+export async function fsck(pond: Pond, opts: { quick?: boolean; progress?: Progress } = {}): Promise<FsckReport> {
   const quick = opts.quick ?? false;
+  const progress = opts.progress ?? silentProgress;
   const problems: FsckProblem[] = [];
   const report: FsckReport = { quick, horizon: 0, latest: -1, snapshots: 0, entryFiles: 0, payloads: 0, bytesChecked: 0, problems };
   let scan: PondScan;
@@ -64,8 +65,16 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
     });
   }
   for (const d of scan.directories) checkDirectory(d, problems);
-  for (const [key, ref] of scan.largeFiles) {
-    if (scan.unreachedPayloads.has(key)) continue; // no snapshot reads it
+  const payloads = [...scan.largeFiles].filter(([key]) => !scan.unreachedPayloads.has(key)); // the others no snapshot reads
+  progress.total(
+    payloads.length,
+    payloads.reduce((n, [, ref]) => n + (quick ? 0 : ref.size), 0),
+  );
+  // One buffer for every payload: a payload is hashed a chunk at a time, never held whole
+  // (a pond's 1 GiB file cost 1 GiB of memory when it was read into one buffer).
+  const buf = new Uint8Array(HASH_CHUNK);
+  for (const [key, ref] of payloads) {
+    progress.tick(1, 0);
     report.payloads++;
     const full = join(pond.paths.data, key);
     const row = ref.first;
@@ -83,25 +92,72 @@ export async function fsck(pond: Pond, opts: { quick?: boolean } = {}): Promise<
     }
     const parquet = ref.parquet;
     if (quick && !parquet) continue;
-    const bytes = readFileSync(full);
-    report.bytesChecked += bytes.length;
-    if (!quick) {
-      const h = sha256Hex(bytes);
-      if (h !== ref.sha256) {
-        problems.push({ path: `data/${key}`, problem: `its content hashes to ${h}, not to its name`, fix: RESTORE });
-        continue;
+    const fd = openSync(full, "r");
+    try {
+      if (!quick) {
+        const h = hashOpenFile(fd, size, buf, (n) => progress.tick(0, n));
+        report.bytesChecked += size;
+        if (h !== ref.sha256) {
+          problems.push({ path: `data/${key}`, problem: `its content hashes to ${h}, not to its name`, fix: RESTORE });
+          continue;
+        }
       }
-    }
-    if (parquet) {
-      try {
-        await describeParquet(bytes);
-      } catch (e) {
-        problems.push({ path: `data/${key}`, problem: `its Parquet footer does not decode (${(e as Error).message})`, fix: RESTORE });
+      if (parquet) {
+        const problem = await parquetProblem(fd, size, (n) => {
+          if (quick) report.bytesChecked += n;
+        });
+        if (problem) problems.push({ path: `data/${key}`, problem, fix: RESTORE });
       }
+    } finally {
+      closeSync(fd);
     }
   }
+  progress.done();
   checkControlLog(pond, scan, problems);
   return report;
+}
+
+/** Bytes read a call while hashing a payload. */
+const HASH_CHUNK = 1 << 20;
+
+/** The sha256 of the `size` bytes of open file `fd`, read through `buf` a chunk at a time. */
+function hashOpenFile(fd: number, size: number, buf: Uint8Array, onBytes: (n: number) => void): string {
+  const hasher = newSha256();
+  for (let pos = 0; pos < size; ) {
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
+    if (n === 0) break;
+    hasher.update(buf.subarray(0, n));
+    onBytes(n);
+    pos += n;
+  }
+  return hasher.hex();
+}
+
+/**
+ * What is wrong with the Parquet file open as `fd` (`size` bytes), from its head and footer
+ * only (read alone, not the whole file): its magic at both ends, and a footer that decodes;
+ * undefined when nothing is. `onRead` is told the bytes read.
+ */
+async function parquetProblem(fd: number, size: number, onRead: (n: number) => void): Promise<string | undefined> {
+  const MAGIC = "PAR1";
+  if (size < 12) return `its Parquet footer does not decode (the file has ${size} bytes, fewer than a Parquet file's 12)`;
+  const head = Buffer.alloc(4);
+  readSync(fd, head, 0, 4, 0);
+  const end = Buffer.alloc(8);
+  readSync(fd, end, 0, 8, size - 8);
+  onRead(12);
+  if (head.toString("latin1") !== MAGIC) return `its Parquet header is damaged (the file does not start with ${MAGIC})`;
+  const footer = end.readUInt32LE(0);
+  // A damaged length is reported by the decoder below, in its words, from the last 8 bytes alone.
+  const tail = Buffer.alloc(footer + 8 <= size - 4 ? footer + 8 : 8);
+  readSync(fd, tail, 0, tail.length, size - tail.length);
+  onRead(tail.length);
+  try {
+    await describeParquet(tail);
+  } catch (e) {
+    return `its Parquet footer does not decode (${(e as Error).message})`;
+  }
+  return undefined;
 }
 
 function checkDirectory(r: DirectoryRow, problems: FsckProblem[]): void {
