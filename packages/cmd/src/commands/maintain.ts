@@ -2,6 +2,7 @@ import { checkpoint, cleanup, configValue, expire, listSnapshots, merge, parseDu
 import { commandLine, openPond } from "../context.ts";
 import { bufferedSink, type IO } from "../io.ts";
 import { writeJson } from "../json-stream.ts";
+import { progressFor } from "../remote-cli.ts";
 import { renderRows } from "../render-table.ts";
 import type { ArgsOf } from "../args.ts";
 import type { maintainCommand } from "../commands.ts";
@@ -64,6 +65,7 @@ export async function run(args: Args, io: IO): Promise<number> {
     maxInputFiles: args.maxInputFiles ?? Number(configValue(pond.paths.control, "maintain.max-input-files") ?? "1000"),
     dryRun,
     command: commandLine(args),
+    progress: progressFor(io, "merge"),
   });
   const retentionMs = () => parseDuration("--retention", args.retention ?? configValue(pond.paths.control, "maintain.retention") ?? "7d");
   if (action === "expire" || action === "full") {
@@ -86,14 +88,14 @@ export async function run(args: Args, io: IO): Promise<number> {
       // still names the merged-away files) goes too, so cleanup can remove them now.
       if (merged.items.length > 0 && !dryRun) steps.push(await expire(pond, rule));
       steps.push(await checkpoint(pond, { dryRun }));
-      steps.push(await cleanup(pond, { retentionMs: retention, dryRun }));
+      steps.push(await cleanup(pond, { retentionMs: retention, dryRun, progress: progressFor(io, "cleanup") }));
     }
   } else if (action === "merge") {
     steps.push(await merge(pond, mergeOptions()));
   } else if (action === "checkpoint") {
     steps.push(await checkpoint(pond, { dryRun }));
   } else if (action === "cleanup") {
-    steps.push(await cleanup(pond, { retentionMs: retentionMs(), dryRun }));
+    steps.push(await cleanup(pond, { retentionMs: retentionMs(), dryRun, progress: progressFor(io, "cleanup") }));
   }
   // The report goes out 64 KiB at a time, its items made as they are written (step-items.ts):
   // a cleanup at 100,000 versions reports 300,000 files.

@@ -124,7 +124,10 @@ describe("FileTable", () => {
     t.mark(0, { kind: "log", reachable: false, reason: REASON.logOld, unneededSince: 1 });
     t.mark(1, { kind: "large", reachable: false, reason: REASON.largeOrphan, unneededSince: 1, orphan: true });
     const deleted = new DeletedFiles(t, Uint32Array.from([1, 0]));
-    expect([...deleted.keys()]).toEqual(["_large_files/sha256=ab", "_delta_log/00000000000000000001.json"]);
+    expect([...deleted.keysAndSizes()]).toEqual([
+      { key: "_large_files/sha256=ab", size: 9 },
+      { key: "_delta_log/00000000000000000001.json", size: 5 },
+    ]);
     const items = new StepItems(
       [{ key: "control/transactions/a.gz", size: 3, why: "archive", action: "archived" as const }],
       deleted,

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { logger } from "@pond/diagnostics";
+import { logger, silentProgress, type Progress } from "@pond/diagnostics";
 import { WD, listPattern, type NodeId, type VersionInfo } from "@pond/tinyfs";
 import {
   AdoptableFile,
@@ -52,6 +52,8 @@ export interface MergeOptions {
   deadline?: number;
   /** The command line recorded in the control log. */
   command?: string[];
+  /** Told each run's input files and the bytes of their versions as it is merged (a bar on a terminal). */
+  progress?: Progress;
 }
 
 /**
@@ -318,7 +320,15 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
     const items: StepItem[] = [];
     let files = 0;
     const merged: string[] = [];
-    for (const p of await planPond(txn, opts)) {
+    const plans = await planPond(txn, opts);
+    const runs = plans.flatMap((p) => p.runs.map((r) => describeRun(p, r)));
+    // No bar for nothing to merge (and none for a retry's second pass to draw twice).
+    const progress = runs.length > 0 ? (opts.progress ?? silentProgress) : silentProgress;
+    progress.total(
+      runs.reduce((n, d) => n + d.files, 0),
+      runs.reduce((n, d) => n + d.bytes, 0),
+    );
+    for (const p of plans) {
       for (const r of p.runs) {
         if (opts.deadline !== undefined && Date.now() > opts.deadline && items.length > 0) break;
         const d = describeRun(p, r);
@@ -333,8 +343,10 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
         items.push({ key: largeFileKey(out.sha256), size: out.size, why: d.label });
         files += d.files;
         merged.push(...d.segments.map((s) => s.stored.sha256));
+        progress.tick(d.files, d.bytes);
       }
     }
+    progress.done();
     inputs = { verified: txn.verified, sha256s: merged };
     const bytes = items.reduce((n, i) => n + i.size, 0);
     report = {

@@ -1,6 +1,6 @@
 import { existsSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
-import { collectGarbage, garbageEvery } from "@pond/diagnostics";
+import { collectGarbage, garbageEvery, silentProgress, type Progress } from "@pond/diagnostics";
 import { CHECKPOINT_FIELDS, checkpointKey, eachCommit, LAST_CHECKPOINT_KEY, latestVersion, loadSnapshot, writeCheckpoint } from "@pond/oplog";
 import { largeFileKey, pruneDirCache, pruneRowCache, pruneSeriesSummaries, pruneVerifiedPayloads, VERIFIED_PAYLOADS_DIR, type CachePrune } from "@pond/tlogfs";
 import { MirrorReadOnlyError } from "../errors.ts";
@@ -166,7 +166,10 @@ export async function checkpoint(pond: Pond, opts: { dryRun?: boolean } = {}): P
  * history kept: control-rotate.ts). A dry run after dry runs of expire
  * and checkpoint on the same Pond (`full --dry-run`) plans against what they would have written.
  */
-export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: boolean; now?: number }): Promise<MaintenanceStep> {
+export async function cleanup(
+  pond: Pond,
+  opts: { retentionMs: number; dryRun?: boolean; now?: number /** Told each file as it is deleted (a bar on a terminal). */; progress?: Progress },
+): Promise<MaintenanceStep> {
   checkWritable(pond);
   const dryRun = opts.dryRun ?? false;
   const control = pond.paths.control;
@@ -182,7 +185,14 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
     const plan = dryRun ? dryRunPlans.get(pond) : undefined;
     // The scan is let go before the caches are pruned, which reads the row cache whole: the two
     // peaks of memory do not add up. Only its file table stays, for the report's items.
-    const gone = await deleteUnneeded(pond, { now, retentionMs: opts.retentionMs, dryRun, floor, ...(plan ? { plan } : {}) });
+    const gone = await deleteUnneeded(pond, {
+      now,
+      retentionMs: opts.retentionMs,
+      dryRun,
+      floor,
+      ...(plan ? { plan } : {}),
+      ...(opts.progress ? { progress: opts.progress } : {}),
+    });
     const { bytes, horizon, heldBack } = gone;
     collectGarbage();
     // The verified-payloads record keeps a line per payload ever hashed: drop those whose
@@ -254,16 +264,20 @@ export async function cleanup(pond: Pond, opts: { retentionMs: number; dryRun?: 
  */
 async function deleteUnneeded(
   pond: Pond,
-  opts: { now: number; retentionMs: number; dryRun: boolean; floor: { name: string; version: number } | undefined; plan?: ScanPlan },
+  opts: { now: number; retentionMs: number; dryRun: boolean; floor: { name: string; version: number } | undefined; plan?: ScanPlan; progress?: Progress },
 ): Promise<Unneeded> {
   const unneeded = await findUnneeded(pond, opts);
   collectGarbage();
   if (!opts.dryRun) {
+    const progress = unneeded.items.length > 0 ? (opts.progress ?? silentProgress) : silentProgress;
+    progress.total(unneeded.items.length, unneeded.bytes);
     const tick = garbageEvery(20_000);
-    for (const key of unneeded.items.keys()) {
-      rmSync(join(pond.paths.data, key), { force: true });
+    for (const f of unneeded.items.keysAndSizes()) {
+      rmSync(join(pond.paths.data, f.key), { force: true });
       tick();
+      progress.tick(1, f.size);
     }
+    progress.done();
   }
   return unneeded;
 }
@@ -284,8 +298,9 @@ export class DeletedFiles implements ItemSource {
     const r = this.rows[i];
     return r === undefined ? undefined : { key: this.files.key(r), size: this.files.size(r), why: this.files.why(r) };
   }
-  *keys(): Generator<string> {
-    for (const r of this.rows) yield this.files.key(r);
+  /** Each file's key and size, without the reason's text. */
+  *keysAndSizes(): Generator<{ key: string; size: number }> {
+    for (const r of this.rows) yield { key: this.files.key(r), size: this.files.size(r) };
   }
 }
 
