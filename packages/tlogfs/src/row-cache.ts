@@ -219,16 +219,18 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
   return out;
 }
 
-/** A cached file's rows as stored: where their JSON is (UTF-8 bytes), and the string table they index. */
+/** A cached file's rows as stored: where their JSON array is (UTF-8 bytes), and the string table they index. */
 interface RawFile {
   bytes: Buffer;
   start: number;
   end: number;
-  str: (i: number) => string | undefined;
+  table: StringTable;
 }
 
 /** Parsed or written bytes between collections (garbageEvery): tens of ms each, a few per prune. */
 const GARBAGE_BYTES = 8 << 20;
+/** What the prune writes at once: pieces are gathered to this many characters, then written. */
+const WRITE_CHARS = 1 << 16;
 
 const NL = 0x0a;
 const QUOTE = 0x22;
@@ -236,12 +238,12 @@ const BACKSLASH = 0x5c;
 
 /**
  * What `load` reads (the base, then the journal's files it lacks) of the files `keep`
- * accepts, left as cached rows. Only their rows, and the strings they name, are parsed: the
- * others' bytes are stepped over (`members`), so pruning a collector's cache, where most
- * files are ones cleanup deleted, costs the files' bytes (not their text: a collector's
- * string table holds a distinct attributes string a version) and the kept rows. A base or
- * journal line that is not this table's and partition's, or does not scan, is ignored as
- * `load` ignores it.
+ * accepts, left as cached rows. The others' bytes are stepped over (`members`), and the kept
+ * ones are checked a row at a time (each row parsed, checked and dropped, as are the strings
+ * they name), so pruning a collector's cache costs its bytes, not its rows or its text (its
+ * string table holds a distinct attributes string a version, and its compacted entry file a
+ * row a version). A base or journal line that is not this table's and partition's, or does
+ * not scan, is ignored as `load` ignores it.
  */
 function loadRaw(
   base: Buffer | undefined,
@@ -263,7 +265,7 @@ function loadRaw(
     if (value("format") !== FORMAT || value("table") !== tableId || value("part") !== partId) return;
     const f = top.get("files");
     if (f === undefined) throw new TypeError("row cache: no files");
-    let str: RawFile["str"] | undefined;
+    let table: StringTable | undefined;
     eachMember(bytes, f.start, f.end, (key, start, end) => {
       const p = fullPath(key, partId);
       if (files.has(p)) return;
@@ -271,11 +273,12 @@ function loadRaw(
         dropped.add(p);
         return;
       }
-      str ??= stringTable(bytes, top.get("strings"));
-      // Checked here, as `load` checks every row; parsed again, one file at a time, when written.
-      const rows = JSON.parse(bytes.toString("utf8", start, end)) as CachedRow[];
-      for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof str(r[i]) !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
-      files.set(p, { bytes, start, end, str });
+      const t = (table ??= new StringTable(bytes, top.get("strings")));
+      // Checked here, as `load` checks every row: each row parsed on its own, and dropped.
+      eachRow(bytes, start, end, (r) => {
+        for (const i of [0, 1, 9] as const) t.check(r[i]);
+      });
+      files.set(p, { bytes, start, end, table: t });
       collect(end - start);
     });
   };
@@ -303,37 +306,85 @@ function loadRaw(
 }
 
 /**
- * The string table whose JSON array `m` spans, as a lookup that parses an element the first
- * time it is asked for: where each element is is found once (a scan), and only the strings
- * kept rows name are parsed. TypeError when there is no array of strings there.
+ * Calls `fn` with each row (parsed) of the JSON array of rows `bytes` spans, one at a time:
+ * the same values as `JSON.parse` of the whole array, without holding them all (a
+ * collector's compacted entry file has a row a version). SyntaxError when the span is not
+ * one array; TypeError when a row is not an array, as iterating a parsed non-array fails.
  */
-function stringTable(bytes: Buffer, m: { start: number; end: number } | undefined): (i: number) => string | undefined {
-  if (m === undefined || bytes[m.start] !== 0x5b) throw new TypeError("row cache: no string table");
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let i = skipWs(bytes, m.start + 1, m.end);
+function eachRow(bytes: Buffer, from: number, to: number, fn: (row: CachedRow) => void): void {
+  eachElement(bytes, from, to, (start, end) => {
+    const r = JSON.parse(bytes.toString("utf8", start, end)) as unknown;
+    if (r === null || typeof r !== "object") throw new TypeError("row cache: a row that is not an array");
+    fn(r as CachedRow);
+  });
+}
+
+/** Calls `fn` with where each element of the JSON array `bytes` spans starts and ends, without parsing them. SyntaxError when the span is not one array. */
+function eachElement(bytes: Buffer, from: number, to: number, fn: (start: number, end: number) => void): void {
+  let i = skipWs(bytes, from, to);
+  if (bytes[i] !== 0x5b) {
+    // Not an array: what JSON.parse of it would have thrown (SyntaxError), or TypeError for a
+    // value that parses but is not rows (iterating it fails in `load`).
+    JSON.parse(bytes.toString("utf8", from, to));
+    throw new TypeError("row cache: rows that are not an array");
+  }
+  i = skipWs(bytes, i + 1, to);
   if (bytes[i] !== 0x5d) {
     for (;;) {
-      if (bytes[i] !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${i}`);
-      starts.push(i);
-      i = skipString(bytes, i, m.end);
-      ends.push(i);
-      i = skipWs(bytes, i, m.end);
+      const start = i;
+      i = skipValue(bytes, i, to);
+      fn(start, i);
+      i = skipWs(bytes, i, to);
       if (bytes[i] === 0x2c) {
-        i = skipWs(bytes, i + 1, m.end);
+        i = skipWs(bytes, i + 1, to);
         continue;
       }
       if (bytes[i] === 0x5d) break;
       throw new SyntaxError(`row cache: no comma at ${i}`);
     }
   }
-  const parsed = new Map<number, string>();
-  return (k) => {
-    if (!Number.isInteger(k) || k < 0 || k >= starts.length) return undefined;
-    let s = parsed.get(k);
-    if (s === undefined) parsed.set(k, (s = JSON.parse(bytes.toString("utf8", starts[k], ends[k])) as string));
-    return s;
-  };
+  if (skipWs(bytes, i + 1, to) !== to) throw new SyntaxError(`row cache: text after the rows at ${i}`);
+}
+
+/**
+ * A string table (a JSON array of strings) as where each element is in the bytes: found once
+ * (a scan), parsed only when asked for, and never kept parsed: a collector's table holds a
+ * distinct attributes string a version (~36 MB at 100,000 versions).
+ */
+class StringTable {
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  /** 1 where the element was parsed once (`check`). */
+  private readonly checked: Uint8Array;
+  constructor(
+    readonly bytes: Buffer,
+    m: { start: number; end: number } | undefined,
+  ) {
+    if (m === undefined || bytes[m.start] !== 0x5b) throw new TypeError("row cache: no string table");
+    const starts: number[] = [];
+    const ends: number[] = [];
+    eachElement(bytes, m.start, m.end, (s, e) => {
+      if (bytes[s] !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${s}`);
+      starts.push(s);
+      ends.push(e);
+    });
+    this.starts = Uint32Array.from(starts);
+    this.ends = Uint32Array.from(ends);
+    this.checked = new Uint8Array(starts.length);
+  }
+  has(k: unknown): k is number {
+    return typeof k === "number" && Number.isInteger(k) && k >= 0 && k < this.starts.length;
+  }
+  /** TypeError unless `k` names a string of the table (SyntaxError when that string does not parse), as `load`'s lookup fails. */
+  check(k: unknown): void {
+    if (!this.has(k)) throw new TypeError(`row cache: no string ${String(k)}`);
+    if (this.checked[k] === 1) return;
+    this.parse(k);
+    this.checked[k] = 1;
+  }
+  parse(k: number): string {
+    return JSON.parse(this.bytes.toString("utf8", this.starts[k]!, this.ends[k]!)) as string;
+  }
 }
 
 function skipWs(bytes: Buffer, i: number, to: number): number {
@@ -348,6 +399,31 @@ function skipString(bytes: Buffer, i: number, to: number): number {
     else if (bytes[i] === QUOTE) return i + 1;
   }
   throw new SyntaxError(`row cache: an unterminated string at ${i}`);
+}
+
+/** Where the JSON value starting at `i` ends, stepped over without parsing it (a scalar is not checked: its parse does). */
+function skipValue(bytes: Buffer, i: number, to: number): number {
+  const c = bytes[i];
+  if (c === QUOTE) return skipString(bytes, i, to);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    while (i < to) {
+      const d = bytes[i];
+      if (d === QUOTE) {
+        i = skipString(bytes, i, to);
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) depth--;
+      i++;
+      if (depth === 0) return i;
+    }
+    throw new SyntaxError(`row cache: an unterminated value at ${i}`);
+  }
+  const s = i;
+  while (i < to && bytes[i] !== 0x2c && bytes[i] !== 0x7d && bytes[i] !== 0x5d) i++;
+  if (i === s) throw new SyntaxError(`row cache: a missing value at ${i}`);
+  return i;
 }
 
 /**
@@ -367,32 +443,6 @@ function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, s
   const bad = (what: string): never => {
     throw new SyntaxError(`row cache: ${what} at ${i}`);
   };
-  /** Steps over the value starting at i. */
-  const val = () => {
-    const c = bytes[i];
-    if (c === QUOTE) {
-      i = skipString(bytes, i, to);
-      return;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      let depth = 0;
-      while (i < to) {
-        const d = bytes[i];
-        if (d === QUOTE) {
-          i = skipString(bytes, i, to);
-          continue;
-        }
-        if (d === 0x7b || d === 0x5b) depth++;
-        else if (d === 0x7d || d === 0x5d) depth--;
-        i++;
-        if (depth === 0) return;
-      }
-      bad("an unterminated value");
-    }
-    const s = i;
-    while (i < to && bytes[i] !== 0x2c && bytes[i] !== 0x7d && bytes[i] !== 0x5d) i++;
-    if (i === s) bad("a missing value");
-  };
   i = skipWs(bytes, i, to);
   if (bytes[i] !== 0x7b) bad("no object");
   i = skipWs(bytes, i + 1, to);
@@ -407,7 +457,7 @@ function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, s
       if (bytes[i] !== 0x3a) bad("no colon");
       i = skipWs(bytes, i + 1, to);
       const start = i;
-      val();
+      i = skipValue(bytes, i, to);
       fn(key, start, i);
       i = skipWs(bytes, i, to);
       if (bytes[i] === 0x2c) {
@@ -422,57 +472,111 @@ function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, s
   if (i !== to) bad("text after the object");
 }
 
+/** FNV-1a of a string's UTF-16 code units: the prune's string table is a hash of its strings, not the strings. */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The new string table of a prune, numbered as `encode`'s `Strings` numbers it (in order of
+ * first use) but holding no string: each entry is where its first use's string is in the
+ * cache's bytes (a table and an index), found again by a hash of its value; an old table's
+ * index is mapped to its new one once. Two strings are the same entry when their values are
+ * equal, as in `Strings`, also across the base's and the journal lines' tables.
+ */
+class RawStrings {
+  private readonly tables: StringTable[] = [];
+  private readonly indexes: number[] = [];
+  /** Hash → the first entry with it; `next[n]` the next entry with the same hash, -1 none. */
+  private readonly byHash = new Map<number, number>();
+  private readonly next: number[] = [];
+  private readonly maps = new Map<StringTable, Int32Array>();
+  get size(): number {
+    return this.indexes.length;
+  }
+  /** The new index of string `k` of `table`. */
+  of(table: StringTable, k: number): number {
+    let map = this.maps.get(table);
+    if (map === undefined) this.maps.set(table, (map = new Int32Array(table.starts.length).fill(-1)));
+    const known = map[k]!;
+    if (known >= 0) return known;
+    const s = table.parse(k);
+    const h = hashOf(s);
+    const first = this.byHash.get(h);
+    let n = first ?? -1;
+    while (n >= 0 && this.string(n) !== s) n = this.next[n]!;
+    if (n < 0) {
+      n = this.indexes.push(k) - 1;
+      this.tables.push(table);
+      // Newest first in the chain: order does not matter, an entry's number is its place.
+      this.next.push(first ?? -1);
+      this.byHash.set(h, n);
+    }
+    map[k] = n;
+    return n;
+  }
+  /** The string of new entry `n`. */
+  string(n: number): string {
+    return this.tables[n]!.parse(this.indexes[n]!);
+  }
+}
+
 /**
  * Emits, in pieces, the base text `save` would write for these files (their rows re-indexed
  * into one fresh string table, numbered as `encode` numbers it); returns its length in bytes.
- * Two passes over the files, each parsing one file's rows at a time: the first numbers the
- * strings (which come first in the text), the second writes the rows.
+ * Two passes over the files, each parsing one row at a time: the first numbers the strings
+ * (which come first in the text), the second writes the strings, then the rows. What it
+ * holds is a few numbers a kept string and the pieces not yet emitted: not the rows, not the
+ * strings (at 100,000 versions both grew to ~150 MiB of RSS).
  */
 function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: string, emit: (piece: string) => void): number {
   let bytes = 0;
-  const out = (piece: string) => {
-    bytes += Buffer.byteLength(piece);
-    emit(piece);
-  };
-  const strings = new Strings();
-  const rowsOf = (f: RawFile) => JSON.parse(f.bytes.toString("utf8", f.start, f.end)) as CachedRow[];
+  let pending = "";
   const collect = garbageEvery(GARBAGE_BYTES);
+  const flush = () => {
+    if (pending === "") return;
+    bytes += Buffer.byteLength(pending);
+    emit(pending);
+    collect(pending.length);
+    pending = "";
+  };
+  const out = (piece: string) => {
+    pending += piece;
+    if (pending.length >= WRITE_CHARS) flush();
+  };
+  const strings = new RawStrings();
   for (const f of files.values()) {
+    eachRow(f.bytes, f.start, f.end, (r) => {
+      strings.of(f.table, r[0]);
+      strings.of(f.table, r[1]);
+      strings.of(f.table, r[9]);
+    });
     collect(f.end - f.start);
-    for (const r of rowsOf(f)) {
-      strings.of(f.str(r[0])!);
-      strings.of(f.str(r[1])!);
-      strings.of(f.str(r[9])!);
-    }
   }
-  // The rows' garbage, then the string table in pieces (the same text as JSON.stringify of
-  // the list): as one piece, it and its UTF-8 copy were twice the table at once.
   collectGarbage();
+  // The same text as JSON.stringify of the object `save` writes: each array is "[" + its
+  // elements' JSON joined by "," + "]".
   out(`{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":[`);
-  for (let i = 0; i < strings.list.length; i += 1_000) {
-    const piece =
-      (i === 0 ? "" : ",") +
-      strings.list
-        .slice(i, i + 1_000)
-        .map((s) => JSON.stringify(s))
-        .join(",");
-    out(piece);
-    collect(piece.length);
-  }
+  for (let n = 0; n < strings.size; n++) out((n === 0 ? "" : ",") + JSON.stringify(strings.string(n)));
   out(`],"files":{`);
   let first = true;
   for (const [p, f] of files) {
-    collect(f.end - f.start);
-    const rows = rowsOf(f);
-    for (const r of rows) {
-      r[0] = strings.of(f.str(r[0])!);
-      r[1] = strings.of(f.str(r[1])!);
-      r[9] = strings.of(f.str(r[9])!);
-    }
-    out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:${JSON.stringify(rows)}`);
+    out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:[`);
+    let firstRow = true;
+    eachRow(f.bytes, f.start, f.end, (r) => {
+      r[0] = strings.of(f.table, r[0]);
+      r[1] = strings.of(f.table, r[1]);
+      r[9] = strings.of(f.table, r[9]);
+      out((firstRow ? "" : ",") + JSON.stringify(r));
+      firstRow = false;
+    });
+    out("]");
     first = false;
   }
   out("}}");
+  flush();
   return bytes;
 }
 
