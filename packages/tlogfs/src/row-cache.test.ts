@@ -293,15 +293,16 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
     expect(after.journaled).toBe(0);
     expect(after.files).toEqual(new Map([...loaded].filter(([p]) => keep(p))));
   };
-  test("pruneRowCache() matches save() on one large file (many write pieces), control characters, U+2028, lone surrogates, strings of equal hash, and journal files naming the base's strings", () => {
+  test("pruneRowCache() matches save() on one large file (past its 1 MiB read window, many write pieces), control characters, U+2028, lone surrogates, strings of equal hash, and journal files naming the base's strings", () => {
     withDir((dir) => {
       const cache = fileRowCache(dir, TABLE);
       // '{"v":166012}' and '{"v":1445000}' have the same 32-bit FNV-1a: the prune's string table must keep both.
       const odd = ["\u0000\u001f\t\n", "a\u2028b", "\ud800 lone", "\udfff", '\\"', '{"v":166012}', '{"v":1445000}'];
+      // ~2 MB: the prune reads the base a 1 MiB window at a time, and its strings through a 64 KiB one.
       const big = Array.from({ length: 3_000 }, (_, n) =>
         row({
           version: n,
-          attributes: n < odd.length ? odd[n]! : `{"n":${n},"pad":"${"x".repeat(n % 97)}é"}`,
+          attributes: n < odd.length ? odd[n]! : `{"n":${n},"pad":"${"x".repeat(n % 997)}é"}`,
           content: n % 5 === 0 ? new Uint8Array([n & 255]) : null,
         }),
       );
@@ -315,15 +316,8 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       );
       cache.append(PART, new Map([[path(PART, 4), [row({ attributes: '{"v":166012}' }), row({ attributes: "\ud800 lone", node_id: "n-🌊" })]]]));
       cache.append(PART, new Map([[path(PART, 5), [row({ attributes: "gone" })]]]));
-      cache.append(
-        PART,
-        new Map([
-          [
-            path(PART, 6),
-            [row({ attributes: '{"n":2999,"pad":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxé"}' })],
-          ],
-        ]),
-      );
+      cache.append(PART, new Map([[path(PART, 6), [row({ attributes: `{"n":2999,"pad":"${"x".repeat(2999 % 997)}é"}` })]]]));
+      expect(Bun.file(join(dir, `${PART}.json`)).size).toBeGreaterThan(3 << 19);
       expectPruneAsSave(dir, (f) => f !== path(PART, 2) && f !== path(PART, 5), 2);
     });
   });

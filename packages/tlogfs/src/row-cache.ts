@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { collectGarbage, garbageEvery, isSystemError, logger } from "@pond/diagnostics";
 import { cacheFiles, sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
@@ -148,12 +148,12 @@ function baseText(files: Map<string, OplogEntry[]>, partId: string, tableId: str
 }
 
 /** The partition a base or journal file is for (its `part`), or undefined when no line of it scans as an object naming one. */
-function partOfCacheFile(bytes: Buffer): string | undefined {
+function partOfCacheFile(bytes: Bytes): string | undefined {
   let part: string | undefined;
   eachLine(bytes, (from, to) => {
     try {
       const m = members(bytes, from, to).find((m) => m.key === "part");
-      const v = m === undefined ? undefined : (JSON.parse(bytes.toString("utf8", m.start, m.end)) as unknown);
+      const v = m === undefined ? undefined : (JSON.parse(bytes.text(m.start, m.end)) as unknown);
       if (typeof v === "string") part = v;
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
@@ -164,10 +164,10 @@ function partOfCacheFile(bytes: Buffer): string | undefined {
 }
 
 /** Calls `fn` with each non-empty line's span of `bytes`, while it returns true. */
-function eachLine(bytes: Buffer, fn: (from: number, to: number) => boolean): void {
+function eachLine(bytes: Bytes, fn: (from: number, to: number) => boolean): void {
   for (let at = 0; at < bytes.length; ) {
-    let end = bytes.indexOf(NL, at);
-    if (end < 0) end = bytes.length;
+    let end = at;
+    while (end < bytes.length && bytes.byte(end) !== NL) end++;
     if (end > at && !fn(at, end)) return;
     at = end + 1;
   }
@@ -193,17 +193,28 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
   for (const stem of [...stems].sort()) {
     const base = join(dir, `${stem}.json`);
     const journal = join(dir, `${stem}.jsonl`);
-    // Bytes, not text: a collector's cache is tens of MB, and is only scanned, never parsed whole.
-    const baseBytes = readIfAny(base);
-    const journalBytes = readIfAny(journal);
+    // Read a window at a time, never whole: a collector's cache is a row and a string a
+    // version (55 MB at 100,000 versions), and is only scanned, never parsed whole.
+    const baseBytes = openIfAny(base);
+    const journalBytes = openIfAny(journal);
+    try {
+      pruneOne(baseBytes, journalBytes, stem, base, journal);
+    } finally {
+      baseBytes?.close();
+      journalBytes?.close();
+    }
+  }
+  return out;
+
+  function pruneOne(baseBytes: Bytes | undefined, journalBytes: Bytes | undefined, stem: string, base: string, journal: string): void {
     let partId: string | undefined;
     for (const b of [baseBytes, journalBytes]) if (partId === undefined && b !== undefined) partId = partOfCacheFile(b);
-    if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) continue;
+    if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) return;
     // The rows as cached (arrays naming a string table), not as OplogEntry objects: a
     // collector's partition holds a row per version, and decoding them all took ~2 KB a row.
     const { files, dropped } = loadRaw(baseBytes, journalBytes, partId, tableId, keep);
     collectGarbage();
-    if (dropped === 0) continue;
+    if (dropped === 0) return;
     const before = sizeOf(base) + sizeOf(journal);
     if (files.size === 0) {
       if (!dryRun) {
@@ -211,17 +222,16 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
         rmSync(base, { force: true });
       }
       out.push({ path: base, dropped, before, after: 0 });
-      continue;
+      return;
     }
     const after = dryRun ? writeRawBase(files, partId, tableId, () => {}) : saveRawBase(dir, files, partId, tableId);
     out.push({ path: base, dropped, before, after });
   }
-  return out;
 }
 
 /** A cached file's rows as stored: where their JSON array is (UTF-8 bytes), and the string table they index. */
 interface RawFile {
-  bytes: Buffer;
+  bytes: Bytes;
   start: number;
   end: number;
   table: StringTable;
@@ -246,8 +256,8 @@ const BACKSLASH = 0x5c;
  * not scan, is ignored as `load` ignores it.
  */
 function loadRaw(
-  base: Buffer | undefined,
-  journal: Buffer | undefined,
+  base: Bytes | undefined,
+  journal: Bytes | undefined,
   partId: string,
   tableId: string,
   keep: (entryFile: string) => boolean,
@@ -256,11 +266,11 @@ function loadRaw(
   const dropped = new Set<string>();
   const collect = garbageEvery(GARBAGE_BYTES);
   /** Adds the kept files of the cache object `bytes` spans; a file already there stays. */
-  const add = (bytes: Buffer, from: number, to: number) => {
+  const add = (bytes: Bytes, from: number, to: number) => {
     const top = new Map(members(bytes, from, to).map((m) => [m.key, m]));
     const value = (k: string): unknown => {
       const m = top.get(k);
-      return m === undefined ? undefined : JSON.parse(bytes.toString("utf8", m.start, m.end));
+      return m === undefined ? undefined : JSON.parse(bytes.text(m.start, m.end));
     };
     if (value("format") !== FORMAT || value("table") !== tableId || value("part") !== partId) return;
     const f = top.get("files");
@@ -311,35 +321,35 @@ function loadRaw(
  * collector's compacted entry file has a row a version). SyntaxError when the span is not
  * one array; TypeError when a row is not an array, as iterating a parsed non-array fails.
  */
-function eachRow(bytes: Buffer, from: number, to: number, fn: (row: CachedRow) => void): void {
+function eachRow(bytes: Bytes, from: number, to: number, fn: (row: CachedRow) => void): void {
   eachElement(bytes, from, to, (start, end) => {
-    const r = JSON.parse(bytes.toString("utf8", start, end)) as unknown;
+    const r = JSON.parse(bytes.text(start, end)) as unknown;
     if (r === null || typeof r !== "object") throw new TypeError("row cache: a row that is not an array");
     fn(r as CachedRow);
   });
 }
 
 /** Calls `fn` with where each element of the JSON array `bytes` spans starts and ends, without parsing them. SyntaxError when the span is not one array. */
-function eachElement(bytes: Buffer, from: number, to: number, fn: (start: number, end: number) => void): void {
+function eachElement(bytes: Bytes, from: number, to: number, fn: (start: number, end: number) => void): void {
   let i = skipWs(bytes, from, to);
-  if (bytes[i] !== 0x5b) {
+  if (bytes.byte(i) !== 0x5b) {
     // Not an array: what JSON.parse of it would have thrown (SyntaxError), or TypeError for a
     // value that parses but is not rows (iterating it fails in `load`).
-    JSON.parse(bytes.toString("utf8", from, to));
+    JSON.parse(bytes.text(from, to));
     throw new TypeError("row cache: rows that are not an array");
   }
   i = skipWs(bytes, i + 1, to);
-  if (bytes[i] !== 0x5d) {
+  if (bytes.byte(i) !== 0x5d) {
     for (;;) {
       const start = i;
       i = skipValue(bytes, i, to);
       fn(start, i);
       i = skipWs(bytes, i, to);
-      if (bytes[i] === 0x2c) {
+      if (bytes.byte(i) === 0x2c) {
         i = skipWs(bytes, i + 1, to);
         continue;
       }
-      if (bytes[i] === 0x5d) break;
+      if (bytes.byte(i) === 0x5d) break;
       throw new SyntaxError(`row cache: no comma at ${i}`);
     }
   }
@@ -357,14 +367,14 @@ class StringTable {
   /** 1 where the element was parsed once (`check`). */
   private readonly checked: Uint8Array;
   constructor(
-    readonly bytes: Buffer,
+    readonly bytes: Bytes,
     m: { start: number; end: number } | undefined,
   ) {
-    if (m === undefined || bytes[m.start] !== 0x5b) throw new TypeError("row cache: no string table");
+    if (m === undefined || bytes.byte(m.start) !== 0x5b) throw new TypeError("row cache: no string table");
     const starts: number[] = [];
     const ends: number[] = [];
     eachElement(bytes, m.start, m.end, (s, e) => {
-      if (bytes[s] !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${s}`);
+      if (bytes.byte(s) !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${s}`);
       starts.push(s);
       ends.push(e);
     });
@@ -383,32 +393,32 @@ class StringTable {
     this.checked[k] = 1;
   }
   parse(k: number): string {
-    return JSON.parse(this.bytes.toString("utf8", this.starts[k]!, this.ends[k]!)) as string;
+    return JSON.parse(this.bytes.text(this.starts[k]!, this.ends[k]!)) as string;
   }
 }
 
-function skipWs(bytes: Buffer, i: number, to: number): number {
-  while (i < to && (bytes[i] === 0x20 || bytes[i] === NL || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+function skipWs(bytes: Bytes, i: number, to: number): number {
+  while (i < to && (bytes.byte(i) === 0x20 || bytes.byte(i) === NL || bytes.byte(i) === 0x0d || bytes.byte(i) === 0x09)) i++;
   return i;
 }
 
 /** Where the string starting at `i` (a quote) ends (after its closing quote). UTF-8 continuation bytes are ≥ 0x80, never a quote or a backslash. */
-function skipString(bytes: Buffer, i: number, to: number): number {
+function skipString(bytes: Bytes, i: number, to: number): number {
   for (i++; i < to; i++) {
-    if (bytes[i] === BACKSLASH) i++;
-    else if (bytes[i] === QUOTE) return i + 1;
+    if (bytes.byte(i) === BACKSLASH) i++;
+    else if (bytes.byte(i) === QUOTE) return i + 1;
   }
   throw new SyntaxError(`row cache: an unterminated string at ${i}`);
 }
 
 /** Where the JSON value starting at `i` ends, stepped over without parsing it (a scalar is not checked: its parse does). */
-function skipValue(bytes: Buffer, i: number, to: number): number {
-  const c = bytes[i];
+function skipValue(bytes: Bytes, i: number, to: number): number {
+  const c = bytes.byte(i);
   if (c === QUOTE) return skipString(bytes, i, to);
   if (c === 0x7b || c === 0x5b) {
     let depth = 0;
     while (i < to) {
-      const d = bytes[i];
+      const d = bytes.byte(i);
       if (d === QUOTE) {
         i = skipString(bytes, i, to);
         continue;
@@ -421,7 +431,7 @@ function skipValue(bytes: Buffer, i: number, to: number): number {
     throw new SyntaxError(`row cache: an unterminated value at ${i}`);
   }
   const s = i;
-  while (i < to && bytes[i] !== 0x2c && bytes[i] !== 0x7d && bytes[i] !== 0x5d) i++;
+  while (i < to && bytes.byte(i) !== 0x2c && bytes.byte(i) !== 0x7d && bytes.byte(i) !== 0x5d) i++;
   if (i === s) throw new SyntaxError(`row cache: a missing value at ${i}`);
   return i;
 }
@@ -431,40 +441,40 @@ function skipValue(bytes: Buffer, i: number, to: number): number {
  * its value's JSON starts and ends, without parsing the values. SyntaxError when the span is
  * not one object.
  */
-function members(bytes: Buffer, from: number, to: number): { key: string; start: number; end: number }[] {
+function members(bytes: Bytes, from: number, to: number): { key: string; start: number; end: number }[] {
   const out: { key: string; start: number; end: number }[] = [];
   eachMember(bytes, from, to, (key, start, end) => void out.push({ key, start, end }));
   return out;
 }
 
 /** Calls `fn` with each member of the object `bytes` spans (see `members`), one at a time: a collector's cache has a member a version. */
-function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, start: number, end: number) => void): void {
+function eachMember(bytes: Bytes, from: number, to: number, fn: (key: string, start: number, end: number) => void): void {
   let i = from;
   const bad = (what: string): never => {
     throw new SyntaxError(`row cache: ${what} at ${i}`);
   };
   i = skipWs(bytes, i, to);
-  if (bytes[i] !== 0x7b) bad("no object");
+  if (bytes.byte(i) !== 0x7b) bad("no object");
   i = skipWs(bytes, i + 1, to);
-  if (bytes[i] !== 0x7d) {
+  if (bytes.byte(i) !== 0x7d) {
     for (;;) {
       i = skipWs(bytes, i, to);
-      if (bytes[i] !== QUOTE) bad("no key");
+      if (bytes.byte(i) !== QUOTE) bad("no key");
       const ks = i;
       i = skipString(bytes, i, to);
-      const key = JSON.parse(bytes.toString("utf8", ks, i)) as string;
+      const key = JSON.parse(bytes.text(ks, i)) as string;
       i = skipWs(bytes, i, to);
-      if (bytes[i] !== 0x3a) bad("no colon");
+      if (bytes.byte(i) !== 0x3a) bad("no colon");
       i = skipWs(bytes, i + 1, to);
       const start = i;
       i = skipValue(bytes, i, to);
       fn(key, start, i);
       i = skipWs(bytes, i, to);
-      if (bytes[i] === 0x2c) {
+      if (bytes.byte(i) === 0x2c) {
         i++;
         continue;
       }
-      if (bytes[i] === 0x7d) break;
+      if (bytes.byte(i) === 0x7d) break;
       bad("no comma");
     }
   }
@@ -604,12 +614,74 @@ function saveRawBase(dir: string, files: Map<string, RawFile>, partId: string, t
   return bytes ?? writeRawBase(files, partId, tableId, () => {});
 }
 
-function readIfAny(path: string): Buffer | undefined {
+/** The bytes of `path`, read a window at a time (`Bytes`), or undefined when there is none. */
+function openIfAny(path: string): Bytes | undefined {
   try {
-    return readFileSync(path);
+    return new Bytes(openSync(path, "r"));
   } catch (e) {
     if (isSystemError(e, "ENOENT")) return undefined;
     throw e;
+  }
+}
+
+/**
+ * A file's bytes as the prune scans them, read a window at a time: `byte` reads forward
+ * through a 1 MiB window, `text` a span's UTF-8 (a row, a string, a key) through a second,
+ * smaller one, so that parsing the strings a row names, far back in the string table, does
+ * not move the scan's window. What it holds is the windows, whatever the file's size. The
+ * length is the file's when opened: a journal line appended after is not seen (the journal
+ * is then deleted with it, as it was when the prune read the file whole).
+ */
+class Bytes {
+  readonly length: number;
+  private readonly window = Buffer.allocUnsafe(1 << 20);
+  private from = 0;
+  private to = 0;
+  private readonly textWindow = Buffer.allocUnsafe(1 << 16);
+  private textFrom = 0;
+  private textTo = 0;
+  constructor(private readonly fd: number) {
+    this.length = fstatSync(fd).size;
+  }
+  /** The byte at `i`, -1 past the end. */
+  byte(i: number): number {
+    if (i < this.from || i >= this.to) {
+      if (i < 0 || i >= this.length) return -1;
+      this.from = i;
+      this.to = i + this.fill(this.window, i);
+    }
+    return this.window[i - this.from]!;
+  }
+  /** The UTF-8 text from `start` to `end`. */
+  text(start: number, end: number): string {
+    if (start >= this.from && end <= this.to) return this.window.toString("utf8", start - this.from, end - this.from);
+    if (end - start > this.textWindow.length) {
+      const b = Buffer.allocUnsafe(end - start);
+      this.read(b, b.length, start);
+      return b.toString("utf8");
+    }
+    if (start < this.textFrom || end > this.textTo) {
+      this.textFrom = start;
+      this.textTo = start + this.fill(this.textWindow, start);
+      if (end > this.textTo) throw new SyntaxError(`row cache: text past the end at ${this.textTo}`);
+    }
+    return this.textWindow.toString("utf8", start - this.textFrom, end - this.textFrom);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+  /** Fills `b` from `at`, as far as the file goes; returns how much. */
+  private fill(b: Buffer, at: number): number {
+    return this.read(b, Math.min(b.length, this.length - at), at);
+  }
+  private read(b: Buffer, n: number, at: number): number {
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.fd, b, done, n - done, at + done);
+      if (got === 0) throw new SyntaxError(`row cache: the file ended at ${at + done}, before ${at + n}`);
+      done += got;
+    }
+    return n;
   }
 }
 
