@@ -285,11 +285,16 @@ function loadRaw(
       }
       const t = (table ??= new StringTable(bytes, top.get("strings")));
       // Checked here, as `load` checks every row: each row parsed on its own, and dropped.
-      eachRow(bytes, start, end, (r) => {
-        for (const i of [0, 1, 9] as const) t.check(r[i]);
-      });
+      eachRow(
+        bytes,
+        start,
+        end,
+        (r) => {
+          for (const i of [0, 1, 9] as const) t.check(r[i]);
+        },
+        collect,
+      );
       files.set(p, { bytes, start, end, table: t });
-      collect(end - start);
     });
   };
   if (base !== undefined) {
@@ -321,11 +326,14 @@ function loadRaw(
  * collector's compacted entry file has a row a version). SyntaxError when the span is not
  * one array; TypeError when a row is not an array, as iterating a parsed non-array fails.
  */
-function eachRow(bytes: Bytes, from: number, to: number, fn: (row: CachedRow) => void): void {
+function eachRow(bytes: Bytes, from: number, to: number, fn: (row: CachedRow) => void, collect: (bytes: number) => void): void {
   eachElement(bytes, from, to, (start, end) => {
     const r = JSON.parse(bytes.text(start, end)) as unknown;
     if (r === null || typeof r !== "object") throw new TypeError("row cache: a row that is not an array");
     fn(r as CachedRow);
+    // A row's garbage (its text, values and output) is a few times its bytes: collected
+    // every few MiB of rows, not once a file (a collector's file holds a row a version).
+    collect(end - start);
   });
 }
 
@@ -557,14 +565,18 @@ function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: stri
     if (pending.length >= WRITE_CHARS) flush();
   };
   const strings = new RawStrings();
-  for (const f of files.values()) {
-    eachRow(f.bytes, f.start, f.end, (r) => {
-      strings.of(f.table, r[0]);
-      strings.of(f.table, r[1]);
-      strings.of(f.table, r[9]);
-    });
-    collect(f.end - f.start);
-  }
+  for (const f of files.values())
+    eachRow(
+      f.bytes,
+      f.start,
+      f.end,
+      (r) => {
+        strings.of(f.table, r[0]);
+        strings.of(f.table, r[1]);
+        strings.of(f.table, r[9]);
+      },
+      collect,
+    );
   collectGarbage();
   // The same text as JSON.stringify of the object `save` writes: each array is "[" + its
   // elements' JSON joined by "," + "]".
@@ -575,13 +587,20 @@ function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: stri
   for (const [p, f] of files) {
     out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:[`);
     let firstRow = true;
-    eachRow(f.bytes, f.start, f.end, (r) => {
-      r[0] = strings.of(f.table, r[0]);
-      r[1] = strings.of(f.table, r[1]);
-      r[9] = strings.of(f.table, r[9]);
-      out((firstRow ? "" : ",") + JSON.stringify(r));
-      firstRow = false;
-    });
+    eachRow(
+      f.bytes,
+      f.start,
+      f.end,
+      (r) => {
+        r[0] = strings.of(f.table, r[0]);
+        r[1] = strings.of(f.table, r[1]);
+        r[9] = strings.of(f.table, r[9]);
+        out((firstRow ? "" : ",") + JSON.stringify(r));
+        firstRow = false;
+      },
+      // Counted as written (`flush`).
+      () => {},
+    );
     out("]");
     first = false;
   }
