@@ -355,11 +355,16 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       cache.save(PART, new Map([1, 2].map((n) => [path(PART, n), [row({ version: n })]])));
       cache.append(PART, new Map([[path(PART, 3), [row({ version: 3 })]]]));
       const before = texts(dir);
+      // The prune reads through descriptors: none is left open.
+      const open = () => readdirSync("/proc/self/fd").length;
+      const fds = open();
       expect(pruneRowCache(dir, TABLE, () => true, false)).toEqual([]);
+      expect(open()).toBe(fds);
       expect(texts(dir)).toEqual(before);
       const size = Object.values(before).reduce((s, t) => s + Buffer.byteLength(t), 0);
       expect(pruneRowCache(dir, TABLE, () => false, false)).toEqual([{ path: join(dir, `${PART}.json`), dropped: 3, before: size, after: 0 }]);
       expect(readdirSync(dir)).toEqual([]);
+      expect(open()).toBe(fds);
     });
   });
   test("pruneRowCache() writes the base save() would write for the files it keeps, byte for byte, without decoding rows", () => {

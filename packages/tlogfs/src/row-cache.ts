@@ -196,12 +196,15 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
     // Read a window at a time, never whole: a collector's cache is a row and a string a
     // version (55 MB at 100,000 versions), and is only scanned, never parsed whole.
     const baseBytes = openIfAny(base);
-    const journalBytes = openIfAny(journal);
     try {
-      pruneOne(baseBytes, journalBytes, stem, base, journal);
+      const journalBytes = openIfAny(journal);
+      try {
+        pruneOne(baseBytes, journalBytes, stem, base, journal);
+      } finally {
+        journalBytes?.close();
+      }
     } finally {
       baseBytes?.close();
-      journalBytes?.close();
     }
   }
   return out;
