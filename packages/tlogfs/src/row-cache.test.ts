@@ -267,6 +267,106 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       expect(texts(dir)).toEqual(after);
     });
   });
+  /** The base save() writes for what load() reads of `dir`'s cache of PART, less the files `keep` refuses. */
+  const savedText = (dir: string, keep: (f: string) => boolean): string => {
+    const files = fileRowCache(dir, TABLE).load(PART).files;
+    for (const p of [...files.keys()]) if (!keep(p)) files.delete(p);
+    let text = "";
+    withDir((other) => {
+      fileRowCache(other, TABLE).save(PART, files);
+      text = readFileSync(join(other, `${PART}.json`), "utf8");
+    });
+    return text;
+  };
+  /** Prunes `dir`'s cache of PART with `keep`; expects the base save() would write, and load() to read back what it read less the refused files. */
+  const expectPruneAsSave = (dir: string, keep: (f: string) => boolean, dropped: number) => {
+    const expected = savedText(dir, keep);
+    const loaded = fileRowCache(dir, TABLE).load(PART).files;
+    const [pruned] = pruneRowCache(dir, TABLE, keep, false);
+    expect(pruned!.dropped).toBe(dropped);
+    const text = readFileSync(join(dir, `${PART}.json`), "utf8");
+    expect(text.length).toBe(expected.length);
+    expect(text === expected).toBe(true);
+    expect(pruned!.after).toBe(Buffer.byteLength(expected));
+    expect(existsSync(join(dir, `${PART}.jsonl`))).toBe(false);
+    const after = fileRowCache(dir, TABLE).load(PART);
+    expect(after.journaled).toBe(0);
+    expect(after.files).toEqual(new Map([...loaded].filter(([p]) => keep(p))));
+  };
+  test("pruneRowCache() matches save() on one large file (past its 1 MiB read window, many write pieces), control characters, U+2028, lone surrogates, strings of equal hash, and journal files naming the base's strings", () => {
+    withDir((dir) => {
+      const cache = fileRowCache(dir, TABLE);
+      // '{"v":166012}' and '{"v":1445000}' have the same 32-bit FNV-1a: the prune's string table must keep both.
+      const odd = ["\u0000\u001f\t\n", "a\u2028b", "\ud800 lone", "\udfff", '\\"', '{"v":166012}', '{"v":1445000}'];
+      // ~2 MB: the prune reads the base a 1 MiB window at a time, and its strings through a 64 KiB one.
+      const big = Array.from({ length: 3_000 }, (_, n) =>
+        row({
+          version: n,
+          attributes: n < odd.length ? odd[n]! : `{"n":${n},"pad":"${"x".repeat(n % 997)}é"}`,
+          content: n % 5 === 0 ? new Uint8Array([n & 255]) : null,
+        }),
+      );
+      cache.save(
+        PART,
+        new Map([
+          [path(PART, 1), big],
+          [path(PART, 2), [row({ attributes: '{"v":1445000}' })]],
+          [path(PART, 3), []],
+        ]),
+      );
+      cache.append(PART, new Map([[path(PART, 4), [row({ attributes: '{"v":166012}' }), row({ attributes: "\ud800 lone", node_id: "n-🌊" })]]]));
+      cache.append(PART, new Map([[path(PART, 5), [row({ attributes: "gone" })]]]));
+      cache.append(PART, new Map([[path(PART, 6), [row({ attributes: `{"n":2999,"pad":"${"x".repeat(2999 % 997)}é"}` })]]]));
+      expect(Bun.file(join(dir, `${PART}.json`)).size).toBeGreaterThan(3 << 19);
+      expectPruneAsSave(dir, (f) => f !== path(PART, 2) && f !== path(PART, 5), 2);
+    });
+  });
+  test("pruneRowCache() keeps a file whose rows are empty, drops the first file, and renumbers strings only later files name", () => {
+    withDir((dir) => {
+      const cache = fileRowCache(dir, TABLE);
+      cache.save(
+        PART,
+        new Map([
+          [path(PART, 1), [row({ attributes: "first", node_id: "only-first" })]],
+          [path(PART, 2), []],
+          [path(PART, 3), [row({ attributes: "third" }), row({ attributes: "first" })]],
+        ]),
+      );
+      expectPruneAsSave(dir, (f) => f !== path(PART, 1), 1);
+    });
+  });
+  test("pruneRowCache() ignores a base whose rows name no string, as load() does, and prunes the journal's files", () => {
+    withDir((dir) => {
+      const cache = fileRowCache(dir, TABLE);
+      cache.save(PART, new Map([1, 2].map((n) => [path(PART, n), [row({ version: n })]])));
+      const base = join(dir, `${PART}.json`);
+      // The last row's attributes index (2, in a table of 3) made 7: load() drops the whole base.
+      const text = readFileSync(base, "utf8");
+      expect(text.endsWith(",2]]}}")).toBe(true);
+      writeFileSync(base, `${text.slice(0, -",2]]}}".length)},7]]}}`);
+      expect(cache.load(PART).files.size).toBe(0);
+      cache.append(PART, new Map([3, 4, 5].map((n) => [path(PART, n), [row({ version: n })]])));
+      expectPruneAsSave(dir, (f) => f !== path(PART, 4), 1);
+    });
+  });
+  test("pruneRowCache(): dropping every file deletes the base and the journal; dropping none writes nothing", () => {
+    withDir((dir) => {
+      const cache = fileRowCache(dir, TABLE);
+      cache.save(PART, new Map([1, 2].map((n) => [path(PART, n), [row({ version: n })]])));
+      cache.append(PART, new Map([[path(PART, 3), [row({ version: 3 })]]]));
+      const before = texts(dir);
+      // The prune reads through descriptors: none is left open.
+      const open = () => readdirSync("/proc/self/fd").length;
+      const fds = open();
+      expect(pruneRowCache(dir, TABLE, () => true, false)).toEqual([]);
+      expect(open()).toBe(fds);
+      expect(texts(dir)).toEqual(before);
+      const size = Object.values(before).reduce((s, t) => s + Buffer.byteLength(t), 0);
+      expect(pruneRowCache(dir, TABLE, () => false, false)).toEqual([{ path: join(dir, `${PART}.json`), dropped: 3, before: size, after: 0 }]);
+      expect(readdirSync(dir)).toEqual([]);
+      expect(open()).toBe(fds);
+    });
+  });
   test("pruneRowCache() writes the base save() would write for the files it keeps, byte for byte, without decoding rows", () => {
     withDir((dir) => {
       const cache = fileRowCache(dir, TABLE);

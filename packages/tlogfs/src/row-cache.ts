@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { collectGarbage, garbageEvery, isSystemError, logger } from "@pond/diagnostics";
 import { cacheFiles, sizeOf, writeCache, type CachePrune } from "./cache-write.ts";
@@ -148,12 +148,12 @@ function baseText(files: Map<string, OplogEntry[]>, partId: string, tableId: str
 }
 
 /** The partition a base or journal file is for (its `part`), or undefined when no line of it scans as an object naming one. */
-function partOfCacheFile(bytes: Buffer): string | undefined {
+function partOfCacheFile(bytes: Bytes): string | undefined {
   let part: string | undefined;
   eachLine(bytes, (from, to) => {
     try {
       const m = members(bytes, from, to).find((m) => m.key === "part");
-      const v = m === undefined ? undefined : (JSON.parse(bytes.toString("utf8", m.start, m.end)) as unknown);
+      const v = m === undefined ? undefined : (JSON.parse(bytes.text(m.start, m.end)) as unknown);
       if (typeof v === "string") part = v;
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
@@ -164,10 +164,10 @@ function partOfCacheFile(bytes: Buffer): string | undefined {
 }
 
 /** Calls `fn` with each non-empty line's span of `bytes`, while it returns true. */
-function eachLine(bytes: Buffer, fn: (from: number, to: number) => boolean): void {
+function eachLine(bytes: Bytes, fn: (from: number, to: number) => boolean): void {
   for (let at = 0; at < bytes.length; ) {
-    let end = bytes.indexOf(NL, at);
-    if (end < 0) end = bytes.length;
+    let end = at;
+    while (end < bytes.length && bytes.byte(end) !== NL) end++;
     if (end > at && !fn(at, end)) return;
     at = end + 1;
   }
@@ -193,17 +193,31 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
   for (const stem of [...stems].sort()) {
     const base = join(dir, `${stem}.json`);
     const journal = join(dir, `${stem}.jsonl`);
-    // Bytes, not text: a collector's cache is tens of MB, and is only scanned, never parsed whole.
-    const baseBytes = readIfAny(base);
-    const journalBytes = readIfAny(journal);
+    // Read a window at a time, never whole: a collector's cache is a row and a string a
+    // version (55 MB at 100,000 versions), and is only scanned, never parsed whole.
+    const baseBytes = openIfAny(base);
+    try {
+      const journalBytes = openIfAny(journal);
+      try {
+        pruneOne(baseBytes, journalBytes, stem, base, journal);
+      } finally {
+        journalBytes?.close();
+      }
+    } finally {
+      baseBytes?.close();
+    }
+  }
+  return out;
+
+  function pruneOne(baseBytes: Bytes | undefined, journalBytes: Bytes | undefined, stem: string, base: string, journal: string): void {
     let partId: string | undefined;
     for (const b of [baseBytes, journalBytes]) if (partId === undefined && b !== undefined) partId = partOfCacheFile(b);
-    if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) continue;
+    if (partId === undefined || partId.replace(/[^0-9A-Za-z-]/g, "_") !== stem) return;
     // The rows as cached (arrays naming a string table), not as OplogEntry objects: a
     // collector's partition holds a row per version, and decoding them all took ~2 KB a row.
     const { files, dropped } = loadRaw(baseBytes, journalBytes, partId, tableId, keep);
     collectGarbage();
-    if (dropped === 0) continue;
+    if (dropped === 0) return;
     const before = sizeOf(base) + sizeOf(journal);
     if (files.size === 0) {
       if (!dryRun) {
@@ -211,24 +225,29 @@ export function pruneRowCache(dir: string, tableId: string, keep: (entryFile: st
         rmSync(base, { force: true });
       }
       out.push({ path: base, dropped, before, after: 0 });
-      continue;
+      return;
     }
     const after = dryRun ? writeRawBase(files, partId, tableId, () => {}) : saveRawBase(dir, files, partId, tableId);
     out.push({ path: base, dropped, before, after });
   }
-  return out;
 }
 
-/** A cached file's rows as stored: where their JSON is (UTF-8 bytes), and the string table they index. */
+/** A cached file's rows as stored: where their JSON array is (UTF-8 bytes), and the string table they index. */
 interface RawFile {
-  bytes: Buffer;
+  bytes: Bytes;
   start: number;
   end: number;
-  str: (i: number) => string | undefined;
+  table: StringTable;
 }
 
-/** Parsed or written bytes between collections (garbageEvery): tens of ms each, a few per prune. */
-const GARBAGE_BYTES = 8 << 20;
+/**
+ * Parsed or written bytes between collections (garbageEvery): a few ms each. On run 11's
+ * 55 MB cache the prune alone peaked 35 MiB over its start with 2 MiB (1.76 s), 59 with 8
+ * (1.60 s), 65 with 32: a row's garbage is a few times its bytes.
+ */
+const GARBAGE_BYTES = 2 << 20;
+/** What the prune writes at once: pieces are gathered to this many characters, then written. */
+const WRITE_CHARS = 1 << 16;
 
 const NL = 0x0a;
 const QUOTE = 0x22;
@@ -236,16 +255,16 @@ const BACKSLASH = 0x5c;
 
 /**
  * What `load` reads (the base, then the journal's files it lacks) of the files `keep`
- * accepts, left as cached rows. Only their rows, and the strings they name, are parsed: the
- * others' bytes are stepped over (`members`), so pruning a collector's cache, where most
- * files are ones cleanup deleted, costs the files' bytes (not their text: a collector's
- * string table holds a distinct attributes string a version) and the kept rows. A base or
- * journal line that is not this table's and partition's, or does not scan, is ignored as
- * `load` ignores it.
+ * accepts, left as cached rows. The others' bytes are stepped over (`members`), and the kept
+ * ones are checked a row at a time (each row parsed, checked and dropped, as are the strings
+ * they name), so pruning a collector's cache costs its bytes, not its rows or its text (its
+ * string table holds a distinct attributes string a version, and its compacted entry file a
+ * row a version). A base or journal line that is not this table's and partition's, or does
+ * not scan, is ignored as `load` ignores it.
  */
 function loadRaw(
-  base: Buffer | undefined,
-  journal: Buffer | undefined,
+  base: Bytes | undefined,
+  journal: Bytes | undefined,
   partId: string,
   tableId: string,
   keep: (entryFile: string) => boolean,
@@ -254,16 +273,16 @@ function loadRaw(
   const dropped = new Set<string>();
   const collect = garbageEvery(GARBAGE_BYTES);
   /** Adds the kept files of the cache object `bytes` spans; a file already there stays. */
-  const add = (bytes: Buffer, from: number, to: number) => {
+  const add = (bytes: Bytes, from: number, to: number) => {
     const top = new Map(members(bytes, from, to).map((m) => [m.key, m]));
     const value = (k: string): unknown => {
       const m = top.get(k);
-      return m === undefined ? undefined : JSON.parse(bytes.toString("utf8", m.start, m.end));
+      return m === undefined ? undefined : JSON.parse(bytes.text(m.start, m.end));
     };
     if (value("format") !== FORMAT || value("table") !== tableId || value("part") !== partId) return;
     const f = top.get("files");
     if (f === undefined) throw new TypeError("row cache: no files");
-    let str: RawFile["str"] | undefined;
+    let table: StringTable | undefined;
     eachMember(bytes, f.start, f.end, (key, start, end) => {
       const p = fullPath(key, partId);
       if (files.has(p)) return;
@@ -271,12 +290,18 @@ function loadRaw(
         dropped.add(p);
         return;
       }
-      str ??= stringTable(bytes, top.get("strings"));
-      // Checked here, as `load` checks every row; parsed again, one file at a time, when written.
-      const rows = JSON.parse(bytes.toString("utf8", start, end)) as CachedRow[];
-      for (const r of rows) for (const i of [0, 1, 9] as const) if (typeof str(r[i]) !== "string") throw new TypeError(`row cache: no string ${r[i]}`);
-      files.set(p, { bytes, start, end, str });
-      collect(end - start);
+      const t = (table ??= new StringTable(bytes, top.get("strings")));
+      // Checked here, as `load` checks every row: each row parsed on its own, and dropped.
+      eachRow(
+        bytes,
+        start,
+        end,
+        (r) => {
+          for (const i of [0, 1, 9] as const) t.check(r[i]);
+        },
+        collect,
+      );
+      files.set(p, { bytes, start, end, table: t });
     });
   };
   if (base !== undefined) {
@@ -303,51 +328,127 @@ function loadRaw(
 }
 
 /**
- * The string table whose JSON array `m` spans, as a lookup that parses an element the first
- * time it is asked for: where each element is is found once (a scan), and only the strings
- * kept rows name are parsed. TypeError when there is no array of strings there.
+ * Calls `fn` with each row (parsed) of the JSON array of rows `bytes` spans, one at a time:
+ * the same values as `JSON.parse` of the whole array, without holding them all (a
+ * collector's compacted entry file has a row a version). SyntaxError when the span is not
+ * one array; TypeError when a row is not an array, as iterating a parsed non-array fails.
  */
-function stringTable(bytes: Buffer, m: { start: number; end: number } | undefined): (i: number) => string | undefined {
-  if (m === undefined || bytes[m.start] !== 0x5b) throw new TypeError("row cache: no string table");
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let i = skipWs(bytes, m.start + 1, m.end);
-  if (bytes[i] !== 0x5d) {
+function eachRow(bytes: Bytes, from: number, to: number, fn: (row: CachedRow) => void, collect: (bytes: number) => void): void {
+  eachElement(bytes, from, to, (start, end) => {
+    const r = JSON.parse(bytes.text(start, end)) as unknown;
+    if (r === null || typeof r !== "object") throw new TypeError("row cache: a row that is not an array");
+    fn(r as CachedRow);
+    // A row's garbage (its text, values and output) is a few times its bytes: collected
+    // every few MiB of rows, not once a file (a collector's file holds a row a version).
+    collect(end - start);
+  });
+}
+
+/** Calls `fn` with where each element of the JSON array `bytes` spans starts and ends, without parsing them. SyntaxError when the span is not one array. */
+function eachElement(bytes: Bytes, from: number, to: number, fn: (start: number, end: number) => void): void {
+  let i = skipWs(bytes, from, to);
+  if (bytes.byte(i) !== 0x5b) {
+    // Not an array: what JSON.parse of it would have thrown (SyntaxError), or TypeError for a
+    // value that parses but is not rows (iterating it fails in `load`).
+    JSON.parse(bytes.text(from, to));
+    throw new TypeError("row cache: rows that are not an array");
+  }
+  i = skipWs(bytes, i + 1, to);
+  if (bytes.byte(i) !== 0x5d) {
     for (;;) {
-      if (bytes[i] !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${i}`);
-      starts.push(i);
-      i = skipString(bytes, i, m.end);
-      ends.push(i);
-      i = skipWs(bytes, i, m.end);
-      if (bytes[i] === 0x2c) {
-        i = skipWs(bytes, i + 1, m.end);
+      const start = i;
+      i = skipValue(bytes, i, to);
+      fn(start, i);
+      i = skipWs(bytes, i, to);
+      if (bytes.byte(i) === 0x2c) {
+        i = skipWs(bytes, i + 1, to);
         continue;
       }
-      if (bytes[i] === 0x5d) break;
+      if (bytes.byte(i) === 0x5d) break;
       throw new SyntaxError(`row cache: no comma at ${i}`);
     }
   }
-  const parsed = new Map<number, string>();
-  return (k) => {
-    if (!Number.isInteger(k) || k < 0 || k >= starts.length) return undefined;
-    let s = parsed.get(k);
-    if (s === undefined) parsed.set(k, (s = JSON.parse(bytes.toString("utf8", starts[k], ends[k])) as string));
-    return s;
-  };
+  if (skipWs(bytes, i + 1, to) !== to) throw new SyntaxError(`row cache: text after the rows at ${i}`);
 }
 
-function skipWs(bytes: Buffer, i: number, to: number): number {
-  while (i < to && (bytes[i] === 0x20 || bytes[i] === NL || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+/**
+ * A string table (a JSON array of strings) as where each element is in the bytes: found once
+ * (a scan), parsed only when asked for, and never kept parsed: a collector's table holds a
+ * distinct attributes string a version (~36 MB at 100,000 versions).
+ */
+class StringTable {
+  readonly starts: Uint32Array;
+  readonly ends: Uint32Array;
+  /** 1 where the element was parsed once (`check`). */
+  private readonly checked: Uint8Array;
+  constructor(
+    readonly bytes: Bytes,
+    m: { start: number; end: number } | undefined,
+  ) {
+    if (m === undefined || bytes.byte(m.start) !== 0x5b) throw new TypeError("row cache: no string table");
+    const starts: number[] = [];
+    const ends: number[] = [];
+    eachElement(bytes, m.start, m.end, (s, e) => {
+      if (bytes.byte(s) !== QUOTE) throw new TypeError(`row cache: a string table element that is not a string at ${s}`);
+      starts.push(s);
+      ends.push(e);
+    });
+    this.starts = Uint32Array.from(starts);
+    this.ends = Uint32Array.from(ends);
+    this.checked = new Uint8Array(starts.length);
+  }
+  has(k: unknown): k is number {
+    return typeof k === "number" && Number.isInteger(k) && k >= 0 && k < this.starts.length;
+  }
+  /** TypeError unless `k` names a string of the table (SyntaxError when that string does not parse), as `load`'s lookup fails. */
+  check(k: unknown): void {
+    if (!this.has(k)) throw new TypeError(`row cache: no string ${String(k)}`);
+    if (this.checked[k] === 1) return;
+    this.parse(k);
+    this.checked[k] = 1;
+  }
+  parse(k: number): string {
+    return JSON.parse(this.bytes.text(this.starts[k]!, this.ends[k]!)) as string;
+  }
+}
+
+function skipWs(bytes: Bytes, i: number, to: number): number {
+  while (i < to && (bytes.byte(i) === 0x20 || bytes.byte(i) === NL || bytes.byte(i) === 0x0d || bytes.byte(i) === 0x09)) i++;
   return i;
 }
 
 /** Where the string starting at `i` (a quote) ends (after its closing quote). UTF-8 continuation bytes are ≥ 0x80, never a quote or a backslash. */
-function skipString(bytes: Buffer, i: number, to: number): number {
+function skipString(bytes: Bytes, i: number, to: number): number {
   for (i++; i < to; i++) {
-    if (bytes[i] === BACKSLASH) i++;
-    else if (bytes[i] === QUOTE) return i + 1;
+    if (bytes.byte(i) === BACKSLASH) i++;
+    else if (bytes.byte(i) === QUOTE) return i + 1;
   }
   throw new SyntaxError(`row cache: an unterminated string at ${i}`);
+}
+
+/** Where the JSON value starting at `i` ends, stepped over without parsing it (a scalar is not checked: its parse does). */
+function skipValue(bytes: Bytes, i: number, to: number): number {
+  const c = bytes.byte(i);
+  if (c === QUOTE) return skipString(bytes, i, to);
+  if (c === 0x7b || c === 0x5b) {
+    let depth = 0;
+    while (i < to) {
+      const d = bytes.byte(i);
+      if (d === QUOTE) {
+        i = skipString(bytes, i, to);
+        continue;
+      }
+      if (d === 0x7b || d === 0x5b) depth++;
+      else if (d === 0x7d || d === 0x5d) depth--;
+      i++;
+      if (depth === 0) return i;
+    }
+    throw new SyntaxError(`row cache: an unterminated value at ${i}`);
+  }
+  const s = i;
+  while (i < to && bytes.byte(i) !== 0x2c && bytes.byte(i) !== 0x7d && bytes.byte(i) !== 0x5d) i++;
+  if (i === s) throw new SyntaxError(`row cache: a missing value at ${i}`);
+  return i;
 }
 
 /**
@@ -355,66 +456,40 @@ function skipString(bytes: Buffer, i: number, to: number): number {
  * its value's JSON starts and ends, without parsing the values. SyntaxError when the span is
  * not one object.
  */
-function members(bytes: Buffer, from: number, to: number): { key: string; start: number; end: number }[] {
+function members(bytes: Bytes, from: number, to: number): { key: string; start: number; end: number }[] {
   const out: { key: string; start: number; end: number }[] = [];
   eachMember(bytes, from, to, (key, start, end) => void out.push({ key, start, end }));
   return out;
 }
 
 /** Calls `fn` with each member of the object `bytes` spans (see `members`), one at a time: a collector's cache has a member a version. */
-function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, start: number, end: number) => void): void {
+function eachMember(bytes: Bytes, from: number, to: number, fn: (key: string, start: number, end: number) => void): void {
   let i = from;
   const bad = (what: string): never => {
     throw new SyntaxError(`row cache: ${what} at ${i}`);
   };
-  /** Steps over the value starting at i. */
-  const val = () => {
-    const c = bytes[i];
-    if (c === QUOTE) {
-      i = skipString(bytes, i, to);
-      return;
-    }
-    if (c === 0x7b || c === 0x5b) {
-      let depth = 0;
-      while (i < to) {
-        const d = bytes[i];
-        if (d === QUOTE) {
-          i = skipString(bytes, i, to);
-          continue;
-        }
-        if (d === 0x7b || d === 0x5b) depth++;
-        else if (d === 0x7d || d === 0x5d) depth--;
-        i++;
-        if (depth === 0) return;
-      }
-      bad("an unterminated value");
-    }
-    const s = i;
-    while (i < to && bytes[i] !== 0x2c && bytes[i] !== 0x7d && bytes[i] !== 0x5d) i++;
-    if (i === s) bad("a missing value");
-  };
   i = skipWs(bytes, i, to);
-  if (bytes[i] !== 0x7b) bad("no object");
+  if (bytes.byte(i) !== 0x7b) bad("no object");
   i = skipWs(bytes, i + 1, to);
-  if (bytes[i] !== 0x7d) {
+  if (bytes.byte(i) !== 0x7d) {
     for (;;) {
       i = skipWs(bytes, i, to);
-      if (bytes[i] !== QUOTE) bad("no key");
+      if (bytes.byte(i) !== QUOTE) bad("no key");
       const ks = i;
       i = skipString(bytes, i, to);
-      const key = JSON.parse(bytes.toString("utf8", ks, i)) as string;
+      const key = JSON.parse(bytes.text(ks, i)) as string;
       i = skipWs(bytes, i, to);
-      if (bytes[i] !== 0x3a) bad("no colon");
+      if (bytes.byte(i) !== 0x3a) bad("no colon");
       i = skipWs(bytes, i + 1, to);
       const start = i;
-      val();
+      i = skipValue(bytes, i, to);
       fn(key, start, i);
       i = skipWs(bytes, i, to);
-      if (bytes[i] === 0x2c) {
+      if (bytes.byte(i) === 0x2c) {
         i++;
         continue;
       }
-      if (bytes[i] === 0x7d) break;
+      if (bytes.byte(i) === 0x7d) break;
       bad("no comma");
     }
   }
@@ -422,57 +497,122 @@ function eachMember(bytes: Buffer, from: number, to: number, fn: (key: string, s
   if (i !== to) bad("text after the object");
 }
 
+/** FNV-1a of a string's UTF-16 code units: the prune's string table is a hash of its strings, not the strings. */
+function hashOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The new string table of a prune, numbered as `encode`'s `Strings` numbers it (in order of
+ * first use) but holding no string: each entry is where its first use's string is in the
+ * cache's bytes (a table and an index), found again by a hash of its value; an old table's
+ * index is mapped to its new one once. Two strings are the same entry when their values are
+ * equal, as in `Strings`, also across the base's and the journal lines' tables.
+ */
+class RawStrings {
+  private readonly tables: StringTable[] = [];
+  private readonly indexes: number[] = [];
+  /** Hash → the first entry with it; `next[n]` the next entry with the same hash, -1 none. */
+  private readonly byHash = new Map<number, number>();
+  private readonly next: number[] = [];
+  private readonly maps = new Map<StringTable, Int32Array>();
+  get size(): number {
+    return this.indexes.length;
+  }
+  /** The new index of string `k` of `table`. */
+  of(table: StringTable, k: number): number {
+    let map = this.maps.get(table);
+    if (map === undefined) this.maps.set(table, (map = new Int32Array(table.starts.length).fill(-1)));
+    const known = map[k]!;
+    if (known >= 0) return known;
+    const s = table.parse(k);
+    const h = hashOf(s);
+    const first = this.byHash.get(h);
+    let n = first ?? -1;
+    while (n >= 0 && this.string(n) !== s) n = this.next[n]!;
+    if (n < 0) {
+      n = this.indexes.push(k) - 1;
+      this.tables.push(table);
+      // Newest first in the chain: order does not matter, an entry's number is its place.
+      this.next.push(first ?? -1);
+      this.byHash.set(h, n);
+    }
+    map[k] = n;
+    return n;
+  }
+  /** The string of new entry `n`. */
+  string(n: number): string {
+    return this.tables[n]!.parse(this.indexes[n]!);
+  }
+}
+
 /**
  * Emits, in pieces, the base text `save` would write for these files (their rows re-indexed
  * into one fresh string table, numbered as `encode` numbers it); returns its length in bytes.
- * Two passes over the files, each parsing one file's rows at a time: the first numbers the
- * strings (which come first in the text), the second writes the rows.
+ * Two passes over the files, each parsing one row at a time: the first numbers the strings
+ * (which come first in the text), the second writes the strings, then the rows. What it
+ * holds is a few numbers a kept string and the pieces not yet emitted: not the rows, not the
+ * strings (at 100,000 versions both grew to ~150 MiB of RSS).
  */
 function writeRawBase(files: Map<string, RawFile>, partId: string, tableId: string, emit: (piece: string) => void): number {
   let bytes = 0;
-  const out = (piece: string) => {
-    bytes += Buffer.byteLength(piece);
-    emit(piece);
-  };
-  const strings = new Strings();
-  const rowsOf = (f: RawFile) => JSON.parse(f.bytes.toString("utf8", f.start, f.end)) as CachedRow[];
+  let pending = "";
   const collect = garbageEvery(GARBAGE_BYTES);
-  for (const f of files.values()) {
-    collect(f.end - f.start);
-    for (const r of rowsOf(f)) {
-      strings.of(f.str(r[0])!);
-      strings.of(f.str(r[1])!);
-      strings.of(f.str(r[9])!);
-    }
-  }
-  // The rows' garbage, then the string table in pieces (the same text as JSON.stringify of
-  // the list): as one piece, it and its UTF-8 copy were twice the table at once.
+  const flush = () => {
+    if (pending === "") return;
+    bytes += Buffer.byteLength(pending);
+    emit(pending);
+    collect(pending.length);
+    pending = "";
+  };
+  const out = (piece: string) => {
+    pending += piece;
+    if (pending.length >= WRITE_CHARS) flush();
+  };
+  const strings = new RawStrings();
+  for (const f of files.values())
+    eachRow(
+      f.bytes,
+      f.start,
+      f.end,
+      (r) => {
+        strings.of(f.table, r[0]);
+        strings.of(f.table, r[1]);
+        strings.of(f.table, r[9]);
+      },
+      collect,
+    );
   collectGarbage();
+  // The same text as JSON.stringify of the object `save` writes: each array is "[" + its
+  // elements' JSON joined by "," + "]".
   out(`{"format":${JSON.stringify(FORMAT)},"table":${JSON.stringify(tableId)},"part":${JSON.stringify(partId)},"strings":[`);
-  for (let i = 0; i < strings.list.length; i += 1_000) {
-    const piece =
-      (i === 0 ? "" : ",") +
-      strings.list
-        .slice(i, i + 1_000)
-        .map((s) => JSON.stringify(s))
-        .join(",");
-    out(piece);
-    collect(piece.length);
-  }
+  for (let n = 0; n < strings.size; n++) out((n === 0 ? "" : ",") + JSON.stringify(strings.string(n)));
   out(`],"files":{`);
   let first = true;
   for (const [p, f] of files) {
-    collect(f.end - f.start);
-    const rows = rowsOf(f);
-    for (const r of rows) {
-      r[0] = strings.of(f.str(r[0])!);
-      r[1] = strings.of(f.str(r[1])!);
-      r[9] = strings.of(f.str(r[9])!);
-    }
-    out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:${JSON.stringify(rows)}`);
+    out(`${first ? "" : ","}${JSON.stringify(shortPath(p, partId))}:[`);
+    let firstRow = true;
+    eachRow(
+      f.bytes,
+      f.start,
+      f.end,
+      (r) => {
+        r[0] = strings.of(f.table, r[0]);
+        r[1] = strings.of(f.table, r[1]);
+        r[9] = strings.of(f.table, r[9]);
+        out((firstRow ? "" : ",") + JSON.stringify(r));
+        firstRow = false;
+      },
+      // Counted as written (`flush`).
+      () => {},
+    );
+    out("]");
     first = false;
   }
   out("}}");
+  flush();
   return bytes;
 }
 
@@ -500,12 +640,74 @@ function saveRawBase(dir: string, files: Map<string, RawFile>, partId: string, t
   return bytes ?? writeRawBase(files, partId, tableId, () => {});
 }
 
-function readIfAny(path: string): Buffer | undefined {
+/** The bytes of `path`, read a window at a time (`Bytes`), or undefined when there is none. */
+function openIfAny(path: string): Bytes | undefined {
   try {
-    return readFileSync(path);
+    return new Bytes(openSync(path, "r"));
   } catch (e) {
     if (isSystemError(e, "ENOENT")) return undefined;
     throw e;
+  }
+}
+
+/**
+ * A file's bytes as the prune scans them, read a window at a time: `byte` reads forward
+ * through a 1 MiB window, `text` a span's UTF-8 (a row, a string, a key) through a second,
+ * smaller one, so that parsing the strings a row names, far back in the string table, does
+ * not move the scan's window. What it holds is the windows, whatever the file's size. The
+ * length is the file's when opened: a journal line appended after is not seen (the journal
+ * is then deleted with it, as it was when the prune read the file whole).
+ */
+class Bytes {
+  readonly length: number;
+  private readonly window = Buffer.allocUnsafe(1 << 20);
+  private from = 0;
+  private to = 0;
+  private readonly textWindow = Buffer.allocUnsafe(1 << 16);
+  private textFrom = 0;
+  private textTo = 0;
+  constructor(private readonly fd: number) {
+    this.length = fstatSync(fd).size;
+  }
+  /** The byte at `i`, -1 past the end. */
+  byte(i: number): number {
+    if (i < this.from || i >= this.to) {
+      if (i < 0 || i >= this.length) return -1;
+      this.from = i;
+      this.to = i + this.fill(this.window, i);
+    }
+    return this.window[i - this.from]!;
+  }
+  /** The UTF-8 text from `start` to `end`. */
+  text(start: number, end: number): string {
+    if (start >= this.from && end <= this.to) return this.window.toString("utf8", start - this.from, end - this.from);
+    if (end - start > this.textWindow.length) {
+      const b = Buffer.allocUnsafe(end - start);
+      this.read(b, b.length, start);
+      return b.toString("utf8");
+    }
+    if (start < this.textFrom || end > this.textTo) {
+      this.textFrom = start;
+      this.textTo = start + this.fill(this.textWindow, start);
+      if (end > this.textTo) throw new SyntaxError(`row cache: text past the end at ${this.textTo}`);
+    }
+    return this.textWindow.toString("utf8", start - this.textFrom, end - this.textFrom);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+  /** Fills `b` from `at`, as far as the file goes; returns how much. */
+  private fill(b: Buffer, at: number): number {
+    return this.read(b, Math.min(b.length, this.length - at), at);
+  }
+  private read(b: Buffer, n: number, at: number): number {
+    let done = 0;
+    while (done < n) {
+      const got = readSync(this.fd, b, done, n - done, at + done);
+      if (got === 0) throw new SyntaxError(`row cache: the file ended at ${at + done}, before ${at + n}`);
+      done += got;
+    }
+    return n;
   }
 }
 
