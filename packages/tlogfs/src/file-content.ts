@@ -89,7 +89,7 @@ export async function copyFileHashing(
       return { kind: "inline", bytes: head, sha256: newSha256().update(head).hex(), size: n };
     }
     if (size >= PROBE_FROM && sameSizeStored(opts.payloadDir, size)) {
-      const sha256 = hashFile(fd, size);
+      const sha256 = hashOpenFile(fd, size);
       if (statSync(opts.storedAs(sha256), { throwIfNoEntry: false })) {
         file.opts.onBytes?.(size);
         return { kind: "stored", sha256, size };
@@ -131,13 +131,18 @@ function sameSizeStored(dir: string, size: number): boolean {
   }
 }
 
-function hashFile(fd: number, size: number): string {
+/**
+ * The sha256 of the first `size` bytes of open file `fd`, read a chunk at a time (through
+ * `buf` when given, so a caller hashing many files reuses one); `onBytes` is told each chunk.
+ */
+export function hashOpenFile(fd: number, size: number, opts: { buf?: Uint8Array; onBytes?: (n: number) => void } = {}): string {
   const hasher = newSha256();
-  const buf = new Uint8Array(CHUNK);
+  const buf = opts.buf ?? new Uint8Array(CHUNK);
   for (let pos = 0; pos < size; ) {
-    const n = readSync(fd, buf, 0, Math.min(CHUNK, size - pos), pos);
+    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
     if (n === 0) break;
     hasher.update(buf.subarray(0, n));
+    opts.onBytes?.(n);
     pos += n;
   }
   return hasher.hex();

@@ -15,5 +15,5 @@ export { isSeriesCacheFile, pruneSeriesSummaries, SERIES_HASHES_FILE, SERIES_SUM
 export * from "./payload-check.ts";
 export * from "./query/index.ts";
 export * from "./merged-payload.ts";
-export { FileContent, type FileCopy } from "./file-content.ts";
+export { FileContent, hashOpenFile, type FileCopy } from "./file-content.ts";
 export type { CachePrune } from "./cache-write.ts";

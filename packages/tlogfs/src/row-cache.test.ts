@@ -383,16 +383,7 @@ describe("pruneRowCache() and pruneSeriesSummaries()", () => {
       cache.append(PART, new Map([[path(PART, 2), rows(7)]]));
       appendFileSync(join(dir, `${PART}.jsonl`), `{"format":2,"table":"${TABLE}","part":"${PART}","strings":["é`);
       const keep = (f: string) => f !== path(PART, 1) && f !== path(PART, 5);
-      const expected = (() => {
-        const files = cache.load(PART).files;
-        for (const p of [...files.keys()]) if (!keep(p)) files.delete(p);
-        let text = "";
-        withDir((other) => {
-          fileRowCache(other, TABLE).save(PART, files);
-          text = readFileSync(join(other, `${PART}.json`), "utf8");
-        });
-        return text;
-      })();
+      const expected = savedText(dir, keep);
       const [pruned] = pruneRowCache(dir, TABLE, keep, false);
       expect(pruned!.dropped).toBe(2);
       expect(readFileSync(join(dir, `${PART}.json`), "utf8")).toBe(expected);

@@ -1,8 +1,8 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { CorruptLogError, decodeDirectory, describeParquet, loadSnapshot } from "@pond/oplog";
+import { hashOpenFile } from "@pond/tlogfs";
 import { PondError, silentProgress, type Progress } from "@pond/diagnostics";
-import { newSha256 } from "@pond/tinyfs";
 import { checkControlHistory } from "../control-log.ts";
 import type { Pond } from "../pond.ts";
 import { scanPond, type DirectoryRow, type PondScan } from "./reachability.ts";
@@ -95,7 +95,7 @@ export async function fsck(pond: Pond, opts: { quick?: boolean; progress?: Progr
     const fd = openSync(full, "r");
     try {
       if (!quick) {
-        const h = hashOpenFile(fd, size, buf, (n) => progress.tick(0, n));
+        const h = hashOpenFile(fd, size, { buf, onBytes: (n) => progress.tick(0, n) });
         report.bytesChecked += size;
         if (h !== ref.sha256) {
           problems.push({ path: `data/${key}`, problem: `its content hashes to ${h}, not to its name`, fix: RESTORE });
@@ -119,19 +119,6 @@ export async function fsck(pond: Pond, opts: { quick?: boolean; progress?: Progr
 
 /** Bytes read a call while hashing a payload. */
 const HASH_CHUNK = 1 << 20;
-
-/** The sha256 of the `size` bytes of open file `fd`, read through `buf` a chunk at a time. */
-function hashOpenFile(fd: number, size: number, buf: Uint8Array, onBytes: (n: number) => void): string {
-  const hasher = newSha256();
-  for (let pos = 0; pos < size; ) {
-    const n = readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-    if (n === 0) break;
-    hasher.update(buf.subarray(0, n));
-    onBytes(n);
-    pos += n;
-  }
-  return hasher.hex();
-}
 
 /**
  * What is wrong with the Parquet file open as `fd` (`size` bytes), from its head and footer

@@ -320,31 +320,27 @@ export async function merge(pond: Pond, opts: MergeOptions): Promise<Maintenance
     const items: StepItem[] = [];
     let files = 0;
     const merged: string[] = [];
-    const plans = await planPond(txn, opts);
-    const runs = plans.flatMap((p) => p.runs.map((r) => describeRun(p, r)));
-    // No bar for nothing to merge (and none for a retry's second pass to draw twice).
+    const runs = (await planPond(txn, opts)).flatMap((p) => p.runs.map((r) => ({ p, r, d: describeRun(p, r) })));
+    // No bar when there is nothing to merge.
     const progress = runs.length > 0 ? (opts.progress ?? silentProgress) : silentProgress;
     progress.total(
-      runs.reduce((n, d) => n + d.files, 0),
-      runs.reduce((n, d) => n + d.bytes, 0),
+      runs.reduce((n, { d }) => n + d.files, 0),
+      runs.reduce((n, { d }) => n + d.bytes, 0),
     );
-    for (const p of plans) {
-      for (const r of p.runs) {
-        if (opts.deadline !== undefined && Date.now() > opts.deadline && items.length > 0) break;
-        const d = describeRun(p, r);
-        const key = `${p.nodeId}:${d.segments.map((s) => `${s.first}-${s.last}=${s.stored.sha256}`).join(",")}`;
-        let out = written.get(key);
-        if (!out) {
-          out = await writeRun(txn, p, r);
-          written.set(key, out);
-        }
-        await txn.mergeVersions(p.parentId, p.nodeId, d.versions, out);
-        note(`merged ${d.label} into 1 file of ${out.size} bytes`);
-        items.push({ key: largeFileKey(out.sha256), size: out.size, why: d.label });
-        files += d.files;
-        merged.push(...d.segments.map((s) => s.stored.sha256));
-        progress.tick(d.files, d.bytes);
+    for (const { p, r, d } of runs) {
+      if (opts.deadline !== undefined && Date.now() > opts.deadline && items.length > 0) break;
+      const key = `${p.nodeId}:${d.segments.map((s) => `${s.first}-${s.last}=${s.stored.sha256}`).join(",")}`;
+      let out = written.get(key);
+      if (!out) {
+        out = await writeRun(txn, p, r);
+        written.set(key, out);
       }
+      await txn.mergeVersions(p.parentId, p.nodeId, d.versions, out);
+      note(`merged ${d.label} into 1 file of ${out.size} bytes`);
+      items.push({ key: largeFileKey(out.sha256), size: out.size, why: d.label });
+      files += d.files;
+      merged.push(...d.segments.map((s) => s.stored.sha256));
+      progress.tick(d.files, d.bytes);
     }
     progress.done();
     inputs = { verified: txn.verified, sha256s: merged };
